@@ -1,0 +1,47 @@
+# A thin front door over meson. Everything real lives in meson.build files.
+#
+#   make test    install missing build dependencies, configure, build, run all tests
+#   make demo    same set-up, then run the built-in simulated team
+#   make asan    the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make clean   remove the build directories
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+MESON      ?= meson
+NINJA      ?= ninja
+MESON_SETUP_ARGS ?=
+
+# Make sanitizer findings fatal and readable (meson test keeps these if set).
+export ASAN_OPTIONS  ?= halt_on_error=1:abort_on_error=1:print_summary=1:detect_leaks=1
+export UBSAN_OPTIONS ?= halt_on_error=1:abort_on_error=1:print_summary=1:print_stacktrace=1
+
+.PHONY: all deps build test demo asan clean
+
+all: build
+
+deps:
+	@bash .ci/deps.sh
+
+$(BUILD)/build.ninja:
+	@bash .ci/deps.sh
+	$(MESON) setup $(BUILD) $(MESON_SETUP_ARGS)
+
+build: deps $(BUILD)/build.ninja
+	$(NINJA) -C $(BUILD)
+
+test: build
+	$(MESON) test -C $(BUILD) --print-errorlogs
+
+demo: build
+	./$(BUILD)/bindings/cli/agentcredit demo
+
+$(ASAN_BUILD)/build.ninja:
+	@bash .ci/deps.sh
+	$(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_SETUP_ARGS)
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	$(NINJA) -C $(ASAN_BUILD)
+	$(MESON) test -C $(ASAN_BUILD) --print-errorlogs
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-clang

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * agentcredit: evaluation-aligned training signals for multi-LLM-agent teams.
+ *
+ * The one public header. Everything the shared library exports is declared
+ * here, starts with ac_ (types, functions) or AC_ (macros, enumerators), and
+ * is listed in lib/agentcredit.map.
+ *
+ * Conventions that hold for every function below unless its comment says
+ * otherwise:
+ *
+ *  - Fallible functions return int: AC_OK (0) or a negative ac_status.
+ *    ac_strerror() turns any status into a static English sentence; the
+ *    handle's *_last_error() gives the detailed message of its last failure.
+ *  - Handles are opaque, created by ac_<object>_create() and released by
+ *    ac_<object>_free(), which accepts NULL.
+ *  - Pointers passed in are borrowed for the duration of the call; whatever
+ *    the library keeps, it copies. Pointers returned are owned by the library
+ *    and stay valid as documented.
+ *  - A handle is not thread-safe: use it from one thread at a time (it may
+ *    move between threads). Different handles never share mutable state, so
+ *    N threads with N handles need no locking. The exceptions are named:
+ *    ac_estimator_cancel() may be called from any thread.
+ *  - Only fixed-width scalars and pointers cross the boundary; no struct is
+ *    passed by value, so ctypes and other FFIs can call everything.
+ *  - On failure, outputs are left untouched unless stated.
+ */
+#ifndef AGENTCREDIT_H
+#define AGENTCREDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(AC_BUILDING_LIBRARY)
+#    define AC_API __declspec(dllexport)
+#  elif defined(AC_STATIC)
+#    define AC_API
+#  else
+#    define AC_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define AC_API __attribute__((visibility("default")))
+#else
+#  define AC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===================================================================== */
+/* Version                                                               */
+/* ===================================================================== */
+
+#define AC_VERSION_MAJOR 0
+#define AC_VERSION_MINOR 1
+#define AC_VERSION_PATCH 0
+#define AC_VERSION_STRING "0.1.0"
+/* MAJOR*10000 + MINOR*100 + PATCH, for #if comparisons. */
+#define AC_VERSION_NUMBER \
+    (AC_VERSION_MAJOR * 10000 + AC_VERSION_MINOR * 100 + AC_VERSION_PATCH)
+/* The SONAME major: libagentcredit.so.<AC_ABI_VERSION>. Bumped only by an
+ * incompatible ABI change. */
+#define AC_ABI_VERSION 0
+
+/* AC_VERSION_NUMBER of the library actually loaded (may differ from the
+ * header the caller was compiled with). Thread-safe. */
+AC_API uint32_t ac_version_number(void);
+/* "MAJOR.MINOR.PATCH" of the loaded library; static storage. Thread-safe. */
+AC_API const char *ac_version_string(void);
+/* AC_ABI_VERSION of the loaded library. Bindings refuse to run when it is not
+ * the one they were written for. Thread-safe. */
+AC_API uint32_t ac_abi_version(void);
+
+/* ===================================================================== */
+/* Status codes. The values are ABI: never renumbered.                   */
+/* ===================================================================== */
+
+typedef enum ac_status {
+    AC_OK = 0,
+    AC_E_INVALID_ARG = -1,        /* NULL pointer, bad length, bad value     */
+    AC_E_NO_MEMORY = -2,          /* an allocation failed; nothing changed   */
+    AC_E_STATE = -3,              /* call not valid in the handle's state    */
+    AC_E_TOO_LARGE = -4,          /* a size beyond the library's limits      */
+    AC_E_PARAM_UNSUPPORTED = -10, /* unknown parameter for this object       */
+    AC_E_PARAM_OUT_OF_BOUND = -11,/* value outside the parameter's bounds    */
+    AC_E_CALLBACK = -20,          /* a host callback returned non-zero       */
+    AC_E_ORACLE = -21,            /* evaluations failed beyond the retries   */
+    AC_E_CANCELLED = -22,         /* ac_*_cancel() was called                */
+    AC_E_BUSY = -23,              /* re-entrant call from inside a callback  */
+    AC_E_BUDGET = -30,            /* the budget cannot pay for the request   */
+    AC_E_PARSE = -40,             /* malformed or invalid JSON input         */
+    AC_E_IO = -41                 /* a file could not be read                */
+} ac_status;
+
+/* A static English sentence for any status, known or not; never NULL.
+ * Thread-safe. */
+AC_API const char *ac_strerror(int status);
+/* The enumerator's name ("AC_E_BUDGET"), or "AC_E_UNKNOWN"; never NULL.
+ * Thread-safe. */
+AC_API const char *ac_status_name(int status);
+
+/* ===================================================================== */
+/* Memory                                                                */
+/* ===================================================================== */
+
+/* Optional per-handle allocator, given at creation (NULL: malloc/free). The
+ * library copies the struct; opaque is passed back untouched. alloc returns
+ * NULL on failure, which the library reports as AC_E_NO_MEMORY and survives.
+ * struct_size must be sizeof(ac_allocator) (forward compatibility). The
+ * functions may be called from whichever thread uses the handle. JSON parsing
+ * inside the library goes through jansson's own allocator, not this one. */
+typedef struct ac_allocator {
+    uint32_t struct_size;
+    uint32_t reserved; /* must be 0 */
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *ptr);
+    void *opaque;
+} ac_allocator;
+
+/* ===================================================================== */
+/* Coalitions                                                            */
+/* ===================================================================== */
+
+/* A coalition of n players is a bitset of ac_coalition_words(n) uint64_t
+ * words: player i is a member when bit (i % 64) of word (i / 64) is set.
+ * Bits at or beyond n must be 0. Batches of coalitions are stored one after
+ * the other, each ac_coalition_words(n) words long. */
+AC_API uint32_t ac_coalition_words(uint32_t n_players);
+
+/* The largest number of players an estimator or game accepts. */
+#define AC_MAX_PLAYERS 65536u
+
+/* ===================================================================== */
+/* Exact Shapley values from a full value table                          */
+/* ===================================================================== */
+
+/* phi[i] = Shapley value of player i of the game whose values are
+ * values[S] = v(S) for the bitmask S = 0 .. 2^n - 1 (bit i set: i in S).
+ * len must be 2^n; n in 1..AC_EXACT_MAX_PLAYERS; values finite.
+ * O(n 2^n) time, O(n^2) extra memory. sum(phi) == v(all) - v(empty) to a
+ * relative 1e-12. phi is written only on success. Thread-safe (no handle). */
+AC_API int ac_shapley_exact(uint32_t n, const double *values, uint64_t len,
+                            double *phi);
+#define AC_EXACT_MAX_PLAYERS 30u
+
+/* ===================================================================== */
+/* Shapley estimator over a coalition value oracle                       */
+/* ===================================================================== */
+
+typedef struct ac_estimator ac_estimator;
+
+/* The oracle: evaluates `count` coalitions (each `words` uint64_t long, see
+ * ac_coalition_words) and writes values[k] and status[k] for each.
+ * Before the call the library fills values with NaN and status with 0.
+ * status[k] != 0, or a NaN or infinite values[k], marks evaluation k as
+ * failed: it is retried within the budget (AC_EST_MAX_RETRIES) and never
+ * read as a number. Return 0 to go on; any other return aborts the run with
+ * AC_E_CALLBACK. The callback runs on the thread that called
+ * ac_estimator_run(), must not throw or longjmp across the library, and must
+ * not call functions on the estimator that is calling it (they return
+ * AC_E_BUSY), except ac_estimator_cancel(). */
+typedef int (*ac_oracle_fn)(void *user, const uint64_t *coalitions,
+                            uint32_t words, uint32_t count, double *values,
+                            int32_t *status);
+
+/* Estimation methods (AC_EST_METHOD). See docs/estimators.md. */
+typedef enum ac_method {
+    AC_METHOD_AUTO = 0,        /* exact when the budget pays for it, else
+                                  KernelSHAP up to AC_KERNEL_MAX_PLAYERS,
+                                  else permutation sampling */
+    AC_METHOD_EXACT = 1,       /* every coalition; n <= AC_EXACT_MAX_PLAYERS */
+    AC_METHOD_PERMUTATION = 2, /* antithetic permutation sampling */
+    AC_METHOD_KERNELSHAP = 3   /* paired KernelSHAP, exact small/large sizes */
+} ac_method;
+#define AC_KERNEL_MAX_PLAYERS 512u
+
+/* Estimator parameters, set with ac_estimator_set_int / _set_f64 before the
+ * run starts (after it, until a reset, they return AC_E_STATE). Sticky until
+ * ac_estimator_reset(AC_RESET_PARAMS). Bounds: ac_estimator_param_bounds_*. */
+typedef enum ac_estimator_param {
+    /* int: an ac_method. Default AC_METHOD_AUTO. */
+    AC_EST_METHOD = 100,
+    /* int: hard cap on oracle evaluations (each repeat and retry counts one;
+     * known values count none). [0, 2^40], default 2048. */
+    AC_EST_BUDGET = 101,
+    /* int: seed of the handle's random generator. [0, INT64_MAX], default 0. */
+    AC_EST_SEED = 102,
+    /* int: coalitions per oracle call in ac_estimator_run(). [1, 2^20],
+     * default 64. Without AC_EST_TARGET_SE it does not change the result. */
+    AC_EST_BATCH = 103,
+    /* int: evaluations of each coalition, for a noisy oracle: their mean is
+     * the value and their variance enters the standard errors. [1, 65536],
+     * default 1. */
+    AC_EST_REPEATS = 104,
+    /* int: how often one failed evaluation is retried. [0, 1000], default 2. */
+    AC_EST_MAX_RETRIES = 105,
+    /* f64: stop sampling once every standard error is at most this. 0 turns
+     * it off. [0, 1e300], default 0. Ignored by the exact method. */
+    AC_EST_TARGET_SE = 110
+} ac_estimator_param;
+
+/* ac_estimator_reset() flags. */
+#define AC_RESET_SESSION 1u /* forget the run: cache, results, audit, error */
+#define AC_RESET_PARAMS 2u  /* parameters back to their defaults           */
+#define AC_RESET_KNOWN 4u   /* forget the values given by set_value         */
+#define AC_RESET_ALL 7u
+
+/* Audit record keys (ac_estimator_audit). */
+typedef enum ac_audit_key {
+    AC_AUDIT_METHOD = 1,      /* ac_method actually used                   */
+    AC_AUDIT_EVALUATIONS = 2, /* oracle evaluations spent (budget used)    */
+    AC_AUDIT_COALITIONS = 3,  /* distinct coalitions evaluated             */
+    AC_AUDIT_REPEATS = 4,     /* evaluations beyond the first per coalition */
+    AC_AUDIT_CACHE_HITS = 5,  /* requests answered from the cache / known  */
+    AC_AUDIT_ROUNDS = 6,      /* asks that handed out work (oracle calls)  */
+    AC_AUDIT_FAILURES = 7,    /* failed evaluations (status, NaN, inf)     */
+    AC_AUDIT_RETRIES = 8,     /* evaluations re-issued after a failure     */
+    AC_AUDIT_STOP_REASON = 9, /* an ac_stop_reason                         */
+    AC_AUDIT_SAMPLES = 10,    /* permutations, or sampled coalitions       */
+    AC_AUDIT_KNOWN = 11,      /* values given up front                     */
+    AC_AUDIT_BUDGET = 12      /* the budget in force                       */
+} ac_audit_key;
+
+typedef enum ac_stop_reason {
+    AC_STOP_NONE = 0,     /* not finished                                 */
+    AC_STOP_COMPLETE = 1, /* the method needed nothing more (exact)       */
+    AC_STOP_BUDGET = 2,   /* sampling stopped because the budget ran out  */
+    AC_STOP_TARGET = 3,   /* every standard error reached AC_EST_TARGET_SE */
+    AC_STOP_CANCELLED = 4,
+    AC_STOP_ERROR = 5     /* the run failed; see last_error               */
+} ac_stop_reason;
+
+/* Creates an estimator for a game of n_players (1..AC_MAX_PLAYERS; beyond:
+ * AC_E_TOO_LARGE). alloc may be NULL. *out is set on success only; release
+ * it with ac_estimator_free(). */
+AC_API int ac_estimator_create(ac_estimator **out, uint32_t n_players,
+                               const ac_allocator *alloc);
+/* Releases everything the estimator owns. Accepts NULL. */
+AC_API void ac_estimator_free(ac_estimator *est);
+
+/* Typed parameter access (zstd's model). Unknown parameter:
+ * AC_E_PARAM_UNSUPPORTED; wrong type for the parameter: AC_E_INVALID_ARG;
+ * value outside the bounds: AC_E_PARAM_OUT_OF_BOUND (never clamped). */
+AC_API int ac_estimator_set_int(ac_estimator *est, ac_estimator_param param,
+                                int64_t value);
+AC_API int ac_estimator_get_int(const ac_estimator *est,
+                                ac_estimator_param param, int64_t *value);
+AC_API int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
+                                double value);
+AC_API int ac_estimator_get_f64(const ac_estimator *est,
+                                ac_estimator_param param, double *value);
+/* Bounds of a parameter; no handle needed. Thread-safe. */
+AC_API int ac_estimator_param_bounds_int(ac_estimator_param param,
+                                         int64_t *lower, int64_t *upper);
+AC_API int ac_estimator_param_bounds_f64(ac_estimator_param param,
+                                         double *lower, double *upper);
+/* Resets what the AC_RESET_* flags name. Resetting the session clears a
+ * cancellation and makes the handle ready for a new run. */
+AC_API int ac_estimator_reset(ac_estimator *est, uint32_t what);
+
+/* Gives a value the host already knows (typically v(all), the observed
+ * outcome, and v(empty), the baseline). Known values cost no budget and are
+ * exact (no variance). Giving a coalition again replaces its value. Only
+ * before the run starts. words must be ac_coalition_words(n); value finite. */
+AC_API int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
+                                  uint32_t words, double value);
+
+/* Registers the oracle used by ac_estimator_run(). user is never
+ * dereferenced by the library; the caller keeps it alive while the estimator
+ * may call fn. fn NULL unregisters. */
+AC_API int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
+                                   void *user);
+
+/* Runs to the end with the registered oracle, AC_EST_BATCH coalitions per
+ * call. A loop over ask/tell: the result equals the ask/tell path with the
+ * same seed, options and values. Returns AC_OK, or the error that stopped it
+ * (AC_E_CALLBACK, AC_E_ORACLE, AC_E_CANCELLED, AC_E_BUDGET, ...). */
+AC_API int ac_estimator_run(ac_estimator *est);
+
+/* Ask/tell. ask hands out up to max_count evaluations to do: for each k,
+ * tickets[k] and the coalition at coalitions + k * words (the caller provides
+ * room for max_count tickets and max_count * words words; words from
+ * ac_coalition_words). *count is how many were handed out; 0 means either
+ * the run is finished (ac_estimator_progress says done) or it waits for
+ * outstanding tells. The first ask starts the run. */
+AC_API int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
+                            uint64_t *tickets, uint64_t *coalitions,
+                            uint32_t *count);
+/* Tells results back, in any order and any grouping: values[k] for
+ * tickets[k], status[k] != 0 (status may be NULL: all 0) or a non-finite
+ * value marking a failure as in ac_oracle_fn. A ticket not outstanding is
+ * AC_E_INVALID_ARG and nothing of the call is taken. */
+AC_API int ac_estimator_tell(ac_estimator *est, uint32_t count,
+                             const uint64_t *tickets, const double *values,
+                             const int32_t *status);
+/* Where the run stands: *done is 1 once results are ready (or the run
+ * failed: see *stop_reason via audit), *outstanding the number of asked
+ * evaluations not yet told. Either pointer may be NULL. */
+AC_API int ac_estimator_progress(const ac_estimator *est, int32_t *done,
+                                 uint64_t *outstanding);
+/* Copies the estimate: phi[i] and its standard error se[i] for the n players
+ * (n must equal the estimator's). se may be NULL. Infinity as a standard error
+ * means the method had too few samples to estimate it. sum(phi) equals
+ * v(all) - v(empty) to a relative 1e-12. AC_E_STATE before the run is done. */
+AC_API int ac_estimator_result(const ac_estimator *est, double *phi,
+                               double *se, uint32_t n);
+/* One figure of the audit record. Valid during and after a run. */
+AC_API int ac_estimator_audit(const ac_estimator *est, ac_audit_key key,
+                              int64_t *value);
+/* Asks the run to stop: the next ask, or ac_estimator_run between oracle
+ * calls, returns AC_E_CANCELLED. Safe from any thread, including while
+ * another thread runs the estimator; a no-op on NULL. */
+AC_API void ac_estimator_cancel(ac_estimator *est);
+/* The detailed message of the last failure on this handle ("" if none).
+ * Owned by the estimator, valid until the next call on it. */
+AC_API const char *ac_estimator_last_error(const ac_estimator *est);
+
+/* ===================================================================== */
+/* Reference games (benchmarks, tests, the demo)                         */
+/* ===================================================================== */
+
+/* A cooperative game read from JSON, one of:
+ *   {"n": N, "values": [v(S) for S = 0 .. 2^N - 1]}
+ *   {"n": N, "terms": [{"coef": c, "members": [i, ...]}, ...]}
+ *   {"n": N, "type": "airport", "costs": [c_0, ..., c_{N-1}]}
+ *   {"n": N, "type": "voting", "weights": [...], "quota": q}
+ * each optionally with "exact": [phi_0, ...] and "noise":
+ * {"kind": "gaussian", "sd": s} or {"kind": "bernoulli"} (values are success
+ * probabilities; each evaluation returns 0 or 1). An unknown key is an error.
+ * docs/estimators.md describes the format. */
+typedef struct ac_game ac_game;
+
+/* Parses text (len bytes, need not be NUL-terminated). *out is set on
+ * success only. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY) a
+ * message saying what was wrong and where is written to err_buf (NUL-
+ * terminated, truncated to err_cap bytes) when err_buf is not NULL; on
+ * success err_buf receives "". alloc may be NULL. Thread-safe (no shared
+ * state). */
+AC_API int ac_game_load_json(ac_game **out, const char *text, size_t len,
+                             const ac_allocator *alloc, char *err_buf,
+                             size_t err_cap);
+/* Reads and parses a file; AC_E_IO when it cannot be read. As above. */
+AC_API int ac_game_load_file(ac_game **out, const char *path,
+                             const ac_allocator *alloc, char *err_buf,
+                             size_t err_cap);
+AC_API void ac_game_free(ac_game *game);
+/* The message of the game's last failed call ("" if none); owned by the
+ * game, valid until its next call. "" for NULL. */
+AC_API const char *ac_game_last_error(const ac_game *game);
+AC_API int ac_game_players(const ac_game *game, uint32_t *n_players);
+/* The game's expected value v(S), without noise. */
+AC_API int ac_game_value(const ac_game *game, const uint64_t *coalition,
+                         uint32_t words, double *value);
+/* Seeds the game's own noise generator (default seed 0). */
+AC_API int ac_game_seed(ac_game *game, uint64_t seed);
+/* The Shapley values: the file's "exact" when given, else computed in closed
+ * form (terms, airport), by dynamic programming (voting with integer weights
+ * and quota) or from the table (values). AC_E_TOO_LARGE when none applies. */
+AC_API int ac_game_exact(const ac_game *game, double *phi, uint32_t n);
+/* An ac_oracle_fn with user = an ac_game: one noisy draw per coalition
+ * (the expected value when the game has no noise). Not thread-safe for one
+ * game: give each thread its own ac_game. */
+AC_API int ac_game_oracle(void *game, const uint64_t *coalitions,
+                          uint32_t words, uint32_t count, double *values,
+                          int32_t *status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AGENTCREDIT_H */

@@ -1,0 +1,132 @@
+/* The estimator handle and the interface between its ask/tell core
+ * (estimator.c) and the estimation methods (method_*.c).
+ *
+ * A method plans work in units (a pair of antithetic permutations, a block of
+ * enumerated coalitions, a pair of complementary sampled coalitions). It asks
+ * the core for the coalitions of a unit through ac__est_request(), which
+ * answers from the cache or queues the evaluations. The core hands queued
+ * evaluations to the host (ask), takes the values back (tell), and calls the
+ * method's estimate() once every planned evaluation is in. */
+#ifndef AC_ESTIMATOR_INTERNAL_H
+#define AC_ESTIMATOR_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "agentcredit.h"
+#include "alloc.h"
+#include "coalition_cache.h"
+#include "errors.h"
+#include "rng.h"
+
+typedef struct ac__method_ops {
+    /* Sets up the method's state (e->mstate) and requests what every plan
+     * needs. AC_E_BUDGET / AC_E_TOO_LARGE when the method cannot run. */
+    int (*begin)(ac_estimator *e);
+    /* Plans one more unit if the budget pays for it: *grew = 1, else 0 and
+     * the plan is over. */
+    int (*extend)(ac_estimator *e, int *grew);
+    /* The estimate from the planned work, all of it evaluated. phi and se
+     * are n long; the core makes phi conserve afterwards. */
+    int (*estimate)(ac_estimator *e, double *phi, double *se);
+    void (*end)(ac_estimator *e);
+    /* The stop reason when extend() ends the plan (COMPLETE or BUDGET). */
+    int exhausted_reason;
+} ac__method_ops;
+
+extern const ac__method_ops ac__method_exact;
+extern const ac__method_ops ac__method_permutation;
+extern const ac__method_ops ac__method_kernelshap;
+
+typedef struct ac__slot {
+    uint32_t entry;
+    uint32_t rep;
+} ac__slot;
+
+enum { AC__TICKET_OUT = 0, AC__TICKET_TOLD = 1 };
+
+typedef struct ac__ticket {
+    uint32_t entry;
+    uint32_t rep;
+    uint32_t state;
+    uint32_t reserved;
+} ac__ticket;
+
+enum { AC__PHASE_IDLE, AC__PHASE_RUNNING, AC__PHASE_DONE, AC__PHASE_FAILED };
+
+typedef struct ac__params {
+    int64_t method, budget, seed, batch, repeats, max_retries;
+    double target_se;
+} ac__params;
+
+struct ac_estimator {
+    ac__mem mem;
+    uint32_t n, words;
+    ac__params p;
+    ac__cache known; /* values given by the host, kept across sessions */
+
+    ac_oracle_fn oracle;
+    void *oracle_user;
+    int busy;              /* inside the oracle callback of run()      */
+    atomic_int cancelled;  /* written from any thread                  */
+
+    /* The session (the run): cleared by AC_RESET_SESSION. */
+    int phase;
+    int fail_status;       /* status a FAILED run keeps returning      */
+    const ac__method_ops *ops;
+    int method_used;
+    void *mstate;
+    ac__cache cache;
+    ac__rng rng;
+    ac__slot *queue;       /* evaluations planned, not yet handed out  */
+    size_t q_head, q_len, q_cap;
+    ac__ticket *tickets;
+    uint64_t n_tickets, ticket_cap, outstanding;
+    int64_t committed;     /* evaluations queued or handed out         */
+    int plan_over;         /* extend() said no more                    */
+    uint32_t free_units;   /* consecutive sampled units that cost 0    */
+    int at_checkpoint;     /* waiting to test the standard-error target */
+    int64_t next_checkpoint;
+    int stop_reason;
+    double *phi, *se;      /* the result, once DONE                    */
+    uint32_t empty_entry, grand_entry;
+
+    /* Audit. */
+    int64_t n_coalitions, n_repeats, cache_hits, rounds, failures, retries,
+        samples;
+
+    char err[AC__ERRMSG_CAP];
+};
+
+/* Requests the value of coalition key: from the cache (a hit) or by queuing
+ * AC_EST_REPEATS evaluations. *entry receives its cache index. The method
+ * must have checked the budget with ac__est_affordable() first. */
+int ac__est_request(ac_estimator *e, const uint64_t *key, uint32_t *entry);
+/* Evaluations a new request for key would cost (0 when cached). */
+int64_t ac__est_cost(const ac_estimator *e, const uint64_t *key);
+/* Whether a sampled unit costing `cost` evaluations is worth planning: a
+ * long run of units that cost nothing means every coalition they can reach
+ * is already evaluated, and sampling stops. */
+int ac__est_free_unit_ok(ac_estimator *e, int64_t cost);
+/* Budget not yet committed. */
+int64_t ac__est_remaining(const ac_estimator *e);
+/* The value (mean) of a cache entry, and its variance. */
+static inline double ac__est_value(const ac_estimator *e, uint32_t entry)
+{
+    return e->cache.entries[entry].mean;
+}
+static inline double ac__est_var(const ac_estimator *e, uint32_t entry)
+{
+    return e->cache.entries[entry].var;
+}
+
+/* Whether every coalition of the game is in the cache, and the exact
+ * Shapley values (with noise errors) computed from it then. Any method
+ * finishing with a complete cache reports these. */
+int ac__est_cache_complete(const ac_estimator *e);
+int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se);
+
+/* Parameters: defaults, and the table behind the typed setters. */
+void ac__params_default(ac__params *p);
+
+#endif
