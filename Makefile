@@ -15,6 +15,8 @@ MESON_SETUP_ARGS ?=
 export ASAN_OPTIONS  ?= halt_on_error=1:abort_on_error=1:print_summary=1:detect_leaks=1
 export UBSAN_OPTIONS ?= halt_on_error=1:abort_on_error=1:print_summary=1:print_stacktrace=1
 
+comma := ,
+
 .PHONY: all deps build test demo asan clean
 
 all: build
@@ -22,9 +24,13 @@ all: build
 deps:
 	@bash .ci/deps.sh
 
-$(BUILD)/build.ninja:
-	@bash .ci/deps.sh
-	$(MESON) setup $(BUILD) $(MESON_SETUP_ARGS)
+# Configure once (deps first; order-only, so it never makes the
+# configuration stale). A half-configured directory is wiped and redone.
+setup = if [ -f $(1)/meson-private/coredata.dat ]; then \
+	    $(MESON) setup --wipe $(1) $(2); else $(MESON) setup $(1) $(2); fi
+
+$(BUILD)/build.ninja: | deps
+	$(call setup,$(BUILD),$(MESON_SETUP_ARGS))
 
 build: deps $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
@@ -35,9 +41,8 @@ test: build
 demo: build
 	./$(BUILD)/bindings/cli/agentcredit demo
 
-$(ASAN_BUILD)/build.ninja:
-	@bash .ci/deps.sh
-	$(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_SETUP_ARGS)
+$(ASAN_BUILD)/build.ninja: | deps
+	$(call setup,$(ASAN_BUILD),-Db_sanitize=address$(comma)undefined -Db_lundef=false $(MESON_SETUP_ARGS))
 
 asan: deps $(ASAN_BUILD)/build.ninja
 	$(NINJA) -C $(ASAN_BUILD)

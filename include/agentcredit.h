@@ -159,8 +159,10 @@ typedef struct ac_estimator ac_estimator;
  * read as a number. Return 0 to go on; any other return aborts the run with
  * AC_E_CALLBACK. The callback runs on the thread that called
  * ac_estimator_run(), must not throw or longjmp across the library, and must
- * not call functions on the estimator that is calling it (they return
- * AC_E_BUSY), except ac_estimator_cancel(). */
+ * not change the estimator that is calling it: ask, tell, run, reset,
+ * set_value, set_oracle and the setters return AC_E_BUSY from inside it. The
+ * read-only calls (getters, progress, audit, last_error) and
+ * ac_estimator_cancel() are allowed. */
 typedef int (*ac_oracle_fn)(void *user, const uint64_t *coalitions,
                             uint32_t words, uint32_t count, double *values,
                             int32_t *status);
@@ -220,7 +222,10 @@ typedef enum ac_audit_key {
     AC_AUDIT_STOP_REASON = 9, /* an ac_stop_reason                         */
     AC_AUDIT_SAMPLES = 10,    /* permutations, or sampled coalitions       */
     AC_AUDIT_KNOWN = 11,      /* values given up front                     */
-    AC_AUDIT_BUDGET = 12      /* the budget in force                       */
+    AC_AUDIT_BUDGET = 12,     /* the budget in force                       */
+    AC_AUDIT_DROPPED = 13     /* sampled coalitions given up: they failed
+                                 and no budget was left to retry them; the
+                                 samples that needed them are left out     */
 } ac_audit_key;
 
 typedef enum ac_stop_reason {

@@ -11,14 +11,15 @@
 enum {
     AC__ENTRY_PENDING = 0, /* evaluations queued or outstanding     */
     AC__ENTRY_DONE = 1,    /* every repeat evaluated: mean, var set */
-    AC__ENTRY_KNOWN = 2    /* given by the host: exact, var 0        */
+    AC__ENTRY_KNOWN = 2,   /* given by the host: exact, var 0        */
+    AC__ENTRY_FAILED = 3   /* given up: failed, no budget to retry   */
 };
 
 typedef struct ac__entry {
     uint32_t state;
     uint32_t done;     /* successful evaluations so far          */
     uint32_t failures; /* failed evaluations so far              */
-    uint32_t reserved;
+    uint32_t essential; /* the plan cannot do without it          */
     double mean;       /* the value used by the estimators       */
     double var;        /* variance of mean (sample var / repeats) */
 } ac__entry;

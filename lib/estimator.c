@@ -2,6 +2,7 @@
  * over ask/tell with the host's oracle; there is no second implementation. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coalition.h"
@@ -40,7 +41,7 @@ int ac_estimator_create(ac_estimator **out, uint32_t n_players,
 
 static void session_clear(ac_estimator *e)
 {
-    if (e->ops != NULL && e->ops->end != NULL)
+    if (e->ops != NULL)
         e->ops->end(e);
     e->ops = NULL;
     e->mstate = NULL;
@@ -61,7 +62,7 @@ static void session_clear(ac_estimator *e)
     e->stop_reason = AC_STOP_NONE;
     e->method_used = AC_METHOD_AUTO;
     e->n_coalitions = e->n_repeats = e->cache_hits = e->rounds = 0;
-    e->failures = e->retries = e->samples = 0;
+    e->failures = e->retries = e->samples = e->dropped = 0;
     e->fail_status = AC_OK;
     e->phase = AC__PHASE_IDLE;
     e->err[0] = '\0';
@@ -215,15 +216,27 @@ static int queue_push(ac_estimator *e, uint32_t entry, uint32_t rep)
     return AC_OK;
 }
 
-int ac__est_request(ac_estimator *e, const uint64_t *key, uint32_t *entry)
+int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
+                    uint32_t *entry)
 {
     uint32_t i = ac__cache_find(&e->cache, key);
     if (i != AC__NO_ENTRY) {
         e->cache_hits++;
+        e->cache.entries[i].essential |= (uint32_t)essential;
         *entry = i;
         return AC_OK;
     }
+    /* The budget is a hard cap: retries may have used what a method planned
+     * on when it chose its plan. */
+    if (ac__est_remaining(e) < e->p.repeats)
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "the budget of %lld evaluations is spent (%lld went "
+                        "to retries of failed evaluations) before the plan "
+                        "was complete", (long long)e->p.budget,
+                        (long long)e->retries);
     int rc = ac__cache_insert(&e->cache, key, &i);
+    if (rc == AC_OK)
+        e->cache.entries[i].essential = (uint32_t)essential;
     for (uint32_t r = 0; rc == AC_OK && r < (uint32_t)e->p.repeats; r++)
         rc = queue_push(e, i, r);
     if (rc != AC_OK)
@@ -316,18 +329,18 @@ static int start_run(ac_estimator *e)
                  (long long)cost, (long long)e->p.budget);
         return fail_run(e, AC_E_BUDGET, AC_STOP_ERROR);
     }
-    rc = ac__est_request(e, key, &e->grand_entry);
+    rc = ac__est_request(e, key, 1, &e->grand_entry);
     memset(key, 0, e->words * sizeof *key);
     if (rc == AC_OK)
-        rc = ac__est_request(e, key, &e->empty_entry);
-    if (rc == AC_OK)
-        rc = e->ops->begin(e);
-    if (rc != AC_OK)
-        return fail_run(e, rc, AC_STOP_ERROR);
+        rc = ac__est_request(e, key, 1, &e->empty_entry);
     if (e->p.target_se > 0.0 && e->method_used != AC_METHOD_EXACT) {
         int64_t first = 4 * (int64_t)e->n;
         e->next_checkpoint = first > 64 ? first : 64;
     }
+    if (rc == AC_OK)
+        rc = e->ops->begin(e);
+    if (rc != AC_OK)
+        return fail_run(e, rc, AC_STOP_ERROR);
     return AC_OK;
 }
 
@@ -423,7 +436,8 @@ static int issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
  * e->at_checkpoint set when it cannot. */
 static int plan_more(ac_estimator *e)
 {
-    if (e->next_checkpoint > 0 && e->committed >= e->next_checkpoint) {
+    if (e->next_checkpoint > 0 && e->committed >= e->next_checkpoint &&
+        (e->ops->settled == NULL || e->ops->settled(e))) {
         e->at_checkpoint = 1;
         return AC_OK;
     }
@@ -483,7 +497,9 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
             if ((rc = test_target(est, &stopped)) != AC_OK)
                 return rc;
         } else {
-            if ((rc = finish_run(est, est->ops->exhausted_reason)) != AC_OK)
+            int reason = ac__est_cache_complete(est) ? AC_STOP_COMPLETE
+                                                     : est->ops->exhausted_reason;
+            if ((rc = finish_run(est, reason)) != AC_OK)
                 return rc;
         }
     }
@@ -494,36 +510,83 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
 }
 
 /* A failed evaluation is retried while the coalition's retries and the
- * budget last; otherwise the run fails, naming the coalition. */
+ * budget last. Out of retries, the oracle is failing for real: AC_E_ORACLE.
+ * Out of budget, a sampled coalition is given up (its units are dropped)
+ * and an essential one ends the run with AC_E_BUDGET. Either way the
+ * message names the coalition and what the oracle returned. */
 static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
                         int32_t status)
 {
     ac__entry *en = &e->cache.entries[t->entry];
     e->failures++;
     en->failures++;
-    if (en->failures <= (uint32_t)e->p.max_retries && ac__est_remaining(e) > 0) {
-        int rc = queue_push(e, t->entry, t->rep);
-        if (rc == AC_OK) {
-            e->committed++;
-            e->retries++;
-            return AC_OK;
-        }
+    int retries_left = en->failures <= (uint32_t)e->p.max_retries;
+    if (retries_left && ac__est_remaining(e) > 0 &&
+        queue_push(e, t->entry, t->rep) == AC_OK) {
+        e->committed++;
+        e->retries++;
+        return AC_OK;
     }
-    char what[96];
+    if (retries_left && !en->essential) {
+        en->state = AC__ENTRY_FAILED;
+        e->dropped++;
+        return AC_OK;
+    }
+    char what[96], why[64];
     ac__coalition_format(ac__cache_key(&e->cache, t->entry), e->n, what,
                          sizeof what);
-    char why[64];
     if (status != 0)
         snprintf(why, sizeof why, "status %d", (int)status);
     else
         snprintf(why, sizeof why, "value %g", value);
-    ac__fail(e->err, AC_E_ORACLE,
+    int rc = retries_left ? AC_E_BUDGET : AC_E_ORACLE;
+    ac__fail(e->err, rc,
              "the oracle failed on coalition %s (%s) %u time%s; %s", what, why,
              en->failures, en->failures == 1 ? "" : "s",
-             en->failures <= (uint32_t)e->p.max_retries
-                 ? "no budget is left to retry it"
-                 : "no retries are left (AC_EST_MAX_RETRIES)");
-    return fail_run(e, AC_E_ORACLE, AC_STOP_ERROR);
+             retries_left ? "no budget is left to retry it, and the method "
+                            "cannot do without it"
+                          : "no retries are left (AC_EST_MAX_RETRIES)");
+    return fail_run(e, rc, AC_STOP_ERROR);
+}
+
+static int is_failure(const int32_t *status, const double *values,
+                      uint32_t k)
+{
+    return (status != NULL && status[k] != 0) || !isfinite(values[k]);
+}
+
+static int by_ticket(const void *a, const void *b)
+{
+    uint64_t x = ((const uint64_t *)a)[0], y = ((const uint64_t *)b)[0];
+    return x < y ? -1 : x > y;
+}
+
+/* Failures of one call are handled in ticket order, so that the order of
+ * the tells within a call never changes which failure gets the last of the
+ * budget. Successes go to their slots, where order does not matter. */
+static void take_values(ac_estimator *e, uint32_t count,
+                        const uint64_t *tickets, const double *values,
+                        const int32_t *status, uint64_t *failed)
+{
+    uint32_t n_failed = 0;
+    for (uint32_t k = 0; k < count; k++) {
+        const ac__ticket *t = &e->tickets[tickets[k]];
+        e->outstanding--;
+        if (ac__est_failed(e, t->entry))
+            continue; /* given up already: a late repeat changes nothing */
+        if (is_failure(status, values, k)) {
+            failed[2 * n_failed] = tickets[k];
+            failed[2 * n_failed++ + 1] = k;
+        } else {
+            ac__cache_store(&e->cache, t->entry, t->rep, values[k]);
+        }
+    }
+    qsort(failed, n_failed, 2 * sizeof *failed, by_ticket);
+    for (uint32_t f = 0; f < n_failed && e->phase == AC__PHASE_RUNNING; f++) {
+        uint32_t k = (uint32_t)failed[2 * f + 1];
+        take_failure(e, &e->tickets[failed[2 * f]], values[k],
+                     status ? status[k] : 0);
+    }
 }
 
 int ac_estimator_tell(ac_estimator *est, uint32_t count,
@@ -540,6 +603,14 @@ int ac_estimator_tell(ac_estimator *est, uint32_t count,
         return est->fail_status;
     if (est->phase != AC__PHASE_RUNNING)
         return ac__fail(est->err, AC_E_STATE, "no run is waiting for values");
+    uint32_t n_failed = 0;
+    for (uint32_t k = 0; k < count; k++)
+        n_failed += (uint32_t)is_failure(status, values, k);
+    uint64_t *failed = ac__mem_alloc(&est->mem, 2 * (size_t)n_failed,
+                                     sizeof *failed);
+    if (failed == NULL)
+        return ac__fail(est->err, AC_E_NO_MEMORY,
+                        "cannot take %u failed evaluations", n_failed);
     /* Validate the whole call before taking any of it. */
     uint32_t bad = count;
     for (uint32_t k = 0; k < count; k++) {
@@ -553,22 +624,14 @@ int ac_estimator_tell(ac_estimator *est, uint32_t count,
     if (bad < count) {
         for (uint32_t k = 0; k < bad; k++)
             est->tickets[tickets[k]].state = AC__TICKET_OUT;
+        ac__mem_free(&est->mem, failed);
         return ac__fail(est->err, AC_E_INVALID_ARG,
                         "ticket %llu (position %u) is not outstanding: never "
                         "handed out, already told, or told twice in this call",
                         (unsigned long long)tickets[bad], bad);
     }
-    for (uint32_t k = 0; k < count; k++) {
-        const ac__ticket *t = &est->tickets[tickets[k]];
-        int32_t st = status ? status[k] : 0;
-        est->outstanding--;
-        if (est->phase != AC__PHASE_RUNNING)
-            continue; /* a failure earlier in this call ended the run */
-        if (st != 0 || !isfinite(values[k]))
-            take_failure(est, t, values[k], st);
-        else
-            ac__cache_store(&est->cache, t->entry, t->rep, values[k]);
-    }
+    take_values(est, count, tickets, values, status, failed);
+    ac__mem_free(&est->mem, failed);
     return est->phase == AC__PHASE_FAILED ? est->fail_status : AC_OK;
 }
 
@@ -713,6 +776,7 @@ int ac_estimator_audit(const ac_estimator *est, ac_audit_key key,
     case AC_AUDIT_SAMPLES: *value = est->samples; break;
     case AC_AUDIT_KNOWN: *value = est->known.count; break;
     case AC_AUDIT_BUDGET: *value = est->p.budget; break;
+    case AC_AUDIT_DROPPED: *value = est->dropped; break;
     default: return AC_E_INVALID_ARG;
     }
     return AC_OK;

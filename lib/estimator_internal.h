@@ -30,6 +30,9 @@ typedef struct ac__method_ops {
      * are n long; the core makes phi conserve afterwards. */
     int (*estimate)(ac_estimator *e, double *phi, double *se);
     void (*end)(ac_estimator *e);
+    /* Whether the plan is at a point where estimate() means something (NULL:
+     * always). Error-target checkpoints wait for it. */
+    int (*settled)(const ac_estimator *e);
     /* The stop reason when extend() ends the plan (COMPLETE or BUDGET). */
     int exhausted_reason;
 } ac__method_ops;
@@ -93,15 +96,26 @@ struct ac_estimator {
 
     /* Audit. */
     int64_t n_coalitions, n_repeats, cache_hits, rounds, failures, retries,
-        samples;
+        samples, dropped;
 
     char err[AC__ERRMSG_CAP];
 };
 
 /* Requests the value of coalition key: from the cache (a hit) or by queuing
  * AC_EST_REPEATS evaluations. *entry receives its cache index. The method
- * must have checked the budget with ac__est_affordable() first. */
-int ac__est_request(ac_estimator *e, const uint64_t *key, uint32_t *entry);
+ * must have checked the cost against ac__est_remaining() first.
+ * An essential coalition is one the method cannot do without (exact, the
+ * enumerated layers, v(empty), v(all)): if it fails and the budget cannot pay
+ * for a retry, the run fails with AC_E_BUDGET. A coalition of a sampled unit
+ * is not: it is given up (AC__ENTRY_FAILED) and the method drops the units
+ * that need it. */
+int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
+                    uint32_t *entry);
+/* Whether the entry was given up. */
+static inline int ac__est_failed(const ac_estimator *e, uint32_t entry)
+{
+    return e->cache.entries[entry].state == AC__ENTRY_FAILED;
+}
 /* Evaluations a new request for key would cost (0 when cached). */
 int64_t ac__est_cost(const ac_estimator *e, const uint64_t *key);
 /* Whether a sampled unit costing `cost` evaluations is worth planning: a

@@ -61,7 +61,19 @@ void ac__params_default(ac__params *p)
     }
 }
 
-/* Common checks of a setter; returns the spec through *spec. */
+/* Finds param and checks it has the type the caller assumes. */
+static int lookup(int param, int type, const param_spec **spec)
+{
+    const param_spec *s = find_param(param);
+    if (s == NULL)
+        return AC_E_PARAM_UNSUPPORTED;
+    if (s->type != type)
+        return AC_E_INVALID_ARG;
+    *spec = s;
+    return AC_OK;
+}
+
+/* Common checks of a setter, with the message a setter owes its caller. */
 static int check_set(ac_estimator *est, int param, int type,
                      const param_spec **spec)
 {
@@ -70,21 +82,22 @@ static int check_set(ac_estimator *est, int param, int type,
     if (est->busy)
         return ac__fail(est->err, AC_E_BUSY,
                         "parameters cannot change from inside the oracle");
-    const param_spec *s = find_param(param);
-    if (s == NULL)
-        return ac__fail(est->err, AC_E_PARAM_UNSUPPORTED,
+    int rc = lookup(param, type, spec);
+    if (rc == AC_E_PARAM_UNSUPPORTED)
+        return ac__fail(est->err, rc,
                         "parameter %d is not an estimator parameter", param);
-    if (s->type != type)
-        return ac__fail(est->err, AC_E_INVALID_ARG,
+    if (rc != AC_OK) {
+        const param_spec *s = find_param(param);
+        return ac__fail(est->err, rc,
                         "%s is a%s parameter: use ac_estimator_set_%s", s->name,
                         s->type == PARAM_INT ? "n integer" : " real",
                         s->type == PARAM_INT ? "int" : "f64");
+    }
     if (est->phase != AC__PHASE_IDLE)
         return ac__fail(est->err, AC_E_STATE,
                         "%s cannot change once the run has started "
                         "(ac_estimator_reset with AC_RESET_SESSION first)",
-                        s->name);
-    *spec = s;
+                        (*spec)->name);
     return AC_OK;
 }
 
@@ -118,25 +131,13 @@ int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
     return AC_OK;
 }
 
-static int check_get(const ac_estimator *est, int param, int type,
-                     const void *out, const param_spec **spec)
-{
-    if (est == NULL || out == NULL)
-        return AC_E_INVALID_ARG;
-    const param_spec *s = find_param(param);
-    if (s == NULL)
-        return AC_E_PARAM_UNSUPPORTED;
-    if (s->type != type)
-        return AC_E_INVALID_ARG;
-    *spec = s;
-    return AC_OK;
-}
-
 int ac_estimator_get_int(const ac_estimator *est, ac_estimator_param param,
                          int64_t *value)
 {
     const param_spec *s;
-    int rc = check_get(est, (int)param, PARAM_INT, value, &s);
+    if (est == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    int rc = lookup((int)param, PARAM_INT, &s);
     if (rc == AC_OK)
         *value = *int_slot((ac__params *)&est->p, s);
     return rc;
@@ -146,21 +147,12 @@ int ac_estimator_get_f64(const ac_estimator *est, ac_estimator_param param,
                          double *value)
 {
     const param_spec *s;
-    int rc = check_get(est, (int)param, PARAM_F64, value, &s);
+    if (est == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    int rc = lookup((int)param, PARAM_F64, &s);
     if (rc == AC_OK)
         *value = *f64_slot((ac__params *)&est->p, s);
     return rc;
-}
-
-static int bounds(int param, int type, const param_spec **spec)
-{
-    const param_spec *s = find_param(param);
-    if (s == NULL)
-        return AC_E_PARAM_UNSUPPORTED;
-    if (s->type != type)
-        return AC_E_INVALID_ARG;
-    *spec = s;
-    return AC_OK;
 }
 
 int ac_estimator_param_bounds_int(ac_estimator_param param, int64_t *lower,
@@ -169,7 +161,7 @@ int ac_estimator_param_bounds_int(ac_estimator_param param, int64_t *lower,
     const param_spec *s;
     if (lower == NULL || upper == NULL)
         return AC_E_INVALID_ARG;
-    int rc = bounds((int)param, PARAM_INT, &s);
+    int rc = lookup((int)param, PARAM_INT, &s);
     if (rc == AC_OK) {
         *lower = (int64_t)s->lower;
         /* INT64_MAX is not a double: the seed's upper bound is spelt out. */
@@ -185,7 +177,7 @@ int ac_estimator_param_bounds_f64(ac_estimator_param param, double *lower,
     const param_spec *s;
     if (lower == NULL || upper == NULL)
         return AC_E_INVALID_ARG;
-    int rc = bounds((int)param, PARAM_F64, &s);
+    int rc = lookup((int)param, PARAM_F64, &s);
     if (rc == AC_OK) {
         *lower = s->lower;
         *upper = s->upper;

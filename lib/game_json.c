@@ -10,22 +10,42 @@
 #include "coalition.h"
 #include "game_internal.h"
 
-static const char *const KNOWN_KEYS[] = {
-    "n", "values", "terms", "type", "costs", "weights", "quota",
-    "exact", "noise", "name", "description",
+/* The keys every game may carry, then those of each kind (in the order of
+ * the AC__GAME_* kinds). A key of another kind is as wrong as an unknown
+ * one: it would be silently ignored. */
+static const char *const COMMON_KEYS = " n type exact noise name description ";
+static const char *const KIND_KEYS[] = {
+    " values ", " terms ", " costs ", " weights quota ",
 };
+static const char *const KIND_NAMES[] = {"values", "terms", "airport", "voting"};
 
-static int check_keys(json_t *root, char *err)
+static int key_in(const char *key, const char *list)
+{
+    size_t len = strlen(key);
+    for (const char *p = strstr(list, key); p != NULL; p = strstr(p + 1, key))
+        if (p[-1] == ' ' && p[len] == ' ')
+            return 1;
+    return 0;
+}
+
+/* Before the kind is known (kind < 0) only unknown keys are rejected. */
+static int check_keys(json_t *root, int kind, char *err)
 {
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value) {
-        size_t k = 0, nk = sizeof KNOWN_KEYS / sizeof KNOWN_KEYS[0];
-        while (k < nk && strcmp(key, KNOWN_KEYS[k]) != 0)
-            k++;
-        if (k == nk)
-            return ac__fail(err, AC_E_PARSE, "unknown key \"%s\" in the game",
-                            key);
+        if (key_in(key, COMMON_KEYS) || (kind >= 0 && key_in(key, KIND_KEYS[kind])))
+            continue;
+        for (size_t k = 0; k < sizeof KIND_KEYS / sizeof KIND_KEYS[0]; k++)
+            if (key_in(key, KIND_KEYS[k]) && kind < 0)
+                goto next;
+            else if (key_in(key, KIND_KEYS[k]))
+                return ac__fail(err, AC_E_PARSE,
+                                "key \"%s\" belongs to a %s game, not to this "
+                                "%s game", key, KIND_NAMES[k],
+                                KIND_NAMES[kind]);
+        return ac__fail(err, AC_E_PARSE, "unknown key \"%s\" in the game", key);
+    next:;
     }
     return AC_OK;
 }
@@ -215,22 +235,45 @@ static int read_players(json_t *root, uint32_t *n, char *err)
     return AC_OK;
 }
 
+/* Bernoulli draws need probabilities: check what can be checked up front
+ * (a table, airport costs); sums of terms are checked at each draw. */
+static int check_probabilities(ac_game *g)
+{
+    const double *x = g->kind == AC__GAME_VALUES    ? g->values
+                      : g->kind == AC__GAME_AIRPORT ? g->numbers
+                                                     : NULL;
+    uint64_t len = g->kind == AC__GAME_VALUES ? (uint64_t)1 << g->n : g->n;
+    for (uint64_t k = 0; x != NULL && k < len; k++)
+        if (!(x[k] >= 0.0 && x[k] <= 1.0))
+            return ac__fail(g->err, AC_E_PARSE,
+                            "bernoulli noise needs probabilities, but \"%s\"[%llu]"
+                            " = %g is outside [0, 1]",
+                            g->kind == AC__GAME_VALUES ? "values" : "costs",
+                            (unsigned long long)k, x[k]);
+    return AC_OK;
+}
+
 static int parse_game(ac_game *g, json_t *root)
 {
-    int rc = check_keys(root, g->err);
+    int rc = check_keys(root, -1, g->err);
     if (rc == AC_OK)
         rc = read_kind(g, root);
+    if (rc == AC_OK)
+        rc = check_keys(root, g->kind, g->err);
     if (rc == AC_OK && json_object_get(root, "exact") != NULL)
         rc = read_numbers(g, root, "exact", g->n, &g->exact);
     if (rc == AC_OK)
         rc = read_noise(g, root);
+    if (rc == AC_OK && g->noise == AC__NOISE_BERNOULLI)
+        rc = check_probabilities(g);
     return rc;
 }
 
 static int report(char *buf, size_t cap, int status, const char *msg)
 {
     if (buf != NULL && cap > 0)
-        snprintf(buf, cap, "%s", msg);
+        snprintf(buf, cap, "%s", status != AC_OK && msg[0] == '\0'
+                                     ? ac_strerror(status) : msg);
     return status;
 }
 

@@ -39,9 +39,12 @@ static int exact_extend(ac_estimator *e, int *grew)
     *grew = s->next_mask < total;
     uint64_t end = s->next_mask + BLOCK < total ? s->next_mask + BLOCK : total;
     for (; s->next_mask < end; s->next_mask++) {
+        /* The engine requested v(empty) and v(all) already. */
+        if (s->next_mask == 0 || s->next_mask == total - 1)
+            continue;
         uint64_t key = s->next_mask;
         uint32_t entry;
-        int rc = ac__est_request(e, &key, &entry);
+        int rc = ac__est_request(e, &key, 1, &entry);
         if (rc != AC_OK)
             return rc;
     }
@@ -51,7 +54,7 @@ static int exact_extend(ac_estimator *e, int *grew)
 int ac__est_cache_complete(const ac_estimator *e)
 {
     return e->n <= AC_EXACT_MAX_PLAYERS &&
-           e->cache.count == ((uint64_t)1 << e->n);
+           e->cache.count == ((uint64_t)1 << e->n) && e->dropped == 0;
 }
 
 /* With every coalition in the cache (n <= 30, so one word a key), the
@@ -85,6 +88,6 @@ static void exact_end(ac_estimator *e)
 }
 
 const ac__method_ops ac__method_exact = {
-    exact_begin, exact_extend, ac__est_exact_from_cache, exact_end,
+    exact_begin, exact_extend, ac__est_exact_from_cache, exact_end, NULL,
     AC_STOP_COMPLETE,
 };

@@ -20,12 +20,15 @@
 typedef struct kernel_state {
     uint32_t n;
     uint8_t *enumerated;   /* n+1 flags: size layer enumerated exactly   */
+    uint8_t *layer_done;   /* n+1 flags: its enumeration was planned     */
+    double *layer_samples; /* n+1: sampled coalitions drawn per size     */
     double *size_weight;   /* n+1: total kernel weight of a sampled size */
     double sampled_weight; /* sum of size_weight over sampled sizes      */
     /* Enumeration cursor: the current size and combination. */
     uint32_t enum_size;
     uint32_t *comb;
     int enum_done;
+    int in_layer;          /* the cursor is inside layer enum_size       */
     uint32_t *enum_entries;
     uint32_t n_enum, cap_enum;
     uint32_t *pairs;       /* entries of S and its complement, 2 a pair  */
@@ -62,28 +65,73 @@ static double known_in_layer(const ac_estimator *e, uint32_t s)
     return k;
 }
 
-/* Enumerates whole layers, heaviest first, while the budget pays for them
- * and leaves the rest of the budget to sampling. */
-static void choose_layers(ac_estimator *e, kernel_state *s)
+/* Enumerates whole layers, heaviest first, while sampling would spend at
+ * least as many evaluations on the layer pair as enumerating it costs (the
+ * rule of shap's KernelExplainer): enumeration then removes that layer's
+ * sampling error for no more than sampling would pay, and the middle layers
+ * keep their share of the budget. */
+static void set_size_weights(kernel_state *s)
 {
-    uint32_t n = e->n;
-    double left = (double)ac__est_remaining(e) / (double)e->p.repeats;
-    for (uint32_t k = 1; k <= n / 2; k++) {
-        double cost = binomial(n, k) - known_in_layer(e, k);
-        if (n - k != k)
-            cost += binomial(n, n - k) - known_in_layer(e, n - k);
-        if (cost > left)
-            break;
-        left -= cost;
-        s->enumerated[k] = s->enumerated[n - k] = 1;
-    }
+    uint32_t n = s->n;
     s->sampled_weight = 0.0;
     for (uint32_t k = 1; k < n; k++) {
         s->size_weight[k] = s->enumerated[k] ? 0.0
                                              : (double)(n - 1) / (k * (double)(n - k));
         s->sampled_weight += s->size_weight[k];
     }
+}
+
+/* With an error target the run may stop long before the budget: layers are
+ * then chosen against the first checkpoint, and later promoted as sampling
+ * reaches them (promote_layer). */
+static void choose_layers(ac_estimator *e, kernel_state *s)
+{
+    uint32_t n = e->n;
+    double horizon = (double)ac__est_remaining(e);
+    if (e->next_checkpoint > 0 && (double)e->next_checkpoint < horizon)
+        horizon = (double)e->next_checkpoint;
+    double left = horizon / (double)e->p.repeats;
+    double weight_left = 0.0;
+    for (uint32_t k = 1; k < n; k++)
+        weight_left += (double)(n - 1) / (k * (double)(n - k));
+    for (uint32_t k = 1; k <= n / 2; k++) {
+        double cost = binomial(n, k) - known_in_layer(e, k);
+        double w = (double)(n - 1) / (k * (double)(n - k));
+        if (n - k != k) {
+            cost += binomial(n, n - k) - known_in_layer(e, n - k);
+            w *= 2.0;
+        }
+        if (cost > left || left * w / weight_left < cost)
+            break;
+        left -= cost;
+        weight_left -= w;
+        s->enumerated[k] = s->enumerated[n - k] = 1;
+    }
+    set_size_weights(s);
     s->enum_size = 0;
+}
+
+/* Once sampling has drawn as many coalitions from the heaviest sampled layer
+ * pair as the pair holds, enumerating it costs no more than sampling it
+ * again and removes its error: the pair joins the enumerated layers, and
+ * its sampled pairs leave the sample (the rest stay correctly distributed
+ * over the remaining layers). */
+static void promote_layer(ac_estimator *e, kernel_state *s)
+{
+    uint32_t n = s->n, k = 1;
+    while (k <= n / 2 && s->enumerated[k])
+        k++;
+    if (k > n / 2)
+        return;
+    double size = binomial(n, k) + (n - k != k ? binomial(n, n - k) : 0.0);
+    double drawn = s->layer_samples[k] + (n - k != k ? s->layer_samples[n - k] : 0.0);
+    if (drawn < size || size * e->p.repeats > (double)ac__est_remaining(e))
+        return;
+    s->enumerated[k] = s->enumerated[n - k] = 1;
+    set_size_weights(s);
+    s->enum_size = k - 1;
+    s->in_layer = 0;
+    s->enum_done = 0;
 }
 
 static int kernel_begin(ac_estimator *e)
@@ -99,14 +147,26 @@ static int kernel_begin(ac_estimator *e)
     e->mstate = s;
     s->n = e->n;
     s->enumerated = ac__mem_calloc(&e->mem, e->n + 1, 1);
+    s->layer_done = ac__mem_calloc(&e->mem, e->n + 1, 1);
+    s->layer_samples = ac__mem_calloc(&e->mem, e->n + 1, sizeof *s->layer_samples);
     s->size_weight = ac__mem_calloc(&e->mem, e->n + 1, sizeof *s->size_weight);
     s->comb = ac__mem_alloc(&e->mem, e->n, sizeof *s->comb);
     s->scratch = ac__mem_alloc(&e->mem, e->n, sizeof *s->scratch);
     s->key = ac__mem_alloc(&e->mem, e->words, sizeof *s->key);
-    if (!s->enumerated || !s->size_weight || !s->comb || !s->scratch || !s->key)
+    if (!s->enumerated || !s->layer_done || !s->layer_samples ||
+        !s->size_weight || !s->comb || !s->scratch || !s->key)
         return AC_E_NO_MEMORY;
     for (uint32_t i = 0; i < e->n; i++)
         s->scratch[i] = i;
+    /* Without a single pair beyond the ends, the regression has no data:
+     * refuse rather than return the equal split as if it were an estimate. */
+    if (e->n > 1 && !ac__est_cache_complete(e) &&
+        ac__est_remaining(e) < 2 * e->p.repeats)
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "KernelSHAP needs at least %lld evaluations beyond "
+                        "v(empty) and v(all); the budget leaves %lld",
+                        (long long)(2 * e->p.repeats),
+                        (long long)ac__est_remaining(e));
     choose_layers(e, s);
     return AC_OK;
 }
@@ -130,14 +190,17 @@ static int push_u32(ac_estimator *e, uint32_t **arr, uint32_t *len,
 static int next_layer(kernel_state *s)
 {
     for (uint32_t k = s->enum_size + 1; k < s->n; k++) {
-        if (!s->enumerated[k])
+        if (!s->enumerated[k] || s->layer_done[k])
             continue;
+        s->layer_done[k] = 1;
+        s->in_layer = 1;
         s->enum_size = k;
         for (uint32_t j = 0; j < k; j++)
             s->comb[j] = j;
         return 1;
     }
     s->enum_done = 1;
+    s->in_layer = 0;
     return 0;
 }
 
@@ -157,14 +220,14 @@ static int next_comb(uint32_t *comb, uint32_t k, uint32_t n)
 
 static int enumerate_block(ac_estimator *e, kernel_state *s)
 {
-    if (s->enum_size == 0 && !next_layer(s))
+    if (!s->in_layer && !next_layer(s))
         return AC_OK;
     for (uint32_t done = 0; done < ENUM_BLOCK && !s->enum_done; done++) {
         memset(s->key, 0, e->words * sizeof *s->key);
         for (uint32_t j = 0; j < s->enum_size; j++)
             ac__bit_set(s->key, s->comb[j]);
         uint32_t entry;
-        int rc = ac__est_request(e, s->key, &entry);
+        int rc = ac__est_request(e, s->key, 1, &entry);
         if (rc == AC_OK)
             rc = push_u32(e, &s->enum_entries, &s->n_enum, &s->cap_enum, entry);
         if (rc != AC_OK)
@@ -212,15 +275,17 @@ static int sample_pair(ac_estimator *e, kernel_state *s, int *grew)
     if (!ac__est_free_unit_ok(e, cost))
         return AC_OK;
     uint32_t a, b;
-    int rc = ac__est_request(e, s->key, &a);
+    int rc = ac__est_request(e, s->key, 0, &a);
     if (rc == AC_OK)
-        rc = ac__est_request(e, comp, &b);
+        rc = ac__est_request(e, comp, 0, &b);
     if (rc == AC_OK)
         rc = push_u32(e, &s->pairs, &s->pair_len, &s->cap_pairs, a);
     if (rc == AC_OK)
         rc = push_u32(e, &s->pairs, &s->pair_len, &s->cap_pairs, b);
     if (rc != AC_OK)
         return rc;
+    s->layer_samples[size] += 1;
+    s->layer_samples[s->n - size] += 1;
     e->samples += 2;
     *grew = 1;
     return AC_OK;
@@ -236,6 +301,11 @@ static int kernel_extend(ac_estimator *e, int *grew)
         *grew = 1;
         return enumerate_block(e, s);
     }
+    promote_layer(e, s);
+    if (!s->enum_done) {
+        *grew = 1;
+        return enumerate_block(e, s);
+    }
     if (s->sampled_weight <= 0.0)
         return AC_OK;
     return sample_pair(e, s, grew);
@@ -247,6 +317,8 @@ typedef struct kernel_system {
     double *b;   /* n, then A^-1 (b + ridge term)  */
     double *q;   /* n: A^-1 1                       */
     double *g;   /* n scratch                       */
+    uint32_t *pairs;  /* the sampled pairs still whole  */
+    uint32_t pair_len;
 } kernel_system;
 
 static void add_coalition(const ac_estimator *e, kernel_system *ks,
@@ -273,9 +345,27 @@ static double layer_weight(const kernel_state *s, const ac_estimator *e,
 }
 
 /* Each sampled coalition carries the sampled layers' weight equally. */
-static double sample_weight(const kernel_state *s)
+static double sample_weight(const kernel_state *s, const kernel_system *ks)
 {
-    return s->pair_len ? s->sampled_weight / s->pair_len : 0.0;
+    return ks->pair_len ? s->sampled_weight / ks->pair_len : 0.0;
+}
+
+/* The pairs whose two coalitions were both evaluated: a pair that lost one
+ * to a failure without budget to retry is left out whole, which keeps the
+ * sampling symmetric. */
+static void keep_whole_pairs(const ac_estimator *e, const kernel_state *s,
+                             kernel_system *ks)
+{
+    ks->pair_len = 0;
+    for (uint32_t k = 0; k + 1 < s->pair_len; k += 2) {
+        if (ac__est_failed(e, s->pairs[k]) || ac__est_failed(e, s->pairs[k + 1]))
+            continue;
+        if (s->enumerated[ac__coalition_size(ac__cache_key(&e->cache, s->pairs[k]),
+                                             e->words)])
+            continue; /* its layer was promoted to enumeration */
+        ks->pairs[ks->pair_len++] = s->pairs[k];
+        ks->pairs[ks->pair_len++] = s->pairs[k + 1];
+    }
 }
 
 static void build_system(const ac_estimator *e, const kernel_state *s,
@@ -289,9 +379,10 @@ static void build_system(const ac_estimator *e, const kernel_state *s,
         add_coalition(e, ks, en, layer_weight(s, e, en),
                       ac__est_value(e, en) - v0);
     }
-    double ws = sample_weight(s);
-    for (uint32_t k = 0; k < s->pair_len; k++)
-        add_coalition(e, ks, s->pairs[k], ws, ac__est_value(e, s->pairs[k]) - v0);
+    double ws = sample_weight(s, ks);
+    for (uint32_t k = 0; k < ks->pair_len; k++)
+        add_coalition(e, ks, ks->pairs[k], ws,
+                      ac__est_value(e, ks->pairs[k]) - v0);
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < i; j++)
             ks->a[(size_t)j * n + i] = ks->a[(size_t)i * n + j];
@@ -363,18 +454,18 @@ static void kernel_errors(const ac_estimator *e, const kernel_state *s,
                           kernel_system *ks, double v0, const double *phi,
                           double *se)
 {
-    uint32_t n = e->n, pairs = s->pair_len / 2;
+    uint32_t n = e->n, pairs = ks->pair_len / 2;
     double sum_q = 0.0;
     for (uint32_t i = 0; i < n; i++)
         sum_q += ks->q[i];
     double *mean = ks->b; /* the solve is over: reuse b as scratch */
     memset(mean, 0, n * sizeof *mean);
     memset(se, 0, n * sizeof *se);
-    double ws = sample_weight(s);
+    double ws = sample_weight(s, ks);
     for (uint32_t p = 0; p < pairs; p++) {
         memset(ks->g, 0, n * sizeof *ks->g);
-        add_residual(e, s->pairs[2 * p], ws, v0, phi, ks->g);
-        add_residual(e, s->pairs[2 * p + 1], ws, v0, phi, ks->g);
+        add_residual(e, ks->pairs[2 * p], ws, v0, phi, ks->g);
+        add_residual(e, ks->pairs[2 * p + 1], ws, v0, phi, ks->g);
         apply_m(n, ks, sum_q, ks->g);
         for (uint32_t i = 0; i < n; i++) { /* Welford; se holds M2 */
             double d = ks->g[i] - mean[i];
@@ -382,8 +473,11 @@ static void kernel_errors(const ac_estimator *e, const kernel_state *s,
             se[i] += d * (ks->g[i] - mean[i]);
         }
     }
+    /* Sampled layers seen through fewer than two pairs, or layers still
+     * being enumerated (a checkpoint mid-layer), leave the error unknown. */
+    int unknown = !s->enum_done || (s->sampled_weight > 0.0 && pairs < 2);
     for (uint32_t i = 0; i < n; i++)
-        se[i] = pairs > 1 ? se[i] * pairs / (pairs - 1) : (pairs ? INFINITY : 0);
+        se[i] = unknown ? INFINITY : (pairs > 1 ? se[i] * pairs / (pairs - 1) : 0.0);
     for (uint32_t k = 0; k < s->n_enum; k++) {
         uint32_t en = s->enum_entries[k];
         double var = ac__est_var(e, en);
@@ -410,10 +504,12 @@ static int kernel_estimate(ac_estimator *e, double *phi, double *se)
     ks.b = ac__mem_alloc(&e->mem, n, sizeof *ks.b);
     ks.q = ac__mem_alloc(&e->mem, n, sizeof *ks.q);
     ks.g = ac__mem_alloc(&e->mem, n, sizeof *ks.g);
+    ks.pairs = ac__mem_alloc(&e->mem, s->pair_len, sizeof *ks.pairs);
     int rc = AC_E_NO_MEMORY;
-    if (ks.a && ks.b && ks.q && ks.g) {
+    if (ks.a && ks.b && ks.q && ks.g && ks.pairs) {
         double v0 = ac__est_value(e, e->empty_entry);
         double delta = ac__est_value(e, e->grand_entry) - v0;
+        keep_whole_pairs(e, s, &ks);
         build_system(e, s, &ks, v0);
         rc = AC_OK;
         if (solve_system(n, &ks, delta, phi) != 0)
@@ -426,6 +522,7 @@ static int kernel_estimate(ac_estimator *e, double *phi, double *se)
     ac__mem_free(&e->mem, ks.b);
     ac__mem_free(&e->mem, ks.q);
     ac__mem_free(&e->mem, ks.g);
+    ac__mem_free(&e->mem, ks.pairs);
     return rc;
 }
 
@@ -435,6 +532,8 @@ static void kernel_end(ac_estimator *e)
     if (s == NULL)
         return;
     ac__mem_free(&e->mem, s->enumerated);
+    ac__mem_free(&e->mem, s->layer_done);
+    ac__mem_free(&e->mem, s->layer_samples);
     ac__mem_free(&e->mem, s->size_weight);
     ac__mem_free(&e->mem, s->comb);
     ac__mem_free(&e->mem, s->enum_entries);
@@ -444,6 +543,14 @@ static void kernel_end(ac_estimator *e)
     ac__mem_free(&e->mem, s);
 }
 
+/* Mid-layer, the enumerated part is incomplete: no estimate yet. */
+static int kernel_settled(const ac_estimator *e)
+{
+    const kernel_state *s = e->mstate;
+    return s->enum_done;
+}
+
 const ac__method_ops ac__method_kernelshap = {
-    kernel_begin, kernel_extend, kernel_estimate, kernel_end, AC_STOP_BUDGET,
+    kernel_begin, kernel_extend, kernel_estimate, kernel_end, kernel_settled,
+    AC_STOP_BUDGET,
 };

@@ -57,7 +57,7 @@ static int request_prefixes(ac_estimator *e, perm_state *s, int reverse,
     memset(s->key, 0, e->words * sizeof *s->key);
     for (uint32_t k = 1; k < e->n; k++) {
         ac__bit_set(s->key, s->order[reverse ? e->n - k : k - 1]);
-        int rc = ac__est_request(e, s->key, &entries[k]);
+        int rc = ac__est_request(e, s->key, 0, &entries[k]);
         if (rc != AC_OK)
             return rc;
     }
@@ -106,6 +106,17 @@ static int perm_extend(ac_estimator *e, int *grew)
     return AC_OK;
 }
 
+/* A unit with a given-up coalition is left out whole: its contributions
+ * would no longer telescope. */
+static int unit_lost(const ac_estimator *e, const uint32_t *fwd,
+                     const uint32_t *rev)
+{
+    for (uint32_t k = 1; k < e->n; k++)
+        if (ac__est_failed(e, fwd[k]) || ac__est_failed(e, rev[k]))
+            return 1;
+    return 0;
+}
+
 /* Each unit gives every player the mean of its two marginal contributions;
  * the estimate is their mean over units, its error their spread. */
 static int perm_estimate(ac_estimator *e, double *phi, double *se)
@@ -120,9 +131,12 @@ static int perm_estimate(ac_estimator *e, double *phi, double *se)
         return AC_E_NO_MEMORY;
     }
     memset(phi, 0, n * sizeof *phi);
+    uint32_t used = 0;
     for (uint32_t u = 0; u < s->n_units; u++) {
         const uint32_t *order = s->units + u * unit_len(n);
         const uint32_t *fwd = order + n, *rev = order + 2 * n + 1;
+        if (unit_lost(e, fwd, rev))
+            continue;
         for (uint32_t k = 1; k <= n; k++) {
             x[order[k - 1]] = 0.5 * (ac__est_value(e, fwd[k]) -
                                      ac__est_value(e, fwd[k - 1]));
@@ -132,17 +146,21 @@ static int perm_estimate(ac_estimator *e, double *phi, double *se)
                                       ac__est_value(e, rev[k - 1]));
         }
         /* Welford, in unit order: bit-identical whatever the tell order. */
+        used++;
         for (uint32_t i = 0; i < n; i++) {
             double d = x[i] - phi[i];
-            phi[i] += d / (u + 1);
+            phi[i] += d / used;
             m2[i] += d * (x[i] - phi[i]);
         }
     }
     for (uint32_t i = 0; i < n; i++)
-        se[i] = s->n_units > 1 ? sqrt(m2[i] / (s->n_units - 1) / s->n_units)
-                               : INFINITY;
+        se[i] = used > 1 ? sqrt(m2[i] / (used - 1) / used) : INFINITY;
     ac__mem_free(&e->mem, x);
     ac__mem_free(&e->mem, m2);
+    if (used == 0)
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "every sampled permutation lost an evaluation that "
+                        "failed with no budget left to retry it");
     return AC_OK;
 }
 
@@ -158,5 +176,5 @@ static void perm_end(ac_estimator *e)
 }
 
 const ac__method_ops ac__method_permutation = {
-    perm_begin, perm_extend, perm_estimate, perm_end, AC_STOP_BUDGET,
+    perm_begin, perm_extend, perm_estimate, perm_end, NULL, AC_STOP_BUDGET,
 };

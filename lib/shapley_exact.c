@@ -67,12 +67,19 @@ static void shapley_coefs(uint32_t n, int squared, double *in_coef,
     }
 }
 
+/* The Shapley combination of table x (squared coefficients: its variance). */
+static int shapley_combine(const ac__mem *m, uint32_t n, const double *x,
+                           int squared, double *out)
+{
+    double in_coef[AC_EXACT_MAX_PLAYERS + 1], out_coef[AC_EXACT_MAX_PLAYERS + 1];
+    shapley_coefs(n, squared, in_coef, out_coef);
+    return ac__table_contrib(m, n, x, in_coef, out_coef, out);
+}
+
 int ac__shapley_table(const ac__mem *m, uint32_t n, const double *values,
                       double *phi)
 {
-    double in_coef[AC_EXACT_MAX_PLAYERS + 1], out_coef[AC_EXACT_MAX_PLAYERS + 1];
-    shapley_coefs(n, 0, in_coef, out_coef);
-    int rc = ac__table_contrib(m, n, values, in_coef, out_coef, phi);
+    int rc = shapley_combine(m, n, values, 0, phi);
     if (rc == AC_OK)
         ac__conserve(phi, NULL, n, values[((uint64_t)1 << n) - 1] - values[0]);
     return rc;
@@ -81,9 +88,7 @@ int ac__shapley_table(const ac__mem *m, uint32_t n, const double *values,
 int ac__shapley_table_se(const ac__mem *m, uint32_t n, const double *var,
                          double *se)
 {
-    double in_coef[AC_EXACT_MAX_PLAYERS + 1], out_coef[AC_EXACT_MAX_PLAYERS + 1];
-    shapley_coefs(n, 1, in_coef, out_coef);
-    int rc = ac__table_contrib(m, n, var, in_coef, out_coef, se);
+    int rc = shapley_combine(m, n, var, 1, se);
     if (rc == AC_OK)
         for (uint32_t i = 0; i < n; i++)
             se[i] = sqrt(se[i] > 0.0 ? se[i] : 0.0);

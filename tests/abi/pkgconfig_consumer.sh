@@ -70,5 +70,10 @@ LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$tmp/consumer"
 
 # The consumer really loaded the installed copy, not one from the build tree.
 if command -v ldd >/dev/null 2>&1; then
-    LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer" | grep libagentcredit
+    loaded=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer" | grep libagentcredit || true)
+    echo "ldd: $loaded"
+    case "$loaded" in
+        *"=> $dest"*) ;;
+        *) echo "FAIL: the consumer does not load libagentcredit from $dest" >&2; exit 1 ;;
+    esac
 fi

@@ -612,9 +612,21 @@ done:
     ac_estimator_free(est);
 }
 
+/* Relative standard error of a mean from the sum and sum of squares of k
+ * samples. */
+static double rel_se(double sum, double sum_sq, int k)
+{
+    if (k < 2 || sum <= 0.0)
+        return NAN;
+    double mean = sum / k;
+    double var = (sum_sq - sum * mean) / (k - 1);
+    return sqrt(var > 0.0 ? var / k : 0.0) / mean;
+}
+
 /* Mean over seeds of one configuration. */
 typedef struct cell {
     double mse;          /* mean over seeds; NaN when not run */
+    double mse_rse;      /* relative standard error of that mean */
     double cal;          /* mean se^2 / mse, NaN when not applicable */
     double evals;        /* mean evaluations used */
     int64_t method_used; /* of the last seed; -1 if they differed */
@@ -627,7 +639,7 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
 {
     double *phi = xcalloc(g->n, sizeof(double));
     double *se = xcalloc(g->n, sizeof(double));
-    double mse = 0.0, se2 = 0.0, evals = 0.0;
+    double mse = 0.0, mse_sq = 0.0, se2 = 0.0, evals = 0.0;
     int se_inf = 0, ok = 0;
     c->status = AC_OK;
     c->method_used = -2;
@@ -650,6 +662,7 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
         }
         ok++;
         mse += r.mse;
+        mse_sq += r.mse * r.mse;
         evals += (double)r.evaluations;
         if (isinf(r.mean_se2))
             se_inf = 1;
@@ -661,6 +674,7 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
             c->method_used = -1;
     }
     c->mse = ok ? mse / ok : NAN;
+    c->mse_rse = rel_se(mse, mse_sq, ok);
     c->evals = ok ? evals / ok : NAN;
     c->cal = (ok && !se_inf && mse > 0.0) ? se2 / mse : (se_inf ? INFINITY : NAN);
     free(phi);
@@ -671,7 +685,7 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
 /* Section mse: the games of the peer table and the others               */
 /* ===================================================================== */
 
-#define N_BUDGETS_MAX 8
+#define N_BUDGETS_MAX 16
 
 typedef struct peer_row {
     const char *game;
@@ -748,7 +762,7 @@ static void section_mse_game(const bench_game *g, const options *opt)
                 cell *c = &cells[m][b];
                 if (methods[m] == AC_METHOD_EXACT
                     && (double)opt->budgets[b] < exact_cost) {
-                    c->mse = c->cal = c->evals = NAN;
+                    c->mse = c->mse_rse = c->cal = c->evals = NAN;
                     c->status = AC_OK;
                     c->method_used = -2;
                     continue;
@@ -785,6 +799,27 @@ static void section_mse_game(const bench_game *g, const options *opt)
             }
             putchar('\n');
         }
+        {
+            /* The zero-budget reference: every player gets (v(all) -
+             * v(empty)) / n. An estimate worse than this has learnt nothing. */
+            double share = (g->v_all - g->v_empty) / g->n, eq = 0.0;
+            for (uint32_t i = 0; i < g->n; i++)
+                eq += (g->exact[i] - share) * (g->exact[i] - share);
+            eq /= g->n;
+            printf("%-22s", "equal split (0 evals)");
+            for (int b = 0; b < nb; b++)
+                printf("%12s", fmt_e(buf, sizeof buf, eq));
+            putchar('\n');
+        }
+        printf("%-22s", "  rel. s.e. (worst)");
+        for (int b = 0; b < nb; b++) {
+            double w = 0.0;
+            for (int m = 0; m < nm; m++)
+                if (cells[m][b].mse_rse > w)
+                    w = cells[m][b].mse_rse;
+            printf("%11.0f%%", 100.0 * w);
+        }
+        putchar('\n');
         if (have_peer) {
             printf("%-22s", noisy ? "peer best (no noise)" : "peer best (issue 2)");
             for (int b = 0; b < nb; b++)
@@ -867,6 +902,9 @@ static void baseline_cell(const bench_game *g, int64_t repeats, int seeds,
     double *table = xcalloc(size, sizeof(double));
     double *phi = xcalloc(g->n, sizeof(double));
     uint64_t coal[1];
+    c->mse = c->mse_rse = c->cal = c->evals = NAN;
+    c->status = AC_E_STATE;
+    c->method_used = -2;
     for (uint64_t s = 0; s < size; s++) {
         coal[0] = s;
         if (ac_game_value(g->game, coal, 1, &p[s]) != AC_OK) {
@@ -874,7 +912,7 @@ static void baseline_cell(const bench_game *g, int64_t repeats, int seeds,
             goto out;
         }
     }
-    double mse = 0.0;
+    double mse = 0.0, mse_sq = 0.0;
     for (int sd = 0; sd < seeds; sd++) {
         rng r;
         rng_seed(&r, mix_seed((uint64_t)sd, (uint64_t)(repeats << 20), 77));
@@ -897,8 +935,10 @@ static void baseline_cell(const bench_game *g, int64_t repeats, int seeds,
         for (uint32_t i = 0; i < g->n; i++)
             e += (phi[i] - g->exact[i]) * (phi[i] - g->exact[i]);
         mse += e / g->n;
+        mse_sq += (e / g->n) * (e / g->n);
     }
     c->mse = mse / seeds;
+    c->mse_rse = rel_se(mse, mse_sq, seeds);
     c->evals = (double)repeats * (double)(size - 2);
     c->cal = NAN;
     c->status = AC_OK;
@@ -986,22 +1026,28 @@ static void section_team_game(const bench_game *g, const options *opt)
         }
         putchar('\n');
     }
-    print_rule(width);
-    printf("%-22s", "evals used (mean)");
-    for (int b = 0; b < nb; b++)
-        printf("%22s", "");
+    printf("%-22s", "  rel. s.e. (worst)");
+    for (int b = 0; b < nb; b++) {
+        double w = 0.0;
+        for (int r = 0; r < N_TEAM_ROWS; r++)
+            if (cells[r][b].mse_rse > w)
+                w = cells[r][b].mse_rse;
+        printf("%21.0f%%", 100.0 * w);
+    }
     putchar('\n');
+    print_rule(width);
+    printf("evals used (mean), se^2/MSE (1 = honest standard errors)\n");
     for (int r = 1; r < N_TEAM_ROWS; r++) {
         printf("  %-20s", TEAM_ROWS[r].label);
         for (int b = 0; b < nb; b++) {
             char txt[160];
             double se2 = cells[r][b].cal;
-            snprintf(txt, sizeof txt, "%.0f  se^2/MSE %s", cells[r][b].evals,
-                     isnan(se2) ? "-" : isinf(se2) ? "inf" : "");
-            if (!isnan(se2) && !isinf(se2)) {
-                size_t l = strlen(txt);
-                snprintf(txt + l, sizeof txt - l, "%.2f", se2);
-            }
+            if (isnan(se2))
+                snprintf(txt, sizeof txt, "%.0f, -", cells[r][b].evals);
+            else if (isinf(se2))
+                snprintf(txt, sizeof txt, "%.0f, inf", cells[r][b].evals);
+            else
+                snprintf(txt, sizeof txt, "%.0f, %.2f", cells[r][b].evals, se2);
             printf("%22s", txt);
         }
         putchar('\n');
@@ -1313,8 +1359,10 @@ static void usage(FILE *to)
     fprintf(to,
         "usage: bench_shapley [options] [game.json ...]\n"
         "  --games DIR     read every *.json in DIR (default %s)\n"
-        "  --seeds N       seeds per configuration (default 30; --quick: 3)\n"
-        "  --team-seeds N  seeds for the team games (default: --seeds)\n"
+        "  --seeds N       seeds per configuration of the mse section (default 100;\n"
+        "                  --quick: 3)\n"
+        "  --team-seeds N  seeds per configuration of the team games (default 1000;\n"
+        "                  --quick: 3)\n"
         "  --budgets LIST  comma-separated budgets of the mse section\n"
         "                  (default 100,500,1000,5000; --quick: 100,500)\n"
         "  --only LIST     sections to run: mse,team,cpu,exact (default all)\n"
@@ -1407,9 +1455,9 @@ int main(int argc, char **argv)
         }
     }
     if (!seeds_set)
-        opt.seeds = opt.quick ? 3 : 30;
+        opt.seeds = opt.quick ? 3 : 100;
     if (!team_seeds_set)
-        opt.team_seeds = opt.seeds;
+        opt.team_seeds = opt.quick ? 3 : 1000;
     if (!budgets_set) {
         static const int64_t full[] = {100, 500, 1000, 5000};
         static const int64_t quick[] = {100, 500};

@@ -893,74 +893,78 @@ END_TEST
 /* Bad JSON and files                                                    */
 /* ===================================================================== */
 
+static const char *const bad_json[] = {
+    "",
+    "{",
+    "[1, 2]",
+    "null",
+    "{\"values\": [0, 1]}",                        /* no n */
+    "{\"n\": 1, \"values\": [0, 1], \"bogus\": 3}", /* unknown key */
+    "{\"n\": 1, \"values\": [0, NaN]}",
+    "{\"n\": 1, \"values\": [0, Infinity]}",
+    "{\"n\": 1, \"values\": [0, \"nan\"]}",
+    "{\"n\": 1, \"values\": [0, 1e999]}",
+    "{\"n\": 1, \"values\": [0, null]}",
+    "{\"n\": 2, \"values\": [0, 1, 2]}",          /* 3 != 2^2 */
+    "{\"n\": 2, \"values\": [0, 1, 2, 3, 4]}",
+    "{\"n\": 0, \"values\": [0]}",
+    "{\"n\": -1, \"values\": [0]}",
+    "{\"n\": 1.5, \"values\": [0, 1]}",
+    "{\"n\": \"2\", \"values\": [0, 1, 2, 3]}",
+    "{\"n\": 2}",                                  /* no game at all */
+    "{\"n\": 2, \"values\": [0, 1, 2, 3], \"terms\": []}",
+    "{\"n\": 2, \"terms\": [{\"coef\": 1, \"members\": [2]}]}",
+    "{\"n\": 2, \"terms\": [{\"coef\": 1, \"members\": [-1]}]}",
+    "{\"n\": 2, \"terms\": [{\"coef\": 1}]}",
+    "{\"n\": 2, \"terms\": [{\"members\": [0]}]}",
+    "{\"n\": 2, \"terms\": [{\"coef\": 1, \"members\": [0], \"x\": 1}]}",
+    "{\"n\": 2, \"terms\": {\"coef\": 1, \"members\": [0]}}",
+    "{\"n\": 2, \"type\": \"airport\", \"costs\": [1]}",
+    "{\"n\": 2, \"type\": \"airport\", \"costs\": [1, \"a\"]}",
+    "{\"n\": 2, \"type\": \"voting\", \"weights\": [1, 1]}",
+    "{\"n\": 2, \"type\": \"voting\", \"weights\": [1], \"quota\": 1}",
+    "{\"n\": 2, \"type\": \"banana\", \"costs\": [1, 2]}",
+    "{\"n\": 1, \"values\": [0, 1], \"exact\": [1, 2]}",
+    "{\"n\": 1, \"values\": [0, 1], \"noise\": {\"kind\": \"cauchy\"}}",
+    ("{\"n\": 1, \"values\": [0, 1], \"noise\": "
+     "{\"kind\": \"gaussian\", \"sd\": -1}}"),
+    "{\"n\": 1, \"values\": [0, 1], \"noise\": {\"kind\": \"gaussian\"}}",
+    ("{\"n\": 1, \"values\": [0, 1.5], \"noise\": {\"kind\": "
+     "\"bernoulli\"}}"), /* not a probability */
+    "{\"n\": 1, \"values\": [0, 1]} trailing",
+    "{\"n\": 1, \"n\": 2, \"values\": [0, 1]}", /* duplicate key */
+    /* keys of another kind of game: ambiguous, not silently ignored */
+    ("{\"n\": 2, \"type\": \"airport\", \"costs\": [1, 2], "
+     "\"weights\": [1, 1]}"),
+};
+#define N_BAD_JSON (sizeof bad_json / sizeof bad_json[0])
+
+/* One test per malformed or invalid game, so each is reported on its own. */
 START_TEST(json_parse_errors)
 {
-    static const char *const bad[] = {
-        "",
-        "{",
-        "[1, 2]",
-        "null",
-        "{\"values\": [0, 1]}",                        /* no n */
-        "{\"n\": 1, \"values\": [0, 1], \"bogus\": 3}", /* unknown key */
-        "{\"n\": 1, \"values\": [0, NaN]}",
-        "{\"n\": 1, \"values\": [0, Infinity]}",
-        "{\"n\": 1, \"values\": [0, \"nan\"]}",
-        "{\"n\": 1, \"values\": [0, 1e999]}",
-        "{\"n\": 1, \"values\": [0, null]}",
-        "{\"n\": 2, \"values\": [0, 1, 2]}",          /* 3 != 2^2 */
-        "{\"n\": 2, \"values\": [0, 1, 2, 3, 4]}",
-        "{\"n\": 0, \"values\": [0]}",
-        "{\"n\": -1, \"values\": [0]}",
-        "{\"n\": 1.5, \"values\": [0, 1]}",
-        "{\"n\": \"2\", \"values\": [0, 1, 2, 3]}",
-        "{\"n\": 2}",                                  /* no game at all */
-        "{\"n\": 2, \"values\": [0, 1, 2, 3], \"terms\": []}",
-        "{\"n\": 2, \"terms\": [{\"coef\": 1, \"members\": [2]}]}",
-        "{\"n\": 2, \"terms\": [{\"coef\": 1, \"members\": [-1]}]}",
-        "{\"n\": 2, \"terms\": [{\"coef\": 1}]}",
-        "{\"n\": 2, \"terms\": [{\"members\": [0]}]}",
-        "{\"n\": 2, \"terms\": [{\"coef\": 1, \"members\": [0], \"x\": 1}]}",
-        "{\"n\": 2, \"terms\": {\"coef\": 1, \"members\": [0]}}",
-        "{\"n\": 2, \"type\": \"airport\", \"costs\": [1]}",
-        "{\"n\": 2, \"type\": \"airport\", \"costs\": [1, \"a\"]}",
-        "{\"n\": 2, \"type\": \"voting\", \"weights\": [1, 1]}",
-        "{\"n\": 2, \"type\": \"voting\", \"weights\": [1], \"quota\": 1}",
-        "{\"n\": 2, \"type\": \"banana\", \"costs\": [1, 2]}",
-        "{\"n\": 1, \"values\": [0, 1], \"exact\": [1, 2]}",
-        "{\"n\": 1, \"values\": [0, 1], \"noise\": {\"kind\": \"cauchy\"}}",
-        ("{\"n\": 1, \"values\": [0, 1], \"noise\": "
-         "{\"kind\": \"gaussian\", \"sd\": -1}}"),
-        "{\"n\": 1, \"values\": [0, 1], \"noise\": {\"kind\": \"gaussian\"}}",
-        ("{\"n\": 1, \"values\": [0, 1.5], \"noise\": {\"kind\": "
-         "\"bernoulli\"}}"), /* not a probability */
-        "{\"n\": 1, \"values\": [0, 1]} trailing",
-    };
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        ac_game *sentinel = (ac_game *)&bad[k], *g = sentinel;
-        char err[256] = "";
-        int rc =
-            ac_game_load_json(&g, bad[k], strlen(bad[k]), NULL, err, sizeof err);
-        ck_assert_msg(rc == AC_E_PARSE, "%s: returned %d (%s), want AC_E_PARSE",
-                      bad[k], rc, ac_status_name(rc));
-        ck_assert_ptr_eq(g, sentinel);
-        /* the message says what was wrong */
-        ck_assert_msg(strlen(err) > 5, "%s: message \"%s\"", bad[k], err);
-        ck_assert_uint_lt(strlen(err), sizeof err);
-        /* without a buffer the same refusal */
-        ck_assert_int_eq(
-            ac_game_load_json(&g, bad[k], strlen(bad[k]), NULL, NULL, 0),
-            AC_E_PARSE);
-        /* a small buffer is truncated and still NUL-terminated */
-        char small[8];
-        memset(small, 'x', sizeof small);
-        ck_assert_int_eq(ac_game_load_json(&g, bad[k], strlen(bad[k]), NULL,
-                                           small, sizeof small),
-                         AC_E_PARSE);
-        ck_assert_ptr_nonnull(memchr(small, 0, sizeof small));
-        ck_assert_ptr_eq(g, sentinel);
-        if (rc == AC_OK)
-            ac_game_free(g);
-    }
+    const char *bad = bad_json[_i];
+    ac_game *sentinel = (ac_game *)&bad_json[_i], *g = sentinel;
+    char err[256] = "";
+    int rc = ac_game_load_json(&g, bad, strlen(bad), NULL, err, sizeof err);
+    if (rc == AC_OK)
+        ac_game_free(g);
+    ck_assert_msg(rc == AC_E_PARSE, "%s: returned %d (%s), want AC_E_PARSE",
+                  bad, rc, ac_status_name(rc));
+    ck_assert_ptr_eq(g, sentinel);
+    /* the message says what was wrong */
+    ck_assert_msg(strlen(err) > 5, "%s: message \"%s\"", bad, err);
+    ck_assert_uint_lt(strlen(err), sizeof err);
+    /* without a buffer the same refusal */
+    ck_assert_int_eq(ac_game_load_json(&g, bad, strlen(bad), NULL, NULL, 0),
+                     AC_E_PARSE);
+    /* a small buffer is truncated and still NUL-terminated */
+    char small[8];
+    memset(small, 'x', sizeof small);
+    ck_assert_int_eq(
+        ac_game_load_json(&g, bad, strlen(bad), NULL, small, sizeof small),
+        AC_E_PARSE);
+    ck_assert_ptr_nonnull(memchr(small, 0, sizeof small));
+    ck_assert_ptr_eq(g, sentinel);
 }
 END_TEST
 
@@ -1033,7 +1037,7 @@ static Suite *errors_suite(void)
     tcase_add_loop_test(tc, oom_estimator, 0, 3);
     tcase_add_loop_test(tc, oom_game, 0, 3);
     tc = th_tcase(s, "input");
-    tcase_add_test(tc, json_parse_errors);
+    tcase_add_loop_test(tc, json_parse_errors, 0, (int)N_BAD_JSON);
     tcase_add_test(tc, load_file_errors);
     return s;
 }

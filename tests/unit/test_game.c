@@ -196,7 +196,8 @@ START_TEST(multiword_coalitions)
     /* n = 70: two words per coalition; player 69 lives in word 1 */
     static const char text[] =
         "{\"n\": 70, \"terms\": [{\"coef\": 2, \"members\": [0, 69]},"
-        "{\"coef\": -1, \"members\": [64]}, {\"coef\": 0.5, \"members\": [3]}]}";
+        "{\"coef\": -1, \"members\": [64]},"
+        "{\"coef\": 0.5, \"members\": [3]}]}";
     ac_game *g = load_text(text);
     uint64_t c[2] = {1, (uint64_t)1 << 5}; /* players 0 and 69 */
     double v = NAN, phi[70];
