@@ -281,7 +281,8 @@ AC_API int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
 /* Runs to the end with the registered oracle, AC_EST_BATCH coalitions per
  * call. A loop over ask/tell: the result equals the ask/tell path with the
  * same seed, options and values. Returns AC_OK, or the error that stopped it
- * (AC_E_CALLBACK, AC_E_ORACLE, AC_E_CANCELLED, AC_E_BUDGET, ...). */
+ * (AC_E_CALLBACK, AC_E_ORACLE, AC_E_CANCELLED, AC_E_BUDGET, ...). On a
+ * finished run it returns AC_OK at once; after a failed one, its error. */
 AC_API int ac_estimator_run(ac_estimator *est);
 
 /* Ask/tell. ask hands out up to max_count evaluations to do: for each k,
@@ -295,8 +296,13 @@ AC_API int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
                             uint32_t *count);
 /* Tells results back, in any order and any grouping: values[k] for
  * tickets[k], status[k] != 0 (status may be NULL: all 0) or a non-finite
- * value marking a failure as in ac_oracle_fn. A ticket not outstanding is
- * AC_E_INVALID_ARG and nothing of the call is taken. */
+ * value marking a failure as in ac_oracle_fn. During a run, a ticket not
+ * outstanding (never handed out, already told, or twice in the call) is
+ * AC_E_INVALID_ARG and nothing of the call is taken; with no run waiting for
+ * values (before the first ask, after the end) the call is AC_E_STATE.
+ * Returns the run's error when this tell ended it (AC_E_ORACLE: a coalition
+ * failed past its retries; AC_E_BUDGET: a coalition the method needs failed
+ * and the budget cannot pay a retry). */
 AC_API int ac_estimator_tell(ac_estimator *est, uint32_t count,
                              const uint64_t *tickets, const double *values,
                              const int32_t *status);
@@ -311,7 +317,8 @@ AC_API int ac_estimator_progress(const ac_estimator *est, int32_t *done,
  * v(all) - v(empty) to a relative 1e-12. AC_E_STATE before the run is done. */
 AC_API int ac_estimator_result(const ac_estimator *est, double *phi,
                                double *se, uint32_t n);
-/* One figure of the audit record. Valid during and after a run. */
+/* One figure of the audit record. Valid during and after a run. An unknown
+ * key is AC_E_INVALID_ARG (*value untouched). */
 AC_API int ac_estimator_audit(const ac_estimator *est, ac_audit_key key,
                               int64_t *value);
 /* Asks the run to stop: the next ask, or ac_estimator_run between oracle
@@ -333,7 +340,9 @@ AC_API const char *ac_estimator_last_error(const ac_estimator *est);
  *   {"n": N, "type": "voting", "weights": [...], "quota": q}
  * each optionally with "exact": [phi_0, ...] and "noise":
  * {"kind": "gaussian", "sd": s} or {"kind": "bernoulli"} (values are success
- * probabilities; each evaluation returns 0 or 1). An unknown key is an error.
+ * probabilities; each evaluation returns 0 or 1), and the free-text keys
+ * "name" and "description". An unknown key, or a key of another kind of game,
+ * is an error.
  * docs/estimators.md describes the format. */
 typedef struct ac_game ac_game;
 

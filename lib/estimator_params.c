@@ -104,7 +104,7 @@ static int check_set(ac_estimator *est, int param, int type,
 int ac_estimator_set_int(ac_estimator *est, ac_estimator_param param,
                          int64_t value)
 {
-    const param_spec *s;
+    const param_spec *s = NULL;
     int rc = check_set(est, (int)param, PARAM_INT, &s);
     if (rc != AC_OK)
         return rc;
@@ -119,7 +119,7 @@ int ac_estimator_set_int(ac_estimator *est, ac_estimator_param param,
 int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
                          double value)
 {
-    const param_spec *s;
+    const param_spec *s = NULL;
     int rc = check_set(est, (int)param, PARAM_F64, &s);
     if (rc != AC_OK)
         return rc;
@@ -134,7 +134,7 @@ int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
 int ac_estimator_get_int(const ac_estimator *est, ac_estimator_param param,
                          int64_t *value)
 {
-    const param_spec *s;
+    const param_spec *s = NULL;
     if (est == NULL || value == NULL)
         return AC_E_INVALID_ARG;
     int rc = lookup((int)param, PARAM_INT, &s);
@@ -146,7 +146,7 @@ int ac_estimator_get_int(const ac_estimator *est, ac_estimator_param param,
 int ac_estimator_get_f64(const ac_estimator *est, ac_estimator_param param,
                          double *value)
 {
-    const param_spec *s;
+    const param_spec *s = NULL;
     if (est == NULL || value == NULL)
         return AC_E_INVALID_ARG;
     int rc = lookup((int)param, PARAM_F64, &s);
@@ -158,7 +158,7 @@ int ac_estimator_get_f64(const ac_estimator *est, ac_estimator_param param,
 int ac_estimator_param_bounds_int(ac_estimator_param param, int64_t *lower,
                                   int64_t *upper)
 {
-    const param_spec *s;
+    const param_spec *s = NULL;
     if (lower == NULL || upper == NULL)
         return AC_E_INVALID_ARG;
     int rc = lookup((int)param, PARAM_INT, &s);
@@ -174,7 +174,7 @@ int ac_estimator_param_bounds_int(ac_estimator_param param, int64_t *lower,
 int ac_estimator_param_bounds_f64(ac_estimator_param param, double *lower,
                                   double *upper)
 {
-    const param_spec *s;
+    const param_spec *s = NULL;
     if (lower == NULL || upper == NULL)
         return AC_E_INVALID_ARG;
     int rc = lookup((int)param, PARAM_F64, &s);

@@ -101,7 +101,10 @@ static void choose_layers(ac_estimator *e, kernel_state *s)
             cost += binomial(n, n - k) - known_in_layer(e, n - k);
             w *= 2.0;
         }
-        if (cost > left || left * w / weight_left < cost)
+        /* Sizes 1 and n-1 go in whenever affordable: they alone make the
+         * normal matrix full rank, which keeps the fit away from the
+         * interpolation peak at small budgets. */
+        if (cost > left || (k > 1 && left * w / weight_left < cost))
             break;
         left -= cost;
         weight_left -= w;
@@ -321,19 +324,20 @@ typedef struct kernel_system {
     uint32_t pair_len;
 } kernel_system;
 
+/* Adds wa z z' to A and wy z to b for the coalition's indicator z. */
 static void add_coalition(const ac_estimator *e, kernel_system *ks,
-                          uint32_t entry, double w, double y)
+                          uint32_t entry, double wa, double wy)
 {
     const uint64_t *key = ac__cache_key(&e->cache, entry);
     uint32_t n = e->n;
     for (uint32_t i = 0; i < n; i++) {
         if (!ac__bit_test(key, i))
             continue;
-        ks->b[i] += w * y;
+        ks->b[i] += wy;
         double *row = ks->a + (size_t)i * n;
         for (uint32_t j = 0; j <= i; j++)
             if (ac__bit_test(key, j))
-                row[j] += w;
+                row[j] += wa;
     }
 }
 
@@ -368,6 +372,24 @@ static void keep_whole_pairs(const ac_estimator *e, const kernel_state *s,
     }
 }
 
+/* Adds scale * E[z z'] for one coalition drawn as the sampler draws them:
+ * a size k with probability size_weight[k] / sampled_weight, then a uniform
+ * subset, so E[z_i] = k/n and E[z_i z_j] = k(k-1)/(n(n-1)). */
+static void add_expected_sample(const kernel_state *s, kernel_system *ks,
+                                double scale)
+{
+    uint32_t n = s->n;
+    double diag = 0.0, off = 0.0;
+    for (uint32_t k = 1; k < n; k++) {
+        double p = s->size_weight[k] / s->sampled_weight;
+        diag += p * k / n;
+        off += n > 1 ? p * k * (k - 1.0) / (n * (n - 1.0)) : 0.0;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j <= i; j++)
+            ks->a[(size_t)i * n + j] += scale * (i == j ? diag : off);
+}
+
 static void build_system(const ac_estimator *e, const kernel_state *s,
                          kernel_system *ks, double v0)
 {
@@ -376,13 +398,28 @@ static void build_system(const ac_estimator *e, const kernel_state *s,
     memset(ks->b, 0, n * sizeof *ks->b);
     for (uint32_t k = 0; k < s->n_enum; k++) {
         uint32_t en = s->enum_entries[k];
-        add_coalition(e, ks, en, layer_weight(s, e, en),
-                      ac__est_value(e, en) - v0);
+        double w = layer_weight(s, e, en);
+        add_coalition(e, ks, en, w, w * (ac__est_value(e, en) - v0));
     }
+    /* Without the enumerated sizes 1 and n-1 (a budget under 2n), about as
+     * many sampled coalitions as players make the normal matrix nearly
+     * singular and the fit interpolates noise (the classic peak at m ~ n).
+     * The sampled matrix's expectation is known in closed form, so it is
+     * shrunk towards it by alpha = n / (n + m): strongly when samples are
+     * few, negligibly when many. b keeps the sampled values at full weight.
+     * With size 1 enumerated, A is full rank and nothing is shrunk, so an
+     * additive game is recovered exactly. */
     double ws = sample_weight(s, ks);
-    for (uint32_t k = 0; k < ks->pair_len; k++)
-        add_coalition(e, ks, ks->pairs[k], ws,
-                      ac__est_value(e, ks->pairs[k]) - v0);
+    double alpha = ks->pair_len && !s->enumerated[1]
+                       ? (double)n / (n + (double)ks->pair_len)
+                       : 0.0;
+    for (uint32_t k = 0; k < ks->pair_len; k++) {
+        uint32_t en = ks->pairs[k];
+        double y = ac__est_value(e, en) - v0;
+        add_coalition(e, ks, en, (1.0 - alpha) * ws, ws * y);
+    }
+    if (alpha > 0.0)
+        add_expected_sample(s, ks, alpha * s->sampled_weight);
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < i; j++)
             ks->a[(size_t)j * n + i] = ks->a[(size_t)i * n + j];
@@ -473,11 +510,17 @@ static void kernel_errors(const ac_estimator *e, const kernel_state *s,
             se[i] += d * (ks->g[i] - mean[i]);
         }
     }
-    /* Sampled layers seen through fewer than two pairs, or layers still
-     * being enumerated (a checkpoint mid-layer), leave the error unknown. */
-    int unknown = !s->enum_done || (s->sampled_weight > 0.0 && pairs < 2);
+    /* The fit adapts to the sampled pairs, so their residuals understate the
+     * error: the degrees-of-freedom correction (HC1) scales the variance by
+     * K / (K - p) for K pairs and p = n - 1 free credits. With no more pairs
+     * than that, or layers still being enumerated (a checkpoint mid-layer),
+     * the error is unknown. */
+    double p_free = n > 1 ? n - 1.0 : 1.0;
+    int unknown = !s->enum_done ||
+                  (s->sampled_weight > 0.0 && (double)pairs <= p_free);
     for (uint32_t i = 0; i < n; i++)
-        se[i] = unknown ? INFINITY : (pairs > 1 ? se[i] * pairs / (pairs - 1) : 0.0);
+        se[i] = unknown ? INFINITY
+                        : (pairs > 0 ? se[i] * pairs / (pairs - p_free) : 0.0);
     for (uint32_t k = 0; k < s->n_enum; k++) {
         uint32_t en = s->enum_entries[k];
         double var = ac__est_var(e, en);
