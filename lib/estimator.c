@@ -28,6 +28,7 @@ int ac_estimator_create(ac_estimator **out, uint32_t n_players,
     if (e == NULL)
         return AC_E_NO_MEMORY;
     e->mem = mem;
+    e->err = e->err_store;
     e->n = n_players;
     e->words = ac_coalition_words(n_players);
     ac__params_default(&e->p);
@@ -744,10 +745,10 @@ int ac_estimator_result(const ac_estimator *est, double *phi, double *se,
     if (est == NULL || phi == NULL)
         return AC_E_INVALID_ARG;
     if (n != est->n)
-        return ac__fail((char *)est->err, AC_E_INVALID_ARG,
+        return ac__fail(est->err, AC_E_INVALID_ARG,
                         "result has %u players, not %u", est->n, n);
     if (est->phase != AC__PHASE_DONE)
-        return ac__fail((char *)est->err, AC_E_STATE,
+        return ac__fail(est->err, AC_E_STATE,
                         est->phase == AC__PHASE_FAILED
                             ? "the run failed: no result"
                             : "the run is not finished: no result yet");

@@ -98,7 +98,11 @@ struct ac_estimator {
     int64_t n_coalitions, n_repeats, cache_hits, rounds, failures, retries,
         samples, dropped;
 
-    char err[AC__ERRMSG_CAP];
+    /* The last error message. Reached through a pointer so that the
+     * read-only calls, which take a const handle, may still explain a
+     * refusal (SQLite's errmsg does the same). */
+    char *err;
+    char err_store[AC__ERRMSG_CAP];
 };
 
 /* Requests the value of coalition key: from the cache (a hit) or by queuing

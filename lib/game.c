@@ -12,6 +12,7 @@ int ac__game_new(ac_game **out, const ac__mem *mem, uint32_t n)
     if (g == NULL)
         return AC_E_NO_MEMORY;
     g->mem = *mem;
+    g->err = g->err_store;
     g->n = n;
     g->words = ac_coalition_words(n);
     ac__rng_seed(&g->rng, 0);
@@ -88,11 +89,11 @@ double ac__game_value(const ac_game *g, const uint64_t *c)
 static int check_coalition(const ac_game *g, const uint64_t *c, uint32_t words)
 {
     if (c == NULL || words != g->words)
-        return ac__fail((char *)g->err, AC_E_INVALID_ARG,
+        return ac__fail(g->err, AC_E_INVALID_ARG,
                         "coalition of %u words given to a game of %u players "
                         "(%u words)", words, g->n, g->words);
     if (!ac__coalition_valid(c, words, g->n))
-        return ac__fail((char *)g->err, AC_E_INVALID_ARG,
+        return ac__fail(g->err, AC_E_INVALID_ARG,
                         "coalition names a player at or beyond %u", g->n);
     return AC_OK;
 }

@@ -155,7 +155,7 @@ static int compute_exact(const ac_game *g, double *phi)
     }
     if (g->n <= AC__GAME_TABLE_MAX_PLAYERS)
         return table_exact(g, phi);
-    return ac__fail((char *)g->err, AC_E_TOO_LARGE,
+    return ac__fail(g->err, AC_E_TOO_LARGE,
                     "no exact method for this game of %u players (voting "
                     "needs integer weights summing to at most %.0f and at "
                     "most %u players)", g->n, VOTING_DP_MAX_WEIGHT,
@@ -167,7 +167,7 @@ int ac_game_exact(const ac_game *game, double *phi, uint32_t n)
     if (game == NULL || phi == NULL)
         return AC_E_INVALID_ARG;
     if (n != game->n)
-        return ac__fail((char *)game->err, AC_E_INVALID_ARG,
+        return ac__fail(game->err, AC_E_INVALID_ARG,
                         "phi has %u entries; the game has %u players", n,
                         game->n);
     double *tmp = ac__mem_alloc(&game->mem, n, sizeof *tmp);

@@ -30,7 +30,11 @@ struct ac_game {
     int noise;
     double noise_sd;
     ac__rng rng;
-    char err[AC__ERRMSG_CAP];
+    /* The last error message. Reached through a pointer so that the
+     * read-only calls, which take a const handle, may still explain a
+     * refusal (SQLite's errmsg does the same). */
+    char *err;
+    char err_store[AC__ERRMSG_CAP];
 };
 
 /* Allocates an empty game of n players (fields zero). */

@@ -33,6 +33,7 @@ typedef struct kernel_state {
     uint32_t n_enum, cap_enum;
     uint32_t *pairs;       /* entries of S and its complement, 2 a pair  */
     uint32_t pair_len, cap_pairs;
+    double distinct_sampled; /* sampled coalitions that cost an evaluation */
     uint32_t *scratch;     /* n indices                                  */
     uint64_t *key;
 } kernel_state;
@@ -287,6 +288,7 @@ static int sample_pair(ac_estimator *e, kernel_state *s, int *grew)
         rc = push_u32(e, &s->pairs, &s->pair_len, &s->cap_pairs, b);
     if (rc != AC_OK)
         return rc;
+    s->distinct_sampled += (double)cost / (double)e->p.repeats;
     s->layer_samples[size] += 1;
     s->layer_samples[s->n - size] += 1;
     e->samples += 2;
@@ -515,12 +517,15 @@ static void kernel_errors(const ac_estimator *e, const kernel_state *s,
      * K / (K - p) for K pairs and p = n - 1 free credits. With no more pairs
      * than that, or layers still being enumerated (a checkpoint mid-layer),
      * the error is unknown. */
+    /* Pairs drawn again add no information: count the distinct ones. */
     double p_free = n > 1 ? n - 1.0 : 1.0;
+    double k_eff = s->distinct_sampled / 2 < pairs ? s->distinct_sampled / 2
+                                                   : (double)pairs;
     int unknown = !s->enum_done ||
-                  (s->sampled_weight > 0.0 && (double)pairs <= p_free);
+                  (s->sampled_weight > 0.0 && k_eff <= p_free);
     for (uint32_t i = 0; i < n; i++)
         se[i] = unknown ? INFINITY
-                        : (pairs > 0 ? se[i] * pairs / (pairs - p_free) : 0.0);
+                        : (pairs > 0 ? se[i] * k_eff / (k_eff - p_free) : 0.0);
     for (uint32_t k = 0; k < s->n_enum; k++) {
         uint32_t en = s->enum_entries[k];
         double var = ac__est_var(e, en);

@@ -153,8 +153,18 @@ static int perm_estimate(ac_estimator *e, double *phi, double *se)
             m2[i] += d * (x[i] - phi[i]);
         }
     }
+    /* With few units a player's contributions may agree by chance and its
+     * sample variance collapse to 0. Each variance is shrunk towards the
+     * players' average with the weight of one unit: negligible once units
+     * are many, and no player is reported certain from a handful. */
+    double pooled = 0.0;
     for (uint32_t i = 0; i < n; i++)
-        se[i] = used > 1 ? sqrt(m2[i] / (used - 1) / used) : INFINITY;
+        pooled += used > 1 ? m2[i] / (used - 1) / n : 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        double var = used > 1 ? m2[i] / (used - 1) : 0.0;
+        var = ((used - 1.0) * var + pooled) / used;
+        se[i] = used > 1 ? sqrt(var / used) : INFINITY;
+    }
     ac__mem_free(&e->mem, x);
     ac__mem_free(&e->mem, m2);
     if (used == 0)

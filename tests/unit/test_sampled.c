@@ -227,6 +227,61 @@ START_TEST(additive_exact_at_any_budget)
 }
 END_TEST
 
+START_TEST(kernel_small_budget_is_stable)
+{
+    /* Below 2n the sampled normal matrix alone is near singular: at about n
+     * sampled pairs an unregularised fit interpolates and its errors reach
+     * tens of times the spread of the credits. Shrunk towards its
+     * expectation it must stay of the order of that spread, conserve, and
+     * report its errors as unknown while pairs are no more than n - 1. */
+    enum { N = 50 };
+    th_game *g = th_game_soum(N, 100, 5, 31);
+    double want[N], phi[N], se[N];
+    ck_assert(th_game_closed_phi(g, want));
+    double mse = 0.0, spread = 0.0, mean = 0.0;
+    for (uint32_t i = 0; i < N; i++)
+        mean += want[i] / N;
+    for (int64_t seed = 0; seed < 8; seed++) {
+        ac_estimator *e = sampled_run(g, AC_METHOD_KERNELSHAP, 2 * (N - 1), seed,
+                                      phi, se);
+        th_assert_conserves(phi, N, th_game_all(g), th_game_empty(g));
+        for (uint32_t i = 0; i < N; i++) {
+            ck_assert_msg(isinf(se[i]), "se[%u] = %g from %d pairs", i, se[i],
+                          N - 1);
+            mse += (phi[i] - want[i]) * (phi[i] - want[i]) / (8 * N);
+        }
+        ac_estimator_free(e);
+    }
+    for (uint32_t i = 0; i < N; i++)
+        spread += (want[i] - mean) * (want[i] - mean) / N;
+    ck_assert_msg(mse < 2.0 * spread, "MSE %g against a spread of %g", mse,
+                  spread);
+    th_game_free(g);
+}
+END_TEST
+
+START_TEST(permutation_few_units_never_certain)
+{
+    /* With three antithetic pairs, some player's contributions may agree by
+     * chance; its variance is pooled with the others', so no player of a
+     * game with any sampling spread is reported as certain. */
+    th_game *g = th_game_soum(8, 12, 3, 77);
+    double phi[8], se[8];
+    for (int64_t seed = 0; seed < 10; seed++) {
+        ac_estimator *e = sampled_run(g, AC_METHOD_PERMUTATION, 42, seed, phi, se);
+        double max_se = 0.0;
+        for (uint32_t i = 0; i < 8; i++)
+            max_se = se[i] > max_se ? se[i] : max_se;
+        for (uint32_t i = 0; max_se > 0.0 && i < 8; i++)
+            ck_assert_msg(se[i] > 0.1 * max_se / sqrt(3.0),
+                          "seed %lld: se[%u] = %g while the largest is %g",
+                          (long long)seed, i, se[i], max_se);
+        ac_estimator_free(e);
+    }
+    th_game_free(g);
+}
+END_TEST
+
 START_TEST(kernel_full_budget_is_exact)
 {
     /* With a budget of 2^n - 2 every coalition size is enumerated and the
@@ -461,6 +516,8 @@ static Suite *sampled_suite(void)
     tcase_add_loop_test(tc, standard_errors_cover, 0, 2);
     tcase_add_loop_test(tc, additive_exact_at_any_budget, 0, 2);
     tcase_add_loop_test(tc, kernel_full_budget_is_exact, 0, 3);
+    tcase_add_test(tc, kernel_small_budget_is_stable);
+    tcase_add_test(tc, permutation_few_units_never_certain);
     tc = th_tcase(s, "target");
     tcase_add_loop_test(tc, target_se_stops_early, 0, 2);
     tcase_add_test(tc, target_se_ignored_by_exact);
