@@ -90,6 +90,8 @@ typedef enum ac_status {
     AC_E_CANCELLED = -22,         /* ac_*_cancel() was called                */
     AC_E_BUSY = -23,              /* re-entrant call from inside a callback  */
     AC_E_BUDGET = -30,            /* the budget cannot pay for the request   */
+    AC_E_INFEASIBLE = -31,        /* constraints that cannot all hold, and
+                                     relaxing them was not allowed          */
     AC_E_PARSE = -40,             /* malformed or invalid JSON input         */
     AC_E_IO = -41                 /* a file could not be read                */
 } ac_status;
@@ -328,6 +330,162 @@ AC_API void ac_estimator_cancel(ac_estimator *est);
 /* The detailed message of the last failure on this handle ("" if none).
  * Owned by the estimator, valid until the next call on it. */
 AC_API const char *ac_estimator_last_error(const ac_estimator *est);
+
+/* ===================================================================== */
+/* Message refiner: per-message rewards that add up to each agent's credit */
+/* ===================================================================== */
+
+/* For each agent i with credit phi_i and messages M_i carrying labels l_t in
+ * [-1, 1] (helpful > 0 > harmful), the refiner writes rewards r_t with
+ *   1. sum_{t in M_i} r_t == phi_i               (conservation)
+ *   2. |r_t| <= B                                (bounded)
+ *   3. l_t < 0 gives r_t <= 0 and l_t > 0 gives r_t >= 0 (signed by label)
+ *   4. within an agent, a higher label never gets a lower reward (monotone)
+ *   5. r_t depends only on phi_i, agent i's labels and the options (local).
+ * Construction: the exact Euclidean projection of y_t = phi_i/|M_i| +
+ * beta B l_t onto {sum = phi_i} and the boxes [0,B] (l > 0), [-B,0] (l < 0),
+ * [-B,B] (l = 0). When the boxes make that infeasible, the refiner relaxes in
+ * a fixed order and says so per agent (AC_RELAXED_*). docs/signals.md gives
+ * the proofs and a worked example.
+ *
+ * Labels come from one of three feeds, all ending in the same projection:
+ * an array (ac_refiner_set_labels), a scorer callback or its ask/tell form
+ * (ac_refiner_score, ac_refiner_ask / _tell), or a message-level Shapley game
+ * (ac_refiner_labels_from_shapley). */
+typedef struct ac_refiner ac_refiner;
+
+/* A scorer (a process reward model, a judge): labels `count` messages, given
+ * by their indices in the episode, writing labels[k] in [-1, 1] and
+ * status[k] (0: ok). Labels are pre-filled with NaN and status with 0; a
+ * non-zero status or a NaN is a failed label, asked again up to
+ * AC_REF_MAX_RETRIES times; a finite label outside [-1, 1] is an error
+ * (AC_E_INVALID_ARG). Return non-zero to abort with AC_E_CALLBACK. Runs on the
+ * thread that called ac_refiner_score(); must not drive this refiner. */
+typedef int (*ac_scorer_fn)(void *user, const uint32_t *messages,
+                            uint32_t count, double *labels, int32_t *status);
+
+typedef enum ac_refiner_param {
+    /* f64: the bound B on |r_t|. (0, 1e300], default 1. */
+    AC_REF_BOUND = 200,
+    /* f64: label strength beta in y_t = phi/K + beta B l_t. [0, 1e6],
+     * default 0.5. 0 gives the equal split wherever the boxes allow it. */
+    AC_REF_BETA = 201,
+    /* f64: a redundant message (see ac_refiner_set_texts) gets the label
+     * -penalty. [0, 1], default 0.5. */
+    AC_REF_REDUNDANCY_PENALTY = 202,
+    /* int: what to do when the boxes are infeasible: AC_RELAX_ORDERED
+     * (default) relaxes as documented and flags the agent; AC_RELAX_NEVER
+     * makes ac_refiner_refine fail with AC_E_INFEASIBLE. */
+    AC_REF_RELAXATION = 203,
+    /* int: messages per scorer call in ac_refiner_score. [1, 2^20], 64. */
+    AC_REF_BATCH = 204,
+    /* int: how often a failed label is asked again. [0, 1000], default 2. */
+    AC_REF_MAX_RETRIES = 205
+} ac_refiner_param;
+
+#define AC_RELAX_ORDERED 0
+#define AC_RELAX_NEVER 1
+
+/* Per-agent relaxation flags (ac_refiner_agent_flags). */
+#define AC_RELAXED_SIGN 1u  /* messages on the wrong side of the credit's
+                               sign were allowed the other sign (property 3
+                               dropped for this agent)                    */
+#define AC_RELAXED_BOUND 2u /* |phi| > |M_i| B: every message gets phi/|M_i|,
+                               beyond B (property 2 dropped)              */
+
+/* Per-message flags (ac_refiner_message_flags). */
+#define AC_MSG_REDUNDANT 1u   /* repeats an earlier message of its agent   */
+#define AC_MSG_LABEL_FIXED 2u /* label fixed by ac_refiner_fix_label       */
+
+/* Creates a refiner for an episode of n_agents agents (1..AC_MAX_PLAYERS)
+ * and n_messages messages (1..2^28). */
+AC_API int ac_refiner_create(ac_refiner **out, uint32_t n_agents,
+                             uint32_t n_messages, const ac_allocator *alloc);
+AC_API void ac_refiner_free(ac_refiner *ref); /* NULL ok */
+
+AC_API int ac_refiner_set_int(ac_refiner *ref, ac_refiner_param param,
+                              int64_t value);
+AC_API int ac_refiner_get_int(const ac_refiner *ref, ac_refiner_param param,
+                              int64_t *value);
+AC_API int ac_refiner_set_f64(ac_refiner *ref, ac_refiner_param param,
+                              double value);
+AC_API int ac_refiner_get_f64(const ac_refiner *ref, ac_refiner_param param,
+                              double *value);
+AC_API int ac_refiner_param_bounds_int(ac_refiner_param param, int64_t *lower,
+                                       int64_t *upper);
+AC_API int ac_refiner_param_bounds_f64(ac_refiner_param param, double *lower,
+                                       double *upper);
+/* AC_RESET_SESSION forgets labels, texts, results and error; AC_RESET_PARAMS
+ * restores the defaults; authors and credits stay (AC_RESET_KNOWN clears
+ * them too). */
+AC_API int ac_refiner_reset(ac_refiner *ref, uint32_t what);
+
+/* Who wrote each message: agent_of[t] < n_agents. Copied. */
+AC_API int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
+                                  uint32_t n_messages);
+/* Each agent's credit (finite), e.g. from ac_estimator_result. Copied. */
+AC_API int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
+                                  uint32_t n_agents);
+/* Feed 1: a label per message, each finite and in [-1, 1]. Copied. */
+AC_API int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
+                                 uint32_t n_messages);
+/* Fixes one message's label: neither a feed nor the redundancy rule changes
+ * it afterwards. */
+AC_API int ac_refiner_fix_label(ac_refiner *ref, uint32_t message,
+                                double label);
+/* Message texts, for redundancy: a message whose text, after collapsing runs
+ * of white space and trimming the ends, equals an earlier message of the
+ * same agent is flagged AC_MSG_REDUNDANT and labelled -penalty (unless its
+ * label is fixed). lengths[t] bytes of texts[t]; lengths NULL: NUL-terminated.
+ * Read during the call only. */
+AC_API int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
+                                const uint64_t *lengths, uint32_t n_messages);
+/* The messages of one agent, in episode order: the map from player k of a
+ * message-level game to message index. *count is the agent's number of
+ * messages; up to cap indices are written. */
+AC_API int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
+                                     uint32_t *messages, uint32_t cap,
+                                     uint32_t *count);
+/* Feed 3: labels for one agent's messages from the Shapley values of a
+ * message-level game over them (message_phi[k] for the k-th message of the
+ * agent, as ac_refiner_agent_messages orders them; count must equal the
+ * agent's number of messages), normalised to l_k = phi_k / max_j |phi_j|
+ * (all 0 when every phi is 0). Fixed labels are kept. */
+AC_API int ac_refiner_labels_from_shapley(ac_refiner *ref, uint32_t agent,
+                                          const double *message_phi,
+                                          uint32_t count);
+/* Feed 2: the scorer callback, and the driver that asks it for every message
+ * still without a label (redundant messages are not scored). */
+AC_API int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn,
+                                 void *user);
+AC_API int ac_refiner_score(ac_refiner *ref);
+/* Feed 2 as ask/tell: ask hands out up to max_count messages still needing a
+ * label (*count 0 when none is left to hand out); tell takes labels back in
+ * any order, with status as in ac_scorer_fn (status may be NULL). Telling a
+ * message that is not outstanding is AC_E_INVALID_ARG, nothing taken. */
+AC_API int ac_refiner_ask(ac_refiner *ref, uint32_t max_count,
+                          uint32_t *messages, uint32_t *count);
+AC_API int ac_refiner_tell(ac_refiner *ref, uint32_t count,
+                           const uint32_t *messages, const double *labels,
+                           const int32_t *status);
+
+/* Computes the rewards from the authors, credits and labels. Every message
+ * needs a label (or is redundant); an agent with non-zero credit needs a
+ * message. On failure nothing of the previous result changes. O(K log K)
+ * per agent of K messages. */
+AC_API int ac_refiner_refine(ac_refiner *ref);
+/* Copies the rewards (n_messages long); AC_E_STATE before a refine. */
+AC_API int ac_refiner_rewards(const ac_refiner *ref, double *rewards,
+                              uint32_t n_messages);
+/* The labels the projection used (after redundancy and fixing). */
+AC_API int ac_refiner_labels(const ac_refiner *ref, double *labels,
+                             uint32_t n_messages);
+AC_API int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
+                                    uint32_t n_messages);
+/* AC_RELAXED_* per agent, from the last refine. */
+AC_API int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
+                                  uint32_t n_agents);
+AC_API const char *ac_refiner_last_error(const ac_refiner *ref);
 
 /* ===================================================================== */
 /* Reference games (benchmarks, tests, the demo)                         */

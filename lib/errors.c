@@ -28,6 +28,8 @@ static const status_text STATUS_TEXTS[] = {
     {AC_E_BUSY, "AC_E_BUSY",
      "the handle is busy: re-entrant call from a callback"},
     {AC_E_BUDGET, "AC_E_BUDGET", "the evaluation budget cannot pay for this"},
+    {AC_E_INFEASIBLE, "AC_E_INFEASIBLE",
+     "the constraints cannot all hold and relaxing them is not allowed"},
     {AC_E_PARSE, "AC_E_PARSE", "malformed or invalid JSON input"},
     {AC_E_IO, "AC_E_IO", "input/output error"},
 };

@@ -1,0 +1,86 @@
+/* The refiner's parameters over the shared machinery of params.c. */
+#include <stddef.h>
+
+#include "params.h"
+#include "refiner_internal.h"
+
+#define FIELD(f) offsetof(ac__refiner_params, f)
+static const ac__param_spec SPECS[] = {
+    {AC_REF_BOUND, AC__PARAM_F64, "AC_REF_BOUND", 0, 1e300, 1, 1, FIELD(bound)},
+    {AC_REF_BETA, AC__PARAM_F64, "AC_REF_BETA", 0, 1e6, 0.5, 0, FIELD(beta)},
+    {AC_REF_REDUNDANCY_PENALTY, AC__PARAM_F64, "AC_REF_REDUNDANCY_PENALTY", 0,
+     1, 0.5, 0, FIELD(penalty)},
+    {AC_REF_RELAXATION, AC__PARAM_INT, "AC_REF_RELAXATION", AC_RELAX_ORDERED,
+     AC_RELAX_NEVER, AC_RELAX_ORDERED, 0, FIELD(relaxation)},
+    {AC_REF_BATCH, AC__PARAM_INT, "AC_REF_BATCH", 1, 1048576, 64, 0,
+     FIELD(batch)},
+    {AC_REF_MAX_RETRIES, AC__PARAM_INT, "AC_REF_MAX_RETRIES", 0, 1000, 2, 0,
+     FIELD(max_retries)},
+};
+#undef FIELD
+
+static const ac__param_table TABLE = {SPECS, sizeof SPECS / sizeof SPECS[0],
+                                      "refiner"};
+
+void ac__refiner_params_default(ac__refiner_params *p)
+{
+    ac__params_reset(&TABLE, p);
+}
+
+static int can_set(ac_refiner *ref)
+{
+    if (ref == NULL)
+        return AC_E_INVALID_ARG;
+    if (ref->busy)
+        return ac__fail(ref->err, AC_E_BUSY,
+                        "parameters cannot change from inside the scorer");
+    return AC_OK;
+}
+
+int ac_refiner_set_int(ac_refiner *ref, ac_refiner_param param, int64_t value)
+{
+    int rc = can_set(ref);
+    return rc != AC_OK ? rc
+                       : ac__param_set_int(&TABLE, &ref->p, (int)param, value,
+                                           ref->err);
+}
+
+int ac_refiner_set_f64(ac_refiner *ref, ac_refiner_param param, double value)
+{
+    int rc = can_set(ref);
+    return rc != AC_OK ? rc
+                       : ac__param_set_f64(&TABLE, &ref->p, (int)param, value,
+                                           ref->err);
+}
+
+int ac_refiner_get_int(const ac_refiner *ref, ac_refiner_param param,
+                       int64_t *value)
+{
+    if (ref == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_get_int(&TABLE, &ref->p, (int)param, value);
+}
+
+int ac_refiner_get_f64(const ac_refiner *ref, ac_refiner_param param,
+                       double *value)
+{
+    if (ref == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_get_f64(&TABLE, &ref->p, (int)param, value);
+}
+
+int ac_refiner_param_bounds_int(ac_refiner_param param, int64_t *lower,
+                                int64_t *upper)
+{
+    if (lower == NULL || upper == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_bounds_int(&TABLE, (int)param, lower, upper);
+}
+
+int ac_refiner_param_bounds_f64(ac_refiner_param param, double *lower,
+                                double *upper)
+{
+    if (lower == NULL || upper == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_bounds_f64(&TABLE, (int)param, lower, upper);
+}
