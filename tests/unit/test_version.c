@@ -26,6 +26,7 @@ static const struct {
     {AC_E_CANCELLED, -22, "AC_E_CANCELLED"},
     {AC_E_BUSY, -23, "AC_E_BUSY"},
     {AC_E_BUDGET, -30, "AC_E_BUDGET"},
+    {AC_E_INFEASIBLE, -31, "AC_E_INFEASIBLE"},
     {AC_E_PARSE, -40, "AC_E_PARSE"},
     {AC_E_IO, -41, "AC_E_IO"},
 };
@@ -33,7 +34,7 @@ static const struct {
 
 /* Codes that are not statuses: gaps between the pinned ranges, positives and
  * the extremes of int. */
-static const int unknown_codes[] = {1, 2, -5, -9, -12, -19, -24, -29, -31,
+static const int unknown_codes[] = {1, 2, -5, -9, -12, -19, -24, -29, -32,
                                     -39, -42, -1000, INT_MIN, INT_MAX};
 #define N_UNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
