@@ -83,7 +83,7 @@ static void clear_session(ac_refiner *r)
     r->err[0] = '\0';
 }
 
-static int check_handle(ac_refiner *r, const char *what)
+int ac__refiner_check(ac_refiner *r, const char *what)
 {
     if (r == NULL)
         return AC_E_INVALID_ARG;
@@ -95,7 +95,7 @@ static int check_handle(ac_refiner *r, const char *what)
 
 int ac_refiner_reset(ac_refiner *ref, uint32_t what)
 {
-    int rc = check_handle(ref, "ac_refiner_reset");
+    int rc = ac__refiner_check(ref, "ac_refiner_reset");
     if (rc != AC_OK)
         return rc;
     if (what & ~AC_RESET_ALL)
@@ -165,7 +165,7 @@ static int group_by_agent(ac_refiner *r, const uint32_t *agent_of,
 int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
                            uint32_t n_messages)
 {
-    int rc = check_handle(ref, "ac_refiner_set_authors");
+    int rc = ac__refiner_check(ref, "ac_refiner_set_authors");
     if (rc == AC_OK)
         rc = check_length(ref, agent_of, n_messages, ref->n_messages,
                           "agent_of");
@@ -198,7 +198,7 @@ int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
 int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
                            uint32_t n_agents)
 {
-    int rc = check_handle(ref, "ac_refiner_set_credits");
+    int rc = ac__refiner_check(ref, "ac_refiner_set_credits");
     if (rc == AC_OK)
         rc = check_length(ref, credit, n_agents, ref->n_agents, "credit");
     for (uint32_t a = 0; rc == AC_OK && a < n_agents; a++)
@@ -238,7 +238,7 @@ static void store_label(ac_refiner *r, uint32_t t, double label)
 int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
                           uint32_t n_messages)
 {
-    int rc = check_handle(ref, "ac_refiner_set_labels");
+    int rc = ac__refiner_check(ref, "ac_refiner_set_labels");
     if (rc == AC_OK)
         rc = check_length(ref, labels, n_messages, ref->n_messages, "labels");
     for (uint32_t t = 0; rc == AC_OK && t < n_messages; t++)
@@ -250,7 +250,7 @@ int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
 
 int ac_refiner_fix_label(ac_refiner *ref, uint32_t message, double label)
 {
-    int rc = check_handle(ref, "ac_refiner_fix_label");
+    int rc = ac__refiner_check(ref, "ac_refiner_fix_label");
     if (rc == AC_OK && message >= ref->n_messages)
         rc = ac__fail(ref->err, AC_E_INVALID_ARG,
                       "message %u does not exist (%u messages)", message,
@@ -265,7 +265,7 @@ int ac_refiner_fix_label(ac_refiner *ref, uint32_t message, double label)
     return rc;
 }
 
-static int need_authors(ac_refiner *r)
+int ac__refiner_need_authors(ac_refiner *r)
 {
     if (r->agent_of == NULL)
         return ac__fail(r->err, AC_E_STATE,
@@ -276,11 +276,11 @@ static int need_authors(ac_refiner *r)
 int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
                          const uint64_t *lengths, uint32_t n_messages)
 {
-    int rc = check_handle(ref, "ac_refiner_set_texts");
+    int rc = ac__refiner_check(ref, "ac_refiner_set_texts");
     if (rc == AC_OK)
         rc = check_length(ref, texts, n_messages, ref->n_messages, "texts");
     if (rc == AC_OK)
-        rc = need_authors(ref);
+        rc = ac__refiner_need_authors(ref);
     if (rc != AC_OK)
         return rc;
     uint8_t *found = ac__mem_alloc(&ref->mem, n_messages, 1);
@@ -317,9 +317,9 @@ int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
 int ac_refiner_labels_from_shapley(ac_refiner *ref, uint32_t agent,
                                    const double *message_phi, uint32_t count)
 {
-    int rc = check_handle(ref, "ac_refiner_labels_from_shapley");
+    int rc = ac__refiner_check(ref, "ac_refiner_labels_from_shapley");
     if (rc == AC_OK)
-        rc = need_authors(ref);
+        rc = ac__refiner_need_authors(ref);
     if (rc == AC_OK && agent >= ref->n_agents)
         rc = ac__fail(ref->err, AC_E_INVALID_ARG,
                       "agent %u does not exist (%u agents)", agent,
@@ -456,7 +456,7 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
 
 static int check_ready(ac_refiner *r)
 {
-    int rc = need_authors(r);
+    int rc = ac__refiner_need_authors(r);
     if (rc == AC_OK && r->credit == NULL)
         rc = ac__fail(r->err, AC_E_STATE,
                       "credits are not set: call ac_refiner_set_credits");
@@ -479,7 +479,7 @@ static uint32_t largest_agent(const ac_refiner *r)
 
 int ac_refiner_refine(ac_refiner *ref)
 {
-    int rc = check_handle(ref, "ac_refiner_refine");
+    int rc = ac__refiner_check(ref, "ac_refiner_refine");
     if (rc == AC_OK)
         rc = check_ready(ref);
     if (rc != AC_OK)
@@ -530,22 +530,30 @@ static int check_result(const ac_refiner *r, const void *out, uint32_t len,
     return AC_OK;
 }
 
+/* Copies one array of the last result. */
+static int copy_result(const ac_refiner *r, void *dst, const void *src,
+                       uint32_t len, uint32_t want, size_t size)
+{
+    int rc = check_result(r, dst, len, want);
+    if (rc == AC_OK)
+        memcpy(dst, src, len * size);
+    return rc;
+}
+
 int ac_refiner_rewards(const ac_refiner *ref, double *rewards,
                        uint32_t n_messages)
 {
-    int rc = check_result(ref, rewards, n_messages, ref ? ref->n_messages : 0);
-    if (rc == AC_OK)
-        memcpy(rewards, ref->reward, n_messages * sizeof *rewards);
-    return rc;
+    return ref == NULL ? AC_E_INVALID_ARG
+                       : copy_result(ref, rewards, ref->reward, n_messages,
+                                     ref->n_messages, sizeof *rewards);
 }
 
 int ac_refiner_labels(const ac_refiner *ref, double *labels,
                       uint32_t n_messages)
 {
-    int rc = check_result(ref, labels, n_messages, ref ? ref->n_messages : 0);
-    if (rc == AC_OK)
-        memcpy(labels, ref->used_label, n_messages * sizeof *labels);
-    return rc;
+    return ref == NULL ? AC_E_INVALID_ARG
+                       : copy_result(ref, labels, ref->used_label, n_messages,
+                                     ref->n_messages, sizeof *labels);
 }
 
 int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
@@ -566,8 +574,7 @@ int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
 int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
                            uint32_t n_agents)
 {
-    int rc = check_result(ref, flags, n_agents, ref ? ref->n_agents : 0);
-    if (rc == AC_OK)
-        memcpy(flags, ref->agent_flags, n_agents * sizeof *flags);
-    return rc;
+    return ref == NULL ? AC_E_INVALID_ARG
+                       : copy_result(ref, flags, ref->agent_flags, n_agents,
+                                     ref->n_agents, sizeof *flags);
 }

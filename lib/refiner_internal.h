@@ -43,6 +43,10 @@ struct ac_refiner {
 };
 
 void ac__refiner_params_default(ac__refiner_params *p);
+/* AC_E_INVALID_ARG for NULL, AC_E_BUSY from inside the scorer. */
+int ac__refiner_check(ac_refiner *r, const char *what);
+/* AC_E_STATE (with the message) until the authors are set. */
+int ac__refiner_need_authors(ac_refiner *r);
 /* The label the projection uses for message t. */
 double ac__refiner_effective_label(const ac_refiner *r, uint32_t t);
 /* Whether message t still needs a label from a feed. */

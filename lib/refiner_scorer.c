@@ -4,17 +4,11 @@
 
 #include "refiner_internal.h"
 
+/* The common checks of the scorer calls, which need the authors. */
 static int check_handle(ac_refiner *r, const char *what)
 {
-    if (r == NULL)
-        return AC_E_INVALID_ARG;
-    if (r->busy)
-        return ac__fail(r->err, AC_E_BUSY,
-                        "%s called from inside this refiner's scorer", what);
-    if (r->agent_of == NULL)
-        return ac__fail(r->err, AC_E_STATE,
-                        "authors are not set: call ac_refiner_set_authors");
-    return AC_OK;
+    int rc = ac__refiner_check(r, what);
+    return rc != AC_OK ? rc : ac__refiner_need_authors(r);
 }
 
 int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn, void *user)
