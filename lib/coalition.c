@@ -68,7 +68,7 @@ void ac__coalition_format(const uint64_t *c, uint32_t n, char *buf, size_t cap)
             continue;
         char item[16];
         int len = snprintf(item, sizeof item, "%s%u", first ? "" : ",", i);
-        if (used + (size_t)len + 5 > cap) {
+        if (used + (size_t)len + 6 > cap) { /* room for ",...}" and NUL */
             memcpy(buf + used, ",...", 4);
             used += 4;
             break;

@@ -56,6 +56,7 @@ static void session_clear(ac_estimator *e)
     e->phi = e->se = NULL;
     e->q_head = e->q_len = e->q_cap = 0;
     e->n_tickets = e->ticket_cap = e->outstanding = 0;
+    e->session++; /* tickets of an earlier session are refused */
     e->committed = 0;
     e->plan_over = e->at_checkpoint = 0;
     e->free_units = 0;
@@ -266,13 +267,19 @@ static int copy_known(ac_estimator *e)
     return AC_OK;
 }
 
-/* Exact pays when every coalition not known fits in the budget. */
+/* Exact pays when every coalition not known fits in the budget with a
+ * margin for retries (about 3%): exact cannot do without any coalition, so
+ * a budget with no slack would turn one failed evaluation into a failed run.
+ * KernelSHAP at such budgets reaches the whole table too, and then reports
+ * the exact values from its cache. */
 static int exact_affordable(const ac_estimator *e)
 {
     if (e->n > AC_EXACT_MAX_PLAYERS)
         return 0;
     int64_t missing = ((int64_t)1 << e->n) - (int64_t)e->known.count;
-    return missing * e->p.repeats <= e->p.budget;
+    int64_t cost = missing * e->p.repeats;
+    int64_t margin = e->p.max_retries > 0 ? 2 + cost / 32 : 0;
+    return cost + margin <= e->p.budget;
 }
 
 static const ac__method_ops *choose_method(ac_estimator *e)
@@ -408,16 +415,27 @@ static int test_target(ac_estimator *e, int *stopped)
 /* Ask / tell                                                          */
 /* ------------------------------------------------------------------ */
 
-static int issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
+/* Room for `more` tickets, made before any is handed out so that a failed
+ * allocation changes nothing. Tickets never outnumber the budget. */
+static int reserve_tickets(ac_estimator *e, uint32_t more)
 {
-    if (e->n_tickets == e->ticket_cap) {
-        uint64_t cap = e->ticket_cap ? e->ticket_cap * 2 : 256;
-        int rc = ac__mem_grow(&e->mem, (void **)&e->tickets, e->n_tickets,
-                              (size_t)cap, sizeof *e->tickets);
-        if (rc != AC_OK)
-            return rc;
+    uint64_t want = e->n_tickets + more;
+    if (want > (uint64_t)e->p.budget)
+        want = (uint64_t)e->p.budget;
+    if (want <= e->ticket_cap)
+        return AC_OK;
+    uint64_t cap = e->ticket_cap ? e->ticket_cap : 256;
+    while (cap < want)
+        cap *= 2;
+    int rc = ac__mem_grow(&e->mem, (void **)&e->tickets, e->n_tickets,
+                          (size_t)cap, sizeof *e->tickets);
+    if (rc == AC_OK)
         e->ticket_cap = cap;
-    }
+    return rc;
+}
+
+static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
+{
     ac__slot s = e->queue[e->q_head];
     e->q_head++;
     e->q_len--;
@@ -427,10 +445,9 @@ static int issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
     t->entry = s.entry;
     t->rep = s.rep;
     t->state = AC__TICKET_OUT;
-    *ticket = e->n_tickets++;
+    *ticket = (e->session << AC__TICKET_BITS) | e->n_tickets++;
     e->outstanding++;
     memcpy(dst, ac__cache_key(&e->cache, s.entry), e->words * sizeof *dst);
-    return AC_OK;
 }
 
 /* Plans more work when the queue is empty; returns with e->plan_over or
@@ -453,8 +470,8 @@ static int plan_more(ac_estimator *e)
 
 static int check_cancel(ac_estimator *e)
 {
-    if (!atomic_load(&e->cancelled))
-        return AC_OK;
+    if (!atomic_load(&e->cancelled) || e->phase == AC__PHASE_DONE)
+        return AC_OK; /* a finished run keeps its result */
     if (e->phase != AC__PHASE_FAILED) {
         ac__fail(e->err, AC_E_CANCELLED, "the run was cancelled");
         fail_run(e, AC_E_CANCELLED, AC_STOP_CANCELLED);
@@ -477,16 +494,16 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
         return est->fail_status;
     if (est->phase == AC__PHASE_IDLE && (rc = start_run(est)) != AC_OK)
         return rc;
+    if (reserve_tickets(est, max_count) != AC_OK)
+        return ac__fail(est->err, AC_E_NO_MEMORY,
+                        "no memory for %u more tickets", max_count);
     uint32_t out = 0;
     while (est->phase == AC__PHASE_RUNNING) {
         if (est->q_len > 0) {
             if (out == max_count)
                 break;
-            rc = issue_ticket(est, &tickets[out],
-                              coalitions + (size_t)out * est->words);
-            if (rc != AC_OK)
-                return ac__fail(est->err, rc, "cannot hand out work: %s",
-                                ac_strerror(rc));
+            issue_ticket(est, &tickets[out],
+                         coalitions + (size_t)out * est->words);
             out++;
         } else if (!est->plan_over && !est->at_checkpoint) {
             if ((rc = plan_more(est)) != AC_OK)
@@ -511,10 +528,10 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
 }
 
 /* A failed evaluation is retried while the coalition's retries and the
- * budget last. Out of retries, the oracle is failing for real: AC_E_ORACLE.
- * Out of budget, a sampled coalition is given up (its units are dropped)
- * and an essential one ends the run with AC_E_BUDGET. Either way the
- * message names the coalition and what the oracle returned. */
+ * budget last. Then a sampled coalition is given up (the units that need it
+ * are dropped, AC_AUDIT_DROPPED), and an essential one ends the run:
+ * AC_E_ORACLE out of retries, AC_E_BUDGET out of budget, with a message
+ * naming the coalition and what the oracle returned. */
 static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
                         int32_t status)
 {
@@ -528,7 +545,7 @@ static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
         e->retries++;
         return AC_OK;
     }
-    if (retries_left && !en->essential) {
+    if (!en->essential) {
         en->state = AC__ENTRY_FAILED;
         e->dropped++;
         return AC_OK;
@@ -571,12 +588,12 @@ static void take_values(ac_estimator *e, uint32_t count,
 {
     uint32_t n_failed = 0;
     for (uint32_t k = 0; k < count; k++) {
-        const ac__ticket *t = &e->tickets[tickets[k]];
+        const ac__ticket *t = &e->tickets[tickets[k] & AC__TICKET_MASK];
         e->outstanding--;
         if (ac__est_failed(e, t->entry))
             continue; /* given up already: a late repeat changes nothing */
         if (is_failure(status, values, k)) {
-            failed[2 * n_failed] = tickets[k];
+            failed[2 * n_failed] = tickets[k] & AC__TICKET_MASK;
             failed[2 * n_failed++ + 1] = k;
         } else {
             ac__cache_store(&e->cache, t->entry, t->rep, values[k]);
@@ -615,16 +632,17 @@ int ac_estimator_tell(ac_estimator *est, uint32_t count,
     /* Validate the whole call before taking any of it. */
     uint32_t bad = count;
     for (uint32_t k = 0; k < count; k++) {
-        if (tickets[k] >= est->n_tickets ||
-            est->tickets[tickets[k]].state != AC__TICKET_OUT) {
+        uint64_t i = tickets[k] & AC__TICKET_MASK;
+        if ((tickets[k] >> AC__TICKET_BITS) != est->session ||
+            i >= est->n_tickets || est->tickets[i].state != AC__TICKET_OUT) {
             bad = k;
             break;
         }
-        est->tickets[tickets[k]].state = AC__TICKET_TOLD;
+        est->tickets[i].state = AC__TICKET_TOLD;
     }
     if (bad < count) {
         for (uint32_t k = 0; k < bad; k++)
-            est->tickets[tickets[k]].state = AC__TICKET_OUT;
+            est->tickets[tickets[k] & AC__TICKET_MASK].state = AC__TICKET_OUT;
         ac__mem_free(&est->mem, failed);
         return ac__fail(est->err, AC_E_INVALID_ARG,
                         "ticket %llu (position %u) is not outstanding: never "
@@ -746,7 +764,7 @@ int ac_estimator_result(const ac_estimator *est, double *phi, double *se,
         return AC_E_INVALID_ARG;
     if (n != est->n)
         return ac__fail(est->err, AC_E_INVALID_ARG,
-                        "result has %u players, not %u", est->n, n);
+                        "result has %u players, not %u", n, est->n);
     if (est->phase != AC__PHASE_DONE)
         return ac__fail(est->err, AC_E_STATE,
                         est->phase == AC__PHASE_FAILED

@@ -48,6 +48,11 @@ typedef struct ac__slot {
 
 enum { AC__TICKET_OUT = 0, AC__TICKET_TOLD = 1 };
 
+/* A ticket is (session << AC__TICKET_BITS) | index: a late tell from a reset
+ * session cannot land in the next one. */
+#define AC__TICKET_BITS 40
+#define AC__TICKET_MASK ((UINT64_C(1) << AC__TICKET_BITS) - 1)
+
 typedef struct ac__ticket {
     uint32_t entry;
     uint32_t rep;
@@ -85,6 +90,7 @@ struct ac_estimator {
     size_t q_head, q_len, q_cap;
     ac__ticket *tickets;
     uint64_t n_tickets, ticket_cap, outstanding;
+    uint64_t session;      /* counts resets: the tickets' high bits      */
     int64_t committed;     /* evaluations queued or handed out         */
     int plan_over;         /* extend() said no more                    */
     uint32_t free_units;   /* consecutive sampled units that cost 0    */

@@ -13,19 +13,32 @@
 /* The keys every game may carry, then those of each kind (in the order of
  * the AC__GAME_* kinds). A key of another kind is as wrong as an unknown
  * one: it would be silently ignored. */
-static const char *const COMMON_KEYS = " n type exact noise name description ";
-static const char *const KIND_KEYS[] = {
-    " values ", " terms ", " costs ", " weights quota ",
-};
+static const char *const COMMON_KEYS[] = {"n", "type", "exact", "noise",
+                                          "name", "description", NULL};
+static const char *const VALUES_KEYS[] = {"values", NULL};
+static const char *const TERMS_KEYS[] = {"terms", NULL};
+static const char *const AIRPORT_KEYS[] = {"costs", NULL};
+static const char *const VOTING_KEYS[] = {"weights", "quota", NULL};
+static const char *const *const KIND_KEYS[] = {VALUES_KEYS, TERMS_KEYS,
+                                               AIRPORT_KEYS, VOTING_KEYS};
 static const char *const KIND_NAMES[] = {"values", "terms", "airport", "voting"};
+#define N_KINDS (sizeof KIND_KEYS / sizeof KIND_KEYS[0])
 
-static int key_in(const char *key, const char *list)
+static int key_in(const char *key, const char *const *list)
 {
-    size_t len = strlen(key);
-    for (const char *p = strstr(list, key); p != NULL; p = strstr(p + 1, key))
-        if (p[-1] == ' ' && p[len] == ' ')
+    for (; *list != NULL; list++)
+        if (strcmp(key, *list) == 0)
             return 1;
     return 0;
+}
+
+/* The kind whose data key this is, or -1. */
+static int kind_of_key(const char *key)
+{
+    for (size_t k = 0; k < N_KINDS; k++)
+        if (key_in(key, KIND_KEYS[k]))
+            return (int)k;
+    return -1;
 }
 
 /* Before the kind is known (kind < 0) only unknown keys are rejected. */
@@ -34,18 +47,15 @@ static int check_keys(json_t *root, int kind, char *err)
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value) {
-        if (key_in(key, COMMON_KEYS) || (kind >= 0 && key_in(key, KIND_KEYS[kind])))
+        (void)value;
+        int owner = kind_of_key(key);
+        if (key_in(key, COMMON_KEYS) || (owner >= 0 && (kind < 0 || owner == kind)))
             continue;
-        for (size_t k = 0; k < sizeof KIND_KEYS / sizeof KIND_KEYS[0]; k++)
-            if (key_in(key, KIND_KEYS[k]) && kind < 0)
-                goto next;
-            else if (key_in(key, KIND_KEYS[k]))
-                return ac__fail(err, AC_E_PARSE,
-                                "key \"%s\" belongs to a %s game, not to this "
-                                "%s game", key, KIND_NAMES[k],
-                                KIND_NAMES[kind]);
+        if (owner >= 0)
+            return ac__fail(err, AC_E_PARSE,
+                            "key \"%s\" belongs to a %s game, not to this %s "
+                            "game", key, KIND_NAMES[owner], KIND_NAMES[kind]);
         return ac__fail(err, AC_E_PARSE, "unknown key \"%s\" in the game", key);
-    next:;
     }
     return AC_OK;
 }
@@ -201,6 +211,9 @@ static int read_kind(ac_game *g, json_t *root)
         return ac__fail(g->err, AC_E_PARSE,
                         "unknown game \"type\": \"%s\" (airport, voting, "
                         "values, terms)", t);
+    if (t != NULL && json_object_get(root, t) == NULL)
+        return ac__fail(g->err, AC_E_PARSE,
+                        "\"type\": \"%s\" but no \"%s\" key", t, t);
     if (json_object_get(root, "values") != NULL) {
         g->kind = AC__GAME_VALUES;
         if (g->n > AC__GAME_TABLE_MAX_PLAYERS)

@@ -231,7 +231,9 @@ static int enumerate_block(ac_estimator *e, kernel_state *s)
         for (uint32_t j = 0; j < s->enum_size; j++)
             ac__bit_set(s->key, s->comb[j]);
         uint32_t entry;
-        int rc = ac__est_request(e, s->key, 1, &entry);
+        /* Not essential: a coalition lost to failures leaves its layer's
+         * weight to the rest of the layer (build_system). */
+        int rc = ac__est_request(e, s->key, 0, &entry);
         if (rc == AC_OK)
             rc = push_u32(e, &s->enum_entries, &s->n_enum, &s->cap_enum, entry);
         if (rc != AC_OK)
@@ -324,6 +326,7 @@ typedef struct kernel_system {
     double *g;   /* n scratch                       */
     uint32_t *pairs;  /* the sampled pairs still whole  */
     uint32_t pair_len;
+    double *layer_scale; /* n+1: C(n,k) / coalitions of layer k kept */
 } kernel_system;
 
 /* Adds wa z z' to A and wy z to b for the coalition's indicator z. */
@@ -343,11 +346,30 @@ static void add_coalition(const ac_estimator *e, kernel_system *ks,
     }
 }
 
-static double layer_weight(const kernel_state *s, const ac_estimator *e,
-                           uint32_t entry)
+static double layer_weight(const kernel_state *s, const kernel_system *ks,
+                           const ac_estimator *e, uint32_t entry)
 {
     uint32_t k = ac__coalition_size(ac__cache_key(&e->cache, entry), e->words);
-    return kernel_weight(s->n, k);
+    return kernel_weight(s->n, k) * ks->layer_scale[k];
+}
+
+/* An enumerated coalition lost to failures: the rest of its layer carries
+ * the layer's weight, as if the layer had been sampled without it. */
+static void scale_layers(const ac_estimator *e, const kernel_state *s,
+                         kernel_system *ks)
+{
+    for (uint32_t k = 0; k <= s->n; k++)
+        ks->layer_scale[k] = 0.0; /* lost count first */
+    for (uint32_t j = 0; j < s->n_enum; j++)
+        if (ac__est_failed(e, s->enum_entries[j]))
+            ks->layer_scale[ac__coalition_size(
+                ac__cache_key(&e->cache, s->enum_entries[j]), e->words)] += 1;
+    for (uint32_t k = 0; k <= s->n; k++) {
+        double all = binomial(s->n, k);
+        ks->layer_scale[k] = ks->layer_scale[k] < all
+                                 ? all / (all - ks->layer_scale[k])
+                                 : 0.0;
+    }
 }
 
 /* Each sampled coalition carries the sampled layers' weight equally. */
@@ -398,9 +420,12 @@ static void build_system(const ac_estimator *e, const kernel_state *s,
     uint32_t n = e->n;
     memset(ks->a, 0, (size_t)n * n * sizeof *ks->a);
     memset(ks->b, 0, n * sizeof *ks->b);
+    scale_layers(e, s, ks);
     for (uint32_t k = 0; k < s->n_enum; k++) {
         uint32_t en = s->enum_entries[k];
-        double w = layer_weight(s, e, en);
+        if (ac__est_failed(e, en))
+            continue;
+        double w = layer_weight(s, ks, e, en);
         add_coalition(e, ks, en, w, w * (ac__est_value(e, en) - v0));
     }
     /* Without the enumerated sizes 1 and n-1 (a budget under 2n), about as
@@ -529,9 +554,9 @@ static void kernel_errors(const ac_estimator *e, const kernel_state *s,
     for (uint32_t k = 0; k < s->n_enum; k++) {
         uint32_t en = s->enum_entries[k];
         double var = ac__est_var(e, en);
-        if (var <= 0.0)
+        if (var <= 0.0 || ac__est_failed(e, en))
             continue;
-        double w = layer_weight(s, e, en);
+        double w = layer_weight(s, ks, e, en);
         const uint64_t *key = ac__cache_key(&e->cache, en);
         for (uint32_t i = 0; i < n; i++)
             ks->g[i] = ac__bit_test(key, i) ? 1.0 : 0.0;
@@ -553,11 +578,19 @@ static int kernel_estimate(ac_estimator *e, double *phi, double *se)
     ks.q = ac__mem_alloc(&e->mem, n, sizeof *ks.q);
     ks.g = ac__mem_alloc(&e->mem, n, sizeof *ks.g);
     ks.pairs = ac__mem_alloc(&e->mem, s->pair_len, sizeof *ks.pairs);
+    ks.layer_scale = ac__mem_alloc(&e->mem, (size_t)n + 1, sizeof *ks.layer_scale);
     int rc = AC_E_NO_MEMORY;
-    if (ks.a && ks.b && ks.q && ks.g && ks.pairs) {
+    if (ks.a && ks.b && ks.q && ks.g && ks.pairs && ks.layer_scale) {
         double v0 = ac__est_value(e, e->empty_entry);
         double delta = ac__est_value(e, e->grand_entry) - v0;
         keep_whole_pairs(e, s, &ks);
+        if (s->pair_len > 0 && ks.pair_len == 0 && s->n_enum == 0) {
+            rc = ac__fail(e->err, AC_E_ORACLE,
+                          "every sampled pair lost an evaluation to oracle "
+                          "failures (%lld coalitions given up)",
+                          (long long)e->dropped);
+            goto done;
+        }
         build_system(e, s, &ks, v0);
         rc = AC_OK;
         if (solve_system(n, &ks, delta, phi) != 0)
@@ -566,11 +599,13 @@ static int kernel_estimate(ac_estimator *e, double *phi, double *se)
         else
             kernel_errors(e, s, &ks, v0, phi, se);
     }
+done:
     ac__mem_free(&e->mem, ks.a);
     ac__mem_free(&e->mem, ks.b);
     ac__mem_free(&e->mem, ks.q);
     ac__mem_free(&e->mem, ks.g);
     ac__mem_free(&e->mem, ks.pairs);
+    ac__mem_free(&e->mem, ks.layer_scale);
     return rc;
 }
 

@@ -168,9 +168,10 @@ static int perm_estimate(ac_estimator *e, double *phi, double *se)
     ac__mem_free(&e->mem, x);
     ac__mem_free(&e->mem, m2);
     if (used == 0)
-        return ac__fail(e->err, AC_E_BUDGET,
-                        "every sampled permutation lost an evaluation that "
-                        "failed with no budget left to retry it");
+        return ac__fail(e->err, AC_E_ORACLE,
+                        "every sampled permutation lost an evaluation to "
+                        "oracle failures (%lld coalitions given up)",
+                        (long long)e->dropped);
     return AC_OK;
 }
 

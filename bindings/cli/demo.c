@@ -21,6 +21,11 @@
  * v(empty) = 0.05, the fallback's known pass rate. The estimator runs the exact method
  * with AC_EST_REPEATS rollouts per coalition; the rollouts' variance becomes
  * the standard errors.
+ *
+ * Then the message refiner (docs/signals.md) splits each agent's credit over
+ * its messages in a short invented transcript of the episode, with a fixed
+ * label per message as a judge would give it, and the texts so that the
+ * refiner flags an agent's verbatim repeat of its own earlier message.
  */
 #include "cli.h"
 
@@ -97,6 +102,122 @@ static int rollout_oracle(void *user, const uint64_t *coalitions,
         sim->rollouts++;
     }
     return 0;
+}
+
+/* The episode's transcript, as the judge labelled it. */
+#define DEMO_MESSAGES 10
+#define DEMO_BOUND 0.5
+
+static const struct demo_message {
+    int agent;
+    double label; /* the judge's label in [-1, 1] */
+    const char *text;
+} transcript[DEMO_MESSAGES] = {
+    {CARRIER, 0.5, "Plan: group rows by key, sum the amounts."},
+    {CARRIER, 0.6, "Code: totals() loops to len(rows) - 1."},
+    {HELPER, 0.8, "Review: totals() skips the last row."},
+    {REDUNDANT, 0.0, "Review: the loop skips the last row."},
+    {SABOTEUR, -1.0, "Patch: cast amounts to int, it is faster."},
+    {CARRIER, 1.0, "Fix: loop over every row, keep Decimal."},
+    {HELPER, 0.6, "Test: a last-row case, a decimal amount."},
+    /* the same as message 3 but for white space: a redundant repeat */
+    {REDUNDANT, 0.0, "Review:  the loop   skips the last row."},
+    {SABOTEUR, -0.6, "Delete the failing decimal test."},
+    {CARRIER, 0.4, "Final answer: fixed totals() and tests."},
+};
+
+static int demo_refine(const double phi[DEMO_AGENTS])
+{
+    uint32_t agent_of[DEMO_MESSAGES];
+    double judge[DEMO_MESSAGES], label[DEMO_MESSAGES], reward[DEMO_MESSAGES];
+    const char *text[DEMO_MESSAGES];
+    uint32_t msg_flags[DEMO_MESSAGES], agent_flags[DEMO_AGENTS];
+    for (int t = 0; t < DEMO_MESSAGES; t++) {
+        agent_of[t] = (uint32_t)transcript[t].agent;
+        judge[t] = transcript[t].label;
+        text[t] = transcript[t].text;
+    }
+    double beta = 0.0;
+    ac_refiner *ref = NULL;
+    int rc = ac_refiner_create(&ref, DEMO_AGENTS, DEMO_MESSAGES, NULL);
+    if (rc != AC_OK) {
+        cli_error("cannot create a refiner: %s", ac_strerror(rc));
+        return CLI_FAILED;
+    }
+    if ((rc = ac_refiner_set_f64(ref, AC_REF_BOUND, DEMO_BOUND)) != AC_OK ||
+        (rc = ac_refiner_get_f64(ref, AC_REF_BETA, &beta)) != AC_OK ||
+        (rc = ac_refiner_set_authors(ref, agent_of, DEMO_MESSAGES)) != AC_OK ||
+        (rc = ac_refiner_set_credits(ref, phi, DEMO_AGENTS)) != AC_OK ||
+        (rc = ac_refiner_set_labels(ref, judge, DEMO_MESSAGES)) != AC_OK ||
+        (rc = ac_refiner_set_texts(ref, text, NULL, DEMO_MESSAGES)) != AC_OK ||
+        (rc = ac_refiner_refine(ref)) != AC_OK ||
+        (rc = ac_refiner_rewards(ref, reward, DEMO_MESSAGES)) != AC_OK ||
+        (rc = ac_refiner_labels(ref, label, DEMO_MESSAGES)) != AC_OK ||
+        (rc = ac_refiner_message_flags(ref, msg_flags, DEMO_MESSAGES)) != AC_OK ||
+        (rc = ac_refiner_agent_flags(ref, agent_flags, DEMO_AGENTS)) != AC_OK) {
+        cli_error("the message refiner failed: %s (%s): %s", ac_strerror(rc),
+                  ac_status_name(rc), ac_refiner_last_error(ref));
+        ac_refiner_free(ref);
+        return CLI_FAILED;
+    }
+    ac_refiner_free(ref);
+
+    printf("\nMessage rewards: each agent's credit split over its messages "
+           "(docs/signals.md)\n\n");
+    printf("A transcript of the episode, labelled by a judge (helpful > 0 > "
+           "harmful). The refiner\n"
+           "projects y = credit/K + beta B label onto the splits that add up "
+           "to the credit,\n"
+           "with |reward| <= B = %.2f and the sign of the label; beta = %.2f. "
+           "A repeat of the\n"
+           "agent's own earlier message is flagged and labelled -penalty.\n\n",
+           DEMO_BOUND, beta);
+    printf("%-4s %-5s %-10s %6s %6s %9s  %-10s %s\n", "step", "agent", "role",
+           "judge", "label", "reward", "flags", "message");
+    for (int t = 0; t < DEMO_MESSAGES; t++) {
+        int a = transcript[t].agent;
+        const char *flag = (msg_flags[t] & AC_MSG_REDUNDANT) ? "redundant"
+                           : (msg_flags[t] & AC_MSG_LABEL_FIXED) ? "fixed"
+                                                                 : "-";
+        printf("%-4d %-5d %-10s %+6.2f %+6.2f %+9.4f  %-10s %s\n", t, a,
+               role_name[a], judge[t], label[t], reward[t], flag,
+               transcript[t].text);
+    }
+
+    printf("\nPer agent, the rewards add up to the credit:\n");
+    printf("%-10s %8s %16s %16s %10s  %s\n", "role", "messages", "credit",
+           "sum of rewards", "difference", "relaxed");
+    int ok = 1;
+    for (int a = 0; a < DEMO_AGENTS; a++) {
+        double sum = 0.0;
+        int k = 0;
+        for (int t = 0; t < DEMO_MESSAGES; t++)
+            if (transcript[t].agent == a) {
+                sum += reward[t];
+                k++;
+            }
+        double diff = sum - phi[a];
+        if (!(fabs(diff) <= 1e-12 * fmax(1.0, fabs(phi[a]))))
+            ok = 0;
+        const char *relaxed =
+            (agent_flags[a] & AC_RELAXED_BOUND) ? "sign, bound"
+            : (agent_flags[a] & AC_RELAXED_SIGN) ? "sign"
+                                                 : "none";
+        printf("%-10s %8d %+16.12f %+16.12f %10.2g  %s\n", role_name[a], k,
+               phi[a], sum, diff, relaxed);
+    }
+    printf("\nReading: within each agent a higher label never earns less, "
+           "and the rewards add up\n"
+           "to the agent's credit. The saboteur's bug carries most of its "
+           "blame. The redundant\n"
+           "agent's repeat is flagged and penalised, so its first review "
+           "takes the rest of its\n"
+           "near-zero credit.\n");
+    if (!ok) {
+        cli_error("the message rewards do not add up to the credits");
+        return CLI_FAILED;
+    }
+    return CLI_OK;
 }
 
 int cli_demo(int argc, char **argv)
@@ -225,6 +346,8 @@ int cli_demo(int argc, char **argv)
            "does its job;\n"
            "the saboteur's credit is negative: it is blamed for the runs it "
            "breaks.\n");
+    if ((status = demo_refine(phi)) != CLI_OK)
+        goto out;
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 
 out:

@@ -78,6 +78,38 @@ demo_roles)
     run 2 demo --repeats nope
     stderr_has '--repeats'
     ;;
+demo_refiner)
+    for seed in 1 2 3; do
+        run 0 demo --seed "$seed"
+        stdout_has '^Message rewards: each agent'
+        stdout_has '^Per agent, the rewards add up to the credit:'
+        sed -n '/^Message rewards/,$p' "$out"
+        # the message table: step agent role judge label reward flags text
+        awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && NF >= 8 {
+                n++; l = $5 + 0; r = $6 + 0
+                if ((l < 0 && r > 0) || (l > 0 && r < 0)) { print "sign: step " $1; bad = 1 }
+                if (r > 0.5 || r < -0.5) { print "bound: step " $1; bad = 1 }
+                lab[n] = l; rew[n] = r; who[n] = $2
+                if ($7 == "redundant") red = red " " $1
+             }
+             END {
+                for (i = 1; i <= n; i++) for (j = 1; j <= n; j++)
+                    if (who[i] == who[j] && lab[i] < lab[j] && rew[i] > rew[j]) {
+                        print "monotone: rows " i ", " j; bad = 1 }
+                if (n != 10) { print n " message rows"; bad = 1 }
+                if (red != " 7") { print "redundant:" red; bad = 1 }
+                exit bad }' "$out" ||
+            fail "the message rewards break a property (seed $seed)"
+        # the per-agent check: sum of rewards == credit, nothing relaxed
+        awk '/^Per agent/ { on = 1; next }
+             on && /^(carrier|helper|redundant|saboteur) / {
+                n++; d = $5 + 0; if (d < 0) d = -d
+                e = $4 - $3; if (e < 0) e = -e
+                if (d > 1e-9 || e > 1e-9 || $6 != "none") bad = 1 }
+             END { exit (n == 4 && !bad) ? 0 : 1 }' "$out" ||
+            fail "the rewards do not add up to the credits (seed $seed)"
+    done
+    ;;
 shapley_exact)
     run 0 shapley "$data/glove3.json" --method exact
     cat "$out"
