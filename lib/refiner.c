@@ -397,22 +397,45 @@ static int set_boxes(const ac_refiner *r, const double *labels, uint32_t k,
                                        : (int)(AC_RELAXED_SIGN | AC_RELAXED_BOUND);
 }
 
-/* Rounding leaves sum(out) a few ulps from phi: the residual goes to the
- * messages strictly inside their boxes, which can absorb it. */
-static void absorb_residual(double *out, const double *lo, const double *hi,
-                            uint32_t k, double phi)
+/* Adds share to each of the messages strictly inside their boxes whose
+ * target is `only` (all of them when only is NaN), clipped to the box. */
+static void spread(double *out, const double *y, const double *lo,
+                   const double *hi, uint32_t k, double residual, double only)
+{
+    uint32_t inside = 0;
+    for (uint32_t j = 0; j < k; j++)
+        inside += out[j] > lo[j] && out[j] < hi[j] && (isnan(only) || y[j] == only);
+    for (uint32_t j = 0; inside > 0 && j < k; j++)
+        if (out[j] > lo[j] && out[j] < hi[j] && (isnan(only) || y[j] == only))
+            out[j] = fmin(hi[j], fmax(lo[j], out[j] + residual / inside));
+}
+
+/* Rounding leaves sum(out) a few ulps from phi. The residual goes to the
+ * messages strictly inside their boxes, which can absorb it. In a large
+ * agent each one's share can fall below half an ulp and move nothing; then
+ * the residual goes to the inside messages of highest target (lowest, for a
+ * negative residual), whose rise keeps the order of the rewards, and last to
+ * the first of them alone: conservation outranks exact ties. */
+static void absorb_residual(double *out, const double *y, const double *lo,
+                            const double *hi, uint32_t k, double phi)
 {
     for (int pass = 0; pass < 2; pass++) {
         double residual = phi - ac__sum(out, k);
         if (residual == 0.0)
             return;
-        uint32_t inside = 0;
-        for (uint32_t j = 0; j < k; j++)
-            inside += out[j] > lo[j] && out[j] < hi[j];
-        for (uint32_t j = 0; inside > 0 && j < k; j++)
-            if (out[j] > lo[j] && out[j] < hi[j])
-                out[j] = fmin(hi[j], fmax(lo[j], out[j] + residual / inside));
+        spread(out, y, lo, hi, k, residual, NAN);
     }
+    double residual = phi - ac__sum(out, k);
+    uint32_t first = k;
+    for (uint32_t j = 0; residual != 0.0 && j < k; j++)
+        if (out[j] > lo[j] && out[j] < hi[j] &&
+            (first == k || (residual > 0.0 ? y[j] > y[first] : y[j] < y[first])))
+            first = j;
+    if (first == k)
+        return;
+    spread(out, y, lo, hi, k, residual, y[first]);
+    residual = phi - ac__sum(out, k);
+    out[first] = fmin(hi[first], fmax(lo[first], out[first] + residual));
 }
 
 static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
@@ -448,7 +471,7 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
     for (uint32_t j = 0; j < k; j++)
         w->y[j] = share + strength * labels[j];
     ac__project_boxes(w->y, w->lo, w->hi, k, phi, w->out, w->bp);
-    absorb_residual(w->out, w->lo, w->hi, k, phi);
+    absorb_residual(w->out, w->y, w->lo, w->hi, k, phi);
     for (uint32_t j = 0; j < k; j++)
         reward[r->by_agent[first + j]] = w->out[j];
     return AC_OK;
