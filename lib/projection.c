@@ -1,5 +1,6 @@
 #include "projection.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "conserve.h"
@@ -20,27 +21,60 @@ static double clip(double v, double lo, double hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* lambda on the piece where the coordinates with y - hi < lambda < y - lo
- * move freely: total = sum of the clamped bounds + sum(y_free) - m lambda. */
-static double solve_piece(const double *y, const double *lo, const double *hi,
-                          uint32_t k, double total, double lambda_probe)
+/* One linear piece of S(lambda) = sum_t clip(y_t - lambda, lo_t, hi_t):
+ * the coordinates free at `probe`, with S = fixed + sum_F (y_t - lambda). */
+typedef struct piece {
+    uint32_t free;
+    double mean;  /* mean of y over the free coordinates               */
+    double shift; /* (total - fixed) / free: what the free ones share   */
+} piece;
+
+static piece classify(const double *y, const double *lo, const double *hi,
+                      uint32_t k, double total, double probe)
 {
     ac__ksum fixed = {0.0, 0.0}, free_y = {0.0, 0.0};
-    uint32_t m = 0;
+    piece p = {0, 0.0, 0.0};
     for (uint32_t t = 0; t < k; t++) {
-        double v = y[t] - lambda_probe;
+        double v = y[t] - probe;
         if (v >= hi[t]) {
             ac__ksum_add(&fixed, hi[t]);
         } else if (v <= lo[t]) {
             ac__ksum_add(&fixed, lo[t]);
         } else {
             ac__ksum_add(&free_y, y[t]);
-            m++;
+            p.free++;
         }
     }
-    if (m == 0)
-        return lambda_probe; /* a flat piece: total is its value */
-    return (ac__ksum_value(&free_y) + ac__ksum_value(&fixed) - total) / m;
+    if (p.free > 0) {
+        p.mean = ac__ksum_value(&free_y) / p.free;
+        p.shift = (total - ac__ksum_value(&fixed)) / p.free;
+    }
+    return p;
+}
+
+/* The middle of piece j, between breakpoints j-1 and j (past the last one
+ * for j == 2k). */
+static double piece_probe(const ac__breakpoint *bp, uint32_t j, uint32_t k)
+{
+    double left = bp[j - 1].at;
+    if (j == 2 * k)
+        return left + (fabs(left) + 1.0);
+    return 0.5 * left + 0.5 * bp[j].at;
+}
+
+/* The free coordinates get y_t - lambda with lambda = mean - shift, written
+ * as (y_t - mean) + shift: the large part common to the targets cancels
+ * before it meets the total, so a total far smaller than the targets (a
+ * credit of 1e-17 against labels of size 1) survives rounding. */
+static void fill(const double *y, const double *lo, const double *hi,
+                 uint32_t k, double probe, piece p, double *out)
+{
+    for (uint32_t t = 0; t < k; t++) {
+        double v = y[t] - probe;
+        out[t] = v >= hi[t] ? hi[t]
+                 : v <= lo[t] ? lo[t]
+                              : clip((y[t] - p.mean) + p.shift, lo[t], hi[t]);
+    }
 }
 
 void ac__project_boxes(const double *y, const double *lo, const double *hi,
@@ -59,7 +93,8 @@ void ac__project_boxes(const double *y, const double *lo, const double *hi,
     }
     qsort(bp, 2 * (size_t)k, sizeof *bp, by_position);
     /* Sweep: left of the first breakpoint every coordinate sits at its upper
-     * bound; the sum falls with slope `free` between breakpoints. */
+     * bound; the sum falls with slope `free` between breakpoints. The crossing
+     * lies on piece j, between breakpoints j-1 and j. */
     double value = sum_hi, lambda = bp[0].at;
     int64_t free_count = 0;
     uint32_t j = 0;
@@ -71,18 +106,31 @@ void ac__project_boxes(const double *y, const double *lo, const double *hi,
         lambda = bp[j].at;
         free_count += bp[j].delta;
     }
-    /* The crossing lies between lambda and bp[j] (or beyond the last
-     * breakpoint when total is the sum of the lower bounds). Probe the
-     * middle of the piece to learn which coordinates are free there, then
-     * solve that piece exactly. */
-    double probe;
-    if (j == 2 * k)
-        probe = lambda + 1.0;
-    else if (free_count == 0)
-        probe = bp[j].at; /* flat piece ending at the crossing */
-    else
-        probe = lambda + 0.5 * (bp[j].at - lambda);
-    double lam = j == 0 ? bp[0].at : solve_piece(y, lo, hi, k, total, probe);
-    for (uint32_t t = 0; t < k; t++)
-        out[t] = clip(y[t] - lam, lo[t], hi[t]);
+    if (j == 0) { /* total is the sum of the upper bounds */
+        for (uint32_t t = 0; t < k; t++)
+            out[t] = hi[t];
+        return;
+    }
+    /* The sweep's running sum cancels (sums of B falling to a small total)
+     * and may pick a neighbouring piece. Solve the piece with compensated
+     * sums and move until its lambda lies on it, so that the free set and
+     * lambda agree: the rewards' order then follows the targets exactly. */
+    double probe = piece_probe(bp, j, k);
+    piece p = classify(y, lo, hi, k, total, probe);
+    for (int dir = 0; p.free > 0;) {
+        double lam = p.mean - p.shift;
+        int move = (lam < bp[j - 1].at && j > 1) ? -1
+                   : (j < 2 * k && lam > bp[j].at) ? +1 : 0;
+        if (move == 0 || move == -dir)
+            break; /* on its piece, or between two pieces by rounding */
+        dir = move;
+        j = (uint32_t)((int64_t)j + move);
+        double next_probe = piece_probe(bp, j, k);
+        piece q = classify(y, lo, hi, k, total, next_probe);
+        if (q.free == 0)
+            break; /* a flat piece: the previous one is as good */
+        probe = next_probe;
+        p = q;
+    }
+    fill(y, lo, hi, k, probe, p, out);
 }

@@ -363,7 +363,7 @@ int ac__refiner_needs_label(const ac_refiner *r, uint32_t t)
 }
 
 typedef struct agent_work {
-    double *y, *lo, *hi, *out;
+    double *label, *y, *lo, *hi, *out;
     ac__breakpoint *bp;
 } agent_work;
 
@@ -374,13 +374,17 @@ typedef struct agent_work {
 static int set_boxes(const ac_refiner *r, const double *labels, uint32_t k,
                      double phi, agent_work *w)
 {
-    double b = r->p.bound, sum_lo = 0.0, sum_hi = 0.0;
+    double b = r->p.bound;
+    uint32_t n_lo = 0, n_hi = 0; /* boxes reaching -B, and +B */
     for (uint32_t j = 0; j < k; j++) {
         w->lo[j] = labels[j] > 0.0 ? 0.0 : -b;
         w->hi[j] = labels[j] < 0.0 ? 0.0 : b;
-        sum_lo += w->lo[j];
-        sum_hi += w->hi[j];
+        n_lo += labels[j] <= 0.0;
+        n_hi += labels[j] >= 0.0;
     }
+    /* Counts times B, one rounding: a sum of B's rounds below the product
+     * and would call a credit of exactly K B infeasible. */
+    double sum_lo = -(double)n_lo * b, sum_hi = (double)n_hi * b;
     if (phi >= sum_lo && phi <= sum_hi)
         return 0;
     if (r->p.relaxation == AC_RELAX_NEVER)
@@ -397,45 +401,85 @@ static int set_boxes(const ac_refiner *r, const double *labels, uint32_t k,
                                        : (int)(AC_RELAXED_SIGN | AC_RELAXED_BOUND);
 }
 
-/* Adds share to each of the messages strictly inside their boxes whose
- * target is `only` (all of them when only is NaN), clipped to the box. */
-static void spread(double *out, const double *y, const double *lo,
-                   const double *hi, uint32_t k, double residual, double only)
+/* How far message j may move by `delta` to absorb a rounding residual:
+ * within its box, and, for a label-0 message, not across 0. The exact
+ * projection keeps every label-0 reward between the rewards of the harmful
+ * messages (<= 0) and of the helpful ones (>= 0); a rounding-sized move
+ * across 0 could break that order (property 4). */
+static double absorb_limit(double out, double label, double lo, double hi,
+                           double delta)
 {
-    uint32_t inside = 0;
+    double to = fmin(hi, fmax(lo, out + delta));
+    if (label == 0.0 && ((out <= 0.0 && to > 0.0) || (out >= 0.0 && to < 0.0)))
+        to = 0.0;
+    return to;
+}
+
+static int can_absorb(double out, double label, double lo, double hi,
+                      double residual)
+{
+    return absorb_limit(out, label, lo, hi, residual) != out;
+}
+
+/* Adds residual / (their number) to the messages that can absorb it and
+ * whose label is `only` (all of them when only is NaN). */
+static void spread(agent_work *w, uint32_t k, double residual, double only)
+{
+    uint32_t n = 0;
     for (uint32_t j = 0; j < k; j++)
-        inside += out[j] > lo[j] && out[j] < hi[j] && (isnan(only) || y[j] == only);
-    for (uint32_t j = 0; inside > 0 && j < k; j++)
-        if (out[j] > lo[j] && out[j] < hi[j] && (isnan(only) || y[j] == only))
-            out[j] = fmin(hi[j], fmax(lo[j], out[j] + residual / inside));
+        n += (isnan(only) || w->label[j] == only) &&
+             can_absorb(w->out[j], w->label[j], w->lo[j], w->hi[j], residual);
+    double share = n ? residual / n : 0.0;
+    for (uint32_t j = 0; n > 0 && j < k; j++)
+        if ((isnan(only) || w->label[j] == only) &&
+            can_absorb(w->out[j], w->label[j], w->lo[j], w->hi[j], residual))
+            w->out[j] = absorb_limit(w->out[j], w->label[j], w->lo[j],
+                                     w->hi[j], share);
+}
+
+/* The message that takes a residual of this sign without breaking the
+ * order: the absorbing one of highest label for a positive residual (every
+ * message of higher label sits at an upper bound above it), of lowest label
+ * for a negative one. k when none can absorb it. */
+static uint32_t extreme_absorber(const agent_work *w, uint32_t k,
+                                 double residual)
+{
+    uint32_t first = k;
+    for (uint32_t j = 0; j < k; j++)
+        if (can_absorb(w->out[j], w->label[j], w->lo[j], w->hi[j], residual) &&
+            (first == k || (residual > 0.0 ? w->label[j] > w->label[first]
+                                           : w->label[j] < w->label[first])))
+            first = j;
+    return first;
 }
 
 /* Rounding leaves sum(out) a few ulps from phi. The residual goes to the
- * messages strictly inside their boxes, which can absorb it. In a large
- * agent each one's share can fall below half an ulp and move nothing; then
- * the residual goes to the inside messages of highest target (lowest, for a
- * negative residual), whose rise keeps the order of the rewards, and last to
- * the first of them alone: conservation outranks exact ties. */
-static void absorb_residual(double *out, const double *y, const double *lo,
-                            const double *hi, uint32_t k, double phi)
+ * messages that can take it inside their boxes; moving all of them by the
+ * same amount keeps their order. In a large agent each one's share can fall
+ * below half an ulp and move nothing: then the residual goes to the
+ * absorbing messages of the extreme label, and what rounding leaves of it
+ * to one extreme message alone, chosen by that remainder's own sign.
+ * Conservation outranks exact ties; the order of different labels is
+ * kept. */
+static void absorb_residual(agent_work *w, uint32_t k, double phi)
 {
-    for (int pass = 0; pass < 2; pass++) {
-        double residual = phi - ac__sum(out, k);
+    for (int pass = 0; pass < 4; pass++) {
+        double residual = phi - ac__sum(w->out, k);
         if (residual == 0.0)
             return;
-        spread(out, y, lo, hi, k, residual, NAN);
+        if (pass < 2) {
+            spread(w, k, residual, NAN);
+            continue;
+        }
+        uint32_t j = extreme_absorber(w, k, residual);
+        if (j == k)
+            return;
+        if (pass == 2)
+            spread(w, k, residual, w->label[j]);
+        else
+            w->out[j] = absorb_limit(w->out[j], w->label[j], w->lo[j],
+                                     w->hi[j], residual);
     }
-    double residual = phi - ac__sum(out, k);
-    uint32_t first = k;
-    for (uint32_t j = 0; residual != 0.0 && j < k; j++)
-        if (out[j] > lo[j] && out[j] < hi[j] &&
-            (first == k || (residual > 0.0 ? y[j] > y[first] : y[j] < y[first])))
-            first = j;
-    if (first == k)
-        return;
-    spread(out, y, lo, hi, k, residual, y[first]);
-    residual = phi - ac__sum(out, k);
-    out[first] = fmin(hi[first], fmax(lo[first], out[first] + residual));
 }
 
 static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
@@ -451,7 +495,7 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
         flags[a] = 0;
         return AC_OK;
     }
-    double *labels = w->out; /* the labels first, the rewards after */
+    double *labels = w->label;
     for (uint32_t j = 0; j < k; j++)
         labels[j] = ac__refiner_effective_label(r, r->by_agent[first + j]);
     int f = set_boxes(r, labels, k, phi, w);
@@ -471,7 +515,7 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
     for (uint32_t j = 0; j < k; j++)
         w->y[j] = share + strength * labels[j];
     ac__project_boxes(w->y, w->lo, w->hi, k, phi, w->out, w->bp);
-    absorb_residual(w->out, w->y, w->lo, w->hi, k, phi);
+    absorb_residual(w, k, phi);
     for (uint32_t j = 0; j < k; j++)
         reward[r->by_agent[first + j]] = w->out[j];
     return AC_OK;
@@ -509,6 +553,7 @@ int ac_refiner_refine(ac_refiner *ref)
         return rc;
     uint32_t kmax = largest_agent(ref);
     agent_work w;
+    w.label = ac__mem_alloc(&ref->mem, kmax, sizeof *w.label);
     w.y = ac__mem_alloc(&ref->mem, kmax, sizeof *w.y);
     w.lo = ac__mem_alloc(&ref->mem, kmax, sizeof *w.lo);
     w.hi = ac__mem_alloc(&ref->mem, kmax, sizeof *w.hi);
@@ -516,7 +561,7 @@ int ac_refiner_refine(ac_refiner *ref)
     w.bp = ac__mem_alloc(&ref->mem, 2 * (size_t)kmax, sizeof *w.bp);
     double *reward = ac__mem_alloc(&ref->mem, ref->n_messages, sizeof *reward);
     uint32_t *flags = ac__mem_alloc(&ref->mem, ref->n_agents, sizeof *flags);
-    rc = (w.y && w.lo && w.hi && w.out && w.bp && reward && flags)
+    rc = (w.label && w.y && w.lo && w.hi && w.out && w.bp && reward && flags)
              ? AC_OK
              : ac__fail(ref->err, AC_E_NO_MEMORY,
                         "no memory to refine %u messages", ref->n_messages);
@@ -529,7 +574,7 @@ int ac_refiner_refine(ac_refiner *ref)
             ref->used_label[t] = ac__refiner_effective_label(ref, t);
         ref->have_result = 1;
     }
-    void *scratch[] = {w.y, w.lo, w.hi, w.out, w.bp, reward, flags};
+    void *scratch[] = {w.label, w.y, w.lo, w.hi, w.out, w.bp, reward, flags};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
         ac__mem_free(&ref->mem, scratch[i]);
     return rc;
