@@ -20,7 +20,8 @@
  *  - A handle is not thread-safe: use it from one thread at a time (it may
  *    move between threads). Different handles never share mutable state, so
  *    N threads with N handles need no locking. The exceptions are named:
- *    ac_estimator_cancel() may be called from any thread.
+ *    ac_estimator_cancel() and ac_localizer_cancel() may be called from any
+ *    thread.
  *  - Only fixed-width scalars and pointers cross the boundary; no struct is
  *    passed by value, so ctypes and other FFIs can call everything.
  *  - On failure, outputs are left untouched unless stated.
@@ -486,6 +487,296 @@ AC_API int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
 AC_API int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
                                   uint32_t n_agents);
 AC_API const char *ac_refiner_last_error(const ac_refiner *ref);
+
+/* ===================================================================== */
+/* First-error localizer, failure blame and repair-aware preference pairs */
+/* ===================================================================== */
+
+/* A failed episode of T messages: where did it first go wrong? The host's
+ * verifier judges prefixes: prefix t is messages 0..t, "on track" or not.
+ * The first error is the smallest t whose prefix is off track; T (reported
+ * as step -1) means the verifier accepts every prefix. The localizer asks
+ * the verifier about as few prefixes as the strategy and the verifier's
+ * noise allow, keeps a posterior over the first error's position, and
+ * reports the first error with its probability. docs/localizer.md gives the
+ * strategies, the noise models and the calibration argument. */
+typedef struct ac_localizer ac_localizer;
+
+/* The verifier: for each of `count` prefixes (prefixes[k] = t: messages
+ * 0..t) writes p_on_track[k] in [0, 1]: 1 on track, 0 off track, a value
+ * between for a verifier that gives a probability. Pre-filled with NaN and
+ * status with 0; a NaN, an infinity or status[k] != 0 is a failed answer,
+ * asked again within the budget (AC_LOC_MAX_RETRIES); a finite value outside
+ * [0, 1] is AC_E_INVALID_ARG. Return non-zero to abort with AC_E_CALLBACK.
+ * Runs on the thread that called ac_localizer_run(); must not drive this
+ * localizer (AC_E_BUSY). */
+typedef int (*ac_verifier_fn)(void *user, const uint32_t *prefixes,
+                              uint32_t count, double *p_on_track,
+                              int32_t *status);
+
+/* Strategies (AC_LOC_STRATEGY). */
+typedef enum ac_loc_strategy {
+    AC_LOC_AUTO = 0,      /* scores given and no verifier: SCORES; an exact
+                             monotone verifier: BINARY; an exact verifier
+                             that may accept again after an error
+                             (AC_LOC_MONOTONE 0): LINEAR; a noisy one:
+                             BISECTION */
+    AC_LOC_LINEAR = 1,    /* prefixes 0, 1, 2, ... until the first rejected
+                             one: exact for any exact verifier, monotone or
+                             not; T calls at worst */
+    AC_LOC_BINARY = 2,    /* bisection on (last accepted, first rejected],
+                             W + 1 parts per round: ceil(log2(T+1)) calls
+                             for W = 1; needs a monotone verifier */
+    AC_LOC_BISECTION = 3, /* probabilistic bisection: the posterior over the
+                             first error updated by Bayes' rule after every
+                             answer; asks where it splits the mass best;
+                             stops at AC_LOC_TARGET or the budget */
+    AC_LOC_SCORES = 4     /* per-message error probabilities from one
+                             batched scorer call (ac_localizer_set_scores):
+                             the first above AC_LOC_THRESHOLD; no verifier */
+} ac_loc_strategy;
+
+/* What the verifier's mistakes look like (AC_LOC_NOISE). */
+typedef enum ac_verifier_noise {
+    AC_NOISE_NONE = 0,        /* never wrong: a test suite, an exact check */
+    AC_NOISE_INDEPENDENT = 1, /* right with probability AC_LOC_ACCURACY,
+                                 independently at every call (sampling at a
+                                 temperature): asking again adds evidence */
+    AC_NOISE_REPEATABLE = 2   /* right with probability AC_LOC_ACCURACY per
+                                 prefix, but the same answer every time the
+                                 same prefix is asked (a judge at temperature
+                                 0): a prefix is never asked twice */
+} ac_verifier_noise;
+
+typedef enum ac_localizer_param {
+    /* int: an ac_loc_strategy. Default AC_LOC_AUTO. */
+    AC_LOC_STRATEGY = 300,
+    /* int: an ac_verifier_noise. Default AC_NOISE_NONE. */
+    AC_LOC_NOISE = 301,
+    /* f64: p, the probability that a noisy verifier's answer is right.
+     * [0.5, 1], default 0.8; ignored with AC_NOISE_NONE (p = 1). */
+    AC_LOC_ACCURACY = 302,
+    /* int: hard cap on verifier evaluations (each retry and each corrective
+     * scan counts one). [0, 2^31], default 1024. */
+    AC_LOC_BUDGET = 303,
+    /* int: W, prefixes per verifier call (one round). [1, 4096], default 1. */
+    AC_LOC_BATCH = 304,
+    /* f64: stop once the first error's posterior probability reaches this.
+     * (0.5, 1), default 0.95. Noisy verifiers only. */
+    AC_LOC_TARGET = 305,
+    /* int: how often one failed answer is asked again. [0, 1000], 2. */
+    AC_LOC_MAX_RETRIES = 306,
+    /* int: 1 (default) if a rejected prefix stays rejected when it grows;
+     * 0 if later messages can repair the error (AUTO then scans linearly). */
+    AC_LOC_MONOTONE = 307,
+    /* int: 1 (default): after localizing, ask the prefixes after the first
+     * error to find the corrective messages (AC_STEP_CORRECTIVE); 0: skip. */
+    AC_LOC_SCAN_AFTER = 308,
+    /* f64: AC_LOC_SCORES: a message is the first error when its score is at
+     * least this. [0, 1], default 0.5. */
+    AC_LOC_THRESHOLD = 309,
+    /* f64: blame labels (ac_localizer_blame_labels): the first error
+     * [-1, 0] (-1), a message after it that propagates it [-1, 0] (-0.25),
+     * a corrective message [0, 1] (1), a message before it or back on
+     * track [-1, 1] (0.1). */
+    AC_LOC_LABEL_ERROR = 310,
+    AC_LOC_LABEL_PROPAGATE = 311,
+    AC_LOC_LABEL_CORRECTIVE = 312,
+    AC_LOC_LABEL_BEFORE = 313,
+    /* int: K, candidate repairs asked of the repair callback. [1, 1024], 4. */
+    AC_LOC_CANDIDATES = 314,
+    /* f64: a candidate repair is verified when the verifier's p_on_track
+     * for it is at least this. (0, 1], default 0.5. */
+    AC_LOC_ACCEPT = 315
+} ac_localizer_param;
+
+/* How a localization ended (AC_LOC_AUDIT_OUTCOME). */
+typedef enum ac_loc_outcome {
+    AC_LOC_PENDING = 0,       /* not finished                              */
+    AC_LOC_FOUND = 1,         /* the first error, exactly (exact verifier)
+                                 or with probability >= AC_LOC_TARGET      */
+    AC_LOC_NO_ERROR = 2,      /* the verifier accepts every prefix (or that
+                                 has probability >= AC_LOC_TARGET): step -1 */
+    AC_LOC_OUT_OF_BUDGET = 3, /* the budget ran out first: the best guess,
+                                 with its (lower) probability              */
+    AC_LOC_EXHAUSTED = 4      /* repeatable verifier: no prefix left whose
+                                 answer would matter; the best guess, with
+                                 its calibrated probability                */
+} ac_loc_outcome;
+
+typedef enum ac_loc_audit_key {
+    AC_LOC_AUDIT_CALLS = 1,        /* verifier evaluations, all phases     */
+    AC_LOC_AUDIT_ROUNDS = 2,       /* verifier calls (asks that handed out
+                                      work)                                */
+    AC_LOC_AUDIT_SEARCH_CALLS = 3, /* evaluations spent localizing         */
+    AC_LOC_AUDIT_SEARCH_ROUNDS = 4,
+    AC_LOC_AUDIT_SCAN_CALLS = 5,   /* evaluations of the corrective scan   */
+    AC_LOC_AUDIT_FAILURES = 6,     /* failed answers (status, NaN, inf)    */
+    AC_LOC_AUDIT_RETRIES = 7,
+    AC_LOC_AUDIT_OUTCOME = 8,      /* an ac_loc_outcome                    */
+    AC_LOC_AUDIT_STRATEGY = 9,     /* the ac_loc_strategy actually used    */
+    AC_LOC_AUDIT_BUDGET = 10,
+    AC_LOC_AUDIT_SCAN_COMPLETE = 11, /* 1: every prefix after the first
+                                        error was judged                   */
+    AC_LOC_AUDIT_REPAIR_CANDIDATES = 12, /* candidates the repair proposed */
+    AC_LOC_AUDIT_REPAIR_CHECKS = 13      /* candidate checks asked         */
+} ac_loc_audit_key;
+
+/* Per-message flags (ac_localizer_step_flags); 0: before the first error. */
+#define AC_STEP_FIRST_ERROR 1u /* the first error                          */
+#define AC_STEP_PROPAGATES 2u  /* after it, rejected (or not judged)       */
+#define AC_STEP_CORRECTIVE 4u  /* after it, accepted right after a rejected
+                                  prefix: this message repaired the run    */
+#define AC_STEP_RECOVERED 8u   /* accepted, after a corrective message     */
+
+/* Creates a localizer for an episode of n_messages (1..2^24) messages.
+ * alloc may be NULL. */
+AC_API int ac_localizer_create(ac_localizer **out, uint32_t n_messages,
+                               const ac_allocator *alloc);
+AC_API void ac_localizer_free(ac_localizer *loc); /* NULL ok */
+
+AC_API int ac_localizer_set_int(ac_localizer *loc, ac_localizer_param param,
+                                int64_t value);
+AC_API int ac_localizer_get_int(const ac_localizer *loc,
+                                ac_localizer_param param, int64_t *value);
+AC_API int ac_localizer_set_f64(ac_localizer *loc, ac_localizer_param param,
+                                double value);
+AC_API int ac_localizer_get_f64(const ac_localizer *loc,
+                                ac_localizer_param param, double *value);
+AC_API int ac_localizer_param_bounds_int(ac_localizer_param param,
+                                         int64_t *lower, int64_t *upper);
+AC_API int ac_localizer_param_bounds_f64(ac_localizer_param param,
+                                         double *lower, double *upper);
+/* AC_RESET_SESSION forgets the run (answers, posterior, result, error) and
+ * makes the handle ready for another; AC_RESET_PARAMS restores the
+ * defaults; AC_RESET_KNOWN forgets authors, prior and scores. */
+AC_API int ac_localizer_reset(ac_localizer *loc, uint32_t what);
+
+/* Who wrote each message (agent_of[t]); optional: without it the first
+ * error's agent is reported as UINT32_MAX and no corrective message can
+ * stand in for a repair. Copied. Before the run only. */
+AC_API int ac_localizer_set_authors(ac_localizer *loc, const uint32_t *agent_of,
+                                    uint32_t n_messages);
+/* The prior over the first error: prior[t] for t < T, prior[T] for "no
+ * error"; len = n_messages + 1, finite, >= 0, not all 0; normalised by the
+ * library. Default uniform. Before the run only. Copied. */
+AC_API int ac_localizer_set_prior(ac_localizer *loc, const double *prior,
+                                  uint32_t len);
+/* For AC_LOC_SCORES: p_error[t] in [0, 1], the scorer's probability that
+ * message t is an error, from one batched call of the host's scorer.
+ * Copied. Before the run only. */
+AC_API int ac_localizer_set_scores(ac_localizer *loc, const double *p_error,
+                                   uint32_t n_messages);
+/* Registers the verifier used by ac_localizer_run(); fn NULL unregisters. */
+AC_API int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
+                                     void *user);
+
+/* Runs to the end with the registered verifier, AC_LOC_BATCH prefixes per
+ * call: the search, then the corrective scan (AC_LOC_SCAN_AFTER). A loop
+ * over ask/tell; the result equals the ask/tell path. Running out of budget
+ * is not an error (AC_LOC_OUT_OF_BUDGET); a verifier failing past its
+ * retries is AC_E_ORACLE, a callback returning non-zero AC_E_CALLBACK. */
+AC_API int ac_localizer_run(ac_localizer *loc);
+/* Ask/tell: ask hands out up to max_count prefixes to judge (one round;
+ * *count 0: finished, or waiting for the outstanding answers); tell takes
+ * answers back in any order and grouping, by prefix, with status as in
+ * ac_verifier_fn (status may be NULL). A prefix not outstanding is
+ * AC_E_INVALID_ARG and nothing of the call is taken. The round's answers
+ * are applied in prefix order once all are in, so the order of the tells
+ * never changes the result. */
+AC_API int ac_localizer_ask(ac_localizer *loc, uint32_t max_count,
+                            uint32_t *prefixes, uint32_t *count);
+AC_API int ac_localizer_tell(ac_localizer *loc, uint32_t count,
+                             const uint32_t *prefixes,
+                             const double *p_on_track, const int32_t *status);
+/* *done 1 once the result is ready (or the run failed); *outstanding the
+ * prefixes asked and not yet told. Either may be NULL. */
+AC_API int ac_localizer_progress(const ac_localizer *loc, int32_t *done,
+                                 uint32_t *outstanding);
+
+/* The first error: *step in 0..T-1, or -1 when no error was found; *agent
+ * its author (UINT32_MAX without authors or without an error);
+ * *probability its posterior probability (1 for an exact verifier). Any
+ * pointer may be NULL. AC_E_STATE before the run is done. */
+AC_API int ac_localizer_result(const ac_localizer *loc, int64_t *step,
+                               uint32_t *agent, double *probability);
+/* The posterior probability that the first error lies within radius steps
+ * of the reported one (radius 0: the reported probability). */
+AC_API int ac_localizer_probability_within(const ac_localizer *loc,
+                                           uint32_t radius, double *p);
+/* The whole posterior: post[t] for t < T, post[T] for "no error";
+ * len = n_messages + 1. */
+AC_API int ac_localizer_posterior(const ac_localizer *loc, double *post,
+                                  uint32_t len);
+AC_API int ac_localizer_audit(const ac_localizer *loc, ac_loc_audit_key key,
+                              int64_t *value);
+/* AC_STEP_* per message. */
+AC_API int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
+                                   uint32_t n_messages);
+/* Failure blame as refiner labels in [-1, 1]: with the posterior P over the
+ * first error h, label_t = P(h > t) before + P(h = t) error + P(h < t)
+ * propagate (the AC_LOC_LABEL_* weights), then corrective messages get
+ * AC_LOC_LABEL_CORRECTIVE and recovered ones AC_LOC_LABEL_BEFORE. Give them
+ * to ac_refiner_set_labels with the agents' credit: failure rewards then
+ * conserve credit exactly like success rewards. */
+AC_API int ac_localizer_blame_labels(const ac_localizer *loc, double *labels,
+                                     uint32_t n_messages);
+/* Asks the run to stop (AC_E_CANCELLED at the next ask). Safe from any
+ * thread; a no-op on NULL. */
+AC_API void ac_localizer_cancel(ac_localizer *loc);
+AC_API const char *ac_localizer_last_error(const ac_localizer *loc);
+
+/* Repair-aware preference pairs. The repair callback proposes up to
+ * max_count replacements of message `step` (same agent, same context) as
+ * host ids in candidates[], *count how many; the check callback judges
+ * prefix 0..step-1 followed by each candidate, like a verifier. Both return
+ * non-zero to abort (AC_E_CALLBACK). */
+typedef int (*ac_repair_fn)(void *user, uint32_t step, uint32_t max_count,
+                            uint64_t *candidates, uint32_t *count);
+typedef int (*ac_candidate_fn)(void *user, uint32_t step,
+                               const uint64_t *candidates, uint32_t count,
+                               double *p_on_track, int32_t *status);
+
+/* Pair kinds and the reasons for no pair. */
+#define AC_PAIR_NONE 0
+#define AC_PAIR_REPAIR 1     /* chosen: a verified candidate (its host id) */
+#define AC_PAIR_CORRECTIVE 2 /* chosen: a later corrective message of the
+                                same agent (its index)                    */
+#define AC_NOPAIR_NOT_LOCALIZED 1 /* no first error was found             */
+#define AC_NOPAIR_NO_CANDIDATE 2  /* no repair callback, or no candidate,
+                                     and no corrective message            */
+#define AC_NOPAIR_NOT_VERIFIED 3  /* candidates, none verified, and no
+                                     corrective message                   */
+
+/* One preference pair, prompt / chosen / rejected. The caller sets
+ * struct_size = sizeof(ac_preference_pair) (forward compatibility). */
+typedef struct ac_preference_pair {
+    uint32_t struct_size;
+    int32_t kind;          /* AC_PAIR_*                                    */
+    int32_t reason;        /* AC_NOPAIR_* when kind is AC_PAIR_NONE        */
+    uint32_t agent;        /* the erring agent (UINT32_MAX: unknown)       */
+    uint32_t step;         /* rejected: message `step`, the first error    */
+    uint32_t prompt_end;   /* prompt: messages [0, prompt_end) = [0, step) */
+    uint32_t candidates;   /* candidates proposed                          */
+    uint32_t verified;     /* candidates verified                          */
+    uint64_t episode;      /* the host's episode id                        */
+    uint64_t chosen;       /* candidate id (REPAIR) or message (CORRECTIVE) */
+    double confidence;     /* the verifier's p_on_track for the chosen one */
+    double localization;   /* posterior probability of `step`              */
+    double weight;         /* confidence x localization: the pair's weight
+                              for a preference loss                       */
+} ac_preference_pair;
+
+AC_API int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
+                                   ac_candidate_fn check, void *user);
+/* Builds the pair for the finished localization: asks the repair callback
+ * for up to AC_LOC_CANDIDATES candidates, checks them in one call, chooses
+ * the verified one of highest p_on_track (the first on ties); failing
+ * that, the first corrective message of the same agent after the error.
+ * No verified repair, no pair: kind AC_PAIR_NONE and the reason. Candidate
+ * checks count against AC_LOC_BUDGET. AC_E_STATE before the run is done. */
+AC_API int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
+                                  ac_preference_pair *pair);
 
 /* ===================================================================== */
 /* Reference games (benchmarks, tests, the demo)                         */

@@ -1,0 +1,99 @@
+/* The localizer's parameters over the shared machinery of params.c. */
+#include <stddef.h>
+
+#include "localizer_internal.h"
+#include "params.h"
+
+#define FIELD(f) offsetof(ac__localizer_params, f)
+#define INT(id, lo, hi, def, f) {id, AC__PARAM_INT, #id, lo, hi, def, 0, FIELD(f)}
+#define F64(id, lo, hi, def, open, f) {id, AC__PARAM_F64, #id, lo, hi, def, open, FIELD(f)}
+static const ac__param_spec SPECS[] = {
+    INT(AC_LOC_STRATEGY, AC_LOC_AUTO, AC_LOC_SCORES, AC_LOC_AUTO, strategy),
+    INT(AC_LOC_NOISE, AC_NOISE_NONE, AC_NOISE_REPEATABLE, AC_NOISE_NONE, noise),
+    F64(AC_LOC_ACCURACY, 0.5, 1.0, 0.8, 0, accuracy),
+    INT(AC_LOC_BUDGET, 0, 2147483648.0, 1024, budget),
+    INT(AC_LOC_BATCH, 1, 4096, 1, batch),
+    F64(AC_LOC_TARGET, 0.5, 0.999999, 0.95, 1, target),
+    INT(AC_LOC_MAX_RETRIES, 0, 1000, 2, max_retries),
+    INT(AC_LOC_MONOTONE, 0, 1, 1, monotone),
+    INT(AC_LOC_SCAN_AFTER, 0, 1, 1, scan_after),
+    F64(AC_LOC_THRESHOLD, 0.0, 1.0, 0.5, 0, threshold),
+    F64(AC_LOC_LABEL_ERROR, -1.0, 0.0, -1.0, 0, label_error),
+    F64(AC_LOC_LABEL_PROPAGATE, -1.0, 0.0, -0.25, 0, label_propagate),
+    F64(AC_LOC_LABEL_CORRECTIVE, 0.0, 1.0, 1.0, 0, label_corrective),
+    F64(AC_LOC_LABEL_BEFORE, -1.0, 1.0, 0.1, 0, label_before),
+    INT(AC_LOC_CANDIDATES, 1, 1024, 4, candidates),
+    F64(AC_LOC_ACCEPT, 0.0, 1.0, 0.5, 1, accept),
+};
+#undef INT
+#undef F64
+#undef FIELD
+
+static const ac__param_table TABLE = {SPECS, sizeof SPECS / sizeof SPECS[0],
+                                      "localizer"};
+
+void ac__localizer_params_default(ac__localizer_params *p)
+{
+    ac__params_reset(&TABLE, p);
+}
+
+/* Parameters shape the run: they change only before it starts. */
+static int can_set(ac_localizer *loc)
+{
+    int rc = ac__localizer_check(loc, "a parameter setter");
+    if (rc == AC_OK && loc->phase != AC__LOC_IDLE)
+        rc = ac__fail(loc->err, AC_E_STATE,
+                      "parameters are fixed once the run has started; "
+                      "reset the session first");
+    return rc;
+}
+
+int ac_localizer_set_int(ac_localizer *loc, ac_localizer_param param,
+                         int64_t value)
+{
+    int rc = can_set(loc);
+    return rc != AC_OK ? rc
+                       : ac__param_set_int(&TABLE, &loc->p, (int)param, value,
+                                           loc->err);
+}
+
+int ac_localizer_set_f64(ac_localizer *loc, ac_localizer_param param,
+                         double value)
+{
+    int rc = can_set(loc);
+    return rc != AC_OK ? rc
+                       : ac__param_set_f64(&TABLE, &loc->p, (int)param, value,
+                                           loc->err);
+}
+
+int ac_localizer_get_int(const ac_localizer *loc, ac_localizer_param param,
+                         int64_t *value)
+{
+    if (loc == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_get_int(&TABLE, &loc->p, (int)param, value);
+}
+
+int ac_localizer_get_f64(const ac_localizer *loc, ac_localizer_param param,
+                         double *value)
+{
+    if (loc == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_get_f64(&TABLE, &loc->p, (int)param, value);
+}
+
+int ac_localizer_param_bounds_int(ac_localizer_param param, int64_t *lower,
+                                  int64_t *upper)
+{
+    if (lower == NULL || upper == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_bounds_int(&TABLE, (int)param, lower, upper);
+}
+
+int ac_localizer_param_bounds_f64(ac_localizer_param param, double *lower,
+                                  double *upper)
+{
+    if (lower == NULL || upper == NULL)
+        return AC_E_INVALID_ARG;
+    return ac__param_bounds_f64(&TABLE, (int)param, lower, upper);
+}
