@@ -44,6 +44,9 @@ void cli_audit_print(FILE *f, const int64_t audit[CLI_AUDIT_KEYS]);
 /* The subcommands. argv[0] is the subcommand's name. */
 int cli_demo(int argc, char **argv);
 int cli_shapley(int argc, char **argv);
+/* The demo's failed episode (demo_failure.c): success(s) is the team's
+ * noise-free success probability of coalition s, v_empty the baseline. */
+int cli_demo_failure(double (*success)(uint64_t), double v_empty);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; on a match sets
  * *value, advances *i past what it used and returns 1; returns -1 when the

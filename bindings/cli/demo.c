@@ -26,6 +26,9 @@
  * its messages in a short invented transcript of the episode, with a fixed
  * label per message as a judge would give it, and the texts so that the
  * refiner flags an agent's verbatim repeat of its own earlier message.
+ *
+ * Last, demo_failure.c shows a failed episode: the first error, the blame
+ * per message and the repair-aware preference pair.
  */
 #include "cli.h"
 
@@ -346,7 +349,8 @@ int cli_demo(int argc, char **argv)
            "does its job;\n"
            "the saboteur's credit is negative: it is blamed for the runs it "
            "breaks.\n");
-    if ((status = demo_refine(phi)) != CLI_OK)
+    if ((status = demo_refine(phi)) != CLI_OK ||
+        (status = cli_demo_failure(team_success, DEMO_V_EMPTY)) != CLI_OK)
         goto out;
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 

@@ -34,7 +34,7 @@ run() {
 stdout_has() { grep -q -e "$1" "$out" || fail "stdout lacks '$1'"; }
 stderr_has() { grep -q -e "$1" "$err" || fail "stderr lacks '$1'"; }
 # the credit column (4th-from-last field) of a demo row, by role
-demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2) }' "$out"; }
+demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2); exit }' "$out"; }
 
 case $case_name in
 version)
@@ -109,6 +109,23 @@ demo_refiner)
              END { exit (n == 4 && !bad) ? 0 : 1 }' "$out" ||
             fail "the rewards do not add up to the credits (seed $seed)"
     done
+    ;;
+demo_failure)
+    run 0 demo
+    stdout_has "^first error: message 3 by agent 3 (saboteur), probability 1.00"
+    stdout_has '^3    saboteur   FIRST ERROR'
+    stdout_has '^5    helper     corrective'
+    stdout_has 'rejected: message 3:'
+    stdout_has 'chosen:   candidate 1:'
+    # the blame rewards add up to each agent's credit
+    awk '/^Per agent \(credit from the team game/ { on = 1; next }
+         on && $2 == "credit" { n++; d = $3 - $7; if (d < 0) d = -d; if (d > 1e-6) bad = 1 }
+         on && /^$/ { on = 0 }
+         END { exit (n == 4 && !bad) ? 0 : 1 }' "$out" ||
+        fail "the failure rewards do not add up to the credits"
+    # the error's reward is the lowest of the saboteur's messages
+    awk '$1 == "3" && $2 == "saboteur" { e = $5 } $1 == "7" && $2 == "saboteur" { l = $5 }
+         END { exit (e < l) ? 0 : 1 }' "$out" || fail "the first error is not blamed most"
     ;;
 shapley_exact)
     run 0 shapley "$data/glove3.json" --method exact
