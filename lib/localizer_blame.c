@@ -4,6 +4,21 @@
 
 #include "localizer_internal.h"
 
+/* Whether prefix t counts as accepted in the corrective scan. A noisy
+ * verifier's single "on" among "off"s is more likely a wrong answer than a
+ * repair (probability 1 - p against a repair that the next prefix would
+ * confirm), so with noise an accepted prefix counts only within a run of at
+ * least two accepted prefixes, or as the last message. */
+static int scan_accepts(const ac_localizer *l, uint32_t t)
+{
+    if (ac__loc_verdict(l, t) != 1)
+        return 0;
+    if (l->p.noise == AC_NOISE_NONE || t + 1 == l->n)
+        return 1;
+    return ac__loc_verdict(l, t + 1) == 1 ||
+           (t > (uint32_t)l->step + 1 && ac__loc_verdict(l, t - 1) == 1);
+}
+
 /* After the first error: a rejected prefix propagates it; an accepted one
  * right after a rejected one repaired it (corrective); accepted ones after
  * that are back on track (recovered). A prefix never judged carries the
@@ -16,11 +31,11 @@ void ac__localizer_set_flags(ac_localizer *l)
     l->flags[l->step] = AC_STEP_FIRST_ERROR;
     int rejected = 1;
     for (uint32_t t = (uint32_t)l->step + 1; t < l->n; t++) {
-        int v = ac__loc_verdict(l, t);
-        if (v == 1) {
+        int judged = ac__loc_verdict(l, t) >= 0;
+        if (judged && scan_accepts(l, t)) {
             l->flags[t] = rejected ? AC_STEP_CORRECTIVE : AC_STEP_RECOVERED;
             rejected = 0;
-        } else if (v == 0 || rejected) {
+        } else if (judged || rejected) {
             l->flags[t] = AC_STEP_PROPAGATES;
             rejected = 1;
         } else {
