@@ -44,4 +44,53 @@ int ac__param_bounds_int(const ac__param_table *t, int id, int64_t *lower,
 int ac__param_bounds_f64(const ac__param_table *t, int id, double *lower,
                          double *upper);
 
+/* The six public parameter functions of an object, over its TABLE (an
+ * ac__param_table in scope), its parameter struct (the handle's member p),
+ * its error buffer (err) and its own can_set(handle) check, so that every
+ * object answers the same way:
+ *   ac_<obj>_set_int / _set_f64    can_set, then the table's checks
+ *   ac_<obj>_get_int / _get_f64    AC_E_INVALID_ARG for NULL
+ *   ac_<obj>_param_bounds_int/_f64 no handle needed */
+#define AC__DEFINE_PARAM_API(obj, handle_t, param_t)                          \
+    int ac_##obj##_set_int(handle_t *h, param_t param, int64_t value)        \
+    {                                                                        \
+        int rc = can_set(h);                                                 \
+        return rc != AC_OK ? rc                                              \
+                           : ac__param_set_int(&TABLE, &h->p, (int)param,    \
+                                               value, h->err);               \
+    }                                                                        \
+    int ac_##obj##_set_f64(handle_t *h, param_t param, double value)         \
+    {                                                                        \
+        int rc = can_set(h);                                                 \
+        return rc != AC_OK ? rc                                              \
+                           : ac__param_set_f64(&TABLE, &h->p, (int)param,    \
+                                               value, h->err);               \
+    }                                                                        \
+    int ac_##obj##_get_int(const handle_t *h, param_t param, int64_t *value) \
+    {                                                                        \
+        if (h == NULL || value == NULL)                                      \
+            return AC_E_INVALID_ARG;                                         \
+        return ac__param_get_int(&TABLE, &h->p, (int)param, value);          \
+    }                                                                        \
+    int ac_##obj##_get_f64(const handle_t *h, param_t param, double *value)  \
+    {                                                                        \
+        if (h == NULL || value == NULL)                                      \
+            return AC_E_INVALID_ARG;                                         \
+        return ac__param_get_f64(&TABLE, &h->p, (int)param, value);          \
+    }                                                                        \
+    int ac_##obj##_param_bounds_int(param_t param, int64_t *lower,           \
+                                    int64_t *upper)                          \
+    {                                                                        \
+        if (lower == NULL || upper == NULL)                                  \
+            return AC_E_INVALID_ARG;                                         \
+        return ac__param_bounds_int(&TABLE, (int)param, lower, upper);       \
+    }                                                                        \
+    int ac_##obj##_param_bounds_f64(param_t param, double *lower,            \
+                                    double *upper)                           \
+    {                                                                        \
+        if (lower == NULL || upper == NULL)                                  \
+            return AC_E_INVALID_ARG;                                         \
+        return ac__param_bounds_f64(&TABLE, (int)param, lower, upper);       \
+    }
+
 #endif
