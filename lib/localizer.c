@@ -516,7 +516,14 @@ int ac_localizer_run(ac_localizer *loc)
             break;
         }
         rc = ac_localizer_tell(loc, count, prefixes, values, status);
+        if (rc != AC_OK && loc->phase != AC__LOC_FAILED)
+            fail_run(loc, rc); /* the verifier's answers were unusable */
     }
+    if (rc == AC_OK && loc->phase != AC__LOC_DONE)
+        rc = ac__fail(loc->err, AC_E_STATE,
+                      "%u prefixes handed out by ac_localizer_ask are not "
+                      "told yet: tell them, or reset the session",
+                      loc->round_handed - loc->round_told);
     ac__mem_free(&loc->mem, prefixes);
     ac__mem_free(&loc->mem, values);
     ac__mem_free(&loc->mem, status);

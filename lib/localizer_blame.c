@@ -19,10 +19,10 @@ static int scan_accepts(const ac_localizer *l, uint32_t t)
            (t > (uint32_t)l->step + 1 && ac__loc_verdict(l, t - 1) == 1);
 }
 
-/* After the first error: a rejected prefix propagates it; an accepted one
- * right after a rejected one repaired it (corrective); accepted ones after
- * that are back on track (recovered). A prefix never judged carries the
- * state before it. */
+/* After the first error: a rejected prefix propagates it, and so does one
+ * never judged (the scan was off or the budget ran out; a failed episode
+ * ends off track); an accepted one right after a rejected one repaired it
+ * (corrective); accepted ones after that are back on track (recovered). */
 void ac__localizer_set_flags(ac_localizer *l)
 {
     memset(l->flags, 0, l->n * sizeof *l->flags);
@@ -31,15 +31,12 @@ void ac__localizer_set_flags(ac_localizer *l)
     l->flags[l->step] = AC_STEP_FIRST_ERROR;
     int rejected = 1;
     for (uint32_t t = (uint32_t)l->step + 1; t < l->n; t++) {
-        int judged = ac__loc_verdict(l, t) >= 0;
-        if (judged && scan_accepts(l, t)) {
+        if (scan_accepts(l, t)) {
             l->flags[t] = rejected ? AC_STEP_CORRECTIVE : AC_STEP_RECOVERED;
             rejected = 0;
-        } else if (judged || rejected) {
+        } else {
             l->flags[t] = AC_STEP_PROPAGATES;
             rejected = 1;
-        } else {
-            l->flags[t] = AC_STEP_RECOVERED;
         }
     }
 }
