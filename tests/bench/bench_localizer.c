@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_rng.h"
+
 static int failures;
 
 #define CHECK(cond, ...)                                                   \
@@ -52,12 +54,10 @@ static int failures;
 /* Randomness and the simulated verifier                               */
 /* ------------------------------------------------------------------ */
 
+/* One splitmix64 step as a hash of x. */
 static uint64_t mix64(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+    return splitmix64(&x);
 }
 
 static double unit(uint64_t x)

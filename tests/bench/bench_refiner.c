@@ -51,6 +51,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
+
 #define CONSERVATION_RTOL 1e-12
 
 static int g_failures;
@@ -89,48 +91,21 @@ static void *xcalloc(size_t count, size_t size)
 /* The generator: xoshiro256**, seeded through splitmix64               */
 /* ===================================================================== */
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-typedef struct rng {
-    uint64_t s[4];
-} rng;
+typedef xoshiro256 rng;
 
 static void rng_seed(rng *r, uint64_t seed)
 {
-    uint64_t st = seed;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&st);
-}
-
-static uint64_t rotl64(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
+    xoshiro_seed(r, seed);
 }
 
 static uint64_t rng_next(rng *r)
 {
-    uint64_t *s = r->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
+    return xoshiro_next(r);
 }
 
-/* Uniform in [0, 1). */
 static double rng_uniform(rng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return xoshiro_uniform(r);
 }
 
 /* Uniform in [lo, hi]. */

@@ -43,6 +43,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
+
 #ifndef AC_BENCH_GAMES_DIR
 #define AC_BENCH_GAMES_DIR "tests/bench/games"
 #endif
@@ -105,16 +107,6 @@ static char *xstrdup(const char *s)
     return p;
 }
 
-/* splitmix64: seeds, and the noise generator of the bench's own oracle.
- * The library's generator is not used for the noise on purpose. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c)
 {
     uint64_t s = a * 0x100000001B3ull ^ (b + 0x632BE59BD9B4E019ull);
@@ -123,44 +115,24 @@ static uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c)
     return splitmix64(&s);
 }
 
+/* The benchmark's own generator (bench_rng.h), with the spare normal draw
+ * of the polar method. */
 typedef struct rng {
-    uint64_t s[4]; /* xoshiro256** */
+    xoshiro256 x;
     int have_spare;
     double spare;
 } rng;
 
 static void rng_seed(rng *r, uint64_t seed)
 {
-    uint64_t st = seed;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&st);
+    xoshiro_seed(&r->x, seed);
     r->have_spare = 0;
     r->spare = 0.0;
 }
 
-static uint64_t rotl64(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, 1). */
 static double rng_uniform(rng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return xoshiro_uniform(&r->x);
 }
 
 /* Standard normal (Marsaglia's polar method). */
