@@ -409,7 +409,8 @@ static int set_boxes(const ac_refiner *r, const double *labels, uint32_t k,
 static double absorb_limit(double out, double label, double lo, double hi,
                            double delta)
 {
-    double to = fmin(hi, fmax(lo, out + delta));
+    double to = out + delta;
+    to = to < lo ? lo : (to > hi ? hi : to);
     if (label == 0.0 && ((out <= 0.0 && to > 0.0) || (out >= 0.0 && to < 0.0)))
         to = 0.0;
     return to;
