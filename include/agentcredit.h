@@ -293,7 +293,11 @@ AC_API int ac_estimator_run(ac_estimator *est);
  * room for max_count tickets and max_count * words words; words from
  * ac_coalition_words). *count is how many were handed out; 0 means either
  * the run is finished (ac_estimator_progress says done) or it waits for
- * outstanding tells. The first ask starts the run. */
+ * outstanding tells. The first ask starts the run. Which coalition each
+ * ticket stands for depends only on the seed, the options and the values
+ * told, not on the ask sizes or the order of the tells, as long as no
+ * evaluation fails (a failed one is queued again when its failure is told);
+ * docs/threading.md relies on it for reproducible distributed runs. */
 AC_API int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
                             uint64_t *tickets, uint64_t *coalitions,
                             uint32_t *count);
