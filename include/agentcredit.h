@@ -685,7 +685,9 @@ AC_API int ac_localizer_run(ac_localizer *loc);
  * *count 0: finished, or waiting for the outstanding answers); tell takes
  * answers back in any order and grouping, by prefix, with status as in
  * ac_verifier_fn (status may be NULL). A prefix not outstanding is
- * AC_E_INVALID_ARG and nothing of the call is taken. The round's answers
+ * AC_E_INVALID_ARG and nothing of the call is taken. With
+ * AC_NOISE_INDEPENDENT a round may hand out the same prefix more than once
+ * (independent answers add evidence): tell one answer per occurrence. The round's answers
  * are applied in prefix order once all are in, so the order of the tells
  * never changes the result. */
 AC_API int ac_localizer_ask(ac_localizer *loc, uint32_t max_count,

@@ -1,0 +1,68 @@
+"""agentcredit: evaluation-aligned training signals for multi-LLM-agent teams.
+
+Python bindings (ctypes, standard library only; numpy optional) for
+libagentcredit.so.0:
+
+* :class:`Estimator`: Shapley credit over agents from a coalition value
+  oracle (a Python callable, a :class:`Game`, or ask/tell);
+* :func:`shapley_exact`: exact Shapley values from a full value table;
+* :class:`Refiner`: per-message rewards that add up to each agent's credit;
+* :class:`Localizer`: the first erroneous message of a failed episode, blame
+  labels and repair-aware :class:`PreferencePair` s;
+* :class:`Game`: reference games (JSON);
+* :mod:`agentcredit.formats`: records for TRL, OpenRLHF, verl and AReaL.
+
+docs/python.md is the guide. The library is found through
+``$AGENTCREDIT_LIB``, next to this package, or the system loader (see
+:mod:`agentcredit._lib`)."""
+
+from . import _lib
+from ._errors import (AgentCreditError, BudgetError, Busy, CallbackError,
+                      Cancelled, Infeasible, InvalidArgument, IOFailure,
+                      NoMemory, OracleError, ParamOutOfBound,
+                      ParamUnsupported, ParseError, StateError, TooLarge,
+                      error_class, status_name, strerror)
+from ._lib import ABI_VERSION, AbiMismatchError, LibraryNotFoundError
+from .allocator import Allocator
+from .estimator import (EXACT_MAX_PLAYERS, KERNEL_MAX_PLAYERS, MAX_PLAYERS,
+                        Estimator, Progress, ShapleyResult, coalition_words,
+                        shapley_exact)
+from .game import Game
+from .localizer import FirstError, Localizer, PreferencePair
+from .refiner import Refiner
+from . import formats  # noqa: E402  (stdlib only)
+
+__version__ = "0.1.0"
+
+#: Where the loaded library came from: (which step of the search, the path
+#: or name given to the loader).
+library = (_lib.LIBRARY_WHERE, _lib.LIBRARY_PATH)
+
+
+def library_version():
+    """``ac_version_string()`` of the loaded library ("0.1.0")."""
+    return _lib.decode(_lib.lib.ac_version_string())
+
+
+def library_version_number():
+    """``ac_version_number()``: MAJOR*10000 + MINOR*100 + PATCH."""
+    return _lib.lib.ac_version_number()
+
+
+def abi_version():
+    """``ac_abi_version()`` of the loaded library (== ABI_VERSION)."""
+    return _lib.lib.ac_abi_version()
+
+
+__all__ = [
+    "ABI_VERSION", "AbiMismatchError", "AgentCreditError", "Allocator",
+    "BudgetError", "Busy", "CallbackError", "Cancelled", "EXACT_MAX_PLAYERS",
+    "Estimator", "FirstError", "Game", "IOFailure", "Infeasible",
+    "InvalidArgument", "KERNEL_MAX_PLAYERS", "LibraryNotFoundError",
+    "Localizer", "MAX_PLAYERS", "NoMemory", "OracleError", "ParamOutOfBound",
+    "ParamUnsupported", "ParseError", "PreferencePair", "Progress",
+    "Refiner", "ShapleyResult", "StateError", "TooLarge", "abi_version",
+    "coalition_words", "error_class", "formats", "library",
+    "library_version", "library_version_number", "shapley_exact",
+    "status_name", "strerror",
+]

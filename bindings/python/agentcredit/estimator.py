@@ -1,0 +1,331 @@
+"""Shapley credit over agents: the estimator, and exact values from a table."""
+
+import collections
+import ctypes
+from collections.abc import Mapping
+from ctypes import byref, c_double, c_int32, c_uint32, c_uint64, c_void_p
+
+from . import _buffers as B
+from . import allocator as _allocator
+from ._errors import E_INVALID_ARG, E_TOO_LARGE, make_error
+from ._handle import (Audited, Param, enum_names, install_params, reset_flags,
+                      trampoline)
+from ._lib import ORACLE_FN, lib
+
+MAX_PLAYERS = 65536
+EXACT_MAX_PLAYERS = 30
+KERNEL_MAX_PLAYERS = 512
+
+#: AC_EST_METHOD values.
+METHODS = {"auto": 0, "exact": 1, "permutation": 2, "kernelshap": 3}
+#: AC_AUDIT_STOP_REASON values.
+STOP_REASONS = {"none": 0, "complete": 1, "budget": 2, "target": 3,
+                "cancelled": 4, "error": 5}
+
+#: The estimator's result: ``phi[i]`` and its standard error ``se[i]``.
+ShapleyResult = collections.namedtuple("ShapleyResult", "phi se")
+#: Where an ask/tell run stands.
+Progress = collections.namedtuple("Progress", "done outstanding")
+
+
+def coalition_words(n_players):
+    """``ac_coalition_words``: uint64 words per coalition of n players."""
+    return lib.ac_coalition_words(B.u32(n_players, "n_players"))
+
+
+def shapley_exact(values, as_numpy=False):
+    """Exact Shapley values of the game whose value table is ``values``:
+    ``values[S] = v(S)`` for every bitmask S of n players (bit i: player i),
+    so ``len(values) == 2**n``, 1 <= n <= 30. Returns ``phi`` (a list, or a
+    numpy array with ``as_numpy=True``); ``sum(phi) == v(all) - v(empty)`` to
+    a relative 1e-12. ``ac_shapley_exact``; thread-safe."""
+    table = B.to_array(values, c_double, "values")
+    length = len(table)
+    n = max(length.bit_length() - 1, 0)
+    if length != 1 << n or n == 0:
+        raise make_error(E_INVALID_ARG, "values: the table has %d entries, "
+                         "not 2**n for some n >= 1" % length,
+                         "ac_shapley_exact")
+    if n > EXACT_MAX_PLAYERS:
+        raise make_error(E_TOO_LARGE, "values: %d players, beyond %d"
+                         % (n, EXACT_MAX_PLAYERS), "ac_shapley_exact")
+    phi = (c_double * n)()
+    rc = lib.ac_shapley_exact(n, table, length, phi)
+    if rc:
+        raise make_error(rc, "ac_shapley_exact(n=%d): %s"
+                         % (n, "the values must be finite"
+                            if rc == E_INVALID_ARG else "failed"),
+                         "ac_shapley_exact")
+    return B.output(phi, as_numpy)
+
+
+_AUDIT_KEYS = [
+    (1, "method", enum_names(METHODS)),
+    (2, "evaluations", None),
+    (3, "coalitions", None),
+    (4, "repeats", None),
+    (5, "cache_hits", None),
+    (6, "rounds", None),
+    (7, "failures", None),
+    (8, "retries", None),
+    (9, "stop_reason", enum_names(STOP_REASONS)),
+    (10, "samples", None),
+    (11, "known", None),
+    (12, "budget", None),
+    (13, "dropped", None),
+]
+
+
+def _create_error(rc, what, n, limit):
+    if rc == E_TOO_LARGE:
+        detail = "%s = %d is beyond the library's limit (%d)" % (what, n,
+                                                                 limit)
+    elif rc == E_INVALID_ARG:
+        detail = "%s = %d: must be at least 1" % (what, n)
+    else:
+        detail = "%s = %d" % (what, n)
+    return detail
+
+
+class Estimator(Audited):
+    """A Shapley estimator for a game of ``n_players`` (``ac_estimator``).
+
+    ``Estimator(n, method='auto', budget=2048, seed=0, batch=64, repeats=1,
+    max_retries=2, target_se=0.0, oracle=None, known=None, allocator=None)``
+
+    Parameters are keyword arguments and properties (``est.budget = 500``);
+    ``method`` takes ``'auto'``, ``'exact'``, ``'permutation'``,
+    ``'kernelshap'`` (or the AC_METHOD_* int). ``known`` maps coalitions to
+    values the host already has (typically v(all) and v(empty)); ``oracle``
+    is a Python callable or a :class:`agentcredit.Game` (see
+    :meth:`set_oracle`).
+
+    Coalitions are ints (bit i: player i) or iterables of player indices;
+    the estimator hands them out as ints. Use it as a context manager, or
+    call :meth:`close`; it is also freed when collected. One thread at a
+    time (calls are serialised by a lock); :meth:`cancel` from any thread.
+    """
+
+    _kind = "estimator"
+    _PARAMS = {
+        "method": Param("method", 100, "enum", "AC_EST_METHOD: 'auto', "
+                        "'exact', 'permutation' or 'kernelshap'", METHODS),
+        "budget": Param("budget", 101, "int", "AC_EST_BUDGET: hard cap on "
+                        "oracle evaluations [0, 2**40], default 2048"),
+        "seed": Param("seed", 102, "int", "AC_EST_SEED [0, 2**63-1], "
+                      "default 0"),
+        "batch": Param("batch", 103, "int", "AC_EST_BATCH: coalitions per "
+                       "oracle call in run() [1, 2**20], default 64"),
+        "repeats": Param("repeats", 104, "int", "AC_EST_REPEATS: "
+                         "evaluations per coalition [1, 65536], default 1"),
+        "max_retries": Param("max_retries", 105, "int", "AC_EST_MAX_RETRIES"
+                             " per failed evaluation [0, 1000], default 2"),
+        "target_se": Param("target_se", 110, "f64", "AC_EST_TARGET_SE: stop "
+                           "once every standard error is at most this; 0 "
+                           "off"),
+    }
+    _AUDIT = _AUDIT_KEYS
+
+    def __init__(self, n_players, *, oracle=None, known=None, allocator=None,
+                 **params):
+        super().__init__()
+        n = B.size(n_players, "n_players")
+        out = c_void_p()
+        rc = lib.ac_estimator_create(byref(out), n,
+                                     _allocator.pointer(allocator))
+        if rc:
+            raise make_error(rc, _create_error(rc, "n_players", n,
+                                               MAX_PLAYERS),
+                             "ac_estimator_create")
+        self._adopt(out.value, keep=allocator)
+        self._n = n
+        self._words = lib.ac_coalition_words(n)
+        try:
+            self._set_params(params)
+            if known:
+                self.set_values(known)
+            if oracle is not None:
+                self.set_oracle(oracle)
+        except BaseException:
+            self.close()
+            raise
+
+    def _describe(self):
+        return "n=%d" % self._n
+
+    @property
+    def n(self):
+        """The number of players."""
+        return self._n
+
+    @property
+    def words(self):
+        """uint64 words per coalition (``ac_coalition_words(n)``)."""
+        return self._words
+
+    def coalition(self, c):
+        """A coalition (int bitmask or iterable of indices) as an int,
+        checked against n."""
+        return B.coalition(c, self._n)
+
+    @property
+    def grand_coalition(self):
+        """All players, as an int."""
+        return (1 << self._n) - 1
+
+    # -- setup -------------------------------------------------------------
+    def set_value(self, coalition, value):
+        """A value the host already knows (free, exact). Before the run."""
+        c = B.coalition(coalition, self._n)
+        words = B.coalition_words_array([c], self._words)
+        v = B._number(value, "value")
+        with self._use("ac_estimator_set_value") as ptr:
+            self._check(lib.ac_estimator_set_value(ptr, words, self._words,
+                                                   v),
+                        ptr, "ac_estimator_set_value")
+
+    def set_values(self, known):
+        """``set_value`` for each ``coalition: value`` of a mapping (or an
+        iterable of pairs)."""
+        items = known.items() if isinstance(known, Mapping) else known
+        for c, v in items:
+            self.set_value(c, v)
+
+    def set_oracle(self, oracle):
+        """Registers the oracle that :meth:`run` calls.
+
+        * a callable ``oracle(coalitions) -> values``: ``coalitions`` is a
+          list of ints (a batch of up to ``batch``), ``values`` one number
+          per coalition in the same order (a list, tuple, array...). A
+          ``None``, NaN or infinite value marks that evaluation failed: it is
+          retried within the budget. Raising aborts the run; :meth:`run`
+          then re-raises that exception, chained to a CallbackError.
+        * an :class:`agentcredit.Game`: the library's own ``ac_game_oracle``
+          is called directly, without Python in the loop.
+        * None: unregisters.
+        """
+        from .game import Game
+        if oracle is None:
+            fn, user, keep = ORACLE_FN(), None, {}
+        elif isinstance(oracle, Game):
+            if oracle.n != self._n:
+                raise make_error(E_INVALID_ARG, "the game has %d players, "
+                                 "the estimator %d" % (oracle.n, self._n),
+                                 "set_oracle")
+            with oracle._use("set_oracle") as gptr:
+                user = gptr
+            fn = ctypes.cast(lib.ac_game_oracle, ORACLE_FN)
+            keep = {"oracle": fn, "game": oracle}
+        elif callable(oracle):
+            def body(_user, coalitions, words, count, values, status,
+                     _fn=oracle):
+                batch = B.read_coalitions(coalitions, words, count)
+                B.write_results(_fn(batch), count, values, status, "oracle")
+            fn = ORACLE_FN(trampoline(self._cb, body))
+            user, keep = None, {"oracle": fn, "callable": oracle}
+        else:
+            raise TypeError("oracle must be callable, a Game or None, got %s"
+                            % type(oracle).__name__)
+        with self._use("ac_estimator_set_oracle") as ptr:
+            self._check(lib.ac_estimator_set_oracle(ptr, fn, user), ptr,
+                        "ac_estimator_set_oracle")
+            for k in ("oracle", "game", "callable"):
+                self._keep.pop(k, None)
+            self._keep.update(keep)
+
+    # -- running -------------------------------------------------------------
+    def run(self, oracle=None, as_numpy=False):
+        """Runs to the end with the oracle (given here or registered before)
+        and returns :meth:`result`. The GIL is released while C runs; a
+        Python oracle takes it back for each batch."""
+        if oracle is not None:
+            self.set_oracle(oracle)
+        with self._use("ac_estimator_run") as ptr:
+            game = self._keep.get("game")
+            if game is not None:
+                with game._use("run (the oracle game)"):
+                    rc = lib.ac_estimator_run(ptr)
+            else:
+                rc = lib.ac_estimator_run(ptr)
+            self._check(rc, ptr, "ac_estimator_run")
+            return self.result(as_numpy)
+
+    def ask(self, max_count=64):
+        """Up to ``max_count`` evaluations to do, as a list of
+        ``(ticket, coalition)`` pairs (coalition an int). An empty list:
+        the run is done, or it waits for outstanding tells (see
+        :meth:`progress`). The first ask starts the run."""
+        m = B.u32(max_count, "max_count")
+        # never more than the budget is handed out: size the buffers by it
+        m = min(m, self.get_param("budget"))
+        tickets = (c_uint64 * m)()
+        coalitions = (c_uint64 * (m * self._words))()
+        count = c_uint32()
+        with self._use("ac_estimator_ask") as ptr:
+            self._check(lib.ac_estimator_ask(ptr, m, tickets, coalitions,
+                                             byref(count)),
+                        ptr, "ac_estimator_ask")
+        k = count.value
+        return list(zip(tickets[:k],
+                        B.read_coalitions(coalitions, self._words, k)))
+
+    def tell(self, tickets, values=None, status=None):
+        """Gives values back for asked tickets, in any order and grouping:
+        ``tell([t1, t2], [v1, v2])`` or ``tell({t1: v1, t2: v2})``. A value
+        None (or NaN, inf, or ``status[k] != 0``) marks a failed evaluation,
+        retried within the budget. Raises OracleError / BudgetError when
+        this tell ended the run with that error."""
+        if values is None and isinstance(tickets, Mapping):
+            tickets, values = list(tickets.keys()), list(tickets.values())
+        t = B.to_array(tickets, c_uint64, "tickets")
+        vals, st = B.values_and_status(values, status, len(t))
+        with self._use("ac_estimator_tell") as ptr:
+            self._check(lib.ac_estimator_tell(ptr, len(t), t, vals, st), ptr,
+                        "ac_estimator_tell")
+
+    def progress(self):
+        """``Progress(done, outstanding)``: done is True once the result is
+        ready (or the run failed), outstanding the asked, untold
+        evaluations."""
+        done, outstanding = c_int32(), c_uint64()
+        with self._use("ac_estimator_progress") as ptr:
+            self._check(lib.ac_estimator_progress(ptr, byref(done),
+                                                  byref(outstanding)),
+                        ptr, "ac_estimator_progress")
+        return Progress(bool(done.value), outstanding.value)
+
+    @property
+    def done(self):
+        """True once the run finished (or failed)."""
+        return self.progress().done
+
+    def result(self, as_numpy=False):
+        """``ShapleyResult(phi, se)``: each player's credit and its standard
+        error (0 for exact values, inf when the method had too few samples).
+        Lists, or numpy arrays with ``as_numpy=True``. StateError before the
+        run is done."""
+        phi = (c_double * self._n)()
+        se = (c_double * self._n)()
+        with self._use("ac_estimator_result") as ptr:
+            self._check(lib.ac_estimator_result(ptr, phi, se, self._n), ptr,
+                        "ac_estimator_result")
+        return ShapleyResult(B.output(phi, as_numpy), B.output(se, as_numpy))
+
+    def reset(self, *what):
+        """Resets ``'session'`` (the default: forget the run, clear a
+        cancellation), ``'params'``, ``'known'`` or ``'all'``."""
+        flags = reset_flags(what or ("session",))
+        with self._use("ac_estimator_reset") as ptr:
+            self._check(lib.ac_estimator_reset(ptr, flags), ptr,
+                        "ac_estimator_reset")
+
+    def cancel(self):
+        """Asks the run to stop (Cancelled at the next ask, or between oracle
+        calls in run). Safe from any thread, also while another thread is
+        inside run(), and from the oracle; a no-op on a closed handle."""
+        with self._ptr_lock:
+            if self._ptr is not None:
+                lib.ac_estimator_cancel(self._ptr)
+
+
+install_params(Estimator)
