@@ -750,4 +750,41 @@ static inline int th_run(ac_estimator *e, th_oracle *o, double *phi,
     return rc;
 }
 
+/* An ac_allocator that fails allocation number fail_at (0-based; -1:
+ * none) and counts what it hands out, for the out-of-memory tests. */
+typedef struct th_fail_alloc {
+    long calls;   /* allocations attempted                */
+    long fail_at; /* the one that returns NULL (-1: none) */
+    long failed;  /* failures injected                    */
+    long live;    /* blocks not yet freed                 */
+} th_fail_alloc;
+
+static inline void *th_fa_alloc(void *opaque, size_t size)
+{
+    th_fail_alloc *f = opaque;
+    if (f->calls++ == f->fail_at) {
+        f->failed++;
+        return NULL;
+    }
+    void *p = malloc(size ? size : 1);
+    if (p != NULL)
+        f->live++;
+    return p;
+}
+
+static inline void th_fa_free(void *opaque, void *ptr)
+{
+    th_fail_alloc *f = opaque;
+    if (ptr != NULL) {
+        f->live--;
+        free(ptr);
+    }
+}
+
+static inline ac_allocator th_fail_allocator(th_fail_alloc *f)
+{
+    ac_allocator a = {sizeof(ac_allocator), 0, th_fa_alloc, th_fa_free, f};
+    return a;
+}
+
 #endif /* AC_TEST_HELPERS_H */

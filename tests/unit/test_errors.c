@@ -740,41 +740,14 @@ END_TEST
 /* Out of memory at every allocation                                     */
 /* ===================================================================== */
 
-/* Fails allocation number `fail_at` (0-based) only; counts live blocks. */
-typedef struct failalloc {
-    long fail_at, count, live;
-    int failed;
-} failalloc;
-
-static void *fa_alloc(void *opaque, size_t size)
-{
-    failalloc *f = opaque;
-    if (f->count++ == f->fail_at) {
-        f->failed = 1;
-        return NULL;
-    }
-    void *p = malloc(size ? size : 1);
-    if (p)
-        f->live++;
-    return p;
-}
-
-static void fa_free(void *opaque, void *ptr)
-{
-    failalloc *f = opaque;
-    if (ptr) {
-        f->live--;
-        free(ptr);
-    }
-}
 
 /* One full estimation under the allocator; returns 1 when it went through
  * without an injected failure. Every step either succeeds or reports
  * AC_E_NO_MEMORY, and nothing leaks. */
 static int oom_attempt(long fail_at, int64_t method, const th_game *g)
 {
-    failalloc f = {fail_at, 0, 0, 0};
-    ac_allocator a = {sizeof(ac_allocator), 0, fa_alloc, fa_free, &f};
+    th_fail_alloc f = {0, fail_at, 0, 0};
+    ac_allocator a = {sizeof(ac_allocator), 0, th_fa_alloc, th_fa_free, &f};
     ac_estimator *sentinel = (ac_estimator *)&f, *e = sentinel;
     uint32_t n = g->n;
     double phi[16], se[16], want[16];
@@ -842,8 +815,8 @@ END_TEST
 
 static int oom_game_attempt(long fail_at, const char *json)
 {
-    failalloc f = {fail_at, 0, 0, 0};
-    ac_allocator a = {sizeof(ac_allocator), 0, fa_alloc, fa_free, &f};
+    th_fail_alloc f = {0, fail_at, 0, 0};
+    ac_allocator a = {sizeof(ac_allocator), 0, th_fa_alloc, th_fa_free, &f};
     ac_game *sentinel = (ac_game *)&f, *g = sentinel;
     char err[128] = "";
     int rc = ac_game_load_json(&g, json, strlen(json), &a, err, sizeof err);

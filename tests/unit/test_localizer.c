@@ -2717,36 +2717,8 @@ END_TEST
 /* 11. Out of memory at every allocation                                 */
 /* ===================================================================== */
 
-typedef struct fail_alloc {
-    long calls;   /* allocations attempted                */
-    long fail_at; /* the one that returns NULL (-1: none) */
-    long failed;  /* failures injected                    */
-    long live;    /* blocks not yet freed                 */
-} fail_alloc;
 
-static void *fa_alloc(void *opaque, size_t size)
-{
-    fail_alloc *f = opaque;
-    if (f->calls++ == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    void *p = malloc(size);
-    if (p != NULL)
-        f->live++;
-    return p;
-}
-
-static void fa_free(void *opaque, void *ptr)
-{
-    fail_alloc *f = opaque;
-    if (ptr != NULL) {
-        f->live--;
-        free(ptr);
-    }
-}
-
-static void oom_step(int rc, const ac_localizer *l, const fail_alloc *f,
+static void oom_step(int rc, const ac_localizer *l, const th_fail_alloc *f,
                      long *reported, const char *what)
 {
     if (rc == AC_E_NO_MEMORY) {
@@ -2787,9 +2759,9 @@ START_TEST(out_of_memory)
     rp r;
     long k;
     for (k = -1;; k++) {
-        fail_alloc f = {0, k, 0, 0};
+        th_fail_alloc f = {0, k, 0, 0};
         long reported = 0;
-        ac_allocator al = {sizeof(ac_allocator), 0, fa_alloc, fa_free, &f};
+        ac_allocator al = {sizeof(ac_allocator), 0, th_fa_alloc, th_fa_free, &f};
         ac_localizer *l = NULL;
         int rc = ac_localizer_create(&l, T, &al);
         if (rc == AC_E_NO_MEMORY) {

@@ -1949,38 +1949,10 @@ END_TEST
 /* 6. Out of memory at every allocation                                  */
 /* ===================================================================== */
 
-typedef struct fail_alloc {
-    long calls;   /* allocations attempted                 */
-    long fail_at; /* the one that returns NULL (-1: none)  */
-    long failed;  /* failures injected                     */
-    long live;    /* blocks not yet freed                  */
-} fail_alloc;
-
-static void *fa_alloc(void *opaque, size_t size)
-{
-    fail_alloc *f = opaque;
-    if (f->calls++ == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    void *p = malloc(size);
-    if (p != NULL)
-        f->live++;
-    return p;
-}
-
-static void fa_free(void *opaque, void *ptr)
-{
-    fail_alloc *f = opaque;
-    if (ptr != NULL) {
-        f->live--;
-        free(ptr);
-    }
-}
 
 /* One call of the OOM sequence: AC_OK, or AC_E_NO_MEMORY exactly when the
  * injected failure fell into it, after which a retry must succeed. */
-static void oom_step(int rc, ac_refiner *r, fail_alloc *f, long *reported,
+static void oom_step(int rc, ac_refiner *r, th_fail_alloc *f, long *reported,
                      const char *what)
 {
     if (rc == AC_E_NO_MEMORY) {
@@ -2019,9 +1991,9 @@ START_TEST(out_of_memory)
     double want1[OOM_T], want2[OOM_T], got[OOM_T];
 
     for (long k = -1;; k++) {
-        fail_alloc f = {0, k, 0, 0};
+        th_fail_alloc f = {0, k, 0, 0};
         long reported = 0;
-        ac_allocator al = {sizeof(ac_allocator), 0, fa_alloc, fa_free, &f};
+        ac_allocator al = {sizeof(ac_allocator), 0, th_fa_alloc, th_fa_free, &f};
         ac_refiner *r = NULL;
         int rc = ac_refiner_create(&r, OOM_A, OOM_T, &al);
         if (rc == AC_E_NO_MEMORY) {
