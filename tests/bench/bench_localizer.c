@@ -27,6 +27,8 @@
  * Exit status 1 when a hard check fails: a library error, a budget
  * overrun, an exact-verifier result that is wrong or costs more than
  * ceil(log2(T+1)) calls, a batch that hands out more than W prefixes. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime in bench_common.h */
+
 #include <agentcredit.h>
 
 #include <dirent.h>
@@ -37,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_rng.h"
+#include "bench_common.h"
 
 static int failures;
 

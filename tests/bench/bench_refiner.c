@@ -51,41 +51,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_rng.h"
+#include "bench_common.h"
 
 #define CONSERVATION_RTOL 1e-12
 
-static int g_failures;
 static int g_verbose;
 
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vfprintf(stdout, fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    fflush(stdout);
-    g_failures++;
-}
 
-static double now_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static void *xcalloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "bench_refiner: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 /* ===================================================================== */
 /* The generator: xoshiro256**, seeded through splitmix64               */

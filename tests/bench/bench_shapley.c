@@ -43,7 +43,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_rng.h"
+#include "bench_common.h"
 
 #ifndef AC_BENCH_GAMES_DIR
 #define AC_BENCH_GAMES_DIR "tests/bench/games"
@@ -56,48 +56,15 @@
 /* Small utilities                                                       */
 /* ===================================================================== */
 
-static int g_failures; /* checks that failed: the exit status */
 static int g_verbose;
 /* AC_E_BUDGET (a budget below a method's documented minimum) is reported in
  * the table rather than failed only when the user chose the budgets; the
  * default budgets are all above every method's minimum. */
 static int g_budget_refusal_ok;
 
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vfprintf(stdout, fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    fflush(stdout);
-    g_failures++;
-}
 
-static double now_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static double now_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static void *xcalloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "bench_shapley: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 static char *xstrdup(const char *s)
 {
