@@ -558,7 +558,8 @@ typedef enum ac_localizer_param {
     /* int: an ac_verifier_noise. Default AC_NOISE_NONE. */
     AC_LOC_NOISE = 301,
     /* f64: p, the probability that a noisy verifier's answer is right.
-     * [0.5, 1], default 0.8; ignored with AC_NOISE_NONE (p = 1). */
+     * (0.5, 0.999999999], default 0.8; ignored with AC_NOISE_NONE (p = 1:
+     * a verifier that is never wrong is declared AC_NOISE_NONE). */
     AC_LOC_ACCURACY = 302,
     /* int: hard cap on verifier evaluations (each retry and each corrective
      * scan counts one). [0, 2^31], default 1024. */
@@ -566,7 +567,7 @@ typedef enum ac_localizer_param {
     /* int: W, prefixes per verifier call (one round). [1, 4096], default 1. */
     AC_LOC_BATCH = 304,
     /* f64: stop once the first error's posterior probability reaches this.
-     * (0.5, 1), default 0.95. Noisy verifiers only. */
+     * (0.5, 0.999999], default 0.95. Noisy verifiers only. */
     AC_LOC_TARGET = 305,
     /* int: how often one failed answer is asked again. [0, 1000], 2. */
     AC_LOC_MAX_RETRIES = 306,
@@ -597,8 +598,14 @@ typedef enum ac_localizer_param {
 /* How a localization ended (AC_LOC_AUDIT_OUTCOME). */
 typedef enum ac_loc_outcome {
     AC_LOC_PENDING = 0,       /* not finished                              */
-    AC_LOC_FOUND = 1,         /* the first error, exactly (exact verifier)
-                                 or with probability >= AC_LOC_TARGET      */
+    AC_LOC_FOUND = 1,         /* the first error: exactly (exact
+                                 verifier), with probability >=
+                                 AC_LOC_TARGET (bisection), or by the
+                                 strategy's own rule (LINEAR and BINARY
+                                 under noise: the first rejected prefix;
+                                 SCORES: the first score above the
+                                 threshold), whose posterior probability
+                                 is reported and may be low               */
     AC_LOC_NO_ERROR = 2,      /* the verifier accepts every prefix (or that
                                  has probability >= AC_LOC_TARGET): step -1 */
     AC_LOC_OUT_OF_BUDGET = 3, /* the budget ran out first: the best guess,
@@ -728,7 +735,9 @@ AC_API int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
 AC_API int ac_localizer_blame_labels(const ac_localizer *loc, double *labels,
                                      uint32_t n_messages);
 /* Asks the run to stop (AC_E_CANCELLED at the next ask). Safe from any
- * thread; a no-op on NULL. */
+ * thread; a no-op on NULL. During the corrective scan (as for a verifier
+ * failing there past its retries) it ends the scan, not the run: the error
+ * is returned once and the localization stays readable. */
 AC_API void ac_localizer_cancel(ac_localizer *loc);
 AC_API const char *ac_localizer_last_error(const ac_localizer *loc);
 
@@ -753,9 +762,12 @@ typedef int (*ac_candidate_fn)(void *user, uint32_t step,
                                      and no corrective message            */
 #define AC_NOPAIR_NOT_VERIFIED 3  /* candidates, none verified, and no
                                      corrective message                   */
+#define AC_NOPAIR_NO_BUDGET 4     /* candidates, but no budget left to check
+                                     them, and no corrective message      */
 
 /* One preference pair, prompt / chosen / rejected. The caller sets
- * struct_size = sizeof(ac_preference_pair) (forward compatibility). */
+ * struct_size = sizeof(ac_preference_pair); a larger struct of a later
+ * header is accepted and only this version's fields are written. */
 typedef struct ac_preference_pair {
     uint32_t struct_size;
     int32_t kind;          /* AC_PAIR_*                                    */
@@ -764,7 +776,9 @@ typedef struct ac_preference_pair {
     uint32_t step;         /* rejected: message `step`, the first error    */
     uint32_t prompt_end;   /* prompt: messages [0, prompt_end) = [0, step) */
     uint32_t candidates;   /* candidates proposed                          */
+    uint32_t checked;      /* candidates checked (the budget may stop it)  */
     uint32_t verified;     /* candidates verified                          */
+    uint32_t reserved;     /* 0                                            */
     uint64_t episode;      /* the host's episode id                        */
     uint64_t chosen;       /* candidate id (REPAIR) or message (CORRECTIVE) */
     double confidence;     /* the verifier's p_on_track for the chosen one */
@@ -780,7 +794,13 @@ AC_API int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
  * the verified one of highest p_on_track (the first on ties); failing
  * that, the first corrective message of the same agent after the error.
  * No verified repair, no pair: kind AC_PAIR_NONE and the reason. Candidate
- * checks count against AC_LOC_BUDGET. AC_E_STATE before the run is done. */
+ * checks count against AC_LOC_BUDGET; when a repair and a check callback
+ * are set before the run, the corrective scan leaves AC_LOC_CANDIDATES
+ * evaluations for them. The callbacks are asked once per localization
+ * and set of callbacks: later calls return the same pair (with the episode
+ * id given) until ac_localizer_set_repair is called again. A failing
+ * callback returns AC_E_CALLBACK and may be retried. AC_E_STATE before the
+ * run is done. */
 AC_API int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
                                   ac_preference_pair *pair);
 

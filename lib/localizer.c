@@ -56,6 +56,7 @@ static void clear_session(ac_localizer *l)
     l->scan_calls = l->failed_answers = l->retries = 0;
     l->repair_candidates = l->repair_checks = 0;
     l->scan_complete = 0;
+    l->have_pair = 0;
     atomic_store(&l->cancelled, 0);
     l->err[0] = '\0';
 }
@@ -114,12 +115,17 @@ int ac_localizer_reset(ac_localizer *loc, uint32_t what)
     if (what & ~AC_RESET_ALL)
         return ac__fail(loc->err, AC_E_INVALID_ARG,
                         "unknown reset flags 0x%x", what & ~AC_RESET_ALL);
+    if ((what & (AC_RESET_PARAMS | AC_RESET_KNOWN)) &&
+        !(what & AC_RESET_SESSION) && loc->phase != AC__LOC_IDLE)
+        return ac__fail(loc->err, AC_E_STATE,
+                        "parameters and inputs are fixed once the run has "
+                        "started: reset the session with them");
+    if (what & AC_RESET_SESSION)
+        clear_session(loc);
     if (what & AC_RESET_PARAMS)
         ac__localizer_params_default(&loc->p);
     if (what & AC_RESET_KNOWN)
         release_known(loc);
-    if (what & AC_RESET_SESSION)
-        clear_session(loc);
     return AC_OK;
 }
 
@@ -193,18 +199,17 @@ int ac_localizer_set_prior(ac_localizer *loc, const double *prior,
                          "ac_localizer_set_prior");
     if (rc != AC_OK)
         return rc;
-    double total = 0.0;
+    double top = 0.0;
     for (uint32_t t = 0; t < len; t++) {
         if (!(isfinite(prior[t]) && prior[t] >= 0.0))
             return ac__fail(loc->err, AC_E_INVALID_ARG,
                             "prior[%u] = %g: a prior is finite and >= 0", t,
                             prior[t]);
-        total += prior[t];
+        top = prior[t] > top ? prior[t] : top;
     }
-    if (!(total > 0.0 && isfinite(total)))
+    if (!(top > 0.0))
         return ac__fail(loc->err, AC_E_INVALID_ARG,
-                        "the prior sums to %g; it needs a positive, finite "
-                        "total", total);
+                        "the prior is 0 everywhere; it needs some mass");
     return keep_copy(loc, (void **)&loc->prior, prior, len, sizeof *prior,
                      "ac_localizer_set_prior");
 }
@@ -254,8 +259,18 @@ void ac__localizer_enqueue(ac_localizer *l, uint32_t t)
     l->round[l->round_len++] = (ac__loc_query){t, 0, 0, 0, NAN};
 }
 
+/* Ends the run with an error. During the corrective scan the
+ * localization is already made: the scan ends incomplete and the result
+ * stays readable; the error is returned once. */
 static int fail_run(ac_localizer *l, int status)
 {
+    if (l->phase == AC__LOC_SCAN) {
+        l->round_len = l->round_handed = l->round_told = 0;
+        l->scan_complete = 0;
+        l->phase = AC__LOC_DONE;
+        ac__localizer_set_flags(l);
+        return status;
+    }
     l->phase = AC__LOC_FAILED;
     l->fail_status = status;
     return status;
@@ -267,12 +282,15 @@ static int fail_run(ac_localizer *l, int status)
 static void plan_scan(ac_localizer *l)
 {
     uint32_t width = (uint32_t)l->p.batch, missing = 0;
+    /* The scan leaves the repair step its candidate checks. */
+    int64_t reserve = l->repair && l->check ? l->p.candidates : 0;
     for (uint32_t t = (uint32_t)l->step + 1; t < l->n; t++) {
         if (l->answers[t] > 0)
             continue;
         missing++;
-        if (l->round_len == width || ac__localizer_charge(l, 1) != AC_OK)
+        if (l->round_len == width || l->calls + 1 + reserve > l->p.budget)
             continue;
+        ac__localizer_charge(l, 1);
         ac__localizer_enqueue(l, t);
     }
     l->scan_calls += l->round_len;
@@ -321,7 +339,6 @@ int ac_localizer_ask(ac_localizer *loc, uint32_t max_count, uint32_t *prefixes,
     if (count == NULL || (max_count > 0 && prefixes == NULL))
         return ac__fail(loc->err, AC_E_INVALID_ARG,
                         "ask needs count and a prefixes buffer");
-    *count = 0;
     if (loc->phase == AC__LOC_FAILED)
         return loc->fail_status;
     if ((rc = check_cancel(loc)) != AC_OK)
@@ -331,6 +348,7 @@ int ac_localizer_ask(ac_localizer *loc, uint32_t max_count, uint32_t *prefixes,
             return rc;
         loc->phase = AC__LOC_SEARCH;
     }
+    *count = 0;
     if (loc->phase == AC__LOC_DONE)
         return AC_OK;
     if (loc->round_len == 0) {
@@ -429,6 +447,7 @@ static void complete_round(ac_localizer *l)
         const ac__loc_query *q = &l->round[k];
         if (q->failed)
             continue;
+        l->failures[q->prefix] = 0; /* retries count per failed answer */
         l->answers[q->prefix]++;
         l->answer_sum[q->prefix] += q->value;
     }
@@ -516,7 +535,8 @@ int ac_localizer_run(ac_localizer *loc)
             break;
         }
         rc = ac_localizer_tell(loc, count, prefixes, values, status);
-        if (rc != AC_OK && loc->phase != AC__LOC_FAILED)
+        if (rc != AC_OK && (loc->phase == AC__LOC_SEARCH ||
+                            loc->phase == AC__LOC_SCAN))
             fail_run(loc, rc); /* the verifier's answers were unusable */
     }
     if (rc == AC_OK && loc->phase != AC__LOC_DONE)
@@ -583,10 +603,12 @@ int ac_localizer_probability_within(const ac_localizer *loc, uint32_t radius,
     if (p == NULL)
         return ac__fail(loc->err, AC_E_INVALID_ARG, "p is NULL");
     int64_t at = loc->step >= 0 ? loc->step : (int64_t)loc->n;
+    int64_t from = at - (int64_t)radius, to = at + (int64_t)radius;
+    from = from < 0 ? 0 : from;
+    to = to > (int64_t)loc->n ? (int64_t)loc->n : to;
     double total = 0.0;
-    for (int64_t h = at - (int64_t)radius; h <= at + (int64_t)radius; h++)
-        if (h >= 0 && h <= (int64_t)loc->n)
-            total += loc->post[h];
+    for (int64_t h = from; h <= to; h++)
+        total += loc->post[h];
     *p = total > 1.0 ? 1.0 : total;
     return AC_OK;
 }

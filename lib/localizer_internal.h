@@ -60,6 +60,8 @@ struct ac_localizer {
     int64_t calls, rounds, search_calls, search_rounds, scan_calls,
         failed_answers, retries, repair_candidates, repair_checks;
     int scan_complete;
+    ac_preference_pair pair; /* made once per localization      */
+    int have_pair;
     atomic_int cancelled;
     int busy;
     char *err;

@@ -10,7 +10,7 @@
 static const ac__param_spec SPECS[] = {
     INT(AC_LOC_STRATEGY, AC_LOC_AUTO, AC_LOC_SCORES, AC_LOC_AUTO, strategy),
     INT(AC_LOC_NOISE, AC_NOISE_NONE, AC_NOISE_REPEATABLE, AC_NOISE_NONE, noise),
-    F64(AC_LOC_ACCURACY, 0.5, 1.0, 0.8, 0, accuracy),
+    F64(AC_LOC_ACCURACY, 0.5, 0.999999999, 0.8, 1, accuracy),
     INT(AC_LOC_BUDGET, 0, 2147483648.0, 1024, budget),
     INT(AC_LOC_BATCH, 1, 4096, 1, batch),
     F64(AC_LOC_TARGET, 0.5, 0.999999, 0.95, 1, target),

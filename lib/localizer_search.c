@@ -72,8 +72,11 @@ static int verdict_outcome(const ac_localizer *l, uint32_t h)
 
 static void prior_posterior(ac_localizer *l)
 {
+    double top = 0.0; /* scale first: a prior may sum past DBL_MAX */
+    for (uint32_t h = 0; l->prior && h <= l->n; h++)
+        top = l->prior[h] > top ? l->prior[h] : top;
     for (uint32_t h = 0; h <= l->n; h++)
-        l->post[h] = l->prior ? l->prior[h] : 1.0;
+        l->post[h] = l->prior ? l->prior[h] / top : 1.0;
     normalise(l->post, l->n + 1);
 }
 
@@ -275,21 +278,27 @@ void ac__search_plan(ac_localizer *l)
     l->round_len = 0;
     if (l->outcome != AC_LOC_PENDING || search_over(l))
         return;
-    uint32_t width = (uint32_t)l->p.batch, *out = l->plan;
-    uint32_t count = l->strategy == AC_LOC_LINEAR ? linear_queries(l, out, width)
-                     : l->strategy == AC_LOC_BINARY ? binary_queries(l, out, width)
-                                                    : bisection_queries(l, out, width);
-    if (count == 0) { /* nothing left worth asking */
-        finish(l, AC_LOC_EXHAUSTED, most_probable(l));
-        return;
-    }
     int64_t left = l->p.budget - l->calls;
     if (left <= 0) {
         finish(l, AC_LOC_OUT_OF_BUDGET, most_probable(l));
         return;
     }
-    if ((int64_t)count > left)
-        count = (uint32_t)left;
+    /* A round the budget cannot pay in full is planned smaller, so that
+     * its points still split the hypotheses well. */
+    uint32_t width = (uint32_t)l->p.batch, *out = l->plan;
+    if ((int64_t)width > left)
+        width = (uint32_t)left;
+    uint32_t count = l->strategy == AC_LOC_LINEAR ? linear_queries(l, out, width)
+                     : l->strategy == AC_LOC_BINARY ? binary_queries(l, out, width)
+                                                    : bisection_queries(l, out, width);
+    /* An exact verifier's prior may put no mass where the error is: fall
+     * back to splitting the interval itself. */
+    if (count == 0 && !is_noisy(l) && l->hi - l->lo > 1)
+        count = binary_queries(l, out, width);
+    if (count == 0) { /* nothing left worth asking */
+        finish(l, AC_LOC_EXHAUSTED, most_probable(l));
+        return;
+    }
     ac__localizer_charge(l, count);
     for (uint32_t k = 0; k < count; k++)
         ac__localizer_enqueue(l, out[k]);

@@ -14,6 +14,7 @@ int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
     loc->repair = repair;
     loc->check = check;
     loc->repair_user = user;
+    loc->have_pair = 0; /* new callbacks, a new pair */
     return AC_OK;
 }
 
@@ -59,13 +60,16 @@ static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
                           "most %u were asked for", count, max);
     }
     int64_t left = l->p.budget - l->calls;
-    uint32_t checks = rc == AC_OK ? (left < (int64_t)count ? (uint32_t)(left > 0 ? left : 0) : count) : 0;
+    uint32_t checks = count;
+    if (left < (int64_t)checks)
+        checks = left > 0 ? (uint32_t)left : 0;
     if (rc == AC_OK && checks > 0) {
         for (uint32_t k = 0; k < checks; k++) {
             p[k] = NAN;
             status[k] = 0;
         }
         ac__localizer_charge(l, checks);
+        l->repair_checks += checks; /* spent, whatever the check returns */
         l->busy = 1;
         int r = l->check(l->repair_user, step, ids, checks, p, status);
         l->busy = 0;
@@ -81,10 +85,10 @@ static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
                 status[k] = status[k] ? status[k] : 1;
         }
     }
+    l->repair_candidates += count;
     if (rc == AC_OK) {
-        l->repair_candidates += count;
-        l->repair_checks += checks;
         pair->candidates = count;
+        pair->checked = checks;
         int64_t best = best_verified(l, p, status, checks, &pair->verified);
         if (best >= 0) {
             pair->kind = AC_PAIR_REPAIR;
@@ -122,10 +126,16 @@ int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
         rc = ac__localizer_check_done(loc);
     if (rc != AC_OK)
         return rc;
-    if (pair == NULL || pair->struct_size != sizeof *pair)
+    if (pair == NULL || pair->struct_size < sizeof *pair)
         return ac__fail(loc->err, AC_E_INVALID_ARG,
-                        "pair is NULL or its struct_size is not "
-                        "sizeof(ac_preference_pair)");
+                        "pair is NULL or its struct_size is smaller than "
+                        "sizeof(ac_preference_pair) of this library");
+    if (loc->have_pair) { /* the callbacks are asked once per localization */
+        ac_preference_pair out = loc->pair;
+        out.episode = episode;
+        memcpy(pair, &out, sizeof out);
+        return AC_OK;
+    }
     ac_preference_pair out;
     memset(&out, 0, sizeof out);
     out.struct_size = sizeof out;
@@ -133,7 +143,7 @@ int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
     out.agent = UINT32_MAX;
     if (loc->step < 0) {
         out.reason = AC_NOPAIR_NOT_LOCALIZED;
-        *pair = out;
+        memcpy(pair, &out, sizeof out);
         return AC_OK;
     }
     uint32_t step = (uint32_t)loc->step;
@@ -146,10 +156,13 @@ int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
     if (out.kind == AC_PAIR_NONE)
         try_corrective(loc, step, &out);
     if (out.kind == AC_PAIR_NONE)
-        out.reason = out.candidates > 0 ? AC_NOPAIR_NOT_VERIFIED
-                                        : AC_NOPAIR_NO_CANDIDATE;
+        out.reason = out.candidates == 0 ? AC_NOPAIR_NO_CANDIDATE
+                     : out.checked == 0  ? AC_NOPAIR_NO_BUDGET
+                                         : AC_NOPAIR_NOT_VERIFIED;
     else
         out.weight = out.confidence * out.localization;
-    *pair = out;
+    loc->pair = out;
+    loc->have_pair = 1;
+    memcpy(pair, &out, sizeof out);
     return AC_OK;
 }

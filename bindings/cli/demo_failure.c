@@ -160,7 +160,7 @@ int cli_demo_failure(double (*success)(uint64_t), double v_empty)
     for (int t = 0; t < FAIL_MESSAGES; t++)
         author[t] = episode[t].agent;
     ac_localizer *loc = NULL;
-    ac_preference_pair pair = {sizeof pair, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    ac_preference_pair pair = {sizeof pair, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     int64_t step = -1, calls = 0, scan = 0;
     uint32_t agent = 0;
     double prob = 0.0;

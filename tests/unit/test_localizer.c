@@ -22,6 +22,8 @@
  */
 #include "helpers.h"
 
+#include <float.h>
+
 /* Check's ck_assert_* marks a point even when it passes; the loops make
  * many checks, so they use this instead. */
 #define REQUIRE(cond, ...)                                                   \
@@ -1686,7 +1688,7 @@ START_TEST(oracle_failure_past_retries)
         loc_rc(ac_localizer_run(l), AC_E_ORACLE, l);
         uint32_t pre[2], n = 3;
         loc_rc(ac_localizer_ask(l, 2, pre, &n), AC_E_ORACLE, l);
-        ck_assert_uint_eq(n, 0);
+        ck_assert_uint_eq(n, 3); /* outputs untouched on failure */
         ck_assert_uint_eq(v.evals, evals);
 
         /* reset the session: the next run equals a fresh handle's */
@@ -2006,7 +2008,7 @@ START_TEST(parameters)
         ac_localizer_param p;
         double def, lo, hi, bad_lo, bad_hi;
     } f64s[] = {
-        {AC_LOC_ACCURACY, 0.8, 0.5, 1.0, 0.4, 1.01},
+        {AC_LOC_ACCURACY, 0.8, 0.5, 0.999999999, 0.5, 1.0}, /* (0.5, 1) */
         {AC_LOC_TARGET, 0.95, 0.5, 1.0, 0.5, 1.0},
         {AC_LOC_THRESHOLD, 0.5, 0.0, 1.0, -0.01, 1.01},
         {AC_LOC_LABEL_ERROR, -1.0, -1.0, 0.0, -1.01, 0.01},
@@ -2101,7 +2103,7 @@ START_TEST(state_errors)
     assert_names(l, "scores");
     uint32_t pre[4], n = 9;
     loc_rc(ac_localizer_ask(l, 4, pre, &n), AC_E_STATE, l);
-    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(n, 9); /* outputs untouched on failure */
     /* still idle: the scores can come now */
     double s[8] = {0, 0, 0.7, 0, 0, 0, 0, 0};
     loc_ok(ac_localizer_set_scores(l, s, T), l);
@@ -2686,16 +2688,18 @@ START_TEST(pair_errors)
     ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
     ac_localizer_free(l);
 
-    /* the budget pays for part of the checks only */
+    /* the budget pays for part of the checks only (no corrective scan,
+     * which would otherwise keep AC_LOC_CANDIDATES evaluations for them) */
     static const double p3[3] = {0.1, 0.95, 0.99};
     rp_init(&r, 3, p3);
     l = pair_run(MONO3, &r, 1, 1.0);
-    int64_t spent = audit(l, AC_LOC_AUDIT_CALLS);
+    int64_t spent = audit(l, AC_LOC_AUDIT_SEARCH_CALLS);
     ac_localizer_free(l);
     vf v;
     vf_init(&v, 10, 3);
     rp_init(&r, 3, p3);
     l = new_loc(10, AC_LOC_LINEAR, 1);
+    set_i(l, AC_LOC_SCAN_AFTER, 0);
     set_i(l, AC_LOC_BUDGET, spent + 2);
     ac_localizer_set_verifier(l, vf_fn, &v);
     ac_localizer_set_repair(l, rp_repair, rp_check, &r);
@@ -2709,6 +2713,206 @@ START_TEST(pair_errors)
     ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), spent + 2);
     ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
     ck_assert_uint_eq(pair.chosen, RP_ID(1)); /* the third was never checked */
+    ac_localizer_free(l);
+}
+END_TEST
+
+
+/* ===================================================================== */
+/* Regressions from a cold review                                        */
+/* ===================================================================== */
+
+START_TEST(review_batch_larger_than_budget)
+{
+    /* A round the budget cannot pay in full is planned smaller: with W far
+     * above the budget, the calls still split the hypotheses and the
+     * result matches W = 1. */
+    vf v;
+    vf_init(&v, 2, 1);
+    ac_localizer *l = new_loc(2, AC_LOC_BISECTION, 4096);
+    set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
+    set_i(l, AC_LOC_BUDGET, 64);
+    ac_localizer_set_verifier(l, vf_fn, &v);
+    loc_ok(ac_localizer_run(l), l);
+    int64_t step = -5;
+    double prob = 0.0;
+    loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
+    ck_assert_int_eq(step, 1);
+    ck_assert_msg(prob > 0.95, "probability %g", prob);
+    ck_assert_uint_gt(v.asked[1], 0);
+    ck_assert_int_le(audit(l, AC_LOC_AUDIT_CALLS), 64);
+    ac_localizer_free(l);
+}
+END_TEST
+
+START_TEST(review_reset_params_mid_run)
+{
+    /* Parameters cannot change mid-run through a reset either. */
+    vf v;
+    vf_init(&v, 100, 40);
+    ac_localizer *l = new_loc(100, AC_LOC_BINARY, 1);
+    set_i(l, AC_LOC_BUDGET, 3);
+    uint32_t pre[1], n = 0;
+    loc_ok(ac_localizer_ask(l, 1, pre, &n), l);
+    loc_rc(ac_localizer_reset(l, AC_RESET_PARAMS), AC_E_STATE, l);
+    loc_rc(ac_localizer_reset(l, AC_RESET_KNOWN), AC_E_STATE, l);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_BUDGET), 3);
+    /* with the session they may */
+    loc_ok(ac_localizer_reset(l, AC_RESET_ALL), l);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_BUDGET), 1024);
+    ac_localizer_free(l);
+}
+END_TEST
+
+START_TEST(review_pair_checks_reserved_and_repeatable)
+{
+    /* A long episode whose corrective scan would take the whole default
+     * budget still leaves the candidate checks their evaluations; a second
+     * make_pair returns the same pair without asking the callbacks. */
+    static const double p2[2] = {0.2, 0.9};
+    rp r;
+    rp_init(&r, 2, p2);
+    vf v;
+    vf_init(&v, MAX_T, 3);
+    ac_localizer *l = new_loc(MAX_T, AC_LOC_LINEAR, 1);
+    set_i(l, AC_LOC_BUDGET, 40);
+    ac_localizer_set_verifier(l, vf_fn, &v);
+    loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
+    loc_ok(ac_localizer_run(l), l);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 40 - 4);
+    ac_preference_pair a = blank_pair(), b = blank_pair();
+    loc_ok(ac_localizer_make_pair(l, 5, &a), l);
+    ck_assert_int_eq(a.kind, AC_PAIR_REPAIR);
+    ck_assert_uint_eq(a.checked, 2);
+    ck_assert_uint_eq(r.check_calls, 1);
+    loc_ok(ac_localizer_make_pair(l, 6, &b), l);
+    ck_assert_uint_eq(r.check_calls, 1);
+    ck_assert_uint_eq(r.repair_calls, 1);
+    ck_assert_int_eq(b.kind, a.kind);
+    ck_assert_uint_eq(b.chosen, a.chosen);
+    ck_assert_uint_eq(b.episode, 6);
+    ck_assert_int_le(audit(l, AC_LOC_AUDIT_CALLS), 40);
+    ac_localizer_free(l);
+
+    /* no budget left for any check: the reason says so */
+    rp_init(&r, 2, p2);
+    vf_init(&v, 10, 3);
+    l = new_loc(10, AC_LOC_LINEAR, 1);
+    set_i(l, AC_LOC_SCAN_AFTER, 0);
+    set_i(l, AC_LOC_BUDGET, 4);
+    ac_localizer_set_verifier(l, vf_fn, &v);
+    loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
+    loc_ok(ac_localizer_run(l), l);
+    a = blank_pair();
+    loc_ok(ac_localizer_make_pair(l, 1, &a), l);
+    ck_assert_int_eq(a.kind, AC_PAIR_NONE);
+    ck_assert_int_eq(a.reason, AC_NOPAIR_NO_BUDGET);
+    ck_assert_uint_eq(a.checked, 0);
+    ac_localizer_free(l);
+}
+END_TEST
+
+/* Every third answer fails; the others say prefix 0 is off track. */
+static int every_third_fails(void *user, const uint32_t *prefixes,
+                             uint32_t count, double *p_on_track,
+                             int32_t *status)
+{
+    uint32_t *calls = user;
+    (void)prefixes;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p_on_track[k] = ++*calls % 3 == 0 ? NAN : 0.0;
+    return 0;
+}
+
+START_TEST(review_retries_per_failed_answer)
+{
+    /* AC_LOC_MAX_RETRIES bounds the retries of one failed answer, not the
+     * failures of a prefix over the whole run: a verifier whose every
+     * third answer fails, each retry succeeding, still finishes. */
+    uint32_t calls = 0;
+    ac_localizer *l = new_loc(1, AC_LOC_BISECTION, 1);
+    set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
+    set_f(l, AC_LOC_ACCURACY, 0.6);
+    set_f(l, AC_LOC_TARGET, 0.99);
+    set_i(l, AC_LOC_MAX_RETRIES, 1);
+    ac_localizer_set_verifier(l, every_third_fails, &calls);
+    loc_ok(ac_localizer_run(l), l);
+    int64_t failures = audit(l, AC_LOC_AUDIT_FAILURES);
+    ck_assert_int_ge(failures, 2);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_RETRIES), failures);
+    int64_t step = -5;
+    loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
+    ck_assert_int_eq(step, 0);
+    ac_localizer_free(l);
+}
+END_TEST
+
+START_TEST(review_exact_bisection_zero_prior)
+{
+    /* An exact verifier's prior with no mass on the error's position: the
+     * search still verifies the step instead of guessing. */
+    double prior[11] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    vf v;
+    vf_init(&v, 10, 2);
+    ac_localizer *l = new_loc(10, AC_LOC_BISECTION, 1);
+    loc_ok(ac_localizer_set_prior(l, prior, 11), l);
+    ac_localizer_set_verifier(l, vf_fn, &v);
+    loc_ok(ac_localizer_run(l), l);
+    int64_t step = -5;
+    double prob = 0.0;
+    loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
+    ck_assert_int_eq(step, 2);
+    ck_assert(prob == 1.0);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_FOUND);
+    ac_localizer_free(l);
+}
+END_TEST
+
+START_TEST(review_cancel_during_scan_keeps_result)
+{
+    vf v;
+    vf_init(&v, 100, 60);
+    ac_localizer *l = new_loc(100, AC_LOC_BINARY, 4);
+    uint32_t pre[4], n = 0;
+    double ans[4];
+    for (;;) { /* the search, through ask/tell */
+        loc_ok(ac_localizer_ask(l, 4, pre, &n), l);
+        for (uint32_t k = 0; k < n; k++)
+            ans[k] = pre[k] < 60 ? 1.0 : 0.0;
+        loc_ok(ac_localizer_tell(l, n, pre, ans, NULL), l);
+        if (audit(l, AC_LOC_AUDIT_SCAN_CALLS) > 0 || n == 0)
+            break;
+    }
+    ck_assert_int_gt(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 0);
+    ac_localizer_cancel(l);
+    loc_rc(ac_localizer_ask(l, 4, pre, &n), AC_E_CANCELLED, l);
+    int64_t step = -5;
+    loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
+    ck_assert_int_eq(step, 60);
+    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
+    loc_ok(ac_localizer_ask(l, 4, pre, &n), l); /* done, once reported */
+    ck_assert_uint_eq(n, 0);
+    ac_localizer_free(l);
+}
+END_TEST
+
+START_TEST(review_probability_within_huge_radius)
+{
+    vf v;
+    vf_init(&v, 4, 2);
+    ac_localizer *l = new_loc(4, AC_LOC_BINARY, 1);
+    ac_localizer_set_verifier(l, vf_fn, &v);
+    loc_ok(ac_localizer_run(l), l);
+    double p = 0.0;
+    loc_ok(ac_localizer_probability_within(l, UINT32_MAX, &p), l);
+    ck_assert(p == 1.0);
+    ac_localizer_free(l);
+    /* a prior that sums past DBL_MAX is normalised, not refused */
+    double prior[5] = {DBL_MAX, DBL_MAX, 0, 0, 0};
+    l = new_loc(4, AC_LOC_BINARY, 1);
+    loc_ok(ac_localizer_set_prior(l, prior, 5), l);
     ac_localizer_free(l);
 }
 END_TEST
@@ -2836,6 +3040,14 @@ static Suite *localizer_suite(void)
     tcase_add_test(tc, budget_zero_and_one);
     tcase_add_test(tc, budget_binary_short);
     tcase_add_test(tc, budget_never_exceeded);
+    tc = th_tcase(s, "review");
+    tcase_add_test(tc, review_batch_larger_than_budget);
+    tcase_add_test(tc, review_reset_params_mid_run);
+    tcase_add_test(tc, review_pair_checks_reserved_and_repeatable);
+    tcase_add_test(tc, review_retries_per_failed_answer);
+    tcase_add_test(tc, review_exact_bisection_zero_prior);
+    tcase_add_test(tc, review_cancel_during_scan_keeps_result);
+    tcase_add_test(tc, review_probability_within_huge_radius);
     tc = th_tcase(s, "failures");
     tcase_add_test(tc, failures_are_retried);
     tcase_add_test(tc, oracle_failure_past_retries);

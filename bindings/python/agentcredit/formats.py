@@ -120,7 +120,8 @@ def _pair_parts(messages, pair, chosen):
 
 def _pair_metadata(pair):
     keys = ("episode", "agent", "step", "prompt_end", "kind", "chosen",
-            "candidates", "verified", "confidence", "localization", "weight")
+            "candidates", "checked", "verified", "confidence", "localization",
+            "weight")
     return {k: _get(pair, k) for k in keys}
 
 

@@ -38,7 +38,7 @@ _STEP_NAMES = ((STEP_FIRST_ERROR, "first_error"),
 #: Pair kinds (AC_PAIR_*) and no-pair reasons (AC_NOPAIR_*).
 PAIR_KINDS = {0: "none", 1: "repair", 2: "corrective"}
 NOPAIR_REASONS = {0: None, 1: "not_localized", 2: "no_candidate",
-                  3: "not_verified"}
+                  3: "not_verified", 4: "no_budget"}
 UNKNOWN_AGENT = 2 ** 32 - 1
 
 #: The first error: ``step`` (None: the verifier accepts every prefix),
@@ -53,7 +53,8 @@ class PreferencePair:
     ``kind``: ``'repair'`` (chosen is the verified candidate's host id),
     ``'corrective'`` (chosen is a later corrective message's index) or
     ``'none'`` (no pair; ``reason`` says why: ``'not_localized'``,
-    ``'no_candidate'``, ``'not_verified'``). The rejected message is
+    ``'no_candidate'``, ``'not_verified'``, ``'no_budget'``). The rejected
+    message is
     ``step``; the prompt is messages ``[0, prompt_end)``. ``weight`` =
     confidence x localization, for a weighted preference loss. A pair is
     truthy when it exists; :meth:`to_dict` gives a JSON-ready dict."""
@@ -64,6 +65,7 @@ class PreferencePair:
     step: int
     prompt_end: int
     candidates: int
+    checked: int
     verified: int
     episode: int
     chosen: Optional[int]
@@ -85,7 +87,8 @@ class PreferencePair:
                    if kind == "none" else None,
                    agent=None if p.agent == UNKNOWN_AGENT else p.agent,
                    step=p.step, prompt_end=p.prompt_end,
-                   candidates=p.candidates, verified=p.verified,
+                   candidates=p.candidates, checked=p.checked,
+                   verified=p.verified,
                    episode=p.episode,
                    chosen=None if kind == "none" else p.chosen,
                    confidence=p.confidence, localization=p.localization,

@@ -226,7 +226,8 @@ class Pairs(unittest.TestCase):
         self.assertEqual(calls, [("repair", 5, 3), ("check", 5, [10, 11, 12])])
         self.assertEqual(pair.to_dict(), {
             "kind": "repair", "reason": None, "agent": 1, "step": 5,
-            "prompt_end": 5, "candidates": 3, "verified": 2, "episode": 99,
+            "prompt_end": 5, "candidates": 3, "checked": 3, "verified": 2,
+            "episode": 99,
             "chosen": 11, "confidence": 0.95, "localization": 1.0,
             "weight": 0.95})
         self.assertEqual(loc.audit()["repair_candidates"], 3)
