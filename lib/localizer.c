@@ -50,6 +50,7 @@ static void clear_session(ac_localizer *l)
     l->round_len = l->round_handed = l->round_told = 0;
     l->lo = -1;
     l->hi = l->n;
+    l->scan = 0;
     l->step = -1;
     l->prob = 0.0;
     l->calls = l->rounds = l->search_calls = l->search_rounds = 0;
@@ -281,21 +282,26 @@ static int fail_run(ac_localizer *l, int status)
  * budget allow. */
 static void plan_scan(ac_localizer *l)
 {
-    uint32_t width = (uint32_t)l->p.batch, missing = 0;
+    uint32_t width = (uint32_t)l->p.batch;
     /* The scan leaves the repair step its candidate checks. */
     int64_t reserve = l->repair && l->check ? l->p.candidates : 0;
-    for (uint32_t t = (uint32_t)l->step + 1; t < l->n; t++) {
+    /* Everything before the cursor is answered (a failed answer stops it
+     * there until its retry succeeds), so a round costs its width, not T. */
+    if (l->scan < (uint32_t)l->step + 1)
+        l->scan = (uint32_t)l->step + 1;
+    while (l->scan < l->n && l->answers[l->scan] > 0)
+        l->scan++;
+    for (uint32_t t = l->scan; t < l->n && l->round_len < width; t++) {
         if (l->answers[t] > 0)
             continue;
-        missing++;
-        if (l->round_len == width || l->calls + 1 + reserve > l->p.budget)
-            continue;
+        if (l->calls + 1 + reserve > l->p.budget)
+            break;
         ac__localizer_charge(l, 1);
         ac__localizer_enqueue(l, t);
     }
     l->scan_calls += l->round_len;
     if (l->round_len == 0) {
-        l->scan_complete = missing == 0;
+        l->scan_complete = l->scan >= l->n;
         l->phase = AC__LOC_DONE;
         ac__localizer_set_flags(l);
     }

@@ -54,6 +54,7 @@ struct ac_localizer {
     uint32_t round_cap, round_len, round_handed, round_told;
     double *cdf;         /* n: P(h <= t), scratch of the bisection      */
     int64_t lo, hi;      /* exact logic: last accepted, first rejected  */
+    uint32_t scan;       /* the corrective scan: all before is answered */
     int64_t step;        /* the result: -1 for no error                 */
     double prob;
     uint32_t *flags;     /* n: AC_STEP_*                                */
