@@ -246,12 +246,16 @@ int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
 /* Ask / tell                                                          */
 /* ------------------------------------------------------------------ */
 
-int ac__localizer_charge(ac_localizer *loc, int64_t n)
+uint32_t ac__localizer_affordable(const ac_localizer *loc, uint32_t want,
+                                  int64_t keep)
 {
-    if (loc->calls + n > loc->p.budget)
-        return AC_E_BUDGET;
+    int64_t left = loc->p.budget - loc->calls - keep;
+    return left <= 0 ? 0 : (left < (int64_t)want ? (uint32_t)left : want);
+}
+
+void ac__localizer_charge(ac_localizer *loc, uint32_t n)
+{
     loc->calls += n;
-    return AC_OK;
 }
 
 void ac__localizer_enqueue(ac_localizer *l, uint32_t t)
@@ -294,7 +298,7 @@ static void plan_scan(ac_localizer *l)
     for (uint32_t t = l->scan; t < l->n && l->round_len < width; t++) {
         if (l->answers[t] > 0)
             continue;
-        if (l->calls + 1 + reserve > l->p.budget)
+        if (ac__localizer_affordable(l, 1, reserve) == 0)
             break;
         ac__localizer_charge(l, 1);
         ac__localizer_enqueue(l, t);
@@ -507,10 +511,9 @@ int ac_localizer_run(ac_localizer *loc)
         return loc->fail_status;
     if (loc->phase == AC__LOC_DONE)
         return AC_OK;
-    int needs_verifier = !(loc->p.strategy == AC_LOC_SCORES ||
-                           (loc->p.strategy == AC_LOC_AUTO &&
-                            loc->scores != NULL && loc->verifier == NULL));
-    if (needs_verifier && loc->verifier == NULL)
+    int strategy = loc->phase == AC__LOC_IDLE ? ac__localizer_strategy(loc)
+                                              : loc->strategy;
+    if (strategy != AC_LOC_SCORES && loc->verifier == NULL)
         return ac__fail(loc->err, AC_E_STATE,
                         "no verifier: call ac_localizer_set_verifier, or "
                         "drive the run with ask/tell");

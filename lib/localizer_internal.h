@@ -72,9 +72,11 @@ struct ac_localizer {
 void ac__localizer_params_default(ac__localizer_params *p);
 /* AC_E_INVALID_ARG for NULL, AC_E_BUSY from inside a callback. */
 int ac__localizer_check(ac_localizer *loc, const char *what);
-/* Charges n evaluations to the budget; AC_E_BUDGET (nothing charged) when
- * it cannot pay. */
-int ac__localizer_charge(ac_localizer *loc, int64_t n);
+/* How many of `want` evaluations the budget still pays for, leaving `keep`
+ * of it unspent; and charging n of them. */
+uint32_t ac__localizer_affordable(const ac_localizer *loc, uint32_t want,
+                                  int64_t keep);
+void ac__localizer_charge(ac_localizer *loc, uint32_t n);
 
 /* AC_E_INVALID_ARG for NULL, AC_E_STATE (with the message) until done. */
 int ac__localizer_check_done(const ac_localizer *loc);
@@ -82,6 +84,8 @@ int ac__localizer_check_done(const ac_localizer *loc);
 void ac__localizer_enqueue(ac_localizer *loc, uint32_t t);
 
 /* localizer_search.c */
+/* The strategy AC_LOC_AUTO stands for, given the inputs set so far. */
+int ac__localizer_strategy(const ac_localizer *loc);
 /* Sets up the run: the strategy, the posterior from the prior. */
 int ac__search_start(ac_localizer *loc);
 /* Plans the next round of the search into loc->round. Sets round_len to 0

@@ -23,7 +23,7 @@ static int is_noisy(const ac_localizer *l)
     return l->p.noise != AC_NOISE_NONE;
 }
 
-static int resolve_strategy(const ac_localizer *l)
+int ac__localizer_strategy(const ac_localizer *l)
 {
     if (l->p.strategy != AC_LOC_AUTO)
         return (int)l->p.strategy;
@@ -110,7 +110,7 @@ static void localize_by_scores(ac_localizer *l)
 
 int ac__search_start(ac_localizer *l)
 {
-    l->strategy = resolve_strategy(l);
+    l->strategy = ac__localizer_strategy(l);
     if (l->strategy == AC_LOC_SCORES && l->scores == NULL)
         return ac__fail(l->err, AC_E_STATE,
                         "AC_LOC_SCORES needs the scores: call "
@@ -278,16 +278,14 @@ void ac__search_plan(ac_localizer *l)
     l->round_len = 0;
     if (l->outcome != AC_LOC_PENDING || search_over(l))
         return;
-    int64_t left = l->p.budget - l->calls;
-    if (left <= 0) {
+    /* A round the budget cannot pay in full is planned smaller, so that
+     * its points still split the hypotheses well. */
+    uint32_t width = ac__localizer_affordable(l, (uint32_t)l->p.batch, 0);
+    uint32_t *out = l->plan;
+    if (width == 0) {
         finish(l, AC_LOC_OUT_OF_BUDGET, most_probable(l));
         return;
     }
-    /* A round the budget cannot pay in full is planned smaller, so that
-     * its points still split the hypotheses well. */
-    uint32_t width = (uint32_t)l->p.batch, *out = l->plan;
-    if ((int64_t)width > left)
-        width = (uint32_t)left;
     uint32_t count = l->strategy == AC_LOC_LINEAR ? linear_queries(l, out, width)
                      : l->strategy == AC_LOC_BINARY ? binary_queries(l, out, width)
                                                     : bisection_queries(l, out, width);

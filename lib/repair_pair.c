@@ -59,10 +59,7 @@ static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
                           "the repair callback proposed %u candidates; at "
                           "most %u were asked for", count, max);
     }
-    int64_t left = l->p.budget - l->calls;
-    uint32_t checks = count;
-    if (left < (int64_t)checks)
-        checks = left > 0 ? (uint32_t)left : 0;
+    uint32_t checks = ac__localizer_affordable(l, count, 0);
     if (rc == AC_OK && checks > 0) {
         for (uint32_t k = 0; k < checks; k++) {
             p[k] = NAN;
@@ -85,7 +82,8 @@ static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
                 status[k] = status[k] ? status[k] : 1;
         }
     }
-    l->repair_candidates += count;
+    if (count <= max)
+        l->repair_candidates += count;
     if (rc == AC_OK) {
         pair->candidates = count;
         pair->checked = checks;

@@ -7,6 +7,7 @@
 #ifndef AC_BENCH_COMMON_H
 #define AC_BENCH_COMMON_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,19 @@ static inline double now_wall(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A whole decimal number in [lo, hi]: 0, or -1 for anything else. */
+static inline int parse_int(const char *s, long long lo, long long hi,
+                            long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 /* calloc that ends the program (exit 2) when memory runs out. */

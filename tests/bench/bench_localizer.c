@@ -41,15 +41,11 @@
 
 #include "bench_common.h"
 
-static int failures;
-
+/* A check: on failure, reported and counted by bench_common.h's fail(). */
 #define CHECK(cond, ...)                                                   \
     do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "CHECK FAILED: " __VA_ARGS__);                 \
-            fputc('\n', stderr);                                           \
-            failures++;                                                    \
-        }                                                                  \
+        if (!(cond))                                                       \
+            fail(__VA_ARGS__);                                             \
     } while (0)
 
 /* ------------------------------------------------------------------ */
@@ -468,12 +464,16 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     int quick = 0, trials = -1;
+    long long v;
     const char *data = NULL, *only = "exact,noisy,repeatable,real";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
-        else if (strcmp(argv[i], "--trials") == 0 && i + 1 < argc)
-            trials = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--trials") == 0 && i + 1 < argc &&
+                 parse_int(argv[i + 1], 1, 10000000, &v) == 0) {
+            trials = (int)v;
+            i++;
+        }
         else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
             data = argv[++i];
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
@@ -496,8 +496,8 @@ int main(int argc, char **argv)
         section_repeatable(trials);
     if (strstr(only, "real") && data != NULL)
         section_real(data, quick ? 2 : 40);
-    if (failures > 0) {
-        fprintf(stderr, "%d checks failed\n", failures);
+    if (g_failures > 0) {
+        fprintf(stderr, "%d checks failed\n", g_failures);
         return 1;
     }
     printf("\nall checks passed\n");
