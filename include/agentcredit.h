@@ -172,14 +172,21 @@ typedef int (*ac_oracle_fn)(void *user, const uint64_t *coalitions,
 
 /* Estimation methods (AC_EST_METHOD). See docs/estimators.md. */
 typedef enum ac_method {
-    AC_METHOD_AUTO = 0,        /* exact when the budget pays for it, else
-                                  KernelSHAP up to AC_KERNEL_MAX_PLAYERS,
-                                  else permutation sampling */
+    AC_METHOD_AUTO = 0,        /* adaptive for a noisy oracle (AC_EST_NOISY)
+                                  at twice the table, else exact when the
+                                  budget pays for it, else KernelSHAP up to
+                                  AC_KERNEL_MAX_PLAYERS, else permutation
+                                  sampling */
     AC_METHOD_EXACT = 1,       /* every coalition; n <= AC_EXACT_MAX_PLAYERS */
     AC_METHOD_PERMUTATION = 2, /* antithetic permutation sampling */
-    AC_METHOD_KERNELSHAP = 3   /* paired KernelSHAP, exact small/large sizes */
+    AC_METHOD_KERNELSHAP = 3,  /* paired KernelSHAP, exact small/large sizes */
+    AC_METHOD_ADAPTIVE = 4     /* every coalition, repeated evaluations of a
+                                  noisy oracle allocated where they cut the
+                                  credits' variance most (learnt Neyman
+                                  allocation); n <= AC_ADAPTIVE_MAX_PLAYERS */
 } ac_method;
 #define AC_KERNEL_MAX_PLAYERS 512u
+#define AC_ADAPTIVE_MAX_PLAYERS 20u
 
 /* Estimator parameters, set with ac_estimator_set_int / _set_f64 before the
  * run starts (after it, until a reset, they return AC_E_STATE). Sticky until
@@ -201,6 +208,12 @@ typedef enum ac_estimator_param {
     AC_EST_REPEATS = 104,
     /* int: how often one failed evaluation is retried. [0, 1000], default 2. */
     AC_EST_MAX_RETRIES = 105,
+    /* int: 1 declares the oracle noisy (a rollout, a sampled judge):
+     * evaluating a coalition again gives a fresh, independent draw. AC_METHOD
+     * _AUTO then takes AC_METHOD_ADAPTIVE when the budget holds every unknown
+     * coalition twice over. 0: AUTO never spends an evaluation on a repeat
+     * the host did not ask for (AC_EST_REPEATS). [0, 1], default 0. */
+    AC_EST_NOISY = 106,
     /* f64: stop sampling once every standard error is at most this. 0 turns
      * it off. [0, 1e300], default 0. Ignored by the exact method. */
     AC_EST_TARGET_SE = 110
@@ -228,7 +241,10 @@ typedef enum ac_audit_key {
     AC_AUDIT_BUDGET = 12,     /* the budget in force                       */
     AC_AUDIT_DROPPED = 13     /* sampled coalitions given up: they failed
                                  and no budget was left to retry them; the
-                                 samples that needed them are left out     */
+                                 samples that needed them are left out.
+                                 With AC_METHOD_ADAPTIVE: repeats given up
+                                 the same way (their coalition keeps the
+                                 evaluations that came in)                 */
 } ac_audit_key;
 
 typedef enum ac_stop_reason {

@@ -58,7 +58,7 @@ static void session_clear(ac_estimator *e)
     e->n_tickets = e->ticket_cap = e->outstanding = 0;
     e->session++; /* tickets of an earlier session are refused */
     e->committed = 0;
-    e->plan_over = e->at_checkpoint = 0;
+    e->plan_over = e->plan_wait = e->at_checkpoint = 0;
     e->free_units = 0;
     e->next_checkpoint = 0;
     e->stop_reason = AC_STOP_NONE;
@@ -197,7 +197,8 @@ int64_t ac__est_cost(const ac_estimator *e, const uint64_t *key)
     return ac__cache_find(&e->cache, key) == AC__NO_ENTRY ? e->p.repeats : 0;
 }
 
-static int queue_push(ac_estimator *e, uint32_t entry, uint32_t rep)
+static int queue_push(ac_estimator *e, uint32_t entry, uint32_t rep,
+                      uint32_t tries)
 {
     if (e->q_head + e->q_len == e->q_cap) {
         if (e->q_head > 0) {
@@ -214,6 +215,7 @@ static int queue_push(ac_estimator *e, uint32_t entry, uint32_t rep)
     }
     e->queue[e->q_head + e->q_len].entry = entry;
     e->queue[e->q_head + e->q_len].rep = rep;
+    e->queue[e->q_head + e->q_len].tries = tries;
     e->q_len++;
     return AC_OK;
 }
@@ -240,7 +242,7 @@ int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
     if (rc == AC_OK)
         e->cache.entries[i].essential = (uint32_t)essential;
     for (uint32_t r = 0; rc == AC_OK && r < (uint32_t)e->p.repeats; r++)
-        rc = queue_push(e, i, r);
+        rc = queue_push(e, i, r, 0);
     if (rc != AC_OK)
         return ac__fail(e->err, rc, "cannot plan an evaluation: %s",
                         ac_strerror(rc));
@@ -248,6 +250,21 @@ int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
     e->n_coalitions++;
     e->n_repeats += e->p.repeats - 1;
     *entry = i;
+    return AC_OK;
+}
+
+int ac__est_request_extra(ac_estimator *e, uint32_t entry, uint32_t serial)
+{
+    if (ac__est_remaining(e) < 1)
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "the budget of %lld evaluations is spent",
+                        (long long)e->p.budget);
+    int rc = queue_push(e, entry, e->cache.repeats + serial, 0);
+    if (rc != AC_OK)
+        return ac__fail(e->err, rc, "cannot plan an evaluation: %s",
+                        ac_strerror(rc));
+    e->committed++;
+    e->n_repeats++;
     return AC_OK;
 }
 
@@ -272,21 +289,26 @@ static int copy_known(ac_estimator *e)
  * a budget with no slack would turn one failed evaluation into a failed run.
  * KernelSHAP at such budgets reaches the whole table too, and then reports
  * the exact values from its cache. */
-static int exact_affordable(const ac_estimator *e)
+static int exact_affordable(const ac_estimator *e, int64_t times)
 {
     if (e->n > AC_EXACT_MAX_PLAYERS)
         return 0;
     int64_t missing = ((int64_t)1 << e->n) - (int64_t)e->known.count;
     int64_t cost = missing * e->p.repeats;
     int64_t margin = e->p.max_retries > 0 ? 2 + cost / 32 : 0;
-    return cost + margin <= e->p.budget;
+    return cost + margin <= e->p.budget / times;
 }
 
 static const ac__method_ops *choose_method(ac_estimator *e)
 {
     int m = (int)e->p.method;
     if (m == AC_METHOD_AUTO) {
-        if (exact_affordable(e))
+        /* Twice the table: room to learn where repeats pay (and, on a
+         * deterministic oracle, to find that out and stop). */
+        if (e->p.noisy && e->n <= AC_ADAPTIVE_MAX_PLAYERS &&
+            exact_affordable(e, 2))
+            m = AC_METHOD_ADAPTIVE;
+        else if (exact_affordable(e, 1))
             m = AC_METHOD_EXACT;
         else if (e->n <= AC_KERNEL_MAX_PLAYERS)
             m = AC_METHOD_KERNELSHAP;
@@ -299,6 +321,8 @@ static const ac__method_ops *choose_method(ac_estimator *e)
         return &ac__method_exact;
     case AC_METHOD_PERMUTATION:
         return &ac__method_permutation;
+    case AC_METHOD_ADAPTIVE:
+        return &ac__method_adaptive;
     default:
         return &ac__method_kernelshap;
     }
@@ -341,7 +365,8 @@ static int start_run(ac_estimator *e)
     memset(key, 0, e->words * sizeof *key);
     if (rc == AC_OK)
         rc = ac__est_request(e, key, 1, &e->empty_entry);
-    if (e->p.target_se > 0.0 && e->method_used != AC_METHOD_EXACT) {
+    if (e->p.target_se > 0.0 && e->method_used != AC_METHOD_EXACT &&
+        e->method_used != AC_METHOD_ADAPTIVE) {
         int64_t first = 4 * (int64_t)e->n;
         e->next_checkpoint = first > 64 ? first : 64;
     }
@@ -357,7 +382,7 @@ static int estimate(ac_estimator *e, double *phi, double *se)
 {
     if (phi == NULL || se == NULL)
         return AC_E_NO_MEMORY;
-    if (ac__est_cache_complete(e))
+    if (e->ops->take_extra == NULL && ac__est_cache_complete(e))
         return ac__est_exact_from_cache(e, phi, se);
     return e->ops->estimate(e, phi, se);
 }
@@ -443,6 +468,7 @@ static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
         e->q_head = 0;
     ac__ticket *t = &e->tickets[e->n_tickets];
     t->entry = s.entry;
+    t->tries = s.tries;
     t->rep = s.rep;
     t->state = AC__TICKET_OUT;
     *ticket = (e->session << AC__TICKET_BITS) | e->n_tickets++;
@@ -459,12 +485,12 @@ static int plan_more(ac_estimator *e)
         e->at_checkpoint = 1;
         return AC_OK;
     }
-    int grew = 0;
+    int grew = AC__PLAN_OVER;
     int rc = e->ops->extend(e, &grew);
     if (rc != AC_OK)
         return fail_run(e, rc, AC_STOP_ERROR);
-    if (!grew)
-        e->plan_over = 1;
+    e->plan_over = grew == AC__PLAN_OVER;
+    e->plan_wait = grew == AC__PLAN_WAIT;
     return AC_OK;
 }
 
@@ -505,7 +531,8 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
             issue_ticket(est, &tickets[out],
                          coalitions + (size_t)out * est->words);
             out++;
-        } else if (!est->plan_over && !est->at_checkpoint) {
+        } else if (!est->plan_over && !est->at_checkpoint &&
+                   !(est->plan_wait && est->outstanding > 0)) {
             if ((rc = plan_more(est)) != AC_OK)
                 return rc;
         } else if (est->outstanding > 0) {
@@ -515,8 +542,10 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
             if ((rc = test_target(est, &stopped)) != AC_OK)
                 return rc;
         } else {
-            int reason = ac__est_cache_complete(est) ? AC_STOP_COMPLETE
-                                                     : est->ops->exhausted_reason;
+            int reason = est->ops->stop_reason ? est->ops->stop_reason(est)
+                         : ac__est_cache_complete(est)
+                             ? AC_STOP_COMPLETE
+                             : est->ops->exhausted_reason;
             if ((rc = finish_run(est, reason)) != AC_OK)
                 return rc;
         }
@@ -537,12 +566,21 @@ static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
 {
     ac__entry *en = &e->cache.entries[t->entry];
     e->failures++;
-    en->failures++;
-    int retries_left = en->failures <= (uint32_t)e->p.max_retries;
+    /* A method's extra evaluation counts its own retries; the AC_EST_REPEATS
+     * evaluations of a coalition share theirs. */
+    int extra = t->rep >= e->cache.repeats;
+    en->failures += !extra;
+    int retries_left = extra ? t->tries < (uint32_t)e->p.max_retries
+                             : en->failures <= (uint32_t)e->p.max_retries;
     if (retries_left && ac__est_remaining(e) > 0 &&
-        queue_push(e, t->entry, t->rep) == AC_OK) {
+        queue_push(e, t->entry, t->rep, t->tries + 1) == AC_OK) {
         e->committed++;
         e->retries++;
+        return AC_OK;
+    }
+    if (extra) { /* the method drops it */
+        e->dropped++;
+        e->ops->take_extra(e, t->rep - e->cache.repeats, NAN);
         return AC_OK;
     }
     if (!en->essential) {
@@ -595,6 +633,8 @@ static void take_values(ac_estimator *e, uint32_t count,
         if (is_failure(status, values, k)) {
             failed[2 * n_failed] = tickets[k] & AC__TICKET_MASK;
             failed[2 * n_failed++ + 1] = k;
+        } else if (t->rep >= e->cache.repeats) {
+            e->ops->take_extra(e, t->rep - e->cache.repeats, values[k]);
         } else {
             ac__cache_store(&e->cache, t->entry, t->rep, values[k]);
         }

@@ -19,12 +19,21 @@
 #include "errors.h"
 #include "rng.h"
 
+/* What extend() reports. */
+enum {
+    AC__PLAN_OVER = 0, /* nothing more will be planned                    */
+    AC__PLAN_GREW = 1, /* more evaluations were queued                    */
+    AC__PLAN_WAIT = 2  /* the next plan needs the outstanding values first */
+};
+
 typedef struct ac__method_ops {
     /* Sets up the method's state (e->mstate) and requests what every plan
      * needs. AC_E_BUDGET / AC_E_TOO_LARGE when the method cannot run. */
     int (*begin)(ac_estimator *e);
-    /* Plans one more unit if the budget pays for it: *grew = 1, else 0 and
-     * the plan is over. */
+    /* Plans one more unit if the budget pays for it: *grew = AC__PLAN_GREW,
+     * AC__PLAN_OVER when the plan is over, or AC__PLAN_WAIT when the next
+     * step depends on values still outstanding (extend() is called again
+     * once every one of them is in). */
     int (*extend)(ac_estimator *e, int *grew);
     /* The estimate from the planned work, all of it evaluated. phi and se
      * are n long; the core makes phi conserve afterwards. */
@@ -35,15 +44,24 @@ typedef struct ac__method_ops {
     int (*settled)(const ac_estimator *e);
     /* The stop reason when extend() ends the plan (COMPLETE or BUDGET). */
     int exhausted_reason;
+    /* Methods that re-evaluate cached coalitions (ac__est_request_extra)
+     * take those values here; NaN marks an extra evaluation given up after
+     * its retries. NULL for the others. Such a method also computes its own
+     * estimate when the cache holds every coalition, and says why its plan
+     * ended (stop_reason). */
+    void (*take_extra)(ac_estimator *e, uint32_t serial, double value);
+    int (*stop_reason)(const ac_estimator *e);
 } ac__method_ops;
 
 extern const ac__method_ops ac__method_exact;
 extern const ac__method_ops ac__method_permutation;
 extern const ac__method_ops ac__method_kernelshap;
+extern const ac__method_ops ac__method_adaptive;
 
 typedef struct ac__slot {
     uint32_t entry;
     uint32_t rep;
+    uint32_t tries; /* earlier failed attempts at this evaluation */
 } ac__slot;
 
 enum { AC__TICKET_OUT = 0, AC__TICKET_TOLD = 1 };
@@ -57,13 +75,13 @@ typedef struct ac__ticket {
     uint32_t entry;
     uint32_t rep;
     uint32_t state;
-    uint32_t reserved;
+    uint32_t tries;
 } ac__ticket;
 
 enum { AC__PHASE_IDLE, AC__PHASE_RUNNING, AC__PHASE_DONE, AC__PHASE_FAILED };
 
 typedef struct ac__params {
-    int64_t method, budget, seed, batch, repeats, max_retries;
+    int64_t method, budget, seed, batch, repeats, max_retries, noisy;
     double target_se;
 } ac__params;
 
@@ -93,6 +111,7 @@ struct ac_estimator {
     uint64_t session;      /* counts resets: the tickets' high bits      */
     int64_t committed;     /* evaluations queued or handed out         */
     int plan_over;         /* extend() said no more                    */
+    int plan_wait;         /* extend() waits for the outstanding values */
     uint32_t free_units;   /* consecutive sampled units that cost 0    */
     int at_checkpoint;     /* waiting to test the standard-error target */
     int64_t next_checkpoint;
@@ -121,6 +140,11 @@ struct ac_estimator {
  * that need it. */
 int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
                     uint32_t *entry);
+/* Queues one more evaluation of a cached coalition (entry), beyond its
+ * AC_EST_REPEATS: the value goes to the method's take_extra() under
+ * `serial`, the method's own index of its extra evaluations (below
+ * UINT32_MAX - AC_EST_REPEATS). The method must have checked the budget. */
+int ac__est_request_extra(ac_estimator *e, uint32_t entry, uint32_t serial);
 /* Whether the entry was given up. */
 static inline int ac__est_failed(const ac_estimator *e, uint32_t entry)
 {

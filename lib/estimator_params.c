@@ -7,7 +7,7 @@
 
 #define FIELD(f) offsetof(ac__params, f)
 static const ac__param_spec SPECS[] = {
-    {AC_EST_METHOD, AC__PARAM_INT, "AC_EST_METHOD", 0, 3, AC_METHOD_AUTO, 0,
+    {AC_EST_METHOD, AC__PARAM_INT, "AC_EST_METHOD", 0, 4, AC_METHOD_AUTO, 0,
      FIELD(method)},
     {AC_EST_BUDGET, AC__PARAM_INT, "AC_EST_BUDGET", 0, 1099511627776.0, 2048,
      0, FIELD(budget)},
@@ -19,6 +19,7 @@ static const ac__param_spec SPECS[] = {
      FIELD(repeats)},
     {AC_EST_MAX_RETRIES, AC__PARAM_INT, "AC_EST_MAX_RETRIES", 0, 1000, 2, 0,
      FIELD(max_retries)},
+    {AC_EST_NOISY, AC__PARAM_INT, "AC_EST_NOISY", 0, 1, 0, 0, FIELD(noisy)},
     {AC_EST_TARGET_SE, AC__PARAM_F64, "AC_EST_TARGET_SE", 0, 1e300, 0, 0,
      FIELD(target_se)},
 };

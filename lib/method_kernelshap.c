@@ -635,5 +635,5 @@ static int kernel_settled(const ac_estimator *e)
 
 const ac__method_ops ac__method_kernelshap = {
     kernel_begin, kernel_extend, kernel_estimate, kernel_end, kernel_settled,
-    AC_STOP_BUDGET,
+    AC_STOP_BUDGET, NULL, NULL,
 };

@@ -47,7 +47,7 @@ int cli_parse_f64(const char *option, const char *text, double *out)
 }
 
 static const char *const method_names[] = {"auto", "exact", "permutation",
-                                           "kernelshap"};
+                                           "kernelshap", "adaptive"};
 
 int cli_parse_method(const char *text, int64_t *out)
 {
@@ -57,8 +57,8 @@ int cli_parse_method(const char *text, int64_t *out)
             return 0;
         }
     }
-    cli_error("--method expects auto, exact, permutation or kernelshap, got '%s'",
-              text);
+    cli_error("--method expects auto, exact, permutation, kernelshap or "
+              "adaptive, got '%s'", text);
     return -1;
 }
 

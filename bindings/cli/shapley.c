@@ -12,9 +12,10 @@
 
 struct shapley_opts {
     const char *path;
-    int64_t method, budget, seed, repeats, batch;
+    int64_t method, budget, seed, repeats, batch, noisy;
     double target_se;
-    int has_method, has_budget, has_seed, has_repeats, has_batch, has_target;
+    int has_method, has_budget, has_seed, has_repeats, has_batch, has_target,
+        has_noisy;
     int known; /* give v(all), v(empty) up front */
     int json;
 };
@@ -41,7 +42,7 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             cli_error("usage: agentcredit shapley GAME.json [--method M] "
                       "[--budget N] [--seed N] [--repeats N] [--batch N] "
-                      "[--target-se X] [--no-known] [--json]");
+                      "[--noisy 0|1] [--target-se X] [--no-known] [--json]");
             return -1;
         }
 #define VALUE_OPTION(name, parse, field, flag)                               \
@@ -62,6 +63,8 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
                      has_repeats)
         VALUE_OPTION("--batch", cli_parse_int("--batch", val, &o->batch),
                      batch, has_batch)
+        VALUE_OPTION("--noisy", cli_parse_int("--noisy", val, &o->noisy),
+                     noisy, has_noisy)
         VALUE_OPTION("--target-se",
                      cli_parse_f64("--target-se", val, &o->target_se),
                      target_se, has_target)
@@ -99,6 +102,8 @@ static int apply_params(ac_estimator *est, const struct shapley_opts *o)
         cli_set_int(est, AC_EST_REPEATS, "--repeats", o->repeats))
         return -1;
     if (o->has_batch && cli_set_int(est, AC_EST_BATCH, "--batch", o->batch))
+        return -1;
+    if (o->has_noisy && cli_set_int(est, AC_EST_NOISY, "--noisy", o->noisy))
         return -1;
     if (o->has_target &&
         cli_set_f64(est, AC_EST_TARGET_SE, "--target-se", o->target_se))

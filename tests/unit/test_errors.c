@@ -784,7 +784,7 @@ static int oom_attempt(long fail_at, int64_t method, const th_game *g)
         ck_assert_ptr_nonnull(ac_estimator_last_error(e));
     if (rc == AC_OK) {
         th_assert_conserves(phi, n, g->table[c], g->table[0]);
-        if (method == AC_METHOD_EXACT) {
+        if (method == AC_METHOD_EXACT || method == AC_METHOD_ADAPTIVE) {
             th_shapley_subsets(n, g->table, want);
             th_assert_vec_near(phi, want, n, 1e-12, "exact under OOM");
         }
@@ -801,8 +801,9 @@ static int oom_attempt(long fail_at, int64_t method, const th_game *g)
 START_TEST(oom_estimator)
 {
     static const int64_t methods[] = {AC_METHOD_EXACT, AC_METHOD_PERMUTATION,
-                                      AC_METHOD_KERNELSHAP};
-    th_game *g = th_game_random_table(_i == 0 ? 6 : 10, 11);
+                                      AC_METHOD_KERNELSHAP, AC_METHOD_ADAPTIVE};
+    /* exact and adaptive need the whole table of n = 6 within the budget */
+    th_game *g = th_game_random_table(_i == 0 || _i == 3 ? 6 : 10, 11);
     long k = 0;
     while (!oom_attempt(k, methods[_i], g)) {
         k++;
@@ -1007,7 +1008,7 @@ static Suite *errors_suite(void)
     tcase_add_loop_test(tc, cancel_inside_oracle, 0, 3);
     tcase_add_test(tc, reentrant_calls_busy);
     tc = th_tcase(s, "memory");
-    tcase_add_loop_test(tc, oom_estimator, 0, 3);
+    tcase_add_loop_test(tc, oom_estimator, 0, 4);
     tcase_add_loop_test(tc, oom_game, 0, 3);
     tc = th_tcase(s, "input");
     tcase_add_loop_test(tc, json_parse_errors, 0, (int)N_BAD_JSON);

@@ -2957,6 +2957,8 @@ START_TEST(out_of_memory)
     prior[T] = 2.0;
     static const double cand_p[3] = {0.4, 0.8, 0.6};
     lres want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
     ac_preference_pair want_pair;
     memset(&want_pair, 0, sizeof want_pair);
     vf v;

@@ -13,17 +13,18 @@ static const struct {
     int64_t def, lo, hi;
 } int_params[] = {
     {AC_EST_METHOD, "METHOD", AC_METHOD_AUTO, AC_METHOD_AUTO,
-     AC_METHOD_KERNELSHAP},
+     AC_METHOD_ADAPTIVE},
     {AC_EST_BUDGET, "BUDGET", 2048, 0, (int64_t)1 << 40},
     {AC_EST_SEED, "SEED", 0, 0, INT64_MAX},
     {AC_EST_BATCH, "BATCH", 64, 1, (int64_t)1 << 20},
     {AC_EST_REPEATS, "REPEATS", 1, 1, 65536},
     {AC_EST_MAX_RETRIES, "MAX_RETRIES", 2, 0, 1000},
+    {AC_EST_NOISY, "NOISY", 0, 0, 1},
 };
 #define N_INT (sizeof int_params / sizeof int_params[0])
 
 /* Values that are no parameter at all. */
-static const int unknown_params[] = {0, 1, 99, 106, 107, 109, 111, 200, -1,
+static const int unknown_params[] = {0, 1, 99, 107, 108, 109, 111, 200, -1,
                                      1000000};
 #define N_UNKNOWN (sizeof unknown_params / sizeof unknown_params[0])
 
@@ -65,6 +66,8 @@ static int64_t non_default(size_t i)
         return 3;
     case AC_EST_MAX_RETRIES:
         return 7;
+    case AC_EST_NOISY:
+        return 1;
     default:
         ck_abort_msg("no such parameter");
     }

@@ -17,7 +17,8 @@ EXACT_MAX_PLAYERS = 30
 KERNEL_MAX_PLAYERS = 512
 
 #: AC_EST_METHOD values.
-METHODS = {"auto": 0, "exact": 1, "permutation": 2, "kernelshap": 3}
+METHODS = {"auto": 0, "exact": 1, "permutation": 2, "kernelshap": 3,
+           "adaptive": 4}
 #: AC_AUDIT_STOP_REASON values.
 STOP_REASONS = {"none": 0, "complete": 1, "budget": 2, "target": 3,
                 "cancelled": 4, "error": 5}
@@ -91,11 +92,12 @@ class Estimator(Audited):
     """A Shapley estimator for a game of ``n_players`` (``ac_estimator``).
 
     ``Estimator(n, method='auto', budget=2048, seed=0, batch=64, repeats=1,
-    max_retries=2, target_se=0.0, oracle=None, known=None, allocator=None)``
+    max_retries=2, noisy=0, target_se=0.0, oracle=None, known=None,
+    allocator=None)``
 
     Parameters are keyword arguments and properties (``est.budget = 500``);
     ``method`` takes ``'auto'``, ``'exact'``, ``'permutation'``,
-    ``'kernelshap'`` (or the AC_METHOD_* int). ``known`` maps coalitions to
+    ``'kernelshap'``, ``'adaptive'`` (or the AC_METHOD_* int). ``known`` maps coalitions to
     values the host already has (typically v(all) and v(empty)); ``oracle``
     is a Python callable or a :class:`agentcredit.Game` (see
     :meth:`set_oracle`).
@@ -109,7 +111,8 @@ class Estimator(Audited):
     _kind = "estimator"
     _PARAMS = {
         "method": Param("method", 100, "enum", "AC_EST_METHOD: 'auto', "
-                        "'exact', 'permutation' or 'kernelshap'", METHODS),
+                        "'exact', 'permutation', 'kernelshap' or 'adaptive'",
+                        METHODS),
         "budget": Param("budget", 101, "int", "AC_EST_BUDGET: hard cap on "
                         "oracle evaluations [0, 2**40], default 2048"),
         "seed": Param("seed", 102, "int", "AC_EST_SEED [0, 2**63-1], "
@@ -120,6 +123,9 @@ class Estimator(Audited):
                          "evaluations per coalition [1, 65536], default 1"),
         "max_retries": Param("max_retries", 105, "int", "AC_EST_MAX_RETRIES"
                              " per failed evaluation [0, 1000], default 2"),
+        "noisy": Param("noisy", 106, "int", "AC_EST_NOISY: 1 declares the "
+                       "oracle noisy (AUTO may then repeat evaluations) "
+                       "[0, 1], default 0"),
         "target_se": Param("target_se", 110, "f64", "AC_EST_TARGET_SE: stop "
                            "once every standard error is at most this; 0 "
                            "off"),

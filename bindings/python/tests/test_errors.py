@@ -109,14 +109,14 @@ class Parameters(unittest.TestCase):
     def test_bounds_and_values(self):
         self.assertEqual(Estimator.param_bounds("budget"), (0, 2 ** 40))
         self.assertEqual(Estimator.param_bounds("target_se"), (0.0, 1e300))
-        self.assertEqual(Estimator.param_bounds("method"), (0, 3))
+        self.assertEqual(Estimator.param_bounds("method"), (0, 4))
         self.assertEqual(Localizer.param_bounds("accuracy"), (0.5, 0.999999999))
         self.assertEqual(Refiner.param_bounds("max_retries"), (0, 1000))
         est = Estimator(3, method="kernelshap", budget=500, seed=1, repeats=8,
                         batch=64, max_retries=2, target_se=0.01)
         self.assertEqual(est.params(), {
             "method": "kernelshap", "budget": 500, "seed": 1, "batch": 64,
-            "repeats": 8, "max_retries": 2, "target_se": 0.01})
+            "repeats": 8, "max_retries": 2, "noisy": 0, "target_se": 0.01})
         est.method = 2
         self.assertEqual(est.method, "permutation")
         est.reset("params")
@@ -174,7 +174,7 @@ class Values(unittest.TestCase):
             Estimator(31, method="exact").run(additive)
 
     def test_huge_ask_allocates_only_what_can_come(self):
-        est = Estimator(3, budget=100)
+        est = Estimator(3, budget=100, method="exact")
         self.assertEqual(len(est.ask(2 ** 32 - 1)), 8)
         loc = Localizer(10 ** 6, batch=4)
         self.assertEqual(len(loc.ask(2 ** 32 - 1)), 4)
@@ -212,7 +212,7 @@ class FailingOracles(unittest.TestCase):
                 def oracle(cs):
                     calls.append(len(cs))
                     return [bad] * len(cs)
-                est = Estimator(2, max_retries=3)
+                est = Estimator(2, method="exact", max_retries=3)
                 with self.assertRaises(OracleError) as cm:
                     est.run(oracle)
                 self.assertIn("4 times", str(cm.exception))
@@ -249,7 +249,7 @@ class FailingOracles(unittest.TestCase):
                             ("abc", TypeError), (5, TypeError),
                             ([object()] * 4, TypeError)):
             with self.subTest(result=result):
-                est = Estimator(2)
+                est = Estimator(2, method="exact")
                 with self.assertRaises(exc) as cm:
                     est.run(lambda cs, r=result: r)
                 self.assertIsInstance(cm.exception.__cause__, CallbackError)
