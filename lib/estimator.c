@@ -289,27 +289,26 @@ static int copy_known(ac_estimator *e)
  * a budget with no slack would turn one failed evaluation into a failed run.
  * KernelSHAP at such budgets reaches the whole table too, and then reports
  * the exact values from its cache. */
-static int exact_affordable(const ac_estimator *e, int64_t times)
+static int exact_affordable(const ac_estimator *e)
 {
     if (e->n > AC_EXACT_MAX_PLAYERS)
         return 0;
     int64_t missing = ((int64_t)1 << e->n) - (int64_t)e->known.count;
     int64_t cost = missing * e->p.repeats;
     int64_t margin = e->p.max_retries > 0 ? 2 + cost / 32 : 0;
-    return cost + margin <= e->p.budget / times;
+    return cost + margin <= e->p.budget;
 }
 
 static const ac__method_ops *choose_method(ac_estimator *e)
 {
     int m = (int)e->p.method;
     if (m == AC_METHOD_AUTO) {
-        /* Twice the table: room to learn where repeats pay (and, on a
-         * deterministic oracle, to find that out and stop). */
-        if (e->p.noisy && e->n <= AC_ADAPTIVE_MAX_PLAYERS &&
-            exact_affordable(e, 2))
-            m = AC_METHOD_ADAPTIVE;
-        else if (exact_affordable(e, 1))
-            m = AC_METHOD_EXACT;
+        /* The table fits: a noisy oracle's further budget goes to repeats
+         * where they pay. */
+        if (exact_affordable(e))
+            m = e->p.noisy && e->n <= AC_ADAPTIVE_MAX_PLAYERS
+                    ? AC_METHOD_ADAPTIVE
+                    : AC_METHOD_EXACT;
         else if (e->n <= AC_KERNEL_MAX_PLAYERS)
             m = AC_METHOD_KERNELSHAP;
         else

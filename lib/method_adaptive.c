@@ -16,13 +16,13 @@
  *      exact values (stop reason COMPLETE), the rest of the budget unspent.
  *   2. Up to MAX_PHASES phases share what is left of the budget. Each
  *      allocates its share by water-filling: m_S towards lambda a_S s_S,
- *      never below what S already has, with s_S^2 the sample variance of S
- *      shrunk towards the pooled variance of its size layer (a coalition seen
- *      once takes the pool). Each phase waits for the previous one's values.
- *      There are fewer phases when the budget spans few rounds of
- *      AC_EST_BATCH evaluations, so that waiting never costs more than about
- *      a quarter of the rounds; with under four rounds' worth the whole
- *      budget is allocated up front by a_S alone.
+ *      never below what S already has, with s_S^2 the variance of one
+ *      evaluation of S as estimated so far (model_variances). Each phase
+ *      waits for the previous one's values, so phases are whole rounds of
+ *      AC_EST_BATCH evaluations (the pilot's last round is filled up): the
+ *      waiting costs no extra round. With no whole round left after the
+ *      pilot and the probe, the whole budget is allocated up front by a_S
+ *      alone.
  *   3. The estimate: the exact formula over the means, and standard errors
  *      from the same shrunk variances over m_S.
  *
@@ -35,10 +35,9 @@
 #include "estimator_internal.h"
 #include "shapley_exact.h"
 
-#define MAX_PHASES 3
-#define ROUNDS_PER_PHASE 4 /* a phase spans at least this many rounds */
-#define PRIOR_DOF 2.0      /* weight of the layer pool in a shrunk variance */
-#define PROBE_MIN 64       /* coalitions re-evaluated to look for noise   */
+#define MAX_PHASES 16   /* each costs O(2^n) work between two rounds */
+#define PRIOR_DOF 16.0  /* weight of the layer in a shrunk variance */
+#define PROBE_MIN 64    /* coalitions re-evaluated to look for noise   */
 
 typedef struct adaptive_state {
     uint32_t n;
@@ -54,6 +53,7 @@ typedef struct adaptive_state {
     int deterministic;  /* the probe saw no variance                  */
     /* Scratch for phases and estimates, 2^n each. */
     double *count, *mean, *var;
+    uint8_t *varies;    /* some value of S differs from its first     */
 } adaptive_state;
 
 /* a_|S| for every size: the square root of the sum over players of the
@@ -95,7 +95,8 @@ static int adaptive_begin(ac_estimator *e)
     s->count = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->count);
     s->mean = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->mean);
     s->var = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->var);
-    if (!s->entry || !s->a || !s->count || !s->mean || !s->var)
+    s->varies = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->varies);
+    if (!s->entry || !s->a || !s->count || !s->mean || !s->var || !s->varies)
         return AC_E_NO_MEMORY;
     layer_weights(e->n, s->a);
     return AC_OK;
@@ -132,21 +133,35 @@ static int is_known(const ac_estimator *e, const adaptive_state *s,
  * extras in planned order. */
 static void tally(const ac_estimator *e, adaptive_state *s)
 {
-    uint32_t r0 = e->cache.repeats;
+    const ac__cache *c = &e->cache;
+    uint32_t r0 = c->repeats;
     for (uint64_t m = 0; m < s->total; m++) {
-        const ac__entry *en = &e->cache.entries[s->entry[m]];
+        const ac__entry *en = &c->entries[s->entry[m]];
+        const double *slot = c->slots + (uint64_t)s->entry[m] * r0;
         int known = en->state == AC__ENTRY_KNOWN;
         s->count[m] = known ? INFINITY : r0;
         s->mean[m] = known ? en->mean : en->mean * r0; /* a sum for now */
+        s->varies[m] = 0;
+        for (uint32_t r = 1; !known && r < r0; r++)
+            s->varies[m] |= slot[r] != slot[0];
     }
-    for (uint32_t k = 0; k < s->n_extra; k++)
-        if (!isnan(s->ex_value[k]) && isfinite(s->count[s->ex_mask[k]])) {
-            s->count[s->ex_mask[k]] += 1.0;
-            s->mean[s->ex_mask[k]] += s->ex_value[k];
+    for (uint32_t k = 0; k < s->n_extra; k++) {
+        uint32_t m = s->ex_mask[k];
+        if (!isnan(s->ex_value[k]) && isfinite(s->count[m])) {
+            s->count[m] += 1.0;
+            s->mean[m] += s->ex_value[k];
+            s->varies[m] |= s->ex_value[k] !=
+                            c->slots[(uint64_t)s->entry[m] * r0];
         }
+    }
     for (uint64_t m = 0; m < s->total; m++) {
-        const ac__entry *en = &e->cache.entries[s->entry[m]];
+        const ac__entry *en = &c->entries[s->entry[m]];
         if (isinf(s->count[m])) {
+            s->var[m] = 0.0;
+            continue;
+        }
+        if (!s->varies[m]) { /* every value the same: exactly that, var 0 */
+            s->mean[m] = c->slots[(uint64_t)s->entry[m] * r0];
             s->var[m] = 0.0;
             continue;
         }
@@ -156,7 +171,7 @@ static void tally(const ac_estimator *e, adaptive_state *s)
     }
     for (uint32_t k = 0; k < s->n_extra; k++) {
         uint32_t m = s->ex_mask[k];
-        if (!isnan(s->ex_value[k]) && isfinite(s->count[m]))
+        if (!isnan(s->ex_value[k]) && isfinite(s->count[m]) && s->varies[m])
             s->var[m] += (s->ex_value[k] - s->mean[m]) *
                          (s->ex_value[k] - s->mean[m]);
     }
@@ -389,24 +404,32 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
             return rc;
     }
     int64_t left = ac__est_remaining(e), width = e->p.batch;
-    int64_t rounds = left / (width > 0 ? width : 1);
-    s->phases_left = (int)(rounds / ROUNDS_PER_PHASE);
-    if (s->phases_left > MAX_PHASES)
-        s->phases_left = MAX_PHASES;
     s->missing = 0;
     for (uint64_t m = 0; m < s->total; m++) {
         s->count[m] = is_known(e, s, m) ? INFINITY : e->cache.repeats;
         s->missing += !is_known(e, s, m);
     }
     weights_by_size(s, NULL);
-    if (s->phases_left == 0) /* too few rounds to wait for anything */
+    if (left < width) { /* no round to spare for learning */
+        s->phases_left = 0;
         return allocate(e, s, left);
+    }
     int64_t probe = s->missing / 8 > PROBE_MIN ? s->missing / 8 : PROBE_MIN;
     if (probe > s->missing)
         probe = s->missing;
     if (probe > left / 2)
         probe = left / 2;
-    return plan_probe(e, s, probe);
+    /* Fill the last round of the pilot, so that every phase after it
+     * starts on a round of its own and waiting costs no extra round. */
+    int64_t fill = (width - (e->committed + probe) % width) % width;
+    int rc = plan_probe(e, s, probe);
+    if (rc == AC_OK)
+        rc = allocate(e, s, fill);
+    int64_t rest = left - probe - fill, rounds = rest / width;
+    s->phases_left = (int)(rounds < MAX_PHASES ? rounds : MAX_PHASES);
+    if (rc == AC_OK && rounds == 0)
+        rc = allocate(e, s, rest);
+    return rc;
 }
 
 /* After the probe: no coalition evaluated twice varied, and enough were
@@ -454,7 +477,15 @@ static int adaptive_extend(ac_estimator *e, int *grew)
     /* s->var now holds standard deviations; scale by a_S in place. */
     for (uint64_t m = 0; m < s->total; m++)
         s->var[m] *= s->a[__builtin_popcountll(m)];
-    int64_t share = ac__est_remaining(e) / s->phases_left--;
+    /* Whole rounds a phase, the last phase the rest. */
+    int64_t rest = ac__est_remaining(e), width = e->p.batch;
+    int64_t share = rest;
+    if (s->phases_left > 1) {
+        share = rest / s->phases_left / width * width;
+        if (share < width)
+            share = width < rest ? width : rest;
+    }
+    s->phases_left--;
     int rc = allocate(e, s, share);
     *grew = s->phases_left > 0 ? AC__PLAN_WAIT : AC__PLAN_GREW;
     return rc;
@@ -497,6 +528,7 @@ static void adaptive_end(ac_estimator *e)
     ac__mem_free(&e->mem, s->count);
     ac__mem_free(&e->mem, s->mean);
     ac__mem_free(&e->mem, s->var);
+    ac__mem_free(&e->mem, s->varies);
     ac__mem_free(&e->mem, s);
 }
 

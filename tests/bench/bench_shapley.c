@@ -14,15 +14,24 @@
  *          error of each MSE over the seeds, the method AUTO used, the
  *          evaluations spent and se^2/MSE (1 = honest standard errors).
  *   team   for every game with "noise": bernoulli (small agent teams), the
- *          mean squared error at budgets of 2^n, 4 x 2^n and 16 x 2^n
- *          rollouts against the uniform baseline (every coalition evaluated
- *          equally often).
+ *          mean squared error at budgets of 2^n, 2, 4 and 16 x 2^n rollouts
+ *          (--quick: 2^n and 4 x 2^n) against the uniform baseline (every
+ *          coalition evaluated equally often) and against the issue's
+ *          analytic yardsticks: fixed allocations of the budget (equal,
+ *          by Shapley weight, Neyman with the true probabilities, Neyman
+ *          with every coalition at least once). Also printed: the coverage
+ *          of |phi_i - exact_i| <= 1.96 se_i (nominal 95%), and for the
+ *          adaptive method at AC_EST_BATCH = W of 8, 32 and the default,
+ *          the oracle calls (rounds) over ceil(budget / W) and the MSE
+ *          against the default W. The simulated uniform baseline is
+ *          checked against its analytic MSE (from 100 seeds up).
  *   cpu    library CPU time per oracle evaluation at n = 64.
  *   exact  exact Shapley values from a full value table, n = 16, 18, 20.
  *
  * Every run is checked: no library error, sum(phi) == v(all) - v(empty) to a
  * relative 1e-12, evaluations within the budget and equal to what the oracle
- * saw, finite estimates, the library's exact values equal to the ones in the
+ * saw, rounds (AC_AUDIT_ROUNDS) equal to the oracle calls, no call larger
+ * than AC_EST_BATCH, finite estimates, the library's exact values equal to the ones in the
  * game file (computed independently by gen_games.py). Any failed check makes
  * the exit status 1, so the smoke test (--quick) keeps the benchmark honest.
  */
@@ -134,6 +143,7 @@ static const char *method_name(int64_t m)
     case AC_METHOD_EXACT: return "exact";
     case AC_METHOD_PERMUTATION: return "permutation";
     case AC_METHOD_KERNELSHAP: return "kernelshap";
+    case AC_METHOD_ADAPTIVE: return "adaptive";
     default: return "?";
     }
 }
@@ -375,6 +385,8 @@ typedef struct bench_oracle {
     double sd;       /* NOISE_GAUSS */
     rng r;
     uint64_t evals;  /* evaluations seen */
+    uint64_t calls;  /* oracle calls (rounds) */
+    uint32_t max_count; /* most coalitions in one call */
     int error;       /* ac_game_value failed */
 } bench_oracle;
 
@@ -405,6 +417,9 @@ static int bench_oracle_fn(void *user, const uint64_t *coalitions,
         status[k] = 0;
     }
     o->evals += count;
+    o->calls++;
+    if (count > o->max_count)
+        o->max_count = count;
     return 0;
 }
 
@@ -419,6 +434,9 @@ typedef struct run_out {
     int64_t evaluations;
     int64_t method_used;
     double cons_rel;   /* |sum phi - (v(all) - v(empty))| / scale */
+    int64_t rounds;    /* AC_AUDIT_ROUNDS: oracle calls */
+    int64_t batch;     /* AC_EST_BATCH in force */
+    int covered;       /* players with |phi - exact| <= 1.96 se */
 } run_out;
 
 typedef struct run_spec {
@@ -429,6 +447,8 @@ typedef struct run_spec {
     int noise;           /* NOISE_* of the bench oracle */
     double sd;
     uint64_t noise_seed;
+    int64_t batch;       /* AC_EST_BATCH; 0 leaves the default */
+    int declare_noisy;   /* 1: AC_EST_NOISY = 1; 0 leaves the default */
 } run_spec;
 
 static double g_max_cons_rel; /* largest conservation error seen */
@@ -475,6 +495,14 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         || (rc = set_param(est, AC_EST_REPEATS, spec->repeats > 0 ? spec->repeats : 1,
                            "AC_EST_REPEATS", g->name)) != AC_OK)
         goto done;
+    if (spec->batch > 0
+        && (rc = set_param(est, AC_EST_BATCH, spec->batch, "AC_EST_BATCH",
+                           g->name)) != AC_OK)
+        goto done;
+    if (spec->declare_noisy
+        && (rc = set_param(est, AC_EST_NOISY, 1, "AC_EST_NOISY", g->name))
+               != AC_OK)
+        goto done;
     if ((rc = ac_estimator_set_value(est, g->empty, g->words, g->v_empty)) != AC_OK
         || (rc = ac_estimator_set_value(est, g->all, g->words, g->v_all)) != AC_OK) {
         fail("%s: ac_estimator_set_value: %s: %s", g->name, ac_status_name(rc),
@@ -513,6 +541,24 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         fail("%s: %s: %" PRIu64 " evaluations exceed the budget %" PRId64,
              g->name, method_name(spec->method), o.evals, spec->budget);
 
+    /* Rounds: ac_estimator_run calls the oracle once per round, with at
+     * most AC_EST_BATCH coalitions. */
+    int64_t rounds = -1, width = -1;
+    ac_estimator_audit(est, AC_AUDIT_ROUNDS, &rounds);
+    ac_estimator_get_int(est, AC_EST_BATCH, &width);
+    out->rounds = rounds;
+    out->batch = width;
+    if (rounds < 0 || (uint64_t)rounds != o.calls)
+        fail("%s: %s budget %" PRId64 " seed %" PRIu64 ": audit says %" PRId64
+             " rounds, the oracle was called %" PRIu64 " times", g->name,
+             method_name(spec->method), spec->budget, spec->seed, rounds,
+             o.calls);
+    if (width < 1 || o.max_count > (uint64_t)width)
+        fail("%s: %s budget %" PRId64 " seed %" PRIu64 ": an oracle call "
+             "carried %" PRIu32 " coalitions, AC_EST_BATCH is %" PRId64,
+             g->name, method_name(spec->method), spec->budget, spec->seed,
+             o.max_count, width);
+
     /* Conservation, the finite estimate, the error. */
     long double sum = 0.0L;
     double sum_abs = 0.0, err = 0.0, se2 = 0.0;
@@ -527,6 +573,7 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         double d = phi[i] - g->exact[i];
         err += d * d;
         se2 += se[i] * se[i];
+        out->covered += fabs(d) <= 1.96 * se[i];
     }
     if (!finite) {
         fail("%s: %s budget %" PRId64 " seed %" PRIu64 ": non-finite phi or "
@@ -578,17 +625,25 @@ typedef struct cell {
     double evals;        /* mean evaluations used */
     int64_t method_used; /* of the last seed; -1 if they differed */
     int status;          /* first non-OK status, else AC_OK */
+    double cover;        /* fraction of (seed, player) with |phi - exact| <=
+                            1.96 se; NaN when not run */
+    double rounds;       /* mean oracle calls (AC_AUDIT_ROUNDS) */
+    int64_t batch;       /* AC_EST_BATCH in force (of the last seed) */
 } cell;
 
+/* batch: AC_EST_BATCH, 0 for the default; declare_noisy: AC_EST_NOISY = 1
+ * when set, else the default. */
 static void run_cell(const bench_game *g, int method, int64_t budget,
-                     int64_t repeats, int noise, double sd, int seeds,
-                     cell *c)
+                     int64_t repeats, int64_t batch, int declare_noisy,
+                     int noise, double sd, int seeds, cell *c)
 {
     double *phi = xcalloc(g->n, sizeof(double));
     double *se = xcalloc(g->n, sizeof(double));
-    double mse = 0.0, mse_sq = 0.0, se2 = 0.0, evals = 0.0;
+    double mse = 0.0, mse_sq = 0.0, se2 = 0.0, evals = 0.0, rounds = 0.0;
+    int64_t covered = 0;
     int se_inf = 0, ok = 0;
     c->status = AC_OK;
+    c->batch = -1;
     c->method_used = -2;
     for (int s = 0; s < seeds; s++) {
         run_spec spec;
@@ -600,6 +655,8 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
         spec.noise = noise;
         spec.sd = sd;
         spec.noise_seed = mix_seed((uint64_t)s, (uint64_t)budget, (uint64_t)noise);
+        spec.batch = batch;
+        spec.declare_noisy = declare_noisy;
         run_out r;
         run_one(g, &spec, phi, se, &r);
         if (r.status != AC_OK) {
@@ -611,6 +668,9 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
         mse += r.mse;
         mse_sq += r.mse * r.mse;
         evals += (double)r.evaluations;
+        rounds += (double)r.rounds;
+        c->batch = r.batch;
+        covered += r.covered;
         if (isinf(r.mean_se2))
             se_inf = 1;
         else
@@ -623,6 +683,8 @@ static void run_cell(const bench_game *g, int method, int64_t budget,
     c->mse = ok ? mse / ok : NAN;
     c->mse_rse = rel_se(mse, mse_sq, ok);
     c->evals = ok ? evals / ok : NAN;
+    c->rounds = ok ? rounds / ok : NAN;
+    c->cover = ok ? (double)covered / ((double)ok * g->n) : NAN;
     c->cal = (ok && !se_inf && mse > 0.0) ? se2 / mse : (se_inf ? INFINITY : NAN);
     free(phi);
     free(se);
@@ -710,11 +772,13 @@ static void section_mse_game(const bench_game *g, const options *opt)
                 if (methods[m] == AC_METHOD_EXACT
                     && (double)opt->budgets[b] < exact_cost) {
                     c->mse = c->mse_rse = c->cal = c->evals = NAN;
+                    c->cover = c->rounds = NAN;
+                    c->batch = -1;
                     c->status = AC_OK;
                     c->method_used = -2;
                     continue;
                 }
-                run_cell(g, methods[m], opt->budgets[b], 1,
+                run_cell(g, methods[m], opt->budgets[b], 1, 0, 0,
                          noisy ? NOISE_GAUSS : NOISE_NONE, 0.25, opt->seeds, c);
             }
         }
@@ -850,6 +914,8 @@ static void baseline_cell(const bench_game *g, int64_t repeats, int seeds,
     double *phi = xcalloc(g->n, sizeof(double));
     uint64_t coal[1];
     c->mse = c->mse_rse = c->cal = c->evals = NAN;
+    c->cover = c->rounds = NAN;
+    c->batch = -1;
     c->status = AC_E_STATE;
     c->method_used = -2;
     for (uint64_t s = 0; s < size; s++) {
@@ -900,31 +966,176 @@ typedef struct team_row {
     const char *label;
     int method;      /* -1: the bench's own baseline */
     int repeats_r;   /* 1: repeats = budget / 2^n; 0: repeats 1 */
+    int64_t batch;   /* AC_EST_BATCH; 0: the library's default */
+    int noisy;       /* 1: AC_EST_NOISY = 1 (the host declares rollouts) */
 } team_row;
 
 static const team_row TEAM_ROWS[] = {
-    {"uniform (bench)", -1, 1},
-    {"exact, repeats R", AC_METHOD_EXACT, 1},
-    {"auto, repeats 1", AC_METHOD_AUTO, 0},
-    {"auto, repeats R", AC_METHOD_AUTO, 1},
-    {"permutation, rep. R", AC_METHOD_PERMUTATION, 1},
-    {"kernelshap, rep. R", AC_METHOD_KERNELSHAP, 1},
+    {"uniform (bench)", -1, 1, 0, 0},
+    {"exact, repeats R", AC_METHOD_EXACT, 1, 0, 0},
+    {"auto, repeats 1", AC_METHOD_AUTO, 0, 0, 0},
+    {"auto, noisy, rep. 1", AC_METHOD_AUTO, 0, 0, 1},
+    {"auto, repeats R", AC_METHOD_AUTO, 1, 0, 0},
+    {"permutation, rep. R", AC_METHOD_PERMUTATION, 1, 0, 0},
+    {"kernelshap, rep. R", AC_METHOD_KERNELSHAP, 1, 0, 0},
+    {"adaptive", AC_METHOD_ADAPTIVE, 0, 0, 0},
+    {"adaptive, W=8", AC_METHOD_ADAPTIVE, 0, 8, 0},
+    {"adaptive, W=32", AC_METHOD_ADAPTIVE, 0, 32, 0},
 };
 #define N_TEAM_ROWS ((int)(sizeof TEAM_ROWS / sizeof TEAM_ROWS[0]))
+#define N_TEAM_BUDGETS 4
+
+/* The row of TEAM_ROWS with these settings (it must exist). */
+static int team_row_index(int method, int repeats_r, int64_t batch, int noisy)
+{
+    for (int r = 0; r < N_TEAM_ROWS; r++)
+        if (TEAM_ROWS[r].method == method && TEAM_ROWS[r].repeats_r == repeats_r
+            && TEAM_ROWS[r].batch == batch && TEAM_ROWS[r].noisy == noisy)
+            return r;
+    fprintf(stderr, "bench_shapley: no team row for method %d\n", method);
+    exit(2);
+}
+
+/* The analytic yardsticks of the issue: the MSE per player (mean over
+ * players of Var(phi_i); every estimate here is unbiased) of fixed
+ * allocations of m_S rollouts to each of the 2^n - 2 unknown coalitions,
+ * computed from the true success probabilities p_S. With the exact formula
+ * phi_i = sum_S c_i(S) v(S), c_i(S) = w(|S|-1) if i in S and -w(|S|) if
+ * not, w(k) = k!(n-k-1)!/n!:
+ *   sum_i Var(phi_i) = sum_S a_S^2 p_S (1 - p_S) / m_S,
+ *   a_S^2 = |S| w(|S|-1)^2 + (n - |S|) w(|S|)^2.
+ * m_S is real-valued (no rounding), so the Neyman figures are lower bounds
+ * for any integer allocation. */
+typedef struct yardsticks {
+    double equal;     /* m_S = B / (2^n - 2)                          */
+    double uniform_r; /* m_S = R: the uniform baseline's own design   */
+    double shapley;   /* m_S proportional to a_S                      */
+    double neyman;    /* m_S proportional to a_S sigma_S: the best     */
+    double neyman1;   /* the best with every m_S >= 1 (water-filling) */
+} yardsticks;
+
+static void team_yardsticks(uint32_t n, const double *p, double budget,
+                            double r, yardsticks *y)
+{
+    uint64_t size = 1ull << n;
+    double w[AC_EXACT_MAX_PLAYERS + 1], a2[AC_EXACT_MAX_PLAYERS + 2];
+    /* w(k) = 1 / (n C(n-1, k)) */
+    for (uint32_t k = 0; k < n; k++) {
+        double binom = 1.0;
+        for (uint32_t j = 1; j <= k; j++)
+            binom = binom * (double)(n - j) / (double)j;
+        w[k] = 1.0 / ((double)n * binom);
+    }
+    for (uint32_t z = 0; z <= n; z++) {
+        double in = z > 0 ? w[z - 1] : 0.0, out = z < n ? w[z] : 0.0;
+        a2[z] = (double)z * in * in + (double)(n - z) * out * out;
+    }
+    double sum_a = 0.0, sum_a2v = 0.0, sum_av = 0.0, sum_as = 0.0, c_max = 0.0;
+    double unknown = (double)(size - 2);
+    for (uint64_t s = 1; s + 1 < size; s++) {
+        uint32_t z = (uint32_t)__builtin_popcountll(s);
+        double v = p[s] * (1.0 - p[s]);
+        if (!(v > 0.0))
+            v = 0.0;
+        double a = sqrt(a2[z]);
+        sum_a += a;
+        sum_a2v += a2[z] * v;
+        sum_av += a * v;
+        sum_as += a * sqrt(v);
+        if (a * sqrt(v) > c_max)
+            c_max = a * sqrt(v);
+    }
+    y->equal = sum_a2v * unknown / budget / n;
+    y->uniform_r = sum_a2v / r / n;
+    y->shapley = sum_a * sum_av / budget / n;
+    y->neyman = sum_as * sum_as / budget / n;
+    /* Water-filling: m_S = max(1, lambda a_S sigma_S), sum m_S = B. */
+    if (!(c_max > 0.0) || budget <= unknown) {
+        y->neyman1 = sum_a2v / n; /* every m_S = 1 */
+        return;
+    }
+    double lo = 0.0, hi = 1.0;
+    for (;;) {
+        double t = 0.0;
+        for (uint64_t s = 1; s + 1 < size; s++) {
+            double v = p[s] * (1.0 - p[s]);
+            double c = sqrt(a2[__builtin_popcountll(s)] * (v > 0.0 ? v : 0.0));
+            t += fmax(1.0, hi * c);
+        }
+        if (t >= budget)
+            break;
+        lo = hi;
+        hi *= 2.0;
+    }
+    for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; it++) {
+        double mid = 0.5 * (lo + hi), t = 0.0;
+        for (uint64_t s = 1; s + 1 < size; s++) {
+            double v = p[s] * (1.0 - p[s]);
+            double c = sqrt(a2[__builtin_popcountll(s)] * (v > 0.0 ? v : 0.0));
+            t += fmax(1.0, mid * c);
+        }
+        if (t >= budget)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    double mse = 0.0;
+    for (uint64_t s = 1; s + 1 < size; s++) {
+        double v = p[s] * (1.0 - p[s]);
+        if (!(v > 0.0))
+            continue;
+        double c = sqrt(a2[__builtin_popcountll(s)] * v);
+        mse += a2[__builtin_popcountll(s)] * v / fmax(1.0, hi * c);
+    }
+    y->neyman1 = mse / n;
+}
+
+/* "1.02 +- 0.03": a ratio and its standard error from two relative ones. */
+static const char *fmt_ratio(char *buf, size_t len, double x, double rse1,
+                             double rse2)
+{
+    if (isnan(x)) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    double a = isnan(rse1) ? 0.0 : rse1, b = isnan(rse2) ? 0.0 : rse2;
+    snprintf(buf, len, "%.2f +- %.2f", x, x * sqrt(a * a + b * b));
+    return buf;
+}
 
 static void section_team_game(const bench_game *g, const options *opt)
 {
-    static const int64_t mult_full[] = {1, 4, 16};
+    static const int64_t mult_full[N_TEAM_BUDGETS] = {1, 2, 4, 16};
     static const int64_t mult_quick[] = {1, 4};
     const int64_t *mult = opt->quick ? mult_quick : mult_full;
-    int nb = opt->quick ? 2 : 3;
+    int nb = opt->quick ? 2 : N_TEAM_BUDGETS;
     if (g->n > 16) {
         printf("\n%s: n = %u is beyond the team section (n <= 16)\n", g->name, g->n);
         return;
     }
     int64_t full = (int64_t)1 << g->n;
+    const int r_auto1 = team_row_index(AC_METHOD_AUTO, 0, 0, 0);
+    const int r_autonoisy = team_row_index(AC_METHOD_AUTO, 0, 0, 1);
+    const int r_adapt = team_row_index(AC_METHOD_ADAPTIVE, 0, 0, 0);
+
+    /* The true success probabilities, for the analytic yardsticks. */
+    double *p = xcalloc((size_t)full, sizeof(double));
+    for (int64_t s = 0; s < full; s++) {
+        uint64_t coal[1] = {(uint64_t)s};
+        if (ac_game_value(g->game, coal, 1, &p[s]) != AC_OK) {
+            fail("%s: ac_game_value", g->name);
+            free(p);
+            return;
+        }
+    }
+    yardsticks ys[N_TEAM_BUDGETS];
+    for (int b = 0; b < nb; b++)
+        team_yardsticks(g->n, p, (double)(full * mult[b]), (double)mult[b],
+                        &ys[b]);
+    free(p);
+
     double t0 = now_wall();
-    cell cells[N_TEAM_ROWS][3];
+    cell cells[N_TEAM_ROWS][N_TEAM_BUDGETS];
     for (int r = 0; r < N_TEAM_ROWS; r++) {
         for (int b = 0; b < nb; b++) {
             int64_t budget = full * mult[b];
@@ -932,8 +1143,10 @@ static void section_team_game(const bench_game *g, const options *opt)
             if (TEAM_ROWS[r].method < 0)
                 baseline_cell(g, repeats, opt->team_seeds, &cells[r][b]);
             else
-                run_cell(g, TEAM_ROWS[r].method, budget, repeats, NOISE_BERNOULLI,
-                         0.0, opt->team_seeds, &cells[r][b]);
+                run_cell(g, TEAM_ROWS[r].method, budget, repeats,
+                         TEAM_ROWS[r].batch, TEAM_ROWS[r].noisy,
+                         NOISE_BERNOULLI, 0.0,
+                         opt->team_seeds, &cells[r][b]);
         }
     }
     double secs = now_wall() - t0;
@@ -983,19 +1196,124 @@ static void section_team_game(const bench_game *g, const options *opt)
     }
     putchar('\n');
     print_rule(width);
-    printf("evals used (mean), se^2/MSE (1 = honest standard errors)\n");
+
+    /* The analytic yardsticks, and one of them against the simulation. */
+    printf("analytic MSE of fixed allocations of the budget B over the 2^n - 2 "
+           "unknown coalitions (true p_S)\n");
+    const char *ylabels[4] = {"  equal, B/(2^n-2) each", "  Shapley wt, ~ a_S",
+                              "  Neyman, ~ a_S sd_S", "  Neyman, all m_S >= 1"};
+    for (int k = 0; k < 4; k++) {
+        printf("%-22s", ylabels[k]);
+        for (int b = 0; b < nb; b++) {
+            double x = k == 0 ? ys[b].equal : k == 1 ? ys[b].shapley
+                     : k == 2 ? ys[b].neyman : ys[b].neyman1;
+            printf("%22s", fmt_e(buf, sizeof buf, x));
+        }
+        putchar('\n');
+    }
+    printf("%-22s", "  uniform(bench)/m=R");
+    for (int b = 0; b < nb; b++) {
+        const cell *u = &cells[0][b];
+        double ratio = u->mse / ys[b].uniform_r;
+        printf("%22s", fmt_ratio(buf, sizeof buf, ratio, u->mse_rse, NAN));
+        /* The simulation must agree with the formula it checks (5 standard
+         * errors, once there are enough seeds for the error to be read). */
+        if (opt->team_seeds >= 100 && !isnan(ratio) && !isnan(u->mse_rse)
+            && fabs(ratio - 1.0) > 5.0 * u->mse_rse + 0.01)
+            fail("%s: budget %" PRId64 ": the uniform baseline's MSE %.4g is "
+                 "%.3f times the analytic %.4g", g->name, full * mult[b],
+                 u->mse, ratio, ys[b].uniform_r);
+    }
+    putchar('\n');
+    print_rule(width);
+
+    /* The headline: against the best fixed allocation. */
+    printf("MSE / Neyman (target <= 1.1 at 4x and 16x 2^n); [MSE / Neyman with "
+           "all m_S >= 1]\n");
+    for (int r = 0; r < N_TEAM_ROWS; r++) {
+        if (r != 0 && r != r_auto1 && r != r_autonoisy
+            && TEAM_ROWS[r].method != AC_METHOD_ADAPTIVE)
+            continue;
+        const cell *row = cells[r];
+        printf("  %-20s", TEAM_ROWS[r].label);
+        for (int b = 0; b < nb; b++) {
+            char txt[64];
+            if (isnan(row[b].mse))
+                snprintf(txt, sizeof txt, "-");
+            else
+                snprintf(txt, sizeof txt, "%.3f [%.3f]", row[b].mse / ys[b].neyman,
+                         row[b].mse / ys[b].neyman1);
+            printf("%22s", txt);
+        }
+        putchar('\n');
+    }
+    print_rule(width);
+
+    printf("evals used (mean), se^2/MSE (1 = honest standard errors), coverage:"
+           " share of |phi_i - exact_i|\n<= 1.96 se_i over seeds and players "
+           "(nominal 95%%)\n");
     for (int r = 1; r < N_TEAM_ROWS; r++) {
         printf("  %-20s", TEAM_ROWS[r].label);
         for (int b = 0; b < nb; b++) {
-            char txt[160];
-            double se2 = cells[r][b].cal;
+            char txt[160], se2txt[32], covtxt[32];
+            double se2 = cells[r][b].cal, cov = cells[r][b].cover;
             if (isnan(se2))
-                snprintf(txt, sizeof txt, "%.0f, -", cells[r][b].evals);
+                snprintf(se2txt, sizeof se2txt, "-");
             else if (isinf(se2))
-                snprintf(txt, sizeof txt, "%.0f, inf", cells[r][b].evals);
+                snprintf(se2txt, sizeof se2txt, "inf");
             else
-                snprintf(txt, sizeof txt, "%.0f, %.2f", cells[r][b].evals, se2);
+                snprintf(se2txt, sizeof se2txt, "%.2f", se2);
+            if (isnan(cov))
+                snprintf(covtxt, sizeof covtxt, "-");
+            else
+                snprintf(covtxt, sizeof covtxt, "%.1f%%", 100.0 * cov);
+            snprintf(txt, sizeof txt, "%.0f, %s, %s", cells[r][b].evals, se2txt,
+                     covtxt);
             printf("%22s", txt);
+        }
+        putchar('\n');
+    }
+    print_rule(width);
+
+    /* Rounds: how long a host that evaluates W coalitions at once waits. */
+    printf("rounds: mean oracle calls / ceil(budget / W) (target <= 1.25)\n");
+    for (int r = 0; r < N_TEAM_ROWS; r++) {
+        if (TEAM_ROWS[r].method != AC_METHOD_ADAPTIVE && r != r_auto1
+            && r != r_autonoisy)
+            continue;
+        char label[40];
+        int64_t wdt = TEAM_ROWS[r].batch ? TEAM_ROWS[r].batch : cells[r][0].batch;
+        snprintf(label, sizeof label, "%s%s",
+                 r == r_auto1 ? "auto, rep. 1"
+                 : r == r_autonoisy ? "auto, noisy" : TEAM_ROWS[r].label,
+                 TEAM_ROWS[r].batch ? "" : ", W=");
+        if (!TEAM_ROWS[r].batch)
+            snprintf(label + strlen(label), sizeof label - strlen(label),
+                     "%" PRId64, wdt);
+        printf("  %-20s", label);
+        for (int b = 0; b < nb; b++) {
+            const cell *c = &cells[r][b];
+            int64_t ideal = wdt > 0 ? (full * mult[b] + wdt - 1) / wdt : 0;
+            char txt[64];
+            if (isnan(c->rounds) || ideal <= 0)
+                snprintf(txt, sizeof txt, "-");
+            else
+                snprintf(txt, sizeof txt, "%.1f/%" PRId64 " = %.2f", c->rounds,
+                         ideal, c->rounds / (double)ideal);
+            printf("%22s", txt);
+        }
+        putchar('\n');
+    }
+    printf("MSE / MSE at the default W = %" PRId64 " (adaptive; accuracy must "
+           "not suffer)\n", cells[r_adapt][0].batch);
+    for (int r = 0; r < N_TEAM_ROWS; r++) {
+        if (TEAM_ROWS[r].method != AC_METHOD_ADAPTIVE || r == r_adapt)
+            continue;
+        printf("  %-20s", TEAM_ROWS[r].label);
+        for (int b = 0; b < nb; b++) {
+            const cell *c = &cells[r][b], *d = &cells[r_adapt][b];
+            printf("%22s", fmt_ratio(buf, sizeof buf, c->mse / d->mse,
+                                     c->mse_rse, d->mse_rse));
         }
         putchar('\n');
     }
@@ -1459,7 +1777,9 @@ int main(int argc, char **argv)
                    "rolled out R times,\ncomputed here with ac_shapley_exact; "
                    "'exact, repeats R' is the same design through the\n"
                    "estimator (AC_METHOD_EXACT, AC_EST_REPEATS = R). In 'auto' "
-                   "rows the letter is the method used.\n");
+                   "rows the letter is the method used;\n'noisy' sets "
+                   "AC_EST_NOISY = 1 (the host declares the oracle a rollout). "
+                   "W = AC_EST_BATCH.\n");
             for (int i = 0; i < n_paths; i++)
                 if (games[i] && games[i]->file_noise == NOISE_BERNOULLI)
                     section_team_game(games[i], &opt);
