@@ -180,13 +180,18 @@ typedef enum ac_method {
     AC_METHOD_EXACT = 1,       /* every coalition; n <= AC_EXACT_MAX_PLAYERS */
     AC_METHOD_PERMUTATION = 2, /* antithetic permutation sampling */
     AC_METHOD_KERNELSHAP = 3,  /* paired KernelSHAP, exact small/large sizes */
-    AC_METHOD_ADAPTIVE = 4     /* every coalition, repeated evaluations of a
+    AC_METHOD_ADAPTIVE = 4,    /* every coalition, repeated evaluations of a
                                   noisy oracle allocated where they cut the
                                   credits' variance most (learnt Neyman
                                   allocation); n <= AC_ADAPTIVE_MAX_PLAYERS */
+    AC_METHOD_ODDSHAP = 5      /* KernelSHAP's coalitions, then a Gaussian-
+                                  process fit of the game's odd part (low
+                                  orders first); n <= AC_KERNEL_MAX_PLAYERS,
+                                  budget <= 2 x AC_ODDSHAP_MAX_ROWS */
 } ac_method;
 #define AC_KERNEL_MAX_PLAYERS 512u
 #define AC_ADAPTIVE_MAX_PLAYERS 20u
+#define AC_ODDSHAP_MAX_ROWS 4096u
 
 /* Estimator parameters, set with ac_estimator_set_int / _set_f64 before the
  * run starts (after it, until a reset, they return AC_E_STATE). Sticky until

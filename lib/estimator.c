@@ -299,6 +299,13 @@ static int exact_affordable(const ac_estimator *e)
     return cost + margin <= e->p.budget;
 }
 
+/* OddSHAP's fit is one row per evaluated pair: its O(m^3) solve and
+ * O(m^2) memory are kept to AC_ODDSHAP_MAX_ROWS rows. */
+static int oddshap_affordable(const ac_estimator *e)
+{
+    return e->p.budget / (2 * e->p.repeats) + 1 <= AC_ODDSHAP_MAX_ROWS;
+}
+
 static const ac__method_ops *choose_method(ac_estimator *e)
 {
     int m = (int)e->p.method;
@@ -310,7 +317,8 @@ static const ac__method_ops *choose_method(ac_estimator *e)
                     ? AC_METHOD_ADAPTIVE
                     : AC_METHOD_EXACT;
         else if (e->n <= AC_KERNEL_MAX_PLAYERS)
-            m = AC_METHOD_KERNELSHAP;
+            m = oddshap_affordable(e) ? AC_METHOD_ODDSHAP
+                                      : AC_METHOD_KERNELSHAP;
         else
             m = AC_METHOD_PERMUTATION;
     }
@@ -322,6 +330,8 @@ static const ac__method_ops *choose_method(ac_estimator *e)
         return &ac__method_permutation;
     case AC_METHOD_ADAPTIVE:
         return &ac__method_adaptive;
+    case AC_METHOD_ODDSHAP:
+        return &ac__method_oddshap;
     default:
         return &ac__method_kernelshap;
     }

@@ -57,6 +57,17 @@ extern const ac__method_ops ac__method_exact;
 extern const ac__method_ops ac__method_permutation;
 extern const ac__method_ops ac__method_kernelshap;
 extern const ac__method_ops ac__method_adaptive;
+extern const ac__method_ops ac__method_oddshap;
+
+/* The coalitions a KernelSHAP plan (also OddSHAP's) evaluated, each with its
+ * weight in the KernelSHAP regression (failed ones left out; a sampled pair
+ * drawn twice appears twice). entries and weights need room for
+ * ac__kernel_design_size() items. */
+uint32_t ac__kernel_design_size(const ac_estimator *e);
+int ac__kernel_design(const ac_estimator *e, uint32_t *entries,
+                      double *weights, uint32_t *count);
+/* OddSHAP's estimate over that design (method_oddshap.c). */
+int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se);
 
 typedef struct ac__slot {
     uint32_t entry;

@@ -7,7 +7,7 @@
 
 #define FIELD(f) offsetof(ac__params, f)
 static const ac__param_spec SPECS[] = {
-    {AC_EST_METHOD, AC__PARAM_INT, "AC_EST_METHOD", 0, 4, AC_METHOD_AUTO, 0,
+    {AC_EST_METHOD, AC__PARAM_INT, "AC_EST_METHOD", 0, 5, AC_METHOD_AUTO, 0,
      FIELD(method)},
     {AC_EST_BUDGET, AC__PARAM_INT, "AC_EST_BUDGET", 0, 1099511627776.0, 2048,
      0, FIELD(budget)},

@@ -10,5 +10,12 @@
 int ac__cholesky(double *a, uint32_t n);
 /* Solves L L' x = b in place (b becomes x). */
 void ac__cholesky_solve(const double *l, uint32_t n, double *b);
+/* Solves L y = b in place (b becomes y): b' (L L')^-1 b = |y|^2. */
+void ac__cholesky_forward(const double *l, uint32_t n, double *b);
+/* The diagonal of (L L')^-1 into diag (n), with scratch (32 n doubles):
+ * the columns of L^-1 by forward substitution, about n^3 / 6 operations in
+ * all. */
+void ac__cholesky_inverse_diag(const double *l, uint32_t n, double *diag,
+                               double *scratch);
 
 #endif

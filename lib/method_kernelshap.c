@@ -633,7 +633,67 @@ static int kernel_settled(const ac_estimator *e)
     return s->enum_done;
 }
 
+uint32_t ac__kernel_design_size(const ac_estimator *e)
+{
+    const kernel_state *s = e->mstate;
+    return s->n_enum + s->pair_len;
+}
+
+int ac__kernel_design(const ac_estimator *e, uint32_t *entries,
+                      double *weights, uint32_t *count)
+{
+    const kernel_state *s = e->mstate;
+    kernel_system ks;
+    memset(&ks, 0, sizeof ks);
+    ks.pairs = ac__mem_alloc(&e->mem, s->pair_len, sizeof *ks.pairs);
+    ks.layer_scale = ac__mem_alloc(&e->mem, (size_t)s->n + 1,
+                                   sizeof *ks.layer_scale);
+    if ((s->pair_len > 0 && ks.pairs == NULL) || ks.layer_scale == NULL) {
+        ac__mem_free(&e->mem, ks.pairs);
+        ac__mem_free(&e->mem, ks.layer_scale);
+        return AC_E_NO_MEMORY;
+    }
+    scale_layers(e, s, &ks);
+    keep_whole_pairs(e, s, &ks);
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < s->n_enum; j++) {
+        if (ac__est_failed(e, s->enum_entries[j]))
+            continue;
+        entries[k] = s->enum_entries[j];
+        weights[k++] = layer_weight(s, &ks, e, s->enum_entries[j]);
+    }
+    double ws = sample_weight(s, &ks);
+    for (uint32_t j = 0; j < ks.pair_len; j++) {
+        entries[k] = ks.pairs[j];
+        weights[k++] = ws;
+    }
+    *count = k;
+    ac__mem_free(&e->mem, ks.pairs);
+    ac__mem_free(&e->mem, ks.layer_scale);
+    return AC_OK;
+}
+
 const ac__method_ops ac__method_kernelshap = {
     kernel_begin, kernel_extend, kernel_estimate, kernel_end, kernel_settled,
     AC_STOP_BUDGET, NULL, NULL,
+};
+
+/* OddSHAP spends the budget as KernelSHAP does and fits another model on
+ * the same coalitions (method_oddshap.c). */
+static int oddshap_begin(ac_estimator *e)
+{
+    int64_t rows = ac__est_remaining(e) / (2 * e->p.repeats) + 1;
+    if (rows > AC_ODDSHAP_MAX_ROWS)
+        return ac__fail(e->err, AC_E_TOO_LARGE,
+                        "OddSHAP fits one row per evaluated pair, at most "
+                        "%u; a budget of %lld could give %lld (use "
+                        "AC_METHOD_KERNELSHAP)",
+                        AC_ODDSHAP_MAX_ROWS, (long long)e->p.budget,
+                        (long long)rows);
+    return kernel_begin(e);
+}
+
+const ac__method_ops ac__method_oddshap = {
+    oddshap_begin, kernel_extend, ac__oddshap_estimate, kernel_end,
+    kernel_settled, AC_STOP_BUDGET, NULL, NULL,
 };

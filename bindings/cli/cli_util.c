@@ -46,8 +46,9 @@ int cli_parse_f64(const char *option, const char *text, double *out)
     return 0;
 }
 
-static const char *const method_names[] = {"auto", "exact", "permutation",
-                                           "kernelshap", "adaptive"};
+static const char *const method_names[] = {"auto",       "exact",
+                                           "permutation", "kernelshap",
+                                           "adaptive",   "oddshap"};
 
 int cli_parse_method(const char *text, int64_t *out)
 {
@@ -57,8 +58,8 @@ int cli_parse_method(const char *text, int64_t *out)
             return 0;
         }
     }
-    cli_error("--method expects auto, exact, permutation, kernelshap or "
-              "adaptive, got '%s'", text);
+    cli_error("--method expects auto, exact, permutation, kernelshap, "
+              "adaptive or oddshap, got '%s'", text);
     return -1;
 }
 

@@ -22,7 +22,7 @@ static void usage(FILE *f)
         "  shapley GAME.json [OPTIONS]\n"
         "        Estimates the Shapley values of a game file (see\n"
         "        docs/estimators.md for the format) through its oracle.\n"
-        "        --method auto|exact|permutation|kernelshap|adaptive\n"
+        "        --method auto|exact|permutation|kernelshap|adaptive|oddshap\n"
         "                                                (default auto)\n"
         "        --budget N      hard cap on oracle evaluations (default 2048)\n"
         "        --seed N        seed of the estimator and of the game's noise\n"

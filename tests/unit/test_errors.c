@@ -801,7 +801,8 @@ static int oom_attempt(long fail_at, int64_t method, const th_game *g)
 START_TEST(oom_estimator)
 {
     static const int64_t methods[] = {AC_METHOD_EXACT, AC_METHOD_PERMUTATION,
-                                      AC_METHOD_KERNELSHAP, AC_METHOD_ADAPTIVE};
+                                      AC_METHOD_KERNELSHAP, AC_METHOD_ADAPTIVE,
+                                      AC_METHOD_ODDSHAP};
     /* exact and adaptive need the whole table of n = 6 within the budget */
     th_game *g = th_game_random_table(_i == 0 || _i == 3 ? 6 : 10, 11);
     long k = 0;
@@ -1008,7 +1009,7 @@ static Suite *errors_suite(void)
     tcase_add_loop_test(tc, cancel_inside_oracle, 0, 3);
     tcase_add_test(tc, reentrant_calls_busy);
     tc = th_tcase(s, "memory");
-    tcase_add_loop_test(tc, oom_estimator, 0, 4);
+    tcase_add_loop_test(tc, oom_estimator, 0, 5);
     tcase_add_loop_test(tc, oom_game, 0, 3);
     tc = th_tcase(s, "input");
     tcase_add_loop_test(tc, json_parse_errors, 0, (int)N_BAD_JSON);

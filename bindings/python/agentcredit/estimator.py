@@ -18,7 +18,7 @@ KERNEL_MAX_PLAYERS = 512
 
 #: AC_EST_METHOD values.
 METHODS = {"auto": 0, "exact": 1, "permutation": 2, "kernelshap": 3,
-           "adaptive": 4}
+           "adaptive": 4, "oddshap": 5}
 #: AC_AUDIT_STOP_REASON values.
 STOP_REASONS = {"none": 0, "complete": 1, "budget": 2, "target": 3,
                 "cancelled": 4, "error": 5}
@@ -97,7 +97,7 @@ class Estimator(Audited):
 
     Parameters are keyword arguments and properties (``est.budget = 500``);
     ``method`` takes ``'auto'``, ``'exact'``, ``'permutation'``,
-    ``'kernelshap'``, ``'adaptive'`` (or the AC_METHOD_* int). ``known`` maps coalitions to
+    ``'kernelshap'``, ``'adaptive'``, ``'oddshap'`` (or the AC_METHOD_* int). ``known`` maps coalitions to
     values the host already has (typically v(all) and v(empty)); ``oracle``
     is a Python callable or a :class:`agentcredit.Game` (see
     :meth:`set_oracle`).
@@ -111,8 +111,8 @@ class Estimator(Audited):
     _kind = "estimator"
     _PARAMS = {
         "method": Param("method", 100, "enum", "AC_EST_METHOD: 'auto', "
-                        "'exact', 'permutation', 'kernelshap' or 'adaptive'",
-                        METHODS),
+                        "'exact', 'permutation', 'kernelshap', 'adaptive' or "
+                        "'oddshap'", METHODS),
         "budget": Param("budget", 101, "int", "AC_EST_BUDGET: hard cap on "
                         "oracle evaluations [0, 2**40], default 2048"),
         "seed": Param("seed", 102, "int", "AC_EST_SEED [0, 2**63-1], "
