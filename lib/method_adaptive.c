@@ -36,7 +36,12 @@
 #include "shapley_exact.h"
 
 #define MAX_PHASES 16   /* each costs O(2^n) work between two rounds */
-#define PRIOR_DOF 16.0  /* weight of the layer in a shrunk variance */
+/* Weight of the layer in a shrunk variance, in evaluations: strong for the
+ * allocation (chasing the noise of a few rollouts costs more than the
+ * differences within a layer gain), light for the standard errors (which
+ * should follow each coalition's own data). */
+#define ALLOC_PRIOR 16.0
+#define SE_PRIOR 2.0
 #define PROBE_MIN 64    /* coalitions re-evaluated to look for noise   */
 
 typedef struct adaptive_state {
@@ -201,13 +206,12 @@ static int all_binary(const ac_estimator *e, const adaptive_state *s)
 }
 
 /* 0/1 outcomes: the variance of one evaluation is p(1 - p), with p the
- * coalition's success rate shrunk towards its layer's, PRIOR_DOF
+ * coalition's success rate shrunk towards its layer's, `prior`
  * pseudo-evaluations strong. A coalition that failed (or succeeded) every
  * time keeps a variance that falls as it is evaluated more, instead of a
  * sample variance of 0 that would never give it another rollout. */
-static void bernoulli_variances(adaptive_state *s)
+static void bernoulli_variances(adaptive_state *s, double prior)
 {
-    uint32_t n = s->n;
     double hits[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
     double seen[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
     for (uint64_t m = 0; m < s->total; m++) {
@@ -224,17 +228,16 @@ static void bernoulli_variances(adaptive_state *s)
         /* The layer's rate itself gets one success and one failure: a
          * layer that never succeeded yet keeps a small chance to. */
         double layer = (hits[z] + 1.0) / (seen[z] + 2.0);
-        double p = (s->mean[m] * s->count[m] + PRIOR_DOF * layer) /
-                   (s->count[m] + PRIOR_DOF);
+        double p = (s->mean[m] * s->count[m] + prior * layer) /
+                   (s->count[m] + prior);
         s->var[m] = p * (1.0 - p);
     }
-    (void)n;
 }
 
 /* Replaces each sample variance by one shrunk towards the pooled variance
  * of its size layer (the whole game's when the layer has none), weighted by
  * degrees of freedom: a coalition seen once takes the pool. */
-static void pooled_variances(adaptive_state *s)
+static void pooled_variances(adaptive_state *s, double prior)
 {
     uint32_t n = s->n;
     double layer_ss[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
@@ -258,20 +261,20 @@ static void pooled_variances(adaptive_state *s)
         uint32_t z = (uint32_t)__builtin_popcountll(m);
         double pool = layer_dof[z] > 0.0 ? layer_ss[z] / layer_dof[z] : global;
         double d = s->count[m] - 1.0;
-        s->var[m] = d > 0.0 ? (PRIOR_DOF * pool + d * s->var[m]) /
-                                  (PRIOR_DOF + d)
+        s->var[m] = d > 0.0 ? (prior * pool + d * s->var[m]) / (prior + d)
                             : pool;
     }
 }
 
-/* The variance of one evaluation of each coalition, as the allocation and
- * the standard errors use it. */
-static void model_variances(const ac_estimator *e, adaptive_state *s)
+/* The variance of one evaluation of each coalition, shrunk towards its
+ * layer by `prior` evaluations' worth. */
+static void model_variances(const ac_estimator *e, adaptive_state *s,
+                            double prior)
 {
     if (all_binary(e, s))
-        bernoulli_variances(s);
+        bernoulli_variances(s, prior);
     else
-        pooled_variances(s);
+        pooled_variances(s, prior);
 }
 
 typedef struct frac_item {
@@ -471,7 +474,7 @@ static int adaptive_extend(ac_estimator *e, int *grew)
         s->deterministic = 1;
         return AC_OK;
     }
-    model_variances(e, s);
+    model_variances(e, s, ALLOC_PRIOR);
     for (uint64_t m = 0; m < s->total; m++)
         s->var[m] = isfinite(s->count[m]) ? sqrt(s->var[m]) : 0.0;
     /* s->var now holds standard deviations; scale by a_S in place. */
@@ -495,7 +498,7 @@ static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
 {
     adaptive_state *s = e->mstate;
     tally(e, s);
-    model_variances(e, s);
+    model_variances(e, s, SE_PRIOR);
     int rc = ac__shapley_table(&e->mem, s->n, s->mean, phi);
     if (rc != AC_OK)
         return rc;

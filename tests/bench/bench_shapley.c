@@ -1643,7 +1643,7 @@ static void usage(FILE *to)
     fprintf(to,
         "usage: bench_shapley [options] [game.json ...]\n"
         "  --games DIR     read every *.json in DIR (default %s)\n"
-        "  --seeds N       seeds per configuration of the mse section (default 100;\n"
+        "  --seeds N       seeds per configuration of the mse section (default 30;\n"
         "                  --quick: 3)\n"
         "  --team-seeds N  seeds per configuration of the team games (default 1000;\n"
         "                  --quick: 3)\n"
@@ -1729,7 +1729,7 @@ int main(int argc, char **argv)
         }
     }
     if (!seeds_set)
-        opt.seeds = opt.quick ? 3 : 100;
+        opt.seeds = opt.quick ? 3 : 30;
     if (!team_seeds_set)
         opt.team_seeds = opt.quick ? 3 : 1000;
     if (!budgets_set) {
