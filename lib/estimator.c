@@ -299,13 +299,6 @@ static int exact_affordable(const ac_estimator *e)
     return cost + margin <= e->p.budget;
 }
 
-/* OddSHAP's fit is one row per evaluated pair: its O(m^3) solve and
- * O(m^2) memory are kept to AC_ODDSHAP_MAX_ROWS rows. */
-static int oddshap_affordable(const ac_estimator *e)
-{
-    return e->p.budget / (2 * e->p.repeats) + 1 <= AC_ODDSHAP_MAX_ROWS;
-}
-
 static const ac__method_ops *choose_method(ac_estimator *e)
 {
     int m = (int)e->p.method;
@@ -317,7 +310,7 @@ static const ac__method_ops *choose_method(ac_estimator *e)
                     ? AC_METHOD_ADAPTIVE
                     : AC_METHOD_EXACT;
         else if (e->n <= AC_KERNEL_MAX_PLAYERS)
-            m = oddshap_affordable(e) ? AC_METHOD_ODDSHAP
+            m = ac__oddshap_affordable(e) ? AC_METHOD_ODDSHAP
                                       : AC_METHOD_KERNELSHAP;
         else
             m = AC_METHOD_PERMUTATION;
@@ -400,15 +393,20 @@ static int finish_run(ac_estimator *e, int reason)
 {
     double *phi = ac__mem_alloc(&e->mem, e->n, sizeof *phi);
     double *se = ac__mem_alloc(&e->mem, e->n, sizeof *se);
+    e->err[0] = '\0'; /* a message now is the estimate's own */
     int rc = estimate(e, phi, se);
     if (rc != AC_OK) {
         ac__mem_free(&e->mem, phi);
         ac__mem_free(&e->mem, se);
-        ac__fail(e->err, rc, "cannot compute the estimate: %s", ac_strerror(rc));
+        /* Keep the method's own explanation when it gave one. */
+        char why[AC__ERRMSG_CAP];
+        snprintf(why, sizeof why, "%s", e->err[0] ? e->err : ac_strerror(rc));
+        ac__fail(e->err, rc, "cannot compute the estimate: %s", why);
         return fail_run(e, rc, AC_STOP_ERROR);
     }
-    double delta = ac__est_value(e, e->grand_entry) -
-                   ac__est_value(e, e->empty_entry);
+    double delta = e->ops->delta ? e->ops->delta(e)
+                                 : ac__est_value(e, e->grand_entry) -
+                                       ac__est_value(e, e->empty_entry);
     ac__conserve(phi, se, e->n, delta);
     ac__mem_free(&e->mem, e->phi);
     ac__mem_free(&e->mem, e->se);

@@ -51,6 +51,10 @@ typedef struct ac__method_ops {
      * ended (stop_reason). */
     void (*take_extra)(ac_estimator *e, uint32_t serial, double value);
     int (*stop_reason)(const ac_estimator *e);
+    /* The total the credits conserve, v(all) - v(empty), when the method's
+     * own values of the two differ from the cache's (its extra evaluations
+     * of them); read after estimate(). NULL: the cache's. */
+    double (*delta)(const ac_estimator *e);
 } ac__method_ops;
 
 extern const ac__method_ops ac__method_exact;
@@ -66,8 +70,14 @@ extern const ac__method_ops ac__method_oddshap;
 uint32_t ac__kernel_design_size(const ac_estimator *e);
 int ac__kernel_design(const ac_estimator *e, uint32_t *entries,
                       double *weights, uint32_t *count);
+/* KernelSHAP's estimate; OddSHAP falls back on it when the pairs outnumber
+ * its fit (known values in the enumerated layers are free rows). */
+int ac__kernel_estimate(ac_estimator *e, double *phi, double *se);
 /* OddSHAP's estimate over that design (method_oddshap.c). */
 int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se);
+/* Whether the budget keeps OddSHAP's fit to AC_ODDSHAP_MAX_ROWS rows (one
+ * per pair, plus N): AUTO's test and OddSHAP's own. */
+int ac__oddshap_affordable(const ac_estimator *e);
 
 typedef struct ac__slot {
     uint32_t entry;

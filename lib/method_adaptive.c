@@ -56,6 +56,7 @@ typedef struct adaptive_state {
     int phases_left;
     int64_t missing;    /* coalitions not given by the host           */
     int deterministic;  /* the probe saw no variance                  */
+    double delta;       /* v(all) - v(empty), set by the estimate     */
     /* Scratch for phases and estimates, 2^n each. */
     double *count, *mean, *var;
     uint8_t *varies;    /* some value of S differs from its first     */
@@ -396,6 +397,16 @@ static int plan_probe(ac_estimator *e, adaptive_state *s, int64_t probe)
     return AC_OK;
 }
 
+/* Too little budget for phases: `avail` is allocated now by a_S, but for
+ * the retry margin, which one last phase spends once the pilot is in. */
+static int plan_at_once(ac_estimator *e, adaptive_state *s, int64_t avail,
+                        int64_t margin)
+{
+    int64_t now = avail > margin ? avail - margin : 0;
+    s->phases_left = avail > now ? 1 : 0;
+    return allocate(e, s, now);
+}
+
 /* The pilot (every coalition) and the probe, planned together: the probe
  * does not need the pilot's values. */
 static int plan_pilot(ac_estimator *e, adaptive_state *s)
@@ -413,10 +424,11 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
         s->missing += !is_known(e, s, m);
     }
     weights_by_size(s, NULL);
-    if (left < width) { /* no round to spare for learning */
-        s->phases_left = 0;
-        return allocate(e, s, left);
-    }
+    /* A pilot evaluation that fails must be retried, or the run fails: the
+     * exact method's retry margin stays unplanned until the pilot is in. */
+    int64_t margin = e->p.max_retries > 0 ? 2 + s->missing / 32 : 0;
+    if (left < width) /* no round to spare for learning */
+        return plan_at_once(e, s, left, margin);
     int64_t probe = s->missing / 8 > PROBE_MIN ? s->missing / 8 : PROBE_MIN;
     if (probe > s->missing)
         probe = s->missing;
@@ -425,13 +437,15 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
     /* Fill the last round of the pilot, so that every phase after it
      * starts on a round of its own and waiting costs no extra round. */
     int64_t fill = (width - (e->committed + probe) % width) % width;
+    if (fill > left - probe)
+        fill = left - probe;
     int rc = plan_probe(e, s, probe);
     if (rc == AC_OK)
         rc = allocate(e, s, fill);
     int64_t rest = left - probe - fill, rounds = rest / width;
     s->phases_left = (int)(rounds < MAX_PHASES ? rounds : MAX_PHASES);
     if (rc == AC_OK && rounds == 0)
-        rc = allocate(e, s, rest);
+        rc = plan_at_once(e, s, rest, margin);
     return rc;
 }
 
@@ -498,6 +512,9 @@ static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
 {
     adaptive_state *s = e->mstate;
     tally(e, s);
+    /* v(all) - v(empty) over every evaluation of the two, repeats included:
+     * the total the credits conserve. */
+    s->delta = s->mean[s->total - 1] - s->mean[0];
     model_variances(e, s, SE_PRIOR);
     int rc = ac__shapley_table(&e->mem, s->n, s->mean, phi);
     if (rc != AC_OK)
@@ -511,6 +528,12 @@ static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)
 {
     adaptive_state *s = e->mstate;
     s->ex_value[serial] = value;
+}
+
+static double adaptive_delta(const ac_estimator *e)
+{
+    const adaptive_state *s = e->mstate;
+    return s->delta;
 }
 
 static int adaptive_stop_reason(const ac_estimator *e)
@@ -538,5 +561,5 @@ static void adaptive_end(ac_estimator *e)
 const ac__method_ops ac__method_adaptive = {
     adaptive_begin,      adaptive_extend,    adaptive_estimate,
     adaptive_end,        NULL,               AC_STOP_BUDGET,
-    adaptive_take_extra, adaptive_stop_reason,
+    adaptive_take_extra, adaptive_stop_reason, adaptive_delta,
 };

@@ -89,5 +89,5 @@ static void exact_end(ac_estimator *e)
 
 const ac__method_ops ac__method_exact = {
     exact_begin, exact_extend, ac__est_exact_from_cache, exact_end, NULL,
-    AC_STOP_COMPLETE, NULL, NULL,
+    AC_STOP_COMPLETE, NULL, NULL, NULL,
 };

@@ -568,7 +568,7 @@ static void kernel_errors(const ac_estimator *e, const kernel_state *s,
         se[i] = sqrt(se[i]);
 }
 
-static int kernel_estimate(ac_estimator *e, double *phi, double *se)
+int ac__kernel_estimate(ac_estimator *e, double *phi, double *se)
 {
     kernel_state *s = e->mstate;
     uint32_t n = e->n;
@@ -674,26 +674,30 @@ int ac__kernel_design(const ac_estimator *e, uint32_t *entries,
 }
 
 const ac__method_ops ac__method_kernelshap = {
-    kernel_begin, kernel_extend, kernel_estimate, kernel_end, kernel_settled,
-    AC_STOP_BUDGET, NULL, NULL,
+    kernel_begin, kernel_extend, ac__kernel_estimate, kernel_end, kernel_settled,
+    AC_STOP_BUDGET, NULL, NULL, NULL,
 };
+
+int ac__oddshap_affordable(const ac_estimator *e)
+{
+    return e->p.budget / (2 * e->p.repeats) + 1 <= AC_ODDSHAP_MAX_ROWS;
+}
 
 /* OddSHAP spends the budget as KernelSHAP does and fits another model on
  * the same coalitions (method_oddshap.c). */
 static int oddshap_begin(ac_estimator *e)
 {
-    int64_t rows = ac__est_remaining(e) / (2 * e->p.repeats) + 1;
-    if (rows > AC_ODDSHAP_MAX_ROWS)
+    if (!ac__oddshap_affordable(e))
         return ac__fail(e->err, AC_E_TOO_LARGE,
                         "OddSHAP fits one row per evaluated pair, at most "
                         "%u; a budget of %lld could give %lld (use "
                         "AC_METHOD_KERNELSHAP)",
                         AC_ODDSHAP_MAX_ROWS, (long long)e->p.budget,
-                        (long long)rows);
+                        (long long)(e->p.budget / (2 * e->p.repeats) + 1));
     return kernel_begin(e);
 }
 
 const ac__method_ops ac__method_oddshap = {
     oddshap_begin, kernel_extend, ac__oddshap_estimate, kernel_end,
-    kernel_settled, AC_STOP_BUDGET, NULL, NULL,
+    kernel_settled, AC_STOP_BUDGET, NULL, NULL, NULL,
 };

@@ -370,6 +370,19 @@ int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
         rc = AC_E_NO_MEMORY;
     if (rc == AC_OK)
         rc = collect_rows(e, &f, w_of, comp);
+    if (rc == AC_OK && f.m == 1)
+        rc = ac__fail(e->err, AC_E_ORACLE,
+                      "every evaluated pair lost a coalition to oracle "
+                      "failures (%lld coalitions given up)",
+                      (long long)e->dropped);
+    if (rc == AC_OK && f.m > AC_ODDSHAP_MAX_ROWS) {
+        /* Known values gave more pairs than the fit takes: KernelSHAP's
+         * estimate, whose cost does not grow with them. */
+        fit_free(e, &f);
+        ac__mem_free(&e->mem, w_of);
+        ac__mem_free(&e->mem, comp);
+        return ac__kernel_estimate(e, phi, se);
+    }
     if (rc == AC_OK)
         rc = system_alloc(e, &f);
     const double *noise =
@@ -391,6 +404,10 @@ int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
         shapley_of_fit(&f, kernel_tables(&f, &h), phi, se);
     else if (rc == AC_E_NO_MEMORY)
         ac__fail(e->err, rc, "no memory for the OddSHAP fit of %u rows", f.m);
+    /* No more pairs than players: the fit rests on its prior, and the
+     * error is unknown (as KernelSHAP's is then). */
+    for (uint32_t i = 0; rc == AC_OK && f.m - 1 <= e->n && i < e->n; i++)
+        se[i] = INFINITY;
     fit_free(e, &f);
     ac__mem_free(&e->mem, w_of);
     ac__mem_free(&e->mem, comp);

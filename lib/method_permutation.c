@@ -188,5 +188,5 @@ static void perm_end(ac_estimator *e)
 
 const ac__method_ops ac__method_permutation = {
     perm_begin, perm_extend, perm_estimate, perm_end, NULL, AC_STOP_BUDGET,
-    NULL,       NULL,
+    NULL,       NULL,          NULL,
 };

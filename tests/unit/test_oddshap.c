@@ -156,8 +156,8 @@ END_TEST
 
 START_TEST(budget_beyond_the_fit_is_refused)
 {
-    /* One row per pair, at most AC_ODDSHAP_MAX_ROWS: 8190 evaluations fit,
-     * 8192 do not. */
+    /* One row per pair, at most AC_ODDSHAP_MAX_ROWS: a budget of 8191
+     * fits, 8192 does not. */
     th_game *g = th_game_additive(14, 2);
     ac_estimator *e = th_est(14, AC_METHOD_ODDSHAP, 8192, 0);
     th_est_ends(e, g);
@@ -216,6 +216,65 @@ START_TEST(failed_evaluations_drop_their_pairs)
 }
 END_TEST
 
+/* Every evaluation fails. */
+static int failing_fn(void *user, const uint64_t *c, uint32_t words,
+                      uint32_t count, double *values, int32_t *status)
+{
+    (void)user;
+    (void)c;
+    (void)words;
+    (void)values;
+    for (uint32_t k = 0; k < count; k++)
+        status[k] = 1;
+    return 0;
+}
+
+START_TEST(no_pair_left_is_an_error)
+{
+    /* n = 40 at 50 evaluations: only sampled pairs (sizes 1 and 39 do not
+     * fit), every one lost. KernelSHAP says so; OddSHAP must too, not
+     * return the equal split as an estimate. */
+    th_game *g = th_game_additive(40, 4);
+    ac_estimator *e = th_est(40, AC_METHOD_ODDSHAP, 50, 1);
+    th_ok(ac_estimator_set_int(e, AC_EST_MAX_RETRIES, 0), e);
+    th_est_ends(e, g);
+    th_ok(ac_estimator_set_oracle(e, failing_fn, NULL), e);
+    ck_assert_int_eq(ac_estimator_run(e), AC_E_ORACLE);
+    ck_assert(th_icontains(ac_estimator_last_error(e), "pair"));
+    ac_estimator_free(e);
+    th_game_free(g);
+}
+END_TEST
+
+START_TEST(known_layers_beyond_the_fit_fall_back)
+{
+    /* n = 14 with every coalition known but those of 7 players (3432): the
+     * enumerated layers give about 6,500 free pairs, more than the fit's
+     * 4,096 rows. OddSHAP then reports KernelSHAP's estimate on the same
+     * coalitions, at KernelSHAP's cost. */
+    const uint32_t n = 14;
+    th_game *g = th_game_soum(n, 20, 3, 8);
+    double phi[2][14], se[2][14];
+    int64_t methods[2] = {AC_METHOD_ODDSHAP, AC_METHOD_KERNELSHAP};
+    for (int m = 0; m < 2; m++) {
+        ac_estimator *e = th_est(n, methods[m], 2048, 0);
+        for (uint64_t mask = 0; mask < (1u << n); mask++)
+            if (th_popcount64(mask) != 7)
+                th_ok(ac_estimator_set_value(e, &mask, 1,
+                                             th_game_value_mask(g, mask)),
+                      e);
+        th_oracle o;
+        th_oracle_init(&o, g, 0);
+        th_ok(th_run(e, &o, phi[m], se[m]), e);
+        th_oracle_fini(&o);
+        ac_estimator_free(e);
+    }
+    ck_assert_mem_eq(phi[0], phi[1], sizeof phi[0]);
+    ck_assert_mem_eq(se[0], se[1], sizeof se[0]);
+    th_game_free(g);
+}
+END_TEST
+
 static Suite *oddshap_suite(void)
 {
     Suite *s = suite_create("oddshap");
@@ -226,6 +285,8 @@ static Suite *oddshap_suite(void)
     tcase_add_test(tc, same_seed_same_bits);
     tcase_add_test(tc, budget_beyond_the_fit_is_refused);
     tcase_add_test(tc, failed_evaluations_drop_their_pairs);
+    tcase_add_test(tc, no_pair_left_is_an_error);
+    tcase_add_test(tc, known_layers_beyond_the_fit_fall_back);
     return s;
 }
 

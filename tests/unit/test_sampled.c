@@ -395,7 +395,7 @@ START_TEST(auto_choice)
     ck_assert_int_eq(auto_method(6, 68, 0), AC_METHOD_EXACT);
     ck_assert_int_eq(auto_method(6, 67, 0), AC_METHOD_ODDSHAP);
     ck_assert_int_eq(auto_method(12, 2048, 1), AC_METHOD_ODDSHAP);
-    /* OddSHAP's fit takes at most 4096 rows, one per pair: 8190
+    /* OddSHAP's fit takes at most 4096 rows, one per pair: 8191
      * evaluations (test_oddshap checks that edge); beyond, KernelSHAP */
     ck_assert_int_eq(auto_method(14, 8192, 1), AC_METHOD_KERNELSHAP);
     /* beyond AC_KERNEL_MAX_PLAYERS: permutation sampling */
