@@ -240,7 +240,9 @@ static int collect_rows(ac_estimator *e, odd_fit *f, double *w_of,
     return AC_OK;
 }
 
-static void fit_free(ac_estimator *e, odd_fit *f)
+/* What a fit owns alone: its rows and its system (a subsample shares the
+ * tables of the fit it was drawn from). */
+static void rows_free(ac_estimator *e, odd_fit *f)
 {
     ac__mem_free(&e->mem, f->key);
     ac__mem_free(&e->mem, f->absent);
@@ -250,6 +252,11 @@ static void fit_free(ac_estimator *e, odd_fit *f)
     ac__mem_free(&e->mem, f->alpha);
     ac__mem_free(&e->mem, f->diag);
     ac__mem_free(&e->mem, f->scratch);
+}
+
+static void fit_free(ac_estimator *e, odd_fit *f)
+{
+    rows_free(e, f);
     ac__mem_free(&e->mem, f->nk);
     ac__mem_free(&e->mem, f->nkm);
     ac__mem_free(&e->mem, f->ktab);
@@ -346,18 +353,6 @@ static int subsample(ac_estimator *e, const odd_fit *f, odd_fit *sub)
     return system_alloc(e, sub);
 }
 
-static void subsample_free(ac_estimator *e, odd_fit *sub)
-{
-    ac__mem_free(&e->mem, sub->key);
-    ac__mem_free(&e->mem, sub->absent);
-    ac__mem_free(&e->mem, sub->u);
-    ac__mem_free(&e->mem, sub->w);
-    ac__mem_free(&e->mem, sub->g);
-    ac__mem_free(&e->mem, sub->alpha);
-    ac__mem_free(&e->mem, sub->diag);
-    ac__mem_free(&e->mem, sub->scratch);
-}
-
 int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
 {
     odd_fit f;
@@ -393,7 +388,7 @@ int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
         rc = subsample(e, &f, &sub);
         if (rc == AC_OK)
             h = search_grid(&sub, noise);
-        subsample_free(e, &sub);
+        rows_free(e, &sub);
     } else if (rc == AC_OK) {
         h = search_grid(&f, noise);
     }
