@@ -425,8 +425,12 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
     }
     weights_by_size(s, NULL);
     /* A pilot evaluation that fails must be retried, or the run fails: the
-     * exact method's retry margin stays unplanned until the pilot is in. */
-    int64_t margin = e->p.max_retries > 0 ? 2 + s->missing / 32 : 0;
+     * exact method's retry margin stays unplanned until the pilot is in.
+     * That costs a round, so only a budget of four rounds or more, where
+     * it costs at most a quarter, keeps one back. */
+    int64_t margin = e->p.max_retries > 0 && e->p.budget >= 4 * width
+                         ? 2 + s->missing / 32
+                         : 0;
     if (left < width) /* no round to spare for learning */
         return plan_at_once(e, s, left, margin);
     int64_t probe = s->missing / 8 > PROBE_MIN ? s->missing / 8 : PROBE_MIN;
