@@ -204,8 +204,10 @@ typedef enum ac_estimator_param {
     AC_EST_BUDGET = 101,
     /* int: seed of the handle's random generator. [0, INT64_MAX], default 0. */
     AC_EST_SEED = 102,
-    /* int: coalitions per oracle call in ac_estimator_run(). [1, 2^20],
-     * default 64. Without AC_EST_TARGET_SE it does not change the result. */
+    /* int: coalitions per oracle call in ac_estimator_run(), and the round
+     * width the host evaluates at once. [1, 2^20], default 64. It changes
+     * the result only with AC_EST_TARGET_SE (checkpoints) and with
+     * AC_METHOD_ADAPTIVE, which plans its phases in whole rounds of it. */
     AC_EST_BATCH = 103,
     /* int: evaluations of each coalition, for a noisy oracle: their mean is
      * the value and their variance enters the standard errors. [1, 65536],
