@@ -175,6 +175,36 @@ class ClosedForm(unittest.TestCase):
             self.assertGreater(s, 0.0)
             self.assertLess(abs(p - e), 5 * s + 1e-9)
 
+    def test_noisy_oracle_declared_takes_the_adaptive_method(self):
+        # AUTO with noisy=1 and a budget beyond the table: adaptive repeats,
+        # the whole budget spent, errors that cover the exact values
+        g = Game.load(TESTDATA / "team6_noisy.json")
+        exact = g.exact()
+        known = {63: g.value(63), 0: g.value(0)}
+        with Estimator(6, known=known, noisy=1, budget=16 * 64) as est:
+            phi, se = est.run(g)
+            audit = est.audit()
+        self.assertEqual(audit["method"], "adaptive")
+        self.assertEqual(audit["evaluations"], 16 * 64)
+        self.assertTrue(conserved(phi, g.value(63) - g.value(0)))
+        for p, e, s in zip(phi, exact, se):
+            self.assertGreater(s, 0.0)
+            self.assertLess(abs(p - e), 5 * s + 1e-9)
+
+    def test_oddshap_fits_an_additive_game(self):
+        w = [0.5, -1.25, 2.0, 0.0, 3.5, 1.0, -0.5, 0.25, 1.5, -2.0]
+        n = len(w)
+
+        def v(s):
+            return math.fsum(w[i] for i in range(n) if s >> i & 1)
+        with Estimator(n, known={(1 << n) - 1: sum(w), 0: 0.0},
+                       method="oddshap", budget=200, seed=2) as est:
+            phi, _ = est.run(lambda cs: [v(c) for c in cs])
+            self.assertEqual(est.audit()["method"], "oddshap")
+        for p, wi in zip(phi, w):
+            self.assertAlmostEqual(p, wi, delta=1e-4)
+        self.assertTrue(conserved(phi, sum(w)))
+
     def test_without_known_values_the_oracle_gives_them(self):
         g = Game.load(TESTDATA / "team6.json")
         with Estimator(6, method="exact") as est:
