@@ -366,11 +366,16 @@ static int allocate(ac_estimator *e, adaptive_state *s, int64_t extra)
     return rc;
 }
 
-/* c_S = a_|S| (times a standard deviation when one is known). */
-static void weights_by_size(adaptive_state *s, const double *sd)
+/* The allocation's weights c_S into s->var: a_|S|, times the standard
+ * deviation of one evaluation when s->var holds variances (with_sd); 0 for
+ * the known coalitions. */
+static void allocation_weights(adaptive_state *s, int with_sd)
 {
     for (uint64_t m = 0; m < s->total; m++)
-        s->var[m] = s->a[__builtin_popcountll(m)] * (sd ? sd[m] : 1.0);
+        s->var[m] = !isfinite(s->count[m])
+                        ? 0.0
+                        : s->a[__builtin_popcountll(m)] *
+                              (with_sd ? sqrt(s->var[m]) : 1.0);
 }
 
 /* One more evaluation of each of the `probe` heaviest coalitions (largest
@@ -423,7 +428,7 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
         s->count[m] = is_known(e, s, m) ? INFINITY : e->cache.repeats;
         s->missing += !is_known(e, s, m);
     }
-    weights_by_size(s, NULL);
+    allocation_weights(s, 0);
     /* A pilot evaluation that fails must be retried, or the run fails: the
      * exact method's retry margin stays unplanned until the pilot is in.
      * That costs a round, so only a budget of four rounds or more, where
@@ -493,11 +498,7 @@ static int adaptive_extend(ac_estimator *e, int *grew)
         return AC_OK;
     }
     model_variances(e, s, ALLOC_PRIOR);
-    for (uint64_t m = 0; m < s->total; m++)
-        s->var[m] = isfinite(s->count[m]) ? sqrt(s->var[m]) : 0.0;
-    /* s->var now holds standard deviations; scale by a_S in place. */
-    for (uint64_t m = 0; m < s->total; m++)
-        s->var[m] *= s->a[__builtin_popcountll(m)];
+    allocation_weights(s, 1);
     /* Whole rounds a phase, the last phase the rest. */
     int64_t rest = ac__est_remaining(e), width = e->p.batch;
     int64_t share = rest;

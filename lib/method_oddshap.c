@@ -56,6 +56,7 @@ typedef struct hyper {
 
 typedef struct odd_fit {
     uint32_t n, words, m;   /* rows: the pairs, then N last */
+    double prior;           /* prior variance of each phi_i (last fit) */
     double scale;           /* the targets were divided by it */
     const uint64_t **key;   /* m: each row's coalition        */
     uint32_t *absent;       /* m: players outside the row's S  */
@@ -138,7 +139,7 @@ static void build_gram(odd_fit *f, double noise)
 /* Factor G and solve for alpha; -1 when G is not numerically positive. */
 static int fit(odd_fit *f, const hyper *hp)
 {
-    kernel_tables(f, hp);
+    f->prior = kernel_tables(f, hp);
     build_gram(f, hp->noise);
     if (ac__cholesky(f->g, f->m) != 0)
         return -1;
@@ -169,7 +170,7 @@ static void phi_covariances(const odd_fit *f, uint32_t i, double *out)
     }
 }
 
-static void shapley_of_fit(odd_fit *f, double prior, double *phi, double *se)
+static void shapley_of_fit(odd_fit *f, double *phi, double *se)
 {
     double amp = 0.0; /* the prior's amplitude: u' G^-1 u / m */
     for (uint32_t j = 0; j < f->m; j++)
@@ -186,7 +187,7 @@ static void shapley_of_fit(odd_fit *f, double prior, double *phi, double *se)
         double explained = 0.0;
         for (uint32_t j = 0; j < f->m; j++)
             explained += f->scratch[j] * f->scratch[j];
-        double var = amp * (prior - explained);
+        double var = amp * (f->prior - explained);
         se[i] = var > 0.0 ? sqrt(var) * f->scale : 0.0;
     }
 }
@@ -396,7 +397,7 @@ int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
         rc = ac__fail(e->err, AC_E_STATE,
                       "the OddSHAP system is not positive definite");
     if (rc == AC_OK)
-        shapley_of_fit(&f, kernel_tables(&f, &h), phi, se);
+        shapley_of_fit(&f, phi, se);
     else if (rc == AC_E_NO_MEMORY)
         ac__fail(e->err, rc, "no memory for the OddSHAP fit of %u rows", f.m);
     /* No more pairs than players: the fit rests on its prior, and the

@@ -1377,10 +1377,11 @@ static void section_cpu(const options *opt)
 {
     const uint32_t n = 64;
     static const int64_t budgets_full[] = {1000, 10000, 100000};
+    /* OddSHAP's fit stops at 8191 evaluations: its own budgets. */
+    static const int64_t budgets_odd[] = {1000, 5000};
     static const int64_t budgets_quick[] = {1000};
-    const int64_t *budgets = opt->quick ? budgets_quick : budgets_full;
-    int nb = opt->quick ? 1 : 3;
-    static const int methods[] = {AC_METHOD_PERMUTATION, AC_METHOD_KERNELSHAP};
+    static const int methods[] = {AC_METHOD_PERMUTATION, AC_METHOD_KERNELSHAP,
+                                  AC_METHOD_ODDSHAP};
     double min_cpu = opt->quick ? 0.0 : 0.5;
 
     printf("\nCPU time per oracle evaluation, n = %u, trivial oracle (popcount), "
@@ -1399,6 +1400,11 @@ static void section_cpu(const options *opt)
         all[i / 64] |= 1ull << (i % 64);
     double phi[64], se[64];
     for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+        int odd = methods[m] == AC_METHOD_ODDSHAP;
+        const int64_t *budgets = opt->quick ? budgets_quick
+                                 : odd      ? budgets_odd
+                                            : budgets_full;
+        int nb = opt->quick ? 1 : odd ? 2 : 3;
         for (int b = 0; b < nb; b++) {
             cpu_oracle o = {0, 0.0};
             int runs = 0;
