@@ -264,6 +264,14 @@ void ac__localizer_enqueue(ac_localizer *l, uint32_t t)
     l->round[l->round_len++] = (ac__loc_query){t, 0, 0, 0, NAN};
 }
 
+/* The run is over: the scan's coverage recorded, the flags set. */
+static void end_run(ac_localizer *l, int scan_complete)
+{
+    l->scan_complete = scan_complete;
+    l->phase = AC__LOC_DONE;
+    ac__localizer_set_flags(l);
+}
+
 /* Ends the run with an error. During the corrective scan the
  * localization is already made: the scan ends incomplete and the result
  * stays readable; the error is returned once. */
@@ -271,9 +279,7 @@ static int fail_run(ac_localizer *l, int status)
 {
     if (l->phase == AC__LOC_SCAN) {
         l->round_len = l->round_handed = l->round_told = 0;
-        l->scan_complete = 0;
-        l->phase = AC__LOC_DONE;
-        ac__localizer_set_flags(l);
+        end_run(l, 0);
         return status;
     }
     l->phase = AC__LOC_FAILED;
@@ -286,29 +292,22 @@ static int fail_run(ac_localizer *l, int status)
  * budget allow. */
 static void plan_scan(ac_localizer *l)
 {
-    uint32_t width = (uint32_t)l->p.batch;
     /* The scan leaves the repair step its candidate checks. */
     int64_t reserve = l->repair && l->check ? l->p.candidates : 0;
+    uint32_t width = ac__localizer_affordable(l, (uint32_t)l->p.batch, reserve);
     /* Everything before the cursor is answered (a failed answer stops it
      * there until its retry succeeds), so a round costs its width, not T. */
     if (l->scan < (uint32_t)l->step + 1)
         l->scan = (uint32_t)l->step + 1;
     while (l->scan < l->n && l->answers[l->scan] > 0)
         l->scan++;
-    for (uint32_t t = l->scan; t < l->n && l->round_len < width; t++) {
-        if (l->answers[t] > 0)
-            continue;
-        if (ac__localizer_affordable(l, 1, reserve) == 0)
-            break;
-        ac__localizer_charge(l, 1);
-        ac__localizer_enqueue(l, t);
-    }
+    for (uint32_t t = l->scan; t < l->n && l->round_len < width; t++)
+        if (l->answers[t] <= 0)
+            ac__localizer_enqueue(l, t);
+    ac__localizer_charge(l, l->round_len);
     l->scan_calls += l->round_len;
-    if (l->round_len == 0) {
-        l->scan_complete = l->scan >= l->n;
-        l->phase = AC__LOC_DONE;
-        ac__localizer_set_flags(l);
-    }
+    if (l->round_len == 0)
+        end_run(l, l->scan >= l->n);
 }
 
 /* Plans the next round of whichever phase the run is in; leaves round_len
@@ -324,9 +323,11 @@ static void plan_round(ac_localizer *l)
         }
         int scan = l->p.scan_after && l->step >= 0 &&
                    l->strategy != AC_LOC_SCORES;
-        l->phase = scan ? AC__LOC_SCAN : AC__LOC_DONE;
-        if (!scan)
-            ac__localizer_set_flags(l);
+        if (!scan) {
+            end_run(l, l->scan_complete);
+            return;
+        }
+        l->phase = AC__LOC_SCAN;
     }
     if (l->phase == AC__LOC_SCAN)
         plan_scan(l);
@@ -401,11 +402,11 @@ static int validate_tell(ac_localizer *l, uint32_t count,
                          const int32_t *status)
 {
     for (uint32_t k = 0; k < count; k++) {
-        int failed = (status && status[k] != 0) || !isfinite(p_on_track[k]);
+        int failed = ac__loc_answer_failed(p_on_track[k], status ? status[k] : 0);
         const char *why = NULL;
         if (claim(l, prefixes[k], k) == NULL)
             why = "is not outstanding (never handed out, or already told)";
-        else if (!failed && !(p_on_track[k] >= 0.0 && p_on_track[k] <= 1.0))
+        else if (!failed && !ac__loc_answer_in_range(p_on_track[k]))
             why = "has an answer outside [0, 1]";
         if (why != NULL) {
             unclaim(l);
@@ -422,7 +423,7 @@ static int take_answer(ac_localizer *l, ac__loc_query *q, double value,
 {
     q->told = 1;
     l->round_told++;
-    if (status == 0 && isfinite(value)) {
+    if (!ac__loc_answer_failed(value, status)) {
         q->value = value;
         return AC_OK;
     }

@@ -4,6 +4,7 @@
 #ifndef AC_LOCALIZER_INTERNAL_H
 #define AC_LOCALIZER_INTERNAL_H
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -77,6 +78,17 @@ int ac__localizer_check(ac_localizer *loc, const char *what);
 uint32_t ac__localizer_affordable(const ac_localizer *loc, uint32_t want,
                                   int64_t keep);
 void ac__localizer_charge(ac_localizer *loc, uint32_t n);
+
+/* A verifier's answer (from a tell or a candidate check): failed when it
+ * carries a status or no finite value; a usable one lies in [0, 1]. */
+static inline int ac__loc_answer_failed(double value, int32_t status)
+{
+    return status != 0 || !isfinite(value);
+}
+static inline int ac__loc_answer_in_range(double value)
+{
+    return value >= 0.0 && value <= 1.0;
+}
 
 /* AC_E_INVALID_ARG for NULL, AC_E_STATE (with the message) until done. */
 int ac__localizer_check_done(const ac_localizer *loc);

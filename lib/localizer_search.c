@@ -257,10 +257,17 @@ static uint32_t bisection_queries(ac_localizer *l, uint32_t *out,
     return count;
 }
 
+/* Noisy bisection lives on the posterior alone; every other search also
+ * keeps the logical bracket [lo, hi]. */
+static int posterior_only(const ac_localizer *l)
+{
+    return l->strategy == AC_LOC_BISECTION && is_noisy(l);
+}
+
 /* Ends the search when its own rule says so; returns 1 if it did. */
 static int search_over(ac_localizer *l)
 {
-    if (l->strategy == AC_LOC_BISECTION && is_noisy(l)) {
+    if (posterior_only(l)) {
         uint32_t h = most_probable(l);
         if (l->post[h] < l->p.target)
             return 0;
@@ -355,7 +362,7 @@ static void narrow(ac_localizer *l, uint32_t t, int on)
 void ac__search_apply(ac_localizer *l)
 {
     int noisy = is_noisy(l);
-    int logic = l->strategy != AC_LOC_BISECTION || !noisy;
+    int logic = !posterior_only(l);
     for (uint32_t k = 0; k < l->round_len; k++) {
         const ac__loc_query *q = &l->round[k];
         if (q->failed)

@@ -44,9 +44,14 @@ void cli_audit_print(FILE *f, const int64_t audit[CLI_AUDIT_KEYS]);
 /* The subcommands. argv[0] is the subcommand's name. */
 int cli_demo(int argc, char **argv);
 int cli_shapley(int argc, char **argv);
-/* The demo's failed episode (demo_failure.c): success(s) is the team's
- * noise-free success probability of coalition s, v_empty the baseline. */
-int cli_demo_failure(double (*success)(uint64_t), double v_empty);
+/* The demo team (demo.c): its agents' roles, and the credits of its
+ * noise-free game with the observed outcome v(all) and the fallback's known
+ * pass rate as v(empty) (ac_shapley_exact's status). */
+#define CLI_DEMO_AGENTS 4
+extern const char *const cli_demo_role[CLI_DEMO_AGENTS];
+int cli_demo_credit(double v_all, double phi[CLI_DEMO_AGENTS]);
+/* The demo's failed episode (demo_failure.c). */
+int cli_demo_failure(void);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; on a match sets
  * *value, advances *i past what it used and returns 1; returns -1 when the

@@ -37,15 +37,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEMO_AGENTS 4
+#define DEMO_AGENTS CLI_DEMO_AGENTS
 #define DEMO_COALITIONS (1u << DEMO_AGENTS)
 #define DEMO_HIDDEN_TESTS 100
 #define DEMO_V_EMPTY 0.05
 
 enum { CARRIER = 0, HELPER = 1, REDUNDANT = 2, SABOTEUR = 3 };
 
-static const char *const role_name[DEMO_AGENTS] = {
-    "carrier", "helper", "redundant", "saboteur"};
+const char *const cli_demo_role[CLI_DEMO_AGENTS] = {"carrier", "helper",
+                                                    "redundant", "saboteur"};
 static const char *const role_text[DEMO_AGENTS] = {
     "writes the solution",
     "reviews and fixes it",
@@ -67,6 +67,16 @@ static double team_success(uint64_t s)
     if (saboteur)
         p *= 0.70;
     return p;
+}
+
+int cli_demo_credit(double v_all, double phi[CLI_DEMO_AGENTS])
+{
+    double table[DEMO_COALITIONS];
+    for (uint64_t s = 0; s < DEMO_COALITIONS; s++)
+        table[s] = team_success(s);
+    table[DEMO_COALITIONS - 1] = v_all;
+    table[0] = DEMO_V_EMPTY;
+    return ac_shapley_exact(DEMO_AGENTS, table, DEMO_COALITIONS, phi);
 }
 
 /* splitmix64: the simulator's own seeded generator. */
@@ -183,7 +193,7 @@ static int demo_refine(const double phi[DEMO_AGENTS])
                            : (msg_flags[t] & AC_MSG_LABEL_FIXED) ? "fixed"
                                                                  : "-";
         printf("%-4d %-5d %-10s %+6.2f %+6.2f %+9.4f  %-10s %s\n", t, a,
-               role_name[a], judge[t], label[t], reward[t], flag,
+               cli_demo_role[a], judge[t], label[t], reward[t], flag,
                transcript[t].text);
     }
 
@@ -206,7 +216,7 @@ static int demo_refine(const double phi[DEMO_AGENTS])
             (agent_flags[a] & AC_RELAXED_BOUND) ? "sign, bound"
             : (agent_flags[a] & AC_RELAXED_SIGN) ? "sign"
                                                  : "none";
-        printf("%-10s %8d %+16.12f %+16.12f %10.2g  %s\n", role_name[a], k,
+        printf("%-10s %8d %+16.12f %+16.12f %10.2g  %s\n", cli_demo_role[a], k,
                phi[a], sum, diff, relaxed);
     }
     printf("\nReading: within each agent a higher label never earns less, "
@@ -263,7 +273,7 @@ static int demo_adaptive(struct simulator *sim, int64_t budget, int64_t seed,
            "std.err, equal repeats");
     double var = 0.0, var_equal = 0.0;
     for (int i = 0; i < DEMO_AGENTS; i++) {
-        printf("%-10s %+10.4f %10.4f %22.4f\n", role_name[i], phi[i], se[i],
+        printf("%-10s %+10.4f %10.4f %22.4f\n", cli_demo_role[i], phi[i], se[i],
                se_equal[i]);
         var += se[i] * se[i];
         var_equal += se_equal[i] * se_equal[i];
@@ -351,13 +361,8 @@ int cli_demo(int argc, char **argv)
 
     /* The same game without rollout noise: the credits infinitely many
      * rollouts per coalition would give (same known v(all), v(empty)). */
-    double table[DEMO_COALITIONS], truth[DEMO_AGENTS];
-    for (uint64_t s = 0; s < DEMO_COALITIONS; s++)
-        table[s] = team_success(s);
-    table[all] = v_all;
-    table[none] = v_empty;
-    int have_truth =
-        ac_shapley_exact(DEMO_AGENTS, table, DEMO_COALITIONS, truth) == AC_OK;
+    double truth[DEMO_AGENTS];
+    int have_truth = cli_demo_credit(v_all, truth) == AC_OK;
 
     printf("agentcredit demo: who gets the credit in a simulated team of %d "
            "agents\n\n",
@@ -379,7 +384,7 @@ int cli_demo(int argc, char **argv)
     printf("%-6s %-10s %-36s %10s %10s %12s\n", "agent", "role", "what it does",
            "credit", "std.err", "noise-free");
     for (int i = 0; i < DEMO_AGENTS; i++) {
-        printf("%-6d %-10s %-36s %+10.4f %10.4f", i, role_name[i], role_text[i],
+        printf("%-6d %-10s %-36s %+10.4f %10.4f", i, cli_demo_role[i], role_text[i],
                phi[i], se[i]);
         if (have_truth)
             printf(" %+12.4f", truth[i]);
@@ -404,7 +409,7 @@ int cli_demo(int argc, char **argv)
     if ((status = demo_adaptive(&sim, budget, seed, v_all, v_empty, se)) !=
             CLI_OK ||
         (status = demo_refine(phi)) != CLI_OK ||
-        (status = cli_demo_failure(team_success, DEMO_V_EMPTY)) != CLI_OK)
+        (status = cli_demo_failure()) != CLI_OK)
         goto out;
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 

@@ -14,11 +14,8 @@
 #include <inttypes.h>
 #include <math.h>
 
-#define FAIL_AGENTS 4
+#define FAIL_AGENTS CLI_DEMO_AGENTS
 #define FAIL_MESSAGES 9
-
-static const char *const fail_role[FAIL_AGENTS] = {"carrier", "helper",
-                                                   "redundant", "saboteur"};
 
 static const struct fail_message {
     uint32_t agent;
@@ -80,19 +77,6 @@ static int suite_on_candidate(void *user, uint32_t step, const uint64_t *ids,
     return 0;
 }
 
-/* The agents' credit for this episode: the noise-free team game with the
- * observed outcome v(all) = 0 (the episode failed) and v(empty) known. */
-static int failed_episode_credit(double (*success)(uint64_t), double v_empty,
-                                 double phi[FAIL_AGENTS])
-{
-    double table[1u << FAIL_AGENTS];
-    for (uint64_t s = 0; s < (1u << FAIL_AGENTS); s++)
-        table[s] = success(s);
-    table[(1u << FAIL_AGENTS) - 1] = 0.0;
-    table[0] = v_empty;
-    return ac_shapley_exact(FAIL_AGENTS, table, 1u << FAIL_AGENTS, phi);
-}
-
 static const char *flag_name(uint32_t f)
 {
     return (f & AC_STEP_FIRST_ERROR)  ? "FIRST ERROR"
@@ -140,7 +124,7 @@ static void print_pair(const ac_preference_pair *pair)
         return;
     }
     printf("  prompt:   messages 0..%u (the transcript the %s saw)\n",
-           pair->prompt_end - 1, fail_role[pair->agent]);
+           pair->prompt_end - 1, cli_demo_role[pair->agent]);
     printf("  rejected: message %u: \"%s\"\n", pair->step,
            episode[pair->step].text);
     if (pair->kind == AC_PAIR_REPAIR)
@@ -153,7 +137,7 @@ static void print_pair(const ac_preference_pair *pair)
            pair->candidates, pair->verified, pair->confidence, pair->weight);
 }
 
-int cli_demo_failure(double (*success)(uint64_t), double v_empty)
+int cli_demo_failure(void)
 {
     uint32_t author[FAIL_MESSAGES], flags[FAIL_MESSAGES];
     double labels[FAIL_MESSAGES], reward[FAIL_MESSAGES], phi[FAIL_AGENTS];
@@ -179,7 +163,7 @@ int cli_demo_failure(double (*success)(uint64_t), double v_empty)
         return CLI_FAILED;
     }
     ac_localizer_free(loc);
-    if (step < 0 || failed_episode_credit(success, v_empty, phi) != AC_OK ||
+    if (step < 0 || cli_demo_credit(0.0, phi) != AC_OK ||
         blame(phi, author, labels, reward) != AC_OK)
         return CLI_FAILED;
 
@@ -192,13 +176,13 @@ int cli_demo_failure(double (*success)(uint64_t), double v_empty)
            "judges the rest.\n\n");
     printf("first error: message %" PRId64 " by agent %u (%s), probability "
            "%.2f; %" PRId64 " verifier calls to find it, %" PRId64
-           " to judge the rest\n\n", step, agent, fail_role[agent], prob,
+           " to judge the rest\n\n", step, agent, cli_demo_role[agent], prob,
            calls, scan);
     printf("%-4s %-10s %-12s %6s %9s  %s\n", "step", "role", "localizer",
            "label", "reward", "message");
     for (int t = 0; t < FAIL_MESSAGES; t++)
         printf("%-4d %-10s %-12s %+6.2f %+9.4f  %s\n", t,
-               fail_role[author[t]], flag_name(flags[t]), labels[t],
+               cli_demo_role[author[t]], flag_name(flags[t]), labels[t],
                reward[t], episode[t].text);
     printf("\nPer agent (credit from the team game with the observed v(all) "
            "= 0), rewards add up to it:\n");
@@ -208,7 +192,7 @@ int cli_demo_failure(double (*success)(uint64_t), double v_empty)
         for (int t = 0; t < FAIL_MESSAGES; t++)
             sum += author[t] == a ? reward[t] : 0.0;
         ok &= fabs(sum - phi[a]) <= 1e-12 * fmax(1.0, fabs(phi[a]));
-        printf("  %-10s credit %+.6f  sum of rewards %+.6f\n", fail_role[a],
+        printf("  %-10s credit %+.6f  sum of rewards %+.6f\n", cli_demo_role[a],
                phi[a], sum);
     }
     print_pair(&pair);
