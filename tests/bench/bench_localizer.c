@@ -14,6 +14,13 @@
  *   repeatable  the same grid with a verifier that repeats its answer for a
  *               prefix: exact and +-1 accuracy, calls, and calibration of the
  *               reported probability
+ *   optimal     the Bayes-optimal search, computed exactly by value
+ *               iteration for T = 7 (--optimal-t), against the library's
+ *               bisection at several targets: is any search cheaper at the
+ *               same accuracy? p = 0.8, the episode known to have failed
+ *   frontier    the library's accuracy against calls over its target q,
+ *               told the episode failed: what 95% exact costs in every cell
+ *               of the grid (50x trials), and every q at T = 64, p = 0.8
  *   real        the Who&When Algorithm-Generated transcripts: a verifier
  *               simulated from each episode's human label (on track before
  *               mistake_step, off from it, answers flipped with probability
@@ -26,7 +33,9 @@
  *
  * Exit status 1 when a hard check fails: a library error, a budget
  * overrun, an exact-verifier result that is wrong or costs more than
- * ceil(log2(T+1)) calls, a batch that hands out more than W prefixes. */
+ * ceil(log2(T+1)) calls, a batch that hands out more than W prefixes, an
+ * optimal policy whose plays do not earn the solver's value, or a library
+ * search that beats the optimum (beyond 4 standard errors). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime in bench_common.h */
 
 #include <agentcredit.h>
@@ -334,6 +343,357 @@ static void section_repeatable(int trials)
 }
 
 /* ------------------------------------------------------------------ */
+/* The Bayes-optimal search, for small T                               */
+/* ------------------------------------------------------------------ */
+
+/* How far is the library's bisection from the best any search could do?
+ * For a few hypotheses the policy that minimises E[calls] + lambda P(wrong)
+ * can be computed exactly, by value iteration over posteriors.
+ *
+ * With a uniform prior (the episode is known to have failed: the first
+ * error is one of 0..M-1) and a verifier right with probability p, the
+ * posterior depends only on how many more answers contradict each
+ * hypothesis than contradict the best one: weight ((1-p)/p)^d. A state is
+ * that d for every hypothesis, 0..depth, or depth+1 for a hypothesis
+ * forgotten for being (p/(1-p))^(depth+1) times less likely than the best:
+ * the only approximation, at 4^-6 for p = 0.8 and depth 5. Prefix b (the
+ * question "is h > b?") is asked for b in 0..M-2. */
+
+#define OPT_STOP 0xff
+
+typedef struct opt_policy {
+    uint32_t M, depth, base;
+    size_t states;
+    double p, lambda;
+    double weight[16]; /* ((1-p)/p)^d */
+    double *value;     /* min E[calls to go] + lambda P(wrong)   */
+    uint8_t *action;   /* the prefix to ask, or OPT_STOP          */
+} opt_policy;
+
+static void opt_decode(const opt_policy *o, size_t s, uint32_t *d)
+{
+    for (uint32_t i = 0; i < o->M; i++, s /= o->base)
+        d[i] = (uint32_t)(s % o->base);
+}
+
+/* The posterior's total weight; *top: the best hypothesis's weight. */
+static double opt_weights(const opt_policy *o, const uint32_t *d, double *w,
+                          double *top)
+{
+    double z = 0.0;
+    *top = 0.0;
+    for (uint32_t i = 0; i < o->M; i++) {
+        w[i] = d[i] > o->depth ? 0.0 : o->weight[d[i]];
+        z += w[i];
+        *top = w[i] > *top ? w[i] : *top;
+    }
+    return z;
+}
+
+/* The state after the answer "off track" (off = 1: h <= b) or "on track"
+ * at prefix b. */
+static size_t opt_next(const opt_policy *o, const uint32_t *d, uint32_t b,
+                       int off)
+{
+    uint32_t e[16], least = UINT32_MAX;
+    for (uint32_t i = 0; i < o->M; i++) {
+        int agrees = off ? i <= b : i > b;
+        e[i] = d[i] > o->depth ? UINT32_MAX : d[i] + !agrees;
+        least = e[i] < least ? e[i] : least;
+    }
+    size_t s = 0;
+    for (uint32_t i = o->M; i-- > 0;) {
+        uint32_t v = e[i] == UINT32_MAX || e[i] - least > o->depth
+                         ? o->depth + 1 : e[i] - least;
+        s = s * o->base + v;
+    }
+    return s;
+}
+
+/* One Gauss-Seidel sweep of value iteration; returns the largest change. */
+static double opt_sweep(opt_policy *o)
+{
+    double change = 0.0, w[16], top;
+    uint32_t d[16];
+    for (size_t s = 0; s < o->states; s++) {
+        if (o->value[s] < 0.0)
+            continue; /* no hypothesis at d = 0: not a state */
+        opt_decode(o, s, d);
+        double z = opt_weights(o, d, w, &top);
+        double best = o->lambda * (1.0 - top / z); /* stop now */
+        uint8_t act = OPT_STOP;
+        double below = 0.0; /* weight of the hypotheses <= b */
+        for (uint32_t b = 0; b + 1 < o->M; b++) {
+            below += w[b];
+            if (!(below > 0.0 && below < z))
+                continue; /* the answer is known: asking tells nothing */
+            double f = below / z, off = f * o->p + (1.0 - f) * (1.0 - o->p);
+            double v = 1.0 + off * o->value[opt_next(o, d, b, 1)] +
+                       (1.0 - off) * o->value[opt_next(o, d, b, 0)];
+            if (v < best - 1e-12) {
+                best = v;
+                act = (uint8_t)b;
+            }
+        }
+        change = fmax(change, fabs(best - o->value[s]));
+        o->value[s] = best;
+        o->action[s] = act;
+    }
+    return change;
+}
+
+/* Solves the game for M hypotheses; 0 on success. */
+static int opt_solve(opt_policy *o, uint32_t M, uint32_t depth, double p,
+                     double lambda)
+{
+    *o = (opt_policy){M, depth, depth + 2, 1, p, lambda, {0}, NULL, NULL};
+    for (uint32_t i = 0; i < M; i++)
+        o->states *= o->base;
+    for (uint32_t k = 0; k <= depth; k++)
+        o->weight[k] = pow((1.0 - p) / p, k);
+    o->value = xcalloc(o->states, sizeof *o->value);
+    o->action = xcalloc(o->states, sizeof *o->action);
+    uint32_t d[16];
+    for (size_t s = 0; s < o->states; s++) {
+        opt_decode(o, s, d);
+        int alive = 0;
+        for (uint32_t i = 0; i < M; i++)
+            alive |= d[i] == 0;
+        /* Start from "stop now": an upper bound the sweeps lower. */
+        double w[16], top, z = opt_weights(o, d, w, &top);
+        o->value[s] = alive ? lambda * (1.0 - top / z) : -1.0;
+    }
+    for (int sweep = 0; sweep < 100000; sweep++)
+        if (opt_sweep(o) < 1e-10 * lambda)
+            return 0;
+    return -1;
+}
+
+/* One search by the optimal policy against the simulated verifier:
+ * returns the calls; *guess: the most probable hypothesis at the stop. */
+static uint32_t opt_play(const opt_policy *o, uint32_t h, uint64_t seed,
+                         uint32_t *guess)
+{
+    sim_verifier v = {o->M, h, o->p, 0, mix64(seed), 0, 0, 0};
+    uint32_t d[16] = {0}, calls = 0;
+    size_t s = 0;
+    while (o->action[s] != OPT_STOP) {
+        uint32_t b = o->action[s];
+        double on;
+        int32_t status = 0;
+        sim_answer(&v, &b, 1, &on, &status);
+        opt_decode(o, s, d);
+        s = opt_next(o, d, b, on < 0.5);
+        calls++;
+    }
+    opt_decode(o, s, d);
+    *guess = 0;
+    for (uint32_t i = 1; i < o->M; i++)
+        *guess = d[i] < d[*guess] ? i : *guess;
+    return calls;
+}
+
+/* A frontier point: the sums over its trials of the calls n, n^2, the
+ * misses m (1 when wrong) and n m; enough for the mean and standard error
+ * of the Lagrangian cost n + lambda m at any lambda. */
+typedef struct frontier_point {
+    double trials, n, n2, m, nm;
+} frontier_point;
+
+static void frontier_count(frontier_point *f, double calls, int wrong)
+{
+    f->trials++;
+    f->n += calls;
+    f->n2 += calls * calls;
+    f->m += wrong;
+    f->nm += calls * wrong;
+}
+
+static double frontier_exact(const frontier_point *f)
+{
+    return 1.0 - f->m / f->trials;
+}
+
+static double frontier_calls(const frontier_point *f)
+{
+    return f->n / f->trials;
+}
+
+static double frontier_cost(const frontier_point *f, double lambda)
+{
+    return (f->n + lambda * f->m) / f->trials;
+}
+
+static double frontier_cost_se(const frontier_point *f, double lambda)
+{
+    double mean = frontier_cost(f, lambda);
+    double sq = (f->n2 + 2.0 * lambda * f->nm + lambda * lambda * f->m) /
+                f->trials;
+    return sqrt(fmax(sq - mean * mean, 0.0) / f->trials);
+}
+
+static frontier_point optimal_point(const opt_policy *o, int trials,
+                                    uint64_t salt)
+{
+    frontier_point f = {0, 0, 0, 0, 0};
+    for (int k = 0; k < trials; k++) {
+        uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
+        uint32_t h = (uint32_t)(unit(seed) * o->M), guess;
+        uint32_t n = opt_play(o, h, seed + 1, &guess);
+        frontier_count(&f, n, guess != h);
+    }
+    return f;
+}
+
+/* The library's bisection, told the episode failed, at target q. The
+ * questions do not depend on q, only the stop does, and the verifier's k-th
+ * answer is flipped or not by the trial's seed alone: with one salt for
+ * every q, each trial follows one path and only stops at different points
+ * of it, so the differences between the points are free of sampling noise
+ * between trials. */
+static frontier_point library_point(uint32_t T, double p, double q,
+                                    int trials, uint64_t salt)
+{
+    frontier_point f = {0, 0, 0, 0, 0};
+    g_known_failure = 1;
+    for (int k = 0; k < trials; k++) {
+        uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
+        uint32_t h = (uint32_t)(unit(seed) * T);
+        outcome o = localize(T, h, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
+                             1, q, seed + 1);
+        frontier_count(&f, (double)o.calls, o.step != (int64_t)h);
+    }
+    g_known_failure = 0;
+    return f;
+}
+
+/* Mean calls at `exact` accuracy, by mixing the two frontier points that
+ * bracket it (a search that flips a coin between them); -1 if none do. */
+static double calls_at(const frontier_point *f, size_t n, double exact)
+{
+    double best = -1.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (frontier_exact(&f[i]) < exact &&
+                frontier_exact(&f[j]) >= exact) {
+                double ei = frontier_exact(&f[i]), ej = frontier_exact(&f[j]);
+                double ci = frontier_calls(&f[i]), cj = frontier_calls(&f[j]);
+                double c = ci + (exact - ei) / (ej - ei) * (cj - ci);
+                best = best < 0.0 || c < best ? c : best;
+            }
+    return best;
+}
+
+static void print_calls_at(const char *who, const frontier_point *f,
+                           size_t n, double lim)
+{
+    double c = calls_at(f, n, 0.95);
+    if (c < 0.0)
+        printf("- %s: no two points bracket 95%% exact\n", who);
+    else
+        printf("- %s: 95%% exact at %.3f calls, %.4f x limit\n", who, c,
+               c / lim);
+}
+
+/* M hypotheses: 7 by default (a minute); 9 takes half an hour, 400 MB. */
+static void section_optimal(int quick, uint32_t M)
+{
+    static const double many[] = {40, 44, 48, 52, 56, 64}, few[] = {44, 48, 52};
+    static const double qs[] = {0.90, 0.91, 0.92, 0.925, 0.93, 0.935, 0.94,
+                                0.95, 0.96};
+    const double p = 0.8, lim = limit_calls(M, p);
+    const int trials = quick ? 2000 : 200000;
+    /* Three solves bracket 95% exact; more are cheap only for small M. */
+    const double *lambdas = M <= 7 ? many : few;
+    size_t nl = quick ? 2 : M <= 7 ? sizeof many / sizeof many[0] : 3;
+    size_t nq = sizeof qs / sizeof qs[0];
+    frontier_point opt[8], lib[16];
+    printf("\n## The Bayes-optimal search at T = %u, p = %.1f (known failure;"
+           " %d trials a point)\n\n", M, p, trials);
+    printf("optimal: the policy minimising E[calls] + lambda P(wrong), by "
+           "value iteration; library: bisection at target q. limit = %.3f "
+           "calls. cost: E[calls + lambda wrong] at the row's lambda.\n\n",
+           lim);
+    for (size_t j = 0; j < nq; j++)
+        lib[j] = library_point(M, p, qs[j], trials, 300);
+    printf("| search | lambda or q | exact | calls | x limit | cost | the "
+           "solver's value | library's least cost |\n"
+           "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < nl; i++) {
+        opt_policy o;
+        double lambda = lambdas[i];
+        if (opt_solve(&o, M, 5, p, lambda) != 0)
+            fail("optimal T %u lambda %g: value iteration did not converge",
+                 M, lambda);
+        opt[i] = optimal_point(&o, trials, 300);
+        double cost = frontier_cost(&opt[i], lambda);
+        double se = frontier_cost_se(&opt[i], lambda), least = INFINITY;
+        /* The solver's value is what its policy earns... */
+        CHECK(fabs(cost - o.value[0]) < 4.0 * se + 1e-9,
+              "optimal T %u lambda %g: plays cost %.4f, the solver says %.4f",
+              M, lambda, cost, o.value[0]);
+        /* ...and no search does better, the library's included. */
+        for (size_t j = 0; j < nq; j++) {
+            double c = frontier_cost(&lib[j], lambda);
+            CHECK(c > o.value[0] - 4.0 * frontier_cost_se(&lib[j], lambda),
+                  "T %u q %g costs %.4f at lambda %g, below the optimum "
+                  "%.4f", M, qs[j], c, lambda, o.value[0]);
+            least = c < least ? c : least;
+        }
+        printf("| optimal | %.0f | %.4f | %.3f | %.4f | %.3f +- %.3f | %.3f "
+               "| %.3f |\n", lambda, frontier_exact(&opt[i]),
+               frontier_calls(&opt[i]), frontier_calls(&opt[i]) / lim, cost,
+               se, o.value[0], least);
+        free(o.value);
+        free(o.action);
+    }
+    for (size_t j = 0; j < nq; j++)
+        printf("| library | %.3f | %.4f | %.3f | %.4f | | | |\n", qs[j],
+               frontier_exact(&lib[j]), frontier_calls(&lib[j]),
+               frontier_calls(&lib[j]) / lim);
+    printf("\n");
+    print_calls_at("optimal", opt, nl, lim);
+    print_calls_at("library", lib, nq, lim);
+}
+
+/* The library's accuracy against calls over its target q, told the episode
+ * failed, and what 95% exact costs, in every cell of the grid; every q at
+ * T = 64, p = 0.8. The cost of 95% exact rests on a difference of
+ * accuracies, so it needs many trials: one standard error of the accuracy,
+ * 0.07 points at 100,000 trials, moves it by about 0.2%. */
+static void section_frontier(int trials)
+{
+    static const double qs[] = {0.85, 0.88, 0.90, 0.91, 0.92, 0.922, 0.924,
+                                0.926, 0.928, 0.93, 0.935, 0.94, 0.95, 0.96};
+    size_t nq = sizeof qs / sizeof qs[0];
+    frontier_point f[16], detail[16];
+    printf("\n## Bisection's frontier, told the episode failed (%d trials a "
+           "point)\n\n| T | p | limit | calls at 95%% exact | x limit |\n"
+           "|---:|---:|---:|---:|---:|\n", trials);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++) {
+            uint32_t T = GRID_T[i];
+            double p = GRID_P[j], lim = limit_calls(T, p);
+            for (size_t k = 0; k < nq; k++)
+                f[k] = library_point(T, p, qs[k], trials, 600 + 10 * i + j);
+            if (T == 64 && p == 0.8)
+                memcpy(detail, f, sizeof f);
+            double c = calls_at(f, nq, 0.95);
+            if (c < 0.0)
+                printf("| %u | %.1f | %.2f | not bracketed | |\n", T, p, lim);
+            else
+                printf("| %u | %.1f | %.2f | %.2f | %.4f |\n", T, p, lim, c,
+                       c / lim);
+        }
+    printf("\n### T = 64, p = 0.8, every q\n\n| q | exact | calls | x limit "
+           "|\n|---:|---:|---:|---:|\n");
+    for (size_t k = 0; k < nq; k++)
+        printf("| %.3f | %.4f | %.3f | %.4f |\n", qs[k],
+               frontier_exact(&detail[k]), frontier_calls(&detail[k]),
+               frontier_calls(&detail[k]) / limit_calls(64, 0.8));
+}
+
+/* ------------------------------------------------------------------ */
 /* Real transcripts                                                    */
 /* ------------------------------------------------------------------ */
 
@@ -455,23 +815,32 @@ static void section_real(const char *dir, int seeds)
 static void usage(void)
 {
     printf("usage: bench_localizer [--quick] [--trials N] [--data DIR] "
-           "[--only exact,noisy,repeatable,real]\n"
+           "[--only exact,noisy,repeatable,optimal,frontier,real]\n"
            "  --quick      a smoke test: few trials, T = 1024 sampled\n"
            "  --trials N   trials per cell (default 2000; --quick 40)\n"
-           "  --data DIR   Who&When Algorithm-Generated episodes (JSON)\n");
+           "  --data DIR   Who&When Algorithm-Generated episodes (JSON)\n"
+           "  --optimal-t N  messages for the optimal search, 2..9 "
+           "(default 7; 9 takes half an hour)\n");
 }
 
 int main(int argc, char **argv)
 {
     int quick = 0, trials = -1;
+    uint32_t optimal_T = 7;
     long long v;
-    const char *data = NULL, *only = "exact,noisy,repeatable,real";
+    const char *data = NULL,
+               *only = "exact,noisy,repeatable,optimal,frontier,real";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "--trials") == 0 && i + 1 < argc &&
                  parse_int(argv[i + 1], 1, 10000000, &v) == 0) {
             trials = (int)v;
+            i++;
+        }
+        else if (strcmp(argv[i], "--optimal-t") == 0 && i + 1 < argc &&
+                 parse_int(argv[i + 1], 2, 9, &v) == 0) {
+            optimal_T = (uint32_t)v;
             i++;
         }
         else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
@@ -494,6 +863,10 @@ int main(int argc, char **argv)
         section_noisy(trials);
     if (strstr(only, "repeatable"))
         section_repeatable(trials);
+    if (strstr(only, "optimal"))
+        section_optimal(quick, quick ? 4 : optimal_T);
+    if (strstr(only, "frontier"))
+        section_frontier(quick ? trials : 50 * trials);
     if (strstr(only, "real") && data != NULL)
         section_real(data, quick ? 2 : 40);
     if (g_failures > 0) {
