@@ -208,14 +208,24 @@ typedef struct cell {
     double exact, within1, calls, rounds, prob;
 } cell;
 
+/* Trial k of a cell salted `salt`: its first error, uniform on 0..T-1, and
+ * (returned) the seed of its verifier. Cells and strategies that share a
+ * salt see the same errors and the same answers. */
+static uint64_t trial_draw(uint64_t salt, int k, uint32_t T, uint32_t *h)
+{
+    uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
+    *h = (uint32_t)(unit(seed) * T);
+    return seed + 1;
+}
+
 static cell run_cell(uint32_t T, double p, int noise, int strategy,
                      uint32_t W, double target, int trials, uint64_t salt)
 {
     cell c = {0, 0, 0, 0, 0};
     for (int k = 0; k < trials; k++) {
-        uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
-        uint32_t h = (uint32_t)(unit(seed) * T);
-        outcome o = localize(T, h, p, noise, strategy, W, target, seed + 1);
+        uint32_t h;
+        uint64_t seed = trial_draw(salt, k, T, &h);
+        outcome o = localize(T, h, p, noise, strategy, W, target, seed);
         c.exact += o.step == (int64_t)h;
         c.within1 += llabs(o.step - (int64_t)h) <= 1;
         c.calls += (double)o.calls;
@@ -306,10 +316,10 @@ static void section_repeatable(int trials)
             uint64_t salt = 200 + 10 * i + j;
             cell c = {0, 0, 0, 0, 0}, naive = {0, 0, 0, 0, 0};
             for (int k = 0; k < trials; k++) {
-                uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
-                uint32_t h = (uint32_t)(unit(seed) * T);
+                uint32_t h;
+                uint64_t seed = trial_draw(salt, k, T, &h);
                 outcome o = localize(T, h, p, AC_NOISE_REPEATABLE,
-                                     AC_LOC_BISECTION, 1, 0.95, seed + 1);
+                                     AC_LOC_BISECTION, 1, 0.95, seed);
                 int hit = o.step == (int64_t)h;
                 c.exact += hit;
                 c.within1 += llabs(o.step - (int64_t)h) <= 1;
@@ -323,7 +333,7 @@ static void section_repeatable(int trials)
                 /* The same verifier, wrongly declared independent: the
                  * search re-asks and believes the repeated answers. */
                 outcome w = localize_as(T, h, p, AC_NOISE_INDEPENDENT, 1,
-                                        AC_LOC_BISECTION, 1, 0.95, seed + 1);
+                                        AC_LOC_BISECTION, 1, 0.95, seed);
                 naive.exact += w.step == (int64_t)h;
                 naive.prob += w.prob;
             }
@@ -537,9 +547,9 @@ static frontier_point optimal_point(const opt_policy *o, int trials,
 {
     frontier_point f = {0, 0, 0, 0, 0};
     for (int k = 0; k < trials; k++) {
-        uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
-        uint32_t h = (uint32_t)(unit(seed) * o->M), guess;
-        uint32_t n = opt_play(o, h, seed + 1, &guess);
+        uint32_t h, guess;
+        uint64_t seed = trial_draw(salt, k, o->M, &h);
+        uint32_t n = opt_play(o, h, seed, &guess);
         frontier_count(&f, n, guess != h);
     }
     return f;
@@ -557,10 +567,10 @@ static frontier_point library_point(uint32_t T, double p, double q,
     frontier_point f = {0, 0, 0, 0, 0};
     g_known_failure = 1;
     for (int k = 0; k < trials; k++) {
-        uint64_t seed = mix64(salt * 1000003u + (uint64_t)k);
-        uint32_t h = (uint32_t)(unit(seed) * T);
+        uint32_t h;
+        uint64_t seed = trial_draw(salt, k, T, &h);
         outcome o = localize(T, h, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
-                             1, q, seed + 1);
+                             1, q, seed);
         frontier_count(&f, (double)o.calls, o.step != (int64_t)h);
     }
     g_known_failure = 0;
