@@ -16,11 +16,16 @@
  *               reported probability
  *   optimal     the Bayes-optimal search, computed exactly by value
  *               iteration for T = 7 (--optimal-t), against the library's
- *               bisection at several targets: is any search cheaper at the
- *               same accuracy? p = 0.8, the episode known to have failed
+ *               bisection at every target: is any search cheaper at the
+ *               same accuracy, and where does the library lose (its stop
+ *               or its question)? p = 0.8, the episode known to have failed
  *   frontier    the library's accuracy against calls over its target q,
  *               told the episode failed: what 95% exact costs in every cell
  *               of the grid (50x trials), and every q at T = 64, p = 0.8
+ *   stops       other stops for the same questions at T = 7, 9 and 64, p = 0.8,
+ *               told the episode failed (500x trials): stop on the mass
+ *               beside the top, split into its two sides, not on the top
+ *               alone; checked against the library's own stop
  *   real        the Who&When Algorithm-Generated transcripts: a verifier
  *               simulated from each episode's human label (on track before
  *               mistake_step, off from it, answers flipped with probability
@@ -110,15 +115,12 @@ typedef struct outcome {
  * episode may. */
 static int g_known_failure;
 
-/* One localization: the verifier is repeatable or not (verifier_repeats);
- * the localizer is told `noise` (which may be the wrong model). */
-static outcome localize_as(uint32_t T, uint32_t h, double p, int noise,
-                           int verifier_repeats, int strategy, uint32_t W,
-                           double target, uint64_t seed)
+/* A localizer for T messages set up as the benchmark runs it: told the
+ * noise model, the target and W, a budget that never binds, no scan after
+ * the search, and the known-failure prior when g_known_failure is set. */
+static int bench_localizer(ac_localizer **out, uint32_t T, double p, int noise,
+                           int strategy, uint32_t W, double target)
 {
-    sim_verifier v = {T, h, noise == AC_NOISE_NONE ? 1.0 : p,
-                      verifier_repeats, mix64(seed), 0, 0, 0};
-    outcome o = {-2, 0, 0, 0, 0.0};
     ac_localizer *loc = NULL;
     int rc = ac_localizer_create(&loc, T, NULL);
     if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOC_STRATEGY, strategy);
@@ -136,6 +138,21 @@ static outcome localize_as(uint32_t T, uint32_t h, double p, int noise,
         rc = prior ? ac_localizer_set_prior(loc, prior, T + 1) : AC_E_NO_MEMORY;
         free(prior);
     }
+    *out = loc;
+    return rc;
+}
+
+/* One localization: the verifier is repeatable or not (verifier_repeats);
+ * the localizer is told `noise` (which may be the wrong model). */
+static outcome localize_as(uint32_t T, uint32_t h, double p, int noise,
+                           int verifier_repeats, int strategy, uint32_t W,
+                           double target, uint64_t seed)
+{
+    sim_verifier v = {T, h, noise == AC_NOISE_NONE ? 1.0 : p,
+                      verifier_repeats, mix64(seed), 0, 0, 0};
+    outcome o = {-2, 0, 0, 0, 0.0};
+    ac_localizer *loc = NULL;
+    int rc = bench_localizer(&loc, T, p, noise, strategy, W, target);
     if (rc == AC_OK) rc = ac_localizer_set_verifier(loc, sim_answer, &v);
     if (rc == AC_OK) rc = ac_localizer_run(loc);
     if (rc == AC_OK) rc = ac_localizer_result(loc, &o.step, NULL, &o.prob);
@@ -480,14 +497,19 @@ static int opt_solve(opt_policy *o, uint32_t M, uint32_t depth, double p,
 }
 
 /* One search by the optimal policy against the simulated verifier:
- * returns the calls; *guess: the most probable hypothesis at the stop. */
+ * returns the calls; *guess: the most probable hypothesis at the stop.
+ * visits, if not NULL, counts the states the search passes through. */
 static uint32_t opt_play(const opt_policy *o, uint32_t h, uint64_t seed,
-                         uint32_t *guess)
+                         uint32_t *guess, uint32_t *visits)
 {
     sim_verifier v = {o->M, h, o->p, 0, mix64(seed), 0, 0, 0};
     uint32_t d[16] = {0}, calls = 0;
     size_t s = 0;
-    while (o->action[s] != OPT_STOP) {
+    for (;;) {
+        if (visits != NULL)
+            visits[s]++;
+        if (o->action[s] == OPT_STOP)
+            break;
         uint32_t b = o->action[s];
         double on;
         int32_t status = 0;
@@ -542,17 +564,80 @@ static double frontier_cost_se(const frontier_point *f, double lambda)
     return sqrt(fmax(sq - mean * mean, 0.0) / f->trials);
 }
 
+/* The optimal policy's point over `trials` plays; visits as in opt_play. */
 static frontier_point optimal_point(const opt_policy *o, int trials,
-                                    uint64_t salt)
+                                    uint64_t salt, uint32_t *visits)
 {
     frontier_point f = {0, 0, 0, 0, 0};
     for (int k = 0; k < trials; k++) {
         uint32_t h, guess;
         uint64_t seed = trial_draw(salt, k, o->M, &h);
-        uint32_t n = opt_play(o, h, seed, &guess);
+        uint32_t n = opt_play(o, h, seed, &guess, visits);
         frontier_count(&f, n, guess != h);
     }
     return f;
+}
+
+/* The value of asking prefix b in state d: one call, then the optimum. */
+static double opt_ask_value(const opt_policy *o, const uint32_t *d,
+                            uint32_t b)
+{
+    double w[16] = {0}, top, z = opt_weights(o, d, w, &top), below = 0.0;
+    for (uint32_t i = 0; i <= b; i++)
+        below += w[i];
+    double f = below / z, off = f * o->p + (1.0 - f) * (1.0 - o->p);
+    return 1.0 + off * o->value[opt_next(o, d, b, 1)] +
+           (1.0 - off) * o->value[opt_next(o, d, b, 0)];
+}
+
+/* The library's question in state d: the askable prefix whose posterior
+ * mass up to it is nearest half, the lower on ties. */
+static uint32_t opt_median(const opt_policy *o, const uint32_t *d)
+{
+    double w[16] = {0}, top, z = opt_weights(o, d, w, &top), below = 0.0,
+           gap = 2.0;
+    uint32_t best = 0;
+    for (uint32_t b = 0; b + 1 < o->M; b++) {
+        below += w[b];
+        double f = below / z;
+        if (f > 0.0 && f < 1.0 && fabs(f - 0.5) < gap - 1e-12) {
+            gap = fabs(f - 0.5);
+            best = b;
+        }
+    }
+    return best;
+}
+
+/* Where the library's choices cost, on the optimal policy's own path: in
+ * every state the optimum visits, the value lost by taking the library's
+ * choice (stop at top >= q, else the median question) for one step and
+ * the optimum's after, a call's worth at a time, per trial. blame[0]: the
+ * library stops where the optimum asks on; [1]: it asks on where the
+ * optimum stops; [2]: it asks another prefix. */
+static void opt_blame(const opt_policy *o, const uint32_t *visits,
+                      int trials, double q, double *blame)
+{
+    uint32_t d[16];
+    double w[16], top;
+    blame[0] = blame[1] = blame[2] = 0.0;
+    for (size_t s = 0; s < o->states; s++) {
+        if (visits[s] == 0)
+            continue;
+        opt_decode(o, s, d);
+        double z = opt_weights(o, d, w, &top), lost;
+        int lib_stops = top / z >= q, opt_stops = o->action[s] == OPT_STOP;
+        uint32_t b = opt_median(o, d);
+        if (lib_stops && !opt_stops)
+            lost = o->lambda * (1.0 - top / z) - o->value[s];
+        else if (!lib_stops && (opt_stops || o->action[s] != b))
+            lost = opt_ask_value(o, d, b) - o->value[s];
+        else
+            continue;
+        /* Within value iteration's tolerance a tie can look a hair better
+         * than the optimum: it loses nothing. */
+        blame[lib_stops ? 0 : opt_stops ? 1 : 2] +=
+            fmax(lost, 0.0) * visits[s] / trials;
+    }
 }
 
 /* The library's bisection, told the episode failed, at target q. The
@@ -605,10 +690,156 @@ static void print_calls_at(const char *who, const frontier_point *f,
                c / lim);
 }
 
-/* M hypotheses: 7 by default (a minute); 9 takes half an hour, 400 MB. */
+/* ------------------------------------------------------------------ */
+/* Frontiers along the library's questions                             */
+/* ------------------------------------------------------------------ */
+
+/* The library stops once the top hypothesis reaches q, that is once the
+ * mass beside it, L before it plus R after it, falls to 1 - q. Where the
+ * optimum can be computed (section optimal) it stops on the shape of that
+ * mass instead: it asks on when the mass lies on one side, which one more
+ * question at the top's edge settles, and stops sooner when the mass is
+ * split. The family max(L, R) + kappa min(L, R) <= theta spans both:
+ * kappa = 1 is the library's rule at q = 1 - theta, kappa = 0 the larger
+ * side alone. Since the questions do not depend on where the search will
+ * stop, one run of the library's bisection per trial, driven by ask/tell
+ * past every stop of the family, gives every (kappa, theta) at once, on the
+ * same questions and answers. */
+#define STOP_KAPPAS 5
+#define STOP_THETAS 131
+static const double STOP_KAPPA[STOP_KAPPAS] = {1.0, 0.5, 0.0, -0.25, -0.5};
+
+static double stop_theta(size_t i)
+{
+    return 0.02 + 0.001 * (double)i; /* q = 0.98 down to 0.85 */
+}
+
+/* The library's target q as an index of the theta grid (kappa = 1). */
+static size_t stop_index(double q)
+{
+    return (size_t)lround((1.0 - q - stop_theta(0)) / 0.001);
+}
+
+typedef frontier_point stop_frontier[STOP_KAPPAS][STOP_THETAS];
+
+/* The posterior over the first error from the contradiction counts alone
+ * (told the episode failed, so over 0..T-1): each answer that contradicts
+ * h multiplies its odds by (1 - p) / p. Returns the top hypothesis (the
+ * first on ties, as the library) and the masses on either side of it. */
+static uint32_t side_masses(const uint32_t *against, uint32_t T, double p,
+                            double *left, double *right)
+{
+    uint32_t top = 0;
+    for (uint32_t h = 1; h < T; h++)
+        top = against[h] < against[top] ? h : top;
+    double odds = (1.0 - p) / p, total = 0.0, before = 0.0;
+    for (uint32_t h = 0; h < T; h++) {
+        double w = pow(odds, (double)(against[h] - against[top]));
+        total += w;
+        before += h < top ? w : 0.0;
+    }
+    *left = before / total;
+    *right = (total - before - 1.0) / total;
+    return top;
+}
+
+/* Records a stop after `calls`, answering the top hypothesis, for every
+ * (kappa, theta) whose statistic falls to theta for the first time now.
+ * lowest[k], the statistic's running minimum, tells which have stopped:
+ * theta stops the first time the statistic is <= theta. Returns how many
+ * are still going. */
+static size_t stops_record(stop_frontier f, double *lowest, double left,
+                           double right, double calls, int wrong)
+{
+    size_t going = 0;
+    for (size_t k = 0; k < STOP_KAPPAS; k++) {
+        double stat = fmax(left, right) + STOP_KAPPA[k] * fmin(left, right);
+        for (size_t i = 0; i < STOP_THETAS; i++) {
+            if (stop_theta(i) >= lowest[k])
+                continue; /* stopped before */
+            if (stat <= stop_theta(i))
+                frontier_count(&f[k][i], calls, wrong);
+            else
+                going++;
+        }
+        lowest[k] = fmin(lowest[k], stat);
+    }
+    return going;
+}
+
+/* One trial: the library's bisection driven by ask/tell, one prefix a
+ * round, with a target no stop of the family reaches first, until every
+ * (kappa, theta) has stopped. */
+static void stops_trial(stop_frontier f, uint32_t T, double p, uint32_t h,
+                        uint64_t seed, uint32_t *against)
+{
+    sim_verifier v = {T, h, p, 0, mix64(seed), 0, 0, 0};
+    double lowest[STOP_KAPPAS], left, right;
+    for (size_t k = 0; k < STOP_KAPPAS; k++)
+        lowest[k] = INFINITY;
+    memset(against, 0, T * sizeof *against);
+    ac_localizer *loc = NULL;
+    int rc = bench_localizer(&loc, T, p, AC_NOISE_INDEPENDENT,
+                             AC_LOC_BISECTION, 1, 0.999999);
+    for (uint32_t calls = 0; rc == AC_OK; calls++) {
+        uint32_t top = side_masses(against, T, p, &left, &right), t, n;
+        if (stops_record(f, lowest, left, right, calls, top != h) == 0)
+            break;
+        double on;
+        rc = ac_localizer_ask(loc, 1, &t, &n);
+        if (rc == AC_OK && n != 1) {
+            fail("stops T %u h %u: the search ended with stops to go", T, h);
+            break;
+        }
+        if (rc == AC_OK) rc = sim_answer(&v, &t, 1, &on, NULL);
+        if (rc == AC_OK) rc = ac_localizer_tell(loc, 1, &t, &on, NULL);
+        for (uint32_t g = 0; g < T; g++)
+            against[g] += (t < g) != (on == 1.0);
+    }
+    CHECK(rc == AC_OK, "stops T %u h %u: %s (%s)", T, h, ac_strerror(rc),
+          loc ? ac_localizer_last_error(loc) : "");
+    ac_localizer_free(loc);
+}
+
+/* Every (kappa, theta) over `trials` trials of T messages, told the episode
+ * failed, on the trials salted `salt`; NULL (and a failed check) when out
+ * of memory. Check: kappa = 1 at theta = 1 - q is the library's own stop,
+ * so it must reproduce a plain library run at target q trial for trial,
+ * which proves the side masses are the library's posterior. */
+static stop_frontier *stops_run(uint32_t T, double p, uint64_t salt,
+                                int trials, double q_check)
+{
+    stop_frontier *f = calloc(1, sizeof *f);
+    uint32_t *against = calloc(T, sizeof *against);
+    if (f == NULL || against == NULL) {
+        fail("stops T %u: out of memory", T);
+        free(f);
+        free(against);
+        return NULL;
+    }
+    g_known_failure = 1;
+    for (int k = 0; k < trials; k++) {
+        uint32_t h;
+        uint64_t seed = trial_draw(salt, k, T, &h);
+        stops_trial(*f, T, p, h, seed, against);
+    }
+    free(against);
+    frontier_point lib = library_point(T, p, q_check, trials, salt);
+    const frontier_point *mine = &(*f)[0][stop_index(q_check)];
+    CHECK(lib.n == mine->n && lib.m == mine->m,
+          "stops T %u p %g: kappa 1 at q %.3f: %.0f calls %.0f wrong; the "
+          "library %.0f calls %.0f wrong", T, p, q_check, mine->n, mine->m,
+          lib.n, lib.m);
+    return f;
+}
+
+/* M hypotheses: 7 by default (a minute); 9 takes half an hour, 400 MB.
+ * The library's points are every target on the theta grid, on the same
+ * trials as the optimal plays (salt 300). */
 static void section_optimal(int quick, uint32_t M)
 {
-    static const double many[] = {40, 44, 48, 52, 56, 64}, few[] = {44, 48, 52};
+    static const double many[] = {40, 44, 46, 48, 52, 56, 64},
+                        few[] = {44, 46, 48};
     static const double qs[] = {0.90, 0.91, 0.92, 0.925, 0.93, 0.935, 0.94,
                                 0.95, 0.96};
     const double p = 0.8, lim = limit_calls(M, p);
@@ -616,16 +847,18 @@ static void section_optimal(int quick, uint32_t M)
     /* Three solves bracket 95% exact; more are cheap only for small M. */
     const double *lambdas = M <= 7 ? many : few;
     size_t nl = quick ? 2 : M <= 7 ? sizeof many / sizeof many[0] : 3;
-    size_t nq = sizeof qs / sizeof qs[0];
-    frontier_point opt[8], lib[16];
+    frontier_point opt[8];
+    double blame[8][3], best_q[8];
+    stop_frontier *lib = stops_run(M, p, 300, trials, 0.925);
+    if (lib == NULL)
+        return;
     printf("\n## The Bayes-optimal search at T = %u, p = %.1f (known failure;"
            " %d trials a point)\n\n", M, p, trials);
     printf("optimal: the policy minimising E[calls] + lambda P(wrong), by "
-           "value iteration; library: bisection at target q. limit = %.3f "
-           "calls. cost: E[calls + lambda wrong] at the row's lambda.\n\n",
-           lim);
-    for (size_t j = 0; j < nq; j++)
-        lib[j] = library_point(M, p, qs[j], trials, 300);
+           "value iteration; library: bisection at target q (rows: a few of "
+           "the %d targets from %.3f to %.3f). limit = %.3f calls. cost: "
+           "E[calls + lambda wrong] at the row's lambda.\n\n", STOP_THETAS,
+           1.0 - stop_theta(STOP_THETAS - 1), 1.0 - stop_theta(0), lim);
     printf("| search | lambda or q | exact | calls | x limit | cost | the "
            "solver's value | library's least cost |\n"
            "|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -635,7 +868,8 @@ static void section_optimal(int quick, uint32_t M)
         if (opt_solve(&o, M, 5, p, lambda) != 0)
             fail("optimal T %u lambda %g: value iteration did not converge",
                  M, lambda);
-        opt[i] = optimal_point(&o, trials, 300);
+        uint32_t *visits = xcalloc(o.states, sizeof *visits);
+        opt[i] = optimal_point(&o, trials, 300, visits);
         double cost = frontier_cost(&opt[i], lambda);
         double se = frontier_cost_se(&opt[i], lambda), least = INFINITY;
         /* The solver's value is what its policy earns... */
@@ -643,13 +877,19 @@ static void section_optimal(int quick, uint32_t M)
               "optimal T %u lambda %g: plays cost %.4f, the solver says %.4f",
               M, lambda, cost, o.value[0]);
         /* ...and no search does better, the library's included. */
-        for (size_t j = 0; j < nq; j++) {
-            double c = frontier_cost(&lib[j], lambda);
-            CHECK(c > o.value[0] - 4.0 * frontier_cost_se(&lib[j], lambda),
-                  "T %u q %g costs %.4f at lambda %g, below the optimum "
-                  "%.4f", M, qs[j], c, lambda, o.value[0]);
-            least = c < least ? c : least;
+        for (size_t j = 0; j < STOP_THETAS; j++) {
+            const frontier_point *l = &(*lib)[0][j];
+            double c = frontier_cost(l, lambda);
+            CHECK(c > o.value[0] - 4.0 * frontier_cost_se(l, lambda),
+                  "T %u q %.3f costs %.4f at lambda %g, below the optimum "
+                  "%.4f", M, 1.0 - stop_theta(j), c, lambda, o.value[0]);
+            if (c < least) {
+                least = c;
+                best_q[i] = 1.0 - stop_theta(j);
+            }
         }
+        opt_blame(&o, visits, trials, best_q[i], blame[i]);
+        free(visits);
         printf("| optimal | %.0f | %.4f | %.3f | %.4f | %.3f +- %.3f | %.3f "
                "| %.3f |\n", lambda, frontier_exact(&opt[i]),
                frontier_calls(&opt[i]), frontier_calls(&opt[i]) / lim, cost,
@@ -657,13 +897,25 @@ static void section_optimal(int quick, uint32_t M)
         free(o.value);
         free(o.action);
     }
-    for (size_t j = 0; j < nq; j++)
+    for (size_t j = 0; j < sizeof qs / sizeof qs[0]; j++) {
+        const frontier_point *l = &(*lib)[0][stop_index(qs[j])];
         printf("| library | %.3f | %.4f | %.3f | %.4f | | | |\n", qs[j],
-               frontier_exact(&lib[j]), frontier_calls(&lib[j]),
-               frontier_calls(&lib[j]) / lim);
+               frontier_exact(l), frontier_calls(l),
+               frontier_calls(l) / lim);
+    }
+    printf("\nWhere the library loses, on the optimum's own path: the "
+           "library's best target q at each lambda, its choice for one step "
+           "in each state the optimum visits, then the optimum's; the value "
+           "lost, in calls a trial.\n\n| lambda | q | stops where the "
+           "optimum asks on | asks on where it stops | asks another prefix "
+           "|\n|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < nl; i++)
+        printf("| %.0f | %.3f | %.4f | %.4f | %.4f |\n", lambdas[i],
+               best_q[i], blame[i][0], blame[i][1], blame[i][2]);
     printf("\n");
     print_calls_at("optimal", opt, nl, lim);
-    print_calls_at("library", lib, nq, lim);
+    print_calls_at("library", (*lib)[0], STOP_THETAS, lim);
+    free(lib);
 }
 
 /* The library's accuracy against calls over its target q, told the episode
@@ -675,32 +927,72 @@ static void section_frontier(int trials)
 {
     static const double qs[] = {0.85, 0.88, 0.90, 0.91, 0.92, 0.922, 0.924,
                                 0.926, 0.928, 0.93, 0.935, 0.94, 0.95, 0.96};
-    size_t nq = sizeof qs / sizeof qs[0];
-    frontier_point f[16], detail[16];
     printf("\n## Bisection's frontier, told the episode failed (%d trials a "
-           "point)\n\n| T | p | limit | calls at 95%% exact | x limit |\n"
-           "|---:|---:|---:|---:|---:|\n", trials);
+           "point; targets q from %.3f to %.3f in steps of 0.001)\n\n| T | p "
+           "| limit | calls at 95%% exact | x limit |\n|---:|---:|---:|---:"
+           "|---:|\n", trials, 1.0 - stop_theta(STOP_THETAS - 1),
+           1.0 - stop_theta(0));
+    stop_frontier *detail = NULL;
     for (size_t i = 0; i < 3; i++)
         for (size_t j = 0; j < 3; j++) {
             uint32_t T = GRID_T[i];
             double p = GRID_P[j], lim = limit_calls(T, p);
-            for (size_t k = 0; k < nq; k++)
-                f[k] = library_point(T, p, qs[k], trials, 600 + 10 * i + j);
-            if (T == 64 && p == 0.8)
-                memcpy(detail, f, sizeof f);
-            double c = calls_at(f, nq, 0.95);
+            stop_frontier *f = stops_run(T, p, 600 + 10 * i + j, trials,
+                                         0.926);
+            if (f == NULL)
+                continue;
+            double c = calls_at((*f)[0], STOP_THETAS, 0.95);
             if (c < 0.0)
                 printf("| %u | %.1f | %.2f | not bracketed | |\n", T, p, lim);
             else
                 printf("| %u | %.1f | %.2f | %.2f | %.4f |\n", T, p, lim, c,
                        c / lim);
+            if (T == 64 && p == 0.8)
+                detail = f;
+            else
+                free(f);
         }
-    printf("\n### T = 64, p = 0.8, every q\n\n| q | exact | calls | x limit "
+    if (detail == NULL)
+        return;
+    printf("\n### T = 64, p = 0.8, a few q\n\n| q | exact | calls | x limit "
            "|\n|---:|---:|---:|---:|\n");
-    for (size_t k = 0; k < nq; k++)
-        printf("| %.3f | %.4f | %.3f | %.4f |\n", qs[k],
-               frontier_exact(&detail[k]), frontier_calls(&detail[k]),
-               frontier_calls(&detail[k]) / limit_calls(64, 0.8));
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+        const frontier_point *l = &(*detail)[0][stop_index(qs[k])];
+        printf("| %.3f | %.4f | %.3f | %.4f |\n", qs[k], frontier_exact(l),
+               frontier_calls(l), frontier_calls(l) / limit_calls(64, 0.8));
+    }
+    free(detail);
+}
+
+/* Other stops: T = 7 and 9 on the optimal section's trials (salt 300), to
+ * hold against the optimum there, and T = 64 on the frontier section's
+ * T = 64, p = 0.8 cell. */
+static void section_stops(int trials)
+{
+    static const uint32_t Ts[] = {7, 9, 64};
+    static const uint64_t salts[] = {300, 300, 611};
+    const double p = 0.8;
+    printf("\n## Other stops for bisection's questions, p = %.1f (known "
+           "failure; %d trials a point)\n\nStop when max(L, R) + kappa "
+           "min(L, R) <= theta, L and R the posterior mass before and after "
+           "the top; kappa = 1 is the library's target q = 1 - theta. theta "
+           "from %.3f to %.3f in steps of 0.001.\n\n| T | kappa | calls at "
+           "95%% exact | x limit |\n|---:|---:|---:|---:|\n", p, trials,
+           stop_theta(0), stop_theta(STOP_THETAS - 1));
+    for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++) {
+        double lim = limit_calls(Ts[i], p);
+        stop_frontier *f = stops_run(Ts[i], p, salts[i], trials, 0.926);
+        for (size_t k = 0; f != NULL && k < STOP_KAPPAS; k++) {
+            double c = calls_at((*f)[k], STOP_THETAS, 0.95);
+            if (c < 0.0)
+                printf("| %u | %.2f | not bracketed | |\n", Ts[i],
+                       STOP_KAPPA[k]);
+            else
+                printf("| %u | %.2f | %.3f | %.4f |\n", Ts[i], STOP_KAPPA[k],
+                       c, c / lim);
+        }
+        free(f);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -825,7 +1117,7 @@ static void section_real(const char *dir, int seeds)
 static void usage(void)
 {
     printf("usage: bench_localizer [--quick] [--trials N] [--data DIR] "
-           "[--only exact,noisy,repeatable,optimal,frontier,real]\n"
+           "[--only exact,noisy,repeatable,optimal,frontier,stops,real]\n"
            "  --quick      a smoke test: few trials, T = 1024 sampled\n"
            "  --trials N   trials per cell (default 2000; --quick 40)\n"
            "  --data DIR   Who&When Algorithm-Generated episodes (JSON)\n"
@@ -839,7 +1131,7 @@ int main(int argc, char **argv)
     uint32_t optimal_T = 7;
     long long v;
     const char *data = NULL,
-               *only = "exact,noisy,repeatable,optimal,frontier,real";
+               *only = "exact,noisy,repeatable,optimal,frontier,stops,real";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
@@ -877,6 +1169,8 @@ int main(int argc, char **argv)
         section_optimal(quick, quick ? 4 : optimal_T);
     if (strstr(only, "frontier"))
         section_frontier(quick ? trials : 50 * trials);
+    if (strstr(only, "stops"))
+        section_stops(quick ? trials : 500 * trials);
     if (strstr(only, "real") && data != NULL)
         section_real(data, quick ? 2 : 40);
     if (g_failures > 0) {
