@@ -527,6 +527,15 @@ static int opt_solve(opt_policy *o, uint32_t M, uint32_t depth, double p,
     return -1;
 }
 
+/* Asks the simulated verifier about prefix b in state d: the next state. */
+static size_t opt_ask(const opt_policy *o, sim_verifier *v, const uint32_t *d,
+                      uint32_t b)
+{
+    double on;
+    sim_answer(v, &b, 1, &on, NULL);
+    return opt_next(o, d, b, on < 0.5);
+}
+
 /* One search by the optimal policy against the simulated verifier:
  * returns the calls; *guess: the most probable hypothesis at the stop. */
 static uint32_t opt_play(const opt_policy *o, uint32_t h, uint64_t seed,
@@ -536,12 +545,8 @@ static uint32_t opt_play(const opt_policy *o, uint32_t h, uint64_t seed,
     uint32_t d[16] = {0}, calls = 0;
     size_t s = 0;
     while (o->action[s] != OPT_STOP) {
-        uint32_t b = o->action[s];
-        double on;
-        int32_t status = 0;
-        sim_answer(&v, &b, 1, &on, &status);
         opt_decode(o, s, d);
-        s = opt_next(o, d, b, on < 0.5);
+        s = opt_ask(o, &v, d, o->action[s]);
         calls++;
     }
     opt_decode(o, s, d);
@@ -661,9 +666,7 @@ static double opt_blame(const opt_policy *o, int trials, uint64_t salt,
             if (opt_stops || b != o->action[s])
                 blame[opt_stops ? 1 : 2] += here / trials;
             lost += here;
-            double on;
-            sim_answer(&v, &b, 1, &on, NULL);
-            s = opt_next(o, d, b, on < 0.5);
+            s = opt_ask(o, &v, d, b);
             calls++;
         }
         /* The miss as its probability at the stop, not as it fell: the
@@ -970,7 +973,7 @@ static void section_optimal(int quick, uint32_t M)
 }
 
 /* The library's accuracy against calls over its target q, told the episode
- * failed, and what 95% exact costs, in every cell of the grid; every q at
+ * failed, and what 95% exact costs, in every cell of the grid; a few q at
  * T = 64, p = 0.8. The cost of 95% exact rests on a difference of
  * accuracies, so it needs many trials: one standard error of the accuracy,
  * 0.07 points at 100,000 trials, moves it by about 0.2%. */
