@@ -158,7 +158,7 @@ typedef struct ac_estimator ac_estimator;
  * ac_coalition_words) and writes values[k] and status[k] for each.
  * Before the call the library fills values with NaN and status with 0.
  * status[k] != 0, or a NaN or infinite values[k], marks evaluation k as
- * failed: it is retried within the budget (AC_EST_MAX_RETRIES) and never
+ * failed: it is retried within the budget (AC_ESTIMATOR_PARAM_MAX_RETRIES) and never
  * read as a number. Return 0 to go on; any other return aborts the run with
  * AC_E_CALLBACK. The callback runs on the thread that called
  * ac_estimator_run(), must not throw or longjmp across the library, and must
@@ -170,9 +170,9 @@ typedef int (*ac_oracle_fn)(void *user, const uint64_t *coalitions,
                             uint32_t words, uint32_t count, double *values,
                             int32_t *status);
 
-/* Estimation methods (AC_EST_METHOD). See docs/estimators.md. */
+/* Estimation methods (AC_ESTIMATOR_PARAM_METHOD). See docs/estimators.md. */
 typedef enum ac_method {
-    AC_METHOD_AUTO = 0,        /* adaptive for a noisy oracle (AC_EST_NOISY)
+    AC_METHOD_AUTO = 0,        /* adaptive for a noisy oracle (AC_ESTIMATOR_PARAM_NOISY)
                                   at twice the table, else exact when the
                                   budget pays for it, else KernelSHAP up to
                                   AC_KERNEL_MAX_PLAYERS, else permutation
@@ -198,32 +198,32 @@ typedef enum ac_method {
  * ac_estimator_reset(AC_RESET_PARAMS). Bounds: ac_estimator_param_bounds_*. */
 typedef enum ac_estimator_param {
     /* int: an ac_method. Default AC_METHOD_AUTO. */
-    AC_EST_METHOD = 100,
+    AC_ESTIMATOR_PARAM_METHOD = 100,
     /* int: hard cap on oracle evaluations (each repeat and retry counts one;
      * known values count none). [0, 2^40], default 2048. */
-    AC_EST_BUDGET = 101,
+    AC_ESTIMATOR_PARAM_BUDGET = 101,
     /* int: seed of the handle's random generator. [0, INT64_MAX], default 0. */
-    AC_EST_SEED = 102,
+    AC_ESTIMATOR_PARAM_SEED = 102,
     /* int: coalitions per oracle call in ac_estimator_run(), and the round
      * width the host evaluates at once. [1, 2^20], default 64. It changes
-     * the result only with AC_EST_TARGET_SE (checkpoints) and with
+     * the result only with AC_ESTIMATOR_PARAM_TARGET_SE (checkpoints) and with
      * AC_METHOD_ADAPTIVE, which plans its phases in whole rounds of it. */
-    AC_EST_BATCH = 103,
+    AC_ESTIMATOR_PARAM_BATCH = 103,
     /* int: evaluations of each coalition, for a noisy oracle: their mean is
      * the value and their variance enters the standard errors. [1, 65536],
      * default 1. */
-    AC_EST_REPEATS = 104,
+    AC_ESTIMATOR_PARAM_REPEATS = 104,
     /* int: how often one failed evaluation is retried. [0, 1000], default 2. */
-    AC_EST_MAX_RETRIES = 105,
+    AC_ESTIMATOR_PARAM_MAX_RETRIES = 105,
     /* int: 1 declares the oracle noisy (a rollout, a sampled judge):
      * evaluating a coalition again gives a fresh, independent draw. AC_METHOD
      * _AUTO then takes AC_METHOD_ADAPTIVE when the budget holds every unknown
      * coalition twice over. 0: AUTO never spends an evaluation on a repeat
-     * the host did not ask for (AC_EST_REPEATS). [0, 1], default 0. */
-    AC_EST_NOISY = 106,
+     * the host did not ask for (AC_ESTIMATOR_PARAM_REPEATS). [0, 1], default 0. */
+    AC_ESTIMATOR_PARAM_NOISY = 106,
     /* f64: stop sampling once every standard error is at most this. 0 turns
      * it off. [0, 1e300], default 0. Ignored by the exact method. */
-    AC_EST_TARGET_SE = 110
+    AC_ESTIMATOR_PARAM_TARGET_SE = 110
 } ac_estimator_param;
 
 /* ac_estimator_reset() flags. */
@@ -233,35 +233,35 @@ typedef enum ac_estimator_param {
 #define AC_RESET_ALL 7u
 
 /* Audit record keys (ac_estimator_audit). */
-typedef enum ac_audit_key {
-    AC_AUDIT_METHOD = 1,      /* ac_method actually used                   */
-    AC_AUDIT_EVALUATIONS = 2, /* oracle evaluations spent (budget used)    */
-    AC_AUDIT_COALITIONS = 3,  /* distinct coalitions evaluated             */
-    AC_AUDIT_REPEATS = 4,     /* evaluations beyond the first per coalition */
-    AC_AUDIT_CACHE_HITS = 5,  /* requests answered from the cache / known  */
-    AC_AUDIT_ROUNDS = 6,      /* asks that handed out work (oracle calls)  */
-    AC_AUDIT_FAILURES = 7,    /* failed evaluations (status, NaN, inf)     */
-    AC_AUDIT_RETRIES = 8,     /* evaluations re-issued after a failure     */
-    AC_AUDIT_STOP_REASON = 9, /* an ac_stop_reason                         */
-    AC_AUDIT_SAMPLES = 10,    /* permutations, or sampled coalitions       */
-    AC_AUDIT_KNOWN = 11,      /* values given up front                     */
-    AC_AUDIT_BUDGET = 12,     /* the budget in force                       */
-    AC_AUDIT_DROPPED = 13     /* sampled coalitions given up: they failed
+typedef enum ac_estimator_audit_key {
+    AC_ESTIMATOR_AUDIT_METHOD = 1,      /* ac_method actually used                   */
+    AC_ESTIMATOR_AUDIT_EVALUATIONS = 2, /* oracle evaluations spent (budget used)    */
+    AC_ESTIMATOR_AUDIT_COALITIONS = 3,  /* distinct coalitions evaluated             */
+    AC_ESTIMATOR_AUDIT_REPEATS = 4,     /* evaluations beyond the first per coalition */
+    AC_ESTIMATOR_AUDIT_CACHE_HITS = 5,  /* requests answered from the cache / known  */
+    AC_ESTIMATOR_AUDIT_ROUNDS = 6,      /* asks that handed out work (oracle calls)  */
+    AC_ESTIMATOR_AUDIT_FAILURES = 7,    /* failed evaluations (status, NaN, inf)     */
+    AC_ESTIMATOR_AUDIT_RETRIES = 8,     /* evaluations re-issued after a failure     */
+    AC_ESTIMATOR_AUDIT_OUTCOME = 9, /* an ac_estimator_outcome                         */
+    AC_ESTIMATOR_AUDIT_SAMPLES = 10,    /* permutations, or sampled coalitions       */
+    AC_ESTIMATOR_AUDIT_KNOWN = 11,      /* values given up front                     */
+    AC_ESTIMATOR_AUDIT_BUDGET = 12,     /* the budget in force                       */
+    AC_ESTIMATOR_AUDIT_DROPPED = 13     /* sampled coalitions given up: they failed
                                  and no budget was left to retry them; the
                                  samples that needed them are left out.
                                  With AC_METHOD_ADAPTIVE: repeats given up
                                  the same way (their coalition keeps the
                                  evaluations that came in)                 */
-} ac_audit_key;
+} ac_estimator_audit_key;
 
-typedef enum ac_stop_reason {
-    AC_STOP_NONE = 0,     /* not finished                                 */
-    AC_STOP_COMPLETE = 1, /* the method needed nothing more (exact)       */
-    AC_STOP_BUDGET = 2,   /* sampling stopped because the budget ran out  */
-    AC_STOP_TARGET = 3,   /* every standard error reached AC_EST_TARGET_SE */
-    AC_STOP_CANCELLED = 4,
-    AC_STOP_ERROR = 5     /* the run failed; see last_error               */
-} ac_stop_reason;
+typedef enum ac_estimator_outcome {
+    AC_ESTIMATOR_OUTCOME_PENDING = 0,     /* not finished                                 */
+    AC_ESTIMATOR_OUTCOME_COMPLETE = 1, /* the method needed nothing more (exact)       */
+    AC_ESTIMATOR_OUTCOME_BUDGET = 2,   /* sampling stopped because the budget ran out  */
+    AC_ESTIMATOR_OUTCOME_TARGET = 3,   /* every standard error reached AC_ESTIMATOR_PARAM_TARGET_SE */
+    AC_ESTIMATOR_OUTCOME_CANCELLED = 4,
+    AC_ESTIMATOR_OUTCOME_ERROR = 5     /* the run failed; see last_error               */
+} ac_estimator_outcome;
 
 /* Creates an estimator for a game of n_players (1..AC_MAX_PLAYERS; beyond:
  * AC_E_TOO_LARGE). alloc may be NULL. *out is set on success only; release
@@ -304,7 +304,7 @@ AC_API int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
 AC_API int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
                                    void *user);
 
-/* Runs to the end with the registered oracle, AC_EST_BATCH coalitions per
+/* Runs to the end with the registered oracle, AC_ESTIMATOR_PARAM_BATCH coalitions per
  * call. A loop over ask/tell: the result equals the ask/tell path with the
  * same seed, options and values. Returns AC_OK, or the error that stopped it
  * (AC_E_CALLBACK, AC_E_ORACLE, AC_E_CANCELLED, AC_E_BUDGET, ...). On a
@@ -349,7 +349,7 @@ AC_API int ac_estimator_result(const ac_estimator *est, double *phi,
                                double *se, uint32_t n);
 /* One figure of the audit record. Valid during and after a run. An unknown
  * key is AC_E_INVALID_ARG (*value untouched). */
-AC_API int ac_estimator_audit(const ac_estimator *est, ac_audit_key key,
+AC_API int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
                               int64_t *value);
 /* Asks the run to stop: the next ask, or ac_estimator_run between oracle
  * calls, returns AC_E_CANCELLED. Safe from any thread, including while
@@ -373,7 +373,7 @@ AC_API const char *ac_estimator_last_error(const ac_estimator *est);
  * Construction: the exact Euclidean projection of y_t = phi_i/|M_i| +
  * beta B l_t onto {sum = phi_i} and the boxes [0,B] (l > 0), [-B,0] (l < 0),
  * [-B,B] (l = 0). When the boxes make that infeasible, the refiner relaxes in
- * a fixed order and says so per agent (AC_RELAXED_*). docs/signals.md gives
+ * a fixed order and says so per agent (AC_AGENT_FLAG_RELAXED_*). docs/signals.md gives
  * the proofs and a worked example.
  *
  * Labels come from one of three feeds, all ending in the same projection:
@@ -386,7 +386,7 @@ typedef struct ac_refiner ac_refiner;
  * by their indices in the episode, writing labels[k] in [-1, 1] and
  * status[k] (0: ok). Labels are pre-filled with NaN and status with 0; a
  * non-zero status or a NaN is a failed label, asked again up to
- * AC_REF_MAX_RETRIES times; a finite label outside [-1, 1] is an error
+ * AC_REFINER_PARAM_MAX_RETRIES times; a finite label outside [-1, 1] is an error
  * (AC_E_INVALID_ARG). Return non-zero to abort with AC_E_CALLBACK. Runs on the
  * thread that called ac_refiner_score(); must not drive this refiner. */
 typedef int (*ac_scorer_fn)(void *user, const uint32_t *messages,
@@ -394,36 +394,36 @@ typedef int (*ac_scorer_fn)(void *user, const uint32_t *messages,
 
 typedef enum ac_refiner_param {
     /* f64: the bound B on |r_t|. (0, 1e300], default 1. */
-    AC_REF_BOUND = 200,
+    AC_REFINER_PARAM_BOUND = 200,
     /* f64: label strength beta in y_t = phi/K + beta B l_t. [0, 1e6],
      * default 0.5. 0 gives the equal split wherever the boxes allow it. */
-    AC_REF_BETA = 201,
+    AC_REFINER_PARAM_BETA = 201,
     /* f64: a redundant message (see ac_refiner_set_texts) gets the label
      * -penalty. [0, 1], default 0.5. */
-    AC_REF_REDUNDANCY_PENALTY = 202,
-    /* int: what to do when the boxes are infeasible: AC_RELAX_ORDERED
-     * (default) relaxes as documented and flags the agent; AC_RELAX_NEVER
+    AC_REFINER_PARAM_REDUNDANCY_PENALTY = 202,
+    /* int: what to do when the boxes are infeasible: AC_RELAXATION_ORDERED
+     * (default) relaxes as documented and flags the agent; AC_RELAXATION_NEVER
      * makes ac_refiner_refine fail with AC_E_INFEASIBLE. */
-    AC_REF_RELAXATION = 203,
+    AC_REFINER_PARAM_RELAXATION = 203,
     /* int: messages per scorer call in ac_refiner_score. [1, 2^20], 64. */
-    AC_REF_BATCH = 204,
+    AC_REFINER_PARAM_BATCH = 204,
     /* int: how often a failed label is asked again. [0, 1000], default 2. */
-    AC_REF_MAX_RETRIES = 205
+    AC_REFINER_PARAM_MAX_RETRIES = 205
 } ac_refiner_param;
 
-#define AC_RELAX_ORDERED 0
-#define AC_RELAX_NEVER 1
+#define AC_RELAXATION_ORDERED 0
+#define AC_RELAXATION_NEVER 1
 
 /* Per-agent relaxation flags (ac_refiner_agent_flags). */
-#define AC_RELAXED_SIGN 1u  /* messages on the wrong side of the credit's
+#define AC_AGENT_FLAG_RELAXED_SIGN 1u  /* messages on the wrong side of the credit's
                                sign were allowed the other sign (property 3
                                dropped for this agent)                    */
-#define AC_RELAXED_BOUND 2u /* |phi| > |M_i| B: every message gets phi/|M_i|,
+#define AC_AGENT_FLAG_RELAXED_BOUND 2u /* |phi| > |M_i| B: every message gets phi/|M_i|,
                                beyond B (property 2 dropped)              */
 
 /* Per-message flags (ac_refiner_message_flags). */
-#define AC_MSG_REDUNDANT 1u   /* repeats an earlier message of its agent   */
-#define AC_MSG_LABEL_FIXED 2u /* label fixed by ac_refiner_fix_label       */
+#define AC_MESSAGE_FLAG_REDUNDANT 1u   /* repeats an earlier message of its agent   */
+#define AC_MESSAGE_FLAG_LABEL_FIXED 2u /* label fixed by ac_refiner_fix_label       */
 
 /* Creates a refiner for an episode of n_agents agents (1..AC_MAX_PLAYERS)
  * and n_messages messages (1..2^28). */
@@ -463,7 +463,7 @@ AC_API int ac_refiner_fix_label(ac_refiner *ref, uint32_t message,
                                 double label);
 /* Message texts, for redundancy: a message whose text, after collapsing runs
  * of white space and trimming the ends, equals an earlier message of the
- * same agent is flagged AC_MSG_REDUNDANT and labelled -penalty (unless its
+ * same agent is flagged AC_MESSAGE_FLAG_REDUNDANT and labelled -penalty (unless its
  * label is fixed). lengths[t] bytes of texts[t]; lengths NULL: NUL-terminated.
  * Read during the call only. */
 AC_API int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
@@ -510,7 +510,7 @@ AC_API int ac_refiner_labels(const ac_refiner *ref, double *labels,
                              uint32_t n_messages);
 AC_API int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
                                     uint32_t n_messages);
-/* AC_RELAXED_* per agent, from the last refine. */
+/* AC_AGENT_FLAG_RELAXED_* per agent, from the last refine. */
 AC_API int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
                                   uint32_t n_agents);
 AC_API const char *ac_refiner_last_error(const ac_refiner *ref);
@@ -533,7 +533,7 @@ typedef struct ac_localizer ac_localizer;
  * 0..t) writes p_on_track[k] in [0, 1]: 1 on track, 0 off track, a value
  * between for a verifier that gives a probability. Pre-filled with NaN and
  * status with 0; a NaN, an infinity or status[k] != 0 is a failed answer,
- * asked again within the budget (AC_LOC_MAX_RETRIES); a finite value outside
+ * asked again within the budget (AC_LOCALIZER_PARAM_MAX_RETRIES); a finite value outside
  * [0, 1] is AC_E_INVALID_ARG. Return non-zero to abort with AC_E_CALLBACK.
  * Runs on the thread that called ac_localizer_run(); must not drive this
  * localizer (AC_E_BUSY). */
@@ -541,127 +541,127 @@ typedef int (*ac_verifier_fn)(void *user, const uint32_t *prefixes,
                               uint32_t count, double *p_on_track,
                               int32_t *status);
 
-/* Strategies (AC_LOC_STRATEGY). */
-typedef enum ac_loc_strategy {
-    AC_LOC_AUTO = 0,      /* scores given and no verifier: SCORES; an exact
+/* Strategies (AC_LOCALIZER_PARAM_STRATEGY). */
+typedef enum ac_strategy {
+    AC_STRATEGY_AUTO = 0,      /* scores given and no verifier: SCORES; an exact
                              monotone verifier: BINARY; an exact verifier
                              that may accept again after an error
-                             (AC_LOC_MONOTONE 0): LINEAR; a noisy one:
+                             (AC_LOCALIZER_PARAM_MONOTONE 0): LINEAR; a noisy one:
                              BISECTION */
-    AC_LOC_LINEAR = 1,    /* prefixes 0, 1, 2, ... until the first rejected
+    AC_STRATEGY_LINEAR = 1,    /* prefixes 0, 1, 2, ... until the first rejected
                              one: exact for any exact verifier, monotone or
                              not; T calls at worst */
-    AC_LOC_BINARY = 2,    /* bisection on (last accepted, first rejected],
+    AC_STRATEGY_BINARY = 2,    /* bisection on (last accepted, first rejected],
                              W + 1 parts per round: ceil(log2(T+1)) calls
                              for W = 1; needs a monotone verifier */
-    AC_LOC_BISECTION = 3, /* probabilistic bisection: the posterior over the
+    AC_STRATEGY_BISECTION = 3, /* probabilistic bisection: the posterior over the
                              first error updated by Bayes' rule after every
                              answer; asks where it splits the mass best;
-                             stops at AC_LOC_TARGET or the budget */
-    AC_LOC_SCORES = 4     /* per-message error probabilities from one
+                             stops at AC_LOCALIZER_PARAM_TARGET or the budget */
+    AC_STRATEGY_SCORES = 4     /* per-message error probabilities from one
                              batched scorer call (ac_localizer_set_scores):
-                             the first above AC_LOC_THRESHOLD; no verifier */
-} ac_loc_strategy;
+                             the first above AC_LOCALIZER_PARAM_THRESHOLD; no verifier */
+} ac_strategy;
 
-/* What the verifier's mistakes look like (AC_LOC_NOISE). */
-typedef enum ac_verifier_noise {
+/* What the verifier's mistakes look like (AC_LOCALIZER_PARAM_NOISE). */
+typedef enum ac_noise {
     AC_NOISE_NONE = 0,        /* never wrong: a test suite, an exact check */
-    AC_NOISE_INDEPENDENT = 1, /* right with probability AC_LOC_ACCURACY,
+    AC_NOISE_INDEPENDENT = 1, /* right with probability AC_LOCALIZER_PARAM_ACCURACY,
                                  independently at every call (sampling at a
                                  temperature): asking again adds evidence */
-    AC_NOISE_REPEATABLE = 2   /* right with probability AC_LOC_ACCURACY per
+    AC_NOISE_REPEATABLE = 2   /* right with probability AC_LOCALIZER_PARAM_ACCURACY per
                                  prefix, but the same answer every time the
                                  same prefix is asked (a judge at temperature
                                  0): a prefix is never asked twice */
-} ac_verifier_noise;
+} ac_noise;
 
 typedef enum ac_localizer_param {
-    /* int: an ac_loc_strategy. Default AC_LOC_AUTO. */
-    AC_LOC_STRATEGY = 300,
-    /* int: an ac_verifier_noise. Default AC_NOISE_NONE. */
-    AC_LOC_NOISE = 301,
+    /* int: an ac_strategy. Default AC_STRATEGY_AUTO. */
+    AC_LOCALIZER_PARAM_STRATEGY = 300,
+    /* int: an ac_noise. Default AC_NOISE_NONE. */
+    AC_LOCALIZER_PARAM_NOISE = 301,
     /* f64: p, the probability that a noisy verifier's answer is right.
      * (0.5, 0.999999999], default 0.8; ignored with AC_NOISE_NONE (p = 1:
      * a verifier that is never wrong is declared AC_NOISE_NONE). */
-    AC_LOC_ACCURACY = 302,
+    AC_LOCALIZER_PARAM_ACCURACY = 302,
     /* int: hard cap on verifier evaluations (each retry and each corrective
      * scan counts one). [0, 2^31], default 1024. */
-    AC_LOC_BUDGET = 303,
+    AC_LOCALIZER_PARAM_BUDGET = 303,
     /* int: W, prefixes per verifier call (one round). [1, 4096], default 1. */
-    AC_LOC_BATCH = 304,
+    AC_LOCALIZER_PARAM_BATCH = 304,
     /* f64: stop once the first error's posterior probability reaches this.
      * (0.5, 0.999999], default 0.95. Noisy verifiers only. */
-    AC_LOC_TARGET = 305,
+    AC_LOCALIZER_PARAM_TARGET = 305,
     /* int: how often one failed answer is asked again. [0, 1000], 2. */
-    AC_LOC_MAX_RETRIES = 306,
+    AC_LOCALIZER_PARAM_MAX_RETRIES = 306,
     /* int: 1 (default) if a rejected prefix stays rejected when it grows;
      * 0 if later messages can repair the error (AUTO then scans linearly). */
-    AC_LOC_MONOTONE = 307,
+    AC_LOCALIZER_PARAM_MONOTONE = 307,
     /* int: 1 (default): after localizing, ask the prefixes after the first
-     * error to find the corrective messages (AC_STEP_CORRECTIVE); 0: skip. */
-    AC_LOC_SCAN_AFTER = 308,
-    /* f64: AC_LOC_SCORES: a message is the first error when its score is at
+     * error to find the corrective messages (AC_STEP_FLAG_CORRECTIVE); 0: skip. */
+    AC_LOCALIZER_PARAM_SCAN_AFTER = 308,
+    /* f64: AC_STRATEGY_SCORES: a message is the first error when its score is at
      * least this. [0, 1], default 0.5. */
-    AC_LOC_THRESHOLD = 309,
+    AC_LOCALIZER_PARAM_THRESHOLD = 309,
     /* f64: blame labels (ac_localizer_blame_labels): the first error
      * [-1, 0] (-1), a message after it that propagates it [-1, 0] (-0.25),
      * a corrective message [0, 1] (1), a message before it or back on
      * track [-1, 1] (0.1). */
-    AC_LOC_LABEL_ERROR = 310,
-    AC_LOC_LABEL_PROPAGATE = 311,
-    AC_LOC_LABEL_CORRECTIVE = 312,
-    AC_LOC_LABEL_BEFORE = 313,
+    AC_LOCALIZER_PARAM_LABEL_ERROR = 310,
+    AC_LOCALIZER_PARAM_LABEL_PROPAGATE = 311,
+    AC_LOCALIZER_PARAM_LABEL_CORRECTIVE = 312,
+    AC_LOCALIZER_PARAM_LABEL_BEFORE = 313,
     /* int: K, candidate repairs asked of the repair callback. [1, 1024], 4. */
-    AC_LOC_CANDIDATES = 314,
+    AC_LOCALIZER_PARAM_CANDIDATES = 314,
     /* f64: a candidate repair is verified when the verifier's p_on_track
      * for it is at least this. (0, 1], default 0.5. */
-    AC_LOC_ACCEPT = 315
+    AC_LOCALIZER_PARAM_ACCEPT = 315
 } ac_localizer_param;
 
-/* How a localization ended (AC_LOC_AUDIT_OUTCOME). */
-typedef enum ac_loc_outcome {
-    AC_LOC_PENDING = 0,       /* not finished                              */
-    AC_LOC_FOUND = 1,         /* the first error: exactly (exact
+/* How a localization ended (AC_LOCALIZER_AUDIT_OUTCOME). */
+typedef enum ac_localizer_outcome {
+    AC_LOCALIZER_OUTCOME_PENDING = 0,       /* not finished                              */
+    AC_LOCALIZER_OUTCOME_FOUND = 1,         /* the first error: exactly (exact
                                  verifier), with probability >=
-                                 AC_LOC_TARGET (bisection), or by the
+                                 AC_LOCALIZER_PARAM_TARGET (bisection), or by the
                                  strategy's own rule (LINEAR and BINARY
                                  under noise: the first rejected prefix;
                                  SCORES: the first score above the
                                  threshold), whose posterior probability
                                  is reported and may be low               */
-    AC_LOC_NO_ERROR = 2,      /* the verifier accepts every prefix (or that
-                                 has probability >= AC_LOC_TARGET): step -1 */
-    AC_LOC_OUT_OF_BUDGET = 3, /* the budget ran out first: the best guess,
+    AC_LOCALIZER_OUTCOME_NO_ERROR = 2,      /* the verifier accepts every prefix (or that
+                                 has probability >= AC_LOCALIZER_PARAM_TARGET): step -1 */
+    AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET = 3, /* the budget ran out first: the best guess,
                                  with its (lower) probability              */
-    AC_LOC_EXHAUSTED = 4      /* repeatable verifier: no prefix left whose
+    AC_LOCALIZER_OUTCOME_EXHAUSTED = 4      /* repeatable verifier: no prefix left whose
                                  answer would matter; the best guess, with
                                  its calibrated probability                */
-} ac_loc_outcome;
+} ac_localizer_outcome;
 
-typedef enum ac_loc_audit_key {
-    AC_LOC_AUDIT_CALLS = 1,        /* verifier evaluations, all phases     */
-    AC_LOC_AUDIT_ROUNDS = 2,       /* verifier calls (asks that handed out
+typedef enum ac_localizer_audit_key {
+    AC_LOCALIZER_AUDIT_CALLS = 1,        /* verifier evaluations, all phases     */
+    AC_LOCALIZER_AUDIT_ROUNDS = 2,       /* verifier calls (asks that handed out
                                       work)                                */
-    AC_LOC_AUDIT_SEARCH_CALLS = 3, /* evaluations spent localizing         */
-    AC_LOC_AUDIT_SEARCH_ROUNDS = 4,
-    AC_LOC_AUDIT_SCAN_CALLS = 5,   /* evaluations of the corrective scan   */
-    AC_LOC_AUDIT_FAILURES = 6,     /* failed answers (status, NaN, inf)    */
-    AC_LOC_AUDIT_RETRIES = 7,
-    AC_LOC_AUDIT_OUTCOME = 8,      /* an ac_loc_outcome                    */
-    AC_LOC_AUDIT_STRATEGY = 9,     /* the ac_loc_strategy actually used    */
-    AC_LOC_AUDIT_BUDGET = 10,
-    AC_LOC_AUDIT_SCAN_COMPLETE = 11, /* 1: every prefix after the first
+    AC_LOCALIZER_AUDIT_SEARCH_CALLS = 3, /* evaluations spent localizing         */
+    AC_LOCALIZER_AUDIT_SEARCH_ROUNDS = 4,
+    AC_LOCALIZER_AUDIT_SCAN_CALLS = 5,   /* evaluations of the corrective scan   */
+    AC_LOCALIZER_AUDIT_FAILURES = 6,     /* failed answers (status, NaN, inf)    */
+    AC_LOCALIZER_AUDIT_RETRIES = 7,
+    AC_LOCALIZER_AUDIT_OUTCOME = 8,      /* an ac_localizer_outcome                    */
+    AC_LOCALIZER_AUDIT_STRATEGY = 9,     /* the ac_strategy actually used    */
+    AC_LOCALIZER_AUDIT_BUDGET = 10,
+    AC_LOCALIZER_AUDIT_SCAN_COMPLETE = 11, /* 1: every prefix after the first
                                         error was judged                   */
-    AC_LOC_AUDIT_REPAIR_CANDIDATES = 12, /* candidates the repair proposed */
-    AC_LOC_AUDIT_REPAIR_CHECKS = 13      /* candidate checks asked         */
-} ac_loc_audit_key;
+    AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES = 12, /* candidates the repair proposed */
+    AC_LOCALIZER_AUDIT_REPAIR_CHECKS = 13      /* candidate checks asked         */
+} ac_localizer_audit_key;
 
 /* Per-message flags (ac_localizer_step_flags); 0: before the first error. */
-#define AC_STEP_FIRST_ERROR 1u /* the first error                          */
-#define AC_STEP_PROPAGATES 2u  /* after it, rejected (or not judged)       */
-#define AC_STEP_CORRECTIVE 4u  /* after it, accepted right after a rejected
+#define AC_STEP_FLAG_FIRST_ERROR 1u /* the first error                          */
+#define AC_STEP_FLAG_PROPAGATES 2u  /* after it, rejected (or not judged)       */
+#define AC_STEP_FLAG_CORRECTIVE 4u  /* after it, accepted right after a rejected
                                   prefix: this message repaired the run    */
-#define AC_STEP_RECOVERED 8u   /* accepted, after a corrective message     */
+#define AC_STEP_FLAG_RECOVERED 8u   /* accepted, after a corrective message     */
 
 /* Creates a localizer for an episode of n_messages (1..2^24) messages.
  * alloc may be NULL. */
@@ -696,7 +696,7 @@ AC_API int ac_localizer_set_authors(ac_localizer *loc, const uint32_t *agent_of,
  * library. Default uniform. Before the run only. Copied. */
 AC_API int ac_localizer_set_prior(ac_localizer *loc, const double *prior,
                                   uint32_t len);
-/* For AC_LOC_SCORES: p_error[t] in [0, 1], the scorer's probability that
+/* For AC_STRATEGY_SCORES: p_error[t] in [0, 1], the scorer's probability that
  * message t is an error, from one batched call of the host's scorer.
  * Copied. Before the run only. */
 AC_API int ac_localizer_set_scores(ac_localizer *loc, const double *p_error,
@@ -705,10 +705,10 @@ AC_API int ac_localizer_set_scores(ac_localizer *loc, const double *p_error,
 AC_API int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
                                      void *user);
 
-/* Runs to the end with the registered verifier, AC_LOC_BATCH prefixes per
- * call: the search, then the corrective scan (AC_LOC_SCAN_AFTER). A loop
+/* Runs to the end with the registered verifier, AC_LOCALIZER_PARAM_BATCH prefixes per
+ * call: the search, then the corrective scan (AC_LOCALIZER_PARAM_SCAN_AFTER). A loop
  * over ask/tell; the result equals the ask/tell path. Running out of budget
- * is not an error (AC_LOC_OUT_OF_BUDGET); a verifier failing past its
+ * is not an error (AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET); a verifier failing past its
  * retries is AC_E_ORACLE, a callback returning non-zero AC_E_CALLBACK. */
 AC_API int ac_localizer_run(ac_localizer *loc);
 /* Ask/tell: ask hands out up to max_count prefixes to judge (one round;
@@ -744,15 +744,15 @@ AC_API int ac_localizer_probability_within(const ac_localizer *loc,
  * len = n_messages + 1. */
 AC_API int ac_localizer_posterior(const ac_localizer *loc, double *post,
                                   uint32_t len);
-AC_API int ac_localizer_audit(const ac_localizer *loc, ac_loc_audit_key key,
+AC_API int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
                               int64_t *value);
-/* AC_STEP_* per message. */
+/* AC_STEP_FLAG_* per message. */
 AC_API int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
                                    uint32_t n_messages);
 /* Failure blame as refiner labels in [-1, 1]: with the posterior P over the
  * first error h, label_t = P(h > t) before + P(h = t) error + P(h < t)
- * propagate (the AC_LOC_LABEL_* weights), then corrective messages get
- * AC_LOC_LABEL_CORRECTIVE and recovered ones AC_LOC_LABEL_BEFORE. Give them
+ * propagate (the AC_LOCALIZER_PARAM_LABEL_* weights), then corrective messages get
+ * AC_LOCALIZER_PARAM_LABEL_CORRECTIVE and recovered ones AC_LOCALIZER_PARAM_LABEL_BEFORE. Give them
  * to ac_refiner_set_labels with the agents' credit: failure rewards then
  * conserve credit exactly like success rewards. */
 AC_API int ac_localizer_blame_labels(const ac_localizer *loc, double *labels,
@@ -776,16 +776,16 @@ typedef int (*ac_candidate_fn)(void *user, uint32_t step,
                                double *p_on_track, int32_t *status);
 
 /* Pair kinds and the reasons for no pair. */
-#define AC_PAIR_NONE 0
-#define AC_PAIR_REPAIR 1     /* chosen: a verified candidate (its host id) */
-#define AC_PAIR_CORRECTIVE 2 /* chosen: a later corrective message of the
+#define AC_PAIR_KIND_NONE 0
+#define AC_PAIR_KIND_REPAIR 1     /* chosen: a verified candidate (its host id) */
+#define AC_PAIR_KIND_CORRECTIVE 2 /* chosen: a later corrective message of the
                                 same agent (its index)                    */
-#define AC_NOPAIR_NOT_LOCALIZED 1 /* no first error was found             */
-#define AC_NOPAIR_NO_CANDIDATE 2  /* no repair callback, or no candidate,
+#define AC_PAIR_REASON_NOT_LOCALIZED 1 /* no first error was found             */
+#define AC_PAIR_REASON_NO_CANDIDATE 2  /* no repair callback, or no candidate,
                                      and no corrective message            */
-#define AC_NOPAIR_NOT_VERIFIED 3  /* candidates, none verified, and no
+#define AC_PAIR_REASON_NOT_VERIFIED 3  /* candidates, none verified, and no
                                      corrective message                   */
-#define AC_NOPAIR_NO_BUDGET 4     /* candidates, but no budget left to check
+#define AC_PAIR_REASON_NO_BUDGET 4     /* candidates, but no budget left to check
                                      them, and no corrective message      */
 
 /* One preference pair, prompt / chosen / rejected. The caller sets
@@ -793,8 +793,8 @@ typedef int (*ac_candidate_fn)(void *user, uint32_t step,
  * header is accepted and only this version's fields are written. */
 typedef struct ac_preference_pair {
     uint32_t struct_size;
-    int32_t kind;          /* AC_PAIR_*                                    */
-    int32_t reason;        /* AC_NOPAIR_* when kind is AC_PAIR_NONE        */
+    int32_t kind;          /* AC_PAIR_KIND_*                                    */
+    int32_t reason;        /* AC_PAIR_REASON_* when kind is AC_PAIR_KIND_NONE        */
     uint32_t agent;        /* the erring agent (UINT32_MAX: unknown)       */
     uint32_t step;         /* rejected: message `step`, the first error    */
     uint32_t prompt_end;   /* prompt: messages [0, prompt_end) = [0, step) */
@@ -813,12 +813,12 @@ typedef struct ac_preference_pair {
 AC_API int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
                                    ac_candidate_fn check, void *user);
 /* Builds the pair for the finished localization: asks the repair callback
- * for up to AC_LOC_CANDIDATES candidates, checks them in one call, chooses
+ * for up to AC_LOCALIZER_PARAM_CANDIDATES candidates, checks them in one call, chooses
  * the verified one of highest p_on_track (the first on ties); failing
  * that, the first corrective message of the same agent after the error.
- * No verified repair, no pair: kind AC_PAIR_NONE and the reason. Candidate
- * checks count against AC_LOC_BUDGET; when a repair and a check callback
- * are set before the run, the corrective scan leaves AC_LOC_CANDIDATES
+ * No verified repair, no pair: kind AC_PAIR_KIND_NONE and the reason. Candidate
+ * checks count against AC_LOCALIZER_PARAM_BUDGET; when a repair and a check callback
+ * are set before the run, the corrective scan leaves AC_LOCALIZER_PARAM_CANDIDATES
  * evaluations for them. The callbacks are asked once per localization
  * and set of callbacks: later calls return the same pair (with the episode
  * id given) until ac_localizer_set_repair is called again. A failing

@@ -35,7 +35,7 @@ int cli_set_int(ac_estimator *est, ac_estimator_param param,
 int cli_set_f64(ac_estimator *est, ac_estimator_param param,
                 const char *option, double value);
 
-/* The audit record, one figure per ac_audit_key (index = key, 1..12). */
+/* The audit record, one figure per ac_estimator_audit_key (index = key, 1..12). */
 #define CLI_AUDIT_KEYS 13
 void cli_audit_read(const ac_estimator *est, int64_t audit[CLI_AUDIT_KEYS]);
 /* "method exact, evaluations 10, ..." on one line. */

@@ -74,12 +74,12 @@ const char *cli_method_name(int64_t method)
 const char *cli_stop_name(int64_t stop)
 {
     switch (stop) {
-    case AC_STOP_NONE: return "none";
-    case AC_STOP_COMPLETE: return "complete";
-    case AC_STOP_BUDGET: return "budget";
-    case AC_STOP_TARGET: return "target";
-    case AC_STOP_CANCELLED: return "cancelled";
-    case AC_STOP_ERROR: return "error";
+    case AC_ESTIMATOR_OUTCOME_PENDING: return "none";
+    case AC_ESTIMATOR_OUTCOME_COMPLETE: return "complete";
+    case AC_ESTIMATOR_OUTCOME_BUDGET: return "budget";
+    case AC_ESTIMATOR_OUTCOME_TARGET: return "target";
+    case AC_ESTIMATOR_OUTCOME_CANCELLED: return "cancelled";
+    case AC_ESTIMATOR_OUTCOME_ERROR: return "error";
     default: return "unknown";
     }
 }
@@ -137,7 +137,7 @@ void cli_audit_read(const ac_estimator *est, int64_t audit[CLI_AUDIT_KEYS])
     for (int key = 0; key < CLI_AUDIT_KEYS; key++) {
         audit[key] = -1;
         if (key > 0)
-            (void)ac_estimator_audit(est, (ac_audit_key)key, &audit[key]);
+            (void)ac_estimator_audit(est, (ac_estimator_audit_key)key, &audit[key]);
     }
 }
 
@@ -149,11 +149,11 @@ void cli_audit_print(FILE *f, const int64_t a[CLI_AUDIT_KEYS])
             ", cache hits %" PRId64 ", known %" PRId64 ", rounds %" PRId64
             ", samples %" PRId64 ", failures %" PRId64 ", retries %" PRId64
             ", stop reason %s\n",
-            cli_method_name(a[AC_AUDIT_METHOD]), a[AC_AUDIT_EVALUATIONS],
-            a[AC_AUDIT_BUDGET], a[AC_AUDIT_COALITIONS], a[AC_AUDIT_REPEATS],
-            a[AC_AUDIT_CACHE_HITS], a[AC_AUDIT_KNOWN], a[AC_AUDIT_ROUNDS],
-            a[AC_AUDIT_SAMPLES], a[AC_AUDIT_FAILURES], a[AC_AUDIT_RETRIES],
-            cli_stop_name(a[AC_AUDIT_STOP_REASON]));
+            cli_method_name(a[AC_ESTIMATOR_AUDIT_METHOD]), a[AC_ESTIMATOR_AUDIT_EVALUATIONS],
+            a[AC_ESTIMATOR_AUDIT_BUDGET], a[AC_ESTIMATOR_AUDIT_COALITIONS], a[AC_ESTIMATOR_AUDIT_REPEATS],
+            a[AC_ESTIMATOR_AUDIT_CACHE_HITS], a[AC_ESTIMATOR_AUDIT_KNOWN], a[AC_ESTIMATOR_AUDIT_ROUNDS],
+            a[AC_ESTIMATOR_AUDIT_SAMPLES], a[AC_ESTIMATOR_AUDIT_FAILURES], a[AC_ESTIMATOR_AUDIT_RETRIES],
+            cli_stop_name(a[AC_ESTIMATOR_AUDIT_OUTCOME]));
 }
 
 int cli_option_value(int argc, char **argv, int *i, const char *name,

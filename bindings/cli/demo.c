@@ -19,7 +19,7 @@
  * probability p(S). The observed episode (all four agents) passed k of the
  * 100 hidden tests, so v(all) = k / 100 is given as known, and so is
  * v(empty) = 0.05, the fallback's known pass rate. The estimator runs the exact method
- * with AC_EST_REPEATS rollouts per coalition; the rollouts' variance becomes
+ * with AC_ESTIMATOR_PARAM_REPEATS rollouts per coalition; the rollouts' variance becomes
  * the standard errors.
  *
  * Then the message refiner (docs/signals.md) splits each agent's credit over
@@ -157,8 +157,8 @@ static int demo_refine(const double phi[DEMO_AGENTS])
         cli_error("cannot create a refiner: %s", ac_strerror(rc));
         return CLI_FAILED;
     }
-    if ((rc = ac_refiner_set_f64(ref, AC_REF_BOUND, DEMO_BOUND)) != AC_OK ||
-        (rc = ac_refiner_get_f64(ref, AC_REF_BETA, &beta)) != AC_OK ||
+    if ((rc = ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, DEMO_BOUND)) != AC_OK ||
+        (rc = ac_refiner_get_f64(ref, AC_REFINER_PARAM_BETA, &beta)) != AC_OK ||
         (rc = ac_refiner_set_authors(ref, agent_of, DEMO_MESSAGES)) != AC_OK ||
         (rc = ac_refiner_set_credits(ref, phi, DEMO_AGENTS)) != AC_OK ||
         (rc = ac_refiner_set_labels(ref, judge, DEMO_MESSAGES)) != AC_OK ||
@@ -189,8 +189,8 @@ static int demo_refine(const double phi[DEMO_AGENTS])
            "judge", "label", "reward", "flags", "message");
     for (int t = 0; t < DEMO_MESSAGES; t++) {
         int a = transcript[t].agent;
-        const char *flag = (msg_flags[t] & AC_MSG_REDUNDANT) ? "redundant"
-                           : (msg_flags[t] & AC_MSG_LABEL_FIXED) ? "fixed"
+        const char *flag = (msg_flags[t] & AC_MESSAGE_FLAG_REDUNDANT) ? "redundant"
+                           : (msg_flags[t] & AC_MESSAGE_FLAG_LABEL_FIXED) ? "fixed"
                                                                  : "-";
         printf("%-4d %-5d %-10s %+6.2f %+6.2f %+9.4f  %-10s %s\n", t, a,
                cli_demo_role[a], judge[t], label[t], reward[t], flag,
@@ -213,8 +213,8 @@ static int demo_refine(const double phi[DEMO_AGENTS])
         if (!(fabs(diff) <= 1e-12 * fmax(1.0, fabs(phi[a]))))
             ok = 0;
         const char *relaxed =
-            (agent_flags[a] & AC_RELAXED_BOUND) ? "sign, bound"
-            : (agent_flags[a] & AC_RELAXED_SIGN) ? "sign"
+            (agent_flags[a] & AC_AGENT_FLAG_RELAXED_BOUND) ? "sign, bound"
+            : (agent_flags[a] & AC_AGENT_FLAG_RELAXED_SIGN) ? "sign"
                                                  : "none";
         printf("%-10s %8d %+16.12f %+16.12f %10.2g  %s\n", cli_demo_role[a], k,
                phi[a], sum, diff, relaxed);
@@ -242,11 +242,11 @@ static int demo_adaptive(struct simulator *sim, int64_t budget, int64_t seed,
     ac_estimator *est = NULL;
     int rc = ac_estimator_create(&est, DEMO_AGENTS, NULL);
     if (rc == AC_OK)
-        rc = ac_estimator_set_int(est, AC_EST_METHOD, AC_METHOD_ADAPTIVE);
+        rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_ADAPTIVE);
     if (rc == AC_OK)
-        rc = ac_estimator_set_int(est, AC_EST_BUDGET, budget);
+        rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, budget);
     if (rc == AC_OK)
-        rc = ac_estimator_set_int(est, AC_EST_SEED, seed);
+        rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_SEED, seed);
     if (rc == AC_OK)
         rc = ac_estimator_set_value(est, &all, 1, v_all);
     if (rc == AC_OK)
@@ -329,10 +329,10 @@ int cli_demo(int argc, char **argv)
     }
     /* Every coalition but the two known ones, `repeats` rollouts each. */
     const int64_t budget = (int64_t)(DEMO_COALITIONS - 2u) * repeats;
-    if (cli_set_int(est, AC_EST_METHOD, "--method", AC_METHOD_EXACT) != 0 ||
-        cli_set_int(est, AC_EST_REPEATS, "--repeats", repeats) != 0 ||
-        cli_set_int(est, AC_EST_BUDGET, "budget", budget) != 0 ||
-        cli_set_int(est, AC_EST_SEED, "--seed", seed) != 0) {
+    if (cli_set_int(est, AC_ESTIMATOR_PARAM_METHOD, "--method", AC_METHOD_EXACT) != 0 ||
+        cli_set_int(est, AC_ESTIMATOR_PARAM_REPEATS, "--repeats", repeats) != 0 ||
+        cli_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, "budget", budget) != 0 ||
+        cli_set_int(est, AC_ESTIMATOR_PARAM_SEED, "--seed", seed) != 0) {
         status = CLI_USAGE;
         goto out;
     }

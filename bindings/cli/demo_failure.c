@@ -3,7 +3,7 @@
  *
  * The hidden test suite, run on a prefix of the transcript, is the verifier:
  * exact, but not monotone, since a later message can repair an earlier one.
- * The localizer scans for the first rejected prefix (AC_LOC_MONOTONE 0),
+ * The localizer scans for the first rejected prefix (AC_LOCALIZER_PARAM_MONOTONE 0),
  * then judges the rest to find the corrective messages. The localization
  * becomes blame labels, the refiner turns them and the agents' credit for
  * this episode into message rewards that add up to the credit, and a
@@ -79,16 +79,16 @@ static int suite_on_candidate(void *user, uint32_t step, const uint64_t *ids,
 
 static const char *flag_name(uint32_t f)
 {
-    return (f & AC_STEP_FIRST_ERROR)  ? "FIRST ERROR"
-           : (f & AC_STEP_CORRECTIVE) ? "corrective"
-           : (f & AC_STEP_PROPAGATES) ? "propagates"
-           : (f & AC_STEP_RECOVERED)  ? "recovered"
+    return (f & AC_STEP_FLAG_FIRST_ERROR)  ? "FIRST ERROR"
+           : (f & AC_STEP_FLAG_CORRECTIVE) ? "corrective"
+           : (f & AC_STEP_FLAG_PROPAGATES) ? "propagates"
+           : (f & AC_STEP_FLAG_RECOVERED)  ? "recovered"
                                       : "before";
 }
 
 static int localize(ac_localizer *loc, const uint32_t *author)
 {
-    int rc = ac_localizer_set_int(loc, AC_LOC_MONOTONE, 0);
+    int rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_MONOTONE, 0);
     if (rc == AC_OK) rc = ac_localizer_set_authors(loc, author, FAIL_MESSAGES);
     if (rc == AC_OK) rc = ac_localizer_set_verifier(loc, suite_on_prefix, NULL);
     if (rc == AC_OK) rc = ac_localizer_set_repair(loc, propose, suite_on_candidate, NULL);
@@ -101,7 +101,7 @@ static int blame(const double phi[FAIL_AGENTS], const uint32_t *author,
 {
     ac_refiner *ref = NULL;
     int rc = ac_refiner_create(&ref, FAIL_AGENTS, FAIL_MESSAGES, NULL);
-    if (rc == AC_OK) rc = ac_refiner_set_f64(ref, AC_REF_BOUND, 0.5);
+    if (rc == AC_OK) rc = ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, 0.5);
     if (rc == AC_OK) rc = ac_refiner_set_authors(ref, author, FAIL_MESSAGES);
     if (rc == AC_OK) rc = ac_refiner_set_credits(ref, phi, FAIL_AGENTS);
     if (rc == AC_OK) rc = ac_refiner_set_labels(ref, labels, FAIL_MESSAGES);
@@ -117,8 +117,8 @@ static int blame(const double phi[FAIL_AGENTS], const uint32_t *author,
 static void print_pair(const ac_preference_pair *pair)
 {
     printf("\nRepair-aware preference pair (for DPO-style training):\n");
-    if (pair->kind == AC_PAIR_NONE) {
-        printf("  none: %s\n", pair->reason == AC_NOPAIR_NOT_VERIFIED
+    if (pair->kind == AC_PAIR_KIND_NONE) {
+        printf("  none: %s\n", pair->reason == AC_PAIR_REASON_NOT_VERIFIED
                                    ? "no candidate repair was verified"
                                    : "no candidate and no corrective message");
         return;
@@ -127,7 +127,7 @@ static void print_pair(const ac_preference_pair *pair)
            pair->prompt_end - 1, cli_demo_role[pair->agent]);
     printf("  rejected: message %u: \"%s\"\n", pair->step,
            episode[pair->step].text);
-    if (pair->kind == AC_PAIR_REPAIR)
+    if (pair->kind == AC_PAIR_KIND_REPAIR)
         printf("  chosen:   candidate %" PRIu64 ": \"%s\" (verified: the "
                "suite passes)\n", pair->chosen, candidates[pair->chosen].text);
     else
@@ -153,8 +153,8 @@ int cli_demo_failure(void)
     if (rc == AC_OK) rc = ac_localizer_result(loc, &step, &agent, &prob);
     if (rc == AC_OK) rc = ac_localizer_step_flags(loc, flags, FAIL_MESSAGES);
     if (rc == AC_OK) rc = ac_localizer_blame_labels(loc, labels, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOC_AUDIT_SEARCH_CALLS, &calls);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOC_AUDIT_SCAN_CALLS, &scan);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SEARCH_CALLS, &calls);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SCAN_CALLS, &scan);
     if (rc == AC_OK) rc = ac_localizer_make_pair(loc, 2, &pair);
     if (rc != AC_OK) {
         cli_error("the localizer failed: %s: %s", ac_strerror(rc),

@@ -92,21 +92,21 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
 
 static int apply_params(ac_estimator *est, const struct shapley_opts *o)
 {
-    if (o->has_method && cli_set_int(est, AC_EST_METHOD, "--method", o->method))
+    if (o->has_method && cli_set_int(est, AC_ESTIMATOR_PARAM_METHOD, "--method", o->method))
         return -1;
-    if (o->has_budget && cli_set_int(est, AC_EST_BUDGET, "--budget", o->budget))
+    if (o->has_budget && cli_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, "--budget", o->budget))
         return -1;
-    if (o->has_seed && cli_set_int(est, AC_EST_SEED, "--seed", o->seed))
+    if (o->has_seed && cli_set_int(est, AC_ESTIMATOR_PARAM_SEED, "--seed", o->seed))
         return -1;
     if (o->has_repeats &&
-        cli_set_int(est, AC_EST_REPEATS, "--repeats", o->repeats))
+        cli_set_int(est, AC_ESTIMATOR_PARAM_REPEATS, "--repeats", o->repeats))
         return -1;
-    if (o->has_batch && cli_set_int(est, AC_EST_BATCH, "--batch", o->batch))
+    if (o->has_batch && cli_set_int(est, AC_ESTIMATOR_PARAM_BATCH, "--batch", o->batch))
         return -1;
-    if (o->has_noisy && cli_set_int(est, AC_EST_NOISY, "--noisy", o->noisy))
+    if (o->has_noisy && cli_set_int(est, AC_ESTIMATOR_PARAM_NOISY, "--noisy", o->noisy))
         return -1;
     if (o->has_target &&
-        cli_set_f64(est, AC_EST_TARGET_SE, "--target-se", o->target_se))
+        cli_set_f64(est, AC_ESTIMATOR_PARAM_TARGET_SE, "--target-se", o->target_se))
         return -1;
     return 0;
 }
@@ -169,10 +169,10 @@ static int print_json(const struct shapley_opts *o, uint32_t n,
         json_object_set_new(root, "mse", jnum(sq / n));
     }
     for (int key = 1; key < CLI_AUDIT_KEYS; key++) {
-        if (key == AC_AUDIT_METHOD)
+        if (key == AC_ESTIMATOR_AUDIT_METHOD)
             json_object_set_new(jaudit, audit_names[key],
                                 json_string(cli_method_name(audit[key])));
-        else if (key == AC_AUDIT_STOP_REASON)
+        else if (key == AC_ESTIMATOR_AUDIT_OUTCOME)
             json_object_set_new(jaudit, audit_names[key],
                                 json_string(cli_stop_name(audit[key])));
         else

@@ -59,9 +59,9 @@ int main(void)
     const uint64_t all = (1u << AGENTS) - 1u, none = 0;
     if ((rc = ac_estimator_set_value(est, &all, 1, game(all))) != AC_OK ||
         (rc = ac_estimator_set_value(est, &none, 1, game(none))) != AC_OK ||
-        (rc = ac_estimator_set_int(est, AC_EST_METHOD, AC_METHOD_KERNELSHAP)) != AC_OK ||
-        (rc = ac_estimator_set_int(est, AC_EST_BUDGET, 200)) != AC_OK ||
-        (rc = ac_estimator_set_int(est, AC_EST_SEED, 42)) != AC_OK) {
+        (rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_KERNELSHAP)) != AC_OK ||
+        (rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, 200)) != AC_OK ||
+        (rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_SEED, 42)) != AC_OK) {
         rc = fail(est, "setup", rc);
         ac_estimator_free(est);
         return rc;
@@ -109,9 +109,9 @@ int main(void)
     if ((rc = ac_estimator_result(est, phi, se, AGENTS)) != AC_OK)
         goto error;
     int64_t evaluations = 0, rounds = 0, method = 0;
-    ac_estimator_audit(est, AC_AUDIT_EVALUATIONS, &evaluations);
-    ac_estimator_audit(est, AC_AUDIT_ROUNDS, &rounds);
-    ac_estimator_audit(est, AC_AUDIT_METHOD, &method);
+    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &evaluations);
+    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_ROUNDS, &rounds);
+    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &method);
     int bad = 0;
     for (int i = 0; i < AGENTS; i++) {
         printf("agent %d: credit %+.4f (se %.4f, true %+.4f)\n", i, phi[i],

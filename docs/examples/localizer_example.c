@@ -58,9 +58,9 @@ int main(void)
     int rc = ac_localizer_create(&loc, T, NULL);
     if (rc != AC_OK)
         return fail("create", rc, "");
-    ac_localizer_set_int(loc, AC_LOC_NOISE, AC_NOISE_REPEATABLE);
-    ac_localizer_set_f64(loc, AC_LOC_ACCURACY, 0.85);
-    ac_localizer_set_int(loc, AC_LOC_BATCH, 3);
+    ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_REPEATABLE);
+    ac_localizer_set_f64(loc, AC_LOCALIZER_PARAM_ACCURACY, 0.85);
+    ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_BATCH, 3);
     ac_localizer_set_authors(loc, author, T);
     ac_localizer_set_repair(loc, propose, check, NULL);
 
@@ -87,8 +87,8 @@ int main(void)
     double prob, near, labels[T], rewards[T];
     ac_localizer_result(loc, &step, &agent, &prob);
     ac_localizer_probability_within(loc, 1, &near);
-    ac_localizer_audit(loc, AC_LOC_AUDIT_CALLS, &calls);
-    ac_localizer_audit(loc, AC_LOC_AUDIT_ROUNDS, &rounds);
+    ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_CALLS, &calls);
+    ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_ROUNDS, &rounds);
     ac_localizer_blame_labels(loc, labels, T);
     ac_preference_pair pair = {.struct_size = sizeof pair};
     if ((rc = ac_localizer_make_pair(loc, 42, &pair)) != AC_OK)
@@ -102,7 +102,7 @@ int main(void)
     ac_refiner *ref;
     if ((rc = ac_refiner_create(&ref, AGENTS, T, NULL)) != AC_OK)
         return fail("refiner", rc, "");
-    ac_refiner_set_f64(ref, AC_REF_BOUND, 0.25);
+    ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, 0.25);
     ac_refiner_set_authors(ref, author, T);
     ac_refiner_set_credits(ref, credit, AGENTS);
     ac_refiner_set_labels(ref, labels, T);
@@ -128,5 +128,5 @@ int main(void)
            "prompt messages 0..%u, weight %.3f\n",
            (unsigned long long)pair.episode, pair.step,
            (unsigned long long)pair.chosen, pair.prompt_end - 1, pair.weight);
-    return pair.kind == AC_PAIR_REPAIR && !asked_twice ? 0 : 1;
+    return pair.kind == AC_PAIR_KIND_REPAIR && !asked_twice ? 0 : 1;
 }

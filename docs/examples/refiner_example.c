@@ -91,7 +91,7 @@ int main(void)
     if (check(ac_refiner_create(&ref, AGENTS, MESSAGES, NULL), "create", "") != AC_OK)
         return 1;
     const char *why = "";
-    int rc = ac_refiner_set_f64(ref, AC_REF_BOUND, 0.5);
+    int rc = ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, 0.5);
     if (rc == AC_OK)
         rc = ac_refiner_set_authors(ref, author, MESSAGES);
     if (rc == AC_OK)

@@ -103,10 +103,10 @@ static int episode_start(uint32_t episode, ac_estimator **out)
     int rc = ac_estimator_create(&est, AGENTS, NULL);
     if (rc != AC_OK)
         return rc;
-    if ((rc = ac_estimator_set_int(est, AC_EST_METHOD, AC_METHOD_KERNELSHAP)) != AC_OK ||
-        (rc = ac_estimator_set_int(est, AC_EST_BUDGET, BUDGET)) != AC_OK ||
-        (rc = ac_estimator_set_int(est, AC_EST_REPEATS, REPEATS)) != AC_OK ||
-        (rc = ac_estimator_set_int(est, AC_EST_SEED, 1000 + episode)) != AC_OK ||
+    if ((rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_KERNELSHAP)) != AC_OK ||
+        (rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, BUDGET)) != AC_OK ||
+        (rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_REPEATS, REPEATS)) != AC_OK ||
+        (rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_SEED, 1000 + episode)) != AC_OK ||
         (rc = ac_estimator_set_value(est, &ALL, 1, observed_outcome(episode))) != AC_OK ||
         (rc = ac_estimator_set_value(est, &NONE, 1, 0.0)) != AC_OK) {
         ac_estimator_free(est);
@@ -266,7 +266,7 @@ static void close_episode(struct open_episode *o, int rc)
     if (r->rc != AC_OK)
         fprintf(stderr, "episode %u: %s (%s)\n", o->id, ac_strerror(r->rc),
                 ac_estimator_last_error(o->est));
-    ac_estimator_audit(o->est, AC_AUDIT_EVALUATIONS, &r->evaluations);
+    ac_estimator_audit(o->est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &r->evaluations);
     ac_estimator_free(o->est);
     o->used = 0; /* results still in flight for it are dropped */
 }

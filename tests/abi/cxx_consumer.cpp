@@ -65,7 +65,7 @@ int main()
         expect(ac_estimator_create(&raw, 3, nullptr) == AC_OK, "create");
         Estimator est(raw);
         Counter counter;
-        expect(ac_estimator_set_int(est.get(), AC_EST_METHOD, AC_METHOD_EXACT) == AC_OK,
+        expect(ac_estimator_set_int(est.get(), AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_EXACT) == AC_OK,
                "set method");
         expect(ac_estimator_set_oracle(est.get(), glove_oracle, &counter) == AC_OK,
                "set oracle");
@@ -108,7 +108,7 @@ int main()
         for (int i = 0; i < 3; i++)
             expect(near(phi[i], want[i]), "ask/tell phi");
         int64_t known = -1;
-        expect(ac_estimator_audit(est.get(), AC_AUDIT_KNOWN, &known) == AC_OK, "audit");
+        expect(ac_estimator_audit(est.get(), AC_ESTIMATOR_AUDIT_KNOWN, &known) == AC_OK, "audit");
         expect(known == 2, "two known values");
     }
 

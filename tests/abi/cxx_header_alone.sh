@@ -25,7 +25,7 @@ int main()
     ac_preference_pair pair{};
     pair.struct_size = sizeof pair;
     static_assert(AC_VERSION_NUMBER >= 100, "version macro usable in C++");
-    return ac_coalition_words(64) == 1 && pair.kind == AC_PAIR_NONE ? AC_OK : 1;
+    return ac_coalition_words(64) == 1 && pair.kind == AC_PAIR_KIND_NONE ? AC_OK : 1;
 }
 CPP
 : > "$tmp/empty.cpp"

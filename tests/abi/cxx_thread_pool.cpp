@@ -19,7 +19,7 @@
 //    its credit;
 //  - one more task, started first, runs an estimator that another thread
 //    cancels while it runs (ac_estimator_cancel is the one call that may
-//    cross threads): AC_E_CANCELLED, stop reason AC_STOP_CANCELLED, and the
+//    cross threads): AC_E_CANCELLED, stop reason AC_ESTIMATOR_OUTCOME_CANCELLED, and the
 //    other episodes are unaffected. Then the same handle, reset, runs again
 //    and gives the result of a fresh estimator.
 #include <agentcredit.h>
@@ -305,11 +305,11 @@ Result run_episode(const Spec &spec)
 
     Estimator est = make_estimator(n);
     ac_estimator *e = est.get();
-    check(ac_estimator_set_int(e, AC_EST_METHOD, spec.method), "method", e);
-    check(ac_estimator_set_int(e, AC_EST_BUDGET, spec.budget), "budget", e);
-    check(ac_estimator_set_int(e, AC_EST_REPEATS, spec.repeats), "repeats", e);
-    check(ac_estimator_set_int(e, AC_EST_SEED, spec.seed), "seed", e);
-    check(ac_estimator_set_int(e, AC_EST_BATCH, spec.batch), "batch", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, spec.method), "method", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, spec.budget), "budget", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, spec.repeats), "repeats", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_SEED, spec.seed), "seed", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, spec.batch), "batch", e);
     check(ac_estimator_set_value(e, all.data(), words, r.outcome), "v(all)", e);
     check(ac_estimator_set_value(e, none.data(), words, 0.0), "v(empty)", e);
     check(ac_estimator_set_oracle(e, game_oracle, &game), "set_oracle", e);
@@ -317,8 +317,8 @@ Result run_episode(const Spec &spec)
     r.phi.resize(n);
     r.se.resize(n);
     check(ac_estimator_result(e, r.phi.data(), r.se.data(), n), "result", e);
-    for (ac_audit_key key : {AC_AUDIT_METHOD, AC_AUDIT_EVALUATIONS, AC_AUDIT_COALITIONS,
-                             AC_AUDIT_ROUNDS, AC_AUDIT_SAMPLES, AC_AUDIT_STOP_REASON}) {
+    for (ac_estimator_audit_key key : {AC_ESTIMATOR_AUDIT_METHOD, AC_ESTIMATOR_AUDIT_EVALUATIONS, AC_ESTIMATOR_AUDIT_COALITIONS,
+                             AC_ESTIMATOR_AUDIT_ROUNDS, AC_ESTIMATOR_AUDIT_SAMPLES, AC_ESTIMATOR_AUDIT_OUTCOME}) {
         int64_t value = -1;
         check(ac_estimator_audit(e, key, &value), "audit", e);
         r.audit.push_back(value);
@@ -337,7 +337,7 @@ Result run_episode(const Spec &spec)
     check(ac_refiner_set_credits(rf, r.phi.data(), n), "credits", rf);
     Judge judge{spec.id, std::this_thread::get_id()};
     if (spec.scorer) {
-        check(ac_refiner_set_int(rf, AC_REF_BATCH, 5), "refiner batch", rf);
+        check(ac_refiner_set_int(rf, AC_REFINER_PARAM_BATCH, 5), "refiner batch", rf);
         check(ac_refiner_set_scorer(rf, judge_scorer, &judge), "set_scorer", rf);
         check(ac_refiner_score(rf), "ac_refiner_score", rf);
         if (judge.calls == 0 || judge.foreign_thread)
@@ -361,11 +361,11 @@ Result run_episode(const Spec &spec)
                  std::this_thread::get_id()};
     check(ac_localizer_set_authors(l, author.data(), T), "loc authors", l);
     if (spec.noisy_verifier) {
-        check(ac_localizer_set_int(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT), "noise", l);
-        check(ac_localizer_set_f64(l, AC_LOC_ACCURACY, 0.85), "accuracy", l);
-        check(ac_localizer_set_int(l, AC_LOC_BUDGET, 200), "loc budget", l);
+        check(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT), "noise", l);
+        check(ac_localizer_set_f64(l, AC_LOCALIZER_PARAM_ACCURACY, 0.85), "accuracy", l);
+        check(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_BUDGET, 200), "loc budget", l);
     }
-    check(ac_localizer_set_int(l, AC_LOC_BATCH, 1 + spec.id % 3), "loc batch", l);
+    check(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_BATCH, 1 + spec.id % 3), "loc batch", l);
     check(ac_localizer_set_verifier(l, verifier, &ver), "set_verifier", l);
     check(ac_localizer_run(l), "ac_localizer_run", l);
     check(ac_localizer_result(l, &r.step, &r.agent, &r.probability), "loc result", l);
@@ -374,7 +374,7 @@ Result run_episode(const Spec &spec)
     check(ac_localizer_posterior(l, r.posterior.data(), T + 1), "posterior", l);
     check(ac_localizer_blame_labels(l, r.blame.data(), T), "blame", l);
     int64_t calls = -1;
-    check(ac_localizer_audit(l, AC_LOC_AUDIT_CALLS, &calls), "loc audit", l);
+    check(ac_localizer_audit(l, AC_LOCALIZER_AUDIT_CALLS, &calls), "loc audit", l);
     r.audit.push_back(calls);
     if (ver.calls == 0 || ver.foreign_thread)
         throw std::runtime_error("the verifier did not run on the thread that called run");
@@ -436,10 +436,10 @@ Estimator make_victim(Victim *state)
 {
     Estimator est = make_estimator(kVictimPlayers);
     ac_estimator *e = est.get();
-    check(ac_estimator_set_int(e, AC_EST_METHOD, AC_METHOD_PERMUTATION), "method", e);
-    check(ac_estimator_set_int(e, AC_EST_BUDGET, 4000), "budget", e);
-    check(ac_estimator_set_int(e, AC_EST_BATCH, 32), "batch", e);
-    check(ac_estimator_set_int(e, AC_EST_SEED, 7), "seed", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_PERMUTATION), "method", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, 4000), "budget", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 32), "batch", e);
+    check(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_SEED, 7), "seed", e);
     check(ac_estimator_set_oracle(e, victim_oracle, state), "set_oracle", e);
     return est;
 }
@@ -561,7 +561,7 @@ int main()
                 if (task == 0) {
                     ac_estimator *e = victim_est.get();
                     victim_rc = ac_estimator_run(e);
-                    ac_estimator_audit(e, AC_AUDIT_STOP_REASON, &victim_stop);
+                    ac_estimator_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME, &victim_stop);
                     victim_error = ac_estimator_last_error(e);
                     victim_calls = victim.calls;
                     // Reset the session: the handle runs again, uncancelled.
@@ -601,7 +601,7 @@ int main()
     expect(threads.size() == kWorkers, "the episodes ran on every pool thread");
     expect(victim_rc == AC_E_CANCELLED,
            std::string("cancelled run returns AC_E_CANCELLED, got ") + ac_status_name(victim_rc));
-    expect(victim_stop == AC_STOP_CANCELLED, "stop reason AC_STOP_CANCELLED");
+    expect(victim_stop == AC_ESTIMATOR_OUTCOME_CANCELLED, "stop reason AC_ESTIMATOR_OUTCOME_CANCELLED");
     expect(victim_error.find("cancel") != std::string::npos,
            "last_error names the cancellation: " + victim_error);
     expect(rerun_rc == AC_OK, std::string("rerun after reset: ") + ac_status_name(rerun_rc));

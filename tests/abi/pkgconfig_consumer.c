@@ -51,7 +51,7 @@ int main(void)
     EXPECT(ac_estimator_create(&est, 3, NULL) == AC_OK);
     if (est == NULL)
         return 1;
-    EXPECT(ac_estimator_set_int(est, AC_EST_METHOD, AC_METHOD_EXACT) == AC_OK);
+    EXPECT(ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_EXACT) == AC_OK);
     EXPECT(ac_estimator_set_oracle(est, oracle, NULL) == AC_OK);
     EXPECT(ac_estimator_run(est) == AC_OK);
     double phi[3] = {0}, se[3] = {0};
@@ -60,7 +60,7 @@ int main(void)
     EXPECT(fabs(phi[1] - 2.0) < 1e-9);
     EXPECT(fabs(phi[2] - 1.0) < 1e-9);
     int64_t method = -1;
-    EXPECT(ac_estimator_audit(est, AC_AUDIT_METHOD, &method) == AC_OK);
+    EXPECT(ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &method) == AC_OK);
     EXPECT(method == AC_METHOD_EXACT);
     ac_estimator_free(est);
     ac_estimator_free(NULL);

@@ -127,14 +127,14 @@ static int bench_localizer(ac_localizer **out, uint32_t T, double p, int noise,
 {
     ac_localizer *loc = NULL;
     int rc = ac_localizer_create(&loc, T, NULL);
-    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOC_STRATEGY, strategy);
-    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOC_NOISE, noise);
+    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_STRATEGY, strategy);
+    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_NOISE, noise);
     if (rc == AC_OK && noise != AC_NOISE_NONE)
-        rc = ac_localizer_set_f64(loc, AC_LOC_ACCURACY, p);
-    if (rc == AC_OK) rc = ac_localizer_set_f64(loc, AC_LOC_TARGET, target);
-    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOC_BATCH, W);
-    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOC_BUDGET, 100000);
-    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOC_SCAN_AFTER, 0);
+        rc = ac_localizer_set_f64(loc, AC_LOCALIZER_PARAM_ACCURACY, p);
+    if (rc == AC_OK) rc = ac_localizer_set_f64(loc, AC_LOCALIZER_PARAM_TARGET, target);
+    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_BATCH, W);
+    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_BUDGET, 100000);
+    if (rc == AC_OK) rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
     if (rc == AC_OK && g_known_failure) {
         double *prior = calloc((size_t)T + 1, sizeof *prior);
         for (uint32_t t = 0; prior != NULL && t < T; t++)
@@ -178,9 +178,9 @@ static outcome localize_as(uint32_t T, uint32_t h, double p, int noise,
     if (rc == AC_OK) rc = ac_localizer_set_verifier(loc, sim_answer, &v);
     if (rc == AC_OK) rc = ac_localizer_run(loc);
     if (rc == AC_OK) rc = ac_localizer_result(loc, &o.step, NULL, &o.prob);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOC_AUDIT_SEARCH_CALLS, &o.calls);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOC_AUDIT_SEARCH_ROUNDS, &o.rounds);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOC_AUDIT_OUTCOME, &o.kind);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SEARCH_CALLS, &o.calls);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SEARCH_ROUNDS, &o.rounds);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_OUTCOME, &o.kind);
     if (rc == AC_OK) rc = posterior_sides(loc, T, o.step, &o.before, &o.after);
     CHECK(rc == AC_OK, "T %u h %u strategy %d: %s (%s)", T, h, strategy,
           ac_strerror(rc), loc ? ac_localizer_last_error(loc) : "");
@@ -229,7 +229,7 @@ static void section_exact(int quick)
         double total = 0.0;
         uint32_t n = 0, right = 0;
         for (uint32_t h = 0; h <= T; h += stride) {
-            outcome o = localize(T, h, 1.0, AC_NOISE_NONE, AC_LOC_BINARY, 1,
+            outcome o = localize(T, h, 1.0, AC_NOISE_NONE, AC_STRATEGY_BINARY, 1,
                                  0.95, h);
             right += o.step == (int64_t)h && o.prob == 1.0;
             worst = o.calls > worst ? o.calls : worst;
@@ -300,16 +300,16 @@ static void section_noisy(int trials)
             uint32_t T = GRID_T[i];
             double p = GRID_P[j], lim = limit_calls(T, p);
             uint64_t salt = 100 + 10 * i + j;
-            cell b92 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
+            cell b92 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_BISECTION,
                                 1, 0.92, trials, salt);
-            cell b95 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
+            cell b95 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_BISECTION,
                                 1, 0.95, trials, salt);
-            cell lin = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_LINEAR, 1,
+            cell lin = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_LINEAR, 1,
                                 0.95, trials, salt);
-            cell bin = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_BINARY, 1,
+            cell bin = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_BINARY, 1,
                                 0.95, trials, salt);
             g_known_failure = 1;
-            cell f93 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
+            cell f93 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_BISECTION,
                                 1, 0.93, trials, salt);
             g_known_failure = 0;
             printf("| %u | %.1f | %.2f | %.4f | %.2f | %.3f | %.4f | %.2f | "
@@ -328,9 +328,9 @@ static void section_noisy(int trials)
             uint32_t T = GRID_T[i];
             double p = GRID_P[j];
             uint64_t salt = 100 + 10 * i + j;
-            cell w4 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
+            cell w4 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_BISECTION,
                                4, 0.95, trials, salt);
-            cell w1 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_LOC_BISECTION,
+            cell w1 = run_cell(T, p, AC_NOISE_INDEPENDENT, AC_STRATEGY_BISECTION,
                                1, 0.95, trials, salt);
             printf("| %u | %.1f | %.4f | %.2f | %.2f | %.2f | %.2f |\n", T, p,
                    w4.exact, w4.calls, w4.rounds, w4.calls / w4.rounds,
@@ -359,7 +359,7 @@ static void section_repeatable(int trials)
                 uint32_t h;
                 uint64_t seed = trial_draw(salt, k, T, &h);
                 outcome o = localize(T, h, p, AC_NOISE_REPEATABLE,
-                                     AC_LOC_BISECTION, 1, 0.95, seed);
+                                     AC_STRATEGY_BISECTION, 1, 0.95, seed);
                 int hit = o.step == (int64_t)h;
                 c.exact += hit;
                 c.within1 += llabs(o.step - (int64_t)h) <= 1;
@@ -373,7 +373,7 @@ static void section_repeatable(int trials)
                 /* The same verifier, wrongly declared independent: the
                  * search re-asks and believes the repeated answers. */
                 outcome w = localize_as(T, h, p, AC_NOISE_INDEPENDENT, 1,
-                                        AC_LOC_BISECTION, 1, 0.95, seed);
+                                        AC_STRATEGY_BISECTION, 1, 0.95, seed);
                 naive.exact += w.step == (int64_t)h;
                 naive.prob += w.prob;
             }
@@ -809,7 +809,7 @@ static void stops_trial(stop_frontier f, uint32_t T, double p, uint32_t h,
     memset(against, 0, T * sizeof *against);
     ac_localizer *loc = NULL;
     int rc = bench_localizer(&loc, T, p, AC_NOISE_INDEPENDENT,
-                             AC_LOC_BISECTION, 1, 0.999999);
+                             AC_STRATEGY_BISECTION, 1, 0.999999);
     for (uint32_t calls = 0; rc == AC_OK; calls++) {
         uint32_t top = side_masses(against, T, p, &left, &right), t, n;
         int probing = stop_theta(probe_i) < lowest[0];
@@ -871,7 +871,7 @@ static stop_frontier *stops_run(uint32_t T, double p, uint64_t salt,
         outcome mine = {-1, -1, 0, 0, 0.0, 0.0, 0.0};
         stops_trial(*f, T, p, h, seed, against, probe_i, &mine);
         outcome lib = localize(T, h, p, AC_NOISE_INDEPENDENT,
-                               AC_LOC_BISECTION, 1, q_check, seed);
+                               AC_STRATEGY_BISECTION, 1, q_check, seed);
         if (!same_stop(&mine, &lib) && disagree++ == 0)
             fail("stops T %u p %g trial %d, q %.3f: the bench stops after "
                  "%lld calls at %lld (mass %.12f before, %.12f after), the "
@@ -1133,10 +1133,10 @@ static void section_real(const char *dir, int seeds)
         const char *name;
         int strategy, noise;
     } S[] = {
-        {"linear scan", AC_LOC_LINEAR, AC_NOISE_INDEPENDENT},
-        {"binary search", AC_LOC_BINARY, AC_NOISE_INDEPENDENT},
-        {"bisection, independent errors", AC_LOC_BISECTION, AC_NOISE_INDEPENDENT},
-        {"bisection, repeatable answers", AC_LOC_BISECTION, AC_NOISE_REPEATABLE},
+        {"linear scan", AC_STRATEGY_LINEAR, AC_NOISE_INDEPENDENT},
+        {"binary search", AC_STRATEGY_BINARY, AC_NOISE_INDEPENDENT},
+        {"bisection, independent errors", AC_STRATEGY_BISECTION, AC_NOISE_INDEPENDENT},
+        {"bisection, repeatable answers", AC_STRATEGY_BISECTION, AC_NOISE_REPEATABLE},
     };
     for (size_t pi = 0; pi < sizeof ps / sizeof ps[0]; pi++)
         for (size_t si = 0; si < sizeof S / sizeof S[0]; si++) {

@@ -31,8 +31,8 @@
  * Checked on every agent of every repetition (any failure: exit status 1):
  * no library error; conservation sum_t r_t == phi_i to 1e-12 relative to
  * max(|phi_i|, max_t |r_t|) (the bench sums with Neumaier's compensated sum);
- * |r_t| <= B unless the agent is flagged AC_RELAXED_BOUND; the sign of r_t
- * follows the label unless the agent is flagged AC_RELAXED_SIGN; a flag only
+ * |r_t| <= B unless the agent is flagged AC_AGENT_FLAG_RELAXED_BOUND; the sign of r_t
+ * follows the label unless the agent is flagged AC_AGENT_FLAG_RELAXED_SIGN; a flag only
  * where the boxes are really infeasible; monotone within each agent (a
  * higher label never gets a lower reward); every repetition bit-identical
  * to the first. --quick runs the same checks on episodes a hundred times
@@ -238,9 +238,9 @@ static int check_result(const episode *ep, const double *reward,
     for (uint32_t i = 0; i < ep->n_agents; i++) {
         uint32_t b = ep->start[i], e = ep->start[i + 1], k = e - b;
         double phi = ep->credit[i];
-        if (flags[i] & AC_RELAXED_SIGN)
+        if (flags[i] & AC_AGENT_FLAG_RELAXED_SIGN)
             st->relaxed_sign++;
-        if (flags[i] & AC_RELAXED_BOUND)
+        if (flags[i] & AC_AGENT_FLAG_RELAXED_BOUND)
             st->relaxed_bound++;
         if (flags[i])
             st->relaxed_any++;
@@ -266,12 +266,12 @@ static int check_result(const episode *ep, const double *reward,
                 max_abs = fabs(r);
             sum_lo += l > 0 ? 0.0 : -bound;
             sum_hi += l < 0 ? 0.0 : bound;
-            if (!(flags[i] & AC_RELAXED_BOUND) && fabs(r) > bound) {
+            if (!(flags[i] & AC_AGENT_FLAG_RELAXED_BOUND) && fabs(r) > bound) {
                 fail("%s: message %" PRIu32 " (agent %" PRIu32 "): |r| = %.17g > B",
                      ep->name, t, i, fabs(r));
                 failures++;
             }
-            if (!(flags[i] & AC_RELAXED_SIGN)
+            if (!(flags[i] & AC_AGENT_FLAG_RELAXED_SIGN)
                 && ((l < 0 && r > 0) || (l > 0 && r < 0))) {
                 fail("%s: message %" PRIu32 " (agent %" PRIu32
                      "): label %.17g, reward %.17g", ep->name, t, i, l, r);
@@ -301,7 +301,7 @@ static int check_result(const episode *ep, const double *reward,
                  sum_lo, sum_hi);
             failures++;
         }
-        if (((flags[i] & AC_RELAXED_BOUND) != 0) != too_big) {
+        if (((flags[i] & AC_AGENT_FLAG_RELAXED_BOUND) != 0) != too_big) {
             fail("%s: agent %" PRIu32 ": flags %" PRIu32 ", |phi| %.17g, "
                  "K B %g", ep->name, i, flags[i], fabs(phi), (double)k * bound);
             failures++;
@@ -385,7 +385,7 @@ static void run_episode(const episode *ep, int reps, timing *tm)
         if (setup(ep, &ref) != 0)
             break;
         if (rep == 0)
-            (void)ac_refiner_get_f64(ref, AC_REF_BOUND, &bound);
+            (void)ac_refiner_get_f64(ref, AC_REFINER_PARAM_BOUND, &bound);
         double t0 = now_cpu();
         int rc = ac_refiner_refine(ref);
         double t1 = now_cpu();
@@ -532,7 +532,7 @@ int main(int argc, char **argv)
         run_episode(&ep, reps, &tm);
         episode_free(&ep);
     }
-    printf("\nrelaxed agents: share flagged AC_RELAXED_*; sign / bound: agents "
+    printf("\nrelaxed agents: share flagged AC_AGENT_FLAG_RELAXED_*; sign / bound: agents "
            "with each flag.\n"
            "cons.err: the largest |sum_t r_t - phi_i| / max(|phi_i|, max_t |r_t|) "
            "over all agents.\n");

@@ -21,7 +21,7 @@
  *          by Shapley weight, Neyman with the true probabilities, Neyman
  *          with every coalition at least once). Also printed: the coverage
  *          of |phi_i - exact_i| <= 1.96 se_i (nominal 95%), and for the
- *          adaptive method at AC_EST_BATCH = W of 8, 32 and the default,
+ *          adaptive method at AC_ESTIMATOR_PARAM_BATCH = W of 8, 32 and the default,
  *          the oracle calls (rounds) over ceil(budget / W) and the MSE
  *          against the default W. The simulated uniform baseline is
  *          checked against its analytic MSE (from 100 seeds up).
@@ -30,8 +30,8 @@
  *
  * Every run is checked: no library error, sum(phi) == v(all) - v(empty) to a
  * relative 1e-12, evaluations within the budget and equal to what the oracle
- * saw, rounds (AC_AUDIT_ROUNDS) equal to the oracle calls, no call larger
- * than AC_EST_BATCH, finite estimates, the library's exact values equal to the ones in the
+ * saw, rounds (AC_ESTIMATOR_AUDIT_ROUNDS) equal to the oracle calls, no call larger
+ * than AC_ESTIMATOR_PARAM_BATCH, finite estimates, the library's exact values equal to the ones in the
  * game file (computed independently by gen_games.py). Any failed check makes
  * the exit status 1, so the smoke test (--quick) keeps the benchmark honest.
  */
@@ -435,8 +435,8 @@ typedef struct run_out {
     int64_t evaluations;
     int64_t method_used;
     double cons_rel;   /* |sum phi - (v(all) - v(empty))| / scale */
-    int64_t rounds;    /* AC_AUDIT_ROUNDS: oracle calls */
-    int64_t batch;     /* AC_EST_BATCH in force */
+    int64_t rounds;    /* AC_ESTIMATOR_AUDIT_ROUNDS: oracle calls */
+    int64_t batch;     /* AC_ESTIMATOR_PARAM_BATCH in force */
     int covered;       /* players with |phi - exact| <= 1.96 se */
 } run_out;
 
@@ -448,8 +448,8 @@ typedef struct run_spec {
     int noise;           /* NOISE_* of the bench oracle */
     double sd;
     uint64_t noise_seed;
-    int64_t batch;       /* AC_EST_BATCH; 0 leaves the default */
-    int declare_noisy;   /* 1: AC_EST_NOISY = 1; 0 leaves the default */
+    int64_t batch;       /* AC_ESTIMATOR_PARAM_BATCH; 0 leaves the default */
+    int declare_noisy;   /* 1: AC_ESTIMATOR_PARAM_NOISY = 1; 0 leaves the default */
 } run_spec;
 
 static double g_max_cons_rel; /* largest conservation error seen */
@@ -487,21 +487,21 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
     o.sd = spec->sd;
     rng_seed(&o.r, spec->noise_seed);
 
-    if ((rc = set_param(est, AC_EST_METHOD, spec->method, "AC_EST_METHOD",
+    if ((rc = set_param(est, AC_ESTIMATOR_PARAM_METHOD, spec->method, "AC_ESTIMATOR_PARAM_METHOD",
                         g->name)) != AC_OK
-        || (rc = set_param(est, AC_EST_BUDGET, spec->budget, "AC_EST_BUDGET",
+        || (rc = set_param(est, AC_ESTIMATOR_PARAM_BUDGET, spec->budget, "AC_ESTIMATOR_PARAM_BUDGET",
                            g->name)) != AC_OK
-        || (rc = set_param(est, AC_EST_SEED, (int64_t)spec->seed, "AC_EST_SEED",
+        || (rc = set_param(est, AC_ESTIMATOR_PARAM_SEED, (int64_t)spec->seed, "AC_ESTIMATOR_PARAM_SEED",
                            g->name)) != AC_OK
-        || (rc = set_param(est, AC_EST_REPEATS, spec->repeats > 0 ? spec->repeats : 1,
-                           "AC_EST_REPEATS", g->name)) != AC_OK)
+        || (rc = set_param(est, AC_ESTIMATOR_PARAM_REPEATS, spec->repeats > 0 ? spec->repeats : 1,
+                           "AC_ESTIMATOR_PARAM_REPEATS", g->name)) != AC_OK)
         goto done;
     if (spec->batch > 0
-        && (rc = set_param(est, AC_EST_BATCH, spec->batch, "AC_EST_BATCH",
+        && (rc = set_param(est, AC_ESTIMATOR_PARAM_BATCH, spec->batch, "AC_ESTIMATOR_PARAM_BATCH",
                            g->name)) != AC_OK)
         goto done;
     if (spec->declare_noisy
-        && (rc = set_param(est, AC_EST_NOISY, 1, "AC_EST_NOISY", g->name))
+        && (rc = set_param(est, AC_ESTIMATOR_PARAM_NOISY, 1, "AC_ESTIMATOR_PARAM_NOISY", g->name))
                != AC_OK)
         goto done;
     if ((rc = ac_estimator_set_value(est, g->empty, g->words, g->v_empty)) != AC_OK
@@ -530,8 +530,8 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         goto done;
     }
     int64_t evals = -1, used = -1;
-    ac_estimator_audit(est, AC_AUDIT_EVALUATIONS, &evals);
-    ac_estimator_audit(est, AC_AUDIT_METHOD, &used);
+    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &evals);
+    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &used);
     out->evaluations = evals;
     out->method_used = used;
     if (evals < 0 || (uint64_t)evals != o.evals)
@@ -543,10 +543,10 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
              g->name, method_name(spec->method), o.evals, spec->budget);
 
     /* Rounds: ac_estimator_run calls the oracle once per round, with at
-     * most AC_EST_BATCH coalitions. */
+     * most AC_ESTIMATOR_PARAM_BATCH coalitions. */
     int64_t rounds = -1, width = -1;
-    ac_estimator_audit(est, AC_AUDIT_ROUNDS, &rounds);
-    ac_estimator_get_int(est, AC_EST_BATCH, &width);
+    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_ROUNDS, &rounds);
+    ac_estimator_get_int(est, AC_ESTIMATOR_PARAM_BATCH, &width);
     out->rounds = rounds;
     out->batch = width;
     if (rounds < 0 || (uint64_t)rounds != o.calls)
@@ -556,7 +556,7 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
              o.calls);
     if (width < 1 || o.max_count > (uint64_t)width)
         fail("%s: %s budget %" PRId64 " seed %" PRIu64 ": an oracle call "
-             "carried %" PRIu32 " coalitions, AC_EST_BATCH is %" PRId64,
+             "carried %" PRIu32 " coalitions, AC_ESTIMATOR_PARAM_BATCH is %" PRId64,
              g->name, method_name(spec->method), spec->budget, spec->seed,
              o.max_count, width);
 
@@ -628,11 +628,11 @@ typedef struct cell {
     int status;          /* first non-OK status, else AC_OK */
     double cover;        /* fraction of (seed, player) with |phi - exact| <=
                             1.96 se; NaN when not run */
-    double rounds;       /* mean oracle calls (AC_AUDIT_ROUNDS) */
-    int64_t batch;       /* AC_EST_BATCH in force (of the last seed) */
+    double rounds;       /* mean oracle calls (AC_ESTIMATOR_AUDIT_ROUNDS) */
+    int64_t batch;       /* AC_ESTIMATOR_PARAM_BATCH in force (of the last seed) */
 } cell;
 
-/* batch: AC_EST_BATCH, 0 for the default; declare_noisy: AC_EST_NOISY = 1
+/* batch: AC_ESTIMATOR_PARAM_BATCH, 0 for the default; declare_noisy: AC_ESTIMATOR_PARAM_NOISY = 1
  * when set, else the default. */
 static void run_cell(const bench_game *g, int method, int64_t budget,
                      int64_t repeats, int64_t batch, int declare_noisy,
@@ -985,8 +985,8 @@ typedef struct team_row {
     const char *label;
     int method;      /* -1: the bench's own baseline */
     int repeats_r;   /* 1: repeats = budget / 2^n; 0: repeats 1 */
-    int64_t batch;   /* AC_EST_BATCH; 0: the library's default */
-    int noisy;       /* 1: AC_EST_NOISY = 1 (the host declares rollouts) */
+    int64_t batch;   /* AC_ESTIMATOR_PARAM_BATCH; 0: the library's default */
+    int noisy;       /* 1: AC_ESTIMATOR_PARAM_NOISY = 1 (the host declares rollouts) */
 } team_row;
 
 static const team_row TEAM_ROWS[] = {
@@ -1413,11 +1413,11 @@ static void section_cpu(const options *opt)
                 ac_estimator *est = NULL;
                 int rc = ac_estimator_create(&est, n, NULL);
                 if (rc == AC_OK)
-                    rc = ac_estimator_set_int(est, AC_EST_METHOD, methods[m]);
+                    rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_METHOD, methods[m]);
                 if (rc == AC_OK)
-                    rc = ac_estimator_set_int(est, AC_EST_BUDGET, budgets[b]);
+                    rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, budgets[b]);
                 if (rc == AC_OK)
-                    rc = ac_estimator_set_int(est, AC_EST_SEED, runs);
+                    rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_SEED, runs);
                 if (rc == AC_OK)
                     rc = ac_estimator_set_value(est, empty, (uint32_t)words, 0.0);
                 if (rc == AC_OK)
@@ -1535,9 +1535,9 @@ static void section_exact(const options *opt)
             uint64_t called = 0, coal[1];
             rc = ac_estimator_create(&est, n, NULL);
             if (rc == AC_OK)
-                rc = ac_estimator_set_int(est, AC_EST_METHOD, AC_METHOD_EXACT);
+                rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_EXACT);
             if (rc == AC_OK)
-                rc = ac_estimator_set_int(est, AC_EST_BUDGET, 0);
+                rc = ac_estimator_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, 0);
             double t0 = now_wall();
             for (uint64_t s = 0; s < size && rc == AC_OK; s++) {
                 coal[0] = s;
@@ -1801,10 +1801,10 @@ int main(int argc, char **argv)
             printf("'uniform (bench)' is the natural baseline, every coalition "
                    "rolled out R times,\ncomputed here with ac_shapley_exact; "
                    "'exact, repeats R' is the same design through the\n"
-                   "estimator (AC_METHOD_EXACT, AC_EST_REPEATS = R). In 'auto' "
+                   "estimator (AC_METHOD_EXACT, AC_ESTIMATOR_PARAM_REPEATS = R). In 'auto' "
                    "rows the letter is the method used;\n'noisy' sets "
-                   "AC_EST_NOISY = 1 (the host declares the oracle a rollout). "
-                   "W = AC_EST_BATCH.\n");
+                   "AC_ESTIMATOR_PARAM_NOISY = 1 (the host declares the oracle a rollout). "
+                   "W = AC_ESTIMATOR_PARAM_BATCH.\n");
             for (int i = 0; i < n_paths; i++)
                 if (games[i] && games[i]->file_noise == NOISE_BERNOULLI)
                     section_team_game(games[i], &opt);

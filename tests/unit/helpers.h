@@ -713,9 +713,9 @@ static inline ac_estimator *th_est(uint32_t n, int64_t method, int64_t budget,
     ac_estimator *e = NULL;
     ck_assert_int_eq(ac_estimator_create(&e, n, NULL), AC_OK);
     ck_assert_ptr_nonnull(e);
-    th_ok(ac_estimator_set_int(e, AC_EST_METHOD, method), e);
-    th_ok(ac_estimator_set_int(e, AC_EST_BUDGET, budget), e);
-    th_ok(ac_estimator_set_int(e, AC_EST_SEED, seed), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, method), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, budget), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_SEED, seed), e);
     return e;
 }
 
@@ -729,7 +729,7 @@ static inline void th_est_ends(ac_estimator *e, const th_game *g)
     free(c);
 }
 
-static inline int64_t th_audit(const ac_estimator *e, ac_audit_key key)
+static inline int64_t th_audit(const ac_estimator *e, ac_estimator_audit_key key)
 {
     int64_t v = -12345;
     ck_assert_msg(ac_estimator_audit(e, key, &v) == AC_OK,

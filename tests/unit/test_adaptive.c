@@ -69,7 +69,7 @@ static ac_estimator *team_run(uint32_t n, int64_t method, int64_t budget,
                               int64_t repeats, uint64_t seed, team_oracle *o)
 {
     ac_estimator *e = th_est(n, method, budget, 0);
-    th_ok(ac_estimator_set_int(e, AC_EST_REPEATS, repeats), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, repeats), e);
     uint64_t c = 0;
     th_ok(ac_estimator_set_value(e, &c, 1, team_p(n, 0)), e);
     c = ((uint64_t)1 << n) - 1u;
@@ -110,7 +110,7 @@ START_TEST(deterministic_oracle_stops_with_exact_values)
     th_game *g = th_game_soum(n, 2 * n, 4, 7);
     ac_estimator *e = th_est(n, AC_METHOD_ADAPTIVE, 4 * (missing + 2), 0);
     if (n == 4)
-        th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 4), e);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 4), e);
     th_est_ends(e, g);
     th_oracle o;
     th_oracle_init(&o, g, 1);
@@ -124,15 +124,15 @@ START_TEST(deterministic_oracle_stops_with_exact_values)
     th_assert_vec_near(phi, want, n, 1e-12, "adaptive, deterministic");
     for (uint32_t i = 0; i < n; i++)
         ck_assert_msg(se[i] == 0.0, "se[%u] = %g", i, se[i]);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_COMPLETE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
     /* The pilot's last round is filled up to the batch of 4 (n = 4) or
      * 64 (n = 9): 14 + 14 = 28 and 510 + 64 -> 576. */
     int64_t width = n == 4 ? 4 : 64;
     int64_t spent = (missing + probe + width - 1) / width * width;
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), spent);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_COALITIONS), missing);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_REPEATS), spent - missing);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), AC_METHOD_ADAPTIVE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), spent);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS), missing);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_REPEATS), spent - missing);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_ADAPTIVE);
     ac_estimator_free(e);
     th_oracle_fini(&o);
     th_game_free(g);
@@ -153,8 +153,8 @@ START_TEST(rollouts_go_to_the_heavy_coalitions)
     double per1 = (double)o.per_layer[1] / 6.0, per3 = (double)o.per_layer[3] / 20.0;
     ck_assert_msg(per1 > 2.0 * per3, "layer 1: %.1f a coalition, layer 3: %.1f",
                   per1, per3);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 16 * 64);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_BUDGET);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 16 * 64);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_BUDGET);
     team_exact(n, want);
     th_assert_conserves(phi, n, team_p(n, 63), team_p(n, 0));
     for (uint32_t i = 0; i < n; i++)
@@ -254,17 +254,17 @@ START_TEST(tell_order_never_changes_a_bit)
     double phi[6], se[6], phi2[6], se2[6];
     team_oracle o, o2;
     ac_estimator *e = team_run(n, AC_METHOD_ADAPTIVE, 900, 1, 9, &o);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 16), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 16), e);
     th_ok(ac_estimator_run(e), e);
     th_ok(ac_estimator_result(e, phi, se, n), e);
     ac_estimator *e2 = team_run(n, AC_METHOD_ADAPTIVE, 900, 1, 9, &o2);
-    th_ok(ac_estimator_set_int(e2, AC_EST_BATCH, 16), e2);
+    th_ok(ac_estimator_set_int(e2, AC_ESTIMATOR_PARAM_BATCH, 16), e2);
     run_reversed(e2, &o2, 16);
     th_ok(ac_estimator_result(e2, phi2, se2, n), e2);
     ck_assert_mem_eq(phi, phi2, sizeof phi);
     ck_assert_mem_eq(se, se2, sizeof se);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS),
-                     th_audit(e2, AC_AUDIT_EVALUATIONS));
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS),
+                     th_audit(e2, AC_ESTIMATOR_AUDIT_EVALUATIONS));
     ac_estimator_free(e);
     ac_estimator_free(e2);
     team_done(&o);
@@ -282,7 +282,7 @@ START_TEST(failed_repeats_are_dropped_or_retried)
     team_oracle o;
     ac_estimator *e = team_run(n, AC_METHOD_ADAPTIVE, 400, 1, 3, &o);
     if (_i == 0) {
-        th_ok(ac_estimator_set_int(e, AC_EST_MAX_RETRIES, 0), e);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_MAX_RETRIES, 0), e);
         o.fail_every = 5;
         o.fail_repeats_only = 1;
     } else {
@@ -290,15 +290,15 @@ START_TEST(failed_repeats_are_dropped_or_retried)
     }
     th_ok(ac_estimator_run(e), e);
     th_ok(ac_estimator_result(e, phi, se, n), e);
-    int64_t failures = th_audit(e, AC_AUDIT_FAILURES);
+    int64_t failures = th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES);
     ck_assert_int_gt(failures, 0);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), 400);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), (int64_t)o.evals);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 400);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), (int64_t)o.evals);
     /* A failure is retried while its retries and the budget last, else
      * dropped; the last phase spends the whole budget, so its failures are
      * dropped. */
-    int64_t retries = th_audit(e, AC_AUDIT_RETRIES);
-    ck_assert_int_eq(retries + th_audit(e, AC_AUDIT_DROPPED), failures);
+    int64_t retries = th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES);
+    ck_assert_int_eq(retries + th_audit(e, AC_ESTIMATOR_AUDIT_DROPPED), failures);
     if (_i == 0)
         ck_assert_int_eq(retries, 0);
     else
@@ -345,13 +345,13 @@ START_TEST(rounds_stay_close_to_budget_over_width)
     int64_t W = widths[_i / 2], budget = mults[_i % 2] * 64;
     team_oracle o;
     ac_estimator *e = team_run(6, AC_METHOD_ADAPTIVE, budget, 1, 2, &o);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, W), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, W), e);
     th_ok(ac_estimator_run(e), e);
-    int64_t rounds = th_audit(e, AC_AUDIT_ROUNDS);
+    int64_t rounds = th_audit(e, AC_ESTIMATOR_AUDIT_ROUNDS);
     int64_t ideal = (budget - 2 + W - 1) / W;
     ck_assert_msg(4 * rounds <= 5 * ideal, "%lld rounds, budget / W = %lld",
                   (long long)rounds, (long long)ideal);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), budget);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), budget);
     ac_estimator_free(e);
     team_done(&o);
 }
@@ -365,9 +365,9 @@ START_TEST(auto_takes_adaptive_for_a_noisy_oracle)
     for (int64_t budget = 64; budget <= 131; budget += 33) {
         team_oracle o;
         ac_estimator *e = team_run(6, AC_METHOD_AUTO, budget, 1, 0, &o);
-        th_ok(ac_estimator_set_int(e, AC_EST_NOISY, _i), e);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, _i), e);
         th_ok(ac_estimator_run(e), e);
-        ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD),
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD),
                          budget < 65 ? AC_METHOD_ODDSHAP
                          : _i        ? AC_METHOD_ADAPTIVE
                                      : AC_METHOD_EXACT);
@@ -415,7 +415,7 @@ START_TEST(unknown_ends_are_repeated_and_conserved)
             ac_estimator *e = th_est(3, m ? AC_METHOD_EXACT : AC_METHOD_ADAPTIVE,
                                      160, 0);
             if (m)
-                th_ok(ac_estimator_set_int(e, AC_EST_REPEATS, 20), e);
+                th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, 20), e);
             th_ok(ac_estimator_set_oracle(e, noisy_count_fn, &o), e);
             th_ok(ac_estimator_run(e), e);
             double phi[3], se[3];
@@ -446,16 +446,16 @@ START_TEST(budget_edges_and_pilot_failures)
     uint32_t n = _i == 0 ? 7 : 3;
     noisy_count o = {th_rng_make(3), 0, _i == 0 ? 0 : 4};
     ac_estimator *e = th_est(n, AC_METHOD_AUTO, _i == 0 ? 191 : 16, 0);
-    th_ok(ac_estimator_set_int(e, AC_EST_NOISY, 1), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
     if (_i == 1)
-        th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 4), e);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 4), e);
     uint64_t none = 0;
     th_ok(ac_estimator_set_value(e, &none, 1, 0.0), e);
     th_ok(ac_estimator_set_oracle(e, noisy_count_fn, &o), e);
     th_ok(ac_estimator_run(e), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), AC_METHOD_ADAPTIVE);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), _i == 0 ? 191 : 16);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_RETRIES), _i);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_ADAPTIVE);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), _i == 0 ? 191 : 16);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES), _i);
     double phi[7], se[7];
     th_ok(ac_estimator_result(e, phi, se, n), e);
     for (uint32_t i = 0; i < n; i++)

@@ -128,14 +128,14 @@ typedef struct outcome {
     int64_t audit[6];
 } outcome;
 
-static const ac_audit_key compared_keys[6] = {
-    AC_AUDIT_METHOD,   AC_AUDIT_EVALUATIONS, AC_AUDIT_COALITIONS,
-    AC_AUDIT_FAILURES, AC_AUDIT_STOP_REASON, AC_AUDIT_SAMPLES};
+static const ac_estimator_audit_key compared_keys[6] = {
+    AC_ESTIMATOR_AUDIT_METHOD,   AC_ESTIMATOR_AUDIT_EVALUATIONS, AC_ESTIMATOR_AUDIT_COALITIONS,
+    AC_ESTIMATOR_AUDIT_FAILURES, AC_ESTIMATOR_AUDIT_OUTCOME, AC_ESTIMATOR_AUDIT_SAMPLES};
 
 static ac_estimator *setup(const setting *st, const th_game *g, int64_t seed)
 {
     ac_estimator *e = th_est(st->n, st->method, st->budget, seed);
-    th_ok(ac_estimator_set_int(e, AC_EST_REPEATS, st->repeats), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, st->repeats), e);
     th_est_ends(e, g);
     return e;
 }
@@ -154,7 +154,7 @@ static void by_run(const setting *st, const th_game *g, int64_t seed,
     ac_estimator *e = setup(st, g, seed);
     vsrc src;
     vsrc_init(&src, g, st->noise, st->fail_mod);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, batch), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, batch), e);
     th_ok(ac_estimator_set_oracle(e, vsrc_oracle, &src), e);
     th_ok(ac_estimator_run(e), e);
     collect(e, st->n, out);
@@ -557,9 +557,9 @@ START_TEST(progress_done_only_at_end)
         ck_assert_int_le(told, st->budget);
     }
     ck_assert_int_eq(done_of(e), 1);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), told);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), told);
     /* one evaluation per ask: rounds are asks that handed out work */
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_ROUNDS), told);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_ROUNDS), told);
     th_ok(ac_estimator_result(e, phi, NULL, st->n), e);
     th_assert_conserves(phi, st->n, th_game_all(g), th_game_empty(g));
     ac_estimator_free(e);
@@ -588,7 +588,7 @@ START_TEST(retry_through_asktell)
     th_ok(ac_estimator_tell(e, 6, tk, v, s), e);
     th_ok(ac_estimator_ask(e, 6, tk2, co2, &cnt2), e);
     ck_assert_uint_eq(cnt2, 2);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), 2);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), 2);
     /* the same two coalitions again, under new tickets */
     ck_assert((co2[0] == co[1] && co2[1] == co[4]) ||
               (co2[0] == co[4] && co2[1] == co[1]));
@@ -603,8 +603,8 @@ START_TEST(retry_through_asktell)
     th_ok(ac_estimator_ask(e, 6, tk2, co2, &cnt2), e);
     ck_assert_uint_eq(cnt2, 0);
     ck_assert_int_eq(done_of(e), 1);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_RETRIES), 2);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 8);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES), 2);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 8);
     double phi[3], want[3];
     th_shapley_subsets(3, g->table, want);
     th_ok(ac_estimator_result(e, phi, NULL, 3), e);

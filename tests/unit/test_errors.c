@@ -46,27 +46,27 @@ START_TEST(null_estimator_everywhere)
     ck_assert_int_eq(ac_estimator_create(NULL, 3, NULL), AC_E_INVALID_ARG);
     ac_estimator_free(NULL);
     ac_estimator_cancel(NULL);
-    ck_assert_int_eq(ac_estimator_set_int(NULL, AC_EST_BUDGET, 1),
+    ck_assert_int_eq(ac_estimator_set_int(NULL, AC_ESTIMATOR_PARAM_BUDGET, 1),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_get_int(NULL, AC_EST_BUDGET, &iv),
+    ck_assert_int_eq(ac_estimator_get_int(NULL, AC_ESTIMATOR_PARAM_BUDGET, &iv),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_get_int(e, AC_EST_BUDGET, NULL),
+    ck_assert_int_eq(ac_estimator_get_int(e, AC_ESTIMATOR_PARAM_BUDGET, NULL),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_set_f64(NULL, AC_EST_TARGET_SE, 1),
+    ck_assert_int_eq(ac_estimator_set_f64(NULL, AC_ESTIMATOR_PARAM_TARGET_SE, 1),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_get_f64(NULL, AC_EST_TARGET_SE, &fv),
+    ck_assert_int_eq(ac_estimator_get_f64(NULL, AC_ESTIMATOR_PARAM_TARGET_SE, &fv),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_get_f64(e, AC_EST_TARGET_SE, NULL),
+    ck_assert_int_eq(ac_estimator_get_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, NULL),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_param_bounds_int(AC_EST_BUDGET, NULL, &hi),
+    ck_assert_int_eq(ac_estimator_param_bounds_int(AC_ESTIMATOR_PARAM_BUDGET, NULL, &hi),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_param_bounds_int(AC_EST_BUDGET, &lo, NULL),
+    ck_assert_int_eq(ac_estimator_param_bounds_int(AC_ESTIMATOR_PARAM_BUDGET, &lo, NULL),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(
-        ac_estimator_param_bounds_f64(AC_EST_TARGET_SE, NULL, &fhi),
+        ac_estimator_param_bounds_f64(AC_ESTIMATOR_PARAM_TARGET_SE, NULL, &fhi),
         AC_E_INVALID_ARG);
     ck_assert_int_eq(
-        ac_estimator_param_bounds_f64(AC_EST_TARGET_SE, &flo, NULL),
+        ac_estimator_param_bounds_f64(AC_ESTIMATOR_PARAM_TARGET_SE, &flo, NULL),
         AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_estimator_reset(NULL, AC_RESET_ALL), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_estimator_set_value(NULL, &c, 1, 1.0),
@@ -91,16 +91,16 @@ START_TEST(null_estimator_everywhere)
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_estimator_progress(e, NULL, NULL), AC_OK);
     ck_assert_int_eq(ac_estimator_result(NULL, phi, se, 3), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_audit(NULL, AC_AUDIT_EVALUATIONS, &iv),
+    ck_assert_int_eq(ac_estimator_audit(NULL, AC_ESTIMATOR_AUDIT_EVALUATIONS, &iv),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_audit(e, AC_AUDIT_EVALUATIONS, NULL),
+    ck_assert_int_eq(ac_estimator_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS, NULL),
                      AC_E_INVALID_ARG);
     ck_assert_ptr_nonnull(ac_estimator_last_error(NULL));
     /* outputs untouched */
     ck_assert(iv == 5 && lo == 5 && hi == 5 && fv == 5 && flo == 5);
     ck_assert(cnt == 5 && done == 5 && outst == 5 && phi[0] == 5);
     /* the handle still works */
-    ck_assert_int_eq(ac_estimator_get_int(e, AC_EST_BUDGET, &iv), AC_OK);
+    ck_assert_int_eq(ac_estimator_get_int(e, AC_ESTIMATOR_PARAM_BUDGET, &iv), AC_OK);
     ck_assert_int_eq(iv, 2048);
     ac_estimator_free(e);
 }
@@ -252,9 +252,9 @@ START_TEST(set_value_invalid)
     double phi[3], want[3];
     th_shapley_subsets(3, g->table, want);
     th_oracle_init(&o, g, 1);
-    th_ok(ac_estimator_set_int(e, AC_EST_METHOD, AC_METHOD_EXACT), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_EXACT), e);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 0);
     ck_assert_uint_eq(o.evals, 8);
     th_assert_vec_near(phi, want, 3, 1e-12, "after rejected set_value");
     th_oracle_fini(&o);
@@ -287,10 +287,10 @@ START_TEST(result_wrong_n)
     ck_assert(phi[0] == 9);
     /* an unknown audit key is refused, the output untouched */
     int64_t v = 77;
-    int rc = ac_estimator_audit(e, (ac_audit_key)999, &v);
+    int rc = ac_estimator_audit(e, (ac_estimator_audit_key)999, &v);
     ck_assert_msg(rc == AC_E_INVALID_ARG || rc == AC_E_PARAM_UNSUPPORTED,
                   "audit(999) returned %d", rc);
-    rc = ac_estimator_audit(e, (ac_audit_key)0, &v);
+    rc = ac_estimator_audit(e, (ac_estimator_audit_key)0, &v);
     ck_assert_msg(rc == AC_E_INVALID_ARG || rc == AC_E_PARAM_UNSUPPORTED,
                   "audit(0) returned %d", rc);
     ck_assert_int_eq(v, 77);
@@ -400,12 +400,12 @@ START_TEST(oracle_nonzero_return)
     script_init(&s, g);
     s.return_on_call = 2;
     s.return_code = 42;
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 8), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 8), e);
     th_ok(ac_estimator_set_oracle(e, script_oracle, &s), e);
     ck_assert_int_eq(ac_estimator_run(e), AC_E_CALLBACK);
     ck_assert_int_eq(s.calls, 2); /* never called again */
     assert_names(e, kw_callback);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_ERROR);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_ERROR);
     int32_t done = 0;
     th_ok(ac_estimator_progress(e, &done, NULL), e);
     ck_assert_int_eq(done, 1);
@@ -451,11 +451,11 @@ START_TEST(oracle_fails_sometimes)
     th_ok(ac_estimator_run(e), e);
     th_ok(ac_estimator_result(e, phi, NULL, 5), e);
     th_assert_vec_near(phi, want, 5, 1e-12, "with retried failures");
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), expected);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_RETRIES), expected);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 30 + expected);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_COALITIONS), 30);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_COMPLETE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), expected);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES), expected);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 30 + expected);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS), 30);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
     ck_assert_int_eq(s.attempts[0x7], 3);
     ac_estimator_free(e);
     th_game_free(g);
@@ -483,14 +483,14 @@ START_TEST(oracle_fails_sometimes_sampled)
     th_assert_conserves(phi, 9, g->table[511], g->table[0]);
     for (uint32_t i = 0; i < 9; i++)
         ck_assert(isfinite(phi[i]) && fabs(phi[i]) < 100);
-    int64_t ev = th_audit(e, AC_AUDIT_EVALUATIONS), attempts = 0;
+    int64_t ev = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), attempts = 0;
     for (int S = 0; S < 512; S++)
         attempts += s.attempts[S];
     ck_assert_int_le(ev, 200);
     ck_assert_int_eq(ev, attempts);
-    ck_assert_int_gt(th_audit(e, AC_AUDIT_FAILURES), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), (int64_t)s.failed);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_RETRIES), (int64_t)s.failed);
+    ck_assert_int_gt(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), (int64_t)s.failed);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES), (int64_t)s.failed);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -510,14 +510,14 @@ START_TEST(oracle_fails_always)
     s.fail_first[0x3] = 1000000;
     s.kind[0x3] = kind;
     th_est_ends(e, g);
-    th_ok(ac_estimator_set_int(e, AC_EST_MAX_RETRIES, retries), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_MAX_RETRIES, retries), e);
     th_ok(ac_estimator_set_oracle(e, script_oracle, &s), e);
     ck_assert_int_eq(ac_estimator_run(e), AC_E_ORACLE);
     ck_assert_int_eq(s.attempts[0x3], 1 + retries);
     assert_names(e, kw_failed);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_ERROR);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), 1 + retries);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_RETRIES), retries);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_ERROR);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), 1 + retries);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES), retries);
     ck_assert_int_ne(ac_estimator_result(e, phi, NULL, 4), AC_OK);
     ck_assert(phi[0] == 5);
     ac_estimator_free(e);
@@ -542,7 +542,7 @@ START_TEST(budget_zero_with_unknowns)
     ck_assert_int_eq(th_run(e, &o, phi, NULL), AC_E_BUDGET);
     ck_assert_uint_eq(o.calls, 0);
     assert_names(e, kw_budget);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 0);
     /* ask/tell the same: the first ask reports it */
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
     uint64_t tk[4], co[4];
@@ -572,9 +572,9 @@ START_TEST(budget_exhausted_by_retries)
     for (int S = 0; S < 8; S++)
         total += s.attempts[S];
     ck_assert_int_le(total, 8);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), 8);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), total);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_ERROR);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 8);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), total);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_ERROR);
     ck_assert_int_ne(ac_estimator_result(e, phi, NULL, 3), AC_OK);
     ck_assert(phi[0] == 5);
     ac_estimator_free(e);
@@ -591,13 +591,13 @@ START_TEST(exact_beyond_limit)
     th_oracle o;
     double phi[40];
     th_oracle_init(&o, g, 0);
-    th_ok(ac_estimator_set_int(e, AC_EST_BUDGET, (int64_t)1 << 40), e);
-    int rc = ac_estimator_set_int(e, AC_EST_METHOD, AC_METHOD_EXACT);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, (int64_t)1 << 40), e);
+    int rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, AC_METHOD_EXACT);
     if (rc != AC_OK) {
         /* refused up front: acceptable, as long as it is refused */
         int64_t m = -1;
         ck_assert_int_lt(rc, 0);
-        th_ok(ac_estimator_get_int(e, AC_EST_METHOD, &m), e);
+        th_ok(ac_estimator_get_int(e, AC_ESTIMATOR_PARAM_METHOD, &m), e);
         ck_assert_int_eq(m, AC_METHOD_AUTO);
         ac_estimator_free(e);
         th_game_free(g);
@@ -628,7 +628,7 @@ START_TEST(cancel_before_run)
     ck_assert_int_eq(th_run(e, &o, phi, NULL), AC_E_CANCELLED);
     ck_assert_uint_eq(o.calls, 0);
     assert_names(e, kw_cancel);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_CANCELLED);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_CANCELLED);
     /* ask/tell: the next ask reports it */
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
     ac_estimator_cancel(e);
@@ -652,12 +652,12 @@ START_TEST(cancel_inside_oracle)
     s.cancel_est = e;
     s.cancel_on_call = 3;
     th_est_ends(e, g);
-    th_ok(ac_estimator_set_int(e, AC_EST_BUDGET, 1000), e);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 4), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, 1000), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 4), e);
     th_ok(ac_estimator_set_oracle(e, script_oracle, &s), e);
     ck_assert_int_eq(ac_estimator_run(e), AC_E_CANCELLED);
     ck_assert_int_eq(s.calls, 3); /* stopped between oracle calls */
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_CANCELLED);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_CANCELLED);
     assert_names(e, kw_cancel);
     ck_assert_int_ne(ac_estimator_result(e, phi, NULL, 8), AC_OK);
     ck_assert(phi[0] == 5);
@@ -686,15 +686,15 @@ static int reenter_oracle(void *user, const uint64_t *coalitions,
         r->rc[0] = ac_estimator_run(r->e);
         r->rc[1] = ac_estimator_ask(r->e, 2, tk, co, &cnt);
         r->rc[2] = ac_estimator_tell(r->e, 1, tk, v, NULL);
-        r->rc[3] = ac_estimator_set_int(r->e, AC_EST_BUDGET, 10);
-        r->rc[4] = ac_estimator_set_f64(r->e, AC_EST_TARGET_SE, 0.5);
+        r->rc[3] = ac_estimator_set_int(r->e, AC_ESTIMATOR_PARAM_BUDGET, 10);
+        r->rc[4] = ac_estimator_set_f64(r->e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.5);
         r->rc[5] = ac_estimator_set_value(r->e, &c, 1, 1.0);
         r->rc[6] = ac_estimator_set_oracle(r->e, NULL, NULL);
         r->rc[7] = ac_estimator_reset(r->e, AC_RESET_ALL);
         r->rc[8] = ac_estimator_result(r->e, phi, NULL, r->g->n);
         /* audit is valid during a run */
         int64_t ev = -1;
-        r->rc[9] = ac_estimator_audit(r->e, AC_AUDIT_EVALUATIONS, &ev);
+        r->rc[9] = ac_estimator_audit(r->e, AC_ESTIMATOR_AUDIT_EVALUATIONS, &ev);
     }
     for (uint32_t k = 0; k < count; k++) {
         values[k] = th_game_value(r->g, coalitions + (size_t)k * words);
@@ -716,7 +716,7 @@ START_TEST(reentrant_calls_busy)
     r.g = g;
     r.e = e;
     th_shapley_subsets(5, g->table, want);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 4), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 4), e);
     th_ok(ac_estimator_set_oracle(e, reenter_oracle, &r), e);
     th_ok(ac_estimator_run(e), e);
     for (int k = 0; k < 8; k++)
@@ -729,8 +729,8 @@ START_TEST(reentrant_calls_busy)
     ck_assert_int_gt(r.calls, 1);
     th_ok(ac_estimator_result(e, phi, NULL, 5), e);
     th_assert_vec_near(phi, want, 5, 1e-12, "after re-entrant calls");
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_BUDGET), 2048);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 32);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_BUDGET), 2048);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 32);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -760,11 +760,11 @@ static int oom_attempt(long fail_at, int64_t method, const th_game *g)
         return 0;
     }
     th_oracle_init(&o, g, 0);
-    rc = ac_estimator_set_int(e, AC_EST_METHOD, method);
+    rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, method);
     if (rc == AC_OK)
-        rc = ac_estimator_set_int(e, AC_EST_BUDGET, 300);
+        rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, 300);
     if (rc == AC_OK)
-        rc = ac_estimator_set_int(e, AC_EST_BATCH, 7);
+        rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 7);
     uint64_t c = 0;
     if (rc == AC_OK)
         rc = ac_estimator_set_value(e, &c, 1, g->table[0]);

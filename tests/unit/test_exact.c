@@ -32,8 +32,8 @@ static void exact_by_estimator(const th_game *g, double *phi, double *se)
     th_oracle_assert_clean(&o);
     ck_assert_uint_eq(o.duplicates, 0);
     ck_assert_uint_eq(o.evals, ((uint64_t)1 << n) - 2u);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), AC_METHOD_EXACT);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_COMPLETE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_EXACT);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
     th_assert_conserves(phi, n, th_game_all(g), th_game_empty(g));
     th_oracle_fini(&o);
     ac_estimator_free(e);
@@ -400,24 +400,24 @@ START_TEST(known_values_cost_nothing)
     th_est_ends(e, g);
     th_oracle_init(&o, g, 1);
     o.forbid_ends = 1;
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 5), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 5), e);
     th_ok(th_run(e, &o, phi, NULL), e);
     th_oracle_assert_clean(&o);
     ck_assert_uint_eq(o.duplicates, 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 62);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_COALITIONS), 62);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_REPEATS), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_RETRIES), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 2);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_BUDGET), 5000);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), AC_METHOD_EXACT);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_COMPLETE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 62);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS), 62);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_REPEATS), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_RETRIES), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 2);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_BUDGET), 5000);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_EXACT);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
     /* exact asks nothing twice: at most the known values answer requests */
-    int64_t hits = th_audit(e, AC_AUDIT_CACHE_HITS);
+    int64_t hits = th_audit(e, AC_ESTIMATOR_AUDIT_CACHE_HITS);
     ck_assert_msg(hits >= 0 && hits <= 2, "cache hits %lld", (long long)hits);
-    /* rounds are oracle calls; AC_EST_BATCH caps each */
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_ROUNDS), (int64_t)o.calls);
+    /* rounds are oracle calls; AC_ESTIMATOR_PARAM_BATCH caps each */
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_ROUNDS), (int64_t)o.calls);
     ck_assert_uint_le(o.max_count, 5);
     ck_assert_uint_ge(o.calls, 13); /* ceil(62 / 5) */
     ck_assert_uint_eq(o.evals, 62);
@@ -445,8 +445,8 @@ START_TEST(more_known_values_fewer_evaluations)
     }
     th_oracle_init(&o, g, 1);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 8);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 56);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 8);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 56);
     ck_assert_uint_eq(o.evals, 56);
     for (uint32_t i = 0; i < n; i++)
         ck_assert_msg(!o.seen[(uint64_t)1 << i], "singleton %u evaluated", i);
@@ -467,8 +467,8 @@ START_TEST(no_known_values_all_evaluated)
     th_shapley_subsets(n, g->table, want);
     th_oracle_init(&o, g, 1);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 32);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 32);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 0);
     ck_assert_uint_eq(o.evals, 32);
     ck_assert_uint_eq(o.duplicates, 0);
     th_assert_vec_near(phi, want, n, 1e-12, "no known values");
@@ -496,16 +496,16 @@ START_TEST(budget_too_small)
                   "last_error \"%s\" does not name the budget",
                   ac_estimator_last_error(e));
     ck_assert_uint_eq(o.calls, 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_ERROR);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_ERROR);
     ck_assert_int_ne(ac_estimator_result(e, phi, NULL, n), AC_OK);
     ck_assert(phi[0] == 7 && phi[5] == 7);
 
     /* one more evaluation of budget is enough */
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
-    th_ok(ac_estimator_set_int(e, AC_EST_BUDGET, 62), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, 62), e);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 62);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 62);
     th_oracle_fini(&o);
     ac_estimator_free(e);
     th_game_free(g);
@@ -541,7 +541,7 @@ START_TEST(all_known_budget_zero)
     th_ok(ac_estimator_result(e, phi, se, 1), e);
     ck_assert(phi[0] == 1.5);
     ck_assert(se[0] == 0.0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 0);
     ac_estimator_free(e);
 
     const double v[4] = {1.0, 2.0, 4.0, 8.0};
@@ -553,7 +553,7 @@ START_TEST(all_known_budget_zero)
     th_ok(ac_estimator_result(e, phi, NULL, 2), e);
     /* phi_0 = (1 + 4) / 2, phi_1 = (3 + 6) / 2 */
     ck_assert(fabs(phi[0] - 2.5) < 1e-15 && fabs(phi[1] - 4.5) < 1e-15);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 0);
     ck_assert_int_eq(calls, 0);
     ac_estimator_free(e);
 }
@@ -604,14 +604,14 @@ START_TEST(noisy_repeats_standard_errors)
     memset(&o, 0, sizeof o);
     o.g = g;
     th_est_ends(e, g);
-    th_ok(ac_estimator_set_int(e, AC_EST_REPEATS, r), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, r), e);
     th_ok(ac_estimator_set_oracle(e, rec_oracle_fn, &o), e);
     th_ok(ac_estimator_run(e), e);
     double phi[3], se[3];
     th_ok(ac_estimator_result(e, phi, se, n), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 24);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_COALITIONS), 6);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_REPEATS), 18);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 24);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS), 6);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_REPEATS), 18);
 
     double mean[8], var[8];
     for (uint64_t S = 0; S < 8; S++) {

@@ -525,7 +525,7 @@ START_TEST(game_oracle_drives_estimator)
     th_ok(ac_estimator_result(e, phi, NULL, n), e);
     ck_assert_int_eq(ac_game_exact(g, want, n), AC_OK);
     th_assert_vec_near(phi, want, n, 1e-12, files[_i]);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), 0);
     ac_estimator_free(e);
     ac_game_free(g);
 }

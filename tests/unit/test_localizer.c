@@ -51,7 +51,7 @@
 
 #define MAX_T 160u  /* longest episode of these tests */
 #define MAX_W 16u   /* widest batch of the ask/tell driver */
-#define N_AUDIT 13  /* AC_LOC_AUDIT_* keys 1..13 */
+#define N_AUDIT 13  /* AC_LOCALIZER_AUDIT_* keys 1..13 */
 
 /* ===================================================================== */
 /* The test's verifier                                                   */
@@ -143,7 +143,7 @@ static void vf_reenter(vf *v, const uint32_t *prefixes)
              ac_localizer_last_error(v->loc));
     v->reenter_rc[1] = ac_localizer_tell(v->loc, 1, &pr, &val, NULL);
     v->reenter_rc[2] = ac_localizer_run(v->loc);
-    v->reenter_rc[3] = ac_localizer_set_int(v->loc, AC_LOC_BATCH, 2);
+    v->reenter_rc[3] = ac_localizer_set_int(v->loc, AC_LOCALIZER_PARAM_BATCH, 2);
     v->reenter_rc[4] = ac_localizer_reset(v->loc, AC_RESET_SESSION);
     v->reenter_rc[5] = ac_localizer_set_verifier(v->loc, NULL, NULL);
     v->reenter_rc[6] = ac_localizer_make_pair(v->loc, 1, &pair);
@@ -288,10 +288,10 @@ static ac_localizer *new_loc(uint32_t T, int64_t strategy, int64_t W)
     ac_localizer *l = NULL;
     int rc = ac_localizer_create(&l, T, NULL);
     REQUIRE(rc == AC_OK && l != NULL, "create(%u): %d", T, rc);
-    rc = ac_localizer_set_int(l, AC_LOC_STRATEGY, strategy);
+    rc = ac_localizer_set_int(l, AC_LOCALIZER_PARAM_STRATEGY, strategy);
     REQUIRE(rc == AC_OK, "strategy %lld: %s", (long long)strategy,
             ac_localizer_last_error(l));
-    rc = ac_localizer_set_int(l, AC_LOC_BATCH, W);
+    rc = ac_localizer_set_int(l, AC_LOCALIZER_PARAM_BATCH, W);
     REQUIRE(rc == AC_OK, "batch %lld: %s", (long long)W,
             ac_localizer_last_error(l));
     return l;
@@ -311,7 +311,7 @@ static void set_f(ac_localizer *l, ac_localizer_param param, double value)
             ac_localizer_last_error(l));
 }
 
-static int64_t audit(const ac_localizer *l, ac_loc_audit_key key)
+static int64_t audit(const ac_localizer *l, ac_localizer_audit_key key)
 {
     int64_t v = -12345;
     int rc = ac_localizer_audit(l, key, &v);
@@ -336,7 +336,7 @@ static void collect(const ac_localizer *l, uint32_t T, int rc, lres *r)
     memset(r, 0, sizeof *r);
     r->rc = rc;
     for (int k = 1; k <= N_AUDIT; k++)
-        r->audit[k] = audit(l, (ac_loc_audit_key)k);
+        r->audit[k] = audit(l, (ac_localizer_audit_key)k);
     if (rc != AC_OK)
         return;
     int e = ac_localizer_result(l, &r->step, &r->agent, &r->prob);
@@ -393,14 +393,14 @@ static void expected_flags(const uint8_t *on, uint32_t T, uint32_t h,
         flags[t] = 0;
     if (h >= T)
         return;
-    flags[h] = AC_STEP_FIRST_ERROR;
+    flags[h] = AC_STEP_FLAG_FIRST_ERROR;
     int rejected = 1;
     for (uint32_t t = h + 1; t < T; t++) {
         if (on[t]) {
-            flags[t] = rejected ? AC_STEP_CORRECTIVE : AC_STEP_RECOVERED;
+            flags[t] = rejected ? AC_STEP_FLAG_CORRECTIVE : AC_STEP_FLAG_RECOVERED;
             rejected = 0;
         } else {
-            flags[t] = AC_STEP_PROPAGATES;
+            flags[t] = AC_STEP_FLAG_PROPAGATES;
             rejected = 1;
         }
     }
@@ -492,8 +492,8 @@ static int drive_asktell(ac_localizer *l, vf *v, th_rng *r, uint32_t W,
 
 static const uint32_t EXACT_T[] = {1, 2, 3, 8, 33, 128};
 static const uint32_t EXACT_W[] = {1, 2, 3, 7};
-static const int64_t EXACT_S[] = {AC_LOC_LINEAR, AC_LOC_BINARY,
-                                  AC_LOC_BISECTION, AC_LOC_AUTO};
+static const int64_t EXACT_S[] = {AC_STRATEGY_LINEAR, AC_STRATEGY_BINARY,
+                                  AC_STRATEGY_BISECTION, AC_STRATEGY_AUTO};
 
 START_TEST(exact_monotone_every_position)
 {
@@ -503,7 +503,7 @@ START_TEST(exact_monotone_every_position)
     for (size_t ti = 0; ti < sizeof EXACT_T / sizeof EXACT_T[0]; ti++) {
         int64_t S = EXACT_S[si];
         uint32_t W = EXACT_W[wi], T = EXACT_T[ti];
-        int64_t resolved = S == AC_LOC_AUTO ? AC_LOC_BINARY : S;
+        int64_t resolved = S == AC_STRATEGY_AUTO ? AC_STRATEGY_BINARY : S;
         uint32_t worst_binary = 0;
         for (uint32_t h = 0; h <= T; h++) {
             vf_init(&v, T, h);
@@ -521,25 +521,25 @@ START_TEST(exact_monotone_every_position)
             REQUIRE(step == want && prob == 1.0 && agent == UINT32_MAX,
                     "S %lld W %u T %u h %u: step %lld prob %.17g agent %u",
                     (long long)S, W, T, h, (long long)step, prob, agent);
-            int64_t outcome = audit(l, AC_LOC_AUDIT_OUTCOME);
-            REQUIRE(outcome == (h == T ? AC_LOC_NO_ERROR : AC_LOC_FOUND),
+            int64_t outcome = audit(l, AC_LOCALIZER_AUDIT_OUTCOME);
+            REQUIRE(outcome == (h == T ? AC_LOCALIZER_OUTCOME_NO_ERROR : AC_LOCALIZER_OUTCOME_FOUND),
                     "S %lld W %u T %u h %u: outcome %lld", (long long)S, W,
                     T, h, (long long)outcome);
-            REQUIRE(audit(l, AC_LOC_AUDIT_STRATEGY) == resolved,
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_STRATEGY) == resolved,
                     "S %lld: resolved to %lld", (long long)S,
-                    (long long)audit(l, AC_LOC_AUDIT_STRATEGY));
-            int64_t calls = audit(l, AC_LOC_AUDIT_CALLS);
-            int64_t sc = audit(l, AC_LOC_AUDIT_SEARCH_CALLS);
-            int64_t sr = audit(l, AC_LOC_AUDIT_SEARCH_ROUNDS);
-            int64_t scan = audit(l, AC_LOC_AUDIT_SCAN_CALLS);
+                    (long long)audit(l, AC_LOCALIZER_AUDIT_STRATEGY));
+            int64_t calls = audit(l, AC_LOCALIZER_AUDIT_CALLS);
+            int64_t sc = audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS);
+            int64_t sr = audit(l, AC_LOCALIZER_AUDIT_SEARCH_ROUNDS);
+            int64_t scan = audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS);
             REQUIRE(calls == sc + scan && (uint64_t)calls == v.evals,
                     "S %lld W %u T %u h %u: calls %lld = search %lld + scan "
                     "%lld, verifier saw %llu", (long long)S, W, T, h,
                     (long long)calls, (long long)sc, (long long)scan,
                     (unsigned long long)v.evals);
-            REQUIRE((uint64_t)audit(l, AC_LOC_AUDIT_ROUNDS) == v.calls,
+            REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_ROUNDS) == v.calls,
                     "rounds %lld, verifier calls %llu",
-                    (long long)audit(l, AC_LOC_AUDIT_ROUNDS),
+                    (long long)audit(l, AC_LOCALIZER_AUDIT_ROUNDS),
                     (unsigned long long)v.calls);
             REQUIRE(sr * (int64_t)W >= sc, "search rounds %lld * W %u < "
                     "search calls %lld", (long long)sr, W, (long long)sc);
@@ -550,10 +550,10 @@ START_TEST(exact_monotone_every_position)
                     (unsigned long long)v.repeats,
                     (unsigned long long)v.out_of_range,
                     (unsigned long long)v.prefill_bad, v.max_count);
-            REQUIRE(audit(l, AC_LOC_AUDIT_FAILURES) == 0 &&
-                        audit(l, AC_LOC_AUDIT_RETRIES) == 0,
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_FAILURES) == 0 &&
+                        audit(l, AC_LOCALIZER_AUDIT_RETRIES) == 0,
                     "failures without failing answers");
-            if (resolved == AC_LOC_BINARY && W == 1) {
+            if (resolved == AC_STRATEGY_BINARY && W == 1) {
                 REQUIRE(sc <= (int64_t)ceil_log2((uint64_t)T + 1u),
                         "BINARY T %u h %u: %lld search calls > ceil(log2(T+1))"
                         " = %u", T, h, (long long)sc,
@@ -562,7 +562,7 @@ START_TEST(exact_monotone_every_position)
                     worst_binary = (uint32_t)sc;
             }
             uint32_t lin = h + 1u < T ? h + 1u : T;
-            if (resolved == AC_LOC_LINEAR) {
+            if (resolved == AC_STRATEGY_LINEAR) {
                 REQUIRE(W > 1 || sc == (int64_t)lin,
                         "LINEAR T %u h %u: %lld search calls, want %u", T, h,
                         (long long)sc, lin);
@@ -590,7 +590,7 @@ START_TEST(exact_monotone_every_position)
                         "S %lld W %u T %u h %u: flags[%u] = %u, want %u",
                         (long long)S, W, T, h, t, flags[t], want_flags[t]);
             if (h < T) {
-                REQUIRE(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE) == 1,
+                REQUIRE(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE) == 1,
                         "scan incomplete with budget to spare");
                 for (uint32_t t = h + 1; t < T; t++)
                     REQUIRE(v.asked[t] == 1, "prefix %u after the error asked"
@@ -604,7 +604,7 @@ START_TEST(exact_monotone_every_position)
         }
         /* ceil(log2(T+1)) is also what some position needs: the bound of
          * any deterministic search, reached */
-        if (resolved == AC_LOC_BINARY && W == 1)
+        if (resolved == AC_STRATEGY_BINARY && W == 1)
             REQUIRE(worst_binary == ceil_log2((uint64_t)T + 1u),
                     "BINARY T %u: worst case %u calls, want %u", T,
                     worst_binary, ceil_log2((uint64_t)T + 1u));
@@ -627,13 +627,13 @@ START_TEST(exact_edges_written_out)
         loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
         ck_assert_int_eq(step, 0);
         ck_assert(prob == 1.0);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_FOUND);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 1);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
         ck_assert_uint_eq(v.asked[0], 1);
         uint32_t fl = 99;
         loc_ok(ac_localizer_step_flags(l, &fl, 1), l);
-        ck_assert_uint_eq(fl, AC_STEP_FIRST_ERROR);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 1);
+        ck_assert_uint_eq(fl, AC_STEP_FLAG_FIRST_ERROR);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 1);
         ac_localizer_free(l);
 
         /* T = 1, no error: step -1 */
@@ -644,8 +644,8 @@ START_TEST(exact_edges_written_out)
         loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
         ck_assert_int_eq(step, -1);
         ck_assert(prob == 1.0);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_NO_ERROR);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 1);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_NO_ERROR);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
         fl = 99;
         loc_ok(ac_localizer_step_flags(l, &fl, 1), l);
         ck_assert_uint_eq(fl, 0);
@@ -653,36 +653,36 @@ START_TEST(exact_edges_written_out)
     }
     /* T = 16, error at the last step (15): BINARY, ceil(log2 17) = 5 */
     vf_init(&v, 16, 15);
-    ac_localizer *l = new_loc(16, AC_LOC_BINARY, 1);
+    ac_localizer *l = new_loc(16, AC_STRATEGY_BINARY, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 15);
     ck_assert(prob == 1.0);
-    ck_assert_int_le(audit(l, AC_LOC_AUDIT_SEARCH_CALLS), 5);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 0); /* none after */
+    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS), 5);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 0); /* none after */
     ck_assert_uint_eq(v.asked[15], 1);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 1);
     ac_localizer_free(l);
     /* LINEAR at the last step: T calls exactly */
     vf_init(&v, 16, 15);
-    l = new_loc(16, AC_LOC_LINEAR, 1);
+    l = new_loc(16, AC_STRATEGY_LINEAR, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 15);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 16);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SEARCH_ROUNDS), 16);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 16);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_ROUNDS), 16);
     ac_localizer_free(l);
     /* error at step 0 of a long episode: LINEAR needs one search call */
     vf_init(&v, 50, 0);
-    l = new_loc(50, AC_LOC_LINEAR, 1);
+    l = new_loc(50, AC_STRATEGY_LINEAR, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SEARCH_CALLS), 1);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 49);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS), 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 49);
     ac_localizer_free(l);
 }
 END_TEST
@@ -692,9 +692,9 @@ static int64_t resolved_strategy(int monotone, int noise, int scores,
 {
     vf v;
     vf_init(&v, 12, 5);
-    ac_localizer *l = new_loc(12, AC_LOC_AUTO, 1);
-    set_i(l, AC_LOC_MONOTONE, monotone);
-    set_i(l, AC_LOC_NOISE, noise);
+    ac_localizer *l = new_loc(12, AC_STRATEGY_AUTO, 1);
+    set_i(l, AC_LOCALIZER_PARAM_MONOTONE, monotone);
+    set_i(l, AC_LOCALIZER_PARAM_NOISE, noise);
     if (noise != AC_NOISE_NONE)
         vf_noisy(&v, noise, 0.8, 99);
     if (scores) {
@@ -710,12 +710,12 @@ static int64_t resolved_strategy(int monotone, int noise, int scores,
         rc = drive_asktell(l, &v, &r, 1, 0);
     }
     loc_ok(rc, l);
-    int64_t s = audit(l, AC_LOC_AUDIT_STRATEGY);
+    int64_t s = audit(l, AC_LOCALIZER_AUDIT_STRATEGY);
     int64_t step;
     loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
     if (noise == AC_NOISE_NONE)
         ck_assert_int_eq(step, 5); /* SCORES also says 5 */
-    if (s == AC_LOC_SCORES)
+    if (s == AC_STRATEGY_SCORES)
         ck_assert_uint_eq(v.evals, 0);
     ac_localizer_free(l);
     return s;
@@ -723,21 +723,21 @@ static int64_t resolved_strategy(int monotone, int noise, int scores,
 
 START_TEST(auto_resolution)
 {
-    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 0, 1), AC_LOC_BINARY);
-    ck_assert_int_eq(resolved_strategy(0, AC_NOISE_NONE, 0, 1), AC_LOC_LINEAR);
+    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 0, 1), AC_STRATEGY_BINARY);
+    ck_assert_int_eq(resolved_strategy(0, AC_NOISE_NONE, 0, 1), AC_STRATEGY_LINEAR);
     ck_assert_int_eq(resolved_strategy(1, AC_NOISE_INDEPENDENT, 0, 1),
-                     AC_LOC_BISECTION);
+                     AC_STRATEGY_BISECTION);
     ck_assert_int_eq(resolved_strategy(1, AC_NOISE_REPEATABLE, 0, 1),
-                     AC_LOC_BISECTION);
+                     AC_STRATEGY_BISECTION);
     ck_assert_int_eq(resolved_strategy(0, AC_NOISE_INDEPENDENT, 0, 1),
-                     AC_LOC_BISECTION);
+                     AC_STRATEGY_BISECTION);
     /* scores and no verifier: SCORES (ask/tell hands out nothing) */
-    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 1, 0), AC_LOC_SCORES);
+    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 1, 0), AC_STRATEGY_SCORES);
     /* scores, but a verifier too: the verifier wins */
-    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 1, 1), AC_LOC_BINARY);
+    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 1, 1), AC_STRATEGY_BINARY);
     /* ask/tell without scores: the exact rule */
-    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 0, 0), AC_LOC_BINARY);
-    ck_assert_int_eq(resolved_strategy(0, AC_NOISE_NONE, 0, 0), AC_LOC_LINEAR);
+    ck_assert_int_eq(resolved_strategy(1, AC_NOISE_NONE, 0, 0), AC_STRATEGY_BINARY);
+    ck_assert_int_eq(resolved_strategy(0, AC_NOISE_NONE, 0, 0), AC_STRATEGY_LINEAR);
 }
 END_TEST
 
@@ -764,14 +764,14 @@ START_TEST(non_monotone_hand_case)
     /* off on [2, 5), on from 5 (the repair), off again at 8 */
     static const uint8_t truth[10] = {1, 1, 0, 0, 0, 1, 1, 1, 0, 0};
     static const uint32_t want[10] = {
-        0, 0, AC_STEP_FIRST_ERROR, AC_STEP_PROPAGATES, AC_STEP_PROPAGATES,
-        AC_STEP_CORRECTIVE, AC_STEP_RECOVERED, AC_STEP_RECOVERED,
-        AC_STEP_PROPAGATES, AC_STEP_PROPAGATES};
+        0, 0, AC_STEP_FLAG_FIRST_ERROR, AC_STEP_FLAG_PROPAGATES, AC_STEP_FLAG_PROPAGATES,
+        AC_STEP_FLAG_CORRECTIVE, AC_STEP_FLAG_RECOVERED, AC_STEP_FLAG_RECOVERED,
+        AC_STEP_FLAG_PROPAGATES, AC_STEP_FLAG_PROPAGATES};
     vf v;
     vf_init(&v, 10, 0);
     memcpy(v.on, truth, sizeof truth);
-    ac_localizer *l = new_loc(10, AC_LOC_AUTO, 1);
-    set_i(l, AC_LOC_MONOTONE, 0);
+    ac_localizer *l = new_loc(10, AC_STRATEGY_AUTO, 1);
+    set_i(l, AC_LOCALIZER_PARAM_MONOTONE, 0);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     int64_t step;
@@ -779,10 +779,10 @@ START_TEST(non_monotone_hand_case)
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 2);
     ck_assert(prob == 1.0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_STRATEGY), AC_LOC_LINEAR);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SEARCH_CALLS), 3);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 7);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_STRATEGY), AC_STRATEGY_LINEAR);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 7);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 1);
     uint32_t flags[10];
     loc_ok(ac_localizer_step_flags(l, flags, 10), l);
     for (uint32_t t = 0; t < 10; t++)
@@ -793,20 +793,20 @@ START_TEST(non_monotone_hand_case)
     /* scan off: every message after the error propagates it */
     vf_init(&v, 10, 0);
     memcpy(v.on, truth, sizeof truth);
-    l = new_loc(10, AC_LOC_LINEAR, 1);
-    set_i(l, AC_LOC_SCAN_AFTER, 0);
+    l = new_loc(10, AC_STRATEGY_LINEAR, 1);
+    set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 2);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 3);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
     loc_ok(ac_localizer_step_flags(l, flags, 10), l);
     for (uint32_t t = 0; t < 10; t++)
         ck_assert_uint_eq(flags[t], t < 2 ? 0u
-                                    : t == 2 ? AC_STEP_FIRST_ERROR
-                                             : AC_STEP_PROPAGATES);
+                                    : t == 2 ? AC_STEP_FLAG_FIRST_ERROR
+                                             : AC_STEP_FLAG_PROPAGATES);
     ac_localizer_free(l);
 }
 END_TEST
@@ -818,9 +818,9 @@ START_TEST(non_monotone_random)
     static const struct {
         int64_t strategy, monotone;
         uint32_t W;
-    } variants[] = {{AC_LOC_LINEAR, 1, 1}, {AC_LOC_LINEAR, 0, 3},
-                    {AC_LOC_AUTO, 0, 1},   {AC_LOC_AUTO, 0, 2},
-                    {AC_LOC_LINEAR, 1, 7}};
+    } variants[] = {{AC_STRATEGY_LINEAR, 1, 1}, {AC_STRATEGY_LINEAR, 0, 3},
+                    {AC_STRATEGY_AUTO, 0, 1},   {AC_STRATEGY_AUTO, 0, 2},
+                    {AC_STRATEGY_LINEAR, 1, 7}};
     for (int ep = 0; ep < 300; ep++) {
         uint32_t T = 2u + th_rng_below(&r, 60);
         uint32_t h = th_rng_below(&r, T);
@@ -833,7 +833,7 @@ START_TEST(non_monotone_random)
             memcpy(v.on, on, T);
             ac_localizer *l = new_loc(T, variants[vi].strategy,
                                       variants[vi].W);
-            set_i(l, AC_LOC_MONOTONE, variants[vi].monotone);
+            set_i(l, AC_LOCALIZER_PARAM_MONOTONE, variants[vi].monotone);
             ac_localizer_set_verifier(l, vf_fn, &v);
             int rc = ac_localizer_run(l);
             REQUIRE(rc == AC_OK, "run: %s", ac_localizer_last_error(l));
@@ -843,16 +843,16 @@ START_TEST(non_monotone_random)
             REQUIRE(step == (int64_t)h && prob == 1.0,
                     "ep %d variant %zu T %u: step %lld (want %u) prob %.17g",
                     ep, vi, T, (long long)step, h, prob);
-            REQUIRE(audit(l, AC_LOC_AUDIT_STRATEGY) == AC_LOC_LINEAR,
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_STRATEGY) == AC_STRATEGY_LINEAR,
                     "not LINEAR");
-            REQUIRE(audit(l, AC_LOC_AUDIT_OUTCOME) == AC_LOC_FOUND,
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_OUTCOME) == AC_LOCALIZER_OUTCOME_FOUND,
                     "outcome");
-            REQUIRE(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE) == 1,
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE) == 1,
                     "ep %d: scan incomplete", ep);
-            REQUIRE(v.repeats == 0 && audit(l, AC_LOC_AUDIT_CALLS) <= T,
+            REQUIRE(v.repeats == 0 && audit(l, AC_LOCALIZER_AUDIT_CALLS) <= T,
                     "ep %d: %llu repeats, %lld calls for T %u", ep,
                     (unsigned long long)v.repeats,
-                    (long long)audit(l, AC_LOC_AUDIT_CALLS), T);
+                    (long long)audit(l, AC_LOCALIZER_AUDIT_CALLS), T);
             loc_ok(ac_localizer_step_flags(l, flags, T), l);
             for (uint32_t t = 0; t < T; t++)
                 REQUIRE(flags[t] == want[t],
@@ -863,18 +863,18 @@ START_TEST(non_monotone_random)
         /* the scan off, W = 1: everything after h propagates */
         vf_init(&v, T, 0);
         memcpy(v.on, on, T);
-        ac_localizer *l = new_loc(T, AC_LOC_LINEAR, 1);
-        set_i(l, AC_LOC_SCAN_AFTER, 0);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
+        set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_ok(ac_localizer_run(l), l);
-        REQUIRE(audit(l, AC_LOC_AUDIT_CALLS) == (int64_t)h + 1 &&
-                    audit(l, AC_LOC_AUDIT_SCAN_CALLS) == 0,
-                "scan off: %lld calls", (long long)audit(l, AC_LOC_AUDIT_CALLS));
+        REQUIRE(audit(l, AC_LOCALIZER_AUDIT_CALLS) == (int64_t)h + 1 &&
+                    audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS) == 0,
+                "scan off: %lld calls", (long long)audit(l, AC_LOCALIZER_AUDIT_CALLS));
         loc_ok(ac_localizer_step_flags(l, flags, T), l);
         for (uint32_t t = 0; t < T; t++)
             REQUIRE(flags[t] == (t < h ? 0u
-                                 : t == h ? AC_STEP_FIRST_ERROR
-                                          : AC_STEP_PROPAGATES),
+                                 : t == h ? AC_STEP_FLAG_FIRST_ERROR
+                                          : AC_STEP_FLAG_PROPAGATES),
                     "scan off: flags[%u] = %u", t, flags[t]);
         ac_localizer_free(l);
     }
@@ -891,31 +891,31 @@ START_TEST(partial_scan)
     vf v;
     vf_init(&v, 20, 0);
     memcpy(v.on, truth, sizeof truth);
-    ac_localizer *l = new_loc(20, AC_LOC_LINEAR, 1);
-    set_i(l, AC_LOC_BUDGET, 4 + 2); /* the search, then prefixes 4 and 5 */
+    ac_localizer *l = new_loc(20, AC_STRATEGY_LINEAR, 1);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 4 + 2); /* the search, then prefixes 4 and 5 */
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     int64_t step;
     loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
     ck_assert_int_eq(step, 3);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 6);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 2);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_FOUND);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 6);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 2);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
     uint32_t flags[20];
     loc_ok(ac_localizer_step_flags(l, flags, 20), l);
-    ck_assert_uint_eq(flags[3], AC_STEP_FIRST_ERROR);
-    ck_assert_uint_eq(flags[4], AC_STEP_PROPAGATES);
-    ck_assert_uint_eq(flags[5], AC_STEP_CORRECTIVE);
-    /* Messages 6..19 were never judged: AC_STEP_PROPAGATES ("after it,
+    ck_assert_uint_eq(flags[3], AC_STEP_FLAG_FIRST_ERROR);
+    ck_assert_uint_eq(flags[4], AC_STEP_FLAG_PROPAGATES);
+    ck_assert_uint_eq(flags[5], AC_STEP_FLAG_CORRECTIVE);
+    /* Messages 6..19 were never judged: AC_STEP_FLAG_PROPAGATES ("after it,
      * rejected (or not judged)"). A fixed bug carried the last judged
-     * state forward and flagged them AC_STEP_RECOVERED. */
+     * state forward and flagged them AC_STEP_FLAG_RECOVERED. */
     ac_localizer_free(l);
     for (uint32_t t = 6; t < 20; t++)
-        ck_assert_msg(flags[t] == AC_STEP_PROPAGATES,
+        ck_assert_msg(flags[t] == AC_STEP_FLAG_PROPAGATES,
                       "never judged message %u flagged %u, want "
-                      "AC_STEP_PROPAGATES (%u)", t, flags[t],
-                      AC_STEP_PROPAGATES);
+                      "AC_STEP_FLAG_PROPAGATES (%u)", t, flags[t],
+                      AC_STEP_FLAG_PROPAGATES);
 }
 END_TEST
 
@@ -936,18 +936,18 @@ START_TEST(noisy_independent_bisection)
         uint32_t h = th_rng_below(&r, T + 1);
         vf_init(&v, T, h);
         vf_noisy(&v, AC_NOISE_INDEPENDENT, p, 1000u + ep);
-        ac_localizer *l = new_loc(T, AC_LOC_BISECTION, 1);
-        set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
-        set_f(l, AC_LOC_ACCURACY, p);
-        set_i(l, AC_LOC_SCAN_AFTER, 0);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_BISECTION, 1);
+        set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
+        set_f(l, AC_LOCALIZER_PARAM_ACCURACY, p);
+        set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
         ac_localizer_set_verifier(l, vf_fn, &v);
         int rc = ac_localizer_run(l);
         REQUIRE(rc == AC_OK, "ep %u: %s", ep, ac_localizer_last_error(l));
         int64_t step;
         double prob;
         loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
-        int64_t outcome = audit(l, AC_LOC_AUDIT_OUTCOME);
-        REQUIRE(outcome == (step < 0 ? AC_LOC_NO_ERROR : AC_LOC_FOUND),
+        int64_t outcome = audit(l, AC_LOCALIZER_AUDIT_OUTCOME);
+        REQUIRE(outcome == (step < 0 ? AC_LOCALIZER_OUTCOME_NO_ERROR : AC_LOCALIZER_OUTCOME_FOUND),
                 "ep %u: outcome %lld for step %lld", ep, (long long)outcome,
                 (long long)step);
         REQUIRE(prob >= 0.95 && prob <= 1.0,
@@ -957,7 +957,7 @@ START_TEST(noisy_independent_bisection)
         REQUIRE(same_bits(post[step < 0 ? T : (uint32_t)step], prob),
                 "the probability is not the posterior of the step");
         REQUIRE(fabs(th_sum(post, T + 1) - 1.0) < 1e-12, "posterior sum");
-        REQUIRE((uint64_t)audit(l, AC_LOC_AUDIT_CALLS) == v.evals,
+        REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_CALLS) == v.evals,
                 "calls vs evaluations");
         correct += step == (h == T ? -1 : (int64_t)h);
         sum_prob += prob;
@@ -986,13 +986,13 @@ START_TEST(noisy_repeatable)
         uint32_t W = ep % 3u == 0 ? 3u : 1u;
         vf_init(&v, T, h);
         vf_noisy(&v, AC_NOISE_REPEATABLE, p, 0xABCD0000u + ep);
-        ac_localizer *l = new_loc(T, AC_LOC_AUTO, W);
-        set_i(l, AC_LOC_NOISE, AC_NOISE_REPEATABLE);
-        set_f(l, AC_LOC_ACCURACY, p);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_AUTO, W);
+        set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_REPEATABLE);
+        set_f(l, AC_LOCALIZER_PARAM_ACCURACY, p);
         ac_localizer_set_verifier(l, vf_fn, &v);
         int rc = ac_localizer_run(l);
         REQUIRE(rc == AC_OK, "ep %u: %s", ep, ac_localizer_last_error(l));
-        REQUIRE(audit(l, AC_LOC_AUDIT_STRATEGY) == AC_LOC_BISECTION,
+        REQUIRE(audit(l, AC_LOCALIZER_AUDIT_STRATEGY) == AC_STRATEGY_BISECTION,
                 "AUTO with noise is not BISECTION");
         REQUIRE(v.repeats == 0, "ep %u: a repeatable verifier was asked the "
                 "same prefix again (%llu repeats)", ep,
@@ -1000,17 +1000,17 @@ START_TEST(noisy_repeatable)
         int64_t step;
         double prob;
         loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
-        int64_t outcome = audit(l, AC_LOC_AUDIT_OUTCOME);
-        REQUIRE(outcome == AC_LOC_FOUND || outcome == AC_LOC_EXHAUSTED ||
-                    outcome == AC_LOC_OUT_OF_BUDGET ||
-                    (outcome == AC_LOC_NO_ERROR && step == -1),
+        int64_t outcome = audit(l, AC_LOCALIZER_AUDIT_OUTCOME);
+        REQUIRE(outcome == AC_LOCALIZER_OUTCOME_FOUND || outcome == AC_LOCALIZER_OUTCOME_EXHAUSTED ||
+                    outcome == AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET ||
+                    (outcome == AC_LOCALIZER_OUTCOME_NO_ERROR && step == -1),
                 "ep %u: outcome %lld", ep, (long long)outcome);
-        REQUIRE(outcome != AC_LOC_FOUND || prob >= 0.95,
+        REQUIRE(outcome != AC_LOCALIZER_OUTCOME_FOUND || prob >= 0.95,
                 "FOUND below the target: %.17g", prob);
-        REQUIRE((uint64_t)audit(l, AC_LOC_AUDIT_CALLS) == v.evals &&
+        REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_CALLS) == v.evals &&
                     v.evals <= T,
                 "ep %u: %llu evaluations", ep, (unsigned long long)v.evals);
-        exhausted += outcome == AC_LOC_EXHAUSTED;
+        exhausted += outcome == AC_LOCALIZER_OUTCOME_EXHAUSTED;
         correct += step == (h == T ? -1 : (int64_t)h);
         sum_prob += prob;
         ac_localizer_free(l);
@@ -1035,23 +1035,23 @@ typedef struct at_cfg {
 } at_cfg;
 
 static const at_cfg AT_CFGS[] = {
-    {AC_LOC_LINEAR, AC_NOISE_NONE, 0, 3, 0.8, 0, 0},
-    {AC_LOC_BINARY, AC_NOISE_NONE, 1, 4, 0.8, 0, 1},
-    {AC_LOC_BISECTION, AC_NOISE_NONE, 1, 2, 0.8, 1, 0},
-    {AC_LOC_BISECTION, AC_NOISE_INDEPENDENT, 1, 3, 0.75, 1, 0},
-    {AC_LOC_BISECTION, AC_NOISE_INDEPENDENT, 1, 5, 0.85, 0, 1},
-    {AC_LOC_AUTO, AC_NOISE_REPEATABLE, 1, 4, 0.8, 1, 0},
-    {AC_LOC_LINEAR, AC_NOISE_INDEPENDENT, 1, 2, 0.9, 0, 0},
-    {AC_LOC_AUTO, AC_NOISE_NONE, 0, 1, 0.8, 0, 1},
-    {AC_LOC_AUTO, AC_NOISE_NONE, 1, 7, 0.8, 0, 0},
+    {AC_STRATEGY_LINEAR, AC_NOISE_NONE, 0, 3, 0.8, 0, 0},
+    {AC_STRATEGY_BINARY, AC_NOISE_NONE, 1, 4, 0.8, 0, 1},
+    {AC_STRATEGY_BISECTION, AC_NOISE_NONE, 1, 2, 0.8, 1, 0},
+    {AC_STRATEGY_BISECTION, AC_NOISE_INDEPENDENT, 1, 3, 0.75, 1, 0},
+    {AC_STRATEGY_BISECTION, AC_NOISE_INDEPENDENT, 1, 5, 0.85, 0, 1},
+    {AC_STRATEGY_AUTO, AC_NOISE_REPEATABLE, 1, 4, 0.8, 1, 0},
+    {AC_STRATEGY_LINEAR, AC_NOISE_INDEPENDENT, 1, 2, 0.9, 0, 0},
+    {AC_STRATEGY_AUTO, AC_NOISE_NONE, 0, 1, 0.8, 0, 1},
+    {AC_STRATEGY_AUTO, AC_NOISE_NONE, 1, 7, 0.8, 0, 0},
 };
 
 static ac_localizer *at_loc(const at_cfg *c, uint32_t T)
 {
     ac_localizer *l = new_loc(T, c->strategy, c->W);
-    set_i(l, AC_LOC_NOISE, c->noise);
-    set_i(l, AC_LOC_MONOTONE, c->monotone);
-    set_f(l, AC_LOC_ACCURACY, c->acc);
+    set_i(l, AC_LOCALIZER_PARAM_NOISE, c->noise);
+    set_i(l, AC_LOCALIZER_PARAM_MONOTONE, c->monotone);
+    set_f(l, AC_LOCALIZER_PARAM_ACCURACY, c->acc);
     return l;
 }
 
@@ -1099,7 +1099,7 @@ START_TEST(asktell_equals_run)
             uint32_t want_asked[MAX_T];
             memcpy(want_asked, v.asked, sizeof want_asked);
             if (c->fail)
-                REQUIRE(want.audit[AC_LOC_AUDIT_FAILURES] > 0 ||
+                REQUIRE(want.audit[AC_LOCALIZER_AUDIT_FAILURES] > 0 ||
                             v.failed == 0,
                         "failures not counted");
             ac_localizer_free(l);
@@ -1183,10 +1183,10 @@ START_TEST(asktell_repeated_prefix_in_a_round)
             vf_init(&v, T, h);
             vf_noisy(&v, AC_NOISE_INDEPENDENT, 0.7, 900u + (uint64_t)ep);
             v.graded = 1;
-            ac_localizer *l = new_loc(T, AC_LOC_BISECTION, W);
-            set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
-            set_f(l, AC_LOC_ACCURACY, 0.7);
-            set_f(l, AC_LOC_TARGET, 0.99);
+            ac_localizer *l = new_loc(T, AC_STRATEGY_BISECTION, W);
+            set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
+            set_f(l, AC_LOCALIZER_PARAM_ACCURACY, 0.7);
+            set_f(l, AC_LOCALIZER_PARAM_TARGET, 0.99);
             int rc;
             if (pass == 2) {
                 ac_localizer_set_verifier(l, vf_fn, &v);
@@ -1214,14 +1214,14 @@ START_TEST(asktell_bad_tells_take_nothing)
     vf v;
     lres want, got;
     vf_init(&v, T, 23);
-    ac_localizer *l = new_loc(T, AC_LOC_BINARY, W);
+    ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, W);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     collect(l, T, AC_OK, &want);
     ac_localizer_free(l);
 
     vf_init(&v, T, 23);
-    l = new_loc(T, AC_LOC_BINARY, W);
+    l = new_loc(T, AC_STRATEGY_BINARY, W);
     uint32_t pre[MAX_W], n = 0, out = 0;
     double val[MAX_W];
     int32_t st[MAX_W];
@@ -1270,9 +1270,9 @@ START_TEST(asktell_bad_tells_take_nothing)
             loc_ok(ac_localizer_progress(l, &done, &out), l);
             ck_assert_uint_eq(out, n);
             /* parameters and inputs are fixed once the run has started */
-            loc_rc(ac_localizer_set_int(l, AC_LOC_BATCH, 2), AC_E_STATE, l);
+            loc_rc(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_BATCH, 2), AC_E_STATE, l);
             assert_names(l, "started");
-            loc_rc(ac_localizer_set_f64(l, AC_LOC_ACCURACY, 0.9), AC_E_STATE,
+            loc_rc(ac_localizer_set_f64(l, AC_LOCALIZER_PARAM_ACCURACY, 0.9), AC_E_STATE,
                    l);
             uint32_t au[40] = {0};
             loc_rc(ac_localizer_set_authors(l, au, T), AC_E_STATE, l);
@@ -1317,16 +1317,16 @@ static void check_scores(const double *s, uint32_t T, double threshold,
 {
     vf v;
     vf_init(&v, T, 0);
-    ac_localizer *l = new_loc(T, explicit_strategy ? AC_LOC_SCORES
-                                                   : AC_LOC_AUTO, 1);
-    set_f(l, AC_LOC_THRESHOLD, threshold);
+    ac_localizer *l = new_loc(T, explicit_strategy ? AC_STRATEGY_SCORES
+                                                   : AC_STRATEGY_AUTO, 1);
+    set_f(l, AC_LOCALIZER_PARAM_THRESHOLD, threshold);
     loc_ok(ac_localizer_set_scores(l, s, T), l);
     if (with_verifier)
         ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_STRATEGY), AC_LOC_SCORES);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_ROUNDS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_STRATEGY), AC_STRATEGY_SCORES);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_ROUNDS), 0);
     ck_assert_uint_eq(v.calls, 0);
     int64_t want = -1;
     for (uint32_t t = 0; t < T; t++)
@@ -1338,8 +1338,8 @@ static void check_scores(const double *s, uint32_t T, double threshold,
     double prob;
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, want);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME),
-                     want < 0 ? AC_LOC_NO_ERROR : AC_LOC_FOUND);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME),
+                     want < 0 ? AC_LOCALIZER_OUTCOME_NO_ERROR : AC_LOCALIZER_OUTCOME_FOUND);
     double post[MAX_T + 1], ref[MAX_T + 1];
     loc_ok(ac_localizer_posterior(l, post, T + 1), l);
     scores_closed_form(s, T, ref);
@@ -1353,8 +1353,8 @@ static void check_scores(const double *s, uint32_t T, double threshold,
     for (uint32_t t = 0; t < T; t++)
         ck_assert_uint_eq(flags[t], want < 0 || (int64_t)t < want ? 0u
                                     : (int64_t)t == want
-                                        ? AC_STEP_FIRST_ERROR
-                                        : AC_STEP_PROPAGATES);
+                                        ? AC_STEP_FLAG_FIRST_ERROR
+                                        : AC_STEP_FLAG_PROPAGATES);
     ac_localizer_free(l);
 }
 
@@ -1430,51 +1430,51 @@ START_TEST(budget_zero_and_one)
     const uint32_t T = 16;
     vf v;
     vf_init(&v, T, 9);
-    ac_localizer *l = new_loc(T, AC_LOC_AUTO, 1);
-    set_i(l, AC_LOC_BUDGET, 0);
+    ac_localizer *l = new_loc(T, AC_STRATEGY_AUTO, 1);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 0);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_OUT_OF_BUDGET);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_BUDGET), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_BUDGET), 0);
     ck_assert_uint_eq(v.calls, 0);
     ck_assert_uint_eq(check_out_of_budget(l, T, 9), T + 1);
     ac_localizer_free(l);
 
     /* budget 1, BINARY: one call, half the interval */
     vf_init(&v, T, 9);
-    l = new_loc(T, AC_LOC_BINARY, 1);
-    set_i(l, AC_LOC_BUDGET, 1);
+    l = new_loc(T, AC_STRATEGY_BINARY, 1);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_OUT_OF_BUDGET);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
     ck_assert_uint_eq(v.evals, 1);
     ck_assert_uint_le(check_out_of_budget(l, T, 9), (T + 2) / 2);
     ac_localizer_free(l);
 
     /* budget 1 is enough for T = 1 */
     vf_init(&v, 1, 0);
-    l = new_loc(1, AC_LOC_AUTO, 1);
-    set_i(l, AC_LOC_BUDGET, 1);
+    l = new_loc(1, AC_STRATEGY_AUTO, 1);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_FOUND);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
     ac_localizer_free(l);
 
     /* LINEAR with b < h + 1 calls: prefixes 0..b-1 accepted, the interval
      * (b-1, T]: step b with probability 1/(T+1-b) */
     for (uint32_t b = 0; b <= 9; b++) {
         vf_init(&v, T, 9);
-        l = new_loc(T, AC_LOC_LINEAR, 1);
-        set_i(l, AC_LOC_BUDGET, b);
+        l = new_loc(T, AC_STRATEGY_LINEAR, 1);
+        set_i(l, AC_LOCALIZER_PARAM_BUDGET, b);
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_ok(ac_localizer_run(l), l);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_OUT_OF_BUDGET);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), b);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), b);
         ck_assert_uint_eq(check_out_of_budget(l, T, 9), T + 1 - b);
         /* the guess b has later messages the budget left unjudged */
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
         int64_t step;
         loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
         ck_assert_int_eq(step, b);
@@ -1492,14 +1492,14 @@ START_TEST(budget_binary_short)
     for (uint32_t h = 0; h <= T; h += 3)
         for (uint32_t b = 0; b < ceil_log2(T + 1); b++) {
             vf_init(&v, T, h);
-            ac_localizer *l = new_loc(T, AC_LOC_BINARY, 1);
-            set_i(l, AC_LOC_BUDGET, b);
+            ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, 1);
+            set_i(l, AC_LOCALIZER_PARAM_BUDGET, b);
             ac_localizer_set_verifier(l, vf_fn, &v);
             loc_ok(ac_localizer_run(l), l);
-            int64_t outcome = audit(l, AC_LOC_AUDIT_OUTCOME);
+            int64_t outcome = audit(l, AC_LOCALIZER_AUDIT_OUTCOME);
             int64_t step;
             loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
-            if (outcome == AC_LOC_OUT_OF_BUDGET) {
+            if (outcome == AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET) {
                 uint32_t m = check_out_of_budget(l, T, h);
                 uint32_t bound = (uint32_t)((T + 1 + ((1u << b) - 1u)) >> b);
                 REQUIRE(m <= bound, "h %u b %u: %u left > %u", h, b, m, bound);
@@ -1507,7 +1507,7 @@ START_TEST(budget_binary_short)
                 REQUIRE(step == (h == T ? -1 : (int64_t)h),
                         "h %u b %u: finished at %lld", h, b, (long long)step);
             }
-            REQUIRE(audit(l, AC_LOC_AUDIT_CALLS) <= b, "over budget");
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_CALLS) <= b, "over budget");
             ac_localizer_free(l);
         }
 }
@@ -1522,14 +1522,14 @@ typedef struct bud_cfg {
 START_TEST(budget_never_exceeded)
 {
     static const bud_cfg cfgs[] = {
-        {AC_LOC_LINEAR, AC_NOISE_NONE, 1, 0},
-        {AC_LOC_LINEAR, AC_NOISE_NONE, 3, 1},
-        {AC_LOC_BINARY, AC_NOISE_NONE, 1, 0},
-        {AC_LOC_BINARY, AC_NOISE_NONE, 4, 1},
-        {AC_LOC_BISECTION, AC_NOISE_NONE, 2, 0},
-        {AC_LOC_BISECTION, AC_NOISE_INDEPENDENT, 1, 0},
-        {AC_LOC_BISECTION, AC_NOISE_INDEPENDENT, 3, 1},
-        {AC_LOC_AUTO, AC_NOISE_REPEATABLE, 2, 0},
+        {AC_STRATEGY_LINEAR, AC_NOISE_NONE, 1, 0},
+        {AC_STRATEGY_LINEAR, AC_NOISE_NONE, 3, 1},
+        {AC_STRATEGY_BINARY, AC_NOISE_NONE, 1, 0},
+        {AC_STRATEGY_BINARY, AC_NOISE_NONE, 4, 1},
+        {AC_STRATEGY_BISECTION, AC_NOISE_NONE, 2, 0},
+        {AC_STRATEGY_BISECTION, AC_NOISE_INDEPENDENT, 1, 0},
+        {AC_STRATEGY_BISECTION, AC_NOISE_INDEPENDENT, 3, 1},
+        {AC_STRATEGY_AUTO, AC_NOISE_REPEATABLE, 2, 0},
     };
     const uint32_t T = 20;
     static const double cand_p[3] = {0.1, 0.2, 0.3};
@@ -1549,20 +1549,20 @@ START_TEST(budget_never_exceeded)
                     v.fail_first[t] = t % 3u == 1 ? 1u : 0u;
             rp_init(&r, 3, cand_p);
             ac_localizer *l = new_loc(T, cfgs[ci].strategy, cfgs[ci].W);
-            set_i(l, AC_LOC_NOISE, cfgs[ci].noise);
-            set_i(l, AC_LOC_BUDGET, b);
+            set_i(l, AC_LOCALIZER_PARAM_NOISE, cfgs[ci].noise);
+            set_i(l, AC_LOCALIZER_PARAM_BUDGET, b);
             loc_ok(ac_localizer_set_authors(l, authors, T), l);
             ac_localizer_set_verifier(l, vf_fn, &v);
             ac_localizer_set_repair(l, rp_repair, rp_check, &r);
             int rc = ac_localizer_run(l);
             REQUIRE(rc == AC_OK, "cfg %zu b %u: %s", ci, b,
                     ac_localizer_last_error(l));
-            int64_t after_run = audit(l, AC_LOC_AUDIT_CALLS);
+            int64_t after_run = audit(l, AC_LOCALIZER_AUDIT_CALLS);
             REQUIRE(after_run <= b && (uint64_t)after_run == v.evals,
                     "cfg %zu b %u: %lld calls, %llu evaluations", ci, b,
                     (long long)after_run, (unsigned long long)v.evals);
             if (cfgs[ci].noise == AC_NOISE_NONE &&
-                audit(l, AC_LOC_AUDIT_OUTCOME) == AC_LOC_OUT_OF_BUDGET)
+                audit(l, AC_LOCALIZER_AUDIT_OUTCOME) == AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET)
                 check_out_of_budget(l, T, h);
             else if (cfgs[ci].noise == AC_NOISE_NONE) {
                 int64_t step;
@@ -1575,16 +1575,16 @@ START_TEST(budget_never_exceeded)
             memset(&pair, 0, sizeof pair);
             pair.struct_size = sizeof pair;
             loc_ok(ac_localizer_make_pair(l, b, &pair), l);
-            int64_t calls = audit(l, AC_LOC_AUDIT_CALLS);
+            int64_t calls = audit(l, AC_LOCALIZER_AUDIT_CALLS);
             REQUIRE(calls <= b, "cfg %zu b %u: %lld calls", ci, b,
                     (long long)calls);
             REQUIRE((uint64_t)calls == v.evals + r.checked,
                     "cfg %zu b %u: calls %lld, verifier %llu + checks %u", ci,
                     b, (long long)calls, (unsigned long long)v.evals,
                     r.checked);
-            REQUIRE(audit(l, AC_LOC_AUDIT_REPAIR_CHECKS) == r.checked,
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS) == r.checked,
                     "repair checks");
-            REQUIRE(audit(l, AC_LOC_AUDIT_BUDGET) == b, "audit budget");
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_BUDGET) == b, "audit budget");
             ac_localizer_free(l);
         }
 }
@@ -1596,8 +1596,8 @@ END_TEST
 
 START_TEST(failures_are_retried)
 {
-    static const int64_t strategies[] = {AC_LOC_LINEAR, AC_LOC_BINARY,
-                                         AC_LOC_BISECTION};
+    static const int64_t strategies[] = {AC_STRATEGY_LINEAR, AC_STRATEGY_BINARY,
+                                         AC_STRATEGY_BISECTION};
     static const uint32_t hs[] = {0, 7, 29, 30};
     const uint32_t T = 30;
     vf v;
@@ -1620,8 +1620,8 @@ START_TEST(failures_are_retried)
                 REQUIRE(step == (h == T ? -1 : (int64_t)h) && prob == 1.0,
                         "with failures: step %lld prob %g, truth %u",
                         (long long)step, prob, h);
-                int64_t failures = audit(l, AC_LOC_AUDIT_FAILURES);
-                int64_t retries = audit(l, AC_LOC_AUDIT_RETRIES);
+                int64_t failures = audit(l, AC_LOCALIZER_AUDIT_FAILURES);
+                int64_t retries = audit(l, AC_LOCALIZER_AUDIT_RETRIES);
                 REQUIRE(v.failed > 0, "no failure was injected");
                 REQUIRE((uint64_t)failures == v.failed,
                         "FAILURES %lld, injected %llu", (long long)failures,
@@ -1631,7 +1631,7 @@ START_TEST(failures_are_retried)
                         "S %lld W %u h %u: RETRIES %lld, FAILURES %lld",
                         (long long)strategies[si], W, h, (long long)retries,
                         (long long)failures);
-                REQUIRE((uint64_t)audit(l, AC_LOC_AUDIT_CALLS) == v.evals,
+                REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_CALLS) == v.evals,
                         "failed answers are calls too");
                 REQUIRE(v.prefill_bad == 0, "answers not pre-filled");
                 /* the flags after the error are still exact */
@@ -1670,15 +1670,15 @@ START_TEST(oracle_failure_past_retries)
     for (int64_t retries = 0; retries <= 5; retries += 1) {
         vf_init(&v, T, 12);
         v.always_fail = 5;
-        ac_localizer *l = new_loc(T, AC_LOC_LINEAR, 1);
-        set_i(l, AC_LOC_MAX_RETRIES, retries);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
+        set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, retries);
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_rc(ac_localizer_run(l), AC_E_ORACLE, l);
         assert_names(l, "prefix 5 ");
         ck_assert_uint_eq(v.asked[5], (uint32_t)retries + 1u);
         ck_assert_uint_eq(v.asked[6], 0);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_FAILURES), retries + 1);
-        ck_assert_int_eq(audit(l, AC_LOC_AUDIT_RETRIES), retries);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), retries + 1);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_RETRIES), retries);
         assert_no_result(l, T);
         int32_t done = 0;
         loc_ok(ac_localizer_progress(l, &done, NULL), l);
@@ -1694,7 +1694,7 @@ START_TEST(oracle_failure_past_retries)
         /* reset the session: the next run equals a fresh handle's */
         loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
         int64_t kept = -1;
-        loc_ok(ac_localizer_get_int(l, AC_LOC_MAX_RETRIES, &kept), l);
+        loc_ok(ac_localizer_get_int(l, AC_LOCALIZER_PARAM_MAX_RETRIES, &kept), l);
         ck_assert_int_eq(kept, retries); /* parameters stay */
         vf_init(&v, T, 12);
         loc_ok(ac_localizer_run(l), l);
@@ -1702,8 +1702,8 @@ START_TEST(oracle_failure_past_retries)
         collect(l, T, AC_OK, &a);
         ac_localizer_free(l);
         vf_init(&v, T, 12);
-        l = new_loc(T, AC_LOC_LINEAR, 1);
-        set_i(l, AC_LOC_MAX_RETRIES, retries);
+        l = new_loc(T, AC_STRATEGY_LINEAR, 1);
+        set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, retries);
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_ok(ac_localizer_run(l), l);
         collect(l, T, AC_OK, &b);
@@ -1721,7 +1721,7 @@ START_TEST(callback_and_bad_value)
     /* the callback returns non-zero */
     vf_init(&v, T, 4);
     v.ret = 5;
-    ac_localizer *l = new_loc(T, AC_LOC_BINARY, 2);
+    ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, 2);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_rc(ac_localizer_run(l), AC_E_CALLBACK, l);
     assert_names(l, "callback");
@@ -1740,7 +1740,7 @@ START_TEST(callback_and_bad_value)
     collect(l, T, AC_OK, &a);
     ac_localizer_free(l);
     vf_init(&v, T, 4);
-    l = new_loc(T, AC_LOC_BINARY, 2);
+    l = new_loc(T, AC_STRATEGY_BINARY, 2);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     collect(l, T, AC_OK, &b);
@@ -1753,7 +1753,7 @@ START_TEST(callback_and_bad_value)
         vf_init(&v, T, 9);
         v.bad_prefix = 3;
         v.bad_value = bad[i];
-        l = new_loc(T, AC_LOC_LINEAR, 1);
+        l = new_loc(T, AC_STRATEGY_LINEAR, 1);
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_rc(ac_localizer_run(l), AC_E_INVALID_ARG, l);
         assert_names(l, "prefix 3");
@@ -1778,7 +1778,7 @@ START_TEST(bad_value_then_run_again)
     vf_init(&v, T, 9);
     v.bad_prefix = 3;
     v.bad_value = 1.5;
-    ac_localizer *l = new_loc(T, AC_LOC_LINEAR, 1);
+    ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_rc(ac_localizer_run(l), AC_E_INVALID_ARG, l);
     assert_no_result(l, T);
@@ -1819,23 +1819,23 @@ START_TEST(null_handle_everywhere)
     ac_localizer_cancel(NULL);
     ck_assert_ptr_nonnull(ac_localizer_last_error(NULL));
     ck_assert_int_eq(ac_localizer_create(NULL, 5, NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_set_int(NULL, AC_LOC_BATCH, 2),
+    ck_assert_int_eq(ac_localizer_set_int(NULL, AC_LOCALIZER_PARAM_BATCH, 2),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_get_int(NULL, AC_LOC_BATCH, &iv),
+    ck_assert_int_eq(ac_localizer_get_int(NULL, AC_LOCALIZER_PARAM_BATCH, &iv),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_set_f64(NULL, AC_LOC_ACCURACY, 0.9),
+    ck_assert_int_eq(ac_localizer_set_f64(NULL, AC_LOCALIZER_PARAM_ACCURACY, 0.9),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_get_f64(NULL, AC_LOC_ACCURACY, &fv),
+    ck_assert_int_eq(ac_localizer_get_f64(NULL, AC_LOCALIZER_PARAM_ACCURACY, &fv),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_param_bounds_int(AC_LOC_BATCH, NULL, &hi),
+    ck_assert_int_eq(ac_localizer_param_bounds_int(AC_LOCALIZER_PARAM_BATCH, NULL, &hi),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_param_bounds_int(AC_LOC_BATCH, &lo, NULL),
+    ck_assert_int_eq(ac_localizer_param_bounds_int(AC_LOCALIZER_PARAM_BATCH, &lo, NULL),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(
-        ac_localizer_param_bounds_f64(AC_LOC_ACCURACY, NULL, &fv),
+        ac_localizer_param_bounds_f64(AC_LOCALIZER_PARAM_ACCURACY, NULL, &fv),
         AC_E_INVALID_ARG);
     ck_assert_int_eq(
-        ac_localizer_param_bounds_f64(AC_LOC_ACCURACY, &fv, NULL),
+        ac_localizer_param_bounds_f64(AC_LOCALIZER_PARAM_ACCURACY, &fv, NULL),
         AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_reset(NULL, AC_RESET_ALL), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_set_authors(NULL, u, 4), AC_E_INVALID_ARG);
@@ -1853,7 +1853,7 @@ START_TEST(null_handle_everywhere)
     ck_assert_int_eq(ac_localizer_probability_within(NULL, 1, &fv),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_posterior(NULL, d, 4), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_audit(NULL, AC_LOC_AUDIT_CALLS, &iv),
+    ck_assert_int_eq(ac_localizer_audit(NULL, AC_LOCALIZER_AUDIT_CALLS, &iv),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_step_flags(NULL, u, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_blame_labels(NULL, d, 4), AC_E_INVALID_ARG);
@@ -1865,10 +1865,10 @@ START_TEST(null_handle_everywhere)
     ck_assert(fv == 5.0 && d[0] == 5.0 && u[0] == 5 && done == 5);
 
     /* NULL pointers on a live handle */
-    ac_localizer *l = new_loc(3, AC_LOC_AUTO, 1);
-    ck_assert_int_eq(ac_localizer_get_int(l, AC_LOC_BATCH, NULL),
+    ac_localizer *l = new_loc(3, AC_STRATEGY_AUTO, 1);
+    ck_assert_int_eq(ac_localizer_get_int(l, AC_LOCALIZER_PARAM_BATCH, NULL),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_get_f64(l, AC_LOC_ACCURACY, NULL),
+    ck_assert_int_eq(ac_localizer_get_f64(l, AC_LOCALIZER_PARAM_ACCURACY, NULL),
                      AC_E_INVALID_ARG);
     loc_rc(ac_localizer_set_authors(l, NULL, 3), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_set_prior(l, NULL, 4), AC_E_INVALID_ARG, l);
@@ -1877,9 +1877,9 @@ START_TEST(null_handle_everywhere)
     loc_rc(ac_localizer_ask(l, 2, u, NULL), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_tell(l, 1, NULL, d, NULL), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_tell(l, 1, u, NULL, NULL), AC_E_INVALID_ARG, l);
-    ck_assert_int_eq(ac_localizer_audit(l, AC_LOC_AUDIT_CALLS, NULL),
+    ck_assert_int_eq(ac_localizer_audit(l, AC_LOCALIZER_AUDIT_CALLS, NULL),
                      AC_E_INVALID_ARG);
-    loc_rc(ac_localizer_audit(l, (ac_loc_audit_key)99, &iv),
+    loc_rc(ac_localizer_audit(l, (ac_localizer_audit_key)99, &iv),
            AC_E_INVALID_ARG, l);
     assert_names(l, "audit");
     loc_rc(ac_localizer_reset(l, 8u), AC_E_INVALID_ARG, l);
@@ -1918,7 +1918,7 @@ START_TEST(create_and_lengths)
     ac_localizer_free(l);
 
     const uint32_t T = 6;
-    l = new_loc(T, AC_LOC_AUTO, 1);
+    l = new_loc(T, AC_STRATEGY_AUTO, 1);
     uint32_t au[8] = {0, 1, 2, 0, 1, 2, 0, 1};
     double d[8] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
     uint32_t u[8];
@@ -1981,41 +1981,41 @@ START_TEST(create_and_lengths)
     loc_rc(ac_localizer_set_authors(l, au, T), AC_E_STATE, l);
     loc_rc(ac_localizer_set_prior(l, d, T + 1), AC_E_STATE, l);
     loc_rc(ac_localizer_set_scores(l, s, T), AC_E_STATE, l);
-    loc_rc(ac_localizer_set_int(l, AC_LOC_STRATEGY, AC_LOC_LINEAR), AC_E_STATE,
+    loc_rc(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_LINEAR), AC_E_STATE,
            l);
-    loc_rc(ac_localizer_set_f64(l, AC_LOC_TARGET, 0.9), AC_E_STATE, l);
+    loc_rc(ac_localizer_set_f64(l, AC_LOCALIZER_PARAM_TARGET, 0.9), AC_E_STATE, l);
     ac_localizer_free(l);
 }
 END_TEST
 
 START_TEST(parameters)
 {
-    ac_localizer *l = new_loc(5, AC_LOC_AUTO, 1);
+    ac_localizer *l = new_loc(5, AC_STRATEGY_AUTO, 1);
     static const struct {
         ac_localizer_param p;
         int64_t def, lo, hi;
     } ints[] = {
-        {AC_LOC_STRATEGY, AC_LOC_AUTO, AC_LOC_AUTO, AC_LOC_SCORES},
-        {AC_LOC_NOISE, AC_NOISE_NONE, AC_NOISE_NONE, AC_NOISE_REPEATABLE},
-        {AC_LOC_BUDGET, 1024, 0, (int64_t)1 << 31},
-        {AC_LOC_BATCH, 1, 1, 4096},
-        {AC_LOC_MAX_RETRIES, 2, 0, 1000},
-        {AC_LOC_MONOTONE, 1, 0, 1},
-        {AC_LOC_SCAN_AFTER, 1, 0, 1},
-        {AC_LOC_CANDIDATES, 4, 1, 1024},
+        {AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_AUTO, AC_STRATEGY_AUTO, AC_STRATEGY_SCORES},
+        {AC_LOCALIZER_PARAM_NOISE, AC_NOISE_NONE, AC_NOISE_NONE, AC_NOISE_REPEATABLE},
+        {AC_LOCALIZER_PARAM_BUDGET, 1024, 0, (int64_t)1 << 31},
+        {AC_LOCALIZER_PARAM_BATCH, 1, 1, 4096},
+        {AC_LOCALIZER_PARAM_MAX_RETRIES, 2, 0, 1000},
+        {AC_LOCALIZER_PARAM_MONOTONE, 1, 0, 1},
+        {AC_LOCALIZER_PARAM_SCAN_AFTER, 1, 0, 1},
+        {AC_LOCALIZER_PARAM_CANDIDATES, 4, 1, 1024},
     };
     static const struct {
         ac_localizer_param p;
         double def, lo, hi, bad_lo, bad_hi;
     } f64s[] = {
-        {AC_LOC_ACCURACY, 0.8, 0.5, 0.999999999, 0.5, 1.0}, /* (0.5, 1) */
-        {AC_LOC_TARGET, 0.95, 0.5, 1.0, 0.5, 1.0},
-        {AC_LOC_THRESHOLD, 0.5, 0.0, 1.0, -0.01, 1.01},
-        {AC_LOC_LABEL_ERROR, -1.0, -1.0, 0.0, -1.01, 0.01},
-        {AC_LOC_LABEL_PROPAGATE, -0.25, -1.0, 0.0, -1.5, 0.5},
-        {AC_LOC_LABEL_CORRECTIVE, 1.0, 0.0, 1.0, -0.01, 1.01},
-        {AC_LOC_LABEL_BEFORE, 0.1, -1.0, 1.0, -1.01, 1.01},
-        {AC_LOC_ACCEPT, 0.5, 0.0, 1.0, 0.0, 1.01},
+        {AC_LOCALIZER_PARAM_ACCURACY, 0.8, 0.5, 0.999999999, 0.5, 1.0}, /* (0.5, 1) */
+        {AC_LOCALIZER_PARAM_TARGET, 0.95, 0.5, 1.0, 0.5, 1.0},
+        {AC_LOCALIZER_PARAM_THRESHOLD, 0.5, 0.0, 1.0, -0.01, 1.01},
+        {AC_LOCALIZER_PARAM_LABEL_ERROR, -1.0, -1.0, 0.0, -1.01, 0.01},
+        {AC_LOCALIZER_PARAM_LABEL_PROPAGATE, -0.25, -1.0, 0.0, -1.5, 0.5},
+        {AC_LOCALIZER_PARAM_LABEL_CORRECTIVE, 1.0, 0.0, 1.0, -0.01, 1.01},
+        {AC_LOCALIZER_PARAM_LABEL_BEFORE, 0.1, -1.0, 1.0, -1.01, 1.01},
+        {AC_LOCALIZER_PARAM_ACCEPT, 0.5, 0.0, 1.0, 0.0, 1.01},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int64_t v = -99, lo = -99, hi = -99;
@@ -2043,7 +2043,7 @@ START_TEST(parameters)
         ck_assert_int_eq(ac_localizer_param_bounds_f64(f64s[i].p, &lo, &hi),
                          AC_OK);
         ck_assert_msg(lo == f64s[i].lo && (hi == f64s[i].hi ||
-                      (f64s[i].p == AC_LOC_TARGET && hi < 1.0 && hi > 0.99)),
+                      (f64s[i].p == AC_LOCALIZER_PARAM_TARGET && hi < 1.0 && hi > 0.99)),
                       "param %d bounds [%g, %g]", f64s[i].p, lo, hi);
         loc_rc(ac_localizer_set_f64(l, f64s[i].p, f64s[i].bad_lo),
                AC_E_PARAM_OUT_OF_BOUND, l);
@@ -2054,20 +2054,20 @@ START_TEST(parameters)
         ck_assert_int_ne(ac_localizer_set_int(l, f64s[i].p, 0), AC_OK);
     }
     /* the ones the brief names */
-    loc_rc(ac_localizer_set_f64(l, AC_LOC_ACCURACY, 0.4),
+    loc_rc(ac_localizer_set_f64(l, AC_LOCALIZER_PARAM_ACCURACY, 0.4),
            AC_E_PARAM_OUT_OF_BOUND, l);
-    assert_names(l, "AC_LOC_ACCURACY");
-    loc_rc(ac_localizer_set_int(l, AC_LOC_BATCH, 0), AC_E_PARAM_OUT_OF_BOUND,
+    assert_names(l, "AC_LOCALIZER_PARAM_ACCURACY");
+    loc_rc(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_BATCH, 0), AC_E_PARAM_OUT_OF_BOUND,
            l);
-    assert_names(l, "AC_LOC_BATCH");
-    loc_rc(ac_localizer_set_f64(l, AC_LOC_TARGET, 1.0),
+    assert_names(l, "AC_LOCALIZER_PARAM_BATCH");
+    loc_rc(ac_localizer_set_f64(l, AC_LOCALIZER_PARAM_TARGET, 1.0),
            AC_E_PARAM_OUT_OF_BOUND, l);
-    assert_names(l, "AC_LOC_TARGET");
+    assert_names(l, "AC_LOCALIZER_PARAM_TARGET");
     /* unknown parameters */
     loc_rc(ac_localizer_set_int(l, (ac_localizer_param)299, 1),
            AC_E_PARAM_UNSUPPORTED, l);
     assert_names(l, "299");
-    loc_rc(ac_localizer_set_f64(l, (ac_localizer_param)AC_REF_BOUND, 1.0),
+    loc_rc(ac_localizer_set_f64(l, (ac_localizer_param)AC_REFINER_PARAM_BOUND, 1.0),
            AC_E_PARAM_UNSUPPORTED, l);
     int64_t iv;
     double fv;
@@ -2093,12 +2093,12 @@ START_TEST(state_errors)
     const uint32_t T = 8;
     vf v;
     /* run without a verifier */
-    ac_localizer *l = new_loc(T, AC_LOC_AUTO, 1);
+    ac_localizer *l = new_loc(T, AC_STRATEGY_AUTO, 1);
     loc_rc(ac_localizer_run(l), AC_E_STATE, l);
     assert_names(l, "verifier");
     assert_no_result(l, T);
     /* SCORES without scores */
-    set_i(l, AC_LOC_STRATEGY, AC_LOC_SCORES);
+    set_i(l, AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_SCORES);
     loc_rc(ac_localizer_run(l), AC_E_STATE, l);
     assert_names(l, "scores");
     uint32_t pre[4], n = 9;
@@ -2120,7 +2120,7 @@ START_TEST(state_errors)
 
     /* cancel from inside the verifier */
     vf_init(&v, T, 5);
-    l = new_loc(T, AC_LOC_LINEAR, 1);
+    l = new_loc(T, AC_STRATEGY_LINEAR, 1);
     v.loc = l;
     v.reenter = 2;
     ac_localizer_set_verifier(l, vf_fn, &v);
@@ -2140,7 +2140,7 @@ START_TEST(state_errors)
 
     /* cancel before the run */
     vf_init(&v, T, 5);
-    l = new_loc(T, AC_LOC_LINEAR, 1);
+    l = new_loc(T, AC_STRATEGY_LINEAR, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     ac_localizer_cancel(l);
     loc_rc(ac_localizer_run(l), AC_E_CANCELLED, l);
@@ -2149,7 +2149,7 @@ START_TEST(state_errors)
 
     /* driving the localizer from inside its verifier: AC_E_BUSY, and the
      * run goes on undisturbed */
-    for (int64_t S = AC_LOC_LINEAR; S <= AC_LOC_BISECTION; S++) {
+    for (int64_t S = AC_STRATEGY_LINEAR; S <= AC_STRATEGY_BISECTION; S++) {
         vf_init(&v, T, 5);
         l = new_loc(T, S, 2);
         v.loc = l;
@@ -2168,7 +2168,7 @@ START_TEST(state_errors)
         loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
         ck_assert_int_eq(step, 5);
         int64_t batch = 0;
-        loc_ok(ac_localizer_get_int(l, AC_LOC_BATCH, &batch), l);
+        loc_ok(ac_localizer_get_int(l, AC_LOCALIZER_PARAM_BATCH, &batch), l);
         ck_assert_int_eq(batch, 2);
         ac_localizer_free(l);
     }
@@ -2191,9 +2191,9 @@ static void expected_labels(const double *post, const uint32_t *flags,
         if (after < 0.0)
             after = 0.0;
         double x = after * before + at * error + below * propagate;
-        if (flags[t] & AC_STEP_CORRECTIVE)
+        if (flags[t] & AC_STEP_FLAG_CORRECTIVE)
             x = corrective;
-        else if (flags[t] & AC_STEP_RECOVERED)
+        else if (flags[t] & AC_STEP_FLAG_RECOVERED)
             x = before;
         labels[t] = x < -1.0 ? -1.0 : (x > 1.0 ? 1.0 : x);
         below += at;
@@ -2209,12 +2209,12 @@ START_TEST(blame_labels_exact)
     for (int custom = 0; custom < 2; custom++) {
         vf_init(&v, 10, 0);
         memcpy(v.on, truth, sizeof truth);
-        ac_localizer *l = new_loc(10, AC_LOC_LINEAR, 1);
+        ac_localizer *l = new_loc(10, AC_STRATEGY_LINEAR, 1);
         if (custom) {
-            set_f(l, AC_LOC_LABEL_ERROR, -0.6);
-            set_f(l, AC_LOC_LABEL_PROPAGATE, -0.1);
-            set_f(l, AC_LOC_LABEL_CORRECTIVE, 0.7);
-            set_f(l, AC_LOC_LABEL_BEFORE, 0.3);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_ERROR, -0.6);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_PROPAGATE, -0.1);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_CORRECTIVE, 0.7);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_BEFORE, 0.3);
         }
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_ok(ac_localizer_run(l), l);
@@ -2234,8 +2234,8 @@ START_TEST(blame_labels_exact)
     }
     /* no error: every message is "before" */
     vf_init(&v, 6, 6);
-    ac_localizer *l = new_loc(6, AC_LOC_AUTO, 1);
-    set_f(l, AC_LOC_LABEL_BEFORE, -0.2);
+    ac_localizer *l = new_loc(6, AC_STRATEGY_AUTO, 1);
+    set_f(l, AC_LOCALIZER_PARAM_LABEL_BEFORE, -0.2);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     double labels[6];
@@ -2266,7 +2266,7 @@ START_TEST(blame_labels_to_refiner)
         vf_init(&v, T, h);
         if (ep % 2)
             random_pattern(&r, v.on, T, h);
-        ac_localizer *l = new_loc(T, AC_LOC_LINEAR, 1 + (uint32_t)(ep % 3));
+        ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1 + (uint32_t)(ep % 3));
         loc_ok(ac_localizer_set_authors(l, authors, T), l);
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_ok(ac_localizer_run(l), l);
@@ -2282,8 +2282,8 @@ START_TEST(blame_labels_to_refiner)
             REQUIRE(labels[t] >= -1.0 && labels[t] <= 1.0, "label range");
             double want = t < h ? 0.1
                           : t == h ? -1.0
-                          : (flags[t] & AC_STEP_CORRECTIVE) ? 1.0
-                          : (flags[t] & AC_STEP_RECOVERED) ? 0.1
+                          : (flags[t] & AC_STEP_FLAG_CORRECTIVE) ? 1.0
+                          : (flags[t] & AC_STEP_FLAG_RECOVERED) ? 0.1
                                                            : -0.25;
             REQUIRE(labels[t] == want, "ep %d: label[%u] = %g, want %g", ep,
                     t, labels[t], want);
@@ -2342,21 +2342,21 @@ START_TEST(blame_labels_noisy_formula)
         vf_init(&v, T, h);
         vf_noisy(&v, ep % 2 ? AC_NOISE_INDEPENDENT : AC_NOISE_REPEATABLE,
                  0.8, 7000u + (uint64_t)ep);
-        ac_localizer *l = new_loc(T, AC_LOC_BISECTION, 1 + (uint32_t)(ep % 2));
-        set_i(l, AC_LOC_NOISE, v.noise);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_BISECTION, 1 + (uint32_t)(ep % 2));
+        set_i(l, AC_LOCALIZER_PARAM_NOISE, v.noise);
         double lb = 0.1, le = -1.0, lp = -0.25, lc = 1.0;
         if (ep % 3 == 0) {
             lb = -0.4;
             le = -0.3;
             lp = -0.9;
             lc = 0.2;
-            set_f(l, AC_LOC_LABEL_BEFORE, lb);
-            set_f(l, AC_LOC_LABEL_ERROR, le);
-            set_f(l, AC_LOC_LABEL_PROPAGATE, lp);
-            set_f(l, AC_LOC_LABEL_CORRECTIVE, lc);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_BEFORE, lb);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_ERROR, le);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_PROPAGATE, lp);
+            set_f(l, AC_LOCALIZER_PARAM_LABEL_CORRECTIVE, lc);
         }
         if (ep % 4 == 1)
-            set_i(l, AC_LOC_BUDGET, 6); /* a wide posterior */
+            set_i(l, AC_LOCALIZER_PARAM_BUDGET, 6); /* a wide posterior */
         ac_localizer_set_verifier(l, vf_fn, &v);
         loc_ok(ac_localizer_run(l), l);
         double post[MAX_T + 1], labels[MAX_T], want[MAX_T];
@@ -2391,7 +2391,7 @@ static ac_localizer *pair_run(const uint8_t *truth, rp *r, int authors,
     vf_init(&v, 10, 0);
     memcpy(v.on, truth, 10);
     v.on_value = on_value;
-    ac_localizer *l = new_loc(10, AC_LOC_LINEAR, 1);
+    ac_localizer *l = new_loc(10, AC_STRATEGY_LINEAR, 1);
     if (authors)
         loc_ok(ac_localizer_set_authors(l, PAIR_AUTHORS, 10), l);
     ac_localizer_set_verifier(l, vf_fn, &v);
@@ -2419,12 +2419,12 @@ START_TEST(pair_repair_verified)
     static const double p4[4] = {0.3, 0.9, 0.7, 0.9};
     rp_init(&r, 4, p4);
     ac_localizer *l = pair_run(MONO3, &r, 1, 1.0);
-    int64_t before = audit(l, AC_LOC_AUDIT_CALLS);
+    int64_t before = audit(l, AC_LOCALIZER_AUDIT_CALLS);
     ck_assert_uint_eq(r.repair_calls, 0); /* not before make_pair */
     ac_preference_pair pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, episode, &pair), l);
     ck_assert_uint_eq(pair.struct_size, sizeof pair);
-    ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
     ck_assert_uint_eq(pair.chosen, RP_ID(1));
     ck_assert(pair.confidence == 0.9);
     ck_assert(pair.localization == 1.0);
@@ -2437,13 +2437,13 @@ START_TEST(pair_repair_verified)
     ck_assert_uint_eq(pair.verified, 3);
     ck_assert_uint_eq(r.step_seen, 3);
     ck_assert_uint_eq(r.check_step_seen, 3);
-    ck_assert_uint_eq(r.max_seen, 4); /* AC_LOC_CANDIDATES */
+    ck_assert_uint_eq(r.max_seen, 4); /* AC_LOCALIZER_PARAM_CANDIDATES */
     ck_assert_uint_eq(r.check_calls, 1);
     ck_assert_uint_eq(r.checked, 4);
     ck_assert_uint_eq(r.bad_ids + r.prefill_bad, 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CANDIDATES), 4);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CHECKS), 4);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), before + 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES), 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), before + 4);
     ac_localizer_free(l);
 
     /* exactly one verified; a failed check (status) with a high p does not
@@ -2454,7 +2454,7 @@ START_TEST(pair_repair_verified)
     l = pair_run(MONO3, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 7, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
     ck_assert_uint_eq(pair.chosen, RP_ID(1));
     ck_assert(pair.confidence == 0.6);
     ck_assert(pair.weight == 0.6);
@@ -2462,14 +2462,14 @@ START_TEST(pair_repair_verified)
     ck_assert_uint_eq(pair.episode, 7);
     ac_localizer_free(l);
 
-    /* AC_LOC_ACCEPT: verified at or above it; AC_LOC_CANDIDATES: asked for */
+    /* AC_LOCALIZER_PARAM_ACCEPT: verified at or above it; AC_LOCALIZER_PARAM_CANDIDATES: asked for */
     static const double p3[6] = {0.9, 0.95, 0.94, 1.0, 0.2, 0.99};
     rp_init(&r, 6, p3);
     vf v;
     vf_init(&v, 10, 3);
-    l = new_loc(10, AC_LOC_AUTO, 1);
-    set_f(l, AC_LOC_ACCEPT, 0.95);
-    set_i(l, AC_LOC_CANDIDATES, 3);
+    l = new_loc(10, AC_STRATEGY_AUTO, 1);
+    set_f(l, AC_LOCALIZER_PARAM_ACCEPT, 0.95);
+    set_i(l, AC_LOCALIZER_PARAM_CANDIDATES, 3);
     ac_localizer_set_verifier(l, vf_fn, &v);
     ac_localizer_set_repair(l, rp_repair, rp_check, &r);
     loc_ok(ac_localizer_run(l), l);
@@ -2487,9 +2487,9 @@ START_TEST(pair_repair_verified)
     rp_init(&r, 2, pn);
     vf_init(&v, 40, 17);
     vf_noisy(&v, AC_NOISE_INDEPENDENT, 0.8, 31337);
-    l = new_loc(40, AC_LOC_AUTO, 1);
-    set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
-    set_i(l, AC_LOC_SCAN_AFTER, 0);
+    l = new_loc(40, AC_STRATEGY_AUTO, 1);
+    set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
+    set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
     ac_localizer_set_verifier(l, vf_fn, &v);
     ac_localizer_set_repair(l, rp_repair, rp_check, &r);
     loc_ok(ac_localizer_run(l), l);
@@ -2500,13 +2500,13 @@ START_TEST(pair_repair_verified)
     loc_ok(ac_localizer_make_pair(l, 2, &pair), l);
     if (step >= 0) {
         ck_assert(prob < 1.0);
-        ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
+        ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
         ck_assert(same_bits(pair.localization, prob));
         ck_assert(pair.confidence == 0.8);
         ck_assert(same_bits(pair.weight, 0.8 * prob));
         ck_assert_uint_eq(pair.step, (uint32_t)step);
     } else {
-        ck_assert_int_eq(pair.reason, AC_NOPAIR_NOT_LOCALIZED);
+        ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_LOCALIZED);
     }
     ac_localizer_free(l);
 }
@@ -2525,11 +2525,11 @@ START_TEST(pair_corrective_and_none)
     ac_localizer *l = pair_run(both, &r, 1, 0.8);
     uint32_t flags[10];
     loc_ok(ac_localizer_step_flags(l, flags, 10), l);
-    ck_assert_uint_eq(flags[5], AC_STEP_CORRECTIVE);
-    ck_assert_uint_eq(flags[9], AC_STEP_CORRECTIVE);
+    ck_assert_uint_eq(flags[5], AC_STEP_FLAG_CORRECTIVE);
+    ck_assert_uint_eq(flags[9], AC_STEP_FLAG_CORRECTIVE);
     ac_preference_pair pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 11, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_CORRECTIVE);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_CORRECTIVE);
     ck_assert_uint_eq(pair.chosen, 9); /* not 5: agent 2 */
     ck_assert(pair.confidence == 0.8);
     ck_assert(pair.weight == 0.8);
@@ -2537,18 +2537,18 @@ START_TEST(pair_corrective_and_none)
     ck_assert_uint_eq(pair.verified, 0);
     ck_assert_uint_eq(pair.agent, 0);
     ck_assert_uint_eq(pair.step, 3);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CANDIDATES), 3);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CHECKS), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 3);
     ac_localizer_free(l);
 
     /* the corrective without any repair callback */
     l = pair_run(both, NULL, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 11, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_CORRECTIVE);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_CORRECTIVE);
     ck_assert_uint_eq(pair.chosen, 9);
     ck_assert_uint_eq(pair.candidates, 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CHECKS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 0);
     ac_localizer_free(l);
 
     /* without authors, no corrective can stand in */
@@ -2556,8 +2556,8 @@ START_TEST(pair_corrective_and_none)
     l = pair_run(both, &r, 0, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 11, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_NONE);
-    ck_assert_int_eq(pair.reason, AC_NOPAIR_NOT_VERIFIED);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_VERIFIED);
     ck_assert_uint_eq(pair.agent, UINT32_MAX);
     ac_localizer_free(l);
 
@@ -2566,8 +2566,8 @@ START_TEST(pair_corrective_and_none)
     l = pair_run(other, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 12, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_NONE);
-    ck_assert_int_eq(pair.reason, AC_NOPAIR_NOT_VERIFIED);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_VERIFIED);
     ck_assert_uint_eq(pair.candidates, 3);
     ck_assert_uint_eq(pair.verified, 0);
     ck_assert_uint_eq(pair.step, 3);
@@ -2580,8 +2580,8 @@ START_TEST(pair_corrective_and_none)
     l = pair_run(MONO3, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 13, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_NONE);
-    ck_assert_int_eq(pair.reason, AC_NOPAIR_NO_CANDIDATE);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NO_CANDIDATE);
     ck_assert_uint_eq(pair.candidates, 0);
     ck_assert_uint_eq(r.repair_calls, 1);
     ck_assert_uint_eq(r.checked, 0);
@@ -2590,7 +2590,7 @@ START_TEST(pair_corrective_and_none)
     l = pair_run(MONO3, NULL, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 13, &pair), l);
-    ck_assert_int_eq(pair.reason, AC_NOPAIR_NO_CANDIDATE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NO_CANDIDATE);
     ac_localizer_free(l);
 
     /* check answering NaN (and infinity): not verified */
@@ -2599,8 +2599,8 @@ START_TEST(pair_corrective_and_none)
     l = pair_run(MONO3, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 14, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_NONE);
-    ck_assert_int_eq(pair.reason, AC_NOPAIR_NOT_VERIFIED);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_VERIFIED);
     ck_assert_uint_eq(pair.verified, 0);
     ac_localizer_free(l);
 
@@ -2610,8 +2610,8 @@ START_TEST(pair_corrective_and_none)
     l = pair_run(fine, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 15, &pair), l);
-    ck_assert_int_eq(pair.kind, AC_PAIR_NONE);
-    ck_assert_int_eq(pair.reason, AC_NOPAIR_NOT_LOCALIZED);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_LOCALIZED);
     ck_assert_uint_eq(pair.episode, 15);
     ck_assert_uint_eq(pair.agent, UINT32_MAX);
     ck_assert_uint_eq(r.repair_calls, 0);
@@ -2625,7 +2625,7 @@ START_TEST(pair_errors)
     static const double p2[2] = {0.9, 0.8};
     ac_preference_pair pair = blank_pair();
     /* make_pair before the run */
-    ac_localizer *l = new_loc(10, AC_LOC_AUTO, 1);
+    ac_localizer *l = new_loc(10, AC_STRATEGY_AUTO, 1);
     loc_rc(ac_localizer_make_pair(l, 1, &pair), AC_E_STATE, l);
     ac_localizer_free(l);
 
@@ -2659,7 +2659,7 @@ START_TEST(pair_errors)
     assert_names(l, "check");
     ac_localizer_free(l);
 
-    /* more candidates than AC_LOC_CANDIDATES */
+    /* more candidates than AC_LOCALIZER_PARAM_CANDIDATES */
     rp_init(&r, 4, NULL);
     r.overclaim = 1;
     l = pair_run(MONO3, &r, 1, 1.0);
@@ -2685,33 +2685,33 @@ START_TEST(pair_errors)
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
     ck_assert_int_eq(r.reenter_rc, AC_E_BUSY);
-    ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
     ac_localizer_free(l);
 
     /* the budget pays for part of the checks only (no corrective scan,
-     * which would otherwise keep AC_LOC_CANDIDATES evaluations for them) */
+     * which would otherwise keep AC_LOCALIZER_PARAM_CANDIDATES evaluations for them) */
     static const double p3[3] = {0.1, 0.95, 0.99};
     rp_init(&r, 3, p3);
     l = pair_run(MONO3, &r, 1, 1.0);
-    int64_t spent = audit(l, AC_LOC_AUDIT_SEARCH_CALLS);
+    int64_t spent = audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS);
     ac_localizer_free(l);
     vf v;
     vf_init(&v, 10, 3);
     rp_init(&r, 3, p3);
-    l = new_loc(10, AC_LOC_LINEAR, 1);
-    set_i(l, AC_LOC_SCAN_AFTER, 0);
-    set_i(l, AC_LOC_BUDGET, spent + 2);
+    l = new_loc(10, AC_STRATEGY_LINEAR, 1);
+    set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, spent + 2);
     ac_localizer_set_verifier(l, vf_fn, &v);
     ac_localizer_set_repair(l, rp_repair, rp_check, &r);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), spent);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), spent);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
     ck_assert_uint_eq(r.checked, 2);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CHECKS), 2);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_REPAIR_CANDIDATES), 3);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), spent + 2);
-    ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 2);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), spent + 2);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
     ck_assert_uint_eq(pair.chosen, RP_ID(1)); /* the third was never checked */
     ac_localizer_free(l);
 }
@@ -2729,9 +2729,9 @@ START_TEST(review_batch_larger_than_budget)
      * result matches W = 1. */
     vf v;
     vf_init(&v, 2, 1);
-    ac_localizer *l = new_loc(2, AC_LOC_BISECTION, 4096);
-    set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
-    set_i(l, AC_LOC_BUDGET, 64);
+    ac_localizer *l = new_loc(2, AC_STRATEGY_BISECTION, 4096);
+    set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 64);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     int64_t step = -5;
@@ -2740,7 +2740,7 @@ START_TEST(review_batch_larger_than_budget)
     ck_assert_int_eq(step, 1);
     ck_assert_msg(prob > 0.95, "probability %g", prob);
     ck_assert_uint_gt(v.asked[1], 0);
-    ck_assert_int_le(audit(l, AC_LOC_AUDIT_CALLS), 64);
+    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_CALLS), 64);
     ac_localizer_free(l);
 }
 END_TEST
@@ -2750,16 +2750,16 @@ START_TEST(review_reset_params_mid_run)
     /* Parameters cannot change mid-run through a reset either. */
     vf v;
     vf_init(&v, 100, 40);
-    ac_localizer *l = new_loc(100, AC_LOC_BINARY, 1);
-    set_i(l, AC_LOC_BUDGET, 3);
+    ac_localizer *l = new_loc(100, AC_STRATEGY_BINARY, 1);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 3);
     uint32_t pre[1], n = 0;
     loc_ok(ac_localizer_ask(l, 1, pre, &n), l);
     loc_rc(ac_localizer_reset(l, AC_RESET_PARAMS), AC_E_STATE, l);
     loc_rc(ac_localizer_reset(l, AC_RESET_KNOWN), AC_E_STATE, l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_BUDGET), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_BUDGET), 3);
     /* with the session they may */
     loc_ok(ac_localizer_reset(l, AC_RESET_ALL), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_BUDGET), 1024);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_BUDGET), 1024);
     ac_localizer_free(l);
 }
 END_TEST
@@ -2774,16 +2774,16 @@ START_TEST(review_pair_checks_reserved_and_repeatable)
     rp_init(&r, 2, p2);
     vf v;
     vf_init(&v, MAX_T, 3);
-    ac_localizer *l = new_loc(MAX_T, AC_LOC_LINEAR, 1);
-    set_i(l, AC_LOC_BUDGET, 40);
+    ac_localizer *l = new_loc(MAX_T, AC_STRATEGY_LINEAR, 1);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 40);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_CALLS), 40 - 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 40 - 4);
     ac_preference_pair a = blank_pair(), b = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 5, &a), l);
-    ck_assert_int_eq(a.kind, AC_PAIR_REPAIR);
+    ck_assert_int_eq(a.kind, AC_PAIR_KIND_REPAIR);
     ck_assert_uint_eq(a.checked, 2);
     ck_assert_uint_eq(r.check_calls, 1);
     loc_ok(ac_localizer_make_pair(l, 6, &b), l);
@@ -2792,22 +2792,22 @@ START_TEST(review_pair_checks_reserved_and_repeatable)
     ck_assert_int_eq(b.kind, a.kind);
     ck_assert_uint_eq(b.chosen, a.chosen);
     ck_assert_uint_eq(b.episode, 6);
-    ck_assert_int_le(audit(l, AC_LOC_AUDIT_CALLS), 40);
+    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_CALLS), 40);
     ac_localizer_free(l);
 
     /* no budget left for any check: the reason says so */
     rp_init(&r, 2, p2);
     vf_init(&v, 10, 3);
-    l = new_loc(10, AC_LOC_LINEAR, 1);
-    set_i(l, AC_LOC_SCAN_AFTER, 0);
-    set_i(l, AC_LOC_BUDGET, 4);
+    l = new_loc(10, AC_STRATEGY_LINEAR, 1);
+    set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 4);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
     loc_ok(ac_localizer_run(l), l);
     a = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 1, &a), l);
-    ck_assert_int_eq(a.kind, AC_PAIR_NONE);
-    ck_assert_int_eq(a.reason, AC_NOPAIR_NO_BUDGET);
+    ck_assert_int_eq(a.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(a.reason, AC_PAIR_REASON_NO_BUDGET);
     ck_assert_uint_eq(a.checked, 0);
     ac_localizer_free(l);
 }
@@ -2828,20 +2828,20 @@ static int every_third_fails(void *user, const uint32_t *prefixes,
 
 START_TEST(review_retries_per_failed_answer)
 {
-    /* AC_LOC_MAX_RETRIES bounds the retries of one failed answer, not the
+    /* AC_LOCALIZER_PARAM_MAX_RETRIES bounds the retries of one failed answer, not the
      * failures of a prefix over the whole run: a verifier whose every
      * third answer fails, each retry succeeding, still finishes. */
     uint32_t calls = 0;
-    ac_localizer *l = new_loc(1, AC_LOC_BISECTION, 1);
-    set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
-    set_f(l, AC_LOC_ACCURACY, 0.6);
-    set_f(l, AC_LOC_TARGET, 0.99);
-    set_i(l, AC_LOC_MAX_RETRIES, 1);
+    ac_localizer *l = new_loc(1, AC_STRATEGY_BISECTION, 1);
+    set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
+    set_f(l, AC_LOCALIZER_PARAM_ACCURACY, 0.6);
+    set_f(l, AC_LOCALIZER_PARAM_TARGET, 0.99);
+    set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, 1);
     ac_localizer_set_verifier(l, every_third_fails, &calls);
     loc_ok(ac_localizer_run(l), l);
-    int64_t failures = audit(l, AC_LOC_AUDIT_FAILURES);
+    int64_t failures = audit(l, AC_LOCALIZER_AUDIT_FAILURES);
     ck_assert_int_ge(failures, 2);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_RETRIES), failures);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_RETRIES), failures);
     int64_t step = -5;
     loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
     ck_assert_int_eq(step, 0);
@@ -2856,7 +2856,7 @@ START_TEST(review_exact_bisection_zero_prior)
     double prior[11] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
     vf v;
     vf_init(&v, 10, 2);
-    ac_localizer *l = new_loc(10, AC_LOC_BISECTION, 1);
+    ac_localizer *l = new_loc(10, AC_STRATEGY_BISECTION, 1);
     loc_ok(ac_localizer_set_prior(l, prior, 11), l);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
@@ -2865,7 +2865,7 @@ START_TEST(review_exact_bisection_zero_prior)
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 2);
     ck_assert(prob == 1.0);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_OUTCOME), AC_LOC_FOUND);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
     ac_localizer_free(l);
 }
 END_TEST
@@ -2874,7 +2874,7 @@ START_TEST(review_cancel_during_scan_keeps_result)
 {
     vf v;
     vf_init(&v, 100, 60);
-    ac_localizer *l = new_loc(100, AC_LOC_BINARY, 4);
+    ac_localizer *l = new_loc(100, AC_STRATEGY_BINARY, 4);
     uint32_t pre[4], n = 0;
     double ans[4];
     for (;;) { /* the search, through ask/tell */
@@ -2882,16 +2882,16 @@ START_TEST(review_cancel_during_scan_keeps_result)
         for (uint32_t k = 0; k < n; k++)
             ans[k] = pre[k] < 60 ? 1.0 : 0.0;
         loc_ok(ac_localizer_tell(l, n, pre, ans, NULL), l);
-        if (audit(l, AC_LOC_AUDIT_SCAN_CALLS) > 0 || n == 0)
+        if (audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS) > 0 || n == 0)
             break;
     }
-    ck_assert_int_gt(audit(l, AC_LOC_AUDIT_SCAN_CALLS), 0);
+    ck_assert_int_gt(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 0);
     ac_localizer_cancel(l);
     loc_rc(ac_localizer_ask(l, 4, pre, &n), AC_E_CANCELLED, l);
     int64_t step = -5;
     loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
     ck_assert_int_eq(step, 60);
-    ck_assert_int_eq(audit(l, AC_LOC_AUDIT_SCAN_COMPLETE), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
     loc_ok(ac_localizer_ask(l, 4, pre, &n), l); /* done, once reported */
     ck_assert_uint_eq(n, 0);
     ac_localizer_free(l);
@@ -2902,7 +2902,7 @@ START_TEST(review_probability_within_huge_radius)
 {
     vf v;
     vf_init(&v, 4, 2);
-    ac_localizer *l = new_loc(4, AC_LOC_BINARY, 1);
+    ac_localizer *l = new_loc(4, AC_STRATEGY_BINARY, 1);
     ac_localizer_set_verifier(l, vf_fn, &v);
     loc_ok(ac_localizer_run(l), l);
     double p = 0.0;
@@ -2911,7 +2911,7 @@ START_TEST(review_probability_within_huge_radius)
     ac_localizer_free(l);
     /* a prior that sums past DBL_MAX is normalised, not refused */
     double prior[5] = {DBL_MAX, DBL_MAX, 0, 0, 0};
-    l = new_loc(4, AC_LOC_BINARY, 1);
+    l = new_loc(4, AC_STRATEGY_BINARY, 1);
     loc_ok(ac_localizer_set_prior(l, prior, 5), l);
     ac_localizer_free(l);
 }
@@ -2977,10 +2977,10 @@ START_TEST(out_of_memory)
             rc = ac_localizer_create(&l, T, &al);
         }
         ck_assert_int_eq(rc, AC_OK);
-        set_i(l, AC_LOC_STRATEGY, AC_LOC_BISECTION);
-        set_i(l, AC_LOC_NOISE, AC_NOISE_INDEPENDENT);
-        set_f(l, AC_LOC_ACCURACY, 0.8);
-        set_i(l, AC_LOC_BATCH, 4);
+        set_i(l, AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_BISECTION);
+        set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
+        set_f(l, AC_LOCALIZER_PARAM_ACCURACY, 0.8);
+        set_i(l, AC_LOCALIZER_PARAM_BATCH, 4);
         OOM_CALL(ac_localizer_set_authors(l, authors, T), "set_authors");
         OOM_CALL(ac_localizer_set_prior(l, prior, T + 1), "set_prior");
         vf_init(&v, T, 11);
@@ -2996,7 +2996,7 @@ START_TEST(out_of_memory)
             want = got;
             want_pair = pair;
             ck_assert_int_ge(got.step, 0); /* the pair has something to do */
-            ck_assert_int_eq(pair.kind, AC_PAIR_REPAIR);
+            ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
         } else {
             assert_same(&want, &got, T, "after an injected failure");
             ck_assert_int_eq(pair.kind, want_pair.kind);

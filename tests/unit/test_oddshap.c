@@ -50,7 +50,7 @@ static double parity_error(const parity_game *g, int64_t method,
     th_ok(ac_estimator_set_oracle(e, parity_oracle, (void *)g), e);
     th_ok(ac_estimator_run(e), e);
     th_ok(ac_estimator_result(e, phi, se, g->n), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), method);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), method);
     ac_estimator_free(e);
     for (uint32_t i = 0; i < g->n; i++)
         worst = fmax(worst, fabs(phi[i] - want[i]));
@@ -105,7 +105,7 @@ static double run_mse(const th_game *g, int64_t method, int64_t budget,
     th_oracle_init(&o, g, 0);
     double phi[16], se[16];
     th_ok(th_run(e, &o, phi, se), e);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), budget);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), budget);
     th_assert_conserves(phi, g->n, th_game_all(g), th_game_empty(g));
     double s = 0.0;
     for (uint32_t i = 0; i < g->n; i++)
@@ -141,7 +141,7 @@ START_TEST(same_seed_same_bits)
     double a[9], b[9], sa[9], sb[9];
     for (int k = 0; k < 2; k++) {
         ac_estimator *e = th_est(9, AC_METHOD_ODDSHAP, 150, 42);
-        th_ok(ac_estimator_set_int(e, AC_EST_BATCH, k == 0 ? 64 : 7), e);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, k == 0 ? 64 : 7), e);
         th_oracle o;
         th_oracle_init(&o, g, 0);
         th_ok(th_run(e, &o, k == 0 ? a : b, k == 0 ? sa : sb), e);
@@ -194,7 +194,7 @@ START_TEST(failed_evaluations_drop_their_pairs)
 {
     th_game *g = th_game_soum(10, 20, 3, 9);
     ac_estimator *e = th_est(10, AC_METHOD_ODDSHAP, 400, 2);
-    th_ok(ac_estimator_set_int(e, AC_EST_MAX_RETRIES, 0), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_MAX_RETRIES, 0), e);
     th_est_ends(e, g);
     flaky f = {{0}, 0};
     th_oracle_init(&f.inner, g, 0);
@@ -202,7 +202,7 @@ START_TEST(failed_evaluations_drop_their_pairs)
     th_ok(ac_estimator_run(e), e);
     double phi[10], se[10];
     th_ok(ac_estimator_result(e, phi, se, 10), e);
-    ck_assert_int_gt(th_audit(e, AC_AUDIT_DROPPED), 0);
+    ck_assert_int_gt(th_audit(e, AC_ESTIMATOR_AUDIT_DROPPED), 0);
     th_assert_conserves(phi, 10, th_game_all(g), th_game_empty(g));
     double *table = th_game_table(g), want[10];
     th_shapley_subsets(10, table, want);
@@ -236,7 +236,7 @@ START_TEST(no_pair_left_is_an_error)
      * return the equal split as an estimate. */
     th_game *g = th_game_additive(40, 4);
     ac_estimator *e = th_est(40, AC_METHOD_ODDSHAP, 50, 1);
-    th_ok(ac_estimator_set_int(e, AC_EST_MAX_RETRIES, 0), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_MAX_RETRIES, 0), e);
     th_est_ends(e, g);
     th_ok(ac_estimator_set_oracle(e, failing_fn, NULL), e);
     ck_assert_int_eq(ac_estimator_run(e), AC_E_ORACLE);

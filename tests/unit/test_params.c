@@ -12,14 +12,14 @@ static const struct {
     const char *name;
     int64_t def, lo, hi;
 } int_params[] = {
-    {AC_EST_METHOD, "METHOD", AC_METHOD_AUTO, AC_METHOD_AUTO,
+    {AC_ESTIMATOR_PARAM_METHOD, "METHOD", AC_METHOD_AUTO, AC_METHOD_AUTO,
      AC_METHOD_ODDSHAP},
-    {AC_EST_BUDGET, "BUDGET", 2048, 0, (int64_t)1 << 40},
-    {AC_EST_SEED, "SEED", 0, 0, INT64_MAX},
-    {AC_EST_BATCH, "BATCH", 64, 1, (int64_t)1 << 20},
-    {AC_EST_REPEATS, "REPEATS", 1, 1, 65536},
-    {AC_EST_MAX_RETRIES, "MAX_RETRIES", 2, 0, 1000},
-    {AC_EST_NOISY, "NOISY", 0, 0, 1},
+    {AC_ESTIMATOR_PARAM_BUDGET, "BUDGET", 2048, 0, (int64_t)1 << 40},
+    {AC_ESTIMATOR_PARAM_SEED, "SEED", 0, 0, INT64_MAX},
+    {AC_ESTIMATOR_PARAM_BATCH, "BATCH", 64, 1, (int64_t)1 << 20},
+    {AC_ESTIMATOR_PARAM_REPEATS, "REPEATS", 1, 1, 65536},
+    {AC_ESTIMATOR_PARAM_MAX_RETRIES, "MAX_RETRIES", 2, 0, 1000},
+    {AC_ESTIMATOR_PARAM_NOISY, "NOISY", 0, 0, 1},
 };
 #define N_INT (sizeof int_params / sizeof int_params[0])
 
@@ -54,19 +54,19 @@ static double get_f(const ac_estimator *e, ac_estimator_param p)
 static int64_t non_default(size_t i)
 {
     switch (int_params[i].param) {
-    case AC_EST_METHOD:
+    case AC_ESTIMATOR_PARAM_METHOD:
         return AC_METHOD_PERMUTATION;
-    case AC_EST_BUDGET:
+    case AC_ESTIMATOR_PARAM_BUDGET:
         return 777;
-    case AC_EST_SEED:
+    case AC_ESTIMATOR_PARAM_SEED:
         return 987654321;
-    case AC_EST_BATCH:
+    case AC_ESTIMATOR_PARAM_BATCH:
         return 5;
-    case AC_EST_REPEATS:
+    case AC_ESTIMATOR_PARAM_REPEATS:
         return 3;
-    case AC_EST_MAX_RETRIES:
+    case AC_ESTIMATOR_PARAM_MAX_RETRIES:
         return 7;
-    case AC_EST_NOISY:
+    case AC_ESTIMATOR_PARAM_NOISY:
         return 1;
     default:
         ck_abort_msg("no such parameter");
@@ -78,7 +78,7 @@ static void set_all_non_default(ac_estimator *e)
 {
     for (size_t i = 0; i < N_INT; i++)
         th_ok(ac_estimator_set_int(e, int_params[i].param, non_default(i)), e);
-    th_ok(ac_estimator_set_f64(e, AC_EST_TARGET_SE, 0.125), e);
+    th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.125), e);
 }
 
 static void assert_all_default(const ac_estimator *e)
@@ -89,7 +89,7 @@ static void assert_all_default(const ac_estimator *e)
                       int_params[i].name,
                       (long long)get_i(e, int_params[i].param),
                       (long long)int_params[i].def);
-    ck_assert(get_f(e, AC_EST_TARGET_SE) == 0.0);
+    ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == 0.0);
 }
 
 START_TEST(defaults)
@@ -114,7 +114,7 @@ START_TEST(bounds_queries)
     }
     double flo = -5, fhi = -5;
     ck_assert_int_eq(
-        ac_estimator_param_bounds_f64(AC_EST_TARGET_SE, &flo, &fhi), AC_OK);
+        ac_estimator_param_bounds_f64(AC_ESTIMATOR_PARAM_TARGET_SE, &flo, &fhi), AC_OK);
     ck_assert(flo == 0.0);
     ck_assert(fhi == 1e300);
 }
@@ -142,8 +142,8 @@ START_TEST(round_trip_f64)
     ac_estimator *e = fresh(5);
     const double vals[] = {0.0, 1e300, 1e-300, 0.5, 3.25e-7, 0.0};
     for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
-        th_ok(ac_estimator_set_f64(e, AC_EST_TARGET_SE, vals[k]), e);
-        ck_assert(get_f(e, AC_EST_TARGET_SE) == vals[k]);
+        th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, vals[k]), e);
+        ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == vals[k]);
     }
     ac_estimator_free(e);
 }
@@ -183,20 +183,20 @@ END_TEST
 START_TEST(out_of_bound_f64_unchanged)
 {
     ac_estimator *e = fresh(5);
-    th_ok(ac_estimator_set_f64(e, AC_EST_TARGET_SE, 0.25), e);
+    th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.25), e);
     const double bad[] = {-DBL_MIN, -1.0, 1e301, DBL_MAX, INFINITY, -INFINITY};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        ck_assert_msg(ac_estimator_set_f64(e, AC_EST_TARGET_SE, bad[k]) ==
+        ck_assert_msg(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, bad[k]) ==
                           AC_E_PARAM_OUT_OF_BOUND,
                       "TARGET_SE accepted %g", bad[k]);
-        ck_assert(get_f(e, AC_EST_TARGET_SE) == 0.25);
+        ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == 0.25);
     }
     /* NaN is outside every bound (the header does not say which of the two
      * codes; either is a refusal) and must not be stored. */
-    int rc = ac_estimator_set_f64(e, AC_EST_TARGET_SE, NAN);
+    int rc = ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, NAN);
     ck_assert_msg(rc == AC_E_PARAM_OUT_OF_BOUND || rc == AC_E_INVALID_ARG,
                   "TARGET_SE = NaN returned %d", rc);
-    ck_assert(get_f(e, AC_EST_TARGET_SE) == 0.25);
+    ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == 0.25);
     ac_estimator_free(e);
 }
 END_TEST
@@ -243,14 +243,14 @@ START_TEST(wrong_type_invalid_arg)
         ck_assert(get_i(e, p) == int_params[i].def);
     }
     int64_t iv = 42, lo = 42, hi = 42;
-    ck_assert_int_eq(ac_estimator_set_int(e, AC_EST_TARGET_SE, 1),
+    ck_assert_int_eq(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_TARGET_SE, 1),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_get_int(e, AC_EST_TARGET_SE, &iv),
+    ck_assert_int_eq(ac_estimator_get_int(e, AC_ESTIMATOR_PARAM_TARGET_SE, &iv),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_estimator_param_bounds_int(AC_EST_TARGET_SE, &lo, &hi),
+    ck_assert_int_eq(ac_estimator_param_bounds_int(AC_ESTIMATOR_PARAM_TARGET_SE, &lo, &hi),
                      AC_E_INVALID_ARG);
     ck_assert(iv == 42 && lo == 42 && hi == 42);
-    ck_assert(get_f(e, AC_EST_TARGET_SE) == 0.0);
+    ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == 0.0);
     ac_estimator_free(e);
 }
 END_TEST
@@ -263,7 +263,7 @@ START_TEST(reset_params_restores_defaults)
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
     for (size_t i = 0; i < N_INT; i++)
         ck_assert(get_i(e, int_params[i].param) == non_default(i));
-    ck_assert(get_f(e, AC_EST_TARGET_SE) == 0.125);
+    ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == 0.125);
     th_ok(ac_estimator_reset(e, AC_RESET_PARAMS), e);
     assert_all_default(e);
     set_all_non_default(e);
@@ -300,15 +300,15 @@ START_TEST(reset_known_forgets_values)
     th_est_ends(e, g);
     th_oracle_init(&o, g, 1);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 2);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 14);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 2);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 14);
     th_oracle_fini(&o);
 
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION | AC_RESET_KNOWN), e);
     th_oracle_init(&o, g, 1);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 16);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 16);
     ck_assert_uint_eq(o.evals, 16);
     th_assert_vec_near(phi, want, 4, 1e-12, "exact after RESET_KNOWN");
     th_oracle_fini(&o);
@@ -328,20 +328,20 @@ START_TEST(reset_session_allows_new_run)
     th_game *g = th_game_soum(9, 12, 4, 5);
     ac_estimator *e = th_est(9, method, 300, 77);
     if (method == AC_METHOD_EXACT)
-        th_ok(ac_estimator_set_int(e, AC_EST_BUDGET, 2048), e);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, 2048), e);
     th_est_ends(e, g);
     th_oracle o1, o2;
     double phi1[9], se1[9], phi2[9], se2[9];
     th_oracle_init(&o1, g, 0);
     th_ok(th_run(e, &o1, phi1, se1), e);
-    int64_t ev1 = th_audit(e, AC_AUDIT_EVALUATIONS);
+    int64_t ev1 = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
 
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
     th_oracle_init(&o2, g, 0);
     th_ok(th_run(e, &o2, phi2, se2), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), ev1);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), ev1);
     ck_assert_uint_eq(o2.evals, o1.evals);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_KNOWN), 2); /* known values kept */
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_KNOWN), 2); /* known values kept */
     ck_assert(memcmp(phi1, phi2, sizeof phi1) == 0);
     ck_assert(memcmp(se1, se2, sizeof se1) == 0);
     ac_estimator_free(e);
@@ -365,9 +365,9 @@ static void assert_frozen(ac_estimator *e)
         (void)ac_estimator_set_int(e, p, int_params[i].lo - 1);
         ck_assert(get_i(e, p) == before);
     }
-    ck_assert_int_eq(ac_estimator_set_f64(e, AC_EST_TARGET_SE, 0.5),
+    ck_assert_int_eq(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.5),
                      AC_E_STATE);
-    ck_assert(get_f(e, AC_EST_TARGET_SE) == 0.0);
+    ck_assert(get_f(e, AC_ESTIMATOR_PARAM_TARGET_SE) == 0.0);
     ck_assert_str_ne(ac_estimator_last_error(e), "");
 }
 
@@ -386,8 +386,8 @@ START_TEST(params_frozen_after_first_ask)
     ck_assert_int_eq(ac_estimator_set_value(e, &all, 1, 1.0), AC_E_STATE);
 
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 3), e);
-    ck_assert_int_eq(get_i(e, AC_EST_BATCH), 3);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 3), e);
+    ck_assert_int_eq(get_i(e, AC_ESTIMATOR_PARAM_BATCH), 3);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -403,7 +403,7 @@ START_TEST(params_frozen_after_run)
     th_ok(th_run(e, &o, phi, NULL), e);
     assert_frozen(e);
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
-    th_ok(ac_estimator_set_int(e, AC_EST_BUDGET, 100), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BUDGET, 100), e);
     ac_estimator_free(e);
     th_oracle_fini(&o);
     th_game_free(g);
@@ -418,8 +418,8 @@ START_TEST(audit_reports_budget_in_force)
     double phi[3];
     th_oracle_init(&o, g, 0);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_BUDGET), 123);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), AC_METHOD_EXACT);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_BUDGET), 123);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_EXACT);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -436,7 +436,7 @@ START_TEST(reset_session_clears_cancel)
     th_oracle_init(&o, g, 0);
     ac_estimator_cancel(e);
     ck_assert_int_eq(th_run(e, &o, phi, NULL), AC_E_CANCELLED);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_CANCELLED);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_CANCELLED);
     th_ok(ac_estimator_reset(e, AC_RESET_SESSION), e);
     th_ok(th_run(e, &o, phi, NULL), e);
     th_assert_vec_near(phi, want, 3, 1e-12, "after cancel + reset");

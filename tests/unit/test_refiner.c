@@ -56,10 +56,10 @@ static ac_refiner *new_ref(uint32_t n_agents, uint32_t n_messages, double b,
     int rc = ac_refiner_create(&r, n_agents, n_messages, NULL);
     REQUIRE(rc == AC_OK && r != NULL, "create(%u, %u): %d", n_agents,
             n_messages, rc);
-    rc = ac_refiner_set_f64(r, AC_REF_BOUND, b);
-    REQUIRE(rc == AC_OK, "AC_REF_BOUND %.17g: %s", b, ac_refiner_last_error(r));
-    rc = ac_refiner_set_f64(r, AC_REF_BETA, beta);
-    REQUIRE(rc == AC_OK, "AC_REF_BETA %.17g: %s", beta,
+    rc = ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, b);
+    REQUIRE(rc == AC_OK, "AC_REFINER_PARAM_BOUND %.17g: %s", b, ac_refiner_last_error(r));
+    rc = ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA, beta);
+    REQUIRE(rc == AC_OK, "AC_REFINER_PARAM_BETA %.17g: %s", beta,
             ac_refiner_last_error(r));
     return r;
 }
@@ -153,7 +153,7 @@ enum {
     V_FLAGS,        /* relaxation flags against exact feasibility        */
     V_OVER_RELAXED, /* flags set although the boxes are feasible         */
     V_CONSERVE,     /* (1) sum r != phi                                   */
-    V_SHARE,        /* AC_RELAXED_BOUND: r != phi / K                     */
+    V_SHARE,        /* AC_AGENT_FLAG_RELAXED_BOUND: r != phi / K                     */
     V_BOUND,        /* (2) |r| > B                                        */
     V_SIGN,         /* (3) sign against the label                         */
     V_TIE,          /* (4) equal labels, rewards apart                    */
@@ -256,7 +256,7 @@ static void check_agent(double b, double beta, double phi, uint32_t k,
     int over = !le_prod(fabs(phi), b, k); /* |phi| > K B */
     uint32_t want_flags =
         feasible ? 0u
-                 : (over ? (AC_RELAXED_SIGN | AC_RELAXED_BOUND) : AC_RELAXED_SIGN);
+                 : (over ? (AC_AGENT_FLAG_RELAXED_SIGN | AC_AGENT_FLAG_RELAXED_BOUND) : AC_AGENT_FLAG_RELAXED_SIGN);
     if (flags != want_flags) {
         /* Relaxing less than exact arithmetic asks is tolerated within the
          * rounding of the box sums (|phi| a few ulps beyond a boundary, where
@@ -280,8 +280,8 @@ static void check_agent(double b, double beta, double phi, uint32_t k,
             st->under_relaxed++;
     }
     st->feasible += feasible;
-    st->sign_relaxed += flags == AC_RELAXED_SIGN;
-    st->bound_relaxed += (flags & AC_RELAXED_BOUND) != 0;
+    st->sign_relaxed += flags == AC_AGENT_FLAG_RELAXED_SIGN;
+    st->bound_relaxed += (flags & AC_AGENT_FLAG_RELAXED_BOUND) != 0;
 
     /* (1) conservation, to 1e-12 of the larger of |phi| and sum |r|. */
     double s = th_sum(r, k), sa = th_sum_abs(r, k), ma = th_max_abs(r, k);
@@ -293,7 +293,7 @@ static void check_agent(double b, double beta, double phi, uint32_t k,
     if (scale > 0.0 && dev / scale > st->max_dev)
         st->max_dev = dev / scale;
 
-    if (flags & AC_RELAXED_BOUND) {
+    if (flags & AC_AGENT_FLAG_RELAXED_BOUND) {
         /* (2) dropped: every message gets exactly phi / K. */
         double share = phi / (double)k;
         for (uint32_t j = 0; j < k; j++)
@@ -310,7 +310,7 @@ static void check_agent(double b, double beta, double phi, uint32_t k,
      * with the credit keeps its sign: phi > sum hi >= 0 widens the harmful
      * boxes, phi < sum lo <= 0 the helpful ones. */
     int keep_helpful = 1, keep_harmful = 1;
-    if (flags == AC_RELAXED_SIGN) {
+    if (flags == AC_AGENT_FLAG_RELAXED_SIGN) {
         keep_harmful = !(phi > 0.0);
         keep_helpful = !(phi < 0.0);
     }
@@ -872,12 +872,12 @@ START_TEST(hand_computed_cases)
 
         ac_refiner *r = new_ref(na, t, json_num(c, "B", 1.0),
                                 json_num(c, "beta", 0.5));
-        ref_ok(ac_refiner_set_f64(r, AC_REF_REDUNDANCY_PENALTY,
+        ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_REDUNDANCY_PENALTY,
                                   json_num(c, "penalty", 0.5)),
                r);
         json_t *relax = json_object_get(c, "relaxation");
         if (relax && strcmp(json_string_value(relax), "never") == 0)
-            ref_ok(ac_refiner_set_int(r, AC_REF_RELAXATION, AC_RELAX_NEVER), r);
+            ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), r);
         ref_ok(ac_refiner_set_authors(r, authors, t), r);
         ref_ok(ac_refiner_set_credits(r, credits, na), r);
         ref_ok(ac_refiner_set_labels(r, labels, t), r);
@@ -997,7 +997,7 @@ static int scorer(void *user, const uint32_t *messages, uint32_t count,
         s->reenter_rc[0] = ac_refiner_refine(s->ref);
         s->reenter_rc[1] = ac_refiner_set_labels(s->ref, x, 0);
         s->reenter_rc[2] = ac_refiner_score(s->ref);
-        s->reenter_rc[3] = ac_refiner_set_f64(s->ref, AC_REF_BOUND, 2.0);
+        s->reenter_rc[3] = ac_refiner_set_f64(s->ref, AC_REFINER_PARAM_BOUND, 2.0);
         s->reenter_rc[4] = ac_refiner_set_scorer(s->ref, scorer, s);
         s->reenter_rc[5] = ac_refiner_reset(s->ref, AC_RESET_ALL);
     }
@@ -1118,7 +1118,7 @@ START_TEST(feeds_bit_identical)
         /* feed 2a: the scorer callback, small batches */
         r = feed_ref(na, t, authors, credit, b, beta);
         uint32_t batch = 1u + th_rng_below(&rng, 4);
-        ref_ok(ac_refiner_set_int(r, AC_REF_BATCH, batch), r);
+        ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, batch), r);
         scorer_ctx sc;
         scorer_init(&sc, labels, t, SC_OK, UINT32_MAX);
         ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
@@ -1241,18 +1241,18 @@ START_TEST(redundancy)
     for (uint32_t m = 0; m < 7; m++)
         labels[m] = 0.75;
     ac_refiner *r = feed_ref(2, 7, authors, credit, 1.0, 0.5);
-    ref_ok(ac_refiner_set_f64(r, AC_REF_REDUNDANCY_PENALTY, 0.25), r);
+    ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_REDUNDANCY_PENALTY, 0.25), r);
     ref_ok(ac_refiner_set_texts(r, texts, NULL, 7), r);
     uint32_t mf[7];
     ref_ok(ac_refiner_message_flags(r, mf, 7), r);
     for (uint32_t m = 0; m < 7; m++)
-        ck_assert_msg(mf[m] == (want_red[m] ? AC_MSG_REDUNDANT : 0u),
+        ck_assert_msg(mf[m] == (want_red[m] ? AC_MESSAGE_FLAG_REDUNDANT : 0u),
                       "message %u: flags %u", m, mf[m]);
 
     /* the scorer is not asked about redundant messages */
     scorer_ctx sc;
     scorer_init(&sc, labels, 7, SC_OK, UINT32_MAX);
-    ref_ok(ac_refiner_set_int(r, AC_REF_BATCH, 2), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 2), r);
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
     ref_ok(ac_refiner_score(r), r);
     for (uint32_t m = 0; m < 7; m++)
@@ -1278,8 +1278,8 @@ START_TEST(redundancy)
     ref_ok(ac_refiner_set_texts(r, texts, NULL, 7), r);
     ref_ok(ac_refiner_set_labels(r, labels, 7), r); /* does not touch 5 */
     ref_ok(ac_refiner_message_flags(r, mf, 7), r);
-    ck_assert_uint_eq(mf[5], AC_MSG_REDUNDANT | AC_MSG_LABEL_FIXED);
-    ck_assert_uint_eq(mf[2], AC_MSG_REDUNDANT);
+    ck_assert_uint_eq(mf[5], AC_MESSAGE_FLAG_REDUNDANT | AC_MESSAGE_FLAG_LABEL_FIXED);
+    ck_assert_uint_eq(mf[2], AC_MESSAGE_FLAG_REDUNDANT);
     ref_ok(ac_refiner_refine(r), r);
     ref_ok(ac_refiner_labels(r, used, 7), r);
     ck_assert_double_eq(used[5], 1.0);
@@ -1287,7 +1287,7 @@ START_TEST(redundancy)
     ck_assert_double_eq(used[0], 0.75);
 
     /* the penalty is read at refine time */
-    ref_ok(ac_refiner_set_f64(r, AC_REF_REDUNDANCY_PENALTY, 1.0), r);
+    ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_REDUNDANCY_PENALTY, 1.0), r);
     ref_ok(ac_refiner_refine(r), r);
     ref_ok(ac_refiner_labels(r, used, 7), r);
     ck_assert_double_eq(used[2], -1.0);
@@ -1303,7 +1303,7 @@ START_TEST(redundancy)
     ref_ok(ac_refiner_set_texts(r, raw, len, 3), r);
     ref_ok(ac_refiner_message_flags(r, mf, 3), r);
     ck_assert_uint_eq(mf[0], 0);
-    ck_assert_uint_eq(mf[1], AC_MSG_REDUNDANT);
+    ck_assert_uint_eq(mf[1], AC_MESSAGE_FLAG_REDUNDANT);
     ck_assert_uint_eq(mf[2], 0);
     /* ask/tell does not hand out the redundant message either */
     uint32_t got[3], count = 0;
@@ -1324,7 +1324,7 @@ END_TEST
 static const char *const kw_credit[] = {"credit", "finite", NULL};
 static const char *const kw_label[] = {"label", NULL};
 static const char *const kw_agent[] = {"agent", NULL};
-static const char *const kw_bound[] = {"AC_REF_BOUND", "bound", NULL};
+static const char *const kw_bound[] = {"AC_REFINER_PARAM_BOUND", "bound", NULL};
 static const char *const kw_state_label[] = {"label", NULL};
 static const char *const kw_author[] = {"author", NULL};
 static const char *const kw_credits_unset[] = {"credit", NULL};
@@ -1385,13 +1385,13 @@ START_TEST(errors_null_and_create)
     const char *tx[1] = {"x"};
     ac_refiner_free(NULL);
     ck_assert_ptr_nonnull(ac_refiner_last_error(NULL));
-    ck_assert_int_eq(ac_refiner_set_int(NULL, AC_REF_BATCH, 2), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_get_int(NULL, AC_REF_BATCH, &iv), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_set_f64(NULL, AC_REF_BOUND, 2), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_get_f64(NULL, AC_REF_BOUND, &d), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_param_bounds_f64(AC_REF_BOUND, NULL, &hi),
+    ck_assert_int_eq(ac_refiner_set_int(NULL, AC_REFINER_PARAM_BATCH, 2), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_get_int(NULL, AC_REFINER_PARAM_BATCH, &iv), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_set_f64(NULL, AC_REFINER_PARAM_BOUND, 2), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_get_f64(NULL, AC_REFINER_PARAM_BOUND, &d), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_param_bounds_f64(AC_REFINER_PARAM_BOUND, NULL, &hi),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_param_bounds_int(AC_REF_BATCH, &ilo, NULL),
+    ck_assert_int_eq(ac_refiner_param_bounds_int(AC_REFINER_PARAM_BATCH, &ilo, NULL),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_reset(NULL, AC_RESET_ALL), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_authors(NULL, E_AUTH, 4), AC_E_INVALID_ARG);
@@ -1417,8 +1417,8 @@ START_TEST(errors_null_and_create)
 
     /* NULL pointers on a live handle */
     r = episode_ref();
-    ck_assert_int_eq(ac_refiner_get_int(r, AC_REF_BATCH, NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_get_f64(r, AC_REF_BOUND, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_get_int(r, AC_REFINER_PARAM_BATCH, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_get_f64(r, AC_REFINER_PARAM_BOUND, NULL), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_authors(r, NULL, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_credits(r, NULL, 3), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_labels(r, NULL, 4), AC_E_INVALID_ARG);
@@ -1490,38 +1490,38 @@ START_TEST(errors_bad_values)
     static const double bad_b[] = {0.0, -0.0, -1.0, NAN, INFINITY, -INFINITY,
                                    1e301};
     for (size_t i = 0; i < sizeof bad_b / sizeof bad_b[0]; i++) {
-        ck_assert_int_eq(ac_refiner_set_f64(r, AC_REF_BOUND, bad_b[i]),
+        ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, bad_b[i]),
                          AC_E_PARAM_OUT_OF_BOUND);
         assert_names(r, kw_bound);
     }
     double v = 0.0;
-    ref_ok(ac_refiner_get_f64(r, AC_REF_BOUND, &v), r);
+    ref_ok(ac_refiner_get_f64(r, AC_REFINER_PARAM_BOUND, &v), r);
     ck_assert_double_eq(v, 1.0);
-    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REF_BETA, -0.1),
+    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA, -0.1),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REF_BETA, 1e6 * 1.0000001),
+    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA, 1e6 * 1.0000001),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REF_REDUNDANCY_PENALTY, 1.5),
+    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_REDUNDANCY_PENALTY, 1.5),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_int(r, AC_REF_RELAXATION, 2),
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, 2),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_int(r, AC_REF_BATCH, 0),
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 0),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_int(r, AC_REF_BATCH, (1 << 20) + 1),
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, (1 << 20) + 1),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_int(r, AC_REF_MAX_RETRIES, -1),
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_MAX_RETRIES, -1),
                      AC_E_PARAM_OUT_OF_BOUND);
-    ck_assert_int_eq(ac_refiner_set_int(r, AC_REF_BOUND, 1), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REF_BATCH, 1.0), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_BOUND, 1), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BATCH, 1.0), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_int(r, (ac_refiner_param)101, 1),
                      AC_E_PARAM_UNSUPPORTED);
     ck_assert_int_eq(ac_refiner_reset(r, 8u), AC_E_INVALID_ARG);
     double blo = 0, bhi = 0;
-    ref_ok(ac_refiner_param_bounds_f64(AC_REF_BOUND, &blo, &bhi), r);
+    ref_ok(ac_refiner_param_bounds_f64(AC_REFINER_PARAM_BOUND, &blo, &bhi), r);
     ck_assert_double_eq(blo, 0.0);
     ck_assert_double_eq(bhi, 1e300);
-    ref_ok(ac_refiner_set_f64(r, AC_REF_BOUND, 1e300), r); /* upper bound ok */
-    ref_ok(ac_refiner_set_f64(r, AC_REF_BOUND, 1.0), r);
+    ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 1e300), r); /* upper bound ok */
+    ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 1.0), r);
     ref_ok(ac_refiner_refine(r), r);
     assert_rewards_eq(r, first, 4);
 
@@ -1648,26 +1648,26 @@ START_TEST(errors_refine_keeps_result)
     ref_ok(ac_refiner_refine(r), r);
     assert_rewards_eq(r, first, 4);
 
-    /* AC_RELAX_NEVER on an infeasible agent: AC_E_INFEASIBLE, the result
+    /* AC_RELAXATION_NEVER on an infeasible agent: AC_E_INFEASIBLE, the result
      * and flags of the last refine stay. Agent 1 has labels (-0.5, 0) and
      * credit 1.5 > sum hi = 1. */
     cred[1] = 1.5;
     ref_ok(ac_refiner_set_credits(r, cred, 3), r);
-    ref_ok(ac_refiner_set_int(r, AC_REF_RELAXATION, AC_RELAX_NEVER), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), r);
     ck_assert_int_eq(ac_refiner_refine(r), AC_E_INFEASIBLE);
     assert_names(r, kw_infeasible);
     assert_rewards_eq(r, first, 4);
     ref_ok(ac_refiner_agent_flags(r, f, 3), r);
     ck_assert(f[0] == 0 && f[1] == 0 && f[2] == 0);
     /* ... and it refines once relaxation is allowed again */
-    ref_ok(ac_refiner_set_int(r, AC_REF_RELAXATION, AC_RELAX_ORDERED), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_ORDERED), r);
     ref_ok(ac_refiner_refine(r), r);
     ref_ok(ac_refiner_agent_flags(r, f, 3), r);
-    ck_assert_uint_eq(f[1], AC_RELAXED_SIGN);
+    ck_assert_uint_eq(f[1], AC_AGENT_FLAG_RELAXED_SIGN);
     /* infeasible beyond K B as well */
     cred[1] = 2.5;
     ref_ok(ac_refiner_set_credits(r, cred, 3), r);
-    ref_ok(ac_refiner_set_int(r, AC_REF_RELAXATION, AC_RELAX_NEVER), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), r);
     double second[4];
     ref_ok(ac_refiner_rewards(r, second, 4), r);
     ck_assert_int_eq(ac_refiner_refine(r), AC_E_INFEASIBLE);
@@ -1691,7 +1691,7 @@ START_TEST(errors_scorer)
      * and a working scorer finishes the job */
     scorer_ctx sc;
     r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
-    ref_ok(ac_refiner_set_int(r, AC_REF_BATCH, 2), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 2), r);
     scorer_init(&sc, labels, 6, SC_RETURN, UINT32_MAX);
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
     ck_assert_int_eq(ac_refiner_score(r), AC_E_CALLBACK);
@@ -1706,14 +1706,14 @@ START_TEST(errors_scorer)
     assert_same_result(&want, &got, 2, 6, "after a callback error");
     ac_refiner_free(r);
 
-    /* NaN, or a non-zero status, asked again up to AC_REF_MAX_RETRIES
+    /* NaN, or a non-zero status, asked again up to AC_REFINER_PARAM_MAX_RETRIES
      * times, then the run fails */
     static const uint32_t modes[2] = {SC_NAN, SC_STATUS};
     for (int i = 0; i < 2; i++) {
         for (int64_t retries = 0; retries <= 3; retries++) {
             r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
-            ref_ok(ac_refiner_set_int(r, AC_REF_MAX_RETRIES, retries), r);
-            ref_ok(ac_refiner_set_int(r, AC_REF_BATCH, 4), r);
+            ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_MAX_RETRIES, retries), r);
+            ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 4), r);
             scorer_init(&sc, labels, 6, modes[i], 3);
             ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
             int rc = ac_refiner_score(r);
@@ -1738,7 +1738,7 @@ START_TEST(errors_scorer)
 
     /* a scorer writing 2.0: AC_E_INVALID_ARG, nothing of that batch taken */
     r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
-    ref_ok(ac_refiner_set_int(r, AC_REF_BATCH, 6), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 6), r);
     scorer_init(&sc, labels, 6, SC_OUT, 2);
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
     ck_assert_int_eq(ac_refiner_score(r), AC_E_INVALID_ARG);
@@ -1833,8 +1833,8 @@ END_TEST
  * 1.0000000000000000555 (exactly, in the doubles given) >= 1.0, so the
  * split (0.1 x 10, 0) is feasible and the header promises no relaxation.
  * The library sums 0.1 ten times to 0.99999999999999989 < 1.0, flags
- * AC_RELAXED_SIGN, widens the harmful box and pays the harmful message
- * +0.04545 (the neutral ones 0.09545); with AC_RELAX_NEVER it refuses the
+ * AC_AGENT_FLAG_RELAXED_SIGN, widens the harmful box and pays the harmful message
+ * +0.04545 (the neutral ones 0.09545); with AC_RELAXATION_NEVER it refuses the
  * feasible input with AC_E_INFEASIBLE. The mirror image (credit -1.0, one
  * helpful message) fails the same way. */
 START_TEST(regression_relaxes_feasible)
@@ -1852,12 +1852,12 @@ START_TEST(regression_relaxes_feasible)
         ref_ok(ac_refiner_refine(ref), ref);
         ref_ok(ac_refiner_rewards(ref, r, 11), ref);
         ref_ok(ac_refiner_agent_flags(ref, &flags, 1), ref);
-        ref_ok(ac_refiner_set_int(ref, AC_REF_RELAXATION, AC_RELAX_NEVER), ref);
+        ref_ok(ac_refiner_set_int(ref, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), ref);
         int rc = ac_refiner_refine(ref);
         ac_refiner_free(ref); /* before the asserts: no leak when they fail */
         ck_assert_double_eq_tol(th_sum(r, 11), phi, 1e-15);
         ck_assert_msg(flags == 0,
-                      "credit %g: AC_RELAXED_SIGN set on feasible boxes "
+                      "credit %g: AC_AGENT_FLAG_RELAXED_SIGN set on feasible boxes "
                       "(flags %u); the odd message got %.17g",
                       phi, flags, r[10]);
         ck_assert_msg(r[10] * sign <= 0.0,
@@ -1865,7 +1865,7 @@ START_TEST(regression_relaxes_feasible)
                       labels[10], r[10]);
         for (int i = 0; i < 10; i++)
             ck_assert_double_eq_tol(r[i], 0.1 * sign, 1e-15);
-        ck_assert_msg(rc == AC_OK, "AC_RELAX_NEVER on feasible boxes: %s",
+        ck_assert_msg(rc == AC_OK, "AC_RELAXATION_NEVER on feasible boxes: %s",
                       ac_status_name(rc));
     }
 }
@@ -2003,8 +2003,8 @@ START_TEST(out_of_memory)
             rc = ac_refiner_create(&r, OOM_A, OOM_T, &al);
         }
         ck_assert_int_eq(rc, AC_OK);
-        ref_ok(ac_refiner_set_f64(r, AC_REF_BOUND, 0.75), r);
-        ref_ok(ac_refiner_set_f64(r, AC_REF_BETA, 0.4), r);
+        ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 0.75), r);
+        ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA, 0.4), r);
         OOM_CALL(ac_refiner_set_authors(r, authors, OOM_T), "set_authors");
         OOM_CALL(ac_refiner_set_credits(r, credit1, OOM_A), "set_credits");
         rc = ac_refiner_set_texts(r, (const char *const *)texts, NULL, OOM_T);
@@ -2050,7 +2050,7 @@ START_TEST(out_of_memory)
         scorer_ctx sc;
         scorer_init(&sc, labels, OOM_T, SC_OK, UINT32_MAX);
         ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-        ref_ok(ac_refiner_set_int(r, AC_REF_BATCH, 4), r);
+        ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 4), r);
         OOM_CALL(ac_refiner_score(r), "score");
         OOM_CALL(ac_refiner_refine(r), "refine 3");
         ref_ok(ac_refiner_rewards(r, got, OOM_T), r);

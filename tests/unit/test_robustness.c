@@ -49,9 +49,9 @@ START_TEST(flaky_sampled_runs_finish)
             th_ok(ac_estimator_run(e), e);
             th_ok(ac_estimator_result(e, phi, se, 16), e);
             th_assert_conserves(phi, 16, th_game_all(g), th_game_empty(g));
-            ck_assert_int_eq(th_audit(e, AC_AUDIT_FAILURES), (int64_t)f.failed);
-            dropped += th_audit(e, AC_AUDIT_DROPPED);
-            ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), 4000);
+            ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_FAILURES), (int64_t)f.failed);
+            dropped += th_audit(e, AC_ESTIMATOR_AUDIT_DROPPED);
+            ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 4000);
             ac_estimator_free(e);
         }
         ck_assert_msg(dropped > 0, "method %lld: nothing was ever dropped",
@@ -97,7 +97,7 @@ START_TEST(cancel_after_done_keeps_result)
     ck_assert_uint_eq(count, 0);
     th_ok(ac_estimator_result(e, again, NULL, 5), e);
     ck_assert_mem_eq(phi, again, sizeof phi);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_COMPLETE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
     th_oracle_fini(&o);
     ac_estimator_free(e);
     th_game_free(g);
@@ -118,7 +118,7 @@ START_TEST(long_coalition_in_error_message)
     /* v(all) of 250 players fails for good: the message names a coalition
      * far longer than its buffer and must be cut, not overflow (ASan). */
     ac_estimator *e = th_est(250, AC_METHOD_PERMUTATION, 1000, 0);
-    th_ok(ac_estimator_set_int(e, AC_EST_MAX_RETRIES, 0), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_MAX_RETRIES, 0), e);
     th_ok(ac_estimator_set_oracle(e, fail_all, NULL), e);
     ck_assert_int_eq(ac_estimator_run(e), AC_E_ORACLE);
     const char *msg = ac_estimator_last_error(e);

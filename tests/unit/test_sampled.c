@@ -30,14 +30,14 @@ static ac_estimator *sampled_run(const th_game *g, int64_t method,
     th_oracle_assert_clean(&o);
     ck_assert_msg(o.duplicates == 0, "%llu coalitions evaluated twice",
                   (unsigned long long)o.duplicates);
-    int64_t evals = th_audit(e, AC_AUDIT_EVALUATIONS);
+    int64_t evals = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
     ck_assert_msg(evals <= budget, "spent %lld of a budget of %lld",
                   (long long)evals, (long long)budget);
     ck_assert_int_eq(evals, (int64_t)o.evals);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_COALITIONS), evals);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_ROUNDS), (int64_t)o.calls);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS), evals);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_ROUNDS), (int64_t)o.calls);
     if (method != AC_METHOD_AUTO)
-        ck_assert_int_eq(th_audit(e, AC_AUDIT_METHOD), method);
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), method);
     for (uint32_t i = 0; i < n; i++) {
         ck_assert_msg(isfinite(phi[i]), "phi[%u] = %g", i, phi[i]);
         ck_assert_msg(se[i] >= 0.0, "se[%u] = %g", i, se[i]);
@@ -88,11 +88,11 @@ START_TEST(cache_small_game_terminates)
     th_game *g = th_game_soum(8, 20, 4, 3);
     double phi[8], se[8];
     ac_estimator *e = sampled_run(g, method, 3000, 5, phi, se);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), 254);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_REPEATS), 0);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 254);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_REPEATS), 0);
     if (method == AC_METHOD_PERMUTATION) {
-        ck_assert_int_gt(th_audit(e, AC_AUDIT_CACHE_HITS), 0);
-        ck_assert_int_gt(th_audit(e, AC_AUDIT_SAMPLES), 0);
+        ck_assert_int_gt(th_audit(e, AC_ESTIMATOR_AUDIT_CACHE_HITS), 0);
+        ck_assert_int_gt(th_audit(e, AC_ESTIMATOR_AUDIT_SAMPLES), 0);
     }
     ac_estimator_free(e);
     th_game_free(g);
@@ -108,9 +108,9 @@ START_TEST(budget_binding_stop_reason)
     th_game *g = th_game_soum(14, 30, 5, 4);
     double phi[14], se[14];
     ac_estimator *e = sampled_run(g, method, 500, 1, phi, se);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_BUDGET);
-    ck_assert_int_ge(th_audit(e, AC_AUDIT_EVALUATIONS), 500 - 2 * 14);
-    ck_assert_int_gt(th_audit(e, AC_AUDIT_SAMPLES), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_BUDGET);
+    ck_assert_int_ge(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 500 - 2 * 14);
+    ck_assert_int_gt(th_audit(e, AC_ESTIMATOR_AUDIT_SAMPLES), 0);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -293,7 +293,7 @@ START_TEST(kernel_full_budget_is_exact)
     int64_t budget = ((int64_t)1 << n) - 2;
     ac_estimator *e =
         sampled_run(g, AC_METHOD_KERNELSHAP, budget, 9, phi, se);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), budget);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), budget);
     th_assert_vec_near(phi, want, n, 1e-9, "KernelSHAP at full budget");
     ac_estimator_free(e);
     th_game_free(g);
@@ -316,12 +316,12 @@ START_TEST(target_se_stops_early)
         ac_estimator *e = th_est(16, method, 200000, 1);
         th_oracle o;
         th_est_ends(e, g);
-        th_ok(ac_estimator_set_f64(e, AC_EST_TARGET_SE, targets[t]), e);
+        th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, targets[t]), e);
         th_oracle_init(&o, g, 1);
         th_ok(th_run(e, &o, phi, se), e);
         ck_assert_uint_eq(o.duplicates, 0);
-        ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_TARGET);
-        evals[t] = th_audit(e, AC_AUDIT_EVALUATIONS);
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_TARGET);
+        evals[t] = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
         ck_assert_int_lt(evals[t], 200000);
         for (uint32_t i = 0; i < 16; i++) {
             ck_assert_msg(se[i] <= targets[t], "se[%u] = %g > target %g", i,
@@ -349,11 +349,11 @@ START_TEST(target_se_ignored_by_exact)
     double phi[6], want[6];
     th_shapley_subsets(6, g->table, want);
     th_est_ends(e, g);
-    th_ok(ac_estimator_set_f64(e, AC_EST_TARGET_SE, 1e10), e);
+    th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 1e10), e);
     th_oracle_init(&o, g, 0);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_EVALUATIONS), 62);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_COMPLETE);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 62);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
     th_assert_vec_near(phi, want, 6, 1e-12, "exact with a target");
     ac_estimator_free(e);
     th_game_free(g);
@@ -375,11 +375,11 @@ static int64_t auto_method(uint32_t n, int64_t budget, int ends)
         th_est_ends(e, g);
     th_oracle_init(&o, g, 0);
     th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_le(th_audit(e, AC_AUDIT_EVALUATIONS), budget);
+    ck_assert_int_le(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), budget);
     /* KernelSHAP solves an n x n system, and OddSHAP fits with a noise
      * nugget of 1e-6 of the targets: allow for both */
     th_assert_vec_near(phi, g->w, n, 1e-5, "AUTO on an additive game");
-    int64_t m = th_audit(e, AC_AUDIT_METHOD);
+    int64_t m = th_audit(e, AC_ESTIMATOR_AUDIT_METHOD);
     free(phi);
     ac_estimator_free(e);
     th_game_free(g);
@@ -417,7 +417,7 @@ START_TEST(large_n200)
     double phi[200], se[200], want[200], split[200];
     ck_assert(th_game_closed_phi(g, want));
     ac_estimator *e = sampled_run(g, method, 2000, 2, phi, se);
-    ck_assert_int_ge(th_audit(e, AC_AUDIT_EVALUATIONS), 2000 - 2 * 200);
+    ck_assert_int_ge(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 2000 - 2 * 200);
     /* Sampled, so not exact, but better than knowing nothing: the equal
      * split of v(all) - v(empty) is the uninformed estimate. */
     for (uint32_t i = 0; i < 200; i++)
@@ -443,7 +443,7 @@ START_TEST(large_n4096_permutation)
     ac_estimator *e =
         sampled_run(g, AC_METHOD_PERMUTATION, 3 * (n - 1), 1, phi, se);
     th_assert_vec_near(phi, g->w, n, 1e-9, "n = 4096 additive");
-    ck_assert_int_ge(th_audit(e, AC_AUDIT_SAMPLES), 1);
+    ck_assert_int_ge(th_audit(e, AC_ESTIMATOR_AUDIT_SAMPLES), 1);
     ac_estimator_free(e);
     free(phi);
     free(se);
@@ -482,7 +482,7 @@ START_TEST(noisy_repeats_conserve)
     ck_assert_int_eq(ac_game_exact(game, want, 10), AC_OK);
 
     ac_estimator *e = th_est(10, methods[_i], 3000, 4);
-    th_ok(ac_estimator_set_int(e, AC_EST_REPEATS, 3), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, 3), e);
     c[0] = 0;
     th_ok(ac_estimator_set_value(e, c, 1, v0), e);
     c[0] = 0x3FF;
@@ -491,11 +491,11 @@ START_TEST(noisy_repeats_conserve)
     th_ok(ac_estimator_run(e), e);
     th_ok(ac_estimator_result(e, phi, se, 10), e);
     th_assert_conserves(phi, 10, v1, v0);
-    int64_t evals = th_audit(e, AC_AUDIT_EVALUATIONS);
+    int64_t evals = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
     ck_assert_int_le(evals, 3000);
-    ck_assert_int_gt(th_audit(e, AC_AUDIT_REPEATS), 0);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_REPEATS),
-                     evals - th_audit(e, AC_AUDIT_COALITIONS));
+    ck_assert_int_gt(th_audit(e, AC_ESTIMATOR_AUDIT_REPEATS), 0);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_REPEATS),
+                     evals - th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS));
     for (uint32_t i = 0; i < 10; i++) {
         /* noise makes every estimate uncertain, even exact enumeration */
         ck_assert_msg(isfinite(se[i]) && se[i] > 0, "se[%u] = %g", i, se[i]);

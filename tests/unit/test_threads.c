@@ -68,15 +68,15 @@ static void run_job(job *j)
     if (j->rc == AC_OK)
         j->rc = ac_estimator_create(&e, N_PLAYERS, NULL);
     if (j->rc == AC_OK)
-        j->rc = ac_estimator_set_int(e, AC_EST_METHOD, j->method);
+        j->rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_METHOD, j->method);
     if (j->rc == AC_OK)
-        j->rc = ac_estimator_set_int(e, AC_EST_SEED, j->seed);
+        j->rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_SEED, j->seed);
     if (j->rc == AC_OK)
         /* exact needs 2 x 4094; the others sample within 3000 */
         j->rc = ac_estimator_set_int(
-            e, AC_EST_BUDGET, j->method == AC_METHOD_EXACT ? 10000 : 3000);
+            e, AC_ESTIMATOR_PARAM_BUDGET, j->method == AC_METHOD_EXACT ? 10000 : 3000);
     if (j->rc == AC_OK)
-        j->rc = ac_estimator_set_int(e, AC_EST_REPEATS, 2);
+        j->rc = ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, 2);
     if (j->rc == AC_OK)
         j->rc = ac_estimator_set_oracle(e, ac_game_oracle, g);
     for (int r = 0; r < 3 && j->rc == AC_OK; r++) {
@@ -195,7 +195,7 @@ START_TEST(cancel_from_other_thread)
     s.e = e;
     s.rc = -999;
     th_est_ends(e, g);
-    th_ok(ac_estimator_set_int(e, AC_EST_BATCH, 1), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 1), e);
     th_ok(ac_estimator_set_oracle(e, slow_oracle, &s), e);
     ck_assert_int_eq(pthread_create(&tid, NULL, run_thread, &s), 0);
     for (int waited = 0; atomic_load(&s.calls) < 5; waited++) {
@@ -208,8 +208,8 @@ START_TEST(cancel_from_other_thread)
     ck_assert_int_eq(pthread_join(tid, NULL), 0);
     ck_assert_int_eq(s.rc, AC_E_CANCELLED);
     ck_assert_int_le(atomic_load(&s.calls), atomic_load(&s.cancelled_at) + 1);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_CANCELLED);
-    ck_assert_int_lt(th_audit(e, AC_AUDIT_EVALUATIONS), 1000);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_CANCELLED);
+    ck_assert_int_lt(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 1000);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -272,7 +272,7 @@ START_TEST(cancel_asktell_from_other_thread)
     ac_estimator_cancel(e);
     ck_assert_int_eq(pthread_join(tid, NULL), 0);
     ck_assert_int_eq(a.rc, AC_E_CANCELLED);
-    ck_assert_int_eq(th_audit(e, AC_AUDIT_STOP_REASON), AC_STOP_CANCELLED);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_CANCELLED);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -296,7 +296,7 @@ static void *shared_thread(void *arg)
         int64_t lo, hi;
         if (strcmp(ac_status_name(AC_E_BUDGET), "AC_E_BUDGET") != 0 ||
             ac_strerror(AC_E_IO) == NULL ||
-            ac_estimator_param_bounds_int(AC_EST_BATCH, &lo, &hi) != AC_OK ||
+            ac_estimator_param_bounds_int(AC_ESTIMATOR_PARAM_BATCH, &lo, &hi) != AC_OK ||
             lo != 1 || ac_version_number() != AC_VERSION_NUMBER)
             s->strings_ok = 0;
     }

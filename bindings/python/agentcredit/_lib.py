@@ -120,7 +120,7 @@ CANDIDATE_FN = CFUNCTYPE(c_int, c_void_p, c_uint32, POINTER(c_uint64),
 
 # --------------------------------------------------------------------------
 # The function table: every symbol of lib/agentcredit.map, once.
-# Opaque handles are c_void_p; enums (ac_*_param, ac_audit_key, ...) are int.
+# Opaque handles are c_void_p; enums (ac_*_param, ac_estimator_audit_key, ...) are int.
 # --------------------------------------------------------------------------
 
 _h = c_void_p                   # an opaque handle (ac_estimator *, ...)

@@ -16,10 +16,10 @@ MAX_PLAYERS = 65536
 EXACT_MAX_PLAYERS = 30
 KERNEL_MAX_PLAYERS = 512
 
-#: AC_EST_METHOD values.
+#: AC_ESTIMATOR_PARAM_METHOD values.
 METHODS = {"auto": 0, "exact": 1, "permutation": 2, "kernelshap": 3,
            "adaptive": 4, "oddshap": 5}
-#: AC_AUDIT_STOP_REASON values.
+#: AC_ESTIMATOR_AUDIT_OUTCOME values.
 STOP_REASONS = {"none": 0, "complete": 1, "budget": 2, "target": 3,
                 "cancelled": 4, "error": 5}
 
@@ -110,23 +110,23 @@ class Estimator(Audited):
 
     _kind = "estimator"
     _PARAMS = {
-        "method": Param("method", 100, "enum", "AC_EST_METHOD: 'auto', "
+        "method": Param("method", 100, "enum", "AC_ESTIMATOR_PARAM_METHOD: 'auto', "
                         "'exact', 'permutation', 'kernelshap', 'adaptive' or "
                         "'oddshap'", METHODS),
-        "budget": Param("budget", 101, "int", "AC_EST_BUDGET: hard cap on "
+        "budget": Param("budget", 101, "int", "AC_ESTIMATOR_PARAM_BUDGET: hard cap on "
                         "oracle evaluations [0, 2**40], default 2048"),
-        "seed": Param("seed", 102, "int", "AC_EST_SEED [0, 2**63-1], "
+        "seed": Param("seed", 102, "int", "AC_ESTIMATOR_PARAM_SEED [0, 2**63-1], "
                       "default 0"),
-        "batch": Param("batch", 103, "int", "AC_EST_BATCH: coalitions per "
+        "batch": Param("batch", 103, "int", "AC_ESTIMATOR_PARAM_BATCH: coalitions per "
                        "oracle call in run() [1, 2**20], default 64"),
-        "repeats": Param("repeats", 104, "int", "AC_EST_REPEATS: "
+        "repeats": Param("repeats", 104, "int", "AC_ESTIMATOR_PARAM_REPEATS: "
                          "evaluations per coalition [1, 65536], default 1"),
-        "max_retries": Param("max_retries", 105, "int", "AC_EST_MAX_RETRIES"
+        "max_retries": Param("max_retries", 105, "int", "AC_ESTIMATOR_PARAM_MAX_RETRIES"
                              " per failed evaluation [0, 1000], default 2"),
-        "noisy": Param("noisy", 106, "int", "AC_EST_NOISY: 1 declares the "
+        "noisy": Param("noisy", 106, "int", "AC_ESTIMATOR_PARAM_NOISY: 1 declares the "
                        "oracle noisy (AUTO may then repeat evaluations) "
                        "[0, 1], default 0"),
-        "target_se": Param("target_se", 110, "f64", "AC_EST_TARGET_SE: stop "
+        "target_se": Param("target_se", 110, "f64", "AC_ESTIMATOR_PARAM_TARGET_SE: stop "
                            "once every standard error is at most this; 0 "
                            "off"),
     }

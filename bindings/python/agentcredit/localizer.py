@@ -18,15 +18,15 @@ from ._lib import (CANDIDATE_FN, REPAIR_FN, VERIFIER_FN, ac_preference_pair,
                    lib)
 from .estimator import Progress
 
-#: AC_LOC_STRATEGY values.
+#: AC_LOCALIZER_PARAM_STRATEGY values.
 STRATEGIES = {"auto": 0, "linear": 1, "binary": 2, "bisection": 3,
               "scores": 4}
-#: AC_LOC_NOISE values.
+#: AC_LOCALIZER_PARAM_NOISE values.
 NOISE = {"none": 0, "independent": 1, "repeatable": 2}
-#: AC_LOC_AUDIT_OUTCOME values.
+#: AC_LOCALIZER_AUDIT_OUTCOME values.
 OUTCOMES = {"pending": 0, "found": 1, "no_error": 2, "out_of_budget": 3,
             "exhausted": 4}
-#: Per-message flags (step_flags): AC_STEP_*.
+#: Per-message flags (step_flags): AC_STEP_FLAG_*.
 STEP_FIRST_ERROR = 1
 STEP_PROPAGATES = 2
 STEP_CORRECTIVE = 4
@@ -35,7 +35,7 @@ _STEP_NAMES = ((STEP_FIRST_ERROR, "first_error"),
                (STEP_PROPAGATES, "propagates"),
                (STEP_CORRECTIVE, "corrective"),
                (STEP_RECOVERED, "recovered"))
-#: Pair kinds (AC_PAIR_*) and no-pair reasons (AC_NOPAIR_*).
+#: Pair kinds (AC_PAIR_KIND_*) and no-pair reasons (AC_PAIR_REASON_*).
 PAIR_KINDS = {0: "none", 1: "repair", 2: "corrective"}
 NOPAIR_REASONS = {0: None, 1: "not_localized", 2: "no_candidate",
                   3: "not_verified", 4: "no_budget"}
@@ -130,40 +130,40 @@ class Localizer(Audited):
 
     _kind = "localizer"
     _PARAMS = {
-        "strategy": Param("strategy", 300, "enum", "AC_LOC_STRATEGY: 'auto',"
+        "strategy": Param("strategy", 300, "enum", "AC_LOCALIZER_PARAM_STRATEGY: 'auto',"
                           " 'linear', 'binary', 'bisection', 'scores'",
                           STRATEGIES),
-        "noise": Param("noise", 301, "enum", "AC_LOC_NOISE: 'none', "
+        "noise": Param("noise", 301, "enum", "AC_LOCALIZER_PARAM_NOISE: 'none', "
                        "'independent', 'repeatable'", NOISE),
-        "accuracy": Param("accuracy", 302, "f64", "AC_LOC_ACCURACY [0.5, 1],"
+        "accuracy": Param("accuracy", 302, "f64", "AC_LOCALIZER_PARAM_ACCURACY [0.5, 1],"
                           " default 0.8"),
-        "budget": Param("budget", 303, "int", "AC_LOC_BUDGET: verifier "
+        "budget": Param("budget", 303, "int", "AC_LOCALIZER_PARAM_BUDGET: verifier "
                         "evaluations [0, 2**31], default 1024"),
-        "batch": Param("batch", 304, "int", "AC_LOC_BATCH: prefixes per "
+        "batch": Param("batch", 304, "int", "AC_LOCALIZER_PARAM_BATCH: prefixes per "
                        "verifier call [1, 4096], default 1"),
-        "target": Param("target", 305, "f64", "AC_LOC_TARGET: stop at this "
+        "target": Param("target", 305, "f64", "AC_LOCALIZER_PARAM_TARGET: stop at this "
                         "posterior probability (0.5, 1), default 0.95"),
-        "max_retries": Param("max_retries", 306, "int", "AC_LOC_MAX_RETRIES"
+        "max_retries": Param("max_retries", 306, "int", "AC_LOCALIZER_PARAM_MAX_RETRIES"
                              " [0, 1000], default 2"),
-        "monotone": Param("monotone", 307, "bool", "AC_LOC_MONOTONE: a "
+        "monotone": Param("monotone", 307, "bool", "AC_LOCALIZER_PARAM_MONOTONE: a "
                           "rejected prefix stays rejected, default True"),
-        "scan_after": Param("scan_after", 308, "bool", "AC_LOC_SCAN_AFTER: "
+        "scan_after": Param("scan_after", 308, "bool", "AC_LOCALIZER_PARAM_SCAN_AFTER: "
                             "look for corrective messages, default True"),
-        "threshold": Param("threshold", 309, "f64", "AC_LOC_THRESHOLD for "
+        "threshold": Param("threshold", 309, "f64", "AC_LOCALIZER_PARAM_THRESHOLD for "
                            "the 'scores' strategy [0, 1], default 0.5"),
-        "label_error": Param("label_error", 310, "f64", "AC_LOC_LABEL_ERROR"
+        "label_error": Param("label_error", 310, "f64", "AC_LOCALIZER_PARAM_LABEL_ERROR"
                              " [-1, 0], default -1"),
         "label_propagate": Param("label_propagate", 311, "f64",
-                                 "AC_LOC_LABEL_PROPAGATE [-1, 0], default "
+                                 "AC_LOCALIZER_PARAM_LABEL_PROPAGATE [-1, 0], default "
                                  "-0.25"),
         "label_corrective": Param("label_corrective", 312, "f64",
-                                  "AC_LOC_LABEL_CORRECTIVE [0, 1], default "
+                                  "AC_LOCALIZER_PARAM_LABEL_CORRECTIVE [0, 1], default "
                                   "1"),
-        "label_before": Param("label_before", 313, "f64", "AC_LOC_LABEL_"
+        "label_before": Param("label_before", 313, "f64", "AC_LOCALIZER_PARAM_LABEL_"
                               "BEFORE [-1, 1], default 0.1"),
-        "candidates": Param("candidates", 314, "int", "AC_LOC_CANDIDATES: "
+        "candidates": Param("candidates", 314, "int", "AC_LOCALIZER_PARAM_CANDIDATES: "
                             "repairs to ask for [1, 1024], default 4"),
-        "accept": Param("accept", 315, "f64", "AC_LOC_ACCEPT: p_on_track a "
+        "accept": Param("accept", 315, "f64", "AC_LOCALIZER_PARAM_ACCEPT: p_on_track a "
                         "repair needs (0, 1], default 0.5"),
     }
     _AUDIT = _AUDIT_KEYS

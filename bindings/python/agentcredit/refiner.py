@@ -11,12 +11,12 @@ from ._errors import make_error
 from ._handle import Parametrised, Param, install_params, reset_flags, trampoline
 from ._lib import SCORER_FN, lib
 
-#: AC_REF_RELAXATION values.
+#: AC_REFINER_PARAM_RELAXATION values.
 RELAXATIONS = {"ordered": 0, "never": 1}
-#: Per-agent flags (agent_flags): AC_RELAXED_*.
+#: Per-agent flags (agent_flags): AC_AGENT_FLAG_RELAXED_*.
 RELAXED_SIGN = 1
 RELAXED_BOUND = 2
-#: Per-message flags (message_flags): AC_MSG_*.
+#: Per-message flags (message_flags): AC_MESSAGE_FLAG_*.
 MSG_REDUNDANT = 1
 MSG_LABEL_FIXED = 2
 
@@ -53,18 +53,18 @@ class Refiner(Parametrised):
 
     _kind = "refiner"
     _PARAMS = {
-        "bound": Param("bound", 200, "f64", "AC_REF_BOUND: B, the bound on "
+        "bound": Param("bound", 200, "f64", "AC_REFINER_PARAM_BOUND: B, the bound on "
                        "|reward| (0, 1e300], default 1"),
-        "beta": Param("beta", 201, "f64", "AC_REF_BETA: label strength "
+        "beta": Param("beta", 201, "f64", "AC_REFINER_PARAM_BETA: label strength "
                       "[0, 1e6], default 0.5"),
         "redundancy_penalty": Param("redundancy_penalty", 202, "f64",
-                                    "AC_REF_REDUNDANCY_PENALTY [0, 1], "
+                                    "AC_REFINER_PARAM_REDUNDANCY_PENALTY [0, 1], "
                                     "default 0.5"),
-        "relaxation": Param("relaxation", 203, "enum", "AC_REF_RELAXATION: "
+        "relaxation": Param("relaxation", 203, "enum", "AC_REFINER_PARAM_RELAXATION: "
                             "'ordered' (default) or 'never'", RELAXATIONS),
-        "batch": Param("batch", 204, "int", "AC_REF_BATCH: messages per "
+        "batch": Param("batch", 204, "int", "AC_REFINER_PARAM_BATCH: messages per "
                        "scorer call [1, 2**20], default 64"),
-        "max_retries": Param("max_retries", 205, "int", "AC_REF_MAX_RETRIES"
+        "max_retries": Param("max_retries", 205, "int", "AC_REFINER_PARAM_MAX_RETRIES"
                              " per failed label [0, 1000], default 2"),
     }
 

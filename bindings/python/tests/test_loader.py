@@ -58,8 +58,8 @@ _SCALARS = {
     "uint64_t": ctypes.c_uint64, "double": ctypes.c_double,
     "size_t": ctypes.c_size_t,
 }
-_ENUMS = {"ac_estimator_param", "ac_audit_key", "ac_refiner_param",
-          "ac_localizer_param", "ac_loc_audit_key"}
+_ENUMS = {"ac_estimator_param", "ac_estimator_audit_key", "ac_refiner_param",
+          "ac_localizer_param", "ac_localizer_audit_key"}
 _HANDLES = {"ac_estimator", "ac_refiner", "ac_localizer", "ac_game"}
 _CALLBACKS = {"ac_oracle_fn": _lib.ORACLE_FN, "ac_scorer_fn": _lib.SCORER_FN,
               "ac_verifier_fn": _lib.VERIFIER_FN,

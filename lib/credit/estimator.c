@@ -1,0 +1,849 @@
+/* The estimator handle and its ask/tell core. ac_estimator_run() is a loop
+ * over ask/tell with the host's oracle; there is no second implementation. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/coalition.h"
+#include "credit/conserve.h"
+#include "credit/estimator_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                          */
+/* ------------------------------------------------------------------ */
+
+int ac_estimator_create(ac_estimator **out, uint32_t n_players,
+                        const ac_allocator *alloc)
+{
+    if (out == NULL || n_players == 0)
+        return AC_E_INVALID_ARG;
+    if (n_players > AC_MAX_PLAYERS)
+        return AC_E_TOO_LARGE;
+    ac__mem mem;
+    int rc = ac__mem_init(&mem, alloc);
+    if (rc != AC_OK)
+        return rc;
+    ac_estimator *e = ac__mem_calloc(&mem, 1, sizeof *e);
+    if (e == NULL)
+        return AC_E_NO_MEMORY;
+    e->mem = mem;
+    e->err = e->err_store;
+    e->n = n_players;
+    e->words = ac_coalition_words(n_players);
+    ac__params_default(&e->p);
+    ac__cache_init(&e->known, &e->mem, e->words, 1);
+    ac__cache_init(&e->cache, &e->mem, e->words, 1);
+    atomic_init(&e->cancelled, 0);
+    e->phase = AC__PHASE_IDLE;
+    *out = e;
+    return AC_OK;
+}
+
+static void session_clear(ac_estimator *e)
+{
+    if (e->ops != NULL)
+        e->ops->end(e);
+    e->ops = NULL;
+    e->mstate = NULL;
+    ac__cache_free(&e->cache);
+    ac__mem_free(&e->mem, e->queue);
+    ac__mem_free(&e->mem, e->tickets);
+    ac__mem_free(&e->mem, e->phi);
+    ac__mem_free(&e->mem, e->se);
+    e->queue = NULL;
+    e->tickets = NULL;
+    e->phi = e->se = NULL;
+    e->q_head = e->q_len = e->q_cap = 0;
+    e->n_tickets = e->ticket_cap = e->outstanding = 0;
+    e->session++; /* tickets of an earlier session are refused */
+    e->committed = 0;
+    e->plan_over = e->plan_wait = e->at_checkpoint = 0;
+    e->free_units = 0;
+    e->next_checkpoint = 0;
+    e->stop_reason = AC_ESTIMATOR_OUTCOME_PENDING;
+    e->method_used = AC_METHOD_AUTO;
+    e->n_coalitions = e->n_repeats = e->cache_hits = e->rounds = 0;
+    e->failures = e->retries = e->samples = e->dropped = 0;
+    e->fail_status = AC_OK;
+    e->phase = AC__PHASE_IDLE;
+    e->err[0] = '\0';
+    atomic_store(&e->cancelled, 0);
+}
+
+void ac_estimator_free(ac_estimator *est)
+{
+    if (est == NULL)
+        return;
+    session_clear(est);
+    ac__cache_free(&est->known);
+    ac__mem mem = est->mem;
+    ac__mem_free(&mem, est);
+}
+
+int ac_estimator_reset(ac_estimator *est, uint32_t what)
+{
+    if (est == NULL)
+        return AC_E_INVALID_ARG;
+    if (est->busy)
+        return ac__fail(est->err, AC_E_BUSY,
+                        "the estimator cannot be reset from inside its oracle");
+    if (what & ~AC_RESET_ALL)
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "unknown reset flags 0x%x", what & ~AC_RESET_ALL);
+    if (what & AC_RESET_SESSION)
+        session_clear(est);
+    if (what & AC_RESET_PARAMS) {
+        if (est->phase != AC__PHASE_IDLE)
+            return ac__fail(est->err, AC_E_STATE,
+                            "parameters cannot be reset during a run");
+        ac__params_default(&est->p);
+    }
+    if (what & AC_RESET_KNOWN) {
+        if (est->phase != AC__PHASE_IDLE)
+            return ac__fail(est->err, AC_E_STATE,
+                            "known values cannot be reset during a run");
+        ac__cache_free(&est->known);
+    }
+    return AC_OK;
+}
+
+const char *ac_estimator_last_error(const ac_estimator *est)
+{
+    return est ? est->err : "invalid estimator handle (NULL)";
+}
+
+void ac_estimator_cancel(ac_estimator *est)
+{
+    if (est != NULL)
+        atomic_store(&est->cancelled, 1);
+}
+
+/* Common entry checks of the mutating calls. */
+static int check_handle(ac_estimator *e, const char *what)
+{
+    if (e == NULL)
+        return AC_E_INVALID_ARG;
+    if (e->busy)
+        return ac__fail(e->err, AC_E_BUSY,
+                        "%s called from inside this estimator's oracle", what);
+    return AC_OK;
+}
+
+int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
+                           uint32_t words, double value)
+{
+    int rc = check_handle(est, "ac_estimator_set_value");
+    if (rc != AC_OK)
+        return rc;
+    if (coalition == NULL)
+        return ac__fail(est->err, AC_E_INVALID_ARG, "coalition is NULL");
+    if (words != est->words)
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "coalition has %u words; %u players need %u", words,
+                        est->n, est->words);
+    if (!ac__coalition_valid(coalition, words, est->n))
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "coalition has a bit set at or beyond player %u",
+                        est->n);
+    if (!isfinite(value))
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "known value %g is not finite", value);
+    if (est->phase != AC__PHASE_IDLE)
+        return ac__fail(est->err, AC_E_STATE,
+                        "known values are given before the run starts");
+    uint32_t i = ac__cache_find(&est->known, coalition);
+    if (i == AC__NO_ENTRY) {
+        rc = ac__cache_insert(&est->known, coalition, &i);
+        if (rc != AC_OK)
+            return ac__fail(est->err, rc, "cannot store the known value: %s",
+                            ac_strerror(rc));
+    }
+    est->known.entries[i].state = AC__ENTRY_KNOWN;
+    est->known.entries[i].mean = value;
+    est->known.entries[i].var = 0.0;
+    return AC_OK;
+}
+
+int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn, void *user)
+{
+    int rc = check_handle(est, "ac_estimator_set_oracle");
+    if (rc != AC_OK)
+        return rc;
+    est->oracle = fn;
+    est->oracle_user = user;
+    return AC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Services for the methods                                            */
+/* ------------------------------------------------------------------ */
+
+int64_t ac__est_remaining(const ac_estimator *e)
+{
+    return e->p.budget - e->committed;
+}
+
+#define FREE_UNITS_MAX 256u
+
+int ac__est_free_unit_ok(ac_estimator *e, int64_t cost)
+{
+    e->free_units = cost == 0 ? e->free_units + 1 : 0;
+    return e->free_units <= FREE_UNITS_MAX;
+}
+
+int64_t ac__est_cost(const ac_estimator *e, const uint64_t *key)
+{
+    return ac__cache_find(&e->cache, key) == AC__NO_ENTRY ? e->p.repeats : 0;
+}
+
+static int queue_push(ac_estimator *e, uint32_t entry, uint32_t rep,
+                      uint32_t tries)
+{
+    if (e->q_head + e->q_len == e->q_cap) {
+        if (e->q_head > 0) {
+            memmove(e->queue, e->queue + e->q_head, e->q_len * sizeof *e->queue);
+            e->q_head = 0;
+        } else {
+            size_t cap = e->q_cap ? e->q_cap * 2 : 256;
+            int rc = ac__mem_grow(&e->mem, (void **)&e->queue, e->q_len, cap,
+                                  sizeof *e->queue);
+            if (rc != AC_OK)
+                return rc;
+            e->q_cap = cap;
+        }
+    }
+    e->queue[e->q_head + e->q_len].entry = entry;
+    e->queue[e->q_head + e->q_len].rep = rep;
+    e->queue[e->q_head + e->q_len].tries = tries;
+    e->q_len++;
+    return AC_OK;
+}
+
+int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
+                    uint32_t *entry)
+{
+    uint32_t i = ac__cache_find(&e->cache, key);
+    if (i != AC__NO_ENTRY) {
+        e->cache_hits++;
+        e->cache.entries[i].essential |= (uint32_t)essential;
+        *entry = i;
+        return AC_OK;
+    }
+    /* The budget is a hard cap: retries may have used what a method planned
+     * on when it chose its plan. */
+    if (ac__est_remaining(e) < e->p.repeats)
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "the budget of %lld evaluations is spent (%lld went "
+                        "to retries of failed evaluations) before the plan "
+                        "was complete", (long long)e->p.budget,
+                        (long long)e->retries);
+    int rc = ac__cache_insert(&e->cache, key, &i);
+    if (rc == AC_OK)
+        e->cache.entries[i].essential = (uint32_t)essential;
+    for (uint32_t r = 0; rc == AC_OK && r < (uint32_t)e->p.repeats; r++)
+        rc = queue_push(e, i, r, 0);
+    if (rc != AC_OK)
+        return ac__fail(e->err, rc, "cannot plan an evaluation: %s",
+                        ac_strerror(rc));
+    e->committed += e->p.repeats;
+    e->n_coalitions++;
+    e->n_repeats += e->p.repeats - 1;
+    *entry = i;
+    return AC_OK;
+}
+
+int ac__est_request_extra(ac_estimator *e, uint32_t entry, uint32_t serial)
+{
+    if (ac__est_remaining(e) < 1)
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "the budget of %lld evaluations is spent",
+                        (long long)e->p.budget);
+    int rc = queue_push(e, entry, e->cache.repeats + serial, 0);
+    if (rc != AC_OK)
+        return ac__fail(e->err, rc, "cannot plan an evaluation: %s",
+                        ac_strerror(rc));
+    e->committed++;
+    e->n_repeats++;
+    return AC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting and finishing a run                                        */
+/* ------------------------------------------------------------------ */
+
+static int copy_known(ac_estimator *e)
+{
+    for (uint32_t k = 0; k < e->known.count; k++) {
+        uint32_t i;
+        int rc = ac__cache_insert(&e->cache, ac__cache_key(&e->known, k), &i);
+        if (rc != AC_OK)
+            return rc;
+        e->cache.entries[i] = e->known.entries[k];
+    }
+    return AC_OK;
+}
+
+/* Exact pays when every coalition not known fits in the budget with a
+ * margin for retries (about 3%): exact cannot do without any coalition, so
+ * a budget with no slack would turn one failed evaluation into a failed run.
+ * KernelSHAP at such budgets reaches the whole table too, and then reports
+ * the exact values from its cache. */
+static int exact_affordable(const ac_estimator *e)
+{
+    if (e->n > AC_EXACT_MAX_PLAYERS)
+        return 0;
+    int64_t missing = ((int64_t)1 << e->n) - (int64_t)e->known.count;
+    int64_t cost = missing * e->p.repeats;
+    int64_t margin = e->p.max_retries > 0 ? 2 + cost / 32 : 0;
+    return cost + margin <= e->p.budget;
+}
+
+static const ac__method_ops *choose_method(ac_estimator *e)
+{
+    int m = (int)e->p.method;
+    if (m == AC_METHOD_AUTO) {
+        /* The table fits: a noisy oracle's further budget goes to repeats
+         * where they pay. */
+        if (exact_affordable(e))
+            m = e->p.noisy && e->n <= AC_ADAPTIVE_MAX_PLAYERS
+                    ? AC_METHOD_ADAPTIVE
+                    : AC_METHOD_EXACT;
+        else if (e->n <= AC_KERNEL_MAX_PLAYERS)
+            m = ac__oddshap_affordable(e) ? AC_METHOD_ODDSHAP
+                                      : AC_METHOD_KERNELSHAP;
+        else
+            m = AC_METHOD_PERMUTATION;
+    }
+    e->method_used = m;
+    switch (m) {
+    case AC_METHOD_EXACT:
+        return &ac__method_exact;
+    case AC_METHOD_PERMUTATION:
+        return &ac__method_permutation;
+    case AC_METHOD_ADAPTIVE:
+        return &ac__method_adaptive;
+    case AC_METHOD_ODDSHAP:
+        return &ac__method_oddshap;
+    default:
+        return &ac__method_kernelshap;
+    }
+}
+
+static int fail_run(ac_estimator *e, int status, int reason)
+{
+    e->phase = AC__PHASE_FAILED;
+    e->fail_status = status;
+    e->stop_reason = reason;
+    return status;
+}
+
+static int start_run(ac_estimator *e)
+{
+    e->cache.repeats = (uint32_t)e->p.repeats;
+    ac__rng_seed(&e->rng, (uint64_t)e->p.seed);
+    int rc = copy_known(e);
+    if (rc != AC_OK) {
+        ac__fail(e->err, rc, "cannot start the run: %s", ac_strerror(rc));
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+    }
+    e->phase = AC__PHASE_RUNNING;
+    e->ops = choose_method(e);
+    /* v(empty) and v(all) enter every method's result (the total to
+     * conserve), so they are requested first. */
+    uint64_t key[AC_MAX_PLAYERS / 64];
+    memset(key, 0, e->words * sizeof *key);
+    int64_t cost = ac__est_cost(e, key);
+    ac__coalition_fill(key, e->words, e->n);
+    cost += ac__est_cost(e, key);
+    if (cost > e->p.budget) {
+        ac__fail(e->err, AC_E_BUDGET,
+                 "v(empty) and v(all) are unknown and cost %lld evaluations; "
+                 "the budget is %lld (give them with ac_estimator_set_value)",
+                 (long long)cost, (long long)e->p.budget);
+        return fail_run(e, AC_E_BUDGET, AC_ESTIMATOR_OUTCOME_ERROR);
+    }
+    rc = ac__est_request(e, key, 1, &e->grand_entry);
+    memset(key, 0, e->words * sizeof *key);
+    if (rc == AC_OK)
+        rc = ac__est_request(e, key, 1, &e->empty_entry);
+    if (e->p.target_se > 0.0 && e->method_used != AC_METHOD_EXACT &&
+        e->method_used != AC_METHOD_ADAPTIVE) {
+        int64_t first = 4 * (int64_t)e->n;
+        e->next_checkpoint = first > 64 ? first : 64;
+    }
+    if (rc == AC_OK)
+        rc = e->ops->begin(e);
+    if (rc != AC_OK)
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+    return AC_OK;
+}
+
+/* A sampled method that has reached every coalition knows the exact answer. */
+static int estimate(ac_estimator *e, double *phi, double *se)
+{
+    if (phi == NULL || se == NULL)
+        return AC_E_NO_MEMORY;
+    if (e->ops->take_extra == NULL && ac__est_cache_complete(e))
+        return ac__est_exact_from_cache(e, phi, se);
+    return e->ops->estimate(e, phi, se);
+}
+
+static int finish_run(ac_estimator *e, int reason)
+{
+    double *phi = ac__mem_alloc(&e->mem, e->n, sizeof *phi);
+    double *se = ac__mem_alloc(&e->mem, e->n, sizeof *se);
+    e->err[0] = '\0'; /* a message now is the estimate's own */
+    int rc = estimate(e, phi, se);
+    if (rc != AC_OK) {
+        ac__mem_free(&e->mem, phi);
+        ac__mem_free(&e->mem, se);
+        /* Keep the method's own explanation when it gave one. */
+        char why[AC__ERRMSG_CAP];
+        snprintf(why, sizeof why, "%s", e->err[0] ? e->err : ac_strerror(rc));
+        ac__fail(e->err, rc, "cannot compute the estimate: %s", why);
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+    }
+    double delta = e->ops->delta ? e->ops->delta(e)
+                                 : ac__est_value(e, e->grand_entry) -
+                                       ac__est_value(e, e->empty_entry);
+    ac__conserve(phi, se, e->n, delta);
+    ac__mem_free(&e->mem, e->phi);
+    ac__mem_free(&e->mem, e->se);
+    e->phi = phi;
+    e->se = se;
+    e->phase = AC__PHASE_DONE;
+    e->stop_reason = reason;
+    return AC_OK;
+}
+
+/* At a checkpoint every planned evaluation is in: stop when every standard
+ * error meets the target. Checkpoints sit at geometrically growing numbers of
+ * committed evaluations, so where the run stops does not depend on how the
+ * host batches its evaluations. */
+static int test_target(ac_estimator *e, int *stopped)
+{
+    double *phi = ac__mem_alloc(&e->mem, e->n, sizeof *phi);
+    double *se = ac__mem_alloc(&e->mem, e->n, sizeof *se);
+    int rc = estimate(e, phi, se);
+    int met = 1;
+    for (uint32_t i = 0; rc == AC_OK && i < e->n; i++)
+        if (!(se[i] <= e->p.target_se))
+            met = 0;
+    ac__mem_free(&e->mem, phi);
+    ac__mem_free(&e->mem, se);
+    if (rc != AC_OK) {
+        ac__fail(e->err, rc, "cannot test the error target: %s",
+                 ac_strerror(rc));
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+    }
+    *stopped = met;
+    e->at_checkpoint = 0;
+    e->next_checkpoint += e->next_checkpoint / 4 + 1;
+    return met ? finish_run(e, AC_ESTIMATOR_OUTCOME_TARGET) : AC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ask / tell                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Room for `more` tickets, made before any is handed out so that a failed
+ * allocation changes nothing. Tickets never outnumber the budget. */
+static int reserve_tickets(ac_estimator *e, uint32_t more)
+{
+    uint64_t want = e->n_tickets + more;
+    if (want > (uint64_t)e->p.budget)
+        want = (uint64_t)e->p.budget;
+    if (want <= e->ticket_cap)
+        return AC_OK;
+    uint64_t cap = e->ticket_cap ? e->ticket_cap : 256;
+    while (cap < want)
+        cap *= 2;
+    int rc = ac__mem_grow(&e->mem, (void **)&e->tickets, e->n_tickets,
+                          (size_t)cap, sizeof *e->tickets);
+    if (rc == AC_OK)
+        e->ticket_cap = cap;
+    return rc;
+}
+
+static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
+{
+    ac__slot s = e->queue[e->q_head];
+    e->q_head++;
+    e->q_len--;
+    if (e->q_len == 0)
+        e->q_head = 0;
+    ac__ticket *t = &e->tickets[e->n_tickets];
+    t->entry = s.entry;
+    t->tries = s.tries;
+    t->rep = s.rep;
+    t->state = AC__TICKET_OUT;
+    *ticket = (e->session << AC__TICKET_BITS) | e->n_tickets++;
+    e->outstanding++;
+    memcpy(dst, ac__cache_key(&e->cache, s.entry), e->words * sizeof *dst);
+}
+
+/* Plans more work when the queue is empty; returns with e->plan_over or
+ * e->at_checkpoint set when it cannot. */
+static int plan_more(ac_estimator *e)
+{
+    if (e->next_checkpoint > 0 && e->committed >= e->next_checkpoint &&
+        (e->ops->settled == NULL || e->ops->settled(e))) {
+        e->at_checkpoint = 1;
+        return AC_OK;
+    }
+    int grew = AC__PLAN_OVER;
+    int rc = e->ops->extend(e, &grew);
+    if (rc != AC_OK)
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+    e->plan_over = grew == AC__PLAN_OVER;
+    e->plan_wait = grew == AC__PLAN_WAIT;
+    return AC_OK;
+}
+
+static int check_cancel(ac_estimator *e)
+{
+    if (!atomic_load(&e->cancelled) || e->phase == AC__PHASE_DONE)
+        return AC_OK; /* a finished run keeps its result */
+    if (e->phase != AC__PHASE_FAILED) {
+        ac__fail(e->err, AC_E_CANCELLED, "the run was cancelled");
+        fail_run(e, AC_E_CANCELLED, AC_ESTIMATOR_OUTCOME_CANCELLED);
+    }
+    return AC_E_CANCELLED;
+}
+
+int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
+                     uint64_t *coalitions, uint32_t *count)
+{
+    int rc = check_handle(est, "ac_estimator_ask");
+    if (rc != AC_OK)
+        return rc;
+    if (count == NULL || (max_count > 0 && (tickets == NULL || coalitions == NULL)))
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "ask needs count, and tickets and coalitions buffers");
+    if ((rc = check_cancel(est)) != AC_OK)
+        return rc;
+    if (est->phase == AC__PHASE_FAILED)
+        return est->fail_status;
+    if (est->phase == AC__PHASE_IDLE && (rc = start_run(est)) != AC_OK)
+        return rc;
+    if (reserve_tickets(est, max_count) != AC_OK)
+        return ac__fail(est->err, AC_E_NO_MEMORY,
+                        "no memory for %u more tickets", max_count);
+    uint32_t out = 0;
+    while (est->phase == AC__PHASE_RUNNING) {
+        if (est->q_len > 0) {
+            if (out == max_count)
+                break;
+            issue_ticket(est, &tickets[out],
+                         coalitions + (size_t)out * est->words);
+            out++;
+        } else if (!est->plan_over && !est->at_checkpoint &&
+                   !(est->plan_wait && est->outstanding > 0)) {
+            if ((rc = plan_more(est)) != AC_OK)
+                return rc;
+        } else if (est->outstanding > 0) {
+            break; /* the rest depends on values not yet told */
+        } else if (est->at_checkpoint) {
+            int stopped = 0;
+            if ((rc = test_target(est, &stopped)) != AC_OK)
+                return rc;
+        } else {
+            int reason = est->ops->stop_reason ? est->ops->stop_reason(est)
+                         : ac__est_cache_complete(est)
+                             ? AC_ESTIMATOR_OUTCOME_COMPLETE
+                             : est->ops->exhausted_reason;
+            if ((rc = finish_run(est, reason)) != AC_OK)
+                return rc;
+        }
+    }
+    if (out > 0)
+        est->rounds++;
+    *count = out;
+    return AC_OK;
+}
+
+/* A failed evaluation is retried while the coalition's retries and the
+ * budget last. Then a sampled coalition is given up (the units that need it
+ * are dropped, AC_ESTIMATOR_AUDIT_DROPPED), and an essential one ends the run:
+ * AC_E_ORACLE out of retries, AC_E_BUDGET out of budget, with a message
+ * naming the coalition and what the oracle returned. */
+static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
+                        int32_t status)
+{
+    ac__entry *en = &e->cache.entries[t->entry];
+    e->failures++;
+    /* A method's extra evaluation counts its own retries; the AC_ESTIMATOR_PARAM_REPEATS
+     * evaluations of a coalition share theirs. */
+    int extra = t->rep >= e->cache.repeats;
+    en->failures += !extra;
+    int retries_left = extra ? t->tries < (uint32_t)e->p.max_retries
+                             : en->failures <= (uint32_t)e->p.max_retries;
+    if (retries_left && ac__est_remaining(e) > 0 &&
+        queue_push(e, t->entry, t->rep, t->tries + 1) == AC_OK) {
+        e->committed++;
+        e->retries++;
+        return AC_OK;
+    }
+    if (extra) { /* the method drops it */
+        e->dropped++;
+        e->ops->take_extra(e, t->rep - e->cache.repeats, NAN);
+        return AC_OK;
+    }
+    if (!en->essential) {
+        en->state = AC__ENTRY_FAILED;
+        e->dropped++;
+        return AC_OK;
+    }
+    char what[96], why[64];
+    ac__coalition_format(ac__cache_key(&e->cache, t->entry), e->n, what,
+                         sizeof what);
+    if (status != 0)
+        snprintf(why, sizeof why, "status %d", (int)status);
+    else
+        snprintf(why, sizeof why, "value %g", value);
+    int rc = retries_left ? AC_E_BUDGET : AC_E_ORACLE;
+    ac__fail(e->err, rc,
+             "the oracle failed on coalition %s (%s) %u time%s; %s", what, why,
+             en->failures, en->failures == 1 ? "" : "s",
+             retries_left ? "no budget is left to retry it, and the method "
+                            "cannot do without it"
+                          : "no retries are left (AC_ESTIMATOR_PARAM_MAX_RETRIES)");
+    return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+}
+
+static int is_failure(const int32_t *status, const double *values,
+                      uint32_t k)
+{
+    return (status != NULL && status[k] != 0) || !isfinite(values[k]);
+}
+
+static int by_ticket(const void *a, const void *b)
+{
+    uint64_t x = ((const uint64_t *)a)[0], y = ((const uint64_t *)b)[0];
+    return x < y ? -1 : x > y;
+}
+
+/* Failures of one call are handled in ticket order, so that the order of
+ * the tells within a call never changes which failure gets the last of the
+ * budget. Successes go to their slots, where order does not matter. */
+static void take_values(ac_estimator *e, uint32_t count,
+                        const uint64_t *tickets, const double *values,
+                        const int32_t *status, uint64_t *failed)
+{
+    uint32_t n_failed = 0;
+    for (uint32_t k = 0; k < count; k++) {
+        const ac__ticket *t = &e->tickets[tickets[k] & AC__TICKET_MASK];
+        e->outstanding--;
+        if (ac__est_failed(e, t->entry))
+            continue; /* given up already: a late repeat changes nothing */
+        if (is_failure(status, values, k)) {
+            failed[2 * n_failed] = tickets[k] & AC__TICKET_MASK;
+            failed[2 * n_failed++ + 1] = k;
+        } else if (t->rep >= e->cache.repeats) {
+            e->ops->take_extra(e, t->rep - e->cache.repeats, values[k]);
+        } else {
+            ac__cache_store(&e->cache, t->entry, t->rep, values[k]);
+        }
+    }
+    qsort(failed, n_failed, 2 * sizeof *failed, by_ticket);
+    for (uint32_t f = 0; f < n_failed && e->phase == AC__PHASE_RUNNING; f++) {
+        uint32_t k = (uint32_t)failed[2 * f + 1];
+        take_failure(e, &e->tickets[failed[2 * f]], values[k],
+                     status ? status[k] : 0);
+    }
+}
+
+int ac_estimator_tell(ac_estimator *est, uint32_t count,
+                      const uint64_t *tickets, const double *values,
+                      const int32_t *status)
+{
+    int rc = check_handle(est, "ac_estimator_tell");
+    if (rc != AC_OK)
+        return rc;
+    if (count > 0 && (tickets == NULL || values == NULL))
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "tell needs tickets and values");
+    if (est->phase == AC__PHASE_FAILED)
+        return est->fail_status;
+    if (est->phase != AC__PHASE_RUNNING)
+        return ac__fail(est->err, AC_E_STATE, "no run is waiting for values");
+    uint32_t n_failed = 0;
+    for (uint32_t k = 0; k < count; k++)
+        n_failed += (uint32_t)is_failure(status, values, k);
+    uint64_t *failed = ac__mem_alloc(&est->mem, 2 * (size_t)n_failed,
+                                     sizeof *failed);
+    if (failed == NULL)
+        return ac__fail(est->err, AC_E_NO_MEMORY,
+                        "cannot take %u failed evaluations", n_failed);
+    /* Validate the whole call before taking any of it. */
+    uint32_t bad = count;
+    for (uint32_t k = 0; k < count; k++) {
+        uint64_t i = tickets[k] & AC__TICKET_MASK;
+        if ((tickets[k] >> AC__TICKET_BITS) != est->session ||
+            i >= est->n_tickets || est->tickets[i].state != AC__TICKET_OUT) {
+            bad = k;
+            break;
+        }
+        est->tickets[i].state = AC__TICKET_TOLD;
+    }
+    if (bad < count) {
+        for (uint32_t k = 0; k < bad; k++)
+            est->tickets[tickets[k] & AC__TICKET_MASK].state = AC__TICKET_OUT;
+        ac__mem_free(&est->mem, failed);
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "ticket %llu (position %u) is not outstanding: never "
+                        "handed out, already told, or told twice in this call",
+                        (unsigned long long)tickets[bad], bad);
+    }
+    take_values(est, count, tickets, values, status, failed);
+    ac__mem_free(&est->mem, failed);
+    return est->phase == AC__PHASE_FAILED ? est->fail_status : AC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The callback driver                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct run_buffers {
+    uint64_t *tickets, *coalitions;
+    double *values;
+    int32_t *status;
+} run_buffers;
+
+static void buffers_free(ac_estimator *e, run_buffers *b)
+{
+    ac__mem_free(&e->mem, b->tickets);
+    ac__mem_free(&e->mem, b->coalitions);
+    ac__mem_free(&e->mem, b->values);
+    ac__mem_free(&e->mem, b->status);
+}
+
+static int buffers_alloc(ac_estimator *e, run_buffers *b, uint32_t width)
+{
+    b->tickets = ac__mem_alloc(&e->mem, width, sizeof *b->tickets);
+    b->coalitions = ac__mem_alloc(&e->mem, (size_t)width * e->words,
+                                  sizeof *b->coalitions);
+    b->values = ac__mem_alloc(&e->mem, width, sizeof *b->values);
+    b->status = ac__mem_alloc(&e->mem, width, sizeof *b->status);
+    if (b->tickets && b->coalitions && b->values && b->status)
+        return AC_OK;
+    buffers_free(e, b);
+    return ac__fail(e->err, AC_E_NO_MEMORY,
+                    "cannot allocate buffers for %u coalitions per call",
+                    width);
+}
+
+static int call_oracle(ac_estimator *e, run_buffers *b, uint32_t count)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        b->values[k] = NAN;
+        b->status[k] = 0;
+    }
+    e->busy = 1;
+    int r = e->oracle(e->oracle_user, b->coalitions, e->words, count,
+                      b->values, b->status);
+    e->busy = 0;
+    if (r != 0) {
+        ac__fail(e->err, AC_E_CALLBACK, "the oracle callback returned %d", r);
+        return fail_run(e, AC_E_CALLBACK, AC_ESTIMATOR_OUTCOME_ERROR);
+    }
+    return ac_estimator_tell(e, count, b->tickets, b->values, b->status);
+}
+
+int ac_estimator_run(ac_estimator *est)
+{
+    int rc = check_handle(est, "ac_estimator_run");
+    if (rc != AC_OK)
+        return rc;
+    if (est->oracle == NULL)
+        return ac__fail(est->err, AC_E_STATE,
+                        "no oracle: call ac_estimator_set_oracle first");
+    if (est->phase == AC__PHASE_DONE)
+        return AC_OK;
+    int64_t width = est->p.batch;
+    if (width > est->p.budget && est->p.budget > 0)
+        width = est->p.budget;
+    run_buffers b;
+    if ((rc = buffers_alloc(est, &b, (uint32_t)width)) != AC_OK)
+        return rc;
+    for (;;) {
+        uint32_t count = 0;
+        rc = ac_estimator_ask(est, (uint32_t)width, b.tickets, b.coalitions,
+                              &count);
+        if (rc != AC_OK || count == 0)
+            break;
+        rc = call_oracle(est, &b, count);
+        if (rc == AC_OK)
+            rc = check_cancel(est);
+        if (rc != AC_OK)
+            break;
+    }
+    buffers_free(est, &b);
+    if (rc == AC_OK && est->phase != AC__PHASE_DONE)
+        rc = ac__fail(est->err, AC_E_STATE,
+                      "the run is waiting for %llu evaluations asked outside "
+                      "ac_estimator_run; tell them first",
+                      (unsigned long long)est->outstanding);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+/* ------------------------------------------------------------------ */
+
+int ac_estimator_progress(const ac_estimator *est, int32_t *done,
+                          uint64_t *outstanding)
+{
+    if (est == NULL)
+        return AC_E_INVALID_ARG;
+    if (done)
+        *done = est->phase == AC__PHASE_DONE || est->phase == AC__PHASE_FAILED;
+    if (outstanding)
+        *outstanding = est->outstanding;
+    return AC_OK;
+}
+
+int ac_estimator_result(const ac_estimator *est, double *phi, double *se,
+                        uint32_t n)
+{
+    if (est == NULL || phi == NULL)
+        return AC_E_INVALID_ARG;
+    if (n != est->n)
+        return ac__fail(est->err, AC_E_INVALID_ARG,
+                        "result has %u players, not %u", n, est->n);
+    if (est->phase != AC__PHASE_DONE)
+        return ac__fail(est->err, AC_E_STATE,
+                        est->phase == AC__PHASE_FAILED
+                            ? "the run failed: no result"
+                            : "the run is not finished: no result yet");
+    memcpy(phi, est->phi, n * sizeof *phi);
+    if (se)
+        memcpy(se, est->se, n * sizeof *se);
+    return AC_OK;
+}
+
+int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
+                       int64_t *value)
+{
+    if (est == NULL || value == NULL)
+        return AC_E_INVALID_ARG;
+    int64_t evaluations = est->n_tickets;
+    switch (key) {
+    case AC_ESTIMATOR_AUDIT_METHOD: *value = est->method_used; break;
+    case AC_ESTIMATOR_AUDIT_EVALUATIONS: *value = evaluations; break;
+    case AC_ESTIMATOR_AUDIT_COALITIONS: *value = est->n_coalitions; break;
+    case AC_ESTIMATOR_AUDIT_REPEATS: *value = est->n_repeats; break;
+    case AC_ESTIMATOR_AUDIT_CACHE_HITS: *value = est->cache_hits; break;
+    case AC_ESTIMATOR_AUDIT_ROUNDS: *value = est->rounds; break;
+    case AC_ESTIMATOR_AUDIT_FAILURES: *value = est->failures; break;
+    case AC_ESTIMATOR_AUDIT_RETRIES: *value = est->retries; break;
+    case AC_ESTIMATOR_AUDIT_OUTCOME: *value = est->stop_reason; break;
+    case AC_ESTIMATOR_AUDIT_SAMPLES: *value = est->samples; break;
+    case AC_ESTIMATOR_AUDIT_KNOWN: *value = est->known.count; break;
+    case AC_ESTIMATOR_AUDIT_BUDGET: *value = est->p.budget; break;
+    case AC_ESTIMATOR_AUDIT_DROPPED: *value = est->dropped; break;
+    default: return AC_E_INVALID_ARG;
+    }
+    return AC_OK;
+}

@@ -1,0 +1,570 @@
+/* The adaptive method: every coalition, with repeated evaluations of a
+ * noisy oracle (a 0/1 rollout, an LLM judge) allocated where they cut the
+ * credits' variance most.
+ *
+ * The exact formula makes phi_i a fixed linear combination of the coalition
+ * means, so sum_i Var(phi_i) = sum_S a_S^2 sigma_S^2 / m_S, with a_S^2 the
+ * sum over players of the squared Shapley coefficients of v(S) (it depends
+ * on |S| only) and m_S the evaluations of S. For a given total, Neyman
+ * allocation m_S proportional to a_S sigma_S minimises it. sigma_S is
+ * unknown: the method learns it.
+ *
+ *   1. Pilot: every coalition AC_ESTIMATOR_PARAM_REPEATS times, and a probe: one more
+ *      evaluation of the heaviest coalitions (largest a_S), so that some
+ *      variance is seen. If every repeated coalition returned the same value
+ *      twice, the oracle is taken as deterministic and the run ends with the
+ *      exact values (stop reason COMPLETE), the rest of the budget unspent.
+ *   2. Up to MAX_PHASES phases share what is left of the budget. Each
+ *      allocates its share by water-filling: m_S towards lambda a_S s_S,
+ *      never below what S already has, with s_S^2 the variance of one
+ *      evaluation of S as estimated so far (model_variances). Each phase
+ *      waits for the previous one's values, so phases are whole rounds of
+ *      AC_ESTIMATOR_PARAM_BATCH evaluations (the pilot's last round is filled up): the
+ *      waiting costs no extra round. With no whole round left after the
+ *      pilot and the probe, the whole budget is allocated up front by a_S
+ *      alone.
+ *   3. The estimate: the exact formula over the means, and standard errors
+ *      from the same shrunk variances over m_S.
+ *
+ * Extra evaluations are kept in the order they were planned and summed in
+ * that order, so the result never depends on the order of the tells. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "credit/estimator_internal.h"
+#include "credit/shapley_exact.h"
+
+#define MAX_PHASES 16   /* each costs O(2^n) work between two rounds */
+/* Weight of the layer in a shrunk variance, in evaluations: strong for the
+ * allocation (chasing the noise of a few rollouts costs more than the
+ * differences within a layer gain), light for the standard errors (which
+ * should follow each coalition's own data). */
+#define ALLOC_PRIOR 16.0
+#define SE_PRIOR 2.0
+#define PROBE_MIN 64    /* coalitions re-evaluated to look for noise   */
+
+typedef struct adaptive_state {
+    uint32_t n;
+    uint64_t total;     /* 2^n                                        */
+    uint32_t *entry;    /* 2^n: the cache entry of each coalition     */
+    double *a;          /* n+1: a_S by size                           */
+    uint32_t *ex_mask;  /* extra evaluations in planned order: which S */
+    double *ex_value;   /*   and the value (NaN until in, or dropped)  */
+    uint32_t n_extra, cap_extra;
+    int started;        /* the pilot is planned                       */
+    int phases_left;
+    int64_t missing;    /* coalitions not given by the host           */
+    int deterministic;  /* the probe saw no variance                  */
+    double delta;       /* v(all) - v(empty), set by the estimate     */
+    /* Scratch for phases and estimates, 2^n each. */
+    double *count, *mean, *var;
+    uint8_t *varies;    /* some value of S differs from its first     */
+} adaptive_state;
+
+/* a_|S| for every size: the square root of the sum over players of the
+ * squared coefficient of v(S) in phi_i (w(|S|-1) if i is in S, -w(|S|) if
+ * not). */
+static void layer_weights(uint32_t n, double *a)
+{
+    double w[AC_EXACT_MAX_PLAYERS];
+    ac__shapley_weights(n, w);
+    for (uint32_t s = 0; s <= n; s++) {
+        double in = s > 0 ? w[s - 1] : 0.0, out = s < n ? w[s] : 0.0;
+        a[s] = sqrt((double)s * in * in + (double)(n - s) * out * out);
+    }
+}
+
+static int adaptive_begin(ac_estimator *e)
+{
+    if (e->n > AC_ADAPTIVE_MAX_PLAYERS)
+        return ac__fail(e->err, AC_E_TOO_LARGE,
+                        "the adaptive method takes at most %u players, not %u",
+                        AC_ADAPTIVE_MAX_PLAYERS, e->n);
+    uint64_t total = (uint64_t)1 << e->n;
+    int64_t cost = (int64_t)(total - e->cache.count) * e->p.repeats;
+    if (cost > ac__est_remaining(e))
+        return ac__fail(e->err, AC_E_BUDGET,
+                        "the adaptive method needs %lld more evaluations for "
+                        "%u players (every coalition %lld times); %lld of the "
+                        "budget of %lld are left",
+                        (long long)cost, e->n, (long long)e->p.repeats,
+                        (long long)ac__est_remaining(e), (long long)e->p.budget);
+    adaptive_state *s = ac__mem_calloc(&e->mem, 1, sizeof *s);
+    if (s == NULL)
+        return AC_E_NO_MEMORY;
+    e->mstate = s;
+    s->n = e->n;
+    s->total = total;
+    s->entry = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->entry);
+    s->a = ac__mem_alloc(&e->mem, e->n + 1, sizeof *s->a);
+    s->count = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->count);
+    s->mean = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->mean);
+    s->var = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->var);
+    s->varies = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->varies);
+    if (!s->entry || !s->a || !s->count || !s->mean || !s->var || !s->varies)
+        return AC_E_NO_MEMORY;
+    layer_weights(e->n, s->a);
+    return AC_OK;
+}
+
+static int push_extra(ac_estimator *e, adaptive_state *s, uint32_t mask)
+{
+    if (s->n_extra == s->cap_extra) {
+        uint32_t cap = s->cap_extra ? s->cap_extra * 2 : 1024;
+        if (ac__mem_grow(&e->mem, (void **)&s->ex_mask, s->n_extra, cap,
+                         sizeof *s->ex_mask) != AC_OK ||
+            ac__mem_grow(&e->mem, (void **)&s->ex_value, s->n_extra, cap,
+                         sizeof *s->ex_value) != AC_OK)
+            return AC_E_NO_MEMORY;
+        s->cap_extra = cap;
+    }
+    int rc = ac__est_request_extra(e, s->entry[mask], s->n_extra);
+    if (rc != AC_OK)
+        return rc;
+    s->ex_mask[s->n_extra] = mask;
+    s->ex_value[s->n_extra++] = NAN;
+    return AC_OK;
+}
+
+/* Whether the host gave v(S): exact, never re-evaluated. */
+static int is_known(const ac_estimator *e, const adaptive_state *s,
+                    uint64_t mask)
+{
+    return e->cache.entries[s->entry[mask]].state == AC__ENTRY_KNOWN;
+}
+
+/* Per coalition: evaluations in (count), mean, and the sample variance of
+ * one evaluation (NaN with a single one). Pilot values come from the cache,
+ * extras in planned order. */
+static void tally(const ac_estimator *e, adaptive_state *s)
+{
+    const ac__cache *c = &e->cache;
+    uint32_t r0 = c->repeats;
+    for (uint64_t m = 0; m < s->total; m++) {
+        const ac__entry *en = &c->entries[s->entry[m]];
+        const double *slot = c->slots + (uint64_t)s->entry[m] * r0;
+        int known = en->state == AC__ENTRY_KNOWN;
+        s->count[m] = known ? INFINITY : r0;
+        s->mean[m] = known ? en->mean : en->mean * r0; /* a sum for now */
+        s->varies[m] = 0;
+        for (uint32_t r = 1; !known && r < r0; r++)
+            s->varies[m] |= slot[r] != slot[0];
+    }
+    for (uint32_t k = 0; k < s->n_extra; k++) {
+        uint32_t m = s->ex_mask[k];
+        if (!isnan(s->ex_value[k]) && isfinite(s->count[m])) {
+            s->count[m] += 1.0;
+            s->mean[m] += s->ex_value[k];
+            s->varies[m] |= s->ex_value[k] !=
+                            c->slots[(uint64_t)s->entry[m] * r0];
+        }
+    }
+    for (uint64_t m = 0; m < s->total; m++) {
+        const ac__entry *en = &c->entries[s->entry[m]];
+        if (isinf(s->count[m])) {
+            s->var[m] = 0.0;
+            continue;
+        }
+        if (!s->varies[m]) { /* every value the same: exactly that, var 0 */
+            s->mean[m] = c->slots[(uint64_t)s->entry[m] * r0];
+            s->var[m] = 0.0;
+            continue;
+        }
+        s->mean[m] /= s->count[m];
+        double d = en->mean - s->mean[m];
+        s->var[m] = en->var * r0 * (r0 - 1) + r0 * d * d; /* a sum of squares */
+    }
+    for (uint32_t k = 0; k < s->n_extra; k++) {
+        uint32_t m = s->ex_mask[k];
+        if (!isnan(s->ex_value[k]) && isfinite(s->count[m]) && s->varies[m])
+            s->var[m] += (s->ex_value[k] - s->mean[m]) *
+                         (s->ex_value[k] - s->mean[m]);
+    }
+    for (uint64_t m = 0; m < s->total; m++)
+        if (isfinite(s->count[m]))
+            s->var[m] = s->count[m] > 1.0 ? s->var[m] / (s->count[m] - 1.0)
+                                          : NAN;
+}
+
+/* Whether every value seen so far is 0 or 1: a rollout's success. */
+static int all_binary(const ac_estimator *e, const adaptive_state *s)
+{
+    const ac__cache *c = &e->cache;
+    for (uint64_t m = 0; m < s->total; m++) {
+        if (!isfinite(s->count[m]))
+            continue;
+        const double *slot = c->slots + (uint64_t)s->entry[m] * c->repeats;
+        for (uint32_t r = 0; r < c->repeats; r++)
+            if (slot[r] != 0.0 && slot[r] != 1.0)
+                return 0;
+    }
+    for (uint32_t k = 0; k < s->n_extra; k++)
+        if (!isnan(s->ex_value[k]) && s->ex_value[k] != 0.0 &&
+            s->ex_value[k] != 1.0)
+            return 0;
+    return 1;
+}
+
+/* 0/1 outcomes: the variance of one evaluation is p(1 - p), with p the
+ * coalition's success rate shrunk towards its layer's, `prior`
+ * pseudo-evaluations strong. A coalition that failed (or succeeded) every
+ * time keeps a variance that falls as it is evaluated more, instead of a
+ * sample variance of 0 that would never give it another rollout. */
+static void bernoulli_variances(adaptive_state *s, double prior)
+{
+    double hits[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
+    double seen[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
+    for (uint64_t m = 0; m < s->total; m++) {
+        if (!isfinite(s->count[m]))
+            continue;
+        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        hits[z] += s->mean[m] * s->count[m];
+        seen[z] += s->count[m];
+    }
+    for (uint64_t m = 0; m < s->total; m++) {
+        if (!isfinite(s->count[m]))
+            continue;
+        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        /* The layer's rate itself gets one success and one failure: a
+         * layer that never succeeded yet keeps a small chance to. */
+        double layer = (hits[z] + 1.0) / (seen[z] + 2.0);
+        double p = (s->mean[m] * s->count[m] + prior * layer) /
+                   (s->count[m] + prior);
+        s->var[m] = p * (1.0 - p);
+    }
+}
+
+/* Replaces each sample variance by one shrunk towards the pooled variance
+ * of its size layer (the whole game's when the layer has none), weighted by
+ * degrees of freedom: a coalition seen once takes the pool. */
+static void pooled_variances(adaptive_state *s, double prior)
+{
+    uint32_t n = s->n;
+    double layer_ss[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
+    double layer_dof[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
+    double ss = 0.0, dof = 0.0;
+    for (uint64_t m = 0; m < s->total; m++) {
+        if (!isfinite(s->count[m]) || !(s->count[m] > 1.0))
+            continue;
+        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        layer_ss[z] += s->var[m] * (s->count[m] - 1.0);
+        layer_dof[z] += s->count[m] - 1.0;
+    }
+    for (uint32_t z = 0; z <= n; z++) {
+        ss += layer_ss[z];
+        dof += layer_dof[z];
+    }
+    double global = dof > 0.0 ? ss / dof : 0.0;
+    for (uint64_t m = 0; m < s->total; m++) {
+        if (!isfinite(s->count[m]))
+            continue;
+        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        double pool = layer_dof[z] > 0.0 ? layer_ss[z] / layer_dof[z] : global;
+        double d = s->count[m] - 1.0;
+        s->var[m] = d > 0.0 ? (prior * pool + d * s->var[m]) / (prior + d)
+                            : pool;
+    }
+}
+
+/* The variance of one evaluation of each coalition, shrunk towards its
+ * layer by `prior` evaluations' worth. */
+static void model_variances(const ac_estimator *e, adaptive_state *s,
+                            double prior)
+{
+    if (all_binary(e, s))
+        bernoulli_variances(s, prior);
+    else
+        pooled_variances(s, prior);
+}
+
+typedef struct frac_item {
+    double frac;
+    uint32_t mask;
+} frac_item;
+
+static int by_fraction(const void *x, const void *y)
+{
+    const frac_item *a = x, *b = y;
+    if (a->frac != b->frac)
+        return a->frac > b->frac ? -1 : 1;
+    return (a->mask > b->mask) - (a->mask < b->mask);
+}
+
+/* Plans `extra` evaluations by water-filling: coalition S is raised towards
+ * lambda c_S, never lowered below count[S]; lambda is found by bisection,
+ * the real-valued shares rounded down and the remainder given to the
+ * largest fractions (ties to the smaller mask, so the plan is a function of
+ * the values alone). c is in s->var on entry (overwritten). */
+static int allocate(ac_estimator *e, adaptive_state *s, int64_t extra)
+{
+    double *c = s->var, have = 0.0, lo = 0.0, hi = 1.0;
+    int any = 0;
+    for (uint64_t m = 0; m < s->total; m++)
+        if (isfinite(s->count[m])) {
+            have += s->count[m];
+            any |= c[m] > 0.0;
+        }
+    /* Extras are numbered in 32 bits (ac__est_request_extra). */
+    int64_t room = (int64_t)(UINT32_MAX / 2) - (int64_t)s->n_extra;
+    if (extra > room)
+        extra = room;
+    if (!any || extra <= 0)
+        return AC_OK;
+    double want = have + (double)extra;
+    /* Find an upper bracket for lambda, then bisect. */
+    for (;;) {
+        double t = 0.0;
+        for (uint64_t m = 0; m < s->total; m++)
+            if (isfinite(s->count[m]))
+                t += fmax(s->count[m], hi * c[m]);
+        if (t >= want)
+            break;
+        lo = hi;
+        hi *= 2.0;
+    }
+    for (int it = 0; it < 100 && hi - lo > 1e-15 * hi; it++) {
+        double mid = 0.5 * (lo + hi), t = 0.0;
+        for (uint64_t m = 0; m < s->total; m++)
+            if (isfinite(s->count[m]))
+                t += fmax(s->count[m], mid * c[m]);
+        if (t >= want)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    frac_item *items = ac__mem_alloc(&e->mem, (size_t)s->total, sizeof *items);
+    if (items == NULL)
+        return AC_E_NO_MEMORY;
+    int64_t planned = 0;
+    uint32_t n_items = 0;
+    for (uint64_t m = 0; m < s->total; m++) {
+        if (!isfinite(s->count[m]))
+            continue;
+        double x = fmax(0.0, lo * c[m] - s->count[m]);
+        double whole = floor(x);
+        if (planned + (int64_t)whole > extra)
+            whole = (double)(extra - planned);
+        for (int64_t k = 0; k < (int64_t)whole; k++) {
+            int rc = push_extra(e, s, (uint32_t)m);
+            if (rc != AC_OK) {
+                ac__mem_free(&e->mem, items);
+                return rc;
+            }
+        }
+        planned += (int64_t)whole;
+        items[n_items].frac = x - whole;
+        items[n_items++].mask = (uint32_t)m;
+    }
+    qsort(items, n_items, sizeof *items, by_fraction);
+    int rc = AC_OK;
+    for (uint32_t k = 0; rc == AC_OK && planned < extra && k < n_items; k++) {
+        rc = push_extra(e, s, items[k].mask);
+        planned++;
+    }
+    ac__mem_free(&e->mem, items);
+    return rc;
+}
+
+/* The allocation's weights c_S into s->var: a_|S|, times the standard
+ * deviation of one evaluation when s->var holds variances (with_sd); 0 for
+ * the known coalitions. */
+static void allocation_weights(adaptive_state *s, int with_sd)
+{
+    for (uint64_t m = 0; m < s->total; m++)
+        s->var[m] = !isfinite(s->count[m])
+                        ? 0.0
+                        : s->a[__builtin_popcountll(m)] *
+                              (with_sd ? sqrt(s->var[m]) : 1.0);
+}
+
+/* One more evaluation of each of the `probe` heaviest coalitions (largest
+ * a_S: the sizes nearest the ends), smaller masks first within a size. */
+static int plan_probe(ac_estimator *e, adaptive_state *s, int64_t probe)
+{
+    uint32_t n = s->n, order[AC_ADAPTIVE_MAX_PLAYERS + 1];
+    for (uint32_t z = 0; z <= n; z++) { /* sizes by a, heaviest first */
+        uint32_t k = z;
+        for (; k > 0 && s->a[order[k - 1]] < s->a[z]; k--)
+            order[k] = order[k - 1];
+        order[k] = z;
+    }
+    for (uint32_t k = 0; probe > 0 && k <= n; k++)
+        for (uint64_t m = 0; probe > 0 && m < s->total; m++) {
+            if ((uint32_t)__builtin_popcountll(m) != order[k] ||
+                is_known(e, s, m))
+                continue;
+            int rc = push_extra(e, s, (uint32_t)m);
+            if (rc != AC_OK)
+                return rc;
+            probe--;
+        }
+    return AC_OK;
+}
+
+/* Too little budget for phases: `avail` is allocated now by a_S, but for
+ * the retry margin, which one last phase spends once the pilot is in. */
+static int plan_at_once(ac_estimator *e, adaptive_state *s, int64_t avail,
+                        int64_t margin)
+{
+    int64_t now = avail > margin ? avail - margin : 0;
+    s->phases_left = avail > now ? 1 : 0;
+    return allocate(e, s, now);
+}
+
+/* The pilot (every coalition) and the probe, planned together: the probe
+ * does not need the pilot's values. */
+static int plan_pilot(ac_estimator *e, adaptive_state *s)
+{
+    for (uint64_t m = 0; m < s->total; m++) {
+        uint64_t key = m;
+        int rc = ac__est_request(e, &key, 1, &s->entry[m]);
+        if (rc != AC_OK)
+            return rc;
+    }
+    int64_t left = ac__est_remaining(e), width = e->p.batch;
+    s->missing = 0;
+    for (uint64_t m = 0; m < s->total; m++) {
+        s->count[m] = is_known(e, s, m) ? INFINITY : e->cache.repeats;
+        s->missing += !is_known(e, s, m);
+    }
+    allocation_weights(s, 0);
+    /* A pilot evaluation that fails must be retried, or the run fails: the
+     * exact method's retry margin stays unplanned until the pilot is in.
+     * That costs a round, so only a budget of four rounds or more, where
+     * it costs at most a quarter, keeps one back. */
+    int64_t margin = e->p.max_retries > 0 && e->p.budget >= 4 * width
+                         ? 2 + s->missing / 32
+                         : 0;
+    if (left < width) /* no round to spare for learning */
+        return plan_at_once(e, s, left, margin);
+    int64_t probe = s->missing / 8 > PROBE_MIN ? s->missing / 8 : PROBE_MIN;
+    if (probe > s->missing)
+        probe = s->missing;
+    if (probe > left / 2)
+        probe = left / 2;
+    /* Fill the last round of the pilot, so that every phase after it
+     * starts on a round of its own and waiting costs no extra round. */
+    int64_t fill = (width - (e->committed + probe) % width) % width;
+    if (fill > left - probe)
+        fill = left - probe;
+    int rc = plan_probe(e, s, probe);
+    if (rc == AC_OK)
+        rc = allocate(e, s, fill);
+    int64_t rest = left - probe - fill, rounds = rest / width;
+    s->phases_left = (int)(rounds < MAX_PHASES ? rounds : MAX_PHASES);
+    if (rc == AC_OK && rounds == 0)
+        rc = plan_at_once(e, s, rest, margin);
+    return rc;
+}
+
+/* After the probe: no coalition evaluated twice varied, and enough were
+ * (PROBE_MIN, or all of them) that a noisy oracle would almost surely have
+ * shown it. A false verdict would leave the budget unspent, so the bar is
+ * high; a deterministic oracle that falls short of it merely spends its
+ * budget on repeats that change nothing. 0/1 values never pass: rollouts
+ * that nearly always fail (or succeed) agree twice most of the time, and
+ * in a team most coalitions are such. */
+static int looks_deterministic(const ac_estimator *e, const adaptive_state *s)
+{
+    if (all_binary(e, s))
+        return 0;
+    int64_t repeated = 0;
+    for (uint64_t m = 0; m < s->total; m++)
+        if (isfinite(s->count[m]) && s->count[m] > 1.0) {
+            if (s->var[m] != 0.0)
+                return 0;
+            repeated++;
+        }
+    return repeated > 0 &&
+           repeated >= (s->missing < PROBE_MIN ? s->missing : PROBE_MIN);
+}
+
+static int adaptive_extend(ac_estimator *e, int *grew)
+{
+    adaptive_state *s = e->mstate;
+    if (!s->started) {
+        s->started = 1;
+        int rc = plan_pilot(e, s);
+        *grew = s->phases_left > 0 ? AC__PLAN_WAIT : AC__PLAN_GREW;
+        return rc;
+    }
+    *grew = AC__PLAN_OVER;
+    if (s->phases_left == 0 || ac__est_remaining(e) <= 0)
+        return AC_OK;
+    tally(e, s);
+    if (looks_deterministic(e, s)) {
+        s->deterministic = 1;
+        return AC_OK;
+    }
+    model_variances(e, s, ALLOC_PRIOR);
+    allocation_weights(s, 1);
+    /* Whole rounds a phase, the last phase the rest. */
+    int64_t rest = ac__est_remaining(e), width = e->p.batch;
+    int64_t share = rest;
+    if (s->phases_left > 1) {
+        share = rest / s->phases_left / width * width;
+        if (share < width)
+            share = width < rest ? width : rest;
+    }
+    s->phases_left--;
+    int rc = allocate(e, s, share);
+    *grew = s->phases_left > 0 ? AC__PLAN_WAIT : AC__PLAN_GREW;
+    return rc;
+}
+
+static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
+{
+    adaptive_state *s = e->mstate;
+    tally(e, s);
+    /* v(all) - v(empty) over every evaluation of the two, repeats included:
+     * the total the credits conserve. */
+    s->delta = s->mean[s->total - 1] - s->mean[0];
+    model_variances(e, s, SE_PRIOR);
+    int rc = ac__shapley_table(&e->mem, s->n, s->mean, phi);
+    if (rc != AC_OK)
+        return rc;
+    for (uint64_t m = 0; m < s->total; m++)
+        s->var[m] = isfinite(s->count[m]) ? s->var[m] / s->count[m] : 0.0;
+    return ac__shapley_table_se(&e->mem, s->n, s->var, se);
+}
+
+static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)
+{
+    adaptive_state *s = e->mstate;
+    s->ex_value[serial] = value;
+}
+
+static double adaptive_delta(const ac_estimator *e)
+{
+    const adaptive_state *s = e->mstate;
+    return s->delta;
+}
+
+static int adaptive_stop_reason(const ac_estimator *e)
+{
+    const adaptive_state *s = e->mstate;
+    return s->deterministic ? AC_ESTIMATOR_OUTCOME_COMPLETE : AC_ESTIMATOR_OUTCOME_BUDGET;
+}
+
+static void adaptive_end(ac_estimator *e)
+{
+    adaptive_state *s = e->mstate;
+    if (s == NULL)
+        return;
+    ac__mem_free(&e->mem, s->entry);
+    ac__mem_free(&e->mem, s->a);
+    ac__mem_free(&e->mem, s->ex_mask);
+    ac__mem_free(&e->mem, s->ex_value);
+    ac__mem_free(&e->mem, s->count);
+    ac__mem_free(&e->mem, s->mean);
+    ac__mem_free(&e->mem, s->var);
+    ac__mem_free(&e->mem, s->varies);
+    ac__mem_free(&e->mem, s);
+}
+
+const ac__method_ops ac__method_adaptive = {
+    adaptive_begin,      adaptive_extend,    adaptive_estimate,
+    adaptive_end,        NULL,               AC_ESTIMATOR_OUTCOME_BUDGET,
+    adaptive_take_extra, adaptive_stop_reason, adaptive_delta,
+};
