@@ -10,6 +10,9 @@ ASAN_BUILD ?= build-asan
 MESON      ?= meson
 NINJA      ?= ninja
 MESON_SETUP_ARGS ?=
+# Warnings are errors here and in CI; the build's own default leaves them
+# warnings so that a packager's newer compiler cannot break the build.
+WERROR     ?= -Dwerror=true
 
 # Make sanitizer findings fatal and readable (meson test keeps these if set).
 export ASAN_OPTIONS  ?= halt_on_error=1:abort_on_error=1:print_summary=1:detect_leaks=1
@@ -30,7 +33,7 @@ setup = if [ -f $(1)/meson-private/coredata.dat ]; then \
 	    $(MESON) setup --wipe $(1) $(2); else $(MESON) setup $(1) $(2); fi
 
 $(BUILD)/build.ninja: | deps
-	$(call setup,$(BUILD),$(MESON_SETUP_ARGS))
+	$(call setup,$(BUILD),$(WERROR) $(MESON_SETUP_ARGS))
 
 build: deps $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
@@ -42,7 +45,7 @@ demo: build
 	./$(BUILD)/bindings/cli/agentcredit demo
 
 $(ASAN_BUILD)/build.ninja: | deps
-	$(call setup,$(ASAN_BUILD),-Db_sanitize=address$(comma)undefined -Db_lundef=false $(MESON_SETUP_ARGS))
+	$(call setup,$(ASAN_BUILD),-Db_sanitize=address$(comma)undefined -Db_lundef=false $(WERROR) $(MESON_SETUP_ARGS))
 
 asan: deps $(ASAN_BUILD)/build.ninja
 	$(NINJA) -C $(ASAN_BUILD)

@@ -32,18 +32,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(_WIN32) || defined(__CYGWIN__)
-#  if defined(AC_BUILDING_LIBRARY)
-#    define AC_API __declspec(dllexport)
-#  elif defined(AC_STATIC)
-#    define AC_API
+/* AC_API marks what the shared library exports. A host that builds the
+ * library into its own binary (or needs another attribute) defines it before
+ * including this header. */
+#ifndef AC_API
+#  if defined(_WIN32) || defined(__CYGWIN__)
+#    if defined(AC_BUILDING_LIBRARY)
+#      define AC_API __declspec(dllexport)
+#    elif defined(AC_STATIC)
+#      define AC_API
+#    else
+#      define AC_API __declspec(dllimport)
+#    endif
+#  elif defined(__GNUC__) && __GNUC__ >= 4
+#    define AC_API __attribute__((visibility("default")))
 #  else
-#    define AC_API __declspec(dllimport)
+#    define AC_API
 #  endif
-#elif defined(__GNUC__) && __GNUC__ >= 4
-#  define AC_API __attribute__((visibility("default")))
-#else
-#  define AC_API
+#endif
+
+/* AC_NODISCARD is on every function that returns a status: ignoring one is
+ * how a failed call goes unnoticed. A host that must (an old compiler, a
+ * wrapper generator) defines AC_NODISCARD empty before including this
+ * header. */
+#ifndef AC_NODISCARD
+#  if defined(__cplusplus) && __cplusplus >= 201703L
+#    define AC_NODISCARD [[nodiscard]]
+#  elif defined(__GNUC__) && __GNUC__ >= 4
+#    define AC_NODISCARD __attribute__((warn_unused_result))
+#  else
+#    define AC_NODISCARD
+#  endif
 #endif
 
 #ifdef __cplusplus
@@ -54,10 +73,17 @@ extern "C" {
 /* Version                                                               */
 /* ===================================================================== */
 
+/* The one place the version is written: meson.build reads these three
+ * lines and AC_ABI_VERSION, and the pkg-config file, the shared library's
+ * name and the Python package's __version__ follow from them. */
 #define AC_VERSION_MAJOR 0
 #define AC_VERSION_MINOR 1
 #define AC_VERSION_PATCH 0
-#define AC_VERSION_STRING "0.1.0"
+#define AC__STRINGIFY_(x) #x
+#define AC__STRINGIFY(x) AC__STRINGIFY_(x)
+#define AC_VERSION_STRING                                                    \
+    AC__STRINGIFY(AC_VERSION_MAJOR) "." AC__STRINGIFY(AC_VERSION_MINOR) "."  \
+    AC__STRINGIFY(AC_VERSION_PATCH)
 /* MAJOR*10000 + MINOR*100 + PATCH, for #if comparisons. */
 #define AC_VERSION_NUMBER \
     (AC_VERSION_MAJOR * 10000 + AC_VERSION_MINOR * 100 + AC_VERSION_PATCH)
@@ -144,7 +170,7 @@ AC_API uint32_t ac_coalition_words(uint32_t n_players);
  * len must be 2^n; n in 1..AC_EXACT_MAX_PLAYERS; values finite.
  * O(n 2^n) time, O(n^2) extra memory. sum(phi) == v(all) - v(empty) to a
  * relative 1e-12. phi is written only on success. Thread-safe (no handle). */
-AC_API int ac_shapley_exact(uint32_t n, const double *values, uint64_t len,
+AC_API AC_NODISCARD int ac_shapley_exact(uint32_t n, const double *values, uint64_t len,
                             double *phi);
 #define AC_EXACT_MAX_PLAYERS 30u
 
@@ -227,10 +253,12 @@ typedef enum ac_estimator_param {
 } ac_estimator_param;
 
 /* ac_estimator_reset() flags. */
-#define AC_RESET_SESSION 1u /* forget the run: cache, results, audit, error */
-#define AC_RESET_PARAMS 2u  /* parameters back to their defaults           */
-#define AC_RESET_KNOWN 4u   /* forget the values given by set_value         */
-#define AC_RESET_ALL 7u
+typedef enum ac_reset {
+    AC_RESET_SESSION = 1, /* forget the run: cache, results, audit, error */
+    AC_RESET_PARAMS = 2,  /* parameters back to their defaults           */
+    AC_RESET_KNOWN = 4,   /* forget the values given by set_value         */
+    AC_RESET_ALL = 7
+} ac_reset;
 
 /* Audit record keys (ac_estimator_audit). */
 typedef enum ac_estimator_audit_key {
@@ -266,7 +294,7 @@ typedef enum ac_estimator_outcome {
 /* Creates an estimator for a game of n_players (1..AC_MAX_PLAYERS; beyond:
  * AC_E_TOO_LARGE). alloc may be NULL. *out is set on success only; release
  * it with ac_estimator_free(). */
-AC_API int ac_estimator_create(ac_estimator **out, uint32_t n_players,
+AC_API AC_NODISCARD int ac_estimator_create(ac_estimator **out, uint32_t n_players,
                                const ac_allocator *alloc);
 /* Releases everything the estimator owns. Accepts NULL. */
 AC_API void ac_estimator_free(ac_estimator *est);
@@ -274,34 +302,34 @@ AC_API void ac_estimator_free(ac_estimator *est);
 /* Typed parameter access (zstd's model). Unknown parameter:
  * AC_E_PARAM_UNSUPPORTED; wrong type for the parameter: AC_E_INVALID_ARG;
  * value outside the bounds: AC_E_PARAM_OUT_OF_BOUND (never clamped). */
-AC_API int ac_estimator_set_int(ac_estimator *est, ac_estimator_param param,
+AC_API AC_NODISCARD int ac_estimator_set_int(ac_estimator *est, ac_estimator_param param,
                                 int64_t value);
-AC_API int ac_estimator_get_int(const ac_estimator *est,
+AC_API AC_NODISCARD int ac_estimator_get_int(const ac_estimator *est,
                                 ac_estimator_param param, int64_t *value);
-AC_API int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
+AC_API AC_NODISCARD int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
                                 double value);
-AC_API int ac_estimator_get_f64(const ac_estimator *est,
+AC_API AC_NODISCARD int ac_estimator_get_f64(const ac_estimator *est,
                                 ac_estimator_param param, double *value);
 /* Bounds of a parameter; no handle needed. Thread-safe. */
-AC_API int ac_estimator_param_bounds_int(ac_estimator_param param,
+AC_API AC_NODISCARD int ac_estimator_param_bounds_int(ac_estimator_param param,
                                          int64_t *lower, int64_t *upper);
-AC_API int ac_estimator_param_bounds_f64(ac_estimator_param param,
+AC_API AC_NODISCARD int ac_estimator_param_bounds_f64(ac_estimator_param param,
                                          double *lower, double *upper);
 /* Resets what the AC_RESET_* flags name. Resetting the session clears a
  * cancellation and makes the handle ready for a new run. */
-AC_API int ac_estimator_reset(ac_estimator *est, uint32_t what);
+AC_API AC_NODISCARD int ac_estimator_reset(ac_estimator *est, uint32_t what);
 
 /* Gives a value the host already knows (typically v(all), the observed
  * outcome, and v(empty), the baseline). Known values cost no budget and are
  * exact (no variance). Giving a coalition again replaces its value. Only
  * before the run starts. words must be ac_coalition_words(n); value finite. */
-AC_API int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
+AC_API AC_NODISCARD int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
                                   uint32_t words, double value);
 
 /* Registers the oracle used by ac_estimator_run(). user is never
  * dereferenced by the library; the caller keeps it alive while the estimator
  * may call fn. fn NULL unregisters. */
-AC_API int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
+AC_API AC_NODISCARD int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
                                    void *user);
 
 /* Runs to the end with the registered oracle, AC_ESTIMATOR_PARAM_BATCH coalitions per
@@ -309,7 +337,7 @@ AC_API int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
  * same seed, options and values. Returns AC_OK, or the error that stopped it
  * (AC_E_CALLBACK, AC_E_ORACLE, AC_E_CANCELLED, AC_E_BUDGET, ...). On a
  * finished run it returns AC_OK at once; after a failed one, its error. */
-AC_API int ac_estimator_run(ac_estimator *est);
+AC_API AC_NODISCARD int ac_estimator_run(ac_estimator *est);
 
 /* Ask/tell. ask hands out up to max_count evaluations to do: for each k,
  * tickets[k] and the coalition at coalitions + k * words (the caller provides
@@ -321,7 +349,7 @@ AC_API int ac_estimator_run(ac_estimator *est);
  * told, not on the ask sizes or the order of the tells, as long as no
  * evaluation fails (a failed one is queued again when its failure is told);
  * docs/threading.md relies on it for reproducible distributed runs. */
-AC_API int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
+AC_API AC_NODISCARD int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
                             uint64_t *tickets, uint64_t *coalitions,
                             uint32_t *count);
 /* Tells results back, in any order and any grouping: values[k] for
@@ -333,23 +361,23 @@ AC_API int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
  * Returns the run's error when this tell ended it (AC_E_ORACLE: a coalition
  * failed past its retries; AC_E_BUDGET: a coalition the method needs failed
  * and the budget cannot pay a retry). */
-AC_API int ac_estimator_tell(ac_estimator *est, uint32_t count,
+AC_API AC_NODISCARD int ac_estimator_tell(ac_estimator *est, uint32_t count,
                              const uint64_t *tickets, const double *values,
                              const int32_t *status);
 /* Where the run stands: *done is 1 once results are ready (or the run
  * failed: see *stop_reason via audit), *outstanding the number of asked
  * evaluations not yet told. Either pointer may be NULL. */
-AC_API int ac_estimator_progress(const ac_estimator *est, int32_t *done,
+AC_API AC_NODISCARD int ac_estimator_progress(const ac_estimator *est, int32_t *done,
                                  uint64_t *outstanding);
 /* Copies the estimate: phi[i] and its standard error se[i] for the n players
  * (n must equal the estimator's). se may be NULL. Infinity as a standard error
  * means the method had too few samples to estimate it. sum(phi) equals
  * v(all) - v(empty) to a relative 1e-12. AC_E_STATE before the run is done. */
-AC_API int ac_estimator_result(const ac_estimator *est, double *phi,
+AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est, double *phi,
                                double *se, uint32_t n);
 /* One figure of the audit record. Valid during and after a run. An unknown
  * key is AC_E_INVALID_ARG (*value untouched). */
-AC_API int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
+AC_API AC_NODISCARD int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
                               int64_t *value);
 /* Asks the run to stop: the next ask, or ac_estimator_run between oracle
  * calls, returns AC_E_CANCELLED. Safe from any thread, including while
@@ -411,67 +439,76 @@ typedef enum ac_refiner_param {
     AC_REFINER_PARAM_MAX_RETRIES = 205
 } ac_refiner_param;
 
-#define AC_RELAXATION_ORDERED 0
-#define AC_RELAXATION_NEVER 1
+typedef enum ac_relaxation {
+    AC_RELAXATION_ORDERED = 0,
+    AC_RELAXATION_NEVER = 1
+} ac_relaxation;
 
 /* Per-agent relaxation flags (ac_refiner_agent_flags). */
-#define AC_AGENT_FLAG_RELAXED_SIGN 1u  /* messages on the wrong side of the credit's
-                               sign were allowed the other sign (property 3
-                               dropped for this agent)                    */
-#define AC_AGENT_FLAG_RELAXED_BOUND 2u /* |phi| > |M_i| B: every message gets phi/|M_i|,
-                               beyond B (property 2 dropped)              */
+typedef enum ac_agent_flag {
+    AC_AGENT_FLAG_RELAXED_SIGN = 1,  /* messages on the wrong side of the
+                                        credit's sign were allowed the
+                                        other sign (property 3 dropped for
+                                        this agent)                       */
+    AC_AGENT_FLAG_RELAXED_BOUND = 2  /* |phi| > |M_i| B: every message gets
+                                        phi/|M_i|, beyond B (property 2
+                                        dropped)                          */
+} ac_agent_flag;
 
 /* Per-message flags (ac_refiner_message_flags). */
-#define AC_MESSAGE_FLAG_REDUNDANT 1u   /* repeats an earlier message of its agent   */
-#define AC_MESSAGE_FLAG_LABEL_FIXED 2u /* label fixed by ac_refiner_fix_label       */
+typedef enum ac_message_flag {
+    AC_MESSAGE_FLAG_REDUNDANT = 1,  /* repeats an earlier message of its
+                                       agent                              */
+    AC_MESSAGE_FLAG_LABEL_FIXED = 2 /* label fixed by ac_refiner_fix_label */
+} ac_message_flag;
 
 /* Creates a refiner for an episode of n_agents agents (1..AC_MAX_PLAYERS)
  * and n_messages messages (1..2^28). */
-AC_API int ac_refiner_create(ac_refiner **out, uint32_t n_agents,
+AC_API AC_NODISCARD int ac_refiner_create(ac_refiner **out, uint32_t n_agents,
                              uint32_t n_messages, const ac_allocator *alloc);
 AC_API void ac_refiner_free(ac_refiner *ref); /* NULL ok */
 
-AC_API int ac_refiner_set_int(ac_refiner *ref, ac_refiner_param param,
+AC_API AC_NODISCARD int ac_refiner_set_int(ac_refiner *ref, ac_refiner_param param,
                               int64_t value);
-AC_API int ac_refiner_get_int(const ac_refiner *ref, ac_refiner_param param,
+AC_API AC_NODISCARD int ac_refiner_get_int(const ac_refiner *ref, ac_refiner_param param,
                               int64_t *value);
-AC_API int ac_refiner_set_f64(ac_refiner *ref, ac_refiner_param param,
+AC_API AC_NODISCARD int ac_refiner_set_f64(ac_refiner *ref, ac_refiner_param param,
                               double value);
-AC_API int ac_refiner_get_f64(const ac_refiner *ref, ac_refiner_param param,
+AC_API AC_NODISCARD int ac_refiner_get_f64(const ac_refiner *ref, ac_refiner_param param,
                               double *value);
-AC_API int ac_refiner_param_bounds_int(ac_refiner_param param, int64_t *lower,
+AC_API AC_NODISCARD int ac_refiner_param_bounds_int(ac_refiner_param param, int64_t *lower,
                                        int64_t *upper);
-AC_API int ac_refiner_param_bounds_f64(ac_refiner_param param, double *lower,
+AC_API AC_NODISCARD int ac_refiner_param_bounds_f64(ac_refiner_param param, double *lower,
                                        double *upper);
 /* AC_RESET_SESSION forgets labels, texts, results and error; AC_RESET_PARAMS
  * restores the defaults; authors and credits stay (AC_RESET_KNOWN clears
  * them too). */
-AC_API int ac_refiner_reset(ac_refiner *ref, uint32_t what);
+AC_API AC_NODISCARD int ac_refiner_reset(ac_refiner *ref, uint32_t what);
 
 /* Who wrote each message: agent_of[t] < n_agents. Copied. */
-AC_API int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
+AC_API AC_NODISCARD int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
                                   uint32_t n_messages);
 /* Each agent's credit (finite), e.g. from ac_estimator_result. Copied. */
-AC_API int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
+AC_API AC_NODISCARD int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
                                   uint32_t n_agents);
 /* Feed 1: a label per message, each finite and in [-1, 1]. Copied. */
-AC_API int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
+AC_API AC_NODISCARD int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
                                  uint32_t n_messages);
 /* Fixes one message's label: neither a feed nor the redundancy rule changes
  * it afterwards. */
-AC_API int ac_refiner_fix_label(ac_refiner *ref, uint32_t message,
+AC_API AC_NODISCARD int ac_refiner_fix_label(ac_refiner *ref, uint32_t message,
                                 double label);
 /* Message texts, for redundancy: a message whose text, after collapsing runs
  * of white space and trimming the ends, equals an earlier message of the
  * same agent is flagged AC_MESSAGE_FLAG_REDUNDANT and labelled -penalty (unless its
  * label is fixed). lengths[t] bytes of texts[t]; lengths NULL: NUL-terminated.
  * Read during the call only. */
-AC_API int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
+AC_API AC_NODISCARD int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
                                 const uint64_t *lengths, uint32_t n_messages);
 /* The messages of one agent, in episode order: the map from player k of a
  * message-level game to message index. *count is the agent's number of
  * messages; up to cap indices are written. */
-AC_API int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
+AC_API AC_NODISCARD int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
                                      uint32_t *messages, uint32_t cap,
                                      uint32_t *count);
 /* Feed 3: labels for one agent's messages from the Shapley values of a
@@ -479,21 +516,21 @@ AC_API int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
  * agent, as ac_refiner_agent_messages orders them; count must equal the
  * agent's number of messages), normalised to l_k = phi_k / max_j |phi_j|
  * (all 0 when every phi is 0). Fixed labels are kept. */
-AC_API int ac_refiner_labels_from_shapley(ac_refiner *ref, uint32_t agent,
+AC_API AC_NODISCARD int ac_refiner_labels_from_shapley(ac_refiner *ref, uint32_t agent,
                                           const double *message_phi,
                                           uint32_t count);
 /* Feed 2: the scorer callback, and the driver that asks it for every message
  * still without a label (redundant messages are not scored). */
-AC_API int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn,
+AC_API AC_NODISCARD int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn,
                                  void *user);
-AC_API int ac_refiner_score(ac_refiner *ref);
+AC_API AC_NODISCARD int ac_refiner_score(ac_refiner *ref);
 /* Feed 2 as ask/tell: ask hands out up to max_count messages still needing a
  * label (*count 0 when none is left to hand out); tell takes labels back in
  * any order, with status as in ac_scorer_fn (status may be NULL). Telling a
  * message that is not outstanding is AC_E_INVALID_ARG, nothing taken. */
-AC_API int ac_refiner_ask(ac_refiner *ref, uint32_t max_count,
+AC_API AC_NODISCARD int ac_refiner_ask(ac_refiner *ref, uint32_t max_count,
                           uint32_t *messages, uint32_t *count);
-AC_API int ac_refiner_tell(ac_refiner *ref, uint32_t count,
+AC_API AC_NODISCARD int ac_refiner_tell(ac_refiner *ref, uint32_t count,
                            const uint32_t *messages, const double *labels,
                            const int32_t *status);
 
@@ -501,17 +538,17 @@ AC_API int ac_refiner_tell(ac_refiner *ref, uint32_t count,
  * needs a label (or is redundant); an agent with non-zero credit needs a
  * message. On failure nothing of the previous result changes. O(K log K)
  * per agent of K messages. */
-AC_API int ac_refiner_refine(ac_refiner *ref);
+AC_API AC_NODISCARD int ac_refiner_refine(ac_refiner *ref);
 /* Copies the rewards (n_messages long); AC_E_STATE before a refine. */
-AC_API int ac_refiner_rewards(const ac_refiner *ref, double *rewards,
+AC_API AC_NODISCARD int ac_refiner_rewards(const ac_refiner *ref, double *rewards,
                               uint32_t n_messages);
 /* The labels the projection used (after redundancy and fixing). */
-AC_API int ac_refiner_labels(const ac_refiner *ref, double *labels,
+AC_API AC_NODISCARD int ac_refiner_labels(const ac_refiner *ref, double *labels,
                              uint32_t n_messages);
-AC_API int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
+AC_API AC_NODISCARD int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
                                     uint32_t n_messages);
 /* AC_AGENT_FLAG_RELAXED_* per agent, from the last refine. */
-AC_API int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
+AC_API AC_NODISCARD int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
                                   uint32_t n_agents);
 AC_API const char *ac_refiner_last_error(const ac_refiner *ref);
 
@@ -657,52 +694,55 @@ typedef enum ac_localizer_audit_key {
 } ac_localizer_audit_key;
 
 /* Per-message flags (ac_localizer_step_flags); 0: before the first error. */
-#define AC_STEP_FLAG_FIRST_ERROR 1u /* the first error                          */
-#define AC_STEP_FLAG_PROPAGATES 2u  /* after it, rejected (or not judged)       */
-#define AC_STEP_FLAG_CORRECTIVE 4u  /* after it, accepted right after a rejected
-                                  prefix: this message repaired the run    */
-#define AC_STEP_FLAG_RECOVERED 8u   /* accepted, after a corrective message     */
+typedef enum ac_step_flag {
+    AC_STEP_FLAG_FIRST_ERROR = 1, /* the first error                      */
+    AC_STEP_FLAG_PROPAGATES = 2,  /* after it, rejected (or not judged)   */
+    AC_STEP_FLAG_CORRECTIVE = 4,  /* after it, accepted right after a
+                                     rejected prefix: this message
+                                     repaired the run                     */
+    AC_STEP_FLAG_RECOVERED = 8    /* accepted, after a corrective message */
+} ac_step_flag;
 
 /* Creates a localizer for an episode of n_messages (1..2^24) messages.
  * alloc may be NULL. */
-AC_API int ac_localizer_create(ac_localizer **out, uint32_t n_messages,
+AC_API AC_NODISCARD int ac_localizer_create(ac_localizer **out, uint32_t n_messages,
                                const ac_allocator *alloc);
 AC_API void ac_localizer_free(ac_localizer *loc); /* NULL ok */
 
-AC_API int ac_localizer_set_int(ac_localizer *loc, ac_localizer_param param,
+AC_API AC_NODISCARD int ac_localizer_set_int(ac_localizer *loc, ac_localizer_param param,
                                 int64_t value);
-AC_API int ac_localizer_get_int(const ac_localizer *loc,
+AC_API AC_NODISCARD int ac_localizer_get_int(const ac_localizer *loc,
                                 ac_localizer_param param, int64_t *value);
-AC_API int ac_localizer_set_f64(ac_localizer *loc, ac_localizer_param param,
+AC_API AC_NODISCARD int ac_localizer_set_f64(ac_localizer *loc, ac_localizer_param param,
                                 double value);
-AC_API int ac_localizer_get_f64(const ac_localizer *loc,
+AC_API AC_NODISCARD int ac_localizer_get_f64(const ac_localizer *loc,
                                 ac_localizer_param param, double *value);
-AC_API int ac_localizer_param_bounds_int(ac_localizer_param param,
+AC_API AC_NODISCARD int ac_localizer_param_bounds_int(ac_localizer_param param,
                                          int64_t *lower, int64_t *upper);
-AC_API int ac_localizer_param_bounds_f64(ac_localizer_param param,
+AC_API AC_NODISCARD int ac_localizer_param_bounds_f64(ac_localizer_param param,
                                          double *lower, double *upper);
 /* AC_RESET_SESSION forgets the run (answers, posterior, result, error) and
  * makes the handle ready for another; AC_RESET_PARAMS restores the
  * defaults; AC_RESET_KNOWN forgets authors, prior and scores. */
-AC_API int ac_localizer_reset(ac_localizer *loc, uint32_t what);
+AC_API AC_NODISCARD int ac_localizer_reset(ac_localizer *loc, uint32_t what);
 
 /* Who wrote each message (agent_of[t]); optional: without it the first
  * error's agent is reported as UINT32_MAX and no corrective message can
  * stand in for a repair. Copied. Before the run only. */
-AC_API int ac_localizer_set_authors(ac_localizer *loc, const uint32_t *agent_of,
+AC_API AC_NODISCARD int ac_localizer_set_authors(ac_localizer *loc, const uint32_t *agent_of,
                                     uint32_t n_messages);
 /* The prior over the first error: prior[t] for t < T, prior[T] for "no
  * error"; len = n_messages + 1, finite, >= 0, not all 0; normalised by the
  * library. Default uniform. Before the run only. Copied. */
-AC_API int ac_localizer_set_prior(ac_localizer *loc, const double *prior,
+AC_API AC_NODISCARD int ac_localizer_set_prior(ac_localizer *loc, const double *prior,
                                   uint32_t len);
 /* For AC_STRATEGY_SCORES: p_error[t] in [0, 1], the scorer's probability that
  * message t is an error, from one batched call of the host's scorer.
  * Copied. Before the run only. */
-AC_API int ac_localizer_set_scores(ac_localizer *loc, const double *p_error,
+AC_API AC_NODISCARD int ac_localizer_set_scores(ac_localizer *loc, const double *p_error,
                                    uint32_t n_messages);
 /* Registers the verifier used by ac_localizer_run(); fn NULL unregisters. */
-AC_API int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
+AC_API AC_NODISCARD int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
                                      void *user);
 
 /* Runs to the end with the registered verifier, AC_LOCALIZER_PARAM_BATCH prefixes per
@@ -710,7 +750,7 @@ AC_API int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
  * over ask/tell; the result equals the ask/tell path. Running out of budget
  * is not an error (AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET); a verifier failing past its
  * retries is AC_E_ORACLE, a callback returning non-zero AC_E_CALLBACK. */
-AC_API int ac_localizer_run(ac_localizer *loc);
+AC_API AC_NODISCARD int ac_localizer_run(ac_localizer *loc);
 /* Ask/tell: ask hands out up to max_count prefixes to judge (one round;
  * *count 0: finished, or waiting for the outstanding answers); tell takes
  * answers back in any order and grouping, by prefix, with status as in
@@ -720,34 +760,34 @@ AC_API int ac_localizer_run(ac_localizer *loc);
  * (independent answers add evidence): tell one answer per occurrence. The round's answers
  * are applied in prefix order once all are in, so the order of the tells
  * never changes the result. */
-AC_API int ac_localizer_ask(ac_localizer *loc, uint32_t max_count,
+AC_API AC_NODISCARD int ac_localizer_ask(ac_localizer *loc, uint32_t max_count,
                             uint32_t *prefixes, uint32_t *count);
-AC_API int ac_localizer_tell(ac_localizer *loc, uint32_t count,
+AC_API AC_NODISCARD int ac_localizer_tell(ac_localizer *loc, uint32_t count,
                              const uint32_t *prefixes,
                              const double *p_on_track, const int32_t *status);
 /* *done 1 once the result is ready (or the run failed); *outstanding the
  * prefixes asked and not yet told. Either may be NULL. */
-AC_API int ac_localizer_progress(const ac_localizer *loc, int32_t *done,
+AC_API AC_NODISCARD int ac_localizer_progress(const ac_localizer *loc, int32_t *done,
                                  uint32_t *outstanding);
 
 /* The first error: *step in 0..T-1, or -1 when no error was found; *agent
  * its author (UINT32_MAX without authors or without an error);
  * *probability its posterior probability (1 for an exact verifier). Any
  * pointer may be NULL. AC_E_STATE before the run is done. */
-AC_API int ac_localizer_result(const ac_localizer *loc, int64_t *step,
+AC_API AC_NODISCARD int ac_localizer_result(const ac_localizer *loc, int64_t *step,
                                uint32_t *agent, double *probability);
 /* The posterior probability that the first error lies within radius steps
  * of the reported one (radius 0: the reported probability). */
-AC_API int ac_localizer_probability_within(const ac_localizer *loc,
+AC_API AC_NODISCARD int ac_localizer_probability_within(const ac_localizer *loc,
                                            uint32_t radius, double *p);
 /* The whole posterior: post[t] for t < T, post[T] for "no error";
  * len = n_messages + 1. */
-AC_API int ac_localizer_posterior(const ac_localizer *loc, double *post,
+AC_API AC_NODISCARD int ac_localizer_posterior(const ac_localizer *loc, double *post,
                                   uint32_t len);
-AC_API int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
+AC_API AC_NODISCARD int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
                               int64_t *value);
 /* AC_STEP_FLAG_* per message. */
-AC_API int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
+AC_API AC_NODISCARD int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
                                    uint32_t n_messages);
 /* Failure blame as refiner labels in [-1, 1]: with the posterior P over the
  * first error h, label_t = P(h > t) before + P(h = t) error + P(h < t)
@@ -755,7 +795,7 @@ AC_API int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
  * AC_LOCALIZER_PARAM_LABEL_CORRECTIVE and recovered ones AC_LOCALIZER_PARAM_LABEL_BEFORE. Give them
  * to ac_refiner_set_labels with the agents' credit: failure rewards then
  * conserve credit exactly like success rewards. */
-AC_API int ac_localizer_blame_labels(const ac_localizer *loc, double *labels,
+AC_API AC_NODISCARD int ac_localizer_blame_labels(const ac_localizer *loc, double *labels,
                                      uint32_t n_messages);
 /* Asks the run to stop (AC_E_CANCELLED at the next ask). Safe from any
  * thread; a no-op on NULL. During the corrective scan (as for a verifier
@@ -775,18 +815,28 @@ typedef int (*ac_candidate_fn)(void *user, uint32_t step,
                                const uint64_t *candidates, uint32_t count,
                                double *p_on_track, int32_t *status);
 
-/* Pair kinds and the reasons for no pair. */
-#define AC_PAIR_KIND_NONE 0
-#define AC_PAIR_KIND_REPAIR 1     /* chosen: a verified candidate (its host id) */
-#define AC_PAIR_KIND_CORRECTIVE 2 /* chosen: a later corrective message of the
-                                same agent (its index)                    */
-#define AC_PAIR_REASON_NOT_LOCALIZED 1 /* no first error was found             */
-#define AC_PAIR_REASON_NO_CANDIDATE 2  /* no repair callback, or no candidate,
-                                     and no corrective message            */
-#define AC_PAIR_REASON_NOT_VERIFIED 3  /* candidates, none verified, and no
-                                     corrective message                   */
-#define AC_PAIR_REASON_NO_BUDGET 4     /* candidates, but no budget left to check
-                                     them, and no corrective message      */
+/* What a preference pair is (ac_preference_pair.kind). */
+typedef enum ac_pair_kind {
+    AC_PAIR_KIND_NONE = 0,       /* no pair: see the reason               */
+    AC_PAIR_KIND_REPAIR = 1,     /* chosen: a verified candidate (its host
+                                    id)                                   */
+    AC_PAIR_KIND_CORRECTIVE = 2  /* chosen: a later corrective message of
+                                    the same agent (its index)            */
+} ac_pair_kind;
+
+/* Why there is no pair (ac_preference_pair.reason). */
+typedef enum ac_pair_reason {
+    AC_PAIR_REASON_NONE = 0,          /* a pair was made                  */
+    AC_PAIR_REASON_NOT_LOCALIZED = 1, /* no first error was found         */
+    AC_PAIR_REASON_NO_CANDIDATE = 2,  /* no repair callback, or no
+                                         candidate, and no corrective
+                                         message                          */
+    AC_PAIR_REASON_NOT_VERIFIED = 3,  /* candidates, none verified, and no
+                                         corrective message               */
+    AC_PAIR_REASON_NO_BUDGET = 4      /* candidates, but no budget left to
+                                         check them, and no corrective
+                                         message                          */
+} ac_pair_reason;
 
 /* One preference pair, prompt / chosen / rejected. The caller sets
  * struct_size = sizeof(ac_preference_pair); a larger struct of a later
@@ -810,7 +860,7 @@ typedef struct ac_preference_pair {
                               for a preference loss                       */
 } ac_preference_pair;
 
-AC_API int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
+AC_API AC_NODISCARD int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
                                    ac_candidate_fn check, void *user);
 /* Builds the pair for the finished localization: asks the repair callback
  * for up to AC_LOCALIZER_PARAM_CANDIDATES candidates, checks them in one call, chooses
@@ -824,7 +874,7 @@ AC_API int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
  * id given) until ac_localizer_set_repair is called again. A failing
  * callback returns AC_E_CALLBACK and may be retried. AC_E_STATE before the
  * run is done. */
-AC_API int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
+AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
                                   ac_preference_pair *pair);
 
 /* ===================================================================== */
@@ -850,31 +900,31 @@ typedef struct ac_game ac_game;
  * terminated, truncated to err_cap bytes) when err_buf is not NULL; on
  * success err_buf receives "". alloc may be NULL. Thread-safe (no shared
  * state). */
-AC_API int ac_game_load_json(ac_game **out, const char *text, size_t len,
+AC_API AC_NODISCARD int ac_game_load_json(ac_game **out, const char *text, size_t len,
                              const ac_allocator *alloc, char *err_buf,
                              size_t err_cap);
 /* Reads and parses a file; AC_E_IO when it cannot be read. As above. */
-AC_API int ac_game_load_file(ac_game **out, const char *path,
+AC_API AC_NODISCARD int ac_game_load_file(ac_game **out, const char *path,
                              const ac_allocator *alloc, char *err_buf,
                              size_t err_cap);
 AC_API void ac_game_free(ac_game *game);
 /* The message of the game's last failed call ("" if none); owned by the
  * game, valid until its next call. "" for NULL. */
 AC_API const char *ac_game_last_error(const ac_game *game);
-AC_API int ac_game_players(const ac_game *game, uint32_t *n_players);
+AC_API AC_NODISCARD int ac_game_players(const ac_game *game, uint32_t *n_players);
 /* The game's expected value v(S), without noise. */
-AC_API int ac_game_value(const ac_game *game, const uint64_t *coalition,
+AC_API AC_NODISCARD int ac_game_value(const ac_game *game, const uint64_t *coalition,
                          uint32_t words, double *value);
 /* Seeds the game's own noise generator (default seed 0). */
-AC_API int ac_game_seed(ac_game *game, uint64_t seed);
+AC_API AC_NODISCARD int ac_game_seed(ac_game *game, uint64_t seed);
 /* The Shapley values: the file's "exact" when given, else computed in closed
  * form (terms, airport), by dynamic programming (voting with integer weights
  * and quota) or from the table (values). AC_E_TOO_LARGE when none applies. */
-AC_API int ac_game_exact(const ac_game *game, double *phi, uint32_t n);
+AC_API AC_NODISCARD int ac_game_exact(const ac_game *game, double *phi, uint32_t n);
 /* An ac_oracle_fn with user = an ac_game: one noisy draw per coalition
  * (the expected value when the game has no noise). Not thread-safe for one
  * game: give each thread its own ac_game. */
-AC_API int ac_game_oracle(void *game, const uint64_t *coalitions,
+AC_API AC_NODISCARD int ac_game_oracle(void *game, const uint64_t *coalitions,
                           uint32_t words, uint32_t count, double *values,
                           int32_t *status);
 

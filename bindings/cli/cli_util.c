@@ -135,9 +135,10 @@ int cli_set_f64(ac_estimator *est, ac_estimator_param param,
 void cli_audit_read(const ac_estimator *est, int64_t audit[CLI_AUDIT_KEYS])
 {
     for (int key = 0; key < CLI_AUDIT_KEYS; key++) {
-        audit[key] = -1;
-        if (key > 0)
-            (void)ac_estimator_audit(est, (ac_estimator_audit_key)key, &audit[key]);
+        if (key == 0 ||
+            ac_estimator_audit(est, (ac_estimator_audit_key)key,
+                               &audit[key]) != AC_OK)
+            audit[key] = -1;
     }
 }
 

@@ -109,9 +109,13 @@ int main(void)
     if ((rc = ac_estimator_result(est, phi, se, AGENTS)) != AC_OK)
         goto error;
     int64_t evaluations = 0, rounds = 0, method = 0;
-    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &evaluations);
-    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_ROUNDS, &rounds);
-    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &method);
+    if ((rc = ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_EVALUATIONS,
+                                 &evaluations)) != AC_OK ||
+        (rc = ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_ROUNDS, &rounds)) !=
+            AC_OK ||
+        (rc = ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &method)) !=
+            AC_OK)
+        goto error;
     int bad = 0;
     for (int i = 0; i < AGENTS; i++) {
         printf("agent %d: credit %+.4f (se %.4f, true %+.4f)\n", i, phi[i],

@@ -58,11 +58,14 @@ int main(void)
     int rc = ac_localizer_create(&loc, T, NULL);
     if (rc != AC_OK)
         return fail("create", rc, "");
-    ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_REPEATABLE);
-    ac_localizer_set_f64(loc, AC_LOCALIZER_PARAM_ACCURACY, 0.85);
-    ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_BATCH, 3);
-    ac_localizer_set_authors(loc, author, T);
-    ac_localizer_set_repair(loc, propose, check, NULL);
+    if ((rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_NOISE,
+                                   AC_NOISE_REPEATABLE)) != AC_OK ||
+        (rc = ac_localizer_set_f64(loc, AC_LOCALIZER_PARAM_ACCURACY, 0.85)) !=
+            AC_OK ||
+        (rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_BATCH, 3)) != AC_OK ||
+        (rc = ac_localizer_set_authors(loc, author, T)) != AC_OK ||
+        (rc = ac_localizer_set_repair(loc, propose, check, NULL)) != AC_OK)
+        return fail("setup", rc, ac_localizer_last_error(loc));
 
     /* The host's loop: ask for a batch, judge it (anywhere, any order),
      * tell the answers back; an empty ask with nothing outstanding means
@@ -85,11 +88,14 @@ int main(void)
     int64_t step, calls, rounds;
     uint32_t agent;
     double prob, near, labels[T], rewards[T];
-    ac_localizer_result(loc, &step, &agent, &prob);
-    ac_localizer_probability_within(loc, 1, &near);
-    ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_CALLS, &calls);
-    ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_ROUNDS, &rounds);
-    ac_localizer_blame_labels(loc, labels, T);
+    if ((rc = ac_localizer_result(loc, &step, &agent, &prob)) != AC_OK ||
+        (rc = ac_localizer_probability_within(loc, 1, &near)) != AC_OK ||
+        (rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_CALLS, &calls)) !=
+            AC_OK ||
+        (rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_ROUNDS, &rounds)) !=
+            AC_OK ||
+        (rc = ac_localizer_blame_labels(loc, labels, T)) != AC_OK)
+        return fail("result", rc, ac_localizer_last_error(loc));
     ac_preference_pair pair = {.struct_size = sizeof pair};
     if ((rc = ac_localizer_make_pair(loc, 42, &pair)) != AC_OK)
         return fail("pair", rc, ac_localizer_last_error(loc));
@@ -102,11 +108,11 @@ int main(void)
     ac_refiner *ref;
     if ((rc = ac_refiner_create(&ref, AGENTS, T, NULL)) != AC_OK)
         return fail("refiner", rc, "");
-    ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, 0.25);
-    ac_refiner_set_authors(ref, author, T);
-    ac_refiner_set_credits(ref, credit, AGENTS);
-    ac_refiner_set_labels(ref, labels, T);
-    rc = ac_refiner_refine(ref);
+    if ((rc = ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, 0.25)) == AC_OK &&
+        (rc = ac_refiner_set_authors(ref, author, T)) == AC_OK &&
+        (rc = ac_refiner_set_credits(ref, credit, AGENTS)) == AC_OK &&
+        (rc = ac_refiner_set_labels(ref, labels, T)) == AC_OK)
+        rc = ac_refiner_refine(ref);
     if (rc == AC_OK)
         rc = ac_refiner_rewards(ref, rewards, T);
     if (rc != AC_OK)

@@ -18,10 +18,10 @@ int main(void) {
     uint64_t all = 7, none = 0;
     double phi[3], se[3];
     if (ac_estimator_create(&est, 3, NULL) != AC_OK) return 1;
-    ac_estimator_set_value(est, &all, 1, 1.0);  /* observed outcome R */
-    ac_estimator_set_value(est, &none, 1, 0.0); /* baseline */
-    ac_estimator_set_oracle(est, team, NULL);
-    int rc = ac_estimator_run(est);
+    int rc = ac_estimator_set_value(est, &all, 1, 1.0);  /* outcome R */
+    if (rc == AC_OK) rc = ac_estimator_set_value(est, &none, 1, 0.0); /* baseline */
+    if (rc == AC_OK) rc = ac_estimator_set_oracle(est, team, NULL);
+    if (rc == AC_OK) rc = ac_estimator_run(est);
     if (rc == AC_OK) rc = ac_estimator_result(est, phi, se, 3);
     if (rc != AC_OK) fprintf(stderr, "%s\n", ac_estimator_last_error(est));
     for (int i = 0; rc == AC_OK && i < 3; i++)

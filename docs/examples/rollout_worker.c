@@ -266,7 +266,9 @@ static void close_episode(struct open_episode *o, int rc)
     if (r->rc != AC_OK)
         fprintf(stderr, "episode %u: %s (%s)\n", o->id, ac_strerror(r->rc),
                 ac_estimator_last_error(o->est));
-    ac_estimator_audit(o->est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &r->evaluations);
+    if (ac_estimator_audit(o->est, AC_ESTIMATOR_AUDIT_EVALUATIONS,
+                           &r->evaluations) != AC_OK)
+        r->evaluations = -1;
     ac_estimator_free(o->est);
     o->used = 0; /* results still in flight for it are dropped */
 }

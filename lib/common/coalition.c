@@ -1,3 +1,4 @@
+#include "common/bits.h"
 #include "common/coalition.h"
 
 #include <stdio.h>
@@ -14,7 +15,7 @@ uint32_t ac__coalition_size(const uint64_t *c, uint32_t words)
 {
     uint32_t k = 0;
     for (uint32_t w = 0; w < words; w++)
-        k += (uint32_t)__builtin_popcountll(c[w]);
+        k += ac__popcount64(c[w]);
     return k;
 }
 

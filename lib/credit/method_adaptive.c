@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bits.h"
 #include "credit/estimator_internal.h"
 #include "credit/shapley_exact.h"
 
@@ -218,14 +219,14 @@ static void bernoulli_variances(adaptive_state *s, double prior)
     for (uint64_t m = 0; m < s->total; m++) {
         if (!isfinite(s->count[m]))
             continue;
-        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        uint32_t z = ac__popcount64(m);
         hits[z] += s->mean[m] * s->count[m];
         seen[z] += s->count[m];
     }
     for (uint64_t m = 0; m < s->total; m++) {
         if (!isfinite(s->count[m]))
             continue;
-        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        uint32_t z = ac__popcount64(m);
         /* The layer's rate itself gets one success and one failure: a
          * layer that never succeeded yet keeps a small chance to. */
         double layer = (hits[z] + 1.0) / (seen[z] + 2.0);
@@ -247,7 +248,7 @@ static void pooled_variances(adaptive_state *s, double prior)
     for (uint64_t m = 0; m < s->total; m++) {
         if (!isfinite(s->count[m]) || !(s->count[m] > 1.0))
             continue;
-        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        uint32_t z = ac__popcount64(m);
         layer_ss[z] += s->var[m] * (s->count[m] - 1.0);
         layer_dof[z] += s->count[m] - 1.0;
     }
@@ -259,7 +260,7 @@ static void pooled_variances(adaptive_state *s, double prior)
     for (uint64_t m = 0; m < s->total; m++) {
         if (!isfinite(s->count[m]))
             continue;
-        uint32_t z = (uint32_t)__builtin_popcountll(m);
+        uint32_t z = ac__popcount64(m);
         double pool = layer_dof[z] > 0.0 ? layer_ss[z] / layer_dof[z] : global;
         double d = s->count[m] - 1.0;
         s->var[m] = d > 0.0 ? (prior * pool + d * s->var[m]) / (prior + d)
@@ -374,7 +375,7 @@ static void allocation_weights(adaptive_state *s, int with_sd)
     for (uint64_t m = 0; m < s->total; m++)
         s->var[m] = !isfinite(s->count[m])
                         ? 0.0
-                        : s->a[__builtin_popcountll(m)] *
+                        : s->a[ac__popcount64(m)] *
                               (with_sd ? sqrt(s->var[m]) : 1.0);
 }
 
@@ -391,7 +392,7 @@ static int plan_probe(ac_estimator *e, adaptive_state *s, int64_t probe)
     }
     for (uint32_t k = 0; probe > 0 && k <= n; k++)
         for (uint64_t m = 0; probe > 0 && m < s->total; m++) {
-            if ((uint32_t)__builtin_popcountll(m) != order[k] ||
+            if (ac__popcount64(m) != order[k] ||
                 is_known(e, s, m))
                 continue;
             int rc = push_extra(e, s, (uint32_t)m);

@@ -32,6 +32,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/bits.h"
 #include "common/coalition.h"
 #include "credit/estimator_internal.h"
 #include "credit/linalg.h"
@@ -119,7 +120,7 @@ static uint32_t hamming(const uint64_t *a, const uint64_t *b, uint32_t words)
 {
     uint32_t h = 0;
     for (uint32_t k = 0; k < words; k++)
-        h += (uint32_t)__builtin_popcountll(a[k] ^ b[k]);
+        h += ac__popcount64(a[k] ^ b[k]);
     return h;
 }
 

@@ -1,3 +1,4 @@
+#include "common/bits.h"
 #include "credit/shapley_exact.h"
 
 #include <math.h>
@@ -33,11 +34,11 @@ int ac__table_contrib(const ac__mem *m, uint32_t n, const double *x,
     uint64_t len = (uint64_t)1 << n;
     for (uint64_t mask = 0; mask < len; mask++) {
         double v = x[mask];
-        uint32_t s = (uint32_t)__builtin_popcountll(mask);
+        uint32_t s = ac__popcount64(mask);
         double *row = by_size + (size_t)s * n;
         total[s] += v;
         for (uint64_t bits = mask; bits; bits &= bits - 1)
-            row[__builtin_ctzll(bits)] += v;
+            row[ac__ctz64(bits)] += v;
     }
     for (uint32_t i = 0; i < n; i++) {
         ac__ksum acc = {0.0, 0.0};

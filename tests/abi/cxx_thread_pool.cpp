@@ -561,7 +561,9 @@ int main()
                 if (task == 0) {
                     ac_estimator *e = victim_est.get();
                     victim_rc = ac_estimator_run(e);
-                    ac_estimator_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME, &victim_stop);
+                    if (ac_estimator_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME,
+                                           &victim_stop) != AC_OK)
+                        victim_stop = -1;
                     victim_error = ac_estimator_last_error(e);
                     victim_calls = victim.calls;
                     // Reset the session: the handle runs again, uncancelled.

@@ -384,8 +384,9 @@ static void run_episode(const episode *ep, int reps, timing *tm)
         ac_refiner *ref = NULL;
         if (setup(ep, &ref) != 0)
             break;
-        if (rep == 0)
-            (void)ac_refiner_get_f64(ref, AC_REFINER_PARAM_BOUND, &bound);
+        if (rep == 0 &&
+            ac_refiner_get_f64(ref, AC_REFINER_PARAM_BOUND, &bound) != AC_OK)
+            fail("ac_refiner_get_f64: %s", ac_refiner_last_error(ref));
         double t0 = now_cpu();
         int rc = ac_refiner_refine(ref);
         double t1 = now_cpu();

@@ -530,8 +530,9 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         goto done;
     }
     int64_t evals = -1, used = -1;
-    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &evals);
-    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &used);
+    if (ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_EVALUATIONS, &evals) != AC_OK ||
+        ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_METHOD, &used) != AC_OK)
+        fail("%s: the audit could not be read", g->name);
     out->evaluations = evals;
     out->method_used = used;
     if (evals < 0 || (uint64_t)evals != o.evals)
@@ -545,8 +546,9 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
     /* Rounds: ac_estimator_run calls the oracle once per round, with at
      * most AC_ESTIMATOR_PARAM_BATCH coalitions. */
     int64_t rounds = -1, width = -1;
-    ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_ROUNDS, &rounds);
-    ac_estimator_get_int(est, AC_ESTIMATOR_PARAM_BATCH, &width);
+    if (ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_ROUNDS, &rounds) != AC_OK ||
+        ac_estimator_get_int(est, AC_ESTIMATOR_PARAM_BATCH, &width) != AC_OK)
+        fail("%s: rounds or batch could not be read", g->name);
     out->rounds = rounds;
     out->batch = width;
     if (rounds < 0 || (uint64_t)rounds != o.calls)

@@ -622,7 +622,7 @@ START_TEST(exact_edges_written_out)
     for (size_t si = 0; si < sizeof EXACT_S / sizeof EXACT_S[0]; si++) {
         vf_init(&v, 1, 0);
         ac_localizer *l = new_loc(1, EXACT_S[si], 1);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
         ck_assert_int_eq(step, 0);
@@ -639,7 +639,7 @@ START_TEST(exact_edges_written_out)
         /* T = 1, no error: step -1 */
         vf_init(&v, 1, 1);
         l = new_loc(1, EXACT_S[si], 1);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
         ck_assert_int_eq(step, -1);
@@ -654,7 +654,7 @@ START_TEST(exact_edges_written_out)
     /* T = 16, error at the last step (15): BINARY, ceil(log2 17) = 5 */
     vf_init(&v, 16, 15);
     ac_localizer *l = new_loc(16, AC_STRATEGY_BINARY, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 15);
@@ -667,7 +667,7 @@ START_TEST(exact_edges_written_out)
     /* LINEAR at the last step: T calls exactly */
     vf_init(&v, 16, 15);
     l = new_loc(16, AC_STRATEGY_LINEAR, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 15);
@@ -677,7 +677,7 @@ START_TEST(exact_edges_written_out)
     /* error at step 0 of a long episode: LINEAR needs one search call */
     vf_init(&v, 50, 0);
     l = new_loc(50, AC_STRATEGY_LINEAR, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 0);
@@ -703,7 +703,7 @@ static int64_t resolved_strategy(int monotone, int noise, int scores,
     }
     int rc;
     if (verifier) {
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         rc = ac_localizer_run(l);
     } else {
         th_rng r = th_rng_make(5);
@@ -772,7 +772,7 @@ START_TEST(non_monotone_hand_case)
     memcpy(v.on, truth, sizeof truth);
     ac_localizer *l = new_loc(10, AC_STRATEGY_AUTO, 1);
     set_i(l, AC_LOCALIZER_PARAM_MONOTONE, 0);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     int64_t step;
     double prob;
@@ -795,7 +795,7 @@ START_TEST(non_monotone_hand_case)
     memcpy(v.on, truth, sizeof truth);
     l = new_loc(10, AC_STRATEGY_LINEAR, 1);
     set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 2);
@@ -834,7 +834,7 @@ START_TEST(non_monotone_random)
             ac_localizer *l = new_loc(T, variants[vi].strategy,
                                       variants[vi].W);
             set_i(l, AC_LOCALIZER_PARAM_MONOTONE, variants[vi].monotone);
-            ac_localizer_set_verifier(l, vf_fn, &v);
+            ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
             int rc = ac_localizer_run(l);
             REQUIRE(rc == AC_OK, "run: %s", ac_localizer_last_error(l));
             int64_t step;
@@ -865,7 +865,7 @@ START_TEST(non_monotone_random)
         memcpy(v.on, on, T);
         ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
         set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         REQUIRE(audit(l, AC_LOCALIZER_AUDIT_CALLS) == (int64_t)h + 1 &&
                     audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS) == 0,
@@ -893,7 +893,7 @@ START_TEST(partial_scan)
     memcpy(v.on, truth, sizeof truth);
     ac_localizer *l = new_loc(20, AC_STRATEGY_LINEAR, 1);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 4 + 2); /* the search, then prefixes 4 and 5 */
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     int64_t step;
     loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
@@ -940,7 +940,7 @@ START_TEST(noisy_independent_bisection)
         set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
         set_f(l, AC_LOCALIZER_PARAM_ACCURACY, p);
         set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         int rc = ac_localizer_run(l);
         REQUIRE(rc == AC_OK, "ep %u: %s", ep, ac_localizer_last_error(l));
         int64_t step;
@@ -989,7 +989,7 @@ START_TEST(noisy_repeatable)
         ac_localizer *l = new_loc(T, AC_STRATEGY_AUTO, W);
         set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_REPEATABLE);
         set_f(l, AC_LOCALIZER_PARAM_ACCURACY, p);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         int rc = ac_localizer_run(l);
         REQUIRE(rc == AC_OK, "ep %u: %s", ep, ac_localizer_last_error(l));
         REQUIRE(audit(l, AC_LOCALIZER_AUDIT_STRATEGY) == AC_STRATEGY_BISECTION,
@@ -1090,7 +1090,7 @@ START_TEST(asktell_equals_run)
 
             at_vf(&v, c, T, on, seed);
             ac_localizer *l = at_loc(c, T);
-            ac_localizer_set_verifier(l, vf_fn, &v);
+            ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
             int rc = ac_localizer_run(l);
             collect(l, T, rc, &want);
             REQUIRE(rc == AC_OK, "cfg %zu ep %d: run %d %s", ci, ep, rc,
@@ -1189,7 +1189,7 @@ START_TEST(asktell_repeated_prefix_in_a_round)
             set_f(l, AC_LOCALIZER_PARAM_TARGET, 0.99);
             int rc;
             if (pass == 2) {
-                ac_localizer_set_verifier(l, vf_fn, &v);
+                ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
                 rc = ac_localizer_run(l);
             } else {
                 rc = drive_ordered(l, &v, W, pass, &dup_rounds);
@@ -1215,7 +1215,7 @@ START_TEST(asktell_bad_tells_take_nothing)
     lres want, got;
     vf_init(&v, T, 23);
     ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, W);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     collect(l, T, AC_OK, &want);
     ac_localizer_free(l);
@@ -1322,7 +1322,7 @@ static void check_scores(const double *s, uint32_t T, double threshold,
     set_f(l, AC_LOCALIZER_PARAM_THRESHOLD, threshold);
     loc_ok(ac_localizer_set_scores(l, s, T), l);
     if (with_verifier)
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_STRATEGY), AC_STRATEGY_SCORES);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 0);
@@ -1432,7 +1432,7 @@ START_TEST(budget_zero_and_one)
     vf_init(&v, T, 9);
     ac_localizer *l = new_loc(T, AC_STRATEGY_AUTO, 1);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 0);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 0);
@@ -1445,7 +1445,7 @@ START_TEST(budget_zero_and_one)
     vf_init(&v, T, 9);
     l = new_loc(T, AC_STRATEGY_BINARY, 1);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
@@ -1457,7 +1457,7 @@ START_TEST(budget_zero_and_one)
     vf_init(&v, 1, 0);
     l = new_loc(1, AC_STRATEGY_AUTO, 1);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
     ac_localizer_free(l);
@@ -1468,7 +1468,7 @@ START_TEST(budget_zero_and_one)
         vf_init(&v, T, 9);
         l = new_loc(T, AC_STRATEGY_LINEAR, 1);
         set_i(l, AC_LOCALIZER_PARAM_BUDGET, b);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), b);
@@ -1494,7 +1494,7 @@ START_TEST(budget_binary_short)
             vf_init(&v, T, h);
             ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, 1);
             set_i(l, AC_LOCALIZER_PARAM_BUDGET, b);
-            ac_localizer_set_verifier(l, vf_fn, &v);
+            ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
             loc_ok(ac_localizer_run(l), l);
             int64_t outcome = audit(l, AC_LOCALIZER_AUDIT_OUTCOME);
             int64_t step;
@@ -1552,8 +1552,8 @@ START_TEST(budget_never_exceeded)
             set_i(l, AC_LOCALIZER_PARAM_NOISE, cfgs[ci].noise);
             set_i(l, AC_LOCALIZER_PARAM_BUDGET, b);
             loc_ok(ac_localizer_set_authors(l, authors, T), l);
-            ac_localizer_set_verifier(l, vf_fn, &v);
-            ac_localizer_set_repair(l, rp_repair, rp_check, &r);
+            ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+            ck_assert_int_eq(ac_localizer_set_repair(l, rp_repair, rp_check, &r), AC_OK);
             int rc = ac_localizer_run(l);
             REQUIRE(rc == AC_OK, "cfg %zu b %u: %s", ci, b,
                     ac_localizer_last_error(l));
@@ -1609,7 +1609,7 @@ START_TEST(failures_are_retried)
                 for (uint32_t t = 0; t < T; t++)
                     v.fail_first[t] = (t * 7u + 3u) % 3u; /* 0, 1 or 2 */
                 ac_localizer *l = new_loc(T, strategies[si], W);
-                ac_localizer_set_verifier(l, vf_fn, &v);
+                ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
                 int rc = ac_localizer_run(l);
                 REQUIRE(rc == AC_OK, "S %lld W %u h %u: %d %s",
                         (long long)strategies[si], W, h, rc,
@@ -1672,7 +1672,7 @@ START_TEST(oracle_failure_past_retries)
         v.always_fail = 5;
         ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
         set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, retries);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_rc(ac_localizer_run(l), AC_E_ORACLE, l);
         assert_names(l, "prefix 5 ");
         ck_assert_uint_eq(v.asked[5], (uint32_t)retries + 1u);
@@ -1704,7 +1704,7 @@ START_TEST(oracle_failure_past_retries)
         vf_init(&v, T, 12);
         l = new_loc(T, AC_STRATEGY_LINEAR, 1);
         set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, retries);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         collect(l, T, AC_OK, &b);
         assert_same(&a, &b, T, "after reset");
@@ -1722,7 +1722,7 @@ START_TEST(callback_and_bad_value)
     vf_init(&v, T, 4);
     v.ret = 5;
     ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, 2);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_rc(ac_localizer_run(l), AC_E_CALLBACK, l);
     assert_names(l, "callback");
     assert_names(l, "5");
@@ -1741,7 +1741,7 @@ START_TEST(callback_and_bad_value)
     ac_localizer_free(l);
     vf_init(&v, T, 4);
     l = new_loc(T, AC_STRATEGY_BINARY, 2);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     collect(l, T, AC_OK, &b);
     assert_same(&a, &b, T, "reset after a callback failure");
@@ -1754,7 +1754,7 @@ START_TEST(callback_and_bad_value)
         v.bad_prefix = 3;
         v.bad_value = bad[i];
         l = new_loc(T, AC_STRATEGY_LINEAR, 1);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_rc(ac_localizer_run(l), AC_E_INVALID_ARG, l);
         assert_names(l, "prefix 3");
         assert_names(l, "[0, 1]");
@@ -1779,7 +1779,7 @@ START_TEST(bad_value_then_run_again)
     v.bad_prefix = 3;
     v.bad_value = 1.5;
     ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_rc(ac_localizer_run(l), AC_E_INVALID_ARG, l);
     assert_no_result(l, T);
     /* The run stopped with AC_E_INVALID_ARG; a second ac_localizer_run
@@ -1962,7 +1962,7 @@ START_TEST(create_and_lengths)
     vf v;
     vf_init(&v, T, 2);
     loc_ok(ac_localizer_set_authors(l, au, T), l);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     loc_rc(ac_localizer_posterior(l, d, T), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_posterior(l, d, T + 2), AC_E_INVALID_ARG, l);
@@ -2123,7 +2123,7 @@ START_TEST(state_errors)
     l = new_loc(T, AC_STRATEGY_LINEAR, 1);
     v.loc = l;
     v.reenter = 2;
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_rc(ac_localizer_run(l), AC_E_CANCELLED, l);
     assert_names(l, "cancel");
     ck_assert_uint_eq(v.calls, 1);
@@ -2141,7 +2141,7 @@ START_TEST(state_errors)
     /* cancel before the run */
     vf_init(&v, T, 5);
     l = new_loc(T, AC_STRATEGY_LINEAR, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     ac_localizer_cancel(l);
     loc_rc(ac_localizer_run(l), AC_E_CANCELLED, l);
     ck_assert_uint_eq(v.calls, 0);
@@ -2154,7 +2154,7 @@ START_TEST(state_errors)
         l = new_loc(T, S, 2);
         v.loc = l;
         v.reenter = 1;
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         for (int k = 0; k < 7; k++)
             ck_assert_msg(v.reenter_rc[k] == AC_E_BUSY,
@@ -2216,7 +2216,7 @@ START_TEST(blame_labels_exact)
             set_f(l, AC_LOCALIZER_PARAM_LABEL_CORRECTIVE, 0.7);
             set_f(l, AC_LOCALIZER_PARAM_LABEL_BEFORE, 0.3);
         }
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         double labels[10];
         loc_ok(ac_localizer_blame_labels(l, labels, 10), l);
@@ -2236,7 +2236,7 @@ START_TEST(blame_labels_exact)
     vf_init(&v, 6, 6);
     ac_localizer *l = new_loc(6, AC_STRATEGY_AUTO, 1);
     set_f(l, AC_LOCALIZER_PARAM_LABEL_BEFORE, -0.2);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     double labels[6];
     loc_ok(ac_localizer_blame_labels(l, labels, 6), l);
@@ -2268,7 +2268,7 @@ START_TEST(blame_labels_to_refiner)
             random_pattern(&r, v.on, T, h);
         ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1 + (uint32_t)(ep % 3));
         loc_ok(ac_localizer_set_authors(l, authors, T), l);
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         uint32_t agent;
         int64_t step;
@@ -2357,7 +2357,7 @@ START_TEST(blame_labels_noisy_formula)
         }
         if (ep % 4 == 1)
             set_i(l, AC_LOCALIZER_PARAM_BUDGET, 6); /* a wide posterior */
-        ac_localizer_set_verifier(l, vf_fn, &v);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         double post[MAX_T + 1], labels[MAX_T], want[MAX_T];
         uint32_t flags[MAX_T];
@@ -2394,7 +2394,7 @@ static ac_localizer *pair_run(const uint8_t *truth, rp *r, int authors,
     ac_localizer *l = new_loc(10, AC_STRATEGY_LINEAR, 1);
     if (authors)
         loc_ok(ac_localizer_set_authors(l, PAIR_AUTHORS, 10), l);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     if (r != NULL)
         loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, r), l);
     loc_ok(ac_localizer_run(l), l);
@@ -2470,8 +2470,8 @@ START_TEST(pair_repair_verified)
     l = new_loc(10, AC_STRATEGY_AUTO, 1);
     set_f(l, AC_LOCALIZER_PARAM_ACCEPT, 0.95);
     set_i(l, AC_LOCALIZER_PARAM_CANDIDATES, 3);
-    ac_localizer_set_verifier(l, vf_fn, &v);
-    ac_localizer_set_repair(l, rp_repair, rp_check, &r);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_repair(l, rp_repair, rp_check, &r), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
@@ -2490,8 +2490,8 @@ START_TEST(pair_repair_verified)
     l = new_loc(40, AC_STRATEGY_AUTO, 1);
     set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
     set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
-    ac_localizer_set_verifier(l, vf_fn, &v);
-    ac_localizer_set_repair(l, rp_repair, rp_check, &r);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_repair(l, rp_repair, rp_check, &r), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     int64_t step;
     double prob;
@@ -2701,8 +2701,8 @@ START_TEST(pair_errors)
     l = new_loc(10, AC_STRATEGY_LINEAR, 1);
     set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, spent + 2);
-    ac_localizer_set_verifier(l, vf_fn, &v);
-    ac_localizer_set_repair(l, rp_repair, rp_check, &r);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_repair(l, rp_repair, rp_check, &r), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), spent);
     pair = blank_pair();
@@ -2732,7 +2732,7 @@ START_TEST(review_batch_larger_than_budget)
     ac_localizer *l = new_loc(2, AC_STRATEGY_BISECTION, 4096);
     set_i(l, AC_LOCALIZER_PARAM_NOISE, AC_NOISE_INDEPENDENT);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 64);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     int64_t step = -5;
     double prob = 0.0;
@@ -2776,7 +2776,7 @@ START_TEST(review_pair_checks_reserved_and_repeatable)
     vf_init(&v, MAX_T, 3);
     ac_localizer *l = new_loc(MAX_T, AC_STRATEGY_LINEAR, 1);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 40);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
@@ -2801,7 +2801,7 @@ START_TEST(review_pair_checks_reserved_and_repeatable)
     l = new_loc(10, AC_STRATEGY_LINEAR, 1);
     set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 4);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
     loc_ok(ac_localizer_run(l), l);
     a = blank_pair();
@@ -2837,7 +2837,7 @@ START_TEST(review_retries_per_failed_answer)
     set_f(l, AC_LOCALIZER_PARAM_ACCURACY, 0.6);
     set_f(l, AC_LOCALIZER_PARAM_TARGET, 0.99);
     set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, 1);
-    ac_localizer_set_verifier(l, every_third_fails, &calls);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, every_third_fails, &calls), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     int64_t failures = audit(l, AC_LOCALIZER_AUDIT_FAILURES);
     ck_assert_int_ge(failures, 2);
@@ -2858,7 +2858,7 @@ START_TEST(review_exact_bisection_zero_prior)
     vf_init(&v, 10, 2);
     ac_localizer *l = new_loc(10, AC_STRATEGY_BISECTION, 1);
     loc_ok(ac_localizer_set_prior(l, prior, 11), l);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     int64_t step = -5;
     double prob = 0.0;
@@ -2903,7 +2903,7 @@ START_TEST(review_probability_within_huge_radius)
     vf v;
     vf_init(&v, 4, 2);
     ac_localizer *l = new_loc(4, AC_STRATEGY_BINARY, 1);
-    ac_localizer_set_verifier(l, vf_fn, &v);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     double p = 0.0;
     loc_ok(ac_localizer_probability_within(l, UINT32_MAX, &p), l);

@@ -32,7 +32,9 @@ from .localizer import FirstError, Localizer, PreferencePair
 from .refiner import Refiner
 from . import formats  # noqa: E402  (stdlib only)
 
-__version__ = "0.1.0"
+#: The loaded library's version: the package is versioned with the library it
+#: drives (include/agentcredit.h holds the number).
+__version__ = _lib.decode(_lib.lib.ac_version_string())
 
 #: Where the loaded library came from: (which step of the search, the path
 #: or name given to the loader).

@@ -31,7 +31,7 @@ def header_functions():
     text = re.sub(r"/\*.*?\*/", "", HEADER, flags=re.S)
     out = {}
     for ret, name, params in re.findall(
-            r"AC_API\s+([^;()]*?)\b(ac_\w+)\s*\(([^)]*)\)\s*;", text):
+            r"AC_API\s+(?:AC_NODISCARD\s+)?([^;()]*?)\b(ac_\w+)\s*\(([^)]*)\)\s*;", text):
         ps = [p.strip() for p in params.split(",")]
         ps = [] if ps == ["void"] else ps
         types = [re.sub(r"\s*\b\w+$", "", p) if not p.endswith("*") else p
@@ -160,8 +160,9 @@ class Version(unittest.TestCase):
                          int(self.macro("AC_ABI_VERSION")))
         self.assertEqual(agentcredit.ABI_VERSION,
                          int(self.macro("AC_ABI_VERSION")))
-        self.assertEqual(agentcredit.library_version(),
-                         self.macro("AC_VERSION_STRING").strip('"'))
+        self.assertEqual(agentcredit.library_version(), ".".join(
+            self.macro("AC_VERSION_" + part)
+            for part in ("MAJOR", "MINOR", "PATCH")))
         major, minor, patch = (int(x) for x in
                                agentcredit.library_version().split("."))
         self.assertEqual(agentcredit.library_version_number(),
