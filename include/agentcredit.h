@@ -2,17 +2,36 @@
  *
  * agentcredit: evaluation-aligned training signals for multi-LLM-agent teams.
  *
- * The one public header. Everything the shared library exports is declared
- * here, starts with ac_ (types, functions) or AC_ (macros, enumerators), and
- * is listed in lib/agentcredit.map.
+ * The one public header, and the manual: read it top to bottom. Everything
+ * the shared library exports is declared here, starts with ac_ (types,
+ * functions) or AC_ (macros, enumerators), and is listed in
+ * lib/agentcredit.map.
+ *
+ * Three objects do the work, each an opaque handle with the same life:
+ *   ac_estimator  Shapley credit per agent from a coalition value oracle
+ *   ac_refiner    per-message rewards that add up to each agent's credit
+ *   ac_localizer  the first erroneous message of a failed episode, blame
+ *                 labels and repair-aware preference pairs
+ * and ac_game reads reference games (JSON) for tests and benchmarks.
+ *
+ * Names. Every value set is a typed enum, and every enumerator is AC_, then
+ * its type's name without ac_ (and without a final _key), then the member:
+ * AC_ESTIMATOR_PARAM_BUDGET is a key of ac_estimator_param,
+ * AC_LOCALIZER_AUDIT_EVALUATIONS a key of ac_localizer_audit_key,
+ * AC_STRATEGY_BISECTION a value of ac_strategy. The one exception is
+ * ac_status: AC_OK and AC_E_<reason>, as errno's E. The Python package
+ * names the same sets as classes (EstimatorParam.BUDGET).
  *
  * Conventions that hold for every function below unless its comment says
  * otherwise:
  *
- *  - Fallible functions return int: AC_OK (0) or a negative ac_status.
- *    ac_strerror() turns any status into a static English sentence; the
- *    handle's *_last_error() gives the detailed message of its last failure.
- *  - Handles are opaque, created by ac_<object>_create() and released by
+ *  - Fallible functions return int: AC_OK (0) or a negative ac_status, and
+ *    are AC_NODISCARD. A non-OK return means no new result: the call
+ *    changed nothing, or a call that drives a run (ask, tell, run) ended
+ *    the run failed, without a result. ac_strerror() turns any status into a
+ *    static English sentence; the handle's *_last_error() gives the detailed
+ *    message of its last failure, naming what was wrong.
+ *  - Handles are created by ac_<object>_create() and released by
  *    ac_<object>_free(), which accepts NULL.
  *  - Pointers passed in are borrowed for the duration of the call; whatever
  *    the library keeps, it copies. Pointers returned are owned by the library
@@ -20,11 +39,55 @@
  *  - A handle is not thread-safe: use it from one thread at a time (it may
  *    move between threads). Different handles never share mutable state, so
  *    N threads with N handles need no locking. The exceptions are named:
- *    ac_estimator_cancel() and ac_localizer_cancel() may be called from any
- *    thread.
+ *    ac_<object>_cancel() may be called from any thread.
  *  - Only fixed-width scalars and pointers cross the boundary; no struct is
  *    passed by value, so ctypes and other FFIs can call everything.
  *  - On failure, outputs are left untouched unless stated.
+ *
+ * The run (every object the same way). A handle is idle after create and
+ * after ac_<object>_reset(AC_RESET_SESSION). Parameters (set_int/_f64) and
+ * inputs (set_value, set_authors, set_labels, ...) change only while it is
+ * idle: later they return AC_E_STATE, because a result must be the result
+ * of the inputs it reports. The first ask (or run) starts the run; the run
+ * ends done (the result is ready) or failed (no result; every later ask,
+ * tell and run returns the run's error) until the next AC_RESET_SESSION.
+ * Anything partial that is still worth reading is a success with the audit
+ * saying what was left out, never an error that leaves a result behind.
+ *
+ * Reset. ac_<object>_reset(what) takes AC_RESET_* flags: SESSION forgets
+ * the run (tickets, results, audit, error, a cancellation) and is always
+ * allowed; PARAMS restores the defaults and KNOWN forgets the inputs, each
+ * allowed while idle or together with SESSION (AC_E_STATE otherwise). Flags
+ * are checked before anything is reset.
+ *
+ * Ask/tell. A host that evaluates elsewhere (a cluster, an async pool)
+ * drives a run itself:
+ *   ask(h, max_count, tickets, <payloads>, &count)  hands out up to
+ *       max_count pieces of work: tickets[k] and its payload (a coalition,
+ *       a message to score, a prefix to verify). count 0 means the run is
+ *       done (see progress) or waits for outstanding tells.
+ *   tell(h, count, tickets, values, status)  takes answers back by ticket,
+ *       in any order and any grouping. The call is checked whole before any
+ *       of it is taken: a ticket never handed out, from before a reset
+ *       (stale), already told, or twice in the call is AC_E_INVALID_ARG and
+ *       nothing is taken. With no run waiting (idle, done) tell is
+ *       AC_E_STATE.
+ *   progress(h, &done, &outstanding)  done is 1 once the run has ended
+ *       (done or failed), outstanding counts the tickets the run still
+ *       waits for: 0 once it has ended (a ticket handed out and never told
+ *       back before the end can no longer be told).
+ * Tickets are 64-bit numbers never reused by a handle, so a late answer
+ * from before a reset can never be taken for a new question. ac_<object>
+ * _run() is a loop over the same ask/tell with the host's callback.
+ *
+ * The answer rule (every callback and every tell): an answer has failed
+ * when its status is non-zero or its value is not finite (NaN, infinity);
+ * a failed answer is asked again under a new ticket, up to the object's
+ * MAX_RETRIES parameter, and never read as a number; past the retries the
+ * run fails with AC_E_ORACLE. A finite value outside the object's documented
+ * range is the host's error: the tell is AC_E_INVALID_ARG, names the value
+ * in last_error, and takes nothing. A callback that returns non-zero ends
+ * the run with AC_E_CALLBACK.
  */
 #ifndef AGENTCREDIT_H
 #define AGENTCREDIT_H
@@ -56,10 +119,13 @@
  * wrapper generator) defines AC_NODISCARD empty before including this
  * header. */
 #ifndef AC_NODISCARD
-#  if defined(__cplusplus) && __cplusplus >= 201703L
-#    define AC_NODISCARD [[nodiscard]]
-#  elif defined(__GNUC__) && __GNUC__ >= 4
+#  if defined(__GNUC__) && __GNUC__ >= 4
+/* The GNU attribute, not C++17's [[nodiscard]]: a standard attribute may
+ * not follow AC_API's __attribute__ in a declaration (clang refuses it). */
 #    define AC_NODISCARD __attribute__((warn_unused_result))
+#  elif defined(_MSC_VER)
+#    include <sal.h>
+#    define AC_NODISCARD _Check_return_
 #  else
 #    define AC_NODISCARD
 #  endif
@@ -76,8 +142,8 @@ extern "C" {
 /* The one place the version is written: meson.build reads these three
  * lines and AC_ABI_VERSION, and the pkg-config file, the shared library's
  * name and the Python package's __version__ follow from them. */
-#define AC_VERSION_MAJOR 0
-#define AC_VERSION_MINOR 1
+#define AC_VERSION_MAJOR 1
+#define AC_VERSION_MINOR 0
 #define AC_VERSION_PATCH 0
 #define AC__STRINGIFY_(x) #x
 #define AC__STRINGIFY(x) AC__STRINGIFY_(x)
@@ -89,7 +155,7 @@ extern "C" {
     (AC_VERSION_MAJOR * 10000 + AC_VERSION_MINOR * 100 + AC_VERSION_PATCH)
 /* The SONAME major: libagentcredit.so.<AC_ABI_VERSION>. Bumped only by an
  * incompatible ABI change. */
-#define AC_ABI_VERSION 0
+#define AC_ABI_VERSION 1
 
 /* AC_VERSION_NUMBER of the library actually loaded (may differ from the
  * header the caller was compiled with). Thread-safe. */
@@ -149,6 +215,19 @@ typedef struct ac_allocator {
 } ac_allocator;
 
 /* ===================================================================== */
+/* Every object's run                                                    */
+/* ===================================================================== */
+
+/* ac_<object>_reset() flags (see "Reset" at the top). What SESSION and
+ * KNOWN cover is said for each object. */
+typedef enum ac_reset {
+    AC_RESET_SESSION = 1, /* forget the run                               */
+    AC_RESET_PARAMS = 2,  /* parameters back to their defaults            */
+    AC_RESET_KNOWN = 4,   /* forget the inputs                            */
+    AC_RESET_ALL = 7
+} ac_reset;
+
+/* ===================================================================== */
 /* Coalitions                                                            */
 /* ===================================================================== */
 
@@ -170,8 +249,8 @@ AC_API uint32_t ac_coalition_words(uint32_t n_players);
  * len must be 2^n; n in 1..AC_EXACT_MAX_PLAYERS; values finite.
  * O(n 2^n) time, O(n^2) extra memory. sum(phi) == v(all) - v(empty) to a
  * relative 1e-12. phi is written only on success. Thread-safe (no handle). */
-AC_API AC_NODISCARD int ac_shapley_exact(uint32_t n, const double *values, uint64_t len,
-                            double *phi);
+AC_API AC_NODISCARD int ac_shapley_exact(uint32_t n, const double *values,
+                                         uint64_t len, double *phi);
 #define AC_EXACT_MAX_PLAYERS 30u
 
 /* ===================================================================== */
@@ -184,9 +263,9 @@ typedef struct ac_estimator ac_estimator;
  * ac_coalition_words) and writes values[k] and status[k] for each.
  * Before the call the library fills values with NaN and status with 0.
  * status[k] != 0, or a NaN or infinite values[k], marks evaluation k as
- * failed: it is retried within the budget (AC_ESTIMATOR_PARAM_MAX_RETRIES) and never
- * read as a number. Return 0 to go on; any other return aborts the run with
- * AC_E_CALLBACK. The callback runs on the thread that called
+ * failed: it is retried within the budget (AC_ESTIMATOR_PARAM_MAX_RETRIES) and
+ * never read as a number. Return 0 to go on; any other return aborts the run
+ * with AC_E_CALLBACK. The callback runs on the thread that called
  * ac_estimator_run(), must not throw or longjmp across the library, and must
  * not change the estimator that is calling it: ask, tell, run, reset,
  * set_value, set_oracle and the setters return AC_E_BUSY from inside it. The
@@ -198,9 +277,10 @@ typedef int (*ac_oracle_fn)(void *user, const uint64_t *coalitions,
 
 /* Estimation methods (AC_ESTIMATOR_PARAM_METHOD). See docs/estimators.md. */
 typedef enum ac_method {
-    AC_METHOD_AUTO = 0,        /* adaptive for a noisy oracle (AC_ESTIMATOR_PARAM_NOISY)
-                                  at twice the table, else exact when the
-                                  budget pays for it, else KernelSHAP up to
+    AC_METHOD_AUTO = 0,        /* adaptive for a noisy oracle
+                                  (AC_ESTIMATOR_PARAM_NOISY) at twice the
+                                  table, else exact when the budget pays for
+                                  it, else KernelSHAP up to
                                   AC_KERNEL_MAX_PLAYERS, else permutation
                                   sampling */
     AC_METHOD_EXACT = 1,       /* every coalition; n <= AC_EXACT_MAX_PLAYERS */
@@ -242,146 +322,167 @@ typedef enum ac_estimator_param {
     /* int: how often one failed evaluation is retried. [0, 1000], default 2. */
     AC_ESTIMATOR_PARAM_MAX_RETRIES = 105,
     /* int: 1 declares the oracle noisy (a rollout, a sampled judge):
-     * evaluating a coalition again gives a fresh, independent draw. AC_METHOD
-     * _AUTO then takes AC_METHOD_ADAPTIVE when the budget holds every unknown
-     * coalition twice over. 0: AUTO never spends an evaluation on a repeat
-     * the host did not ask for (AC_ESTIMATOR_PARAM_REPEATS). [0, 1], default 0. */
+     * evaluating a coalition again gives a fresh, independent draw.
+     * AC_METHOD_AUTO then takes AC_METHOD_ADAPTIVE when the budget holds
+     * every unknown coalition twice over. 0: AUTO never spends an
+     * evaluation on a repeat the host did not ask for
+     * (AC_ESTIMATOR_PARAM_REPEATS). [0, 1], default 0. */
     AC_ESTIMATOR_PARAM_NOISY = 106,
     /* f64: stop sampling once every standard error is at most this. 0 turns
      * it off. [0, 1e300], default 0. Ignored by the exact method. */
     AC_ESTIMATOR_PARAM_TARGET_SE = 110
 } ac_estimator_param;
 
-/* ac_estimator_reset() flags. */
-typedef enum ac_reset {
-    AC_RESET_SESSION = 1, /* forget the run: cache, results, audit, error */
-    AC_RESET_PARAMS = 2,  /* parameters back to their defaults           */
-    AC_RESET_KNOWN = 4,   /* forget the values given by set_value         */
-    AC_RESET_ALL = 7
-} ac_reset;
-
-/* Audit record keys (ac_estimator_audit). */
+/* Audit record keys (ac_estimator_audit): valid during and after a run. */
 typedef enum ac_estimator_audit_key {
-    AC_ESTIMATOR_AUDIT_METHOD = 1,      /* ac_method actually used                   */
-    AC_ESTIMATOR_AUDIT_EVALUATIONS = 2, /* oracle evaluations spent (budget used)    */
-    AC_ESTIMATOR_AUDIT_COALITIONS = 3,  /* distinct coalitions evaluated             */
-    AC_ESTIMATOR_AUDIT_REPEATS = 4,     /* evaluations beyond the first per coalition */
-    AC_ESTIMATOR_AUDIT_CACHE_HITS = 5,  /* requests answered from the cache / known  */
-    AC_ESTIMATOR_AUDIT_ROUNDS = 6,      /* asks that handed out work (oracle calls)  */
-    AC_ESTIMATOR_AUDIT_FAILURES = 7,    /* failed evaluations (status, NaN, inf)     */
-    AC_ESTIMATOR_AUDIT_RETRIES = 8,     /* evaluations re-issued after a failure     */
-    AC_ESTIMATOR_AUDIT_OUTCOME = 9, /* an ac_estimator_outcome                         */
-    AC_ESTIMATOR_AUDIT_SAMPLES = 10,    /* permutations, or sampled coalitions       */
-    AC_ESTIMATOR_AUDIT_KNOWN = 11,      /* values given up front                     */
-    AC_ESTIMATOR_AUDIT_BUDGET = 12,     /* the budget in force                       */
-    AC_ESTIMATOR_AUDIT_DROPPED = 13     /* sampled coalitions given up: they failed
-                                 and no budget was left to retry them; the
-                                 samples that needed them are left out.
-                                 With AC_METHOD_ADAPTIVE: repeats given up
-                                 the same way (their coalition keeps the
-                                 evaluations that came in)                 */
+    /* ac_method actually used */
+    AC_ESTIMATOR_AUDIT_METHOD = 1,
+    /* oracle evaluations spent (budget used) */
+    AC_ESTIMATOR_AUDIT_EVALUATIONS = 2,
+    /* distinct coalitions evaluated */
+    AC_ESTIMATOR_AUDIT_COALITIONS = 3,
+    /* evaluations beyond the first per coalition */
+    AC_ESTIMATOR_AUDIT_REPEATS = 4,
+    /* requests answered from the cache / known */
+    AC_ESTIMATOR_AUDIT_CACHE_HITS = 5,
+    /* asks that handed out work (oracle calls) */
+    AC_ESTIMATOR_AUDIT_ROUNDS = 6,
+    /* failed evaluations (status, NaN, inf) */
+    AC_ESTIMATOR_AUDIT_FAILURES = 7,
+    /* evaluations re-issued after a failure */
+    AC_ESTIMATOR_AUDIT_RETRIES = 8,
+    /* an ac_estimator_outcome */
+    AC_ESTIMATOR_AUDIT_OUTCOME = 9,
+    /* permutations, or sampled coalitions */
+    AC_ESTIMATOR_AUDIT_SAMPLES = 10,
+    /* values given up front */
+    AC_ESTIMATOR_AUDIT_KNOWN = 11,
+    /* the budget in force */
+    AC_ESTIMATOR_AUDIT_BUDGET = 12,
+    /* sampled coalitions given up: they failed and no budget was left to retry
+     * them; the samples that needed them are left out.
+     * With AC_METHOD_ADAPTIVE: repeats given up the same way (their coalition
+     * keeps the evaluations that came in) */
+    AC_ESTIMATOR_AUDIT_DROPPED = 13
 } ac_estimator_audit_key;
 
 typedef enum ac_estimator_outcome {
-    AC_ESTIMATOR_OUTCOME_PENDING = 0,     /* not finished                                 */
-    AC_ESTIMATOR_OUTCOME_COMPLETE = 1, /* the method needed nothing more (exact)       */
-    AC_ESTIMATOR_OUTCOME_BUDGET = 2,   /* sampling stopped because the budget ran out  */
-    AC_ESTIMATOR_OUTCOME_TARGET = 3,   /* every standard error reached AC_ESTIMATOR_PARAM_TARGET_SE */
+    AC_ESTIMATOR_OUTCOME_PENDING = 0,  /* not finished */
+    AC_ESTIMATOR_OUTCOME_COMPLETE = 1, /* the method needed nothing more
+                                          (exact) */
+    AC_ESTIMATOR_OUTCOME_BUDGET = 2,   /* sampling stopped because the budget
+                                          ran out */
+    AC_ESTIMATOR_OUTCOME_TARGET = 3,   /* every standard error reached
+                                          AC_ESTIMATOR_PARAM_TARGET_SE */
     AC_ESTIMATOR_OUTCOME_CANCELLED = 4,
-    AC_ESTIMATOR_OUTCOME_ERROR = 5     /* the run failed; see last_error               */
+    AC_ESTIMATOR_OUTCOME_ERROR = 5     /* the run failed; see last_error */
 } ac_estimator_outcome;
 
 /* Creates an estimator for a game of n_players (1..AC_MAX_PLAYERS; beyond:
  * AC_E_TOO_LARGE). alloc may be NULL. *out is set on success only; release
  * it with ac_estimator_free(). */
-AC_API AC_NODISCARD int ac_estimator_create(ac_estimator **out, uint32_t n_players,
-                               const ac_allocator *alloc);
+AC_API AC_NODISCARD int ac_estimator_create(ac_estimator **out,
+                                            uint32_t n_players,
+                                            const ac_allocator *alloc);
 /* Releases everything the estimator owns. Accepts NULL. */
 AC_API void ac_estimator_free(ac_estimator *est);
 
 /* Typed parameter access (zstd's model). Unknown parameter:
  * AC_E_PARAM_UNSUPPORTED; wrong type for the parameter: AC_E_INVALID_ARG;
  * value outside the bounds: AC_E_PARAM_OUT_OF_BOUND (never clamped). */
-AC_API AC_NODISCARD int ac_estimator_set_int(ac_estimator *est, ac_estimator_param param,
-                                int64_t value);
+AC_API AC_NODISCARD int ac_estimator_set_int(ac_estimator *est,
+                                             ac_estimator_param param,
+                                             int64_t value);
 AC_API AC_NODISCARD int ac_estimator_get_int(const ac_estimator *est,
-                                ac_estimator_param param, int64_t *value);
-AC_API AC_NODISCARD int ac_estimator_set_f64(ac_estimator *est, ac_estimator_param param,
-                                double value);
+                                             ac_estimator_param param,
+                                             int64_t *value);
+AC_API AC_NODISCARD int ac_estimator_set_f64(ac_estimator *est,
+                                             ac_estimator_param param,
+                                             double value);
 AC_API AC_NODISCARD int ac_estimator_get_f64(const ac_estimator *est,
-                                ac_estimator_param param, double *value);
+                                             ac_estimator_param param,
+                                             double *value);
 /* Bounds of a parameter; no handle needed. Thread-safe. */
 AC_API AC_NODISCARD int ac_estimator_param_bounds_int(ac_estimator_param param,
-                                         int64_t *lower, int64_t *upper);
+                                                      int64_t *lower,
+                                                      int64_t *upper);
 AC_API AC_NODISCARD int ac_estimator_param_bounds_f64(ac_estimator_param param,
-                                         double *lower, double *upper);
-/* Resets what the AC_RESET_* flags name. Resetting the session clears a
- * cancellation and makes the handle ready for a new run. */
+                                                      double *lower,
+                                                      double *upper);
+/* The reset rule at the top: AC_RESET_SESSION forgets the run (cache,
+ * tickets, result, audit, error, a cancellation); AC_RESET_KNOWN forgets
+ * the values given by ac_estimator_set_value. */
 AC_API AC_NODISCARD int ac_estimator_reset(ac_estimator *est, uint32_t what);
 
 /* Gives a value the host already knows (typically v(all), the observed
  * outcome, and v(empty), the baseline). Known values cost no budget and are
- * exact (no variance). Giving a coalition again replaces its value. Only
- * before the run starts. words must be ac_coalition_words(n); value finite. */
-AC_API AC_NODISCARD int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
-                                  uint32_t words, double value);
+ * exact (no variance). Giving a coalition again replaces its value. An
+ * input: while idle only (AC_E_STATE). words must be ac_coalition_words(n);
+ * value finite. */
+AC_API AC_NODISCARD int ac_estimator_set_value(ac_estimator *est,
+                                               const uint64_t *coalition,
+                                               uint32_t words, double value);
 
 /* Registers the oracle used by ac_estimator_run(). user is never
  * dereferenced by the library; the caller keeps it alive while the estimator
  * may call fn. fn NULL unregisters. */
-AC_API AC_NODISCARD int ac_estimator_set_oracle(ac_estimator *est, ac_oracle_fn fn,
-                                   void *user);
+AC_API AC_NODISCARD int ac_estimator_set_oracle(ac_estimator *est,
+                                                ac_oracle_fn fn, void *user);
 
-/* Runs to the end with the registered oracle, AC_ESTIMATOR_PARAM_BATCH coalitions per
- * call. A loop over ask/tell: the result equals the ask/tell path with the
- * same seed, options and values. Returns AC_OK, or the error that stopped it
- * (AC_E_CALLBACK, AC_E_ORACLE, AC_E_CANCELLED, AC_E_BUDGET, ...). On a
- * finished run it returns AC_OK at once; after a failed one, its error. */
+/* Runs to the end with the registered oracle, AC_ESTIMATOR_PARAM_BATCH
+ * coalitions per call. A loop over ask/tell: the result equals the ask/tell
+ * path with the same seed, options and values. On a finished run it
+ * returns AC_OK at once; after a failed one, its error.
+ * Returns: AC_OK (done); AC_E_STATE (no oracle, or tickets asked outside
+ * run still outstanding); AC_E_CALLBACK, AC_E_ORACLE, AC_E_BUDGET (a
+ * coalition the method needs failed and the budget cannot pay a retry),
+ * AC_E_CANCELLED, AC_E_NO_MEMORY, AC_E_TOO_LARGE (the method cannot run
+ * this game). */
 AC_API AC_NODISCARD int ac_estimator_run(ac_estimator *est);
 
-/* Ask/tell. ask hands out up to max_count evaluations to do: for each k,
- * tickets[k] and the coalition at coalitions + k * words (the caller provides
- * room for max_count tickets and max_count * words words; words from
- * ac_coalition_words). *count is how many were handed out; 0 means either
- * the run is finished (ac_estimator_progress says done) or it waits for
- * outstanding tells. The first ask starts the run. Which coalition each
- * ticket stands for depends only on the seed, the options and the values
- * told, not on the ask sizes or the order of the tells, as long as no
- * evaluation fails (a failed one is queued again when its failure is told);
- * docs/threading.md relies on it for reproducible distributed runs. */
+/* Ask/tell, as at the top. The payload of ticket k is the coalition at
+ * coalitions + k * words (the caller provides room for max_count tickets
+ * and max_count * words words; words from ac_coalition_words). Which
+ * coalition each ticket stands for depends only on the seed, the options
+ * and the values told, not on the ask sizes or the order of the tells, as
+ * long as no evaluation fails (a failed one is queued again when its
+ * failure is told); docs/threading.md relies on it for reproducible
+ * distributed runs. */
 AC_API AC_NODISCARD int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
-                            uint64_t *tickets, uint64_t *coalitions,
-                            uint32_t *count);
-/* Tells results back, in any order and any grouping: values[k] for
- * tickets[k], status[k] != 0 (status may be NULL: all 0) or a non-finite
- * value marking a failure as in ac_oracle_fn. During a run, a ticket not
- * outstanding (never handed out, already told, or twice in the call) is
- * AC_E_INVALID_ARG and nothing of the call is taken; with no run waiting for
- * values (before the first ask, after the end) the call is AC_E_STATE.
- * Returns the run's error when this tell ended it (AC_E_ORACLE: a coalition
- * failed past its retries; AC_E_BUDGET: a coalition the method needs failed
- * and the budget cannot pay a retry). */
+                                         uint64_t *tickets,
+                                         uint64_t *coalitions, uint32_t *count);
+/* values[k] is v(S) for tickets[k]: any finite number (status may be
+ * NULL: all 0). Returns: AC_OK; AC_E_INVALID_ARG (a ticket not
+ * outstanding: nothing taken); AC_E_STATE (no run waiting); or the run's
+ * error when this tell ended it (AC_E_ORACLE: a coalition failed past its
+ * retries; AC_E_BUDGET: a coalition the method needs failed and the budget
+ * cannot pay a retry). */
 AC_API AC_NODISCARD int ac_estimator_tell(ac_estimator *est, uint32_t count,
-                             const uint64_t *tickets, const double *values,
-                             const int32_t *status);
-/* Where the run stands: *done is 1 once results are ready (or the run
- * failed: see *stop_reason via audit), *outstanding the number of asked
- * evaluations not yet told. Either pointer may be NULL. */
-AC_API AC_NODISCARD int ac_estimator_progress(const ac_estimator *est, int32_t *done,
-                                 uint64_t *outstanding);
+                                          const uint64_t *tickets,
+                                          const double *values,
+                                          const int32_t *status);
+/* Where the run stands, as at the top: *done is 1 once the run has ended
+ * (done or failed: AC_ESTIMATOR_AUDIT_OUTCOME says which), *outstanding
+ * the tickets it still waits for. Either pointer may be NULL. */
+AC_API AC_NODISCARD int ac_estimator_progress(const ac_estimator *est,
+                                              int32_t *done,
+                                              uint64_t *outstanding);
 /* Copies the estimate: phi[i] and its standard error se[i] for the n players
  * (n must equal the estimator's). se may be NULL. Infinity as a standard error
  * means the method had too few samples to estimate it. sum(phi) equals
  * v(all) - v(empty) to a relative 1e-12. AC_E_STATE before the run is done. */
-AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est, double *phi,
-                               double *se, uint32_t n);
+AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est,
+                                            double *phi, double *se,
+                                            uint32_t n);
 /* One figure of the audit record. Valid during and after a run. An unknown
  * key is AC_E_INVALID_ARG (*value untouched). */
-AC_API AC_NODISCARD int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
-                              int64_t *value);
+AC_API AC_NODISCARD int ac_estimator_audit(const ac_estimator *est,
+                                           ac_estimator_audit_key key,
+                                           int64_t *value);
 /* Asks the run to stop: the next ask, or ac_estimator_run between oracle
- * calls, returns AC_E_CANCELLED. Safe from any thread, including while
- * another thread runs the estimator; a no-op on NULL. */
+ * calls, ends the run failed with AC_E_CANCELLED (a finished run keeps its
+ * result). Safe from any thread, including while another thread runs the
+ * estimator; a no-op on NULL. Cleared by AC_RESET_SESSION. */
 AC_API void ac_estimator_cancel(ac_estimator *est);
 /* The detailed message of the last failure on this handle ("" if none).
  * Owned by the estimator, valid until the next call on it. */
@@ -401,22 +502,29 @@ AC_API const char *ac_estimator_last_error(const ac_estimator *est);
  * Construction: the exact Euclidean projection of y_t = phi_i/|M_i| +
  * beta B l_t onto {sum = phi_i} and the boxes [0,B] (l > 0), [-B,0] (l < 0),
  * [-B,B] (l = 0). When the boxes make that infeasible, the refiner relaxes in
- * a fixed order and says so per agent (AC_AGENT_FLAG_RELAXED_*). docs/signals.md gives
- * the proofs and a worked example.
+ * a fixed order and says so per agent (AC_AGENT_FLAG_RELAXED_*).
+ * docs/signals.md gives the proofs and a worked example.
  *
  * Labels come from one of three feeds, all ending in the same projection:
- * an array (ac_refiner_set_labels), a scorer callback or its ask/tell form
- * (ac_refiner_score, ac_refiner_ask / _tell), or a message-level Shapley game
- * (ac_refiner_labels_from_shapley). */
+ * an array (ac_refiner_set_labels), a message-level Shapley game
+ * (ac_refiner_labels_from_shapley), or a scorer asked for every message
+ * still without a label: its callback (ac_refiner_set_scorer) or ask/tell.
+ * The run asks the scorer, then computes the rewards: once every label is
+ * in, the next ask (or ac_refiner_run) refines and the run is done.
+ *
+ * Inputs (AC_RESET_KNOWN): authors, credits, given and fixed labels, texts.
+ * The run (AC_RESET_SESSION): the scorer's labels, tickets, the result,
+ * the audit. */
 typedef struct ac_refiner ac_refiner;
 
 /* A scorer (a process reward model, a judge): labels `count` messages, given
  * by their indices in the episode, writing labels[k] in [-1, 1] and
- * status[k] (0: ok). Labels are pre-filled with NaN and status with 0; a
- * non-zero status or a NaN is a failed label, asked again up to
- * AC_REFINER_PARAM_MAX_RETRIES times; a finite label outside [-1, 1] is an error
- * (AC_E_INVALID_ARG). Return non-zero to abort with AC_E_CALLBACK. Runs on the
- * thread that called ac_refiner_score(); must not drive this refiner. */
+ * status[k] (0: ok). Labels are pre-filled with NaN and status with 0. The
+ * answer rule at the top holds: a non-zero status, a NaN or an infinity is
+ * a failed label, asked again up to AC_REFINER_PARAM_MAX_RETRIES times; a
+ * finite label outside [-1, 1] is AC_E_INVALID_ARG. Return non-zero to
+ * abort with AC_E_CALLBACK. Runs on the thread that called
+ * ac_refiner_run(); must not drive this refiner (AC_E_BUSY). */
 typedef int (*ac_scorer_fn)(void *user, const uint32_t *messages,
                             uint32_t count, double *labels, int32_t *status);
 
@@ -430,15 +538,16 @@ typedef enum ac_refiner_param {
      * -penalty. [0, 1], default 0.5. */
     AC_REFINER_PARAM_REDUNDANCY_PENALTY = 202,
     /* int: what to do when the boxes are infeasible: AC_RELAXATION_ORDERED
-     * (default) relaxes as documented and flags the agent; AC_RELAXATION_NEVER
-     * makes ac_refiner_refine fail with AC_E_INFEASIBLE. */
+     * (default) relaxes as documented and flags the agent;
+     * AC_RELAXATION_NEVER makes the run fail with AC_E_INFEASIBLE. */
     AC_REFINER_PARAM_RELAXATION = 203,
-    /* int: messages per scorer call in ac_refiner_score. [1, 2^20], 64. */
+    /* int: messages per scorer call in ac_refiner_run. [1, 2^20], 64. */
     AC_REFINER_PARAM_BATCH = 204,
     /* int: how often a failed label is asked again. [0, 1000], default 2. */
     AC_REFINER_PARAM_MAX_RETRIES = 205
 } ac_refiner_param;
 
+/* Values of AC_REFINER_PARAM_RELAXATION. */
 typedef enum ac_relaxation {
     AC_RELAXATION_ORDERED = 0,
     AC_RELAXATION_NEVER = 1
@@ -462,94 +571,156 @@ typedef enum ac_message_flag {
     AC_MESSAGE_FLAG_LABEL_FIXED = 2 /* label fixed by ac_refiner_fix_label */
 } ac_message_flag;
 
+/* Audit record keys (ac_refiner_audit): valid during and after a run. */
+typedef enum ac_refiner_audit_key {
+    AC_REFINER_AUDIT_EVALUATIONS = 1,    /* labels asked of the scorer,
+                                            each retry counted            */
+    AC_REFINER_AUDIT_ROUNDS = 2,         /* asks that handed out work     */
+    AC_REFINER_AUDIT_FAILURES = 3,       /* failed answers (status, NaN,
+                                            infinity)                     */
+    AC_REFINER_AUDIT_RETRIES = 4,        /* labels asked again after a
+                                            failure                       */
+    AC_REFINER_AUDIT_RELAXED_AGENTS = 5, /* agents with an AC_AGENT_FLAG_
+                                            (0 before the result)         */
+    AC_REFINER_AUDIT_REDUNDANT = 6       /* messages flagged redundant    */
+} ac_refiner_audit_key;
+
 /* Creates a refiner for an episode of n_agents agents (1..AC_MAX_PLAYERS)
  * and n_messages messages (1..2^28). */
 AC_API AC_NODISCARD int ac_refiner_create(ac_refiner **out, uint32_t n_agents,
-                             uint32_t n_messages, const ac_allocator *alloc);
+                                          uint32_t n_messages,
+                                          const ac_allocator *alloc);
 AC_API void ac_refiner_free(ac_refiner *ref); /* NULL ok */
 
-AC_API AC_NODISCARD int ac_refiner_set_int(ac_refiner *ref, ac_refiner_param param,
-                              int64_t value);
-AC_API AC_NODISCARD int ac_refiner_get_int(const ac_refiner *ref, ac_refiner_param param,
-                              int64_t *value);
-AC_API AC_NODISCARD int ac_refiner_set_f64(ac_refiner *ref, ac_refiner_param param,
-                              double value);
-AC_API AC_NODISCARD int ac_refiner_get_f64(const ac_refiner *ref, ac_refiner_param param,
-                              double *value);
-AC_API AC_NODISCARD int ac_refiner_param_bounds_int(ac_refiner_param param, int64_t *lower,
-                                       int64_t *upper);
-AC_API AC_NODISCARD int ac_refiner_param_bounds_f64(ac_refiner_param param, double *lower,
-                                       double *upper);
-/* AC_RESET_SESSION forgets labels, texts, results and error; AC_RESET_PARAMS
- * restores the defaults; authors and credits stay (AC_RESET_KNOWN clears
- * them too). */
+AC_API AC_NODISCARD int ac_refiner_set_int(ac_refiner *ref,
+                                           ac_refiner_param param,
+                                           int64_t value);
+AC_API AC_NODISCARD int ac_refiner_get_int(const ac_refiner *ref,
+                                           ac_refiner_param param,
+                                           int64_t *value);
+AC_API AC_NODISCARD int ac_refiner_set_f64(ac_refiner *ref,
+                                           ac_refiner_param param,
+                                           double value);
+AC_API AC_NODISCARD int ac_refiner_get_f64(const ac_refiner *ref,
+                                           ac_refiner_param param,
+                                           double *value);
+AC_API AC_NODISCARD int ac_refiner_param_bounds_int(ac_refiner_param param,
+                                                    int64_t *lower,
+                                                    int64_t *upper);
+AC_API AC_NODISCARD int ac_refiner_param_bounds_f64(ac_refiner_param param,
+                                                    double *lower,
+                                                    double *upper);
+/* The reset rule at the top: AC_RESET_SESSION forgets the run (the
+ * scorer's labels, tickets, result, audit, error, a cancellation);
+ * AC_RESET_KNOWN forgets the inputs (authors, credits, given and fixed
+ * labels, redundancy). */
 AC_API AC_NODISCARD int ac_refiner_reset(ac_refiner *ref, uint32_t what);
 
-/* Who wrote each message: agent_of[t] < n_agents. Copied. */
-AC_API AC_NODISCARD int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
-                                  uint32_t n_messages);
+/* The inputs below are set while idle only (AC_E_STATE otherwise).
+ * Who wrote each message: agent_of[t] < n_agents. Copied. */
+AC_API AC_NODISCARD int ac_refiner_set_authors(ac_refiner *ref,
+                                               const uint32_t *agent_of,
+                                               uint32_t n_messages);
 /* Each agent's credit (finite), e.g. from ac_estimator_result. Copied. */
-AC_API AC_NODISCARD int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
-                                  uint32_t n_agents);
+AC_API AC_NODISCARD int ac_refiner_set_credits(ac_refiner *ref,
+                                               const double *credit,
+                                               uint32_t n_agents);
 /* Feed 1: a label per message, each finite and in [-1, 1]. Copied. */
-AC_API AC_NODISCARD int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
-                                 uint32_t n_messages);
+AC_API AC_NODISCARD int ac_refiner_set_labels(ac_refiner *ref,
+                                              const double *labels,
+                                              uint32_t n_messages);
 /* Fixes one message's label: neither a feed nor the redundancy rule changes
  * it afterwards. */
 AC_API AC_NODISCARD int ac_refiner_fix_label(ac_refiner *ref, uint32_t message,
-                                double label);
+                                             double label);
 /* Message texts, for redundancy: a message whose text, after collapsing runs
  * of white space and trimming the ends, equals an earlier message of the
- * same agent is flagged AC_MESSAGE_FLAG_REDUNDANT and labelled -penalty (unless its
- * label is fixed). lengths[t] bytes of texts[t]; lengths NULL: NUL-terminated.
- * Read during the call only. */
-AC_API AC_NODISCARD int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
-                                const uint64_t *lengths, uint32_t n_messages);
+ * same agent is flagged AC_MESSAGE_FLAG_REDUNDANT and labelled -penalty
+ * (unless its label is fixed). lengths[t] bytes of texts[t]; lengths NULL:
+ * NUL-terminated. Read during the call only. */
+AC_API AC_NODISCARD int ac_refiner_set_texts(ac_refiner *ref,
+                                             const char *const *texts,
+                                             const uint64_t *lengths,
+                                             uint32_t n_messages);
 /* The messages of one agent, in episode order: the map from player k of a
  * message-level game to message index. *count is the agent's number of
  * messages; up to cap indices are written. */
-AC_API AC_NODISCARD int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
-                                     uint32_t *messages, uint32_t cap,
-                                     uint32_t *count);
+AC_API AC_NODISCARD int ac_refiner_agent_messages(const ac_refiner *ref,
+                                                  uint32_t agent,
+                                                  uint32_t *messages,
+                                                  uint32_t cap,
+                                                  uint32_t *count);
 /* Feed 3: labels for one agent's messages from the Shapley values of a
  * message-level game over them (message_phi[k] for the k-th message of the
  * agent, as ac_refiner_agent_messages orders them; count must equal the
  * agent's number of messages), normalised to l_k = phi_k / max_j |phi_j|
  * (all 0 when every phi is 0). Fixed labels are kept. */
-AC_API AC_NODISCARD int ac_refiner_labels_from_shapley(ac_refiner *ref, uint32_t agent,
-                                          const double *message_phi,
-                                          uint32_t count);
-/* Feed 2: the scorer callback, and the driver that asks it for every message
- * still without a label (redundant messages are not scored). */
+AC_API AC_NODISCARD int
+ac_refiner_labels_from_shapley(ac_refiner *ref,
+                               uint32_t agent,
+                               const double *message_phi,
+                               uint32_t count);
+/* Feed 2: the scorer callback used by ac_refiner_run (fn NULL
+ * unregisters). Allowed at any time but from inside the scorer. */
 AC_API AC_NODISCARD int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn,
-                                 void *user);
-AC_API AC_NODISCARD int ac_refiner_score(ac_refiner *ref);
-/* Feed 2 as ask/tell: ask hands out up to max_count messages still needing a
- * label (*count 0 when none is left to hand out); tell takes labels back in
- * any order, with status as in ac_scorer_fn (status may be NULL). Telling a
- * message that is not outstanding is AC_E_INVALID_ARG, nothing taken. */
-AC_API AC_NODISCARD int ac_refiner_ask(ac_refiner *ref, uint32_t max_count,
-                          uint32_t *messages, uint32_t *count);
-AC_API AC_NODISCARD int ac_refiner_tell(ac_refiner *ref, uint32_t count,
-                           const uint32_t *messages, const double *labels,
-                           const int32_t *status);
+                                              void *user);
 
-/* Computes the rewards from the authors, credits and labels. Every message
- * needs a label (or is redundant); an agent with non-zero credit needs a
- * message. On failure nothing of the previous result changes. O(K log K)
- * per agent of K messages. */
-AC_API AC_NODISCARD int ac_refiner_refine(ac_refiner *ref);
-/* Copies the rewards (n_messages long); AC_E_STATE before a refine. */
-AC_API AC_NODISCARD int ac_refiner_rewards(const ac_refiner *ref, double *rewards,
-                              uint32_t n_messages);
-/* The labels the projection used (after redundancy and fixing). */
+/* Runs to the end: asks the scorer for every message still without a label
+ * (redundant and fixed ones are not scored), AC_REFINER_PARAM_BATCH per
+ * call, then computes the rewards. A loop over ask/tell. On a finished run
+ * it returns AC_OK at once; after a failed one, its error. O(K log K) per
+ * agent of K messages.
+ * Returns: AC_OK (done); AC_E_STATE (authors or credits not set; a message
+ * without a label and no scorer; an agent with non-zero credit and no
+ * message; tickets asked outside run still outstanding); AC_E_INFEASIBLE
+ * (AC_RELAXATION_NEVER and boxes that cannot hold); AC_E_CALLBACK,
+ * AC_E_ORACLE, AC_E_CANCELLED, AC_E_NO_MEMORY. */
+AC_API AC_NODISCARD int ac_refiner_run(ac_refiner *ref);
+/* Ask/tell, as at the top. The payload of ticket k is messages[k], a
+ * message to score; labels[k] in [-1, 1] comes back for tickets[k]. Once
+ * every label is in, the next ask computes the rewards (it returns that
+ * computation's error, as run does) and the run is done. */
+AC_API AC_NODISCARD int ac_refiner_ask(ac_refiner *ref, uint32_t max_count,
+                                       uint64_t *tickets, uint32_t *messages,
+                                       uint32_t *count);
+AC_API AC_NODISCARD int ac_refiner_tell(ac_refiner *ref, uint32_t count,
+                                        const uint64_t *tickets,
+                                        const double *labels,
+                                        const int32_t *status);
+/* Where the run stands, as at the top: *done 1 once the run has ended
+ * (done or failed), *outstanding the tickets it still waits for. Either
+ * may be NULL. */
+AC_API AC_NODISCARD int ac_refiner_progress(const ac_refiner *ref,
+                                            int32_t *done,
+                                            uint64_t *outstanding);
+/* Asks the run to stop: the next ask, or ac_refiner_run between scorer
+ * calls, ends it failed with AC_E_CANCELLED (a finished run keeps its
+ * result). Safe from any thread; a no-op on NULL. */
+AC_API void ac_refiner_cancel(ac_refiner *ref);
+
+/* Copies the rewards (n_messages long); AC_E_STATE until the run is done. */
+AC_API AC_NODISCARD int ac_refiner_rewards(const ac_refiner *ref,
+                                           double *rewards,
+                                           uint32_t n_messages);
+/* The labels the projection used (after redundancy and fixing); AC_E_STATE
+ * until the run is done. */
 AC_API AC_NODISCARD int ac_refiner_labels(const ac_refiner *ref, double *labels,
-                             uint32_t n_messages);
-AC_API AC_NODISCARD int ac_refiner_message_flags(const ac_refiner *ref, uint32_t *flags,
-                                    uint32_t n_messages);
-/* AC_AGENT_FLAG_RELAXED_* per agent, from the last refine. */
-AC_API AC_NODISCARD int ac_refiner_agent_flags(const ac_refiner *ref, uint32_t *flags,
-                                  uint32_t n_agents);
+                                          uint32_t n_messages);
+/* AC_MESSAGE_FLAG_* per message. Unlike the result, readable at any time:
+ * the flags follow from the inputs (texts, fixed labels). */
+AC_API AC_NODISCARD int ac_refiner_message_flags(const ac_refiner *ref,
+                                                 uint32_t *flags,
+                                                 uint32_t n_messages);
+/* AC_AGENT_FLAG_* per agent, from the run. */
+AC_API AC_NODISCARD int ac_refiner_agent_flags(const ac_refiner *ref,
+                                               uint32_t *flags,
+                                               uint32_t n_agents);
+/* One figure of the audit record; an unknown key is AC_E_INVALID_ARG. */
+AC_API AC_NODISCARD int ac_refiner_audit(const ac_refiner *ref,
+                                         ac_refiner_audit_key key,
+                                         int64_t *value);
+/* The detailed message of the last failure ("" if none); owned by the
+ * refiner, valid until the next call on it. */
 AC_API const char *ac_refiner_last_error(const ac_refiner *ref);
 
 /* ===================================================================== */
@@ -569,47 +740,52 @@ typedef struct ac_localizer ac_localizer;
 /* The verifier: for each of `count` prefixes (prefixes[k] = t: messages
  * 0..t) writes p_on_track[k] in [0, 1]: 1 on track, 0 off track, a value
  * between for a verifier that gives a probability. Pre-filled with NaN and
- * status with 0; a NaN, an infinity or status[k] != 0 is a failed answer,
- * asked again within the budget (AC_LOCALIZER_PARAM_MAX_RETRIES); a finite value outside
- * [0, 1] is AC_E_INVALID_ARG. Return non-zero to abort with AC_E_CALLBACK.
- * Runs on the thread that called ac_localizer_run(); must not drive this
- * localizer (AC_E_BUSY). */
+ * status with 0. The answer rule at the top holds: a NaN, an infinity or
+ * status[k] != 0 is a failed answer, asked again within the budget
+ * (AC_LOCALIZER_PARAM_MAX_RETRIES); a finite value outside [0, 1] is
+ * AC_E_INVALID_ARG. Return non-zero to abort with AC_E_CALLBACK. Runs on
+ * the thread that called ac_localizer_run(); must not drive this localizer
+ * (AC_E_BUSY). */
 typedef int (*ac_verifier_fn)(void *user, const uint32_t *prefixes,
                               uint32_t count, double *p_on_track,
                               int32_t *status);
 
 /* Strategies (AC_LOCALIZER_PARAM_STRATEGY). */
 typedef enum ac_strategy {
-    AC_STRATEGY_AUTO = 0,      /* scores given and no verifier: SCORES; an exact
-                             monotone verifier: BINARY; an exact verifier
-                             that may accept again after an error
-                             (AC_LOCALIZER_PARAM_MONOTONE 0): LINEAR; a noisy one:
-                             BISECTION */
-    AC_STRATEGY_LINEAR = 1,    /* prefixes 0, 1, 2, ... until the first rejected
-                             one: exact for any exact verifier, monotone or
-                             not; T calls at worst */
+    AC_STRATEGY_AUTO = 0,      /* scores given and no verifier: SCORES; an
+                                  exact monotone verifier: BINARY; an exact
+                                  verifier that may accept again after an error
+                                  (AC_LOCALIZER_PARAM_MONOTONE 0): LINEAR; a
+                                  noisy one: BISECTION */
+    AC_STRATEGY_LINEAR = 1,    /* prefixes 0, 1, 2, ... until the first
+                                  rejected one: exact for any exact verifier,
+                                  monotone or not; T calls at worst */
     AC_STRATEGY_BINARY = 2,    /* bisection on (last accepted, first rejected],
-                             W + 1 parts per round: ceil(log2(T+1)) calls
-                             for W = 1; needs a monotone verifier */
-    AC_STRATEGY_BISECTION = 3, /* probabilistic bisection: the posterior over the
-                             first error updated by Bayes' rule after every
-                             answer; asks where it splits the mass best;
-                             stops at AC_LOCALIZER_PARAM_TARGET or the budget */
+                                  W + 1 parts per round: ceil(log2(T+1)) calls
+                                  for W = 1; needs a monotone verifier */
+    AC_STRATEGY_BISECTION = 3, /* probabilistic bisection: the posterior over
+                                  the first error updated by Bayes' rule after
+                                  every answer; asks where it splits the mass
+                                  best; stops at AC_LOCALIZER_PARAM_TARGET or
+                                  the budget */
     AC_STRATEGY_SCORES = 4     /* per-message error probabilities from one
-                             batched scorer call (ac_localizer_set_scores):
-                             the first above AC_LOCALIZER_PARAM_THRESHOLD; no verifier */
+                                  batched scorer call
+                                  (ac_localizer_set_scores): the first above
+                                  AC_LOCALIZER_PARAM_THRESHOLD; no verifier */
 } ac_strategy;
 
 /* What the verifier's mistakes look like (AC_LOCALIZER_PARAM_NOISE). */
 typedef enum ac_noise {
     AC_NOISE_NONE = 0,        /* never wrong: a test suite, an exact check */
-    AC_NOISE_INDEPENDENT = 1, /* right with probability AC_LOCALIZER_PARAM_ACCURACY,
-                                 independently at every call (sampling at a
-                                 temperature): asking again adds evidence */
-    AC_NOISE_REPEATABLE = 2   /* right with probability AC_LOCALIZER_PARAM_ACCURACY per
-                                 prefix, but the same answer every time the
-                                 same prefix is asked (a judge at temperature
-                                 0): a prefix is never asked twice */
+    AC_NOISE_INDEPENDENT = 1, /* right with probability
+                                 AC_LOCALIZER_PARAM_ACCURACY, independently at
+                                 every call (sampling at a temperature): asking
+                                 again adds evidence */
+    AC_NOISE_REPEATABLE = 2   /* right with probability
+                                 AC_LOCALIZER_PARAM_ACCURACY per prefix, but
+                                 the same answer every time the same prefix is
+                                 asked (a judge at temperature 0): a prefix is
+                                 never asked twice */
 } ac_noise;
 
 typedef enum ac_localizer_param {
@@ -635,10 +811,11 @@ typedef enum ac_localizer_param {
      * 0 if later messages can repair the error (AUTO then scans linearly). */
     AC_LOCALIZER_PARAM_MONOTONE = 307,
     /* int: 1 (default): after localizing, ask the prefixes after the first
-     * error to find the corrective messages (AC_STEP_FLAG_CORRECTIVE); 0: skip. */
+     * error to find the corrective messages (AC_STEP_FLAG_CORRECTIVE);
+     * 0: skip. */
     AC_LOCALIZER_PARAM_SCAN_AFTER = 308,
-    /* f64: AC_STRATEGY_SCORES: a message is the first error when its score is at
-     * least this. [0, 1], default 0.5. */
+    /* f64: AC_STRATEGY_SCORES: a message is the first error when its score is
+     * at least this. [0, 1], default 0.5. */
     AC_LOCALIZER_PARAM_THRESHOLD = 309,
     /* f64: blame labels (ac_localizer_blame_labels): the first error
      * [-1, 0] (-1), a message after it that propagates it [-1, 0] (-0.25),
@@ -657,40 +834,56 @@ typedef enum ac_localizer_param {
 
 /* How a localization ended (AC_LOCALIZER_AUDIT_OUTCOME). */
 typedef enum ac_localizer_outcome {
-    AC_LOCALIZER_OUTCOME_PENDING = 0,       /* not finished                              */
-    AC_LOCALIZER_OUTCOME_FOUND = 1,         /* the first error: exactly (exact
-                                 verifier), with probability >=
-                                 AC_LOCALIZER_PARAM_TARGET (bisection), or by the
-                                 strategy's own rule (LINEAR and BINARY
-                                 under noise: the first rejected prefix;
-                                 SCORES: the first score above the
-                                 threshold), whose posterior probability
-                                 is reported and may be low               */
-    AC_LOCALIZER_OUTCOME_NO_ERROR = 2,      /* the verifier accepts every prefix (or that
-                                 has probability >= AC_LOCALIZER_PARAM_TARGET): step -1 */
-    AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET = 3, /* the budget ran out first: the best guess,
-                                 with its (lower) probability              */
-    AC_LOCALIZER_OUTCOME_EXHAUSTED = 4      /* repeatable verifier: no prefix left whose
-                                 answer would matter; the best guess, with
-                                 its calibrated probability                */
+    /* not finished */
+    AC_LOCALIZER_OUTCOME_PENDING = 0,
+    /* the first error: exactly (exact verifier), with probability >=
+     * AC_LOCALIZER_PARAM_TARGET (bisection), or by the strategy's own rule
+     * (LINEAR and BINARY under noise: the first rejected prefix; SCORES: the
+     * first score above the threshold), whose posterior probability is
+     * reported and may be low */
+    AC_LOCALIZER_OUTCOME_FOUND = 1,
+    /* the verifier accepts every prefix (or that has probability >=
+     * AC_LOCALIZER_PARAM_TARGET): step -1 */
+    AC_LOCALIZER_OUTCOME_NO_ERROR = 2,
+    /* the budget ran out first: the best guess, with its (lower)
+     * probability */
+    AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET = 3,
+    /* repeatable verifier: no prefix left whose answer would matter; the best
+     * guess, with its calibrated probability */
+    AC_LOCALIZER_OUTCOME_EXHAUSTED = 4
 } ac_localizer_outcome;
 
+/* Audit record keys (ac_localizer_audit): valid during and after a run. */
 typedef enum ac_localizer_audit_key {
-    AC_LOCALIZER_AUDIT_CALLS = 1,        /* verifier evaluations, all phases     */
-    AC_LOCALIZER_AUDIT_ROUNDS = 2,       /* verifier calls (asks that handed out
-                                      work)                                */
-    AC_LOCALIZER_AUDIT_SEARCH_CALLS = 3, /* evaluations spent localizing         */
+    AC_LOCALIZER_AUDIT_EVALUATIONS = 1,        /* verifier evaluations, all
+                                                  phases (the budget used) */
+    AC_LOCALIZER_AUDIT_ROUNDS = 2,             /* asks that handed out work
+                                                  (verifier calls)         */
+    AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS = 3, /* evaluations spent
+                                                  localizing               */
     AC_LOCALIZER_AUDIT_SEARCH_ROUNDS = 4,
-    AC_LOCALIZER_AUDIT_SCAN_CALLS = 5,   /* evaluations of the corrective scan   */
-    AC_LOCALIZER_AUDIT_FAILURES = 6,     /* failed answers (status, NaN, inf)    */
-    AC_LOCALIZER_AUDIT_RETRIES = 7,
-    AC_LOCALIZER_AUDIT_OUTCOME = 8,      /* an ac_localizer_outcome                    */
-    AC_LOCALIZER_AUDIT_STRATEGY = 9,     /* the ac_strategy actually used    */
+    AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS = 5,   /* evaluations of the
+                                                  corrective scan          */
+    AC_LOCALIZER_AUDIT_FAILURES = 6,           /* failed answers (status,
+                                                  NaN, infinity)           */
+    AC_LOCALIZER_AUDIT_RETRIES = 7,            /* prefixes asked again
+                                                  after a failure          */
+    AC_LOCALIZER_AUDIT_OUTCOME = 8,            /* an ac_localizer_outcome  */
+    AC_LOCALIZER_AUDIT_STRATEGY = 9,           /* the ac_strategy used     */
     AC_LOCALIZER_AUDIT_BUDGET = 10,
-    AC_LOCALIZER_AUDIT_SCAN_COMPLETE = 11, /* 1: every prefix after the first
-                                        error was judged                   */
-    AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES = 12, /* candidates the repair proposed */
-    AC_LOCALIZER_AUDIT_REPAIR_CHECKS = 13      /* candidate checks asked         */
+    AC_LOCALIZER_AUDIT_SCAN_COMPLETE = 11,     /* 1: every prefix after the
+                                                  first error was judged   */
+    AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES = 12, /* candidates the repair
+                                                  proposed                 */
+    AC_LOCALIZER_AUDIT_REPAIR_CHECKS = 13,     /* candidate checks asked   */
+    AC_LOCALIZER_AUDIT_SCAN_STOPPED = 14       /* 0, or the ac_status that
+                                                  ended the corrective scan
+                                                  early (AC_E_CANCELLED,
+                                                  AC_E_ORACLE,
+                                                  AC_E_CALLBACK,
+                                                  AC_E_INVALID_ARG): the
+                                                  run succeeded, the scan
+                                                  is incomplete            */
 } ac_localizer_audit_key;
 
 /* Per-message flags (ac_localizer_step_flags); 0: before the first error. */
@@ -705,103 +898,135 @@ typedef enum ac_step_flag {
 
 /* Creates a localizer for an episode of n_messages (1..2^24) messages.
  * alloc may be NULL. */
-AC_API AC_NODISCARD int ac_localizer_create(ac_localizer **out, uint32_t n_messages,
-                               const ac_allocator *alloc);
+AC_API AC_NODISCARD int ac_localizer_create(ac_localizer **out,
+                                            uint32_t n_messages,
+                                            const ac_allocator *alloc);
 AC_API void ac_localizer_free(ac_localizer *loc); /* NULL ok */
 
-AC_API AC_NODISCARD int ac_localizer_set_int(ac_localizer *loc, ac_localizer_param param,
-                                int64_t value);
+AC_API AC_NODISCARD int ac_localizer_set_int(ac_localizer *loc,
+                                             ac_localizer_param param,
+                                             int64_t value);
 AC_API AC_NODISCARD int ac_localizer_get_int(const ac_localizer *loc,
-                                ac_localizer_param param, int64_t *value);
-AC_API AC_NODISCARD int ac_localizer_set_f64(ac_localizer *loc, ac_localizer_param param,
-                                double value);
+                                             ac_localizer_param param,
+                                             int64_t *value);
+AC_API AC_NODISCARD int ac_localizer_set_f64(ac_localizer *loc,
+                                             ac_localizer_param param,
+                                             double value);
 AC_API AC_NODISCARD int ac_localizer_get_f64(const ac_localizer *loc,
-                                ac_localizer_param param, double *value);
+                                             ac_localizer_param param,
+                                             double *value);
 AC_API AC_NODISCARD int ac_localizer_param_bounds_int(ac_localizer_param param,
-                                         int64_t *lower, int64_t *upper);
+                                                      int64_t *lower,
+                                                      int64_t *upper);
 AC_API AC_NODISCARD int ac_localizer_param_bounds_f64(ac_localizer_param param,
-                                         double *lower, double *upper);
-/* AC_RESET_SESSION forgets the run (answers, posterior, result, error) and
- * makes the handle ready for another; AC_RESET_PARAMS restores the
- * defaults; AC_RESET_KNOWN forgets authors, prior and scores. */
+                                                      double *lower,
+                                                      double *upper);
+/* The reset rule at the top: AC_RESET_SESSION forgets the run (tickets,
+ * answers, posterior, result, pair, audit, error, a cancellation);
+ * AC_RESET_KNOWN forgets the inputs (authors, prior, scores). */
 AC_API AC_NODISCARD int ac_localizer_reset(ac_localizer *loc, uint32_t what);
 
 /* Who wrote each message (agent_of[t]); optional: without it the first
  * error's agent is reported as UINT32_MAX and no corrective message can
- * stand in for a repair. Copied. Before the run only. */
-AC_API AC_NODISCARD int ac_localizer_set_authors(ac_localizer *loc, const uint32_t *agent_of,
-                                    uint32_t n_messages);
+ * stand in for a repair. Copied. An input: while idle only. */
+AC_API AC_NODISCARD int ac_localizer_set_authors(ac_localizer *loc,
+                                                 const uint32_t *agent_of,
+                                                 uint32_t n_messages);
 /* The prior over the first error: prior[t] for t < T, prior[T] for "no
  * error"; len = n_messages + 1, finite, >= 0, not all 0; normalised by the
- * library. Default uniform. Before the run only. Copied. */
-AC_API AC_NODISCARD int ac_localizer_set_prior(ac_localizer *loc, const double *prior,
-                                  uint32_t len);
+ * library. Default uniform. Copied. An input: while idle only. */
+AC_API AC_NODISCARD int ac_localizer_set_prior(ac_localizer *loc,
+                                               const double *prior,
+                                               uint32_t len);
 /* For AC_STRATEGY_SCORES: p_error[t] in [0, 1], the scorer's probability that
  * message t is an error, from one batched call of the host's scorer.
- * Copied. Before the run only. */
-AC_API AC_NODISCARD int ac_localizer_set_scores(ac_localizer *loc, const double *p_error,
-                                   uint32_t n_messages);
+ * Copied. An input: while idle only. */
+AC_API AC_NODISCARD int ac_localizer_set_scores(ac_localizer *loc,
+                                                const double *p_error,
+                                                uint32_t n_messages);
 /* Registers the verifier used by ac_localizer_run(); fn NULL unregisters. */
-AC_API AC_NODISCARD int ac_localizer_set_verifier(ac_localizer *loc, ac_verifier_fn fn,
-                                     void *user);
+AC_API AC_NODISCARD int ac_localizer_set_verifier(ac_localizer *loc,
+                                                  ac_verifier_fn fn,
+                                                  void *user);
 
-/* Runs to the end with the registered verifier, AC_LOCALIZER_PARAM_BATCH prefixes per
- * call: the search, then the corrective scan (AC_LOCALIZER_PARAM_SCAN_AFTER). A loop
- * over ask/tell; the result equals the ask/tell path. Running out of budget
- * is not an error (AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET); a verifier failing past its
- * retries is AC_E_ORACLE, a callback returning non-zero AC_E_CALLBACK. */
+/* Runs to the end with the registered verifier, AC_LOCALIZER_PARAM_BATCH
+ * prefixes per call: the search, then the corrective scan
+ * (AC_LOCALIZER_PARAM_SCAN_AFTER). A loop over ask/tell; the result equals
+ * the ask/tell path. Running out of budget is not an error
+ * (AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET). Once the search has localized the
+ * error, whatever stops the corrective scan (a cancel, a verifier failing
+ * past its retries, a callback returning non-zero, a callback's answer
+ * outside [0, 1]) ends the scan, not the run: the run succeeds with
+ * AC_LOCALIZER_AUDIT_SCAN_COMPLETE 0 and AC_LOCALIZER_AUDIT_SCAN_STOPPED
+ * naming the cause. (Through ask/tell an answer out of range is refused
+ * and the run goes on, as everywhere.)
+ * Returns: AC_OK (done); AC_E_STATE (no verifier and a strategy that needs
+ * one; tickets asked outside run still outstanding); AC_E_ORACLE,
+ * AC_E_CALLBACK, AC_E_CANCELLED (during the search), AC_E_INVALID_ARG (the
+ * verifier answered outside [0, 1]), AC_E_NO_MEMORY. */
 AC_API AC_NODISCARD int ac_localizer_run(ac_localizer *loc);
-/* Ask/tell: ask hands out up to max_count prefixes to judge (one round;
- * *count 0: finished, or waiting for the outstanding answers); tell takes
- * answers back in any order and grouping, by prefix, with status as in
- * ac_verifier_fn (status may be NULL). A prefix not outstanding is
- * AC_E_INVALID_ARG and nothing of the call is taken. With
- * AC_NOISE_INDEPENDENT a round may hand out the same prefix more than once
- * (independent answers add evidence): tell one answer per occurrence. The round's answers
- * are applied in prefix order once all are in, so the order of the tells
- * never changes the result. */
+/* Ask/tell, as at the top. The payload of ticket k is prefixes[k], a prefix
+ * to judge; p_on_track[k] in [0, 1] comes back for tickets[k]. Each ask
+ * hands out (part of) one round; with AC_NOISE_INDEPENDENT a round may hold
+ * the same prefix more than once (independent answers add evidence), each
+ * under its own ticket. A round's answers are applied in prefix order once
+ * all are in, so the order of the tells never changes the result. */
 AC_API AC_NODISCARD int ac_localizer_ask(ac_localizer *loc, uint32_t max_count,
-                            uint32_t *prefixes, uint32_t *count);
+                                         uint64_t *tickets, uint32_t *prefixes,
+                                         uint32_t *count);
 AC_API AC_NODISCARD int ac_localizer_tell(ac_localizer *loc, uint32_t count,
-                             const uint32_t *prefixes,
-                             const double *p_on_track, const int32_t *status);
-/* *done 1 once the result is ready (or the run failed); *outstanding the
- * prefixes asked and not yet told. Either may be NULL. */
-AC_API AC_NODISCARD int ac_localizer_progress(const ac_localizer *loc, int32_t *done,
-                                 uint32_t *outstanding);
+                                          const uint64_t *tickets,
+                                          const double *p_on_track,
+                                          const int32_t *status);
+/* Where the run stands, as at the top: *done 1 once the run has ended
+ * (done or failed), *outstanding the tickets it still waits for. Either
+ * may be NULL. */
+AC_API AC_NODISCARD int ac_localizer_progress(const ac_localizer *loc,
+                                              int32_t *done,
+                                              uint64_t *outstanding);
 
 /* The first error: *step in 0..T-1, or -1 when no error was found; *agent
  * its author (UINT32_MAX without authors or without an error);
  * *probability its posterior probability (1 for an exact verifier). Any
  * pointer may be NULL. AC_E_STATE before the run is done. */
-AC_API AC_NODISCARD int ac_localizer_result(const ac_localizer *loc, int64_t *step,
-                               uint32_t *agent, double *probability);
+AC_API AC_NODISCARD int ac_localizer_result(const ac_localizer *loc,
+                                            int64_t *step, uint32_t *agent,
+                                            double *probability);
 /* The posterior probability that the first error lies within radius steps
  * of the reported one (radius 0: the reported probability). */
 AC_API AC_NODISCARD int ac_localizer_probability_within(const ac_localizer *loc,
-                                           uint32_t radius, double *p);
+                                                        uint32_t radius,
+                                                        double *p);
 /* The whole posterior: post[t] for t < T, post[T] for "no error";
  * len = n_messages + 1. */
-AC_API AC_NODISCARD int ac_localizer_posterior(const ac_localizer *loc, double *post,
-                                  uint32_t len);
-AC_API AC_NODISCARD int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
-                              int64_t *value);
+AC_API AC_NODISCARD int ac_localizer_posterior(const ac_localizer *loc,
+                                               double *post, uint32_t len);
+/* One figure of the audit record; an unknown key is AC_E_INVALID_ARG. */
+AC_API AC_NODISCARD int ac_localizer_audit(const ac_localizer *loc,
+                                           ac_localizer_audit_key key,
+                                           int64_t *value);
 /* AC_STEP_FLAG_* per message. */
-AC_API AC_NODISCARD int ac_localizer_step_flags(const ac_localizer *loc, uint32_t *flags,
-                                   uint32_t n_messages);
+AC_API AC_NODISCARD int ac_localizer_step_flags(const ac_localizer *loc,
+                                                uint32_t *flags,
+                                                uint32_t n_messages);
 /* Failure blame as refiner labels in [-1, 1]: with the posterior P over the
  * first error h, label_t = P(h > t) before + P(h = t) error + P(h < t)
- * propagate (the AC_LOCALIZER_PARAM_LABEL_* weights), then corrective messages get
- * AC_LOCALIZER_PARAM_LABEL_CORRECTIVE and recovered ones AC_LOCALIZER_PARAM_LABEL_BEFORE. Give them
- * to ac_refiner_set_labels with the agents' credit: failure rewards then
- * conserve credit exactly like success rewards. */
-AC_API AC_NODISCARD int ac_localizer_blame_labels(const ac_localizer *loc, double *labels,
-                                     uint32_t n_messages);
-/* Asks the run to stop (AC_E_CANCELLED at the next ask). Safe from any
- * thread; a no-op on NULL. During the corrective scan (as for a verifier
- * failing there past its retries) it ends the scan, not the run: the error
- * is returned once and the localization stays readable. */
+ * propagate (the AC_LOCALIZER_PARAM_LABEL_* weights), then corrective
+ * messages get AC_LOCALIZER_PARAM_LABEL_CORRECTIVE and recovered ones
+ * AC_LOCALIZER_PARAM_LABEL_BEFORE. Give them to ac_refiner_set_labels with
+ * the agents' credit: failure rewards then conserve credit exactly like
+ * success rewards. */
+AC_API AC_NODISCARD int ac_localizer_blame_labels(const ac_localizer *loc,
+                                                  double *labels,
+                                                  uint32_t n_messages);
+/* Asks the run to stop: during the search the next ask, or
+ * ac_localizer_run between verifier calls, ends the run failed with
+ * AC_E_CANCELLED; during the corrective scan it ends the scan and the run
+ * succeeds (AC_LOCALIZER_AUDIT_SCAN_STOPPED = AC_E_CANCELLED). A finished
+ * run keeps its result. Safe from any thread; a no-op on NULL. */
 AC_API void ac_localizer_cancel(ac_localizer *loc);
+/* The detailed message of the last failure ("" if none); owned by the
+ * localizer, valid until the next call on it. */
 AC_API const char *ac_localizer_last_error(const ac_localizer *loc);
 
 /* Repair-aware preference pairs. The repair callback proposes up to
@@ -843,8 +1068,9 @@ typedef enum ac_pair_reason {
  * header is accepted and only this version's fields are written. */
 typedef struct ac_preference_pair {
     uint32_t struct_size;
-    int32_t kind;          /* AC_PAIR_KIND_*                                    */
-    int32_t reason;        /* AC_PAIR_REASON_* when kind is AC_PAIR_KIND_NONE        */
+    int32_t kind;          /* AC_PAIR_KIND_*                               */
+    int32_t reason;        /* AC_PAIR_REASON_* when kind is
+                              AC_PAIR_KIND_NONE                           */
     uint32_t agent;        /* the erring agent (UINT32_MAX: unknown)       */
     uint32_t step;         /* rejected: message `step`, the first error    */
     uint32_t prompt_end;   /* prompt: messages [0, prompt_end) = [0, step) */
@@ -860,22 +1086,25 @@ typedef struct ac_preference_pair {
                               for a preference loss                       */
 } ac_preference_pair;
 
-AC_API AC_NODISCARD int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
-                                   ac_candidate_fn check, void *user);
+AC_API AC_NODISCARD int ac_localizer_set_repair(ac_localizer *loc,
+                                                ac_repair_fn repair,
+                                                ac_candidate_fn check,
+                                                void *user);
 /* Builds the pair for the finished localization: asks the repair callback
- * for up to AC_LOCALIZER_PARAM_CANDIDATES candidates, checks them in one call, chooses
- * the verified one of highest p_on_track (the first on ties); failing
+ * for up to AC_LOCALIZER_PARAM_CANDIDATES candidates, checks them in one call,
+ * chooses the verified one of highest p_on_track (the first on ties); failing
  * that, the first corrective message of the same agent after the error.
- * No verified repair, no pair: kind AC_PAIR_KIND_NONE and the reason. Candidate
- * checks count against AC_LOCALIZER_PARAM_BUDGET; when a repair and a check callback
- * are set before the run, the corrective scan leaves AC_LOCALIZER_PARAM_CANDIDATES
- * evaluations for them. The callbacks are asked once per localization
- * and set of callbacks: later calls return the same pair (with the episode
- * id given) until ac_localizer_set_repair is called again. A failing
- * callback returns AC_E_CALLBACK and may be retried. AC_E_STATE before the
- * run is done. */
-AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc, uint64_t episode,
-                                  ac_preference_pair *pair);
+ * No verified repair, no pair: kind AC_PAIR_KIND_NONE and the reason.
+ * Candidate checks count against AC_LOCALIZER_PARAM_BUDGET; when a repair and
+ * a check callback are set before the run, the corrective scan leaves
+ * AC_LOCALIZER_PARAM_CANDIDATES evaluations for them. The callbacks are asked
+ * once per localization and set of callbacks: later calls return the same pair
+ * (with the episode id given) until ac_localizer_set_repair is called again. A
+ * failing callback returns AC_E_CALLBACK and may be retried. AC_E_STATE before
+ * the run is done. */
+AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc,
+                                               uint64_t episode,
+                                               ac_preference_pair *pair);
 
 /* ===================================================================== */
 /* Reference games (benchmarks, tests, the demo)                         */
@@ -900,33 +1129,36 @@ typedef struct ac_game ac_game;
  * terminated, truncated to err_cap bytes) when err_buf is not NULL; on
  * success err_buf receives "". alloc may be NULL. Thread-safe (no shared
  * state). */
-AC_API AC_NODISCARD int ac_game_load_json(ac_game **out, const char *text, size_t len,
-                             const ac_allocator *alloc, char *err_buf,
-                             size_t err_cap);
+AC_API AC_NODISCARD int ac_game_load_json(ac_game **out, const char *text,
+                                          size_t len, const ac_allocator *alloc,
+                                          char *err_buf, size_t err_cap);
 /* Reads and parses a file; AC_E_IO when it cannot be read. As above. */
 AC_API AC_NODISCARD int ac_game_load_file(ac_game **out, const char *path,
-                             const ac_allocator *alloc, char *err_buf,
-                             size_t err_cap);
+                                          const ac_allocator *alloc,
+                                          char *err_buf, size_t err_cap);
 AC_API void ac_game_free(ac_game *game);
 /* The message of the game's last failed call ("" if none); owned by the
  * game, valid until its next call. "" for NULL. */
 AC_API const char *ac_game_last_error(const ac_game *game);
-AC_API AC_NODISCARD int ac_game_players(const ac_game *game, uint32_t *n_players);
+AC_API AC_NODISCARD int ac_game_players(const ac_game *game,
+                                        uint32_t *n_players);
 /* The game's expected value v(S), without noise. */
-AC_API AC_NODISCARD int ac_game_value(const ac_game *game, const uint64_t *coalition,
-                         uint32_t words, double *value);
+AC_API AC_NODISCARD int ac_game_value(const ac_game *game,
+                                      const uint64_t *coalition, uint32_t words,
+                                      double *value);
 /* Seeds the game's own noise generator (default seed 0). */
 AC_API AC_NODISCARD int ac_game_seed(ac_game *game, uint64_t seed);
 /* The Shapley values: the file's "exact" when given, else computed in closed
  * form (terms, airport), by dynamic programming (voting with integer weights
  * and quota) or from the table (values). AC_E_TOO_LARGE when none applies. */
-AC_API AC_NODISCARD int ac_game_exact(const ac_game *game, double *phi, uint32_t n);
+AC_API AC_NODISCARD int ac_game_exact(const ac_game *game, double *phi,
+                                      uint32_t n);
 /* An ac_oracle_fn with user = an ac_game: one noisy draw per coalition
  * (the expected value when the game has no noise). Not thread-safe for one
  * game: give each thread its own ac_game. */
 AC_API AC_NODISCARD int ac_game_oracle(void *game, const uint64_t *coalitions,
-                          uint32_t words, uint32_t count, double *values,
-                          int32_t *status);
+                                       uint32_t words, uint32_t count,
+                                       double *values, int32_t *status);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 
 #include <agentcredit.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,15 +19,37 @@ void cli_error(const char *fmt, ...)
 #endif
     ;
 
+/* "Exit status: ..." as every --help ends. */
+void cli_print_exit_status(FILE *f);
+
 /* Option values: strict parsing, the whole text must be a number. 0 on
  * success, -1 (after a message naming the option) on failure. */
 int cli_parse_int(const char *option, const char *text, int64_t *out);
 int cli_parse_f64(const char *option, const char *text, double *out);
 
-/* Looks up a method name ("auto", "exact", "permutation", "kernelshap"). */
+/* A value of one of the library's enums and its name on the command line
+ * and in the output. */
+struct cli_name {
+    int64_t value;
+    const char *name;
+};
+
+/* Every ac_method (auto, exact, permutation, kernelshap, adaptive,
+ * oddshap): what --method accepts and what the help and the audit print,
+ * all from this one table. */
+extern const struct cli_name cli_methods[];
+extern const size_t cli_method_count;
+/* Looks up a method name; -1 (after a message listing the names) if none. */
 int cli_parse_method(const char *text, int64_t *out);
+/* The names joined by sep ("auto|exact|..."), as much as fits in size. */
+void cli_method_list(char *buf, size_t size, const char *sep);
 const char *cli_method_name(int64_t method);
-const char *cli_stop_name(int64_t stop);
+/* An ac_estimator_outcome's name ("complete", "budget", ...). */
+const char *cli_outcome_name(int64_t outcome);
+
+/* The default of an estimator parameter, read from a fresh estimator so
+ * that the help cannot drift from the library. 0 on success. */
+int cli_default_int(ac_estimator_param param, int64_t *out);
 
 /* ac_estimator_set_int / _set_f64 with a message naming the option, the
  * value and the parameter's bounds when it is refused. */
@@ -35,15 +58,32 @@ int cli_set_int(ac_estimator *est, ac_estimator_param param,
 int cli_set_f64(ac_estimator *est, ac_estimator_param param,
                 const char *option, double value);
 
-/* The audit record, one figure per ac_estimator_audit_key (index = key, 1..12). */
-#define CLI_AUDIT_KEYS 13
-void cli_audit_read(const ac_estimator *est, int64_t audit[CLI_AUDIT_KEYS]);
-/* "method exact, evaluations 10, ..." on one line. */
-void cli_audit_print(FILE *f, const int64_t audit[CLI_AUDIT_KEYS]);
+/* The audit record: one row per ac_estimator_audit_key, every key the
+ * header defines, in key order. The name is the enumerator's, lower case,
+ * without AC_ESTIMATOR_AUDIT_ (test_cli.sh checks this against the header);
+ * JSON prints it as is, the text with spaces for underscores. */
+struct cli_audit_field {
+    ac_estimator_audit_key key;
+    const char *name;
+    /* An enum-valued figure's name (method, outcome); NULL: a count. */
+    const char *(*value_name)(int64_t value);
+};
+extern const struct cli_audit_field cli_audit_fields[];
+extern const size_t cli_audit_field_count;
+/* "method exact, evaluations 10, ..., dropped 0" on one line; a figure the
+ * estimator does not give is printed as "unavailable". */
+void cli_audit_print(FILE *f, const ac_estimator *est);
 
-/* The subcommands. argv[0] is the subcommand's name. */
+/* The subcommands. argv[0] is the subcommand's name. Each accepts -h and
+ * --help, and prints then its help on stdout. */
 int cli_demo(int argc, char **argv);
 int cli_shapley(int argc, char **argv);
+/* A command's help: its synopsis after lead ("  " within 'agentcredit
+ * --help', "Usage: agentcredit " alone), then what it does and its
+ * options, indented by eight. */
+void cli_demo_help(FILE *f, const char *lead);
+void cli_shapley_help(FILE *f, const char *lead);
+
 /* The demo team (demo.c): its agents' roles, and the credits of its
  * noise-free game with the observed outcome v(all) and the fallback's known
  * pass rate as v(empty) (ac_shapley_exact's status). */
@@ -58,5 +98,10 @@ int cli_demo_failure(void);
  * value is missing (after a message), 0 when argv[*i] is another option. */
 int cli_option_value(int argc, char **argv, int *i, const char *name,
                      const char **value);
+/* Matches the value-less option "--name" at arg: 1 on a match, 0 when arg
+ * is another option, -1 (after a message) for "--name=VALUE". */
+int cli_option_flag(const char *arg, const char *name);
+/* 1 when arg asks for help (-h, --help). */
+int cli_is_help(const char *arg);
 
 #endif

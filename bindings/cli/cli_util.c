@@ -46,42 +46,88 @@ int cli_parse_f64(const char *option, const char *text, double *out)
     return 0;
 }
 
-static const char *const method_names[] = {"auto",       "exact",
-                                           "permutation", "kernelshap",
-                                           "adaptive",   "oddshap"};
+void cli_print_exit_status(FILE *f)
+{
+    fputs("Exit status: 0 success, 1 the run failed, 2 bad command line or "
+          "input.\n",
+          f);
+}
+
+const struct cli_name cli_methods[] = {
+    {AC_METHOD_AUTO, "auto"},
+    {AC_METHOD_EXACT, "exact"},
+    {AC_METHOD_PERMUTATION, "permutation"},
+    {AC_METHOD_KERNELSHAP, "kernelshap"},
+    {AC_METHOD_ADAPTIVE, "adaptive"},
+    {AC_METHOD_ODDSHAP, "oddshap"},
+};
+const size_t cli_method_count = sizeof cli_methods / sizeof cli_methods[0];
+
+static const struct cli_name outcomes[] = {
+    {AC_ESTIMATOR_OUTCOME_PENDING, "pending"},
+    {AC_ESTIMATOR_OUTCOME_COMPLETE, "complete"},
+    {AC_ESTIMATOR_OUTCOME_BUDGET, "budget"},
+    {AC_ESTIMATOR_OUTCOME_TARGET, "target"},
+    {AC_ESTIMATOR_OUTCOME_CANCELLED, "cancelled"},
+    {AC_ESTIMATOR_OUTCOME_ERROR, "error"},
+};
+
+static const char *name_of(const struct cli_name *table, size_t count,
+                           int64_t value)
+{
+    for (size_t k = 0; k < count; k++)
+        if (table[k].value == value)
+            return table[k].name;
+    return "unknown";
+}
 
 int cli_parse_method(const char *text, int64_t *out)
 {
-    for (size_t m = 0; m < sizeof method_names / sizeof method_names[0]; m++) {
-        if (strcmp(text, method_names[m]) == 0) {
-            *out = (int64_t)m;
+    for (size_t m = 0; m < cli_method_count; m++) {
+        if (strcmp(text, cli_methods[m].name) == 0) {
+            *out = cli_methods[m].value;
             return 0;
         }
     }
-    cli_error("--method expects auto, exact, permutation, kernelshap, "
-              "adaptive or oddshap, got '%s'", text);
+    char list[256];
+    cli_method_list(list, sizeof list, ", ");
+    cli_error("--method expects one of %s; got '%s'", list, text);
     return -1;
+}
+
+void cli_method_list(char *buf, size_t size, const char *sep)
+{
+    size_t used = 0;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t m = 0; m < cli_method_count && used < size; m++) {
+        int w = snprintf(buf + used, size - used, "%s%s", m ? sep : "",
+                         cli_methods[m].name);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
 }
 
 const char *cli_method_name(int64_t method)
 {
-    if (method >= 0 &&
-        method < (int64_t)(sizeof method_names / sizeof method_names[0]))
-        return method_names[method];
-    return "unknown";
+    return name_of(cli_methods, cli_method_count, method);
 }
 
-const char *cli_stop_name(int64_t stop)
+const char *cli_outcome_name(int64_t outcome)
 {
-    switch (stop) {
-    case AC_ESTIMATOR_OUTCOME_PENDING: return "none";
-    case AC_ESTIMATOR_OUTCOME_COMPLETE: return "complete";
-    case AC_ESTIMATOR_OUTCOME_BUDGET: return "budget";
-    case AC_ESTIMATOR_OUTCOME_TARGET: return "target";
-    case AC_ESTIMATOR_OUTCOME_CANCELLED: return "cancelled";
-    case AC_ESTIMATOR_OUTCOME_ERROR: return "error";
-    default: return "unknown";
-    }
+    return name_of(outcomes, sizeof outcomes / sizeof outcomes[0], outcome);
+}
+
+int cli_default_int(ac_estimator_param param, int64_t *out)
+{
+    ac_estimator *est = NULL;
+    if (ac_estimator_create(&est, 1, NULL) != AC_OK)
+        return -1;
+    int rc = ac_estimator_get_int(est, param, out);
+    ac_estimator_free(est);
+    return rc == AC_OK ? 0 : -1;
 }
 
 static void explain_refusal(const ac_estimator *est, ac_estimator_param param,
@@ -132,29 +178,41 @@ int cli_set_f64(ac_estimator *est, ac_estimator_param param,
     return 0;
 }
 
-void cli_audit_read(const ac_estimator *est, int64_t audit[CLI_AUDIT_KEYS])
-{
-    for (int key = 0; key < CLI_AUDIT_KEYS; key++) {
-        if (key == 0 ||
-            ac_estimator_audit(est, (ac_estimator_audit_key)key,
-                               &audit[key]) != AC_OK)
-            audit[key] = -1;
-    }
-}
+const struct cli_audit_field cli_audit_fields[] = {
+    {AC_ESTIMATOR_AUDIT_METHOD, "method", cli_method_name},
+    {AC_ESTIMATOR_AUDIT_EVALUATIONS, "evaluations", NULL},
+    {AC_ESTIMATOR_AUDIT_COALITIONS, "coalitions", NULL},
+    {AC_ESTIMATOR_AUDIT_REPEATS, "repeats", NULL},
+    {AC_ESTIMATOR_AUDIT_CACHE_HITS, "cache_hits", NULL},
+    {AC_ESTIMATOR_AUDIT_ROUNDS, "rounds", NULL},
+    {AC_ESTIMATOR_AUDIT_FAILURES, "failures", NULL},
+    {AC_ESTIMATOR_AUDIT_RETRIES, "retries", NULL},
+    {AC_ESTIMATOR_AUDIT_OUTCOME, "outcome", cli_outcome_name},
+    {AC_ESTIMATOR_AUDIT_SAMPLES, "samples", NULL},
+    {AC_ESTIMATOR_AUDIT_KNOWN, "known", NULL},
+    {AC_ESTIMATOR_AUDIT_BUDGET, "budget", NULL},
+    {AC_ESTIMATOR_AUDIT_DROPPED, "dropped", NULL},
+};
+const size_t cli_audit_field_count =
+    sizeof cli_audit_fields / sizeof cli_audit_fields[0];
 
-void cli_audit_print(FILE *f, const int64_t a[CLI_AUDIT_KEYS])
+void cli_audit_print(FILE *f, const ac_estimator *est)
 {
-    fprintf(f,
-            "method %s, evaluations %" PRId64 " of budget %" PRId64
-            ", coalitions %" PRId64 ", repeats %" PRId64
-            ", cache hits %" PRId64 ", known %" PRId64 ", rounds %" PRId64
-            ", samples %" PRId64 ", failures %" PRId64 ", retries %" PRId64
-            ", stop reason %s\n",
-            cli_method_name(a[AC_ESTIMATOR_AUDIT_METHOD]), a[AC_ESTIMATOR_AUDIT_EVALUATIONS],
-            a[AC_ESTIMATOR_AUDIT_BUDGET], a[AC_ESTIMATOR_AUDIT_COALITIONS], a[AC_ESTIMATOR_AUDIT_REPEATS],
-            a[AC_ESTIMATOR_AUDIT_CACHE_HITS], a[AC_ESTIMATOR_AUDIT_KNOWN], a[AC_ESTIMATOR_AUDIT_ROUNDS],
-            a[AC_ESTIMATOR_AUDIT_SAMPLES], a[AC_ESTIMATOR_AUDIT_FAILURES], a[AC_ESTIMATOR_AUDIT_RETRIES],
-            cli_stop_name(a[AC_ESTIMATOR_AUDIT_OUTCOME]));
+    for (size_t k = 0; k < cli_audit_field_count; k++) {
+        const struct cli_audit_field *field = &cli_audit_fields[k];
+        if (k > 0)
+            fputs(", ", f);
+        for (const char *c = field->name; *c; c++)
+            fputc(*c == '_' ? ' ' : *c, f);
+        int64_t v = 0;
+        if (ac_estimator_audit(est, field->key, &v) != AC_OK)
+            fputs(" unavailable", f);
+        else if (field->value_name != NULL)
+            fprintf(f, " %s", field->value_name(v));
+        else
+            fprintf(f, " %" PRId64, v);
+    }
+    fputc('\n', f);
 }
 
 int cli_option_value(int argc, char **argv, int *i, const char *name,
@@ -178,4 +236,23 @@ int cli_option_value(int argc, char **argv, int *i, const char *name,
     *value = argv[*i + 1];
     *i += 2;
     return 1;
+}
+
+int cli_option_flag(const char *arg, const char *name)
+{
+    size_t len = strlen(name);
+    if (strncmp(arg, name, len) != 0)
+        return 0;
+    if (arg[len] == '\0')
+        return 1;
+    if (arg[len] == '=') {
+        cli_error("%s takes no value, got '%s'", name, arg);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }

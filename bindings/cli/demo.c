@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * agentcredit demo: a built-in simulated team of four agents.
  *
- * The team solves a coding task that 40 hidden tests check. The simulator
+ * The team solves a coding task that 100 hidden tests check. The simulator
  * knows, for every coalition S of agents (the others replaced by a null
  * policy that does nothing), the probability p(S) that a rollout of S passes
  * a hidden test:
@@ -18,14 +18,21 @@
  * Each oracle call is one simulated rollout: a seeded Bernoulli draw with
  * probability p(S). The observed episode (all four agents) passed k of the
  * 100 hidden tests, so v(all) = k / 100 is given as known, and so is
- * v(empty) = 0.05, the fallback's known pass rate. The estimator runs the exact method
- * with AC_ESTIMATOR_PARAM_REPEATS rollouts per coalition; the rollouts' variance becomes
- * the standard errors.
+ * v(empty) = 0.05, the fallback's known pass rate. The estimator runs the
+ * exact method with AC_ESTIMATOR_PARAM_REPEATS rollouts (--repeats, default
+ * 400) on each of the 14 other coalitions; the rollouts' variance becomes
+ * the standard errors. The noise-free column is the same game without
+ * rollout noise: p(S) itself, with the same known v(all) and v(empty).
+ *
+ * Then the same budget of rollouts again with AC_METHOD_ADAPTIVE, which
+ * spends them where they cut the credits' variance most, beside the equal
+ * repeats' standard errors.
  *
  * Then the message refiner (docs/signals.md) splits each agent's credit over
  * its messages in a short invented transcript of the episode, with a fixed
  * label per message as a judge would give it, and the texts so that the
- * refiner flags an agent's verbatim repeat of its own earlier message.
+ * refiner flags an agent's repeat of its own earlier message (the same text
+ * but for white space).
  *
  * Last, demo_failure.c shows a failed episode: the first error, the blame
  * per message and the repair-aware preference pair.
@@ -41,6 +48,8 @@
 #define DEMO_COALITIONS (1u << DEMO_AGENTS)
 #define DEMO_HIDDEN_TESTS 100
 #define DEMO_V_EMPTY 0.05
+#define DEMO_SEED 1
+#define DEMO_REPEATS 400
 
 enum { CARRIER = 0, HELPER = 1, REDUNDANT = 2, SABOTEUR = 3 };
 
@@ -133,7 +142,7 @@ static const struct demo_message {
     {SABOTEUR, -1.0, "Patch: cast amounts to int, it is faster."},
     {CARRIER, 1.0, "Fix: loop over every row, keep Decimal."},
     {HELPER, 0.6, "Test: a last-row case, a decimal amount."},
-    /* the same as message 3 but for white space: a redundant repeat */
+    /* the same as step 3 but for white space: a redundant repeat */
     {REDUNDANT, 0.0, "Review:  the loop   skips the last row."},
     {SABOTEUR, -0.6, "Delete the failing decimal test."},
     {CARRIER, 0.4, "Final answer: fixed totals() and tests."},
@@ -163,7 +172,7 @@ static int demo_refine(const double phi[DEMO_AGENTS])
         (rc = ac_refiner_set_credits(ref, phi, DEMO_AGENTS)) != AC_OK ||
         (rc = ac_refiner_set_labels(ref, judge, DEMO_MESSAGES)) != AC_OK ||
         (rc = ac_refiner_set_texts(ref, text, NULL, DEMO_MESSAGES)) != AC_OK ||
-        (rc = ac_refiner_refine(ref)) != AC_OK ||
+        (rc = ac_refiner_run(ref)) != AC_OK ||
         (rc = ac_refiner_rewards(ref, reward, DEMO_MESSAGES)) != AC_OK ||
         (rc = ac_refiner_labels(ref, label, DEMO_MESSAGES)) != AC_OK ||
         (rc = ac_refiner_message_flags(ref, msg_flags, DEMO_MESSAGES)) != AC_OK ||
@@ -285,31 +294,67 @@ static int demo_adaptive(struct simulator *sim, int64_t budget, int64_t seed,
     return CLI_OK;
 }
 
-int cli_demo(int argc, char **argv)
+void cli_demo_help(FILE *f, const char *lead)
 {
-    int64_t seed = 1, repeats = 400;
+    fprintf(f,
+            "%sdemo [--seed N] [--repeats N]\n"
+            "        A built-in simulated team of %d agents (a carrier, a "
+            "helper,\n"
+            "        a redundant agent and a saboteur) on a task of %d hidden\n"
+            "        tests; each oracle call is one simulated rollout. Prints "
+            "the\n"
+            "        credits, their standard errors, the conservation check "
+            "and\n"
+            "        the audit record; the same rollouts spent adaptively; the\n"
+            "        credits split over the agents' messages; and a failed\n"
+            "        episode's first error, blame and preference pair.\n"
+            "        --seed N        seed of the rollouts and of the "
+            "estimator\n"
+            "                        (default %d)\n"
+            "        --repeats N     rollouts of each coalition (default %d)\n"
+            "        -h, --help      this text\n",
+            lead, DEMO_AGENTS, DEMO_HIDDEN_TESTS, DEMO_SEED, DEMO_REPEATS);
+}
+
+/* CLI_OK to run, CLI_USAGE after a message, -1 when the help was printed. */
+static int demo_args(int argc, char **argv, int64_t *seed, int64_t *repeats)
+{
     for (int i = 1; i < argc;) {
         const char *val = NULL;
         int m;
+        if (cli_is_help(argv[i])) {
+            cli_demo_help(stdout, "Usage: agentcredit ");
+            fputc('\n', stdout);
+            cli_print_exit_status(stdout);
+            return -1;
+        }
         if ((m = cli_option_value(argc, argv, &i, "--seed", &val)) != 0) {
-            if (m < 0 || cli_parse_int("--seed", val, &seed) != 0)
+            if (m < 0 || cli_parse_int("--seed", val, seed) != 0)
                 return CLI_USAGE;
-            if (seed < 0) {
-                cli_error("--seed must be >= 0, got %" PRId64, seed);
+            if (*seed < 0) {
+                cli_error("--seed must be >= 0, got %" PRId64, *seed);
                 return CLI_USAGE;
             }
             continue;
         }
         if ((m = cli_option_value(argc, argv, &i, "--repeats", &val)) != 0) {
-            if (m < 0 || cli_parse_int("--repeats", val, &repeats) != 0)
+            if (m < 0 || cli_parse_int("--repeats", val, repeats) != 0)
                 return CLI_USAGE;
             continue;
         }
-        cli_error("demo: unknown argument '%s' (usage: agentcredit demo "
-                  "[--seed N] [--repeats N])",
-                  argv[i]);
+        cli_error("demo: unknown %s '%s' (try 'agentcredit demo --help')",
+                  argv[i][0] == '-' ? "option" : "argument", argv[i]);
         return CLI_USAGE;
     }
+    return CLI_OK;
+}
+
+int cli_demo(int argc, char **argv)
+{
+    int64_t seed = DEMO_SEED, repeats = DEMO_REPEATS;
+    int parsed = demo_args(argc, argv, &seed, &repeats);
+    if (parsed != CLI_OK)
+        return parsed < 0 ? CLI_OK : parsed;
 
     /* The observed episode: the whole team on the hidden tests. */
     struct simulator sim = {{(uint64_t)seed * UINT64_C(0x2545F4914F6CDD1D) + 1u}, 0};
@@ -327,12 +372,19 @@ int cli_demo(int argc, char **argv)
         cli_error("cannot create an estimator: %s", ac_strerror(rc));
         return CLI_FAILED;
     }
-    /* Every coalition but the two known ones, `repeats` rollouts each. */
-    const int64_t budget = (int64_t)(DEMO_COALITIONS - 2u) * repeats;
-    if (cli_set_int(est, AC_ESTIMATOR_PARAM_METHOD, "--method", AC_METHOD_EXACT) != 0 ||
+    if (cli_set_int(est, AC_ESTIMATOR_PARAM_METHOD, "method", AC_METHOD_EXACT) != 0 ||
         cli_set_int(est, AC_ESTIMATOR_PARAM_REPEATS, "--repeats", repeats) != 0 ||
-        cli_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, "budget", budget) != 0 ||
         cli_set_int(est, AC_ESTIMATOR_PARAM_SEED, "--seed", seed) != 0) {
+        status = CLI_USAGE;
+        goto out;
+    }
+    /* Every coalition but the two known ones, `repeats` rollouts each; the
+     * library has bounded repeats, so the product cannot overflow. */
+    const int64_t budget = (int64_t)(DEMO_COALITIONS - 2u) * repeats;
+    char budget_what[64];
+    snprintf(budget_what, sizeof budget_what,
+             "the budget (%u coalitions times --repeats)", DEMO_COALITIONS - 2u);
+    if (cli_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, budget_what, budget) != 0) {
         status = CLI_USAGE;
         goto out;
     }
@@ -345,8 +397,6 @@ int cli_demo(int argc, char **argv)
     }
     sim.rollouts = 0;
     rc = ac_estimator_run(est);
-    int64_t audit[CLI_AUDIT_KEYS];
-    cli_audit_read(est, audit);
     if (rc != AC_OK) {
         cli_error("the estimation failed: %s (%s): %s", ac_strerror(rc),
                   ac_status_name(rc), ac_estimator_last_error(est));
@@ -397,7 +447,7 @@ int cli_demo(int argc, char **argv)
            "%.12f, difference = %.3g\n",
            sum, v_all - v_empty, sum - (v_all - v_empty));
     printf("audit: ");
-    cli_audit_print(stdout, audit);
+    cli_audit_print(stdout, est);
     printf("simulated rollouts: %" PRIu64 " (the oracle's own count)\n",
            sim.rollouts);
     printf("\nReading: the carrier earns most of the outcome; the helper "

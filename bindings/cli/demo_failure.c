@@ -16,6 +16,9 @@
 
 #define FAIL_AGENTS CLI_DEMO_AGENTS
 #define FAIL_MESSAGES 9
+/* The host's id for this episode (the preference pair carries it): the
+ * demo's second episode, after the successful one. */
+#define FAIL_EPISODE 2
 
 static const struct fail_message {
     uint32_t agent;
@@ -105,7 +108,7 @@ static int blame(const double phi[FAIL_AGENTS], const uint32_t *author,
     if (rc == AC_OK) rc = ac_refiner_set_authors(ref, author, FAIL_MESSAGES);
     if (rc == AC_OK) rc = ac_refiner_set_credits(ref, phi, FAIL_AGENTS);
     if (rc == AC_OK) rc = ac_refiner_set_labels(ref, labels, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_refiner_refine(ref);
+    if (rc == AC_OK) rc = ac_refiner_run(ref);
     if (rc == AC_OK) rc = ac_refiner_rewards(ref, reward, FAIL_MESSAGES);
     if (rc != AC_OK)
         cli_error("the refiner failed: %s: %s", ac_strerror(rc),
@@ -153,9 +156,9 @@ int cli_demo_failure(void)
     if (rc == AC_OK) rc = ac_localizer_result(loc, &step, &agent, &prob);
     if (rc == AC_OK) rc = ac_localizer_step_flags(loc, flags, FAIL_MESSAGES);
     if (rc == AC_OK) rc = ac_localizer_blame_labels(loc, labels, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SEARCH_CALLS, &calls);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SCAN_CALLS, &scan);
-    if (rc == AC_OK) rc = ac_localizer_make_pair(loc, 2, &pair);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS, &calls);
+    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS, &scan);
+    if (rc == AC_OK) rc = ac_localizer_make_pair(loc, FAIL_EPISODE, &pair);
     if (rc != AC_OK) {
         cli_error("the localizer failed: %s: %s", ac_strerror(rc),
                   loc ? ac_localizer_last_error(loc) : "");
@@ -200,8 +203,9 @@ int cli_demo_failure(void)
            "strongest blame;\n"
            "the helper's revert repaired the run and is rewarded; the "
            "messages that carried\n"
-           "the error forward get mild blame. The pair teaches the saboteur's "
-           "role the verified fix.\n");
+           "the error forward get a milder blame label. The pair teaches "
+           "the saboteur's role\n"
+           "the verified fix.\n");
     if (!ok) {
         cli_error("the failure rewards do not add up to the credits");
         return CLI_FAILED;

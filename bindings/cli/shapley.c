@@ -20,6 +20,62 @@ struct shapley_opts {
     int json;
 };
 
+void cli_shapley_help(FILE *f, const char *lead)
+{
+    char methods[256];
+    int64_t method = AC_METHOD_AUTO, budget = 0, batch = 0, repeats = 0;
+    int have = cli_default_int(AC_ESTIMATOR_PARAM_METHOD, &method) == 0 &&
+               cli_default_int(AC_ESTIMATOR_PARAM_BUDGET, &budget) == 0 &&
+               cli_default_int(AC_ESTIMATOR_PARAM_BATCH, &batch) == 0 &&
+               cli_default_int(AC_ESTIMATOR_PARAM_REPEATS, &repeats) == 0;
+    cli_method_list(methods, sizeof methods, "|");
+    fprintf(f,
+            "%sshapley GAME.json [OPTIONS]\n"
+            "        Estimates the Shapley values of a game file (see\n"
+            "        docs/estimators.md for the format) through its oracle.\n"
+            "        --method M      %s\n",
+            lead, methods);
+    if (have)
+        fprintf(f, "                        (default %s)\n",
+                cli_method_name(method));
+    fputs("        --budget N      hard cap on oracle evaluations", f);
+    if (have)
+        fprintf(f, " (default %" PRId64 ")", budget);
+    fputs("\n        --seed N        seed of the estimator and of the game's "
+          "noise\n"
+          "        --repeats N     evaluations of each coalition (noisy games)",
+          f);
+    if (have)
+        fprintf(f, "\n                        (default %" PRId64 ")", repeats);
+    fputs("\n        --batch N       coalitions per oracle call", f);
+    if (have)
+        fprintf(f, " (default %" PRId64 ")", batch);
+    fputs("\n"
+          "        --noisy 0|1     1: the oracle is noisy; auto may then repeat\n"
+          "                        evaluations where they pay (adaptive)\n"
+          "        --target-se X   stop once every standard error is <= X\n"
+          "        --no-known      do not give v(all) and v(empty) up front\n"
+          "        --json          one JSON object on stdout instead of a table\n"
+          "        -h, --help      this text\n",
+          f);
+}
+
+/* 1: a flag option, consumed; 0: not one; -1: misused (after a message). */
+static int flag_options(const char *arg, struct shapley_opts *o)
+{
+    int m;
+    if ((m = cli_option_flag(arg, "--json")) != 0) {
+        o->json = 1;
+        return m;
+    }
+    if ((m = cli_option_flag(arg, "--no-known")) != 0) {
+        o->known = 0;
+        return m;
+    }
+    return 0;
+}
+
+/* CLI_OK to run, CLI_USAGE after a message, -1 when the help was printed. */
 static int parse_args(int argc, char **argv, struct shapley_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -29,65 +85,60 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
         const char *arg = argv[i];
         const char *val = NULL;
         int m;
-        if (strcmp(arg, "--json") == 0) {
-            o->json = 1;
-            i++;
-            continue;
-        }
-        if (strcmp(arg, "--no-known") == 0) {
-            o->known = 0;
-            i++;
-            continue;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            cli_error("usage: agentcredit shapley GAME.json [--method M] "
-                      "[--budget N] [--seed N] [--repeats N] [--batch N] "
-                      "[--noisy 0|1] [--target-se X] [--no-known] [--json]");
+        if (cli_is_help(arg)) {
+            cli_shapley_help(stdout, "Usage: agentcredit ");
+            fputc('\n', stdout);
+            cli_print_exit_status(stdout);
             return -1;
         }
-#define VALUE_OPTION(name, parse, field, flag)                               \
+        if ((m = flag_options(arg, o)) != 0) {
+            if (m < 0)
+                return CLI_USAGE;
+            i++;
+            continue;
+        }
+#define VALUE_OPTION(name, parse, flag)                                      \
     if ((m = cli_option_value(argc, argv, &i, name, &val)) != 0) {          \
         if (m < 0 || parse != 0)                                            \
-            return -1;                                                      \
+            return CLI_USAGE;                                               \
         o->flag = 1;                                                        \
         continue;                                                           \
     }
-        VALUE_OPTION("--method", cli_parse_method(val, &o->method), method,
-                     has_method)
+        VALUE_OPTION("--method", cli_parse_method(val, &o->method), has_method)
         VALUE_OPTION("--budget", cli_parse_int("--budget", val, &o->budget),
-                     budget, has_budget)
-        VALUE_OPTION("--seed", cli_parse_int("--seed", val, &o->seed), seed,
+                     has_budget)
+        VALUE_OPTION("--seed", cli_parse_int("--seed", val, &o->seed),
                      has_seed)
         VALUE_OPTION("--repeats",
-                     cli_parse_int("--repeats", val, &o->repeats), repeats,
-                     has_repeats)
+                     cli_parse_int("--repeats", val, &o->repeats), has_repeats)
         VALUE_OPTION("--batch", cli_parse_int("--batch", val, &o->batch),
-                     batch, has_batch)
+                     has_batch)
         VALUE_OPTION("--noisy", cli_parse_int("--noisy", val, &o->noisy),
-                     noisy, has_noisy)
+                     has_noisy)
         VALUE_OPTION("--target-se",
                      cli_parse_f64("--target-se", val, &o->target_se),
-                     target_se, has_target)
+                     has_target)
 #undef VALUE_OPTION
         if (arg[0] == '-' && arg[1] != '\0') {
-            cli_error("shapley: unknown option '%s' (try 'agentcredit --help')",
+            cli_error("shapley: unknown option '%s' (try 'agentcredit "
+                      "shapley --help')",
                       arg);
-            return -1;
+            return CLI_USAGE;
         }
         if (o->path != NULL) {
             cli_error("shapley: one game file only, got '%s' and '%s'",
                       o->path, arg);
-            return -1;
+            return CLI_USAGE;
         }
         o->path = arg;
         i++;
     }
     if (o->path == NULL) {
         cli_error("shapley: no game file given (usage: agentcredit shapley "
-                  "GAME.json [OPTIONS])");
-        return -1;
+                  "GAME.json [OPTIONS]; try 'agentcredit shapley --help')");
+        return CLI_USAGE;
     }
-    return 0;
+    return CLI_OK;
 }
 
 static int apply_params(ac_estimator *est, const struct shapley_opts *o)
@@ -125,21 +176,34 @@ static json_t *jarray(const double *x, uint32_t n)
     return a;
 }
 
-static const char *const audit_names[CLI_AUDIT_KEYS] = {
-    NULL,          "method",     "evaluations", "coalitions", "repeats",
-    "cache_hits",  "rounds",     "failures",    "retries",    "stop_reason",
-    "samples",     "known",      "budget"};
+static json_t *audit_json(const ac_estimator *est)
+{
+    json_t *jaudit = json_object();
+    for (size_t k = 0; jaudit != NULL && k < cli_audit_field_count; k++) {
+        const struct cli_audit_field *field = &cli_audit_fields[k];
+        int64_t v = 0;
+        json_t *value;
+        if (ac_estimator_audit(est, field->key, &v) != AC_OK)
+            value = json_null();
+        else if (field->value_name != NULL)
+            value = json_string(field->value_name(v));
+        else
+            value = json_integer(v);
+        json_object_set_new(jaudit, field->name, value);
+    }
+    return jaudit;
+}
 
 static int print_json(const struct shapley_opts *o, uint32_t n,
                       const double *phi, const double *se, int have_known,
                       double v_all, double v_empty, const double *exact,
-                      const int64_t audit[CLI_AUDIT_KEYS])
+                      const ac_estimator *est)
 {
     double sum = 0.0;
     for (uint32_t i = 0; i < n; i++)
         sum += phi[i];
     json_t *root = json_object();
-    json_t *jaudit = json_object();
+    json_t *jaudit = audit_json(est);
     if (root == NULL || jaudit == NULL) {
         json_decref(root);
         json_decref(jaudit);
@@ -168,17 +232,6 @@ static int print_json(const struct shapley_opts *o, uint32_t n,
         json_object_set_new(root, "max_abs_error", jnum(max_abs));
         json_object_set_new(root, "mse", jnum(sq / n));
     }
-    for (int key = 1; key < CLI_AUDIT_KEYS; key++) {
-        if (key == AC_ESTIMATOR_AUDIT_METHOD)
-            json_object_set_new(jaudit, audit_names[key],
-                                json_string(cli_method_name(audit[key])));
-        else if (key == AC_ESTIMATOR_AUDIT_OUTCOME)
-            json_object_set_new(jaudit, audit_names[key],
-                                json_string(cli_stop_name(audit[key])));
-        else
-            json_object_set_new(jaudit, audit_names[key],
-                                json_integer(audit[key]));
-    }
     json_object_set_new(root, "audit", jaudit);
     int rc = json_dumpf(root, stdout, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(root);
@@ -193,7 +246,7 @@ static int print_json(const struct shapley_opts *o, uint32_t n,
 static void print_table(const struct shapley_opts *o, uint32_t n,
                         const double *phi, const double *se, int have_known,
                         double v_all, double v_empty, const double *exact,
-                        const int64_t audit[CLI_AUDIT_KEYS])
+                        const ac_estimator *est)
 {
     double sum = 0.0;
     printf("game %s: %" PRIu32 " players\n\n", o->path, n);
@@ -229,7 +282,7 @@ static void print_table(const struct shapley_opts *o, uint32_t n,
                max_abs, sq / n);
     }
     printf("audit: ");
-    cli_audit_print(stdout, audit);
+    cli_audit_print(stdout, est);
 }
 
 /* A failed ac_game_load_file: the library's message when it has one; when
@@ -271,8 +324,9 @@ static void explain_load_failure(const char *path, const char *detail, int rc)
 int cli_shapley(int argc, char **argv)
 {
     struct shapley_opts o;
-    if (parse_args(argc, argv, &o) != 0)
-        return CLI_USAGE;
+    int parsed = parse_args(argc, argv, &o);
+    if (parsed != CLI_OK)
+        return parsed < 0 ? CLI_OK : parsed;
 
     int status = CLI_FAILED;
     ac_game *game = NULL;
@@ -288,9 +342,14 @@ int cli_shapley(int argc, char **argv)
         return CLI_USAGE;
     }
     uint32_t n = 0;
-    if ((rc = ac_game_players(game, &n)) != AC_OK || n == 0) {
+    if ((rc = ac_game_players(game, &n)) != AC_OK) {
         cli_error("game '%s': cannot read its number of players: %s", o.path,
                   ac_strerror(rc));
+        goto out;
+    }
+    if (n == 0) {
+        cli_error("game '%s' has no players", o.path);
+        status = CLI_USAGE;
         goto out;
     }
     if (o.has_seed && (rc = ac_game_seed(game, (uint64_t)o.seed)) != AC_OK) {
@@ -344,14 +403,12 @@ int cli_shapley(int argc, char **argv)
     }
 
     rc = ac_estimator_run(est);
-    int64_t audit[CLI_AUDIT_KEYS];
-    cli_audit_read(est, audit);
     if (rc != AC_OK) {
         const char *detail = ac_estimator_last_error(est);
         cli_error("the estimation failed: %s (%s)%s%s", ac_strerror(rc),
                   ac_status_name(rc), *detail ? ": " : "", detail);
         fprintf(stderr, "agentcredit: audit: ");
-        cli_audit_print(stderr, audit);
+        cli_audit_print(stderr, est);
         goto out;
     }
     if ((rc = ac_estimator_result(est, phi, se, n)) != AC_OK) {
@@ -363,11 +420,11 @@ int cli_shapley(int argc, char **argv)
 
     if (o.json) {
         if (print_json(&o, n, phi, se, o.known, v_all, v_empty,
-                       have_exact ? exact : NULL, audit) != 0)
+                       have_exact ? exact : NULL, est) != 0)
             goto out;
     } else {
         print_table(&o, n, phi, se, o.known, v_all, v_empty,
-                    have_exact ? exact : NULL, audit);
+                    have_exact ? exact : NULL, est);
     }
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The agentcredit tool as a user runs it. One case per meson test:
-#   test_cli.sh CASE AGENTCREDIT TESTDATA_DIR
+#   test_cli.sh CASE AGENTCREDIT TESTDATA_DIR HEADER
+# HEADER is include/agentcredit.h: the audit keys and the methods the tool
+# must know are read from it, so that a key or a method added to the
+# library and forgotten by the tool fails here.
 set -euo pipefail
 
-case_name=${1:?usage: test_cli.sh CASE AGENTCREDIT TESTDATA_DIR}
+case_name=${1:?usage: test_cli.sh CASE AGENTCREDIT TESTDATA_DIR HEADER}
 ac=${2:?}
 data=${3:?}
+header=${4:?}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,6 +37,25 @@ run() {
 }
 stdout_has() { grep -q -e "$1" "$out" || fail "stdout lacks '$1'"; }
 stderr_has() { grep -q -e "$1" "$err" || fail "stderr lacks '$1'"; }
+stdout_empty() { [ ! -s "$out" ] || fail "nothing belongs on stdout"; }
+stderr_empty() { [ ! -s "$err" ] || fail "nothing belongs on stderr"; }
+# header_names TYPE PREFIX: the enumerators the header defines for the enum
+# TYPE, lower case, without PREFIX (AC_ESTIMATOR_AUDIT_DROPPED -> dropped)
+header_names() {
+    sed -n "/typedef enum $1 {/,/} $1;/p" "$header" |
+        grep -oE "\\b$2[A-Z0-9_]+[[:space:]]*=" |
+        sed -E "s/^$2//; s/[[:space:]]*=\$//" | tr '[:upper:]' '[:lower:]'
+}
+# Read once, at the top level, so that set -e stops the script when the
+# header cannot be read: a parse that found nothing would make every check
+# below vacuous.
+audit_keys=$(header_names ac_estimator_audit_key AC_ESTIMATOR_AUDIT_) || true
+methods=$(header_names ac_method AC_METHOD_) || true
+grep -qx dropped <<<"$audit_keys" || { echo "no audit keys read from $header" >&2; exit 1; }
+grep -qx oddshap <<<"$methods" || { echo "no methods read from $header" >&2; exit 1; }
+# the demo's and shapley's options, as their help must name them
+demo_options="--seed --repeats --help"
+shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --help"
 # the credit column (4th-from-last field) of a demo row, by role
 demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2); exit }' "$out"; }
 
@@ -42,12 +65,55 @@ version)
     stdout_has '^agentcredit [0-9][0-9.]* (library [0-9][0-9.]*, ABI [0-9]*)$'
     ;;
 help)
-    run 0 --help
-    for word in demo shapley --method --budget --seed --repeats --batch --target-se --json; do
-        stdout_has "$word"
+    for args in --help -h help; do
+        # shellcheck disable=SC2086 # the words of $args are the arguments
+        run 0 $args
+        stderr_empty
+        stdout_has '^Usage: agentcredit COMMAND'
+        for word in demo shapley $demo_options $shapley_options --version 'Exit status'; do
+            stdout_has "$word"
+        done
+        for method in $methods; do
+            stdout_has "[ |]$method\\b"
+        done
     done
-    run 2                      # no command: usage on stderr
+    run 2                      # no command: what is wrong, and the usage, on stderr
+    stdout_empty
+    stderr_has 'no command given'
     stderr_has 'Usage: agentcredit'
+    ;;
+help_commands)
+    for args in "demo --help" "demo -h" "help demo" "demo --seed 3 --help"; do
+        # shellcheck disable=SC2086 # the words of $args are the arguments
+        run 0 $args
+        stderr_empty
+        stdout_has '^Usage: agentcredit demo'
+        stdout_has 'Exit status'
+        for word in $demo_options; do stdout_has "$word"; done
+        ! grep -q -e 'shapley' "$out" || fail "the demo's help names another command"
+    done
+    for args in "shapley --help" "shapley -h" "help shapley" "--help shapley" \
+                "shapley $data/glove3.json --json --help"; do
+        # shellcheck disable=SC2086 # the words of $args are the arguments
+        run 0 $args
+        stderr_empty
+        stdout_has '^Usage: agentcredit shapley GAME.json'
+        stdout_has 'Exit status'
+        for word in $shapley_options; do stdout_has "$word"; done
+        for method in $methods; do stdout_has "[ |]$method\\b"; done
+        ! grep -q -e 'demo' "$out" || fail "the shapley help names another command"
+    done
+    run 2 help frobnicate
+    stdout_empty
+    stderr_has "unknown command 'frobnicate'"
+    run 2 help demo shapley
+    stderr_has 'one command at most'
+    run 2 demo --frobnicate
+    stdout_empty
+    stderr_has "unknown option '--frobnicate'"
+    stderr_has 'agentcredit demo --help'
+    run 2 demo stray
+    stderr_has "unknown argument 'stray'"
     ;;
 demo)
     run 0 demo
@@ -142,7 +208,7 @@ shapley_json)
     run 0 shapley "$data/team6.json" --method=exact --json
     cat "$out"
     [ "$(wc -l < "$out")" -eq 1 ] || fail "--json must print one line"
-    for key in '"credits":' '"se":' '"exact":' '"max_abs_error":' '"audit":' '"stop_reason":"complete"' '"method":"exact"'; do
+    for key in '"credits":' '"se":' '"exact":' '"max_abs_error":' '"audit":' '"outcome":"complete"' '"method":"exact"'; do
         stdout_has "$key"
     done
     ;;
@@ -167,13 +233,48 @@ shapley_noisy)
     awk '/^audit:/ { for (i = 1; i <= NF; i++) if ($i == "repeats") { v = $(i + 1); sub(/,/, "", v); if (v + 0 <= 0) exit 1 } }' "$out" ||
         fail "repeats not reported in the audit"
     run 0 shapley "$data/team6_noisy.json" --method permutation --budget 300 --target-se 0.5 --json
-    stdout_has '"stop_reason":'
+    stdout_has '"outcome":'
+    ;;
+shapley_audit)
+    keys=$audit_keys
+    echo "audit keys in the header: ${keys//$'\n'/ }"
+    run 0 shapley "$data/team6.json" --method exact --json
+    # the audit object: every key of the header, and nothing else
+    jaudit=$(sed -n 's/.*"audit":{\([^}]*\)}.*/\1/p' "$out")
+    [ -n "$jaudit" ] || fail "no audit object in the JSON"
+    for key in $keys; do
+        grep -q -e "\"$key\":" <<<"$jaudit" || fail "the JSON audit lacks \"$key\""
+    done
+    [ "$(grep -o '"[a-z_]*":' <<<"$jaudit" | wc -l)" -eq "$(wc -w <<<"$keys")" ] ||
+        fail "the JSON audit has keys the header does not define: $jaudit"
+    grep -q -e '"dropped":0' <<<"$jaudit" || fail "dropped is not 0 for an exact run"
+    grep -q -e '"method":"exact"' <<<"$jaudit" || fail "the method is not named"
+    # the text: "name value" per key, an underscore printed as a space
+    for args in "shapley $data/team6.json --method exact" "demo"; do
+        # shellcheck disable=SC2086 # the words of $args are the arguments
+        run 0 $args
+        line=$(grep '^audit: ' "$out") || fail "no audit line"
+        for key in $keys; do
+            grep -q -e "[:,] ${key//_/ } [^ ,]" <<<"$line" || fail "the audit line lacks '${key//_/ }'"
+        done
+        ! grep -q unavailable <<<"$line" || fail "an audit figure is unavailable: $line"
+    done
+    ;;
+shapley_methods)
+    # every method of the header is accepted by name and reported by name
+    for method in $methods; do
+        run 0 shapley "$data/glove3.json" --method "$method" --budget 100 --seed 1
+        stdout_has '^conservation:'
+        if [ "$method" != auto ]; then
+            stdout_has "^audit: method $method,"
+        fi
+    done
     ;;
 bad_file)
     run nonzero shapley "$tmp/does-not-exist.json"
     stderr_has 'does-not-exist.json'
     stderr_has 'cannot load game'
-    [ ! -s "$out" ] || fail "nothing belongs on stdout"
+    stdout_empty
     ;;
 bad_json)
     run nonzero shapley "$data/truncated.json"
@@ -185,10 +286,14 @@ bad_json)
     ;;
 bad_option)
     run 2 shapley "$data/glove3.json" --frobnicate
+    stdout_empty
     stderr_has "unknown option '--frobnicate'"
+    stderr_has 'agentcredit shapley --help'
     run 2 shapley "$data/glove3.json" --method magic
-    stderr_has '--method'
-    stderr_has magic
+    stderr_has "--method expects one of .*; got 'magic'"
+    for method in $methods; do stderr_has "$method"; done
+    run 2 shapley "$data/glove3.json" --json=yes
+    stderr_has "--json takes no value"
     run 2 shapley "$data/glove3.json" --budget
     stderr_has '--budget needs a value'
     run 2 shapley

@@ -67,13 +67,15 @@ int main(void)
         (rc = ac_localizer_set_repair(loc, propose, check, NULL)) != AC_OK)
         return fail("setup", rc, ac_localizer_last_error(loc));
 
-    /* The host's loop: ask for a batch, judge it (anywhere, any order),
-     * tell the answers back; an empty ask with nothing outstanding means
-     * the run is done. */
+    /* The host's loop: ask for a batch of tickets, each with a prefix to
+     * judge; judge them (anywhere, any order) and tell the answers back by
+     * ticket. */
+    uint64_t tickets[3];
     uint32_t prefixes[3], count, asked_twice = 0, seen[T] = {0};
     double answers[3];
     for (;;) {
-        if ((rc = ac_localizer_ask(loc, 3, prefixes, &count)) != AC_OK)
+        if ((rc = ac_localizer_ask(loc, 3, tickets, prefixes, &count)) !=
+            AC_OK)
             return fail("ask", rc, ac_localizer_last_error(loc));
         if (count == 0)
             break;
@@ -81,17 +83,25 @@ int main(void)
             asked_twice += seen[prefixes[k]]++ > 0;
             answers[k] = judge(prefixes[k]);
         }
-        if ((rc = ac_localizer_tell(loc, count, prefixes, answers, NULL)) != AC_OK)
+        if ((rc = ac_localizer_tell(loc, count, tickets, answers, NULL)) !=
+            AC_OK)
             return fail("tell", rc, ac_localizer_last_error(loc));
     }
+    /* count 0 also means "waiting for outstanding tells"; this loop tells
+     * every ticket before it asks again, so here the run is done. */
+    int32_t done = 0;
+    if ((rc = ac_localizer_progress(loc, &done, NULL)) != AC_OK)
+        return fail("progress", rc, ac_localizer_last_error(loc));
+    if (!done)
+        return fail("progress", AC_E_STATE, "the run is not done");
 
     int64_t step, calls, rounds;
     uint32_t agent;
     double prob, near, labels[T], rewards[T];
     if ((rc = ac_localizer_result(loc, &step, &agent, &prob)) != AC_OK ||
         (rc = ac_localizer_probability_within(loc, 1, &near)) != AC_OK ||
-        (rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_CALLS, &calls)) !=
-            AC_OK ||
+        (rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_EVALUATIONS,
+                                 &calls)) != AC_OK ||
         (rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_ROUNDS, &rounds)) !=
             AC_OK ||
         (rc = ac_localizer_blame_labels(loc, labels, T)) != AC_OK)
@@ -112,7 +122,7 @@ int main(void)
         (rc = ac_refiner_set_authors(ref, author, T)) == AC_OK &&
         (rc = ac_refiner_set_credits(ref, credit, AGENTS)) == AC_OK &&
         (rc = ac_refiner_set_labels(ref, labels, T)) == AC_OK)
-        rc = ac_refiner_refine(ref);
+        rc = ac_refiner_run(ref); /* every label given: no scorer asked */
     if (rc == AC_OK)
         rc = ac_refiner_rewards(ref, rewards, T);
     if (rc != AC_OK)

@@ -101,13 +101,12 @@ int main(void)
         rc = ac_refiner_agent_messages(ref, 1, coder, 2, &k);
     if (rc == AC_OK && (rc = shapley(k, coder_messages, msg_phi)) == AC_OK)
         rc = ac_refiner_labels_from_shapley(ref, 1, msg_phi, k);
-    /* Feed 2 for the rest: the judge labels every message still unlabelled. */
+    /* Feed 2 for the rest: the run asks the judge for every message still
+     * unlabelled, then splits the credits. */
     if (rc == AC_OK)
         rc = ac_refiner_set_scorer(ref, judge, NULL);
     if (rc == AC_OK)
-        rc = ac_refiner_score(ref);
-    if (rc == AC_OK)
-        rc = ac_refiner_refine(ref);
+        rc = ac_refiner_run(ref);
     if (rc == AC_OK)
         rc = ac_refiner_rewards(ref, rewards, MESSAGES);
     if (rc == AC_OK)

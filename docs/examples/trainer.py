@@ -13,8 +13,8 @@ evaluator (pass or fail). For every episode:
   verifier (a test suite over transcript prefixes), blame labels, message
   rewards that still add up to the credit, and a repair-aware DPO pair.
 
-It writes two files in TRL / verl shape (see docs/python.md and
-shared/ecosystem.md section 6):
+It writes two files in TRL / verl shape (docs/python.md, "Trainer
+formats", names the trainers' sources):
 
 * ``dpo.jsonl``: TRL DPO preference records (conversational prompt, chosen,
   rejected), one per failed episode with a verified repair;
@@ -109,8 +109,7 @@ def success_rewards(messages, phi):
     authors = [m["agent"] for m in messages]
     with Refiner(len(AGENTS), len(messages), bound=0.5, authors=authors,
                  credits=phi, texts=[m["content"] for m in messages]) as ref:
-        ref.score(judge(messages))
-        rewards = ref.refine()
+        rewards = ref.run(judge(messages))   # scores, then the rewards
         redundant = [t for t, f in enumerate(ref.message_flags(names=True))
                      if "redundant" in f]
     return rewards, redundant
@@ -143,7 +142,7 @@ def failure_signals(messages, phi, error_at, k):
         pair = loc.make_pair(episode=k)
     with Refiner(len(AGENTS), len(messages), bound=0.5, authors=authors,
                  credits=phi, labels=labels) as ref:
-        rewards = ref.refine()
+        rewards = ref.run()
     dpo = formats.dpo_record(messages, pair, repairs) if pair else None
     return first, rewards, dpo
 

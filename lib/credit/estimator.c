@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/answer.h"
 #include "common/coalition.h"
 #include "credit/conserve.h"
 #include "credit/estimator_internal.h"
@@ -35,6 +36,7 @@ int ac_estimator_create(ac_estimator **out, uint32_t n_players,
     ac__cache_init(&e->known, &e->mem, e->words, 1);
     ac__cache_init(&e->cache, &e->mem, e->words, 1);
     atomic_init(&e->cancelled, 0);
+    ac__tickets_init(&e->tickets);
     e->phase = AC__PHASE_IDLE;
     *out = e;
     return AC_OK;
@@ -42,21 +44,18 @@ int ac_estimator_create(ac_estimator **out, uint32_t n_players,
 
 static void session_clear(ac_estimator *e)
 {
-    if (e->ops != NULL)
-        e->ops->end(e);
-    e->ops = NULL;
+    if (e->method != NULL)
+        e->method->ops->end(e);
+    e->method = NULL;
     e->mstate = NULL;
     ac__cache_free(&e->cache);
     ac__mem_free(&e->mem, e->queue);
-    ac__mem_free(&e->mem, e->tickets);
     ac__mem_free(&e->mem, e->phi);
     ac__mem_free(&e->mem, e->se);
     e->queue = NULL;
-    e->tickets = NULL;
     e->phi = e->se = NULL;
     e->q_head = e->q_len = e->q_cap = 0;
-    e->n_tickets = e->ticket_cap = e->outstanding = 0;
-    e->session++; /* tickets of an earlier session are refused */
+    ac__tickets_clear(&e->tickets, &e->mem); /* earlier tickets go stale */
     e->committed = 0;
     e->plan_over = e->plan_wait = e->at_checkpoint = 0;
     e->free_units = 0;
@@ -88,23 +87,15 @@ int ac_estimator_reset(ac_estimator *est, uint32_t what)
     if (est->busy)
         return ac__fail(est->err, AC_E_BUSY,
                         "the estimator cannot be reset from inside its oracle");
-    if (what & ~AC_RESET_ALL)
-        return ac__fail(est->err, AC_E_INVALID_ARG,
-                        "unknown reset flags 0x%x", what & ~AC_RESET_ALL);
+    int rc = ac__reset_check(what, est->phase, est->err);
+    if (rc != AC_OK)
+        return rc;
     if (what & AC_RESET_SESSION)
         session_clear(est);
-    if (what & AC_RESET_PARAMS) {
-        if (est->phase != AC__PHASE_IDLE)
-            return ac__fail(est->err, AC_E_STATE,
-                            "parameters cannot be reset during a run");
+    if (what & AC_RESET_PARAMS)
         ac__params_default(&est->p);
-    }
-    if (what & AC_RESET_KNOWN) {
-        if (est->phase != AC__PHASE_IDLE)
-            return ac__fail(est->err, AC_E_STATE,
-                            "known values cannot be reset during a run");
+    if (what & AC_RESET_KNOWN)
         ac__cache_free(&est->known);
-    }
     return AC_OK;
 }
 
@@ -149,9 +140,9 @@ int ac_estimator_set_value(ac_estimator *est, const uint64_t *coalition,
     if (!isfinite(value))
         return ac__fail(est->err, AC_E_INVALID_ARG,
                         "known value %g is not finite", value);
-    if (est->phase != AC__PHASE_IDLE)
-        return ac__fail(est->err, AC_E_STATE,
-                        "known values are given before the run starts");
+    if ((rc = ac__check_idle(est->phase, "ac_estimator_set_value",
+                             est->err)) != AC_OK)
+        return rc;
     uint32_t i = ac__cache_find(&est->known, coalition);
     if (i == AC__NO_ENTRY) {
         rc = ac__cache_insert(&est->known, coalition, &i);
@@ -190,6 +181,17 @@ int ac__est_free_unit_ok(ac_estimator *e, int64_t cost)
 {
     e->free_units = cost == 0 ? e->free_units + 1 : 0;
     return e->free_units <= FREE_UNITS_MAX;
+}
+
+int ac__est_sampled_outcome(const ac_estimator *e)
+{
+    return ac__est_cache_complete(e) ? AC_ESTIMATOR_OUTCOME_COMPLETE
+                                     : AC_ESTIMATOR_OUTCOME_BUDGET;
+}
+
+double ac__est_cache_total(const ac_estimator *e)
+{
+    return ac__est_value(e, e->grand_entry) - ac__est_value(e, e->empty_entry);
 }
 
 int64_t ac__est_cost(const ac_estimator *e, const uint64_t *key)
@@ -255,6 +257,10 @@ int ac__est_request(ac_estimator *e, const uint64_t *key, int essential,
 
 int ac__est_request_extra(ac_estimator *e, uint32_t entry, uint32_t serial)
 {
+    if (e->method->ops->take_extra == NULL) /* its value would go nowhere */
+        return ac__fail(e->err, AC_E_STATE,
+                        "the %s method has no take_extra operation",
+                        e->method->name);
     if (ac__est_remaining(e) < 1)
         return ac__fail(e->err, AC_E_BUDGET,
                         "the budget of %lld evaluations is spent",
@@ -284,50 +290,17 @@ static int copy_known(ac_estimator *e)
     return AC_OK;
 }
 
-/* Exact pays when every coalition not known fits in the budget with a
- * margin for retries (about 3%): exact cannot do without any coalition, so
- * a budget with no slack would turn one failed evaluation into a failed run.
- * KernelSHAP at such budgets reaches the whole table too, and then reports
- * the exact values from its cache. */
-static int exact_affordable(const ac_estimator *e)
+/* AUTO takes the first entry of the table that is affordable; an explicit
+ * method is looked up by its id (the parameter's bounds are the ids). */
+static const ac__method *choose_method(const ac_estimator *e)
 {
-    if (e->n > AC_EXACT_MAX_PLAYERS)
-        return 0;
-    int64_t missing = ((int64_t)1 << e->n) - (int64_t)e->known.count;
-    int64_t cost = missing * e->p.repeats;
-    int64_t margin = e->p.max_retries > 0 ? 2 + cost / 32 : 0;
-    return cost + margin <= e->p.budget;
-}
-
-static const ac__method_ops *choose_method(ac_estimator *e)
-{
-    int m = (int)e->p.method;
-    if (m == AC_METHOD_AUTO) {
-        /* The table fits: a noisy oracle's further budget goes to repeats
-         * where they pay. */
-        if (exact_affordable(e))
-            m = e->p.noisy && e->n <= AC_ADAPTIVE_MAX_PLAYERS
-                    ? AC_METHOD_ADAPTIVE
-                    : AC_METHOD_EXACT;
-        else if (e->n <= AC_KERNEL_MAX_PLAYERS)
-            m = ac__oddshap_affordable(e) ? AC_METHOD_ODDSHAP
-                                      : AC_METHOD_KERNELSHAP;
-        else
-            m = AC_METHOD_PERMUTATION;
+    for (uint32_t k = 0; k < ac__n_methods; k++) {
+        const ac__method *m = ac__methods[k];
+        if (e->p.method == AC_METHOD_AUTO ? m->affordable(e)
+                                          : m->id == e->p.method)
+            return m;
     }
-    e->method_used = m;
-    switch (m) {
-    case AC_METHOD_EXACT:
-        return &ac__method_exact;
-    case AC_METHOD_PERMUTATION:
-        return &ac__method_permutation;
-    case AC_METHOD_ADAPTIVE:
-        return &ac__method_adaptive;
-    case AC_METHOD_ODDSHAP:
-        return &ac__method_oddshap;
-    default:
-        return &ac__method_kernelshap;
-    }
+    return NULL;
 }
 
 static int fail_run(ac_estimator *e, int status, int reason)
@@ -348,7 +321,13 @@ static int start_run(ac_estimator *e)
         return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
     }
     e->phase = AC__PHASE_RUNNING;
-    e->ops = choose_method(e);
+    if ((e->method = choose_method(e)) == NULL) {
+        ac__fail(e->err, AC_E_INVALID_ARG, "no method %lld%s",
+                 (long long)e->p.method,
+                 e->p.method == AC_METHOD_AUTO ? " is affordable" : "");
+        return fail_run(e, AC_E_INVALID_ARG, AC_ESTIMATOR_OUTCOME_ERROR);
+    }
+    e->method_used = e->method->id;
     /* v(empty) and v(all) enter every method's result (the total to
      * conserve), so they are requested first. */
     uint64_t key[AC_MAX_PLAYERS / 64];
@@ -367,26 +346,50 @@ static int start_run(ac_estimator *e)
     memset(key, 0, e->words * sizeof *key);
     if (rc == AC_OK)
         rc = ac__est_request(e, key, 1, &e->empty_entry);
-    if (e->p.target_se > 0.0 && e->method_used != AC_METHOD_EXACT &&
-        e->method_used != AC_METHOD_ADAPTIVE) {
+    if (e->p.target_se > 0.0 && e->method->checkpoints) {
         int64_t first = 4 * (int64_t)e->n;
         e->next_checkpoint = first > 64 ? first : 64;
     }
     if (rc == AC_OK)
-        rc = e->ops->begin(e);
+        rc = e->method->ops->begin(e);
     if (rc != AC_OK)
         return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
     return AC_OK;
 }
 
-/* A sampled method that has reached every coalition knows the exact answer. */
-static int estimate(ac_estimator *e, double *phi, double *se)
+/* The method's estimate, or the estimate of the method that stands in for
+ * it when it cannot fit its plan; *m becomes whose it is. */
+static int method_estimate(ac_estimator *e, double *phi, double *se,
+                           const ac__method **m)
 {
+    int rc = (*m)->ops->estimate(e, phi, se);
+    while (rc == AC__FALL_BACK && (*m)->fallback != NULL) {
+        *m = (*m)->fallback;
+        rc = (*m)->ops->estimate(e, phi, se);
+    }
+    if (rc == AC__FALL_BACK)
+        rc = ac__fail(e->err, AC_E_STATE,
+                      "the %s estimate has no method to fall back on",
+                      (*m)->name);
+    return rc;
+}
+
+/* The run's estimate; *by receives the method whose estimate it is, which
+ * the audit reports. */
+static int estimate(ac_estimator *e, double *phi, double *se,
+                    const ac__method **by)
+{
+    const ac__method *m = e->method;
+    int rc;
     if (phi == NULL || se == NULL)
-        return AC_E_NO_MEMORY;
-    if (e->ops->take_extra == NULL && ac__est_cache_complete(e))
-        return ac__est_exact_from_cache(e, phi, se);
-    return e->ops->estimate(e, phi, se);
+        rc = AC_E_NO_MEMORY;
+    else if (m->exact_when_complete && ac__est_cache_complete(e))
+        rc = ac__est_exact_from_cache(e, phi, se); /* the exact answer */
+    else
+        rc = method_estimate(e, phi, se, &m);
+    *by = m;
+    e->method_used = m->id;
+    return rc;
 }
 
 static int finish_run(ac_estimator *e, int reason)
@@ -394,7 +397,8 @@ static int finish_run(ac_estimator *e, int reason)
     double *phi = ac__mem_alloc(&e->mem, e->n, sizeof *phi);
     double *se = ac__mem_alloc(&e->mem, e->n, sizeof *se);
     e->err[0] = '\0'; /* a message now is the estimate's own */
-    int rc = estimate(e, phi, se);
+    const ac__method *by;
+    int rc = estimate(e, phi, se, &by);
     if (rc != AC_OK) {
         ac__mem_free(&e->mem, phi);
         ac__mem_free(&e->mem, se);
@@ -404,10 +408,7 @@ static int finish_run(ac_estimator *e, int reason)
         ac__fail(e->err, rc, "cannot compute the estimate: %s", why);
         return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
     }
-    double delta = e->ops->delta ? e->ops->delta(e)
-                                 : ac__est_value(e, e->grand_entry) -
-                                       ac__est_value(e, e->empty_entry);
-    ac__conserve(phi, se, e->n, delta);
+    ac__conserve(phi, se, e->n, by->ops->total(e));
     ac__mem_free(&e->mem, e->phi);
     ac__mem_free(&e->mem, e->se);
     e->phi = phi;
@@ -425,7 +426,8 @@ static int test_target(ac_estimator *e, int *stopped)
 {
     double *phi = ac__mem_alloc(&e->mem, e->n, sizeof *phi);
     double *se = ac__mem_alloc(&e->mem, e->n, sizeof *se);
-    int rc = estimate(e, phi, se);
+    const ac__method *by;
+    int rc = estimate(e, phi, se, &by);
     int met = 1;
     for (uint32_t i = 0; rc == AC_OK && i < e->n; i++)
         if (!(se[i] <= e->p.target_se))
@@ -451,19 +453,9 @@ static int test_target(ac_estimator *e, int *stopped)
  * allocation changes nothing. Tickets never outnumber the budget. */
 static int reserve_tickets(ac_estimator *e, uint32_t more)
 {
-    uint64_t want = e->n_tickets + more;
-    if (want > (uint64_t)e->p.budget)
-        want = (uint64_t)e->p.budget;
-    if (want <= e->ticket_cap)
-        return AC_OK;
-    uint64_t cap = e->ticket_cap ? e->ticket_cap : 256;
-    while (cap < want)
-        cap *= 2;
-    int rc = ac__mem_grow(&e->mem, (void **)&e->tickets, e->n_tickets,
-                          (size_t)cap, sizeof *e->tickets);
-    if (rc == AC_OK)
-        e->ticket_cap = cap;
-    return rc;
+    uint64_t left = (uint64_t)e->p.budget - e->tickets.issued;
+    return ac__tickets_reserve(&e->tickets, &e->mem,
+                               more < left ? more : left);
 }
 
 static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
@@ -473,13 +465,7 @@ static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
     e->q_len--;
     if (e->q_len == 0)
         e->q_head = 0;
-    ac__ticket *t = &e->tickets[e->n_tickets];
-    t->entry = s.entry;
-    t->tries = s.tries;
-    t->rep = s.rep;
-    t->state = AC__TICKET_OUT;
-    *ticket = (e->session << AC__TICKET_BITS) | e->n_tickets++;
-    e->outstanding++;
+    *ticket = ac__tickets_issue(&e->tickets, s.entry, s.rep, s.tries);
     memcpy(dst, ac__cache_key(&e->cache, s.entry), e->words * sizeof *dst);
 }
 
@@ -488,12 +474,12 @@ static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
 static int plan_more(ac_estimator *e)
 {
     if (e->next_checkpoint > 0 && e->committed >= e->next_checkpoint &&
-        (e->ops->settled == NULL || e->ops->settled(e))) {
+        (e->method->ops->settled == NULL || e->method->ops->settled(e))) {
         e->at_checkpoint = 1;
         return AC_OK;
     }
     int grew = AC__PLAN_OVER;
-    int rc = e->ops->extend(e, &grew);
+    int rc = e->method->ops->extend(e, &grew);
     if (rc != AC_OK)
         return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
     e->plan_over = grew == AC__PLAN_OVER;
@@ -539,21 +525,18 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
                          coalitions + (size_t)out * est->words);
             out++;
         } else if (!est->plan_over && !est->at_checkpoint &&
-                   !(est->plan_wait && est->outstanding > 0)) {
+                   !(est->plan_wait && est->tickets.outstanding > 0)) {
             if ((rc = plan_more(est)) != AC_OK)
                 return rc;
-        } else if (est->outstanding > 0) {
+        } else if (est->tickets.outstanding > 0) {
             break; /* the rest depends on values not yet told */
         } else if (est->at_checkpoint) {
             int stopped = 0;
             if ((rc = test_target(est, &stopped)) != AC_OK)
                 return rc;
         } else {
-            int reason = est->ops->stop_reason ? est->ops->stop_reason(est)
-                         : ac__est_cache_complete(est)
-                             ? AC_ESTIMATOR_OUTCOME_COMPLETE
-                             : est->ops->exhausted_reason;
-            if ((rc = finish_run(est, reason)) != AC_OK)
+            rc = finish_run(est, est->method->ops->outcome(est));
+            if (rc != AC_OK)
                 return rc;
         }
     }
@@ -571,23 +554,23 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
 static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
                         int32_t status)
 {
-    ac__entry *en = &e->cache.entries[t->entry];
+    ac__entry *en = &e->cache.entries[t->item];
     e->failures++;
     /* A method's extra evaluation counts its own retries; the AC_ESTIMATOR_PARAM_REPEATS
      * evaluations of a coalition share theirs. */
-    int extra = t->rep >= e->cache.repeats;
+    int extra = t->aux >= e->cache.repeats;
     en->failures += !extra;
     int retries_left = extra ? t->tries < (uint32_t)e->p.max_retries
                              : en->failures <= (uint32_t)e->p.max_retries;
     if (retries_left && ac__est_remaining(e) > 0 &&
-        queue_push(e, t->entry, t->rep, t->tries + 1) == AC_OK) {
+        queue_push(e, t->item, t->aux, t->tries + 1) == AC_OK) {
         e->committed++;
         e->retries++;
         return AC_OK;
     }
     if (extra) { /* the method drops it */
         e->dropped++;
-        e->ops->take_extra(e, t->rep - e->cache.repeats, NAN);
+        e->method->ops->take_extra(e, t->aux - e->cache.repeats, NAN);
         return AC_OK;
     }
     if (!en->essential) {
@@ -596,7 +579,7 @@ static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
         return AC_OK;
     }
     char what[96], why[64];
-    ac__coalition_format(ac__cache_key(&e->cache, t->entry), e->n, what,
+    ac__coalition_format(ac__cache_key(&e->cache, t->item), e->n, what,
                          sizeof what);
     if (status != 0)
         snprintf(why, sizeof why, "status %d", (int)status);
@@ -610,12 +593,6 @@ static int take_failure(ac_estimator *e, const ac__ticket *t, double value,
                             "cannot do without it"
                           : "no retries are left (AC_ESTIMATOR_PARAM_MAX_RETRIES)");
     return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
-}
-
-static int is_failure(const int32_t *status, const double *values,
-                      uint32_t k)
-{
-    return (status != NULL && status[k] != 0) || !isfinite(values[k]);
 }
 
 static int by_ticket(const void *a, const void *b)
@@ -632,25 +609,26 @@ static void take_values(ac_estimator *e, uint32_t count,
                         const int32_t *status, uint64_t *failed)
 {
     uint32_t n_failed = 0;
+    ac__tickets_told(&e->tickets, count, tickets);
     for (uint32_t k = 0; k < count; k++) {
-        const ac__ticket *t = &e->tickets[tickets[k] & AC__TICKET_MASK];
-        e->outstanding--;
-        if (ac__est_failed(e, t->entry))
+        const ac__ticket *t = ac__tickets_find(&e->tickets, tickets[k]);
+        if (ac__est_failed(e, t->item))
             continue; /* given up already: a late repeat changes nothing */
-        if (is_failure(status, values, k)) {
-            failed[2 * n_failed] = tickets[k] & AC__TICKET_MASK;
+        if (ac__answer_failed(status, values, k)) {
+            failed[2 * n_failed] = tickets[k];
             failed[2 * n_failed++ + 1] = k;
-        } else if (t->rep >= e->cache.repeats) {
-            e->ops->take_extra(e, t->rep - e->cache.repeats, values[k]);
+        } else if (t->aux >= e->cache.repeats) {
+            e->method->ops->take_extra(e, t->aux - e->cache.repeats,
+                                       values[k]);
         } else {
-            ac__cache_store(&e->cache, t->entry, t->rep, values[k]);
+            ac__cache_store(&e->cache, t->item, t->aux, values[k]);
         }
     }
     qsort(failed, n_failed, 2 * sizeof *failed, by_ticket);
     for (uint32_t f = 0; f < n_failed && e->phase == AC__PHASE_RUNNING; f++) {
         uint32_t k = (uint32_t)failed[2 * f + 1];
-        take_failure(e, &e->tickets[failed[2 * f]], values[k],
-                     status ? status[k] : 0);
+        take_failure(e, ac__tickets_find(&e->tickets, failed[2 * f]),
+                     values[k], status ? status[k] : 0);
     }
 }
 
@@ -668,35 +646,20 @@ int ac_estimator_tell(ac_estimator *est, uint32_t count,
         return est->fail_status;
     if (est->phase != AC__PHASE_RUNNING)
         return ac__fail(est->err, AC_E_STATE, "no run is waiting for values");
+    /* The whole call is checked before any of it is taken. */
+    if ((rc = ac__tickets_check(&est->tickets, count, tickets, est->err)) !=
+        AC_OK)
+        return rc;
     uint32_t n_failed = 0;
     for (uint32_t k = 0; k < count; k++)
-        n_failed += (uint32_t)is_failure(status, values, k);
+        n_failed += (uint32_t)ac__answer_failed(status, values, k);
     uint64_t *failed = ac__mem_alloc(&est->mem, 2 * (size_t)n_failed,
                                      sizeof *failed);
     if (failed == NULL)
         return ac__fail(est->err, AC_E_NO_MEMORY,
                         "cannot take %u failed evaluations", n_failed);
-    /* Validate the whole call before taking any of it. */
-    uint32_t bad = count;
-    for (uint32_t k = 0; k < count; k++) {
-        uint64_t i = tickets[k] & AC__TICKET_MASK;
-        if ((tickets[k] >> AC__TICKET_BITS) != est->session ||
-            i >= est->n_tickets || est->tickets[i].state != AC__TICKET_OUT) {
-            bad = k;
-            break;
-        }
-        est->tickets[i].state = AC__TICKET_TOLD;
-    }
-    if (bad < count) {
-        for (uint32_t k = 0; k < bad; k++)
-            est->tickets[tickets[k] & AC__TICKET_MASK].state = AC__TICKET_OUT;
-        ac__mem_free(&est->mem, failed);
-        return ac__fail(est->err, AC_E_INVALID_ARG,
-                        "ticket %llu (position %u) is not outstanding: never "
-                        "handed out, already told, or told twice in this call",
-                        (unsigned long long)tickets[bad], bad);
-    }
     take_values(est, count, tickets, values, status, failed);
+    ac__tickets_compact(&est->tickets);
     ac__mem_free(&est->mem, failed);
     return est->phase == AC__PHASE_FAILED ? est->fail_status : AC_OK;
 }
@@ -784,7 +747,7 @@ int ac_estimator_run(ac_estimator *est)
         rc = ac__fail(est->err, AC_E_STATE,
                       "the run is waiting for %llu evaluations asked outside "
                       "ac_estimator_run; tell them first",
-                      (unsigned long long)est->outstanding);
+                      (unsigned long long)est->tickets.outstanding);
     return rc;
 }
 
@@ -797,10 +760,7 @@ int ac_estimator_progress(const ac_estimator *est, int32_t *done,
 {
     if (est == NULL)
         return AC_E_INVALID_ARG;
-    if (done)
-        *done = est->phase == AC__PHASE_DONE || est->phase == AC__PHASE_FAILED;
-    if (outstanding)
-        *outstanding = est->outstanding;
+    ac__progress(est->phase, &est->tickets, done, outstanding);
     return AC_OK;
 }
 
@@ -828,7 +788,7 @@ int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
 {
     if (est == NULL || value == NULL)
         return AC_E_INVALID_ARG;
-    int64_t evaluations = est->n_tickets;
+    int64_t evaluations = (int64_t)est->tickets.issued;
     switch (key) {
     case AC_ESTIMATOR_AUDIT_METHOD: *value = est->method_used; break;
     case AC_ESTIMATOR_AUDIT_EVALUATIONS: *value = evaluations; break;

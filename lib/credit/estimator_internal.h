@@ -18,6 +18,8 @@
 #include "credit/coalition_cache.h"
 #include "common/errors.h"
 #include "common/rng.h"
+#include "common/run.h"
+#include "common/ticket.h"
 
 /* What extend() reports. */
 enum {
@@ -26,6 +28,14 @@ enum {
     AC__PLAN_WAIT = 2  /* the next plan needs the outstanding values first */
 };
 
+/* What estimate() returns, besides AC_OK and an error, when the method
+ * cannot fit what was planned: the core then asks the entry's fallback, and
+ * the audit names the fallback (the method that produced the estimate). */
+#define AC__FALL_BACK 1
+
+/* What a method does. The core calls nothing else of it, and nothing here
+ * is one method's business: a method that needs more adds an operation
+ * every method could use. */
 typedef struct ac__method_ops {
     /* Sets up the method's state (e->mstate) and requests what every plan
      * needs. AC_E_BUDGET / AC_E_TOO_LARGE when the method cannot run. */
@@ -36,48 +46,50 @@ typedef struct ac__method_ops {
      * once every one of them is in). */
     int (*extend)(ac_estimator *e, int *grew);
     /* The estimate from the planned work, all of it evaluated. phi and se
-     * are n long; the core makes phi conserve afterwards. */
+     * are n long; the core makes phi conserve total() afterwards. Besides a
+     * status, AC__FALL_BACK. */
     int (*estimate)(ac_estimator *e, double *phi, double *se);
     void (*end)(ac_estimator *e);
     /* Whether the plan is at a point where estimate() means something (NULL:
      * always). Error-target checkpoints wait for it. */
     int (*settled)(const ac_estimator *e);
-    /* The stop reason when extend() ends the plan (COMPLETE or BUDGET). */
-    int exhausted_reason;
-    /* Methods that re-evaluate cached coalitions (ac__est_request_extra)
-     * take those values here; NaN marks an extra evaluation given up after
-     * its retries. NULL for the others. Such a method also computes its own
-     * estimate when the cache holds every coalition, and says why its plan
-     * ended (stop_reason). */
+    /* Why the plan ended, once extend() said AC__PLAN_OVER and every value
+     * is in: an AC_ESTIMATOR_OUTCOME (COMPLETE or BUDGET). */
+    int (*outcome)(const ac_estimator *e);
+    /* The total the credits conserve, v(all) - v(empty), read after
+     * estimate(): ac__est_cache_total, or the method's own values of the
+     * two when it evaluated them again. */
+    double (*total)(const ac_estimator *e);
+    /* Takes the value of an extra evaluation the method asked for with
+     * ac__est_request_extra, under the method's `serial`; NaN when it was
+     * given up after its retries. NULL: the method asks for none. */
     void (*take_extra)(ac_estimator *e, uint32_t serial, double value);
-    int (*stop_reason)(const ac_estimator *e);
-    /* The total the credits conserve, v(all) - v(empty), when the method's
-     * own values of the two differ from the cache's (its extra evaluations
-     * of them); read after estimate(). NULL: the cache's. */
-    double (*delta)(const ac_estimator *e);
 } ac__method_ops;
 
-extern const ac__method_ops ac__method_exact;
-extern const ac__method_ops ac__method_permutation;
-extern const ac__method_ops ac__method_kernelshap;
-extern const ac__method_ops ac__method_adaptive;
-extern const ac__method_ops ac__method_oddshap;
+/* A method as the core sees it: one entry, defined in the method's file,
+ * declared in methods.h and listed in the table (method_table.c). */
+typedef struct ac__method {
+    const char *name;
+    int id; /* its ac_method */
+    /* Whether AUTO may take it: the game and the budget suit it (the table
+     * lists the methods in AUTO's order of preference). */
+    int (*affordable)(const ac_estimator *e);
+    const ac__method_ops *ops;
+    /* A sampled method whose cache ends up holding every coalition reports
+     * the exact values from it (ac__est_exact_from_cache) instead of its
+     * estimate; a method with its own use of the table (repeats) does not. */
+    int exact_when_complete;
+    /* Whether AC_ESTIMATOR_PARAM_TARGET_SE is tested at checkpoints; a
+     * method that evaluates the whole table has nothing to stop early. */
+    int checkpoints;
+    /* Whose estimate() stands in when this one returns AC__FALL_BACK: a
+     * method that reads the same state (begin() of this one made it). */
+    const struct ac__method *fallback;
+} ac__method;
 
-/* The coalitions a KernelSHAP plan (also OddSHAP's) evaluated, each with its
- * weight in the KernelSHAP regression (failed ones left out; a sampled pair
- * drawn twice appears twice). entries and weights need room for
- * ac__kernel_design_size() items. */
-uint32_t ac__kernel_design_size(const ac_estimator *e);
-int ac__kernel_design(const ac_estimator *e, uint32_t *entries,
-                      double *weights, uint32_t *count);
-/* KernelSHAP's estimate; OddSHAP falls back on it when the pairs outnumber
- * its fit (known values in the enumerated layers are free rows). */
-int ac__kernel_estimate(ac_estimator *e, double *phi, double *se);
-/* OddSHAP's estimate over that design (method_oddshap.c). */
-int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se);
-/* Whether the budget keeps OddSHAP's fit to AC_ODDSHAP_MAX_ROWS rows (one
- * per pair, plus N): AUTO's test and OddSHAP's own. */
-int ac__oddshap_affordable(const ac_estimator *e);
+/* The table of the entries, in AUTO's order of preference. */
+extern const ac__method *const ac__methods[];
+extern const uint32_t ac__n_methods;
 
 typedef struct ac__slot {
     uint32_t entry;
@@ -85,21 +97,6 @@ typedef struct ac__slot {
     uint32_t tries; /* earlier failed attempts at this evaluation */
 } ac__slot;
 
-enum { AC__TICKET_OUT = 0, AC__TICKET_TOLD = 1 };
-
-/* A ticket is (session << AC__TICKET_BITS) | index: a late tell from a reset
- * session cannot land in the next one. */
-#define AC__TICKET_BITS 40
-#define AC__TICKET_MASK ((UINT64_C(1) << AC__TICKET_BITS) - 1)
-
-typedef struct ac__ticket {
-    uint32_t entry;
-    uint32_t rep;
-    uint32_t state;
-    uint32_t tries;
-} ac__ticket;
-
-enum { AC__PHASE_IDLE, AC__PHASE_RUNNING, AC__PHASE_DONE, AC__PHASE_FAILED };
 
 typedef struct ac__params {
     int64_t method, budget, seed, batch, repeats, max_retries, noisy;
@@ -120,16 +117,15 @@ struct ac_estimator {
     /* The session (the run): cleared by AC_RESET_SESSION. */
     int phase;
     int fail_status;       /* status a FAILED run keeps returning      */
-    const ac__method_ops *ops;
-    int method_used;
+    const ac__method *method; /* the one chosen                     */
+    int method_used;       /* the chosen one, then whose estimate the
+                              result is (its fallback, when it fell back) */
     void *mstate;
     ac__cache cache;
     ac__rng rng;
     ac__slot *queue;       /* evaluations planned, not yet handed out  */
     size_t q_head, q_len, q_cap;
-    ac__ticket *tickets;
-    uint64_t n_tickets, ticket_cap, outstanding;
-    uint64_t session;      /* counts resets: the tickets' high bits      */
+    ac__tickets tickets;   /* item: cache entry, aux: repeat index     */
     int64_t committed;     /* evaluations queued or handed out         */
     int plan_over;         /* extend() said no more                    */
     int plan_wait;         /* extend() waits for the outstanding values */
@@ -189,11 +185,18 @@ static inline double ac__est_var(const ac_estimator *e, uint32_t entry)
     return e->cache.entries[entry].var;
 }
 
-/* Whether every coalition of the game is in the cache, and the exact
- * Shapley values (with noise errors) computed from it then. Any method
- * finishing with a complete cache reports these. */
+/* The game's whole table. Whether the budget pays for every coalition not
+ * known, with a margin for retries; whether every coalition of the game is
+ * in the cache; and the exact Shapley values (with noise errors) computed
+ * from a complete cache. */
+int ac__est_table_affordable(const ac_estimator *e);
 int ac__est_cache_complete(const ac_estimator *e);
 int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se);
+/* The outcome of a sampled plan: COMPLETE when the cache reached every
+ * coalition, else BUDGET. */
+int ac__est_sampled_outcome(const ac_estimator *e);
+/* v(all) - v(empty) from the cache: the total most methods conserve. */
+double ac__est_cache_total(const ac_estimator *e);
 
 /* Parameters: defaults, and the table behind the typed setters. */
 void ac__params_default(ac__params *p);

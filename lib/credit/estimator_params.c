@@ -41,11 +41,7 @@ static int can_set(ac_estimator *est)
     if (est->busy)
         return ac__fail(est->err, AC_E_BUSY,
                         "parameters cannot change from inside the oracle");
-    if (est->phase != AC__PHASE_IDLE)
-        return ac__fail(est->err, AC_E_STATE,
-                        "parameters cannot change once the run has started "
-                        "(ac_estimator_reset with AC_RESET_SESSION first)");
-    return AC_OK;
+    return ac__check_idle(est->phase, "ac_estimator_set_int/_f64", est->err);
 }
 
 AC__DEFINE_PARAM_API(estimator, ac_estimator, ac_estimator_param)

@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "common/bits.h"
-#include "credit/estimator_internal.h"
+#include "credit/methods.h"
 #include "credit/shapley_exact.h"
 
 #define MAX_PHASES 16   /* each costs O(2^n) work between two rounds */
@@ -536,16 +536,24 @@ static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)
     s->ex_value[serial] = value;
 }
 
-static double adaptive_delta(const ac_estimator *e)
+static double adaptive_total(const ac_estimator *e)
 {
     const adaptive_state *s = e->mstate;
     return s->delta;
 }
 
-static int adaptive_stop_reason(const ac_estimator *e)
+static int adaptive_outcome(const ac_estimator *e)
 {
     const adaptive_state *s = e->mstate;
     return s->deterministic ? AC_ESTIMATOR_OUTCOME_COMPLETE : AC_ESTIMATOR_OUTCOME_BUDGET;
+}
+
+/* AUTO gives the adaptive method a noisy oracle whose table pays: the
+ * budget beyond the table goes to repeats where they cut the error most. */
+static int adaptive_affordable(const ac_estimator *e)
+{
+    return e->p.noisy && e->n <= AC_ADAPTIVE_MAX_PLAYERS &&
+           ac__est_table_affordable(e);
 }
 
 static void adaptive_end(ac_estimator *e)
@@ -564,8 +572,21 @@ static void adaptive_end(ac_estimator *e)
     ac__mem_free(&e->mem, s);
 }
 
-const ac__method_ops ac__method_adaptive = {
-    adaptive_begin,      adaptive_extend,    adaptive_estimate,
-    adaptive_end,        NULL,               AC_ESTIMATOR_OUTCOME_BUDGET,
-    adaptive_take_extra, adaptive_stop_reason, adaptive_delta,
+static const ac__method_ops OPS = {
+    .begin = adaptive_begin,
+    .extend = adaptive_extend,
+    .estimate = adaptive_estimate,
+    .end = adaptive_end,
+    .outcome = adaptive_outcome,
+    .total = adaptive_total,
+    .take_extra = adaptive_take_extra,
+};
+
+/* Its estimate weighs the repeats, so a complete cache is no shortcut; it
+ * evaluates the whole table, so there is no error target to test. */
+const ac__method ac__method_adaptive = {
+    .name = "adaptive",
+    .id = AC_METHOD_ADAPTIVE,
+    .affordable = adaptive_affordable,
+    .ops = &OPS,
 };

@@ -1,9 +1,6 @@
 /* The exact method: every coalition evaluated once (or AC_ESTIMATOR_PARAM_REPEATS
  * times), then the Shapley formula over the full table. */
-#include <string.h>
-
-#include "credit/estimator_internal.h"
-#include "credit/shapley_exact.h"
+#include "credit/methods.h"
 
 #define BLOCK 4096u
 
@@ -51,43 +48,34 @@ static int exact_extend(ac_estimator *e, int *grew)
     return AC_OK;
 }
 
-int ac__est_cache_complete(const ac_estimator *e)
-{
-    return e->n <= AC_EXACT_MAX_PLAYERS &&
-           e->cache.count == ((uint64_t)1 << e->n) && e->dropped == 0;
-}
-
-/* With every coalition in the cache (n <= 30, so one word a key), the
- * cache is the value table. */
-int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se)
-{
-    uint64_t total = (uint64_t)1 << e->n;
-    double *table = ac__mem_alloc(&e->mem, (size_t)total, sizeof *table);
-    if (table == NULL)
-        return AC_E_NO_MEMORY;
-    int noisy = 0;
-    for (uint32_t i = 0; i < e->cache.count; i++) {
-        table[ac__cache_key(&e->cache, i)[0]] = ac__est_value(e, i);
-        noisy |= ac__est_var(e, i) > 0.0;
-    }
-    int rc = ac__shapley_table(&e->mem, e->n, table, phi);
-    if (rc == AC_OK && noisy) {
-        for (uint32_t i = 0; i < e->cache.count; i++)
-            table[ac__cache_key(&e->cache, i)[0]] = ac__est_var(e, i);
-        rc = ac__shapley_table_se(&e->mem, e->n, table, se);
-    } else if (rc == AC_OK) {
-        memset(se, 0, e->n * sizeof *se);
-    }
-    ac__mem_free(&e->mem, table);
-    return rc;
-}
-
 static void exact_end(ac_estimator *e)
 {
     ac__mem_free(&e->mem, e->mstate);
 }
 
-const ac__method_ops ac__method_exact = {
-    exact_begin, exact_extend, ac__est_exact_from_cache, exact_end, NULL,
-    AC_ESTIMATOR_OUTCOME_COMPLETE, NULL, NULL, NULL,
+/* Every coalition was evaluated (any failure past its retries ended the
+ * run). */
+static int exact_outcome(const ac_estimator *e)
+{
+    (void)e;
+    return AC_ESTIMATOR_OUTCOME_COMPLETE;
+}
+
+static const ac__method_ops OPS = {
+    .begin = exact_begin,
+    .extend = exact_extend,
+    .estimate = ac__est_exact_from_cache,
+    .end = exact_end,
+    .outcome = exact_outcome,
+    .total = ac__est_cache_total,
+};
+
+const ac__method ac__method_exact = {
+    .name = "exact",
+    .id = AC_METHOD_EXACT,
+    /* AUTO takes it when the table pays (for a noisy oracle the adaptive
+     * method, before it in the table, takes it first). */
+    .affordable = ac__est_table_affordable,
+    .ops = &OPS,
+    .exact_when_complete = 1,
 };

@@ -27,6 +27,10 @@
  * Standard errors are the posterior standard deviations of phi_i, scaled by
  * the fit's own estimate of the prior's amplitude.
  *
+ * When known values give the design more pairs than the fit takes
+ * (AC_ODDSHAP_MAX_ROWS), the estimate is KernelSHAP's over the same design,
+ * and the audit says KernelSHAP.
+ *
  * The idea is OddSHAP's (regression on odd interactions); the kernel form,
  * the prior and the grid are this library's. */
 #include <math.h>
@@ -34,7 +38,8 @@
 
 #include "common/bits.h"
 #include "common/coalition.h"
-#include "credit/estimator_internal.h"
+#include "credit/kernel_design.h"
+#include "credit/methods.h"
 #include "credit/linalg.h"
 
 #define JITTER 1e-10   /* relative, on the exact row of N */
@@ -198,15 +203,11 @@ static void shapley_of_fit(odd_fit *f, double *phi, double *se)
 static int collect_rows(ac_estimator *e, odd_fit *f, double *w_of,
                         uint64_t *comp)
 {
-    uint32_t cap = ac__kernel_design_size(e), count = 0;
-    uint32_t *entries = ac__mem_alloc(&e->mem, cap ? cap : 1, sizeof *entries);
-    double *weights = ac__mem_alloc(&e->mem, cap ? cap : 1, sizeof *weights);
-    int rc = entries && weights ? ac__kernel_design(e, entries, weights, &count)
-                                : AC_E_NO_MEMORY;
-    for (uint32_t k = 0; rc == AC_OK && k < count; k++)
-        w_of[entries[k]] += weights[k];
-    ac__mem_free(&e->mem, entries);
-    ac__mem_free(&e->mem, weights);
+    ac__kernel_design d;
+    int rc = ac__kernel_design_make(e, &d);
+    for (uint32_t k = 0; rc == AC_OK && k < d.count; k++)
+        w_of[d.entries[k]] += d.weights[k];
+    ac__kernel_design_free(e, &d);
     if (rc != AC_OK)
         return rc;
     double v0 = ac__est_value(e, e->empty_entry), total = 0.0;
@@ -355,7 +356,7 @@ static int subsample(ac_estimator *e, const odd_fit *f, odd_fit *sub)
     return system_alloc(e, sub);
 }
 
-int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
+static int oddshap_estimate(ac_estimator *e, double *phi, double *se)
 {
     odd_fit f;
     /* Rows: at most one per distinct evaluated coalition, plus N. */
@@ -374,11 +375,12 @@ int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
                       (long long)e->dropped);
     if (rc == AC_OK && f.m > AC_ODDSHAP_MAX_ROWS) {
         /* Known values gave more pairs than the fit takes: KernelSHAP's
-         * estimate, whose cost does not grow with them. */
+         * estimate (the entry's fallback), whose cost does not grow with
+         * them. */
         fit_free(e, &f);
         ac__mem_free(&e->mem, w_of);
         ac__mem_free(&e->mem, comp);
-        return ac__kernel_estimate(e, phi, se);
+        return AC__FALL_BACK;
     }
     if (rc == AC_OK)
         rc = system_alloc(e, &f);
@@ -410,3 +412,49 @@ int ac__oddshap_estimate(ac_estimator *e, double *phi, double *se)
     ac__mem_free(&e->mem, comp);
     return rc;
 }
+
+/* The pairs a budget can buy, one row each, plus the row of N, fit
+ * AC_ODDSHAP_MAX_ROWS: the fit's cost is cubic in its rows. */
+static int rows_fit(const ac_estimator *e)
+{
+    return e->p.budget / (2 * e->p.repeats) + 1 <= AC_ODDSHAP_MAX_ROWS;
+}
+
+static int oddshap_affordable(const ac_estimator *e)
+{
+    return e->n <= AC_KERNEL_MAX_PLAYERS && rows_fit(e);
+}
+
+/* OddSHAP spends the budget as KernelSHAP does and fits another model on
+ * the same coalitions. */
+static int oddshap_begin(ac_estimator *e)
+{
+    if (!rows_fit(e))
+        return ac__fail(e->err, AC_E_TOO_LARGE,
+                        "OddSHAP fits one row per evaluated pair, at most "
+                        "%u; a budget of %lld could give %lld (use "
+                        "AC_METHOD_KERNELSHAP)",
+                        AC_ODDSHAP_MAX_ROWS, (long long)e->p.budget,
+                        (long long)(e->p.budget / (2 * e->p.repeats) + 1));
+    return ac__kernel_plan_begin(e);
+}
+
+static const ac__method_ops OPS = {
+    .begin = oddshap_begin,
+    .extend = ac__kernel_plan_extend,
+    .estimate = oddshap_estimate,
+    .end = ac__kernel_plan_end,
+    .settled = ac__kernel_plan_settled,
+    .outcome = ac__est_sampled_outcome,
+    .total = ac__est_cache_total,
+};
+
+const ac__method ac__method_oddshap = {
+    .name = "oddshap",
+    .id = AC_METHOD_ODDSHAP,
+    .affordable = oddshap_affordable,
+    .ops = &OPS,
+    .exact_when_complete = 1,
+    .checkpoints = 1,
+    .fallback = &ac__method_kernelshap, /* fits the same plan */
+};

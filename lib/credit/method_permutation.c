@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/coalition.h"
-#include "credit/estimator_internal.h"
+#include "credit/methods.h"
 
 typedef struct perm_state {
     uint32_t *order;      /* scratch permutation, n                    */
@@ -186,7 +186,27 @@ static void perm_end(ac_estimator *e)
     ac__mem_free(&e->mem, s);
 }
 
-const ac__method_ops ac__method_permutation = {
-    perm_begin, perm_extend, perm_estimate, perm_end, NULL, AC_ESTIMATOR_OUTCOME_BUDGET,
-    NULL,       NULL,          NULL,
+/* Any game and any budget: AUTO's last resort. */
+static int perm_affordable(const ac_estimator *e)
+{
+    (void)e;
+    return 1;
+}
+
+static const ac__method_ops OPS = {
+    .begin = perm_begin,
+    .extend = perm_extend,
+    .estimate = perm_estimate,
+    .end = perm_end,
+    .outcome = ac__est_sampled_outcome,
+    .total = ac__est_cache_total,
+};
+
+const ac__method ac__method_permutation = {
+    .name = "permutation",
+    .id = AC_METHOD_PERMUTATION,
+    .affordable = perm_affordable,
+    .ops = &OPS,
+    .exact_when_complete = 1,
+    .checkpoints = 1,
 };

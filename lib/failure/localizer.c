@@ -33,13 +33,17 @@ void ac_localizer_free(ac_localizer *loc)
                       loc->flags};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         ac__mem_free(&loc->mem, arrays[i]);
+    ac__tickets_clear(&loc->tickets, &loc->mem);
     ac__mem mem = loc->mem;
     ac__mem_free(&mem, loc);
 }
 
 static void clear_session(ac_localizer *l)
 {
-    l->phase = AC__LOC_IDLE;
+    ac__tickets_clear(&l->tickets, &l->mem); /* earlier tickets go stale */
+    l->phase = AC__PHASE_IDLE;
+    l->scanning = 0;
+    l->scan_stopped = AC_OK;
     l->strategy = (int)l->p.strategy;
     l->outcome = AC_LOCALIZER_OUTCOME_PENDING;
     l->fail_status = AC_OK;
@@ -92,6 +96,7 @@ int ac_localizer_create(ac_localizer **out, uint32_t n_messages,
         return AC_E_NO_MEMORY;
     }
     atomic_init(&l->cancelled, 0);
+    ac__tickets_init(&l->tickets);
     clear_session(l);
     *out = l;
     return AC_OK;
@@ -113,14 +118,8 @@ int ac_localizer_reset(ac_localizer *loc, uint32_t what)
     int rc = ac__localizer_check(loc, "ac_localizer_reset");
     if (rc != AC_OK)
         return rc;
-    if (what & ~AC_RESET_ALL)
-        return ac__fail(loc->err, AC_E_INVALID_ARG,
-                        "unknown reset flags 0x%x", what & ~AC_RESET_ALL);
-    if ((what & (AC_RESET_PARAMS | AC_RESET_KNOWN)) &&
-        !(what & AC_RESET_SESSION) && loc->phase != AC__LOC_IDLE)
-        return ac__fail(loc->err, AC_E_STATE,
-                        "parameters and inputs are fixed once the run has "
-                        "started: reset the session with them");
+    if ((rc = ac__reset_check(what, loc->phase, loc->err)) != AC_OK)
+        return rc;
     if (what & AC_RESET_SESSION)
         clear_session(loc);
     if (what & AC_RESET_PARAMS)
@@ -150,12 +149,10 @@ static int check_input(ac_localizer *l, const void *p, uint32_t len,
                        uint32_t want, const char *what)
 {
     int rc = ac__localizer_check(l, what);
+    if (rc == AC_OK)
+        rc = ac__check_idle(l->phase, what, l->err);
     if (rc != AC_OK)
         return rc;
-    if (l->phase != AC__LOC_IDLE)
-        return ac__fail(l->err, AC_E_STATE,
-                        "%s: the run has started; reset the session first",
-                        what);
     if (p == NULL)
         return ac__fail(l->err, AC_E_INVALID_ARG, "%s: the array is NULL",
                         what);
@@ -261,28 +258,32 @@ void ac__localizer_charge(ac_localizer *loc, uint32_t n)
 void ac__localizer_enqueue(ac_localizer *l, uint32_t t)
 {
     l->retries += l->failures[t] > 0;
-    l->round[l->round_len++] = (ac__loc_query){t, 0, 0, 0, NAN};
+    l->round[l->round_len++] = (ac__loc_query){t, 0, 0, NAN};
 }
 
 /* The run is over: the scan's coverage recorded, the flags set. */
 static void end_run(ac_localizer *l, int scan_complete)
 {
     l->scan_complete = scan_complete;
-    l->phase = AC__LOC_DONE;
+    l->phase = AC__PHASE_DONE;
+    l->scanning = 0;
     ac__localizer_set_flags(l);
 }
 
-/* Ends the run with an error. During the corrective scan the
- * localization is already made: the scan ends incomplete and the result
- * stays readable; the error is returned once. */
+/* Ends the run with an error, or, during the corrective scan, ends the
+ * scan: the localization is made and worth reading, so the run succeeds
+ * with the scan incomplete and the audit says what stopped it
+ * (AC_LOCALIZER_AUDIT_SCAN_STOPPED). A non-OK return always means no
+ * result. */
 static int fail_run(ac_localizer *l, int status)
 {
-    if (l->phase == AC__LOC_SCAN) {
+    if (l->phase == AC__PHASE_RUNNING && l->scanning) {
         l->round_len = l->round_handed = l->round_told = 0;
+        l->scan_stopped = status;
         end_run(l, 0);
-        return status;
+        return AC_OK;
     }
-    l->phase = AC__LOC_FAILED;
+    l->phase = AC__PHASE_FAILED;
     l->fail_status = status;
     return status;
 }
@@ -314,7 +315,7 @@ static void plan_scan(ac_localizer *l)
  * 0 when the run is done. */
 static void plan_round(ac_localizer *l)
 {
-    if (l->phase == AC__LOC_SEARCH) {
+    if (!l->scanning) {
         ac__search_plan(l);
         if (l->round_len > 0) {
             l->search_calls += l->round_len;
@@ -327,40 +328,42 @@ static void plan_round(ac_localizer *l)
             end_run(l, l->scan_complete);
             return;
         }
-        l->phase = AC__LOC_SCAN;
+        l->scanning = 1;
     }
-    if (l->phase == AC__LOC_SCAN)
-        plan_scan(l);
+    plan_scan(l);
 }
 
 static int check_cancel(ac_localizer *l)
 {
-    if (!atomic_load(&l->cancelled) || l->phase == AC__LOC_DONE)
-        return AC_OK;
+    if (!atomic_load(&l->cancelled) || l->phase == AC__PHASE_DONE)
+        return AC_OK; /* a finished run keeps its result */
+    if (l->phase == AC__PHASE_FAILED)
+        return AC_E_CANCELLED;
     ac__fail(l->err, AC_E_CANCELLED, "the run was cancelled");
     return fail_run(l, AC_E_CANCELLED);
 }
 
-int ac_localizer_ask(ac_localizer *loc, uint32_t max_count, uint32_t *prefixes,
-                     uint32_t *count)
+int ac_localizer_ask(ac_localizer *loc, uint32_t max_count, uint64_t *tickets,
+                     uint32_t *prefixes, uint32_t *count)
 {
     int rc = ac__localizer_check(loc, "ac_localizer_ask");
     if (rc != AC_OK)
         return rc;
-    if (count == NULL || (max_count > 0 && prefixes == NULL))
+    if (count == NULL ||
+        (max_count > 0 && (tickets == NULL || prefixes == NULL)))
         return ac__fail(loc->err, AC_E_INVALID_ARG,
-                        "ask needs count and a prefixes buffer");
-    if (loc->phase == AC__LOC_FAILED)
+                        "ask needs count, and tickets and prefixes buffers");
+    if (loc->phase == AC__PHASE_FAILED)
         return loc->fail_status;
     if ((rc = check_cancel(loc)) != AC_OK)
         return rc;
-    if (loc->phase == AC__LOC_IDLE) {
+    if (loc->phase == AC__PHASE_IDLE) {
         if ((rc = ac__search_start(loc)) != AC_OK)
             return rc;
-        loc->phase = AC__LOC_SEARCH;
+        loc->phase = AC__PHASE_RUNNING;
     }
     *count = 0;
-    if (loc->phase == AC__LOC_DONE)
+    if (loc->phase == AC__PHASE_DONE)
         return AC_OK;
     if (loc->round_len == 0) {
         plan_round(loc);
@@ -368,63 +371,29 @@ int ac_localizer_ask(ac_localizer *loc, uint32_t max_count, uint32_t *prefixes,
             return AC_OK; /* done */
         loc->rounds++;
     }
-    uint32_t out = 0;
-    while (out < max_count && loc->round_handed < loc->round_len)
-        prefixes[out++] = loc->round[loc->round_handed++].prefix;
+    uint32_t out = loc->round_len - loc->round_handed;
+    out = out < max_count ? out : max_count;
+    if (ac__tickets_reserve(&loc->tickets, &loc->mem, out) != AC_OK)
+        return ac__fail(loc->err, AC_E_NO_MEMORY,
+                        "no memory for %u more tickets", out);
+    for (uint32_t k = 0; k < out; k++) {
+        uint32_t at = loc->round_handed++;
+        prefixes[k] = loc->round[at].prefix;
+        tickets[k] = ac__tickets_issue(&loc->tickets, prefixes[k], at,
+                                       loc->failures[prefixes[k]]);
+    }
     *count = out;
     return AC_OK;
 }
 
-/* The round's entry for a told prefix: handed out, not told, and not
- * claimed by an earlier answer of the same call (told 2, pos = its place in
- * the call). */
-static ac__loc_query *claim(ac_localizer *l, uint32_t prefix, uint32_t pos)
-{
-    for (uint32_t k = 0; k < l->round_handed; k++)
-        if (l->round[k].prefix == prefix && l->round[k].told == 0) {
-            l->round[k].told = 2;
-            l->round[k].pos = pos;
-            return &l->round[k];
-        }
-    return NULL;
-}
-
-static void unclaim(ac_localizer *l)
-{
-    for (uint32_t k = 0; k < l->round_handed; k++)
-        if (l->round[k].told == 2)
-            l->round[k].told = 0;
-}
-
-/* Validates the whole call, claiming its entries, before taking any of it. */
-static int validate_tell(ac_localizer *l, uint32_t count,
-                         const uint32_t *prefixes, const double *p_on_track,
-                         const int32_t *status)
-{
-    for (uint32_t k = 0; k < count; k++) {
-        int failed = ac__loc_answer_failed(p_on_track[k], status ? status[k] : 0);
-        const char *why = NULL;
-        if (claim(l, prefixes[k], k) == NULL)
-            why = "is not outstanding (never handed out, or already told)";
-        else if (!failed && !ac__loc_answer_in_range(p_on_track[k]))
-            why = "has an answer outside [0, 1]";
-        if (why != NULL) {
-            unclaim(l);
-            return ac__fail(l->err, AC_E_INVALID_ARG,
-                            "prefix %u (position %u of the tell) %s",
-                            prefixes[k], k, why);
-        }
-    }
-    return AC_OK;
-}
-
-static int take_answer(ac_localizer *l, ac__loc_query *q, double value,
-                       int32_t status)
+static int take_answer(ac_localizer *l, ac__loc_query *q,
+                       const double *values, const int32_t *status,
+                       uint32_t k)
 {
     q->told = 1;
     l->round_told++;
-    if (!ac__loc_answer_failed(value, status)) {
-        q->value = value;
+    if (!ac__answer_failed(status, values, k)) {
+        q->value = values[k];
         return AC_OK;
     }
     q->failed = 1;
@@ -433,7 +402,8 @@ static int take_answer(ac_localizer *l, ac__loc_query *q, double value,
         ac__fail(l->err, AC_E_ORACLE,
                  "the verifier failed on prefix %u %u times (last: %s %g)",
                  q->prefix, l->failures[q->prefix],
-                 status ? "status" : "value", status ? (double)status : value);
+                 status && status[k] ? "status" : "value",
+                 status && status[k] ? (double)status[k] : values[k]);
         return fail_run(l, AC_E_ORACLE);
     }
     return AC_OK;
@@ -462,38 +432,42 @@ static void complete_round(ac_localizer *l)
         l->answers[q->prefix]++;
         l->answer_sum[q->prefix] += q->value;
     }
-    if (l->phase == AC__LOC_SEARCH)
+    if (!l->scanning)
         ac__search_apply(l);
     l->round_len = l->round_handed = l->round_told = 0;
 }
 
 int ac_localizer_tell(ac_localizer *loc, uint32_t count,
-                      const uint32_t *prefixes, const double *p_on_track,
+                      const uint64_t *tickets, const double *p_on_track,
                       const int32_t *status)
 {
     int rc = ac__localizer_check(loc, "ac_localizer_tell");
     if (rc != AC_OK)
         return rc;
-    if (count > 0 && (prefixes == NULL || p_on_track == NULL))
+    if (count > 0 && (tickets == NULL || p_on_track == NULL))
         return ac__fail(loc->err, AC_E_INVALID_ARG,
-                        "tell needs prefixes and answers");
-    if (loc->phase == AC__LOC_FAILED)
+                        "tell needs tickets and answers");
+    if (loc->phase == AC__PHASE_FAILED)
         return loc->fail_status;
-    if (loc->phase == AC__LOC_IDLE || loc->phase == AC__LOC_DONE)
+    if (loc->phase != AC__PHASE_RUNNING)
         return ac__fail(loc->err, AC_E_STATE,
                         "no run is waiting for answers");
-    if ((rc = validate_tell(loc, count, prefixes, p_on_track, status)) != AC_OK)
+    /* The whole call is checked before any of it is taken. */
+    if ((rc = ac__tickets_check(&loc->tickets, count, tickets, loc->err)) !=
+            AC_OK ||
+        (rc = ac__answer_check_range(&loc->tickets, tickets, status,
+                                     p_on_track, count, 0.0, 1.0,
+                                     "the verifier's p_on_track", "prefix",
+                                     loc->err)) != AC_OK)
         return rc;
-    for (uint32_t k = 0; k < loc->round_handed; k++) {
-        ac__loc_query *q = &loc->round[k];
-        if (q->told == 2 && rc == AC_OK)
-            rc = take_answer(loc, q, p_on_track[q->pos],
-                             status ? status[q->pos] : 0);
-        else if (q->told == 2)
-            q->told = 0; /* the run failed: leave the rest untaken */
+    ac__tickets_told(&loc->tickets, count, tickets);
+    for (uint32_t k = 0; k < count && loc->phase == AC__PHASE_RUNNING; k++) {
+        const ac__ticket *t = ac__tickets_find(&loc->tickets, tickets[k]);
+        rc = take_answer(loc, &loc->round[t->aux], p_on_track, status, k);
     }
-    if (rc != AC_OK)
-        return rc;
+    ac__tickets_compact(&loc->tickets);
+    if (loc->phase != AC__PHASE_RUNNING)
+        return rc; /* failed, or the scan ended: the round is dropped */
     if (loc->round_told == loc->round_len)
         complete_round(loc);
     return AC_OK;
@@ -503,72 +477,98 @@ int ac_localizer_tell(ac_localizer *loc, uint32_t count,
 /* The callback driver                                                 */
 /* ------------------------------------------------------------------ */
 
+typedef struct run_buffers {
+    uint64_t *tickets;
+    uint32_t *prefixes;
+    double *values;
+    int32_t *status;
+} run_buffers;
+
+static void buffers_free(ac_localizer *l, run_buffers *b)
+{
+    ac__mem_free(&l->mem, b->tickets);
+    ac__mem_free(&l->mem, b->prefixes);
+    ac__mem_free(&l->mem, b->values);
+    ac__mem_free(&l->mem, b->status);
+}
+
+static int buffers_alloc(ac_localizer *l, run_buffers *b, uint32_t width)
+{
+    b->tickets = ac__mem_alloc(&l->mem, width, sizeof *b->tickets);
+    b->prefixes = ac__mem_alloc(&l->mem, width, sizeof *b->prefixes);
+    b->values = ac__mem_alloc(&l->mem, width, sizeof *b->values);
+    b->status = ac__mem_alloc(&l->mem, width, sizeof *b->status);
+    if (b->tickets && b->prefixes && b->values && b->status)
+        return AC_OK;
+    buffers_free(l, b);
+    return ac__fail(l->err, AC_E_NO_MEMORY,
+                    "no memory for a batch of %u prefixes", width);
+}
+
+/* One verifier call over the prefixes just asked, told back. */
+static int call_verifier(ac_localizer *l, run_buffers *b, uint32_t count)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        b->values[k] = NAN;
+        b->status[k] = 0;
+    }
+    l->busy = 1;
+    int r = l->verifier(l->verifier_user, b->prefixes, count, b->values,
+                        b->status);
+    l->busy = 0;
+    if (r != 0) {
+        ac__fail(l->err, AC_E_CALLBACK, "the verifier callback returned %d",
+                 r);
+        return fail_run(l, AC_E_CALLBACK);
+    }
+    int rc = ac_localizer_tell(l, count, b->tickets, b->values, b->status);
+    if (rc != AC_OK && l->phase == AC__PHASE_RUNNING)
+        rc = fail_run(l, rc); /* the verifier's answers were unusable */
+    return rc;
+}
+
 int ac_localizer_run(ac_localizer *loc)
 {
     int rc = ac__localizer_check(loc, "ac_localizer_run");
     if (rc != AC_OK)
         return rc;
-    if (loc->phase == AC__LOC_FAILED)
+    if (loc->phase == AC__PHASE_FAILED)
         return loc->fail_status;
-    if (loc->phase == AC__LOC_DONE)
+    if (loc->phase == AC__PHASE_DONE)
         return AC_OK;
-    int strategy = loc->phase == AC__LOC_IDLE ? ac__localizer_strategy(loc)
-                                              : loc->strategy;
+    int strategy = loc->phase == AC__PHASE_IDLE ? ac__localizer_strategy(loc)
+                                                : loc->strategy;
     if (strategy != AC_STRATEGY_SCORES && loc->verifier == NULL)
         return ac__fail(loc->err, AC_E_STATE,
                         "no verifier: call ac_localizer_set_verifier, or "
                         "drive the run with ask/tell");
+    run_buffers b;
     uint32_t width = (uint32_t)loc->p.batch;
-    uint32_t *prefixes = ac__mem_alloc(&loc->mem, width, sizeof *prefixes);
-    double *values = ac__mem_alloc(&loc->mem, width, sizeof *values);
-    int32_t *status = ac__mem_alloc(&loc->mem, width, sizeof *status);
-    if (!prefixes || !values || !status)
-        rc = ac__fail(loc->err, AC_E_NO_MEMORY,
-                      "no memory for a batch of %u prefixes", width);
-    while (rc == AC_OK) {
+    if ((rc = buffers_alloc(loc, &b, width)) != AC_OK)
+        return rc;
+    for (;;) {
         uint32_t count = 0;
-        rc = ac_localizer_ask(loc, width, prefixes, &count);
+        rc = ac_localizer_ask(loc, width, b.tickets, b.prefixes, &count);
         if (rc != AC_OK || count == 0)
             break;
-        for (uint32_t k = 0; k < count; k++) {
-            values[k] = NAN;
-            status[k] = 0;
-        }
-        loc->busy = 1;
-        int r = loc->verifier(loc->verifier_user, prefixes, count, values,
-                              status);
-        loc->busy = 0;
-        if (r != 0) {
-            rc = ac__fail(loc->err, AC_E_CALLBACK,
-                          "the verifier callback returned %d", r);
-            fail_run(loc, rc);
+        if ((rc = call_verifier(loc, &b, count)) != AC_OK)
             break;
-        }
-        rc = ac_localizer_tell(loc, count, prefixes, values, status);
-        if (rc != AC_OK && (loc->phase == AC__LOC_SEARCH ||
-                            loc->phase == AC__LOC_SCAN))
-            fail_run(loc, rc); /* the verifier's answers were unusable */
     }
-    if (rc == AC_OK && loc->phase != AC__LOC_DONE)
+    buffers_free(loc, &b);
+    if (rc == AC_OK && loc->phase != AC__PHASE_DONE)
         rc = ac__fail(loc->err, AC_E_STATE,
-                      "%u prefixes handed out by ac_localizer_ask are not "
-                      "told yet: tell them, or reset the session",
-                      loc->round_handed - loc->round_told);
-    ac__mem_free(&loc->mem, prefixes);
-    ac__mem_free(&loc->mem, values);
-    ac__mem_free(&loc->mem, status);
+                      "the run is waiting for %llu answers asked outside "
+                      "ac_localizer_run; tell them first",
+                      (unsigned long long)loc->tickets.outstanding);
     return rc;
 }
 
 int ac_localizer_progress(const ac_localizer *loc, int32_t *done,
-                          uint32_t *outstanding)
+                          uint64_t *outstanding)
 {
     if (loc == NULL)
         return AC_E_INVALID_ARG;
-    if (done != NULL)
-        *done = loc->phase == AC__LOC_DONE || loc->phase == AC__LOC_FAILED;
-    if (outstanding != NULL)
-        *outstanding = loc->round_handed - loc->round_told;
+    ac__progress(loc->phase, &loc->tickets, done, outstanding);
     return AC_OK;
 }
 
@@ -580,9 +580,9 @@ int ac__localizer_check_done(const ac_localizer *l)
 {
     if (l == NULL)
         return AC_E_INVALID_ARG;
-    if (l->phase != AC__LOC_DONE)
+    if (l->phase != AC__PHASE_DONE)
         return ac__fail(l->err, AC_E_STATE,
-                        l->phase == AC__LOC_FAILED
+                        l->phase == AC__PHASE_FAILED
                             ? "the run failed: no result"
                             : "no result yet: run the localizer first");
     return AC_OK;
@@ -657,11 +657,11 @@ int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
         return AC_E_INVALID_ARG;
     int64_t v;
     switch (key) {
-    case AC_LOCALIZER_AUDIT_CALLS: v = loc->calls; break;
+    case AC_LOCALIZER_AUDIT_EVALUATIONS: v = loc->calls; break;
     case AC_LOCALIZER_AUDIT_ROUNDS: v = loc->rounds; break;
-    case AC_LOCALIZER_AUDIT_SEARCH_CALLS: v = loc->search_calls; break;
+    case AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS: v = loc->search_calls; break;
     case AC_LOCALIZER_AUDIT_SEARCH_ROUNDS: v = loc->search_rounds; break;
-    case AC_LOCALIZER_AUDIT_SCAN_CALLS: v = loc->scan_calls; break;
+    case AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS: v = loc->scan_calls; break;
     case AC_LOCALIZER_AUDIT_FAILURES: v = loc->failed_answers; break;
     case AC_LOCALIZER_AUDIT_RETRIES: v = loc->retries; break;
     case AC_LOCALIZER_AUDIT_OUTCOME: v = loc->outcome; break;
@@ -670,6 +670,7 @@ int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
     case AC_LOCALIZER_AUDIT_SCAN_COMPLETE: v = loc->scan_complete; break;
     case AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES: v = loc->repair_candidates; break;
     case AC_LOCALIZER_AUDIT_REPAIR_CHECKS: v = loc->repair_checks; break;
+    case AC_LOCALIZER_AUDIT_SCAN_STOPPED: v = loc->scan_stopped; break;
     default:
         return ac__fail(loc->err, AC_E_INVALID_ARG,
                         "unknown localizer audit key %d", (int)key);

@@ -10,7 +10,10 @@
 
 #include "agentcredit.h"
 #include "common/alloc.h"
+#include "common/answer.h"
 #include "common/errors.h"
+#include "common/run.h"
+#include "common/ticket.h"
 
 typedef struct ac__localizer_params {
     int64_t strategy, noise, budget, batch, max_retries, monotone, scan_after,
@@ -19,15 +22,12 @@ typedef struct ac__localizer_params {
         label_corrective, label_before, accept;
 } ac__localizer_params;
 
-enum { AC__LOC_IDLE, AC__LOC_SEARCH, AC__LOC_SCAN, AC__LOC_DONE,
-       AC__LOC_FAILED };
-
-/* One prefix handed out in the current round. */
+/* One prefix of the current round: planned, then handed out under a
+ * ticket whose aux is its place in the round. */
 typedef struct ac__loc_query {
     uint32_t prefix;
-    uint8_t told;   /* 0 out, 1 told, 2 claimed by the tell being checked */
+    uint8_t told;
     uint8_t failed;
-    uint32_t pos;   /* place of its answer in the tell being checked */
     double value;
 } ac__loc_query;
 
@@ -44,8 +44,11 @@ struct ac_localizer {
     ac_candidate_fn check;
     void *repair_user;
 
-    /* The run. */
-    int phase, strategy, outcome, fail_status;
+    /* The run: phase AC__PHASE_*, and while RUNNING, whether the search is
+     * over and the corrective scan runs. */
+    int phase, scanning, strategy, outcome, fail_status;
+    int scan_stopped;    /* the status that ended the scan early, or 0  */
+    ac__tickets tickets; /* item: the prefix, aux: its place in round  */
     double *post;        /* n + 1: the posterior over the first error  */
     double *answer_sum;  /* n: sum of the answers per prefix            */
     uint32_t *answers;   /* n: answers per prefix                       */
@@ -78,17 +81,6 @@ int ac__localizer_check(ac_localizer *loc, const char *what);
 uint32_t ac__localizer_affordable(const ac_localizer *loc, uint32_t want,
                                   int64_t keep);
 void ac__localizer_charge(ac_localizer *loc, uint32_t n);
-
-/* A verifier's answer (from a tell or a candidate check): failed when it
- * carries a status or no finite value; a usable one lies in [0, 1]. */
-static inline int ac__loc_answer_failed(double value, int32_t status)
-{
-    return status != 0 || !isfinite(value);
-}
-static inline int ac__loc_answer_in_range(double value)
-{
-    return value >= 0.0 && value <= 1.0;
-}
 
 /* AC_E_INVALID_ARG for NULL, AC_E_STATE (with the message) until done. */
 int ac__localizer_check_done(const ac_localizer *loc);

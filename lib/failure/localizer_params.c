@@ -41,11 +41,9 @@ void ac__localizer_params_default(ac__localizer_params *p)
 static int can_set(ac_localizer *loc)
 {
     int rc = ac__localizer_check(loc, "a parameter setter");
-    if (rc == AC_OK && loc->phase != AC__LOC_IDLE)
-        rc = ac__fail(loc->err, AC_E_STATE,
-                      "parameters are fixed once the run has started; "
-                      "reset the session first");
-    return rc;
+    return rc != AC_OK ? rc
+                       : ac__check_idle(loc->phase,
+                                        "ac_localizer_set_int/_f64", loc->err);
 }
 
 AC__DEFINE_PARAM_API(localizer, ac_localizer, ac_localizer_param)

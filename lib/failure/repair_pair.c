@@ -74,8 +74,8 @@ static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
             rc = ac__fail(l->err, AC_E_CALLBACK,
                           "the candidate check callback returned %d", r);
         for (uint32_t k = 0; rc == AC_OK && k < checks; k++) {
-            if (!ac__loc_answer_failed(p[k], status[k]) &&
-                !ac__loc_answer_in_range(p[k]))
+            if (!ac__answer_failed(status, p, k) &&
+                !(p[k] >= 0.0 && p[k] <= 1.0))
                 rc = ac__fail(l->err, AC_E_INVALID_ARG,
                               "candidate %u was judged %g; answers lie in "
                               "[0, 1]", k, p[k]);

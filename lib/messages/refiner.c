@@ -1,5 +1,6 @@
 /* The message refiner: inputs, the per-agent projection with its
- * relaxations, and the results. The scorer feed is in refiner_scorer.c. */
+ * relaxations, and the results. The run (ask/tell, the scorer) is in
+ * refiner_run.c. */
 #include <math.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ void ac_refiner_free(ac_refiner *ref)
     if (ref == NULL)
         return;
     release_arrays(ref);
+    ac__tickets_clear(&ref->tickets, &ref->mem);
     ac__mem mem = ref->mem;
     ac__mem_free(&mem, ref);
 }
@@ -67,20 +69,44 @@ int ac_refiner_create(ac_refiner **out, uint32_t n_agents, uint32_t n_messages,
         ac_refiner_free(r);
         return AC_E_NO_MEMORY;
     }
+    atomic_init(&r->cancelled, 0);
+    ac__tickets_init(&r->tickets);
+    r->phase = AC__PHASE_IDLE;
     *out = r;
     return AC_OK;
 }
 
+/* Forgets the run: the scorer's labels, the tickets, the result, the
+ * audit and the error; the host's inputs stay. */
 static void clear_session(ac_refiner *r)
 {
+    for (uint32_t t = 0; t < r->n_messages; t++)
+        if (r->label_state[t] != AC__LABEL_GIVEN)
+            r->label_state[t] = AC__LABEL_NONE;
+    memset(r->failures, 0, r->n_messages * sizeof *r->failures);
+    ac__tickets_clear(&r->tickets, &r->mem); /* earlier tickets go stale */
+    r->phase = AC__PHASE_IDLE;
+    r->fail_status = AC_OK;
+    r->scan = 0;
+    r->rounds = r->failed_answers = r->retries = 0;
+    atomic_store(&r->cancelled, 0);
+    r->err[0] = '\0';
+}
+
+/* Forgets the host's inputs: authors, credits, labels, fixed labels and
+ * redundancy. */
+static void clear_known(ac_refiner *r)
+{
+    ac__mem_free(&r->mem, r->agent_of);
+    ac__mem_free(&r->mem, r->credit);
+    ac__mem_free(&r->mem, r->by_agent);
+    ac__mem_free(&r->mem, r->agent_start);
+    r->agent_of = r->by_agent = r->agent_start = NULL;
+    r->credit = NULL;
     memset(r->label, 0, r->n_messages * sizeof *r->label);
     memset(r->label_state, 0, r->n_messages);
     memset(r->fixed, 0, r->n_messages);
     memset(r->redundant, 0, r->n_messages);
-    memset(r->failures, 0, r->n_messages * sizeof *r->failures);
-    r->have_result = 0;
-    r->scan = 0;
-    r->err[0] = '\0';
 }
 
 int ac__refiner_check(ac_refiner *r, const char *what)
@@ -93,27 +119,25 @@ int ac__refiner_check(ac_refiner *r, const char *what)
     return AC_OK;
 }
 
+int ac__refiner_check_input(ac_refiner *r, const char *what)
+{
+    int rc = ac__refiner_check(r, what);
+    return rc != AC_OK ? rc : ac__check_idle(r->phase, what, r->err);
+}
+
 int ac_refiner_reset(ac_refiner *ref, uint32_t what)
 {
     int rc = ac__refiner_check(ref, "ac_refiner_reset");
     if (rc != AC_OK)
         return rc;
-    if (what & ~AC_RESET_ALL)
-        return ac__fail(ref->err, AC_E_INVALID_ARG, "unknown reset flags 0x%x",
-                        what & ~AC_RESET_ALL);
+    if ((rc = ac__reset_check(what, ref->phase, ref->err)) != AC_OK)
+        return rc;
     if (what & AC_RESET_SESSION)
         clear_session(ref);
     if (what & AC_RESET_PARAMS)
         ac__refiner_params_default(&ref->p);
-    if (what & AC_RESET_KNOWN) {
-        ac__mem_free(&ref->mem, ref->agent_of);
-        ac__mem_free(&ref->mem, ref->credit);
-        ac__mem_free(&ref->mem, ref->by_agent);
-        ac__mem_free(&ref->mem, ref->agent_start);
-        ref->agent_of = ref->by_agent = ref->agent_start = NULL;
-        ref->credit = NULL;
-        ref->have_result = 0;
-    }
+    if (what & AC_RESET_KNOWN)
+        clear_known(ref);
     return AC_OK;
 }
 
@@ -165,7 +189,7 @@ static int group_by_agent(ac_refiner *r, const uint32_t *agent_of,
 int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
                            uint32_t n_messages)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_set_authors");
+    int rc = ac__refiner_check_input(ref, "ac_refiner_set_authors");
     if (rc == AC_OK)
         rc = check_length(ref, agent_of, n_messages, ref->n_messages,
                           "agent_of");
@@ -198,7 +222,7 @@ int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
 int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
                            uint32_t n_agents)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_set_credits");
+    int rc = ac__refiner_check_input(ref, "ac_refiner_set_credits");
     if (rc == AC_OK)
         rc = check_length(ref, credit, n_agents, ref->n_agents, "credit");
     for (uint32_t a = 0; rc == AC_OK && a < n_agents; a++)
@@ -232,13 +256,13 @@ static void store_label(ac_refiner *r, uint32_t t, double label)
     if (r->fixed[t])
         return;
     r->label[t] = label;
-    r->label_state[t] = AC__LABEL_SET;
+    r->label_state[t] = AC__LABEL_GIVEN;
 }
 
 int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
                           uint32_t n_messages)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_set_labels");
+    int rc = ac__refiner_check_input(ref, "ac_refiner_set_labels");
     if (rc == AC_OK)
         rc = check_length(ref, labels, n_messages, ref->n_messages, "labels");
     for (uint32_t t = 0; rc == AC_OK && t < n_messages; t++)
@@ -250,7 +274,7 @@ int ac_refiner_set_labels(ac_refiner *ref, const double *labels,
 
 int ac_refiner_fix_label(ac_refiner *ref, uint32_t message, double label)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_fix_label");
+    int rc = ac__refiner_check_input(ref, "ac_refiner_fix_label");
     if (rc == AC_OK && message >= ref->n_messages)
         rc = ac__fail(ref->err, AC_E_INVALID_ARG,
                       "message %u does not exist (%u messages)", message,
@@ -276,7 +300,7 @@ int ac__refiner_need_authors(ac_refiner *r)
 int ac_refiner_set_texts(ac_refiner *ref, const char *const *texts,
                          const uint64_t *lengths, uint32_t n_messages)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_set_texts");
+    int rc = ac__refiner_check_input(ref, "ac_refiner_set_texts");
     if (rc == AC_OK)
         rc = check_length(ref, texts, n_messages, ref->n_messages, "texts");
     if (rc == AC_OK)
@@ -317,7 +341,7 @@ int ac_refiner_agent_messages(const ac_refiner *ref, uint32_t agent,
 int ac_refiner_labels_from_shapley(ac_refiner *ref, uint32_t agent,
                                    const double *message_phi, uint32_t count)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_labels_from_shapley");
+    int rc = ac__refiner_check_input(ref, "ac_refiner_labels_from_shapley");
     if (rc == AC_OK)
         rc = ac__refiner_need_authors(ref);
     if (rc == AC_OK && agent >= ref->n_agents)
@@ -358,7 +382,8 @@ double ac__refiner_effective_label(const ac_refiner *r, uint32_t t)
 
 int ac__refiner_needs_label(const ac_refiner *r, uint32_t t)
 {
-    return r->label_state[t] != AC__LABEL_SET && !r->fixed[t] &&
+    return r->label_state[t] != AC__LABEL_GIVEN &&
+           r->label_state[t] != AC__LABEL_SCORED && !r->fixed[t] &&
            !r->redundant[t];
 }
 
@@ -489,8 +514,8 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
     uint32_t first = r->agent_start[a], k = r->agent_start[a + 1] - first;
     double phi = r->credit[a];
     if (k == 0) {
-        if (phi != 0.0)
-            return ac__fail(r->err, AC_E_INVALID_ARG,
+        if (phi != 0.0) /* ac__refiner_check_ready refused it already */
+            return ac__fail(r->err, AC_E_STATE,
                             "agent %u has credit %g but no messages to carry "
                             "it", a, phi);
         flags[a] = 0;
@@ -522,17 +547,26 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
     return AC_OK;
 }
 
-static int check_ready(ac_refiner *r)
+int ac__refiner_check_ready(ac_refiner *r, int have_scorer)
 {
     int rc = ac__refiner_need_authors(r);
     if (rc == AC_OK && r->credit == NULL)
         rc = ac__fail(r->err, AC_E_STATE,
                       "credits are not set: call ac_refiner_set_credits");
-    for (uint32_t t = 0; rc == AC_OK && t < r->n_messages; t++)
+    /* Before any label is asked: a run that cannot end in rewards must not
+     * spend the scorer's time. */
+    for (uint32_t a = 0; rc == AC_OK && a < r->n_agents; a++)
+        if (r->agent_start[a + 1] == r->agent_start[a] && r->credit[a] != 0.0)
+            rc = ac__fail(r->err, AC_E_STATE,
+                          "agent %u has credit %g but no messages to carry "
+                          "it",
+                          a, r->credit[a]);
+    for (uint32_t t = 0; rc == AC_OK && !have_scorer && t < r->n_messages;
+         t++)
         if (ac__refiner_needs_label(r, t))
             rc = ac__fail(r->err, AC_E_STATE,
-                          "message %u has no label: give labels through a "
-                          "feed first", t);
+                          "message %u has no label and no scorer is set: "
+                          "give labels first, or a scorer", t);
     return rc;
 }
 
@@ -545,13 +579,9 @@ static uint32_t largest_agent(const ac_refiner *r)
     return k;
 }
 
-int ac_refiner_refine(ac_refiner *ref)
+int ac__refiner_refine(ac_refiner *ref)
 {
-    int rc = ac__refiner_check(ref, "ac_refiner_refine");
-    if (rc == AC_OK)
-        rc = check_ready(ref);
-    if (rc != AC_OK)
-        return rc;
+    int rc;
     uint32_t kmax = largest_agent(ref);
     agent_work w;
     w.label = ac__mem_alloc(&ref->mem, kmax, sizeof *w.label);
@@ -573,7 +603,6 @@ int ac_refiner_refine(ac_refiner *ref)
         memcpy(ref->agent_flags, flags, ref->n_agents * sizeof *flags);
         for (uint32_t t = 0; t < ref->n_messages; t++)
             ref->used_label[t] = ac__refiner_effective_label(ref, t);
-        ref->have_result = 1;
     }
     void *scratch[] = {w.label, w.y, w.lo, w.hi, w.out, w.bp, reward, flags};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
@@ -593,9 +622,12 @@ static int check_result(const ac_refiner *r, const void *out, uint32_t len,
     if (len != want)
         return ac__fail(r->err, AC_E_INVALID_ARG,
                         "output has %u entries, not %u", len, want);
-    if (!r->have_result)
+    if (r->phase != AC__PHASE_DONE)
         return ac__fail(r->err, AC_E_STATE,
-                        "no result: call ac_refiner_refine first");
+                        r->phase == AC__PHASE_FAILED
+                            ? "the run failed: no result"
+                            : "no result yet: run the refiner first "
+                              "(ac_refiner_run, or ask/tell to the end)");
     return AC_OK;
 }
 

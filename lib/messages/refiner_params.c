@@ -34,7 +34,7 @@ static int can_set(ac_refiner *ref)
     if (ref->busy)
         return ac__fail(ref->err, AC_E_BUSY,
                         "parameters cannot change from inside the scorer");
-    return AC_OK;
+    return ac__check_idle(ref->phase, "ac_refiner_set_int/_f64", ref->err);
 }
 
 AC__DEFINE_PARAM_API(refiner, ac_refiner, ac_refiner_param)

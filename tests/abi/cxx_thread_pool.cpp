@@ -7,7 +7,7 @@
 // custom deleters) and its callbacks' state (given through the user
 // pointer), so the tasks share nothing mutable and need no locking. The
 // callbacks (the estimator's oracle, the refiner's scorer, the localizer's
-// verifier) run on the pool thread that called run / score, which the test
+// verifier) run on the pool thread that called run, which the test
 // checks, and they never let a C++ exception reach the library.
 //
 // Checks:
@@ -188,7 +188,7 @@ struct Game {
     }
     uint64_t rng;
     std::vector<double> weight;
-    std::thread::id runner; // the thread that calls run / score
+    std::thread::id runner; // the thread that calls run
     long calls = 0;
     bool foreign_thread = false;
 };
@@ -339,20 +339,25 @@ Result run_episode(const Spec &spec)
     if (spec.scorer) {
         check(ac_refiner_set_int(rf, AC_REFINER_PARAM_BATCH, 5), "refiner batch", rf);
         check(ac_refiner_set_scorer(rf, judge_scorer, &judge), "set_scorer", rf);
-        check(ac_refiner_score(rf), "ac_refiner_score", rf);
-        if (judge.calls == 0 || judge.foreign_thread)
-            throw std::runtime_error("the scorer did not run on the thread that called score");
     } else {
         std::vector<double> labels(T);
         for (uint32_t t = 0; t < T; t++)
             labels[t] = judge_label(spec.id, t);
         check(ac_refiner_set_labels(rf, labels.data(), T), "labels", rf);
     }
-    check(ac_refiner_refine(rf), "ac_refiner_refine", rf);
+    check(ac_refiner_run(rf), "ac_refiner_run", rf);
+    if (spec.scorer && (judge.calls == 0 || judge.foreign_thread))
+        throw std::runtime_error("the scorer did not run on the thread that called run");
     r.rewards.resize(T);
     r.labels.resize(T);
     check(ac_refiner_rewards(rf, r.rewards.data(), T), "rewards", rf);
     check(ac_refiner_labels(rf, r.labels.data(), T), "labels", rf);
+    int64_t scored = -1;
+    check(ac_refiner_audit(rf, AC_REFINER_AUDIT_EVALUATIONS, &scored), "refiner audit", rf);
+    if (scored != (spec.scorer ? int64_t{T} : 0))
+        throw std::runtime_error("the refiner's audit counts " + std::to_string(scored) +
+                                 " scorer evaluations");
+    r.audit.push_back(scored);
 
     // 3. The first error, its posterior and the blame labels.
     Localizer loc = make_localizer(T);
@@ -374,7 +379,7 @@ Result run_episode(const Spec &spec)
     check(ac_localizer_posterior(l, r.posterior.data(), T + 1), "posterior", l);
     check(ac_localizer_blame_labels(l, r.blame.data(), T), "blame", l);
     int64_t calls = -1;
-    check(ac_localizer_audit(l, AC_LOCALIZER_AUDIT_CALLS, &calls), "loc audit", l);
+    check(ac_localizer_audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS, &calls), "loc audit", l);
     r.audit.push_back(calls);
     if (ver.calls == 0 || ver.foreign_thread)
         throw std::runtime_error("the verifier did not run on the thread that called run");

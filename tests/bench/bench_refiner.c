@@ -23,9 +23,10 @@
  *
  * Timed, as process CPU time (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)), best
  * of --reps repetitions:
- *   refine      ac_refiner_refine() alone, on a handle with authors,
- *               credits and labels already set;
- *   end to end  create + set_authors + set_credits + set_labels + refine +
+ *   refine      ac_refiner_run() alone, on a handle with authors,
+ *               credits and labels already set (every message labelled,
+ *               so the run asks no scorer and only refines);
+ *   end to end  create + set_authors + set_credits + set_labels + run +
  *               rewards + agent_flags + free.
  *
  * Checked on every agent of every repetition (any failure: exit status 1):
@@ -388,15 +389,21 @@ static void run_episode(const episode *ep, int reps, timing *tm)
             ac_refiner_get_f64(ref, AC_REFINER_PARAM_BOUND, &bound) != AC_OK)
             fail("ac_refiner_get_f64: %s", ac_refiner_last_error(ref));
         double t0 = now_cpu();
-        int rc = ac_refiner_refine(ref);
+        int rc = ac_refiner_run(ref);
         double t1 = now_cpu();
         if (rc != AC_OK) {
-            lib_fail(rc, ref, "ac_refiner_refine", ep->name);
+            lib_fail(rc, ref, "ac_refiner_run", ep->name);
             ac_refiner_free(ref);
             break;
         }
         if (t1 - t0 < tm->refine)
             tm->refine = t1 - t0;
+        int64_t scored = -1;
+        if ((rc = ac_refiner_audit(ref, AC_REFINER_AUDIT_EVALUATIONS, &scored)) != AC_OK)
+            lib_fail(rc, ref, "ac_refiner_audit", ep->name);
+        else if (scored != 0)
+            fail("%s: the run asked for %" PRId64 " labels; every one was given",
+                 ep->name, scored);
         if ((rc = ac_refiner_rewards(ref, reward, T)) != AC_OK
             || (rc = ac_refiner_agent_flags(ref, flags, n)) != AC_OK) {
             lib_fail(rc, ref, "reading the result", ep->name);
@@ -423,7 +430,7 @@ static void run_episode(const episode *ep, int reps, timing *tm)
         ref = NULL;
         if (setup(ep, &ref) != 0)
             break;
-        rc = ac_refiner_refine(ref);
+        rc = ac_refiner_run(ref);
         if (rc == AC_OK)
             rc = ac_refiner_rewards(ref, reward, T);
         if (rc == AC_OK)

@@ -20,8 +20,8 @@ Games (the seed of each is fixed below, so the output is deterministic):
 
   soum_n14, soum_n50   sums of unanimity games, 30 and 100 terms, coefficients
                        uniform in [-1, 1], term sizes uniform in 1..5, members
-                       uniform without replacement (the setting of the peer
-                       table in issue 2).
+                       uniform without replacement (the setting of the shapiq
+                       and shap peer figures that bench_shapley.c quotes).
   voting_n14, voting_n50
                        weighted majority games, integer weights uniform in
                        1..20, quota floor(total / 2) + 1.

@@ -12,7 +12,11 @@
  *    calibration of the reported probability; a repeatable verifier is
  *    never asked the same prefix twice.
  *  - ask/tell: bit-identical to the callback driver, whatever the order and
- *    grouping of the tells.
+ *    grouping of the tells; every ticket told once, stale or repeated
+ *    tickets refused whole.
+ *  - the corrective scan: whatever stops it (a cancel, a verifier failing
+ *    past its retries, a callback) ends the scan, and the run succeeds
+ *    with the result the search made.
  *  - scores, budget, failures, errors, blame labels through the refiner,
  *    preference pairs, out of memory at every allocation.
  *
@@ -32,9 +36,13 @@
             ck_abort_msg(__VA_ARGS__);                                       \
     } while (0)
 
-#define loc_ok(rc, lh)                                                       \
-    ck_assert_msg((rc) == AC_OK, "%s returned %d (%s): %s", #rc, (int)(rc),  \
-                  ac_status_name((int)(rc)), ac_localizer_last_error(lh))
+/* The call is made once: a failing one is not called again to print it. */
+#define loc_ok(call, lh)                                                     \
+    do {                                                                     \
+        int ok_ = (call);                                                    \
+        ck_assert_msg(ok_ == AC_OK, "%s returned %d (%s): %s", #call, ok_,   \
+                      ac_status_name(ok_), ac_localizer_last_error(lh));     \
+    } while (0)
 
 #define loc_rc(call, want, lh)                                               \
     do {                                                                     \
@@ -51,7 +59,7 @@
 
 #define MAX_T 160u  /* longest episode of these tests */
 #define MAX_W 16u   /* widest batch of the ask/tell driver */
-#define N_AUDIT 13  /* AC_LOCALIZER_AUDIT_* keys 1..13 */
+#define N_AUDIT 14  /* AC_LOCALIZER_AUDIT_* keys 1..14 */
 
 /* ===================================================================== */
 /* The test's verifier                                                   */
@@ -71,6 +79,8 @@ typedef struct vf {
     uint32_t bad_prefix;        /* this prefix is answered bad_value      */
     double bad_value;
     int ret;                    /* the callback's return value            */
+    uint64_t act_at;            /* ret and reenter act from this call on
+                                   (1-based; 0 or 1: from the first)      */
     ac_localizer *loc;          /* for the re-entrancy tests              */
     int reenter;                /* 1: drive loc from inside; 2: cancel    */
     int reenter_rc[8];
@@ -131,17 +141,18 @@ static double vf_answer(vf *v, uint32_t t)
     return says ? v->on_value : v->off_value;
 }
 
-static void vf_reenter(vf *v, const uint32_t *prefixes)
+static void vf_reenter(vf *v)
 {
-    uint32_t buf[4], n = 9, pr = prefixes[0];
+    uint32_t buf[4], n = 9;
+    uint64_t tk[4], ticket = 1; /* the run's first ticket, outstanding */
     double val = 1.0;
     ac_preference_pair pair;
     memset(&pair, 0, sizeof pair);
     pair.struct_size = sizeof pair;
-    v->reenter_rc[0] = ac_localizer_ask(v->loc, 4, buf, &n);
+    v->reenter_rc[0] = ac_localizer_ask(v->loc, 4, tk, buf, &n);
     snprintf(v->reenter_msg, sizeof v->reenter_msg, "%s",
              ac_localizer_last_error(v->loc));
-    v->reenter_rc[1] = ac_localizer_tell(v->loc, 1, &pr, &val, NULL);
+    v->reenter_rc[1] = ac_localizer_tell(v->loc, 1, &ticket, &val, NULL);
     v->reenter_rc[2] = ac_localizer_run(v->loc);
     v->reenter_rc[3] = ac_localizer_set_int(v->loc, AC_LOCALIZER_PARAM_BATCH, 2);
     v->reenter_rc[4] = ac_localizer_reset(v->loc, AC_RESET_SESSION);
@@ -157,10 +168,11 @@ static int vf_fn(void *user, const uint32_t *prefixes, uint32_t count,
     v->calls++;
     if (count > v->max_count)
         v->max_count = count;
-    if (v->reenter == 1 && v->loc != NULL) {
+    int act = v->calls >= v->act_at;
+    if (act && v->reenter == 1 && v->loc != NULL) {
         v->reenter = 0;
-        vf_reenter(v, prefixes);
-    } else if (v->reenter == 2 && v->loc != NULL) {
+        vf_reenter(v);
+    } else if (act && v->reenter == 2 && v->loc != NULL) {
         v->reenter = 0;
         ac_localizer_cancel(v->loc);
     }
@@ -200,7 +212,7 @@ static int vf_fn(void *user, const uint32_t *prefixes, uint32_t count,
         }
         p_on_track[k] = vf_answer(v, t);
     }
-    return v->ret;
+    return act ? v->ret : 0;
 }
 
 /* ===================================================================== */
@@ -278,6 +290,14 @@ static int rp_check(void *user, uint32_t step, const uint64_t *candidates,
 /* Small helpers                                                         */
 /* ===================================================================== */
 
+static ac_preference_pair blank_pair(void)
+{
+    ac_preference_pair p;
+    memset(&p, 0xA5, sizeof p);
+    p.struct_size = sizeof p;
+    return p;
+}
+
 static int same_bits(double a, double b)
 {
     return memcmp(&a, &b, sizeof a) == 0;
@@ -349,13 +369,12 @@ static void collect(const ac_localizer *l, uint32_t T, int rc, lres *r)
     REQUIRE(e == AC_OK, "blame_labels: %d", e);
 }
 
-static void assert_same(const lres *a, const lres *b, uint32_t T,
-                        const char *what)
+/* The same status and, on success, the same result bit for bit (the
+ * audit aside). */
+static void assert_same_result(const lres *a, const lres *b, uint32_t T,
+                               const char *what)
 {
     REQUIRE(a->rc == b->rc, "%s: status %d vs %d", what, a->rc, b->rc);
-    for (int k = 1; k <= N_AUDIT; k++)
-        REQUIRE(a->audit[k] == b->audit[k], "%s: audit %d: %lld vs %lld",
-                what, k, (long long)a->audit[k], (long long)b->audit[k]);
     if (a->rc != AC_OK)
         return;
     REQUIRE(a->step == b->step && a->agent == b->agent,
@@ -374,6 +393,17 @@ static void assert_same(const lres *a, const lres *b, uint32_t T,
                 "%s: labels[%u] %.17g vs %.17g", what, t, a->labels[t],
                 b->labels[t]);
     }
+}
+
+/* The same status, audit and result. */
+static void assert_same(const lres *a, const lres *b, uint32_t T,
+                        const char *what)
+{
+    REQUIRE(a->rc == b->rc, "%s: status %d vs %d", what, a->rc, b->rc);
+    for (int k = 1; k <= N_AUDIT; k++)
+        REQUIRE(a->audit[k] == b->audit[k], "%s: audit %d: %lld vs %lld",
+                what, k, (long long)a->audit[k], (long long)b->audit[k]);
+    assert_same_result(a, b, T, what);
 }
 
 static uint32_t ceil_log2(uint64_t x)
@@ -418,41 +448,50 @@ static void shuffle_u32(th_rng *rng, uint32_t *a, uint32_t len)
 
 /* Drives l through ask/tell with v as the judge. mode 0: the whole round
  * at once, told back shuffled in random groups; mode 1: random chunks of
- * the round, each told (shuffled) before the next ask. Checks progress and
- * that a second ask hands out nothing while answers are outstanding. */
+ * the round, each told (shuffled) before the next ask. Checks progress,
+ * that a second ask hands out nothing while answers are outstanding, and
+ * that no ticket is handed out twice. */
 static int drive_asktell(ac_localizer *l, vf *v, th_rng *r, uint32_t W,
                          int mode)
 {
-    uint32_t pre[MAX_W], extra[MAX_W], idx[MAX_W], tp[MAX_W];
+    uint32_t pre[MAX_W], extra[MAX_W], idx[MAX_W];
+    uint64_t tk[MAX_W], etk[MAX_W], tt[MAX_W], last = 0;
     double val[MAX_W], tv[MAX_W];
     int32_t st[MAX_W], ts[MAX_W];
     REQUIRE(W <= MAX_W, "W %u too wide for the driver", W);
     for (uint32_t guard = 0; guard < 200000u; guard++) {
         uint32_t want = mode == 0 ? W : 1u + th_rng_below(r, W);
         uint32_t n = 777;
-        int rc = ac_localizer_ask(l, want, pre, &n);
+        int rc = ac_localizer_ask(l, want, tk, pre, &n);
         if (rc != AC_OK)
             return rc;
         int32_t done = -1;
-        uint32_t out = 999;
+        uint64_t out = 999;
         REQUIRE(ac_localizer_progress(l, &done, &out) == AC_OK, "progress");
         if (n == 0) {
             REQUIRE(done == 1 && out == 0,
-                    "ask handed out nothing, yet done %d, outstanding %u",
-                    done, out);
+                    "ask handed out nothing, yet done %d, outstanding %llu",
+                    done, (unsigned long long)out);
             return AC_OK;
         }
         REQUIRE(n <= want, "ask handed out %u > %u", n, want);
-        REQUIRE(done == 0 && out == n, "after ask: done %d, outstanding %u,"
-                " handed %u", done, out, n);
+        REQUIRE(done == 0 && out == n, "after ask: done %d, outstanding "
+                "%llu, handed %u", done, (unsigned long long)out, n);
+        /* tickets count up and are never reused */
+        for (uint32_t k = 0; k < n; k++) {
+            REQUIRE(tk[k] > last, "ticket %llu after %llu",
+                    (unsigned long long)tk[k], (unsigned long long)last);
+            last = tk[k];
+        }
         if (mode == 0) {
             uint32_t n2 = 777;
-            rc = ac_localizer_ask(l, W, extra, &n2);
+            rc = ac_localizer_ask(l, W, etk, extra, &n2);
             REQUIRE(rc == AC_OK && n2 == 0,
                     "ask while %u outstanding: rc %d, handed %u", n, rc, n2);
             REQUIRE(ac_localizer_progress(l, &done, &out) == AC_OK &&
                         out == n,
-                    "outstanding %u after an empty ask, want %u", out, n);
+                    "outstanding %llu after an empty ask, want %u",
+                    (unsigned long long)out, n);
         }
         for (uint32_t k = 0; k < n; k++) {
             val[k] = NAN;
@@ -468,18 +507,19 @@ static int drive_asktell(ac_localizer *l, vf *v, th_rng *r, uint32_t W,
         while (told < n) {
             uint32_t g = mode == 0 ? 1u + th_rng_below(r, n - told) : n - told;
             for (uint32_t j = 0; j < g; j++) {
-                tp[j] = pre[idx[told + j]];
+                tt[j] = tk[idx[told + j]];
                 tv[j] = val[idx[told + j]];
                 ts[j] = st[idx[told + j]];
             }
-            rc = ac_localizer_tell(l, g, tp, tv,
+            rc = ac_localizer_tell(l, g, tt, tv,
                                    any_status || (guard & 1u) ? ts : NULL);
             if (rc != AC_OK)
                 return rc;
             told += g;
             REQUIRE(ac_localizer_progress(l, &done, &out) == AC_OK &&
                         out == n - told,
-                    "outstanding %u after telling %u of %u", out, told, n);
+                    "outstanding %llu after telling %u of %u",
+                    (unsigned long long)out, told, n);
         }
     }
     ck_abort_msg("ask/tell did not finish");
@@ -528,10 +568,10 @@ START_TEST(exact_monotone_every_position)
             REQUIRE(audit(l, AC_LOCALIZER_AUDIT_STRATEGY) == resolved,
                     "S %lld: resolved to %lld", (long long)S,
                     (long long)audit(l, AC_LOCALIZER_AUDIT_STRATEGY));
-            int64_t calls = audit(l, AC_LOCALIZER_AUDIT_CALLS);
-            int64_t sc = audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS);
+            int64_t calls = audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS);
+            int64_t sc = audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS);
             int64_t sr = audit(l, AC_LOCALIZER_AUDIT_SEARCH_ROUNDS);
-            int64_t scan = audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS);
+            int64_t scan = audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS);
             REQUIRE(calls == sc + scan && (uint64_t)calls == v.evals,
                     "S %lld W %u T %u h %u: calls %lld = search %lld + scan "
                     "%lld, verifier saw %llu", (long long)S, W, T, h,
@@ -597,9 +637,10 @@ START_TEST(exact_monotone_every_position)
                             " %u times", t, v.asked[t]);
             }
             int32_t done = 0;
-            uint32_t out = 9;
+            uint64_t out = 9;
             ck_assert_int_eq(ac_localizer_progress(l, &done, &out), AC_OK);
-            REQUIRE(done == 1 && out == 0, "progress %d %u", done, out);
+            REQUIRE(done == 1 && out == 0, "progress %d %llu", done,
+                    (unsigned long long)out);
             ac_localizer_free(l);
         }
         /* ceil(log2(T+1)) is also what some position needs: the bound of
@@ -628,7 +669,7 @@ START_TEST(exact_edges_written_out)
         ck_assert_int_eq(step, 0);
         ck_assert(prob == 1.0);
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
-        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 1);
         ck_assert_uint_eq(v.asked[0], 1);
         uint32_t fl = 99;
         loc_ok(ac_localizer_step_flags(l, &fl, 1), l);
@@ -645,7 +686,7 @@ START_TEST(exact_edges_written_out)
         ck_assert_int_eq(step, -1);
         ck_assert(prob == 1.0);
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_NO_ERROR);
-        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 1);
         fl = 99;
         loc_ok(ac_localizer_step_flags(l, &fl, 1), l);
         ck_assert_uint_eq(fl, 0);
@@ -659,8 +700,8 @@ START_TEST(exact_edges_written_out)
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 15);
     ck_assert(prob == 1.0);
-    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS), 5);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 0); /* none after */
+    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS), 5);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS), 0); /* none after */
     ck_assert_uint_eq(v.asked[15], 1);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 1);
     ac_localizer_free(l);
@@ -671,7 +712,7 @@ START_TEST(exact_edges_written_out)
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 15);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 16);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 16);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_ROUNDS), 16);
     ac_localizer_free(l);
     /* error at step 0 of a long episode: LINEAR needs one search call */
@@ -681,8 +722,8 @@ START_TEST(exact_edges_written_out)
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 0);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS), 1);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 49);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS), 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS), 49);
     ac_localizer_free(l);
 }
 END_TEST
@@ -780,8 +821,8 @@ START_TEST(non_monotone_hand_case)
     ck_assert_int_eq(step, 2);
     ck_assert(prob == 1.0);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_STRATEGY), AC_STRATEGY_LINEAR);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS), 3);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 7);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS), 7);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 1);
     uint32_t flags[10];
     loc_ok(ac_localizer_step_flags(l, flags, 10), l);
@@ -799,8 +840,8 @@ START_TEST(non_monotone_hand_case)
     loc_ok(ac_localizer_run(l), l);
     loc_ok(ac_localizer_result(l, &step, NULL, &prob), l);
     ck_assert_int_eq(step, 2);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 0);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 3);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
     loc_ok(ac_localizer_step_flags(l, flags, 10), l);
     for (uint32_t t = 0; t < 10; t++)
@@ -849,10 +890,10 @@ START_TEST(non_monotone_random)
                     "outcome");
             REQUIRE(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE) == 1,
                     "ep %d: scan incomplete", ep);
-            REQUIRE(v.repeats == 0 && audit(l, AC_LOCALIZER_AUDIT_CALLS) <= T,
+            REQUIRE(v.repeats == 0 && audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS) <= T,
                     "ep %d: %llu repeats, %lld calls for T %u", ep,
                     (unsigned long long)v.repeats,
-                    (long long)audit(l, AC_LOCALIZER_AUDIT_CALLS), T);
+                    (long long)audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), T);
             loc_ok(ac_localizer_step_flags(l, flags, T), l);
             for (uint32_t t = 0; t < T; t++)
                 REQUIRE(flags[t] == want[t],
@@ -867,9 +908,9 @@ START_TEST(non_monotone_random)
         set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
         ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
-        REQUIRE(audit(l, AC_LOCALIZER_AUDIT_CALLS) == (int64_t)h + 1 &&
-                    audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS) == 0,
-                "scan off: %lld calls", (long long)audit(l, AC_LOCALIZER_AUDIT_CALLS));
+        REQUIRE(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS) == (int64_t)h + 1 &&
+                    audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS) == 0,
+                "scan off: %lld calls", (long long)audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS));
         loc_ok(ac_localizer_step_flags(l, flags, T), l);
         for (uint32_t t = 0; t < T; t++)
             REQUIRE(flags[t] == (t < h ? 0u
@@ -898,8 +939,8 @@ START_TEST(partial_scan)
     int64_t step;
     loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
     ck_assert_int_eq(step, 3);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 6);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 2);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 6);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS), 2);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_FOUND);
     uint32_t flags[20];
@@ -957,7 +998,7 @@ START_TEST(noisy_independent_bisection)
         REQUIRE(same_bits(post[step < 0 ? T : (uint32_t)step], prob),
                 "the probability is not the posterior of the step");
         REQUIRE(fabs(th_sum(post, T + 1) - 1.0) < 1e-12, "posterior sum");
-        REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_CALLS) == v.evals,
+        REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS) == v.evals,
                 "calls vs evaluations");
         correct += step == (h == T ? -1 : (int64_t)h);
         sum_prob += prob;
@@ -1007,7 +1048,7 @@ START_TEST(noisy_repeatable)
                 "ep %u: outcome %lld", ep, (long long)outcome);
         REQUIRE(outcome != AC_LOCALIZER_OUTCOME_FOUND || prob >= 0.95,
                 "FOUND below the target: %.17g", prob);
-        REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_CALLS) == v.evals &&
+        REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS) == v.evals &&
                     v.evals <= T,
                 "ep %u: %llu evaluations", ep, (unsigned long long)v.evals);
         exhausted += outcome == AC_LOCALIZER_OUTCOME_EXHAUSTED;
@@ -1121,11 +1162,12 @@ START_TEST(asktell_equals_run)
                             v.asked[t], want_asked[t]);
                 /* done: ask hands out nothing, tell is a state error */
                 uint32_t pre[4], n = 5;
+                uint64_t tk[4];
                 double one = 1.0;
-                loc_ok(ac_localizer_ask(l, 4, pre, &n), l);
+                loc_ok(ac_localizer_ask(l, 4, tk, pre, &n), l);
                 REQUIRE(n == 0, "ask after the end handed out %u", n);
-                pre[0] = 0;
-                REQUIRE(ac_localizer_tell(l, 1, pre, &one, NULL) ==
+                tk[0] = 1;
+                REQUIRE(ac_localizer_tell(l, 1, tk, &one, NULL) ==
                             AC_E_STATE,
                         "tell after the end");
                 ac_localizer_free(l);
@@ -1136,18 +1178,22 @@ START_TEST(asktell_equals_run)
 END_TEST
 
 /* An independent verifier may be asked one prefix several times in one
- * round. Telling those answers back in opposite orders (so that the round's
- * entries for that prefix receive them the other way round) changes nothing:
- * the round is applied in a canonical order. */
-static int drive_ordered(ac_localizer *l, vf *v, uint32_t W, int reverse,
+ * round, each time under a ticket of its own. how 0: the round told in one
+ * call, in the order handed out; 1: in reverse, one ticket per call, each
+ * ticket told a second time refused; 2: as 1, with the answers of each
+ * prefix's tickets rotated among them (as if the verifier had answered in
+ * another order). A round is applied in a canonical order once all of it
+ * is in, so none of this changes the result. */
+static int drive_ordered(ac_localizer *l, vf *v, uint32_t W, int how,
                          uint32_t *dup_rounds)
 {
-    uint32_t pre[MAX_W], tp[MAX_W];
+    uint32_t pre[MAX_W];
+    uint64_t tk[MAX_W];
     double val[MAX_W], tv[MAX_W];
     int32_t st[MAX_W];
     for (;;) {
         uint32_t n = 0;
-        int rc = ac_localizer_ask(l, W, pre, &n);
+        int rc = ac_localizer_ask(l, W, tk, pre, &n);
         if (rc != AC_OK || n == 0)
             return rc;
         for (uint32_t k = 0; k < n; k++) {
@@ -1157,29 +1203,66 @@ static int drive_ordered(ac_localizer *l, vf *v, uint32_t W, int reverse,
         (void)vf_fn(v, pre, n, val, st);
         int dup = 0;
         for (uint32_t k = 0; k < n; k++) {
-            uint32_t j = reverse ? n - 1u - k : k;
-            tp[k] = pre[j];
-            tv[k] = val[j];
-            dup |= k > 0 && pre[k] == pre[k - 1];
+            tv[k] = val[k];
+            for (uint32_t j = 0; j < n; j++) {
+                if (j == k)
+                    continue;
+                REQUIRE(tk[j] != tk[k], "ticket %llu handed out twice in a "
+                        "round", (unsigned long long)tk[k]);
+                dup |= pre[j] == pre[k];
+            }
+            if (how == 2) /* the next answer to the same prefix, cyclically */
+                for (uint32_t d = 1; d < n; d++)
+                    if (pre[(k + d) % n] == pre[k]) {
+                        tv[k] = val[(k + d) % n];
+                        break;
+                    }
         }
         *dup_rounds += (uint32_t)dup;
-        rc = ac_localizer_tell(l, n, tp, tv, NULL);
-        if (rc != AC_OK)
-            return rc;
+        if (how == 0) {
+            rc = ac_localizer_tell(l, n, tk, tv, NULL);
+            if (rc != AC_OK)
+                return rc;
+            continue;
+        }
+        for (uint32_t k = n; k-- > 0;) {
+            if ((rc = ac_localizer_tell(l, 1, &tk[k], &tv[k], NULL)) != AC_OK)
+                return rc;
+            if (k == 0)
+                break; /* the round is complete: nothing left to refuse */
+            int32_t done = -1;
+            uint64_t out = 0;
+            REQUIRE(ac_localizer_progress(l, &done, &out) == AC_OK &&
+                        done == 0 && out == k,
+                    "after telling ticket %llu: done %d, %llu outstanding, "
+                    "want %u", (unsigned long long)tk[k], done,
+                    (unsigned long long)out, k);
+            /* told already: refused whole, even beside a good ticket */
+            uint64_t again[2] = {tk[k - 1], tk[k]};
+            double av[2] = {tv[k - 1], tv[k]};
+            rc = ac_localizer_tell(l, 2, again, av, NULL);
+            REQUIRE(rc == AC_E_INVALID_ARG, "ticket %llu told twice: %s",
+                    (unsigned long long)tk[k], ac_status_name(rc));
+            REQUIRE(th_icontains(ac_localizer_last_error(l), "told already"),
+                    "message \"%s\"", ac_localizer_last_error(l));
+            REQUIRE(ac_localizer_progress(l, &done, &out) == AC_OK &&
+                        out == k,
+                    "a refused tell took something: %llu outstanding, "
+                    "want %u", (unsigned long long)out, k);
+        }
     }
 }
 
 START_TEST(asktell_repeated_prefix_in_a_round)
 {
     uint32_t dup_rounds = 0;
-    lres a, b, c;
+    lres res[4];
     vf v;
     for (int ep = 0; ep < 40; ep++) {
         uint32_t T = 2u + (uint32_t)(ep % 5);
         uint32_t W = 8u + (uint32_t)(ep % 3);
         uint32_t h = (uint32_t)(th_mix((uint64_t)ep) % (T + 1));
-        lres *res[3] = {&a, &b, &c};
-        for (int pass = 0; pass < 3; pass++) {
+        for (int pass = 0; pass < 4; pass++) {
             vf_init(&v, T, h);
             vf_noisy(&v, AC_NOISE_INDEPENDENT, 0.7, 900u + (uint64_t)ep);
             v.graded = 1;
@@ -1188,18 +1271,19 @@ START_TEST(asktell_repeated_prefix_in_a_round)
             set_f(l, AC_LOCALIZER_PARAM_ACCURACY, 0.7);
             set_f(l, AC_LOCALIZER_PARAM_TARGET, 0.99);
             int rc;
-            if (pass == 2) {
+            if (pass == 3) {
                 ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
                 rc = ac_localizer_run(l);
             } else {
                 rc = drive_ordered(l, &v, W, pass, &dup_rounds);
             }
             loc_ok(rc, l);
-            collect(l, T, rc, res[pass]);
+            collect(l, T, rc, &res[pass]);
             ac_localizer_free(l);
         }
-        assert_same(&a, &b, T, "forward vs reversed tells");
-        assert_same(&a, &c, T, "ask/tell vs run");
+        assert_same(&res[0], &res[1], T, "forward vs reversed tells");
+        assert_same(&res[0], &res[2], T, "answers rotated among tickets");
+        assert_same(&res[0], &res[3], T, "ask/tell vs run");
     }
     /* the case this test is about did happen */
     ck_assert_uint_gt(dup_rounds, 20);
@@ -1222,18 +1306,19 @@ START_TEST(asktell_bad_tells_take_nothing)
 
     vf_init(&v, T, 23);
     l = new_loc(T, AC_STRATEGY_BINARY, W);
-    uint32_t pre[MAX_W], n = 0, out = 0;
+    uint32_t pre[MAX_W], n = 0;
+    uint64_t tk[MAX_W], out = 0;
     double val[MAX_W];
     int32_t st[MAX_W];
     int32_t done = 5;
     double one = 1.0;
-    /* tell before any ask */
-    pre[0] = 0;
-    loc_rc(ac_localizer_tell(l, 1, pre, &one, NULL), AC_E_STATE, l);
+    /* tell before any ask: no run waits */
+    tk[0] = 1;
+    loc_rc(ac_localizer_tell(l, 1, tk, &one, NULL), AC_E_STATE, l);
     assert_names(l, "no run");
     int first = 1;
     for (;;) {
-        loc_ok(ac_localizer_ask(l, W, pre, &n), l);
+        loc_ok(ac_localizer_ask(l, W, tk, pre, &n), l);
         if (n == 0)
             break;
         for (uint32_t k = 0; k < n; k++) {
@@ -1243,29 +1328,34 @@ START_TEST(asktell_bad_tells_take_nothing)
         vf_fn(&v, pre, n, val, st);
         if (first && n >= 2) {
             first = 0;
-            uint32_t bp[3] = {pre[0], 1000u, pre[1]};
+            uint64_t bt[3] = {tk[0], tk[n - 1] + 1000u, tk[1]};
             double bv[3] = {val[0], 1.0, val[1]};
-            /* a prefix never handed out */
-            loc_rc(ac_localizer_tell(l, 3, bp, bv, NULL), AC_E_INVALID_ARG,
+            /* a ticket never handed out */
+            loc_rc(ac_localizer_tell(l, 3, bt, bv, NULL), AC_E_INVALID_ARG,
                    l);
-            assert_names(l, "1000");
-            assert_names(l, "outstanding");
+            assert_names(l, "never handed out");
+            assert_names(l, "position 1");
             loc_ok(ac_localizer_progress(l, &done, &out), l);
             ck_assert_uint_eq(out, n);
             ck_assert_int_eq(done, 0);
-            /* the same prefix twice in one call */
-            bp[1] = pre[0];
-            loc_rc(ac_localizer_tell(l, 2, bp, bv, NULL), AC_E_INVALID_ARG,
+            /* ticket 0 is never a ticket */
+            bt[1] = 0;
+            loc_rc(ac_localizer_tell(l, 3, bt, bv, NULL), AC_E_INVALID_ARG,
                    l);
+            /* the same ticket twice in one call */
+            bt[1] = tk[0];
+            loc_rc(ac_localizer_tell(l, 2, bt, bv, NULL), AC_E_INVALID_ARG,
+                   l);
+            assert_names(l, "twice");
             loc_ok(ac_localizer_progress(l, &done, &out), l);
             ck_assert_uint_eq(out, n);
             /* an answer outside [0, 1] */
             bv[0] = 1.5;
-            loc_rc(ac_localizer_tell(l, 1, bp, bv, NULL), AC_E_INVALID_ARG,
+            loc_rc(ac_localizer_tell(l, 1, bt, bv, NULL), AC_E_INVALID_ARG,
                    l);
             assert_names(l, "[0, 1]");
             bv[0] = -0.25;
-            loc_rc(ac_localizer_tell(l, 1, bp, bv, NULL), AC_E_INVALID_ARG,
+            loc_rc(ac_localizer_tell(l, 1, bt, bv, NULL), AC_E_INVALID_ARG,
                    l);
             loc_ok(ac_localizer_progress(l, &done, &out), l);
             ck_assert_uint_eq(out, n);
@@ -1277,20 +1367,213 @@ START_TEST(asktell_bad_tells_take_nothing)
             uint32_t au[40] = {0};
             loc_rc(ac_localizer_set_authors(l, au, T), AC_E_STATE, l);
             /* the answers, one at a time: the first is taken, and telling
-             * it again is refused */
-            loc_ok(ac_localizer_tell(l, 1, &pre[0], &val[0], NULL), l);
+             * it again is refused, alone or with an outstanding one */
+            loc_ok(ac_localizer_tell(l, 1, &tk[0], &val[0], NULL), l);
             loc_ok(ac_localizer_progress(l, &done, &out), l);
             ck_assert_uint_eq(out, n - 1);
-            loc_rc(ac_localizer_tell(l, 1, &pre[0], &val[0], NULL),
+            loc_rc(ac_localizer_tell(l, 1, &tk[0], &val[0], NULL),
                    AC_E_INVALID_ARG, l);
-            loc_ok(ac_localizer_tell(l, n - 1, pre + 1, val + 1, NULL), l);
+            assert_names(l, "told already");
+            uint64_t mixed[2] = {tk[1], tk[0]};
+            double mv[2] = {val[1], val[0]};
+            loc_rc(ac_localizer_tell(l, 2, mixed, mv, NULL),
+                   AC_E_INVALID_ARG, l);
+            loc_ok(ac_localizer_progress(l, &done, &out), l);
+            ck_assert_uint_eq(out, n - 1);
+            loc_ok(ac_localizer_tell(l, n - 1, tk + 1, val + 1, NULL), l);
             continue;
         }
-        loc_ok(ac_localizer_tell(l, n, pre, val, st), l);
+        loc_ok(ac_localizer_tell(l, n, tk, val, st), l);
     }
     ck_assert_int_eq(first, 0);
     collect(l, T, AC_OK, &got);
     assert_same(&want, &got, T, "after bad tells");
+    ac_localizer_free(l);
+}
+END_TEST
+
+/* A reset makes every ticket handed out before it stale: refused whole in
+ * the next run, never taken for a new question; the new run's tickets are
+ * new numbers. */
+START_TEST(asktell_stale_ticket_after_reset)
+{
+    const uint32_t T = 30, W = 4;
+    vf v;
+    lres want, got;
+    vf_init(&v, T, 11);
+    ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, W);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+    loc_ok(ac_localizer_run(l), l);
+    collect(l, T, AC_OK, &want);
+    ac_localizer_free(l);
+
+    l = new_loc(T, AC_STRATEGY_BINARY, W);
+    uint32_t pre[MAX_W], old_pre[MAX_W], n = 0, old_n = 0;
+    uint64_t tk[MAX_W], old_tk[MAX_W], out = 9;
+    double val[MAX_W], old_val[MAX_W];
+    int32_t st[MAX_W], done = 9;
+    /* a first run, abandoned with its round outstanding */
+    loc_ok(ac_localizer_ask(l, W, old_tk, old_pre, &old_n), l);
+    ck_assert_uint_ge(old_n, 2);
+    loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+    loc_ok(ac_localizer_progress(l, &done, &out), l);
+    ck_assert_int_eq(done, 0);
+    ck_assert_uint_eq(out, 0);
+    for (uint32_t k = 0; k < old_n; k++)
+        old_val[k] = old_pre[k] < 11 ? 1.0 : 0.0;
+    /* idle after the reset: no run waits for them */
+    loc_rc(ac_localizer_tell(l, old_n, old_tk, old_val, NULL), AC_E_STATE, l);
+    /* a new run asks the same prefixes under new tickets */
+    vf_init(&v, T, 11);
+    loc_ok(ac_localizer_ask(l, W, tk, pre, &n), l);
+    ck_assert_uint_eq(n, old_n);
+    for (uint32_t k = 0; k < n; k++) {
+        ck_assert_uint_eq(pre[k], old_pre[k]);
+        ck_assert_uint_gt(tk[k], old_tk[old_n - 1]);
+    }
+    /* a stale ticket, alone or beside a good one: refused, nothing taken */
+    loc_rc(ac_localizer_tell(l, 1, &old_tk[0], &old_val[0], NULL),
+           AC_E_INVALID_ARG, l);
+    assert_names(l, "stale");
+    uint64_t mixed[2] = {tk[0], old_tk[1]};
+    double mv[2] = {old_val[0], old_val[1]};
+    loc_rc(ac_localizer_tell(l, 2, mixed, mv, NULL), AC_E_INVALID_ARG, l);
+    assert_names(l, "position 1");
+    loc_ok(ac_localizer_progress(l, &done, &out), l);
+    ck_assert_int_eq(done, 0);
+    ck_assert_uint_eq(out, n);
+    /* the new run goes on, and ends as a fresh handle's */
+    for (;;) {
+        for (uint32_t k = 0; k < n; k++) {
+            val[k] = NAN;
+            st[k] = 0;
+        }
+        vf_fn(&v, pre, n, val, st);
+        loc_ok(ac_localizer_tell(l, n, tk, val, st), l);
+        loc_ok(ac_localizer_ask(l, W, tk, pre, &n), l);
+        if (n == 0)
+            break;
+    }
+    collect(l, T, AC_OK, &got);
+    assert_same(&want, &got, T, "after stale tells");
+    /* done: even a stale ticket meets the state error first */
+    loc_rc(ac_localizer_tell(l, 1, &old_tk[0], &old_val[0], NULL),
+           AC_E_STATE, l);
+    /* after several resets the first run's tickets are still stale */
+    loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+    loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+    loc_ok(ac_localizer_ask(l, W, tk, pre, &n), l);
+    ck_assert_uint_gt(n, 0);
+    loc_rc(ac_localizer_tell(l, 1, &old_tk[0], &old_val[0], NULL),
+           AC_E_INVALID_ARG, l);
+    assert_names(l, "stale");
+    ac_localizer_free(l);
+}
+END_TEST
+
+/* progress: done and outstanding through a run's life, in ask/tell. */
+START_TEST(asktell_progress)
+{
+    const uint32_t T = 20, W = 3;
+    ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, W);
+    int32_t done = 9;
+    uint64_t out = 9;
+    loc_ok(ac_localizer_progress(l, &done, &out), l);
+    ck_assert_int_eq(done, 0); /* idle */
+    ck_assert_uint_eq(out, 0);
+    loc_ok(ac_localizer_progress(l, NULL, &out), l);
+    loc_ok(ac_localizer_progress(l, &done, NULL), l);
+    uint32_t pre[MAX_W], n = 0, rounds = 0;
+    uint64_t tk[MAX_W];
+    double val[MAX_W];
+    for (;;) {
+        loc_ok(ac_localizer_ask(l, 2, tk, pre, &n), l); /* part of a round */
+        loc_ok(ac_localizer_progress(l, &done, &out), l);
+        if (n == 0) {
+            ck_assert_int_eq(done, 1);
+            ck_assert_uint_eq(out, 0);
+            break;
+        }
+        rounds++;
+        ck_assert_int_eq(done, 0);
+        ck_assert_uint_eq(out, n);
+        uint32_t n2 = 0;
+        loc_ok(ac_localizer_ask(l, W, tk + n, pre + n, &n2), l); /* the rest */
+        loc_ok(ac_localizer_progress(l, &done, &out), l);
+        ck_assert_uint_eq(out, n + n2);
+        ck_assert_uint_le(n + n2, W);
+        n += n2;
+        for (uint32_t k = 0; k < n; k++)
+            val[k] = pre[k] < 7 ? 1.0 : 0.0;
+        for (uint32_t k = 0; k < n; k++) { /* one at a time, last first */
+            loc_ok(ac_localizer_tell(l, 1, &tk[n - 1 - k], &val[n - 1 - k],
+                                     NULL), l);
+            loc_ok(ac_localizer_progress(l, &done, &out), l);
+            ck_assert_uint_eq(out, n - 1 - k);
+            ck_assert_int_eq(done, 0); /* the next ask ends the run */
+        }
+    }
+    ck_assert_uint_gt(rounds, 2);
+    int64_t step = -5;
+    loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
+    ck_assert_int_eq(step, 7);
+    /* done stays done; a reset makes it idle again */
+    loc_ok(ac_localizer_ask(l, W, tk, pre, &n), l);
+    ck_assert_uint_eq(n, 0);
+    loc_ok(ac_localizer_progress(l, &done, &out), l);
+    ck_assert_int_eq(done, 1);
+    loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+    loc_ok(ac_localizer_progress(l, &done, &out), l);
+    ck_assert_int_eq(done, 0);
+    ck_assert_uint_eq(out, 0);
+    /* a failed run is done too */
+    loc_ok(ac_localizer_ask(l, W, tk, pre, &n), l);
+    ck_assert_uint_gt(n, 0);
+    ac_localizer_cancel(l);
+    loc_rc(ac_localizer_ask(l, W, tk, pre, &n), AC_E_CANCELLED, l);
+    loc_ok(ac_localizer_progress(l, &done, NULL), l);
+    ck_assert_int_eq(done, 1);
+    ac_localizer_free(l);
+}
+END_TEST
+
+/* tell with no run waiting: idle (fresh, after a reset), done. */
+START_TEST(asktell_tell_when_idle)
+{
+    const uint32_t T = 6;
+    ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 2);
+    uint64_t tk[2] = {1, 2};
+    uint32_t pre[2], n = 0;
+    double val[2] = {1.0, 1.0};
+    /* fresh: no ticket exists, still the state error, not the ticket's */
+    loc_rc(ac_localizer_tell(l, 1, tk, val, NULL), AC_E_STATE, l);
+    assert_names(l, "no run");
+    loc_rc(ac_localizer_tell(l, 0, NULL, NULL, NULL), AC_E_STATE, l);
+    /* the handle is still idle: an input is accepted */
+    double prior[7] = {1, 1, 1, 1, 1, 1, 1};
+    loc_ok(ac_localizer_set_prior(l, prior, T + 1), l);
+    /* after a reset */
+    loc_ok(ac_localizer_ask(l, 2, tk, pre, &n), l);
+    ck_assert_uint_eq(n, 2);
+    loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+    loc_rc(ac_localizer_tell(l, 2, tk, val, NULL), AC_E_STATE, l);
+    /* done */
+    uint64_t out = 0;
+    for (;;) {
+        loc_ok(ac_localizer_ask(l, 2, tk, pre, &n), l);
+        if (n == 0)
+            break;
+        for (uint32_t k = 0; k < n; k++)
+            val[k] = pre[k] < 4 ? 1.0 : 0.0;
+        loc_ok(ac_localizer_tell(l, n, tk, val, NULL), l);
+    }
+    loc_rc(ac_localizer_tell(l, 1, tk, val, NULL), AC_E_STATE, l);
+    assert_names(l, "no run");
+    loc_ok(ac_localizer_progress(l, NULL, &out), l);
+    ck_assert_uint_eq(out, 0);
+    int64_t step = -5;
+    loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
+    ck_assert_int_eq(step, 4);
     ac_localizer_free(l);
 }
 END_TEST
@@ -1325,7 +1608,7 @@ static void check_scores(const double *s, uint32_t T, double threshold,
         ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_STRATEGY), AC_STRATEGY_SCORES);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 0);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_ROUNDS), 0);
     ck_assert_uint_eq(v.calls, 0);
     int64_t want = -1;
@@ -1435,7 +1718,7 @@ START_TEST(budget_zero_and_one)
     ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 0);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_BUDGET), 0);
     ck_assert_uint_eq(v.calls, 0);
     ck_assert_uint_eq(check_out_of_budget(l, T, 9), T + 1);
@@ -1448,7 +1731,7 @@ START_TEST(budget_zero_and_one)
     ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 1);
     ck_assert_uint_eq(v.evals, 1);
     ck_assert_uint_le(check_out_of_budget(l, T, 9), (T + 2) / 2);
     ac_localizer_free(l);
@@ -1471,7 +1754,7 @@ START_TEST(budget_zero_and_one)
         ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_ok(ac_localizer_run(l), l);
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET);
-        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), b);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), b);
         ck_assert_uint_eq(check_out_of_budget(l, T, 9), T + 1 - b);
         /* the guess b has later messages the budget left unjudged */
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
@@ -1507,7 +1790,7 @@ START_TEST(budget_binary_short)
                 REQUIRE(step == (h == T ? -1 : (int64_t)h),
                         "h %u b %u: finished at %lld", h, b, (long long)step);
             }
-            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_CALLS) <= b, "over budget");
+            REQUIRE(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS) <= b, "over budget");
             ac_localizer_free(l);
         }
 }
@@ -1557,7 +1840,7 @@ START_TEST(budget_never_exceeded)
             int rc = ac_localizer_run(l);
             REQUIRE(rc == AC_OK, "cfg %zu b %u: %s", ci, b,
                     ac_localizer_last_error(l));
-            int64_t after_run = audit(l, AC_LOCALIZER_AUDIT_CALLS);
+            int64_t after_run = audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS);
             REQUIRE(after_run <= b && (uint64_t)after_run == v.evals,
                     "cfg %zu b %u: %lld calls, %llu evaluations", ci, b,
                     (long long)after_run, (unsigned long long)v.evals);
@@ -1575,7 +1858,7 @@ START_TEST(budget_never_exceeded)
             memset(&pair, 0, sizeof pair);
             pair.struct_size = sizeof pair;
             loc_ok(ac_localizer_make_pair(l, b, &pair), l);
-            int64_t calls = audit(l, AC_LOCALIZER_AUDIT_CALLS);
+            int64_t calls = audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS);
             REQUIRE(calls <= b, "cfg %zu b %u: %lld calls", ci, b,
                     (long long)calls);
             REQUIRE((uint64_t)calls == v.evals + r.checked,
@@ -1631,7 +1914,7 @@ START_TEST(failures_are_retried)
                         "S %lld W %u h %u: RETRIES %lld, FAILURES %lld",
                         (long long)strategies[si], W, h, (long long)retries,
                         (long long)failures);
-                REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_CALLS) == v.evals,
+                REQUIRE((uint64_t)audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS) == v.evals,
                         "failed answers are calls too");
                 REQUIRE(v.prefill_bad == 0, "answers not pre-filled");
                 /* the flags after the error are still exact */
@@ -1687,8 +1970,10 @@ START_TEST(oracle_failure_past_retries)
         uint64_t evals = v.evals;
         loc_rc(ac_localizer_run(l), AC_E_ORACLE, l);
         uint32_t pre[2], n = 3;
-        loc_rc(ac_localizer_ask(l, 2, pre, &n), AC_E_ORACLE, l);
+        uint64_t tk[2] = {0, 0};
+        loc_rc(ac_localizer_ask(l, 2, tk, pre, &n), AC_E_ORACLE, l);
         ck_assert_uint_eq(n, 3); /* outputs untouched on failure */
+        ck_assert_uint_eq(tk[0], 0);
         ck_assert_uint_eq(v.evals, evals);
 
         /* reset the session: the next run equals a fresh handle's */
@@ -1790,13 +2075,182 @@ START_TEST(bad_value_then_run_again)
     int64_t step = 77;
     int rc3 = ac_localizer_result(l, &step, NULL, NULL);
     int32_t done = 5;
-    uint32_t outstanding = 5;
+    uint64_t outstanding = 5;
     loc_ok(ac_localizer_progress(l, &done, &outstanding), l);
     ac_localizer_free(l);
     ck_assert_msg(rc2 != AC_OK || rc3 == AC_OK,
                   "a second run returned AC_OK without a result (result: "
-                  "%s; progress: done %d, outstanding %u)",
-                  ac_status_name(rc3), done, outstanding);
+                  "%s; progress: done %d, outstanding %llu)",
+                  ac_status_name(rc3), done,
+                  (unsigned long long)outstanding);
+}
+END_TEST
+
+/* Whatever stops the corrective scan of ac_localizer_run ends the scan,
+ * not the run: AC_OK with the search's result, SCAN_COMPLETE 0 and
+ * SCAN_STOPPED the cause; the result is the one of a run whose budget cut
+ * the scan at the same prefix. The same causes during the search fail the
+ * run (oracle_failure_past_retries, callback_and_bad_value, state_errors). */
+START_TEST(scan_stopped_run_succeeds)
+{
+    /* error at 8, a repair at 10, off again at 13, on from 16 */
+    static const uint8_t truth[20] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+                                      1, 1, 1, 0, 0, 0, 1, 1, 1, 1};
+    const uint32_t T = 20, h = 8;
+    /* LINEAR, W = 1: prefix t > h is asked in verifier call t + 1 */
+    enum { CANCEL, CALLBACK, ORACLE, BAD_VALUE, RETRIED, N_CASES };
+    static const struct {
+        int64_t stopped;
+        uint32_t judged_end; /* prefixes h + 1 .. judged_end - 1 judged */
+        const char *names;
+    } want_case[N_CASES] = {
+        [CANCEL] = {AC_E_CANCELLED, 13, "cancel"},
+        [CALLBACK] = {AC_E_CALLBACK, 12, "callback"},
+        [ORACLE] = {AC_E_ORACLE, 12, "prefix 12 "},
+        /* an answer outside [0, 1] fails the verifier's call as a whole,
+         * and so stops the scan the same way */
+        [BAD_VALUE] = {AC_E_INVALID_ARG, 12, "[0, 1]"},
+        [RETRIED] = {AC_OK, 20, NULL},
+    };
+    uint32_t authors[20];
+    for (uint32_t t = 0; t < T; t++)
+        authors[t] = t % 3u;
+    vf v;
+    lres got, cut;
+    for (int c = 0; c < N_CASES; c++) {
+        vf_init(&v, T, 0);
+        memcpy(v.on, truth, T);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 1);
+        set_i(l, AC_LOCALIZER_PARAM_MONOTONE, 0);
+        loc_ok(ac_localizer_set_authors(l, authors, T), l);
+        v.loc = l;
+        v.act_at = 13; /* prefix 12 */
+        if (c == CANCEL)
+            v.reenter = 2;
+        else if (c == CALLBACK)
+            v.ret = 3;
+        else if (c == ORACLE)
+            v.always_fail = 12;
+        else if (c == BAD_VALUE) {
+            v.bad_prefix = 12;
+            v.bad_value = 1.25;
+        }
+        else
+            v.fail_first[12] = 2; /* within MAX_RETRIES 2 */
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+        int rc = ac_localizer_run(l);
+        REQUIRE(rc == AC_OK, "case %d: run %s: %s", c, ac_status_name(rc),
+                ac_localizer_last_error(l));
+        collect(l, T, rc, &got);
+        REQUIRE(got.step == (int64_t)h && got.prob == 1.0 &&
+                    got.agent == authors[h],
+                "case %d: step %lld prob %g", c, (long long)got.step,
+                got.prob);
+        REQUIRE(got.audit[AC_LOCALIZER_AUDIT_OUTCOME] ==
+                    AC_LOCALIZER_OUTCOME_FOUND, "case %d: outcome", c);
+        REQUIRE(got.audit[AC_LOCALIZER_AUDIT_SCAN_STOPPED] ==
+                    want_case[c].stopped,
+                "case %d: SCAN_STOPPED %lld, want %lld", c,
+                (long long)got.audit[AC_LOCALIZER_AUDIT_SCAN_STOPPED],
+                (long long)want_case[c].stopped);
+        REQUIRE(got.audit[AC_LOCALIZER_AUDIT_SCAN_COMPLETE] ==
+                    (want_case[c].stopped == AC_OK),
+                "case %d: SCAN_COMPLETE %lld", c,
+                (long long)got.audit[AC_LOCALIZER_AUDIT_SCAN_COMPLETE]);
+        REQUIRE(got.audit[AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS] == h + 1,
+                "case %d: the search changed", c);
+        if (want_case[c].names != NULL)
+            assert_names(l, want_case[c].names);
+        /* nothing was asked past the stop */
+        uint32_t end = want_case[c].judged_end;
+        for (uint32_t t = end + 1; t < T; t++)
+            REQUIRE(v.asked[t] == 0, "case %d: prefix %u asked after the "
+                    "scan stopped", c, t);
+        REQUIRE(c != ORACLE || v.asked[12] == 3, "case %d: prefix 12 asked"
+                " %u times, want 1 + MAX_RETRIES", c, v.asked[12]);
+        /* flags: judged prefixes as the truth says, the rest propagates */
+        uint8_t seen[20];
+        memcpy(seen, truth, T);
+        for (uint32_t t = end; t < T; t++)
+            seen[t] = 0;
+        uint32_t want_flags[20];
+        expected_flags(seen, T, h, want_flags);
+        for (uint32_t t = 0; t < T; t++)
+            REQUIRE(got.flags[t] == want_flags[t], "case %d: flags[%u] %u, "
+                    "want %u", c, t, got.flags[t], want_flags[t]);
+        /* the run is done and stays done */
+        uint64_t calls = v.calls;
+        loc_ok(ac_localizer_run(l), l);
+        ck_assert_uint_eq(v.calls, calls);
+        int32_t done = 0;
+        loc_ok(ac_localizer_progress(l, &done, NULL), l);
+        ck_assert_int_eq(done, 1);
+        uint32_t pre[1], n = 9;
+        uint64_t tk[1];
+        loc_ok(ac_localizer_ask(l, 1, tk, pre, &n), l);
+        ck_assert_uint_eq(n, 0);
+        ac_preference_pair pair = blank_pair();
+        loc_ok(ac_localizer_make_pair(l, 3, &pair), l);
+        ck_assert_int_eq(pair.step, h);
+        ac_localizer_free(l);
+
+        /* the same result as a scan the budget cut at the same prefix */
+        vf_init(&v, T, 0);
+        memcpy(v.on, truth, T);
+        l = new_loc(T, AC_STRATEGY_LINEAR, 1);
+        set_i(l, AC_LOCALIZER_PARAM_MONOTONE, 0);
+        set_i(l, AC_LOCALIZER_PARAM_BUDGET, end);
+        loc_ok(ac_localizer_set_authors(l, authors, T), l);
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+        loc_ok(ac_localizer_run(l), l);
+        collect(l, T, AC_OK, &cut);
+        ck_assert_int_eq(cut.audit[AC_LOCALIZER_AUDIT_SCAN_STOPPED], AC_OK);
+        ck_assert_int_eq(cut.audit[AC_LOCALIZER_AUDIT_SCAN_COMPLETE],
+                         end == T);
+        assert_same_result(&cut, &got, T, "stopped scan vs budget");
+        ac_localizer_free(l);
+    }
+}
+END_TEST
+
+/* The same through ask/tell: a failed answer past the retries told during
+ * the scan ends it, the tell succeeds, the result is readable. */
+START_TEST(scan_stopped_asktell_oracle)
+{
+    const uint32_t T = 12, h = 4;
+    ac_localizer *l = new_loc(T, AC_STRATEGY_LINEAR, 2);
+    set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, 0);
+    uint32_t pre[2], n = 0;
+    uint64_t tk[2];
+    double val[2];
+    int32_t st[2];
+    for (;;) {
+        loc_ok(ac_localizer_ask(l, 2, tk, pre, &n), l);
+        ck_assert_uint_gt(n, 0);
+        int scan = audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS) > 0;
+        for (uint32_t k = 0; k < n; k++) {
+            val[k] = pre[k] < h ? 1.0 : 0.0;
+            st[k] = scan && pre[k] == h + 3 ? 5 : 0;
+        }
+        loc_ok(ac_localizer_tell(l, n, tk, val, st), l);
+        if (scan && (pre[0] == h + 3 || (n > 1 && pre[1] == h + 3)))
+            break;
+    }
+    int32_t done = 0;
+    loc_ok(ac_localizer_progress(l, &done, NULL), l);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_STOPPED), AC_E_ORACLE);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), 1);
+    assert_names(l, "prefix 7");
+    int64_t step = -5;
+    loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
+    ck_assert_int_eq(step, h);
+    /* the run is done: tell is a state error, ask hands out nothing */
+    loc_rc(ac_localizer_tell(l, 1, tk, val, NULL), AC_E_STATE, l);
+    loc_ok(ac_localizer_ask(l, 2, tk, pre, &n), l);
+    ck_assert_uint_eq(n, 0);
+    ac_localizer_free(l);
 }
 END_TEST
 
@@ -1809,6 +2263,7 @@ START_TEST(null_handle_everywhere)
     int64_t iv = 5, lo = 5, hi = 5;
     double fv = 5, d[4] = {5, 5, 5, 5};
     uint32_t u[4] = {5, 5, 5, 5}, n = 5;
+    uint64_t tk[4] = {5, 5, 5, 5}, out = 5;
     int32_t done = 5;
     int32_t st = 0;
     ac_preference_pair pair;
@@ -1844,16 +2299,16 @@ START_TEST(null_handle_everywhere)
     ck_assert_int_eq(ac_localizer_set_verifier(NULL, vf_fn, NULL),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_run(NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_ask(NULL, 4, u, &n), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_tell(NULL, 1, u, d, &st), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_progress(NULL, &done, &n),
+    ck_assert_int_eq(ac_localizer_ask(NULL, 4, tk, u, &n), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_localizer_tell(NULL, 1, tk, d, &st), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_localizer_progress(NULL, &done, &out),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_result(NULL, &iv, u, &fv),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_probability_within(NULL, 1, &fv),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_posterior(NULL, d, 4), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_localizer_audit(NULL, AC_LOCALIZER_AUDIT_CALLS, &iv),
+    ck_assert_int_eq(ac_localizer_audit(NULL, AC_LOCALIZER_AUDIT_EVALUATIONS, &iv),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_step_flags(NULL, u, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_localizer_blame_labels(NULL, d, 4), AC_E_INVALID_ARG);
@@ -1863,6 +2318,7 @@ START_TEST(null_handle_everywhere)
     /* outputs untouched */
     ck_assert_int_eq(iv, 5);
     ck_assert(fv == 5.0 && d[0] == 5.0 && u[0] == 5 && done == 5);
+    ck_assert(tk[0] == 5 && out == 5 && n == 5);
 
     /* NULL pointers on a live handle */
     ac_localizer *l = new_loc(3, AC_STRATEGY_AUTO, 1);
@@ -1873,11 +2329,14 @@ START_TEST(null_handle_everywhere)
     loc_rc(ac_localizer_set_authors(l, NULL, 3), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_set_prior(l, NULL, 4), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_set_scores(l, NULL, 3), AC_E_INVALID_ARG, l);
-    loc_rc(ac_localizer_ask(l, 2, NULL, &n), AC_E_INVALID_ARG, l);
-    loc_rc(ac_localizer_ask(l, 2, u, NULL), AC_E_INVALID_ARG, l);
+    loc_rc(ac_localizer_ask(l, 2, NULL, u, &n), AC_E_INVALID_ARG, l);
+    loc_rc(ac_localizer_ask(l, 2, tk, NULL, &n), AC_E_INVALID_ARG, l);
+    loc_rc(ac_localizer_ask(l, 2, tk, u, NULL), AC_E_INVALID_ARG, l);
     loc_rc(ac_localizer_tell(l, 1, NULL, d, NULL), AC_E_INVALID_ARG, l);
-    loc_rc(ac_localizer_tell(l, 1, u, NULL, NULL), AC_E_INVALID_ARG, l);
-    ck_assert_int_eq(ac_localizer_audit(l, AC_LOCALIZER_AUDIT_CALLS, NULL),
+    loc_rc(ac_localizer_tell(l, 1, tk, NULL, NULL), AC_E_INVALID_ARG, l);
+    /* none of it started a run: an input is still accepted */
+    loc_ok(ac_localizer_set_authors(l, u, 3), l);
+    ck_assert_int_eq(ac_localizer_audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS, NULL),
                      AC_E_INVALID_ARG);
     loc_rc(ac_localizer_audit(l, (ac_localizer_audit_key)99, &iv),
            AC_E_INVALID_ARG, l);
@@ -1984,6 +2443,19 @@ START_TEST(create_and_lengths)
     loc_rc(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_LINEAR), AC_E_STATE,
            l);
     loc_rc(ac_localizer_set_f64(l, AC_LOCALIZER_PARAM_TARGET, 0.9), AC_E_STATE, l);
+    /* AC_RESET_SESSION makes the handle idle: they are accepted again, and
+     * the next run uses them */
+    loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+    loc_rc(ac_localizer_result(l, NULL, &agent, NULL), AC_E_STATE, l);
+    au[2] = 1;
+    loc_ok(ac_localizer_set_authors(l, au, T), l);
+    loc_ok(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_STRATEGY,
+                                AC_STRATEGY_LINEAR), l);
+    vf_init(&v, T, 2);
+    loc_ok(ac_localizer_run(l), l);
+    loc_ok(ac_localizer_result(l, NULL, &agent, NULL), l);
+    ck_assert_uint_eq(agent, 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_STRATEGY), AC_STRATEGY_LINEAR);
     ac_localizer_free(l);
 }
 END_TEST
@@ -2102,7 +2574,8 @@ START_TEST(state_errors)
     loc_rc(ac_localizer_run(l), AC_E_STATE, l);
     assert_names(l, "scores");
     uint32_t pre[4], n = 9;
-    loc_rc(ac_localizer_ask(l, 4, pre, &n), AC_E_STATE, l);
+    uint64_t tk[4];
+    loc_rc(ac_localizer_ask(l, 4, tk, pre, &n), AC_E_STATE, l);
     ck_assert_uint_eq(n, 9); /* outputs untouched on failure */
     /* still idle: the scores can come now */
     double s[8] = {0, 0, 0.7, 0, 0, 0, 0, 0};
@@ -2299,8 +2772,13 @@ START_TEST(blame_labels_to_refiner)
         REQUIRE(ac_refiner_set_credits(ref, credit, 3) == AC_OK, "credits");
         int rc = ac_refiner_set_labels(ref, labels, T);
         REQUIRE(rc == AC_OK, "set_labels: %s", ac_refiner_last_error(ref));
-        rc = ac_refiner_refine(ref);
-        REQUIRE(rc == AC_OK, "refine: %s", ac_refiner_last_error(ref));
+        /* every label given: the run asks no scorer, it refines */
+        rc = ac_refiner_run(ref);
+        REQUIRE(rc == AC_OK, "refiner run: %s", ac_refiner_last_error(ref));
+        int64_t scored = -1;
+        REQUIRE(ac_refiner_audit(ref, AC_REFINER_AUDIT_EVALUATIONS,
+                                 &scored) == AC_OK && scored == 0,
+                "the refiner asked a scorer for %lld labels", (long long)scored);
         double rewards[MAX_T];
         REQUIRE(ac_refiner_rewards(ref, rewards, T) == AC_OK, "rewards");
         for (uint32_t i = 0; i < 3; i++) {
@@ -2401,14 +2879,6 @@ static ac_localizer *pair_run(const uint8_t *truth, rp *r, int authors,
     return l;
 }
 
-static ac_preference_pair blank_pair(void)
-{
-    ac_preference_pair p;
-    memset(&p, 0xA5, sizeof p);
-    p.struct_size = sizeof p;
-    return p;
-}
-
 static const uint8_t MONO3[10] = {1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
 
 START_TEST(pair_repair_verified)
@@ -2419,7 +2889,7 @@ START_TEST(pair_repair_verified)
     static const double p4[4] = {0.3, 0.9, 0.7, 0.9};
     rp_init(&r, 4, p4);
     ac_localizer *l = pair_run(MONO3, &r, 1, 1.0);
-    int64_t before = audit(l, AC_LOCALIZER_AUDIT_CALLS);
+    int64_t before = audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS);
     ck_assert_uint_eq(r.repair_calls, 0); /* not before make_pair */
     ac_preference_pair pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, episode, &pair), l);
@@ -2443,7 +2913,7 @@ START_TEST(pair_repair_verified)
     ck_assert_uint_eq(r.bad_ids + r.prefill_bad, 0);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES), 4);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 4);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), before + 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), before + 4);
     ac_localizer_free(l);
 
     /* exactly one verified; a failed check (status) with a high p does not
@@ -2693,7 +3163,7 @@ START_TEST(pair_errors)
     static const double p3[3] = {0.1, 0.95, 0.99};
     rp_init(&r, 3, p3);
     l = pair_run(MONO3, &r, 1, 1.0);
-    int64_t spent = audit(l, AC_LOCALIZER_AUDIT_SEARCH_CALLS);
+    int64_t spent = audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS);
     ac_localizer_free(l);
     vf v;
     vf_init(&v, 10, 3);
@@ -2704,13 +3174,13 @@ START_TEST(pair_errors)
     ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
     ck_assert_int_eq(ac_localizer_set_repair(l, rp_repair, rp_check, &r), AC_OK);
     loc_ok(ac_localizer_run(l), l);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), spent);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), spent);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
     ck_assert_uint_eq(r.checked, 2);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 2);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES), 3);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), spent + 2);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), spent + 2);
     ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
     ck_assert_uint_eq(pair.chosen, RP_ID(1)); /* the third was never checked */
     ac_localizer_free(l);
@@ -2740,7 +3210,7 @@ START_TEST(review_batch_larger_than_budget)
     ck_assert_int_eq(step, 1);
     ck_assert_msg(prob > 0.95, "probability %g", prob);
     ck_assert_uint_gt(v.asked[1], 0);
-    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_CALLS), 64);
+    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 64);
     ac_localizer_free(l);
 }
 END_TEST
@@ -2753,7 +3223,8 @@ START_TEST(review_reset_params_mid_run)
     ac_localizer *l = new_loc(100, AC_STRATEGY_BINARY, 1);
     set_i(l, AC_LOCALIZER_PARAM_BUDGET, 3);
     uint32_t pre[1], n = 0;
-    loc_ok(ac_localizer_ask(l, 1, pre, &n), l);
+    uint64_t tk[1];
+    loc_ok(ac_localizer_ask(l, 1, tk, pre, &n), l);
     loc_rc(ac_localizer_reset(l, AC_RESET_PARAMS), AC_E_STATE, l);
     loc_rc(ac_localizer_reset(l, AC_RESET_KNOWN), AC_E_STATE, l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_BUDGET), 3);
@@ -2780,7 +3251,7 @@ START_TEST(review_pair_checks_reserved_and_repeatable)
     loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, &r), l);
     loc_ok(ac_localizer_run(l), l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_CALLS), 40 - 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 40 - 4);
     ac_preference_pair a = blank_pair(), b = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 5, &a), l);
     ck_assert_int_eq(a.kind, AC_PAIR_KIND_REPAIR);
@@ -2792,7 +3263,7 @@ START_TEST(review_pair_checks_reserved_and_repeatable)
     ck_assert_int_eq(b.kind, a.kind);
     ck_assert_uint_eq(b.chosen, a.chosen);
     ck_assert_uint_eq(b.episode, 6);
-    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_CALLS), 40);
+    ck_assert_int_le(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 40);
     ac_localizer_free(l);
 
     /* no budget left for any check: the reason says so */
@@ -2870,30 +3341,81 @@ START_TEST(review_exact_bisection_zero_prior)
 }
 END_TEST
 
+/* A cancel during the corrective scan, in ask/tell: the scan ends, the run
+ * succeeds with the search's result (the error contract: no error with a
+ * result behind it); a cancel during the search fails the run. */
 START_TEST(review_cancel_during_scan_keeps_result)
 {
     vf v;
     vf_init(&v, 100, 60);
+    for (int outstanding = 0; outstanding < 2; outstanding++) {
+        ac_localizer *l = new_loc(100, AC_STRATEGY_BINARY, 4);
+        uint32_t pre[4], n = 0;
+        uint64_t tk[4];
+        double ans[4];
+        for (;;) { /* the search, through ask/tell */
+            loc_ok(ac_localizer_ask(l, 4, tk, pre, &n), l);
+            ck_assert_uint_gt(n, 0);
+            if (outstanding &&
+                audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS) > 0)
+                break; /* a scan round handed out, not told */
+            for (uint32_t k = 0; k < n; k++)
+                ans[k] = pre[k] < 60 ? 1.0 : 0.0;
+            loc_ok(ac_localizer_tell(l, n, tk, ans, NULL), l);
+            if (audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS) > 0)
+                break;
+        }
+        int64_t scanned = audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS);
+        ck_assert_int_gt(scanned, 0);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_STOPPED), AC_OK);
+        int64_t step = -5;
+        loc_rc(ac_localizer_result(l, &step, NULL, NULL), AC_E_STATE, l);
+        ac_localizer_cancel(l);
+        n = 9;
+        loc_ok(ac_localizer_ask(l, 4, tk, pre, &n), l);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_STOPPED),
+                         AC_E_CANCELLED);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME),
+                         AC_LOCALIZER_OUTCOME_FOUND);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS),
+                         scanned);
+        loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
+        ck_assert_int_eq(step, 60);
+        int32_t done = 0;
+        loc_ok(ac_localizer_progress(l, &done, NULL), l);
+        ck_assert_int_eq(done, 1);
+        /* the scan's judged prefixes flag, the rest propagates */
+        uint32_t flags[100];
+        loc_ok(ac_localizer_step_flags(l, flags, 100), l);
+        ck_assert_uint_eq(flags[60], AC_STEP_FLAG_FIRST_ERROR);
+        for (uint32_t t = 61; t < 100; t++)
+            ck_assert_uint_eq(flags[t], AC_STEP_FLAG_PROPAGATES);
+        /* done: the round dropped by the cancel cannot be told, the run
+         * stays done */
+        for (uint32_t k = 0; k < 4; k++)
+            ans[k] = 0.0;
+        if (outstanding)
+            loc_rc(ac_localizer_tell(l, 1, tk, ans, NULL), AC_E_STATE, l);
+        loc_ok(ac_localizer_run(l), l);
+        loc_ok(ac_localizer_ask(l, 4, tk, pre, &n), l);
+        ck_assert_uint_eq(n, 0);
+        ac_localizer_free(l);
+    }
+
+    /* a cancel during the search fails the run: no result */
     ac_localizer *l = new_loc(100, AC_STRATEGY_BINARY, 4);
     uint32_t pre[4], n = 0;
-    double ans[4];
-    for (;;) { /* the search, through ask/tell */
-        loc_ok(ac_localizer_ask(l, 4, pre, &n), l);
-        for (uint32_t k = 0; k < n; k++)
-            ans[k] = pre[k] < 60 ? 1.0 : 0.0;
-        loc_ok(ac_localizer_tell(l, n, pre, ans, NULL), l);
-        if (audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS) > 0 || n == 0)
-            break;
-    }
-    ck_assert_int_gt(audit(l, AC_LOCALIZER_AUDIT_SCAN_CALLS), 0);
+    uint64_t tk[4];
+    loc_ok(ac_localizer_ask(l, 4, tk, pre, &n), l);
     ac_localizer_cancel(l);
-    loc_rc(ac_localizer_ask(l, 4, pre, &n), AC_E_CANCELLED, l);
-    int64_t step = -5;
-    loc_ok(ac_localizer_result(l, &step, NULL, NULL), l);
-    ck_assert_int_eq(step, 60);
-    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_COMPLETE), 0);
-    loc_ok(ac_localizer_ask(l, 4, pre, &n), l); /* done, once reported */
-    ck_assert_uint_eq(n, 0);
+    loc_rc(ac_localizer_ask(l, 4, tk, pre, &n), AC_E_CANCELLED, l);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_STOPPED), AC_OK);
+    assert_no_result(l, 100);
+    loc_rc(ac_localizer_ask(l, 4, tk, pre, &n), AC_E_CANCELLED, l);
+    double one = 1.0;
+    loc_rc(ac_localizer_tell(l, 1, tk, &one, NULL), AC_E_CANCELLED, l);
     ac_localizer_free(l);
 }
 END_TEST
@@ -3036,6 +3558,9 @@ static Suite *localizer_suite(void)
     tcase_add_test(tc, asktell_equals_run);
     tcase_add_test(tc, asktell_bad_tells_take_nothing);
     tcase_add_test(tc, asktell_repeated_prefix_in_a_round);
+    tcase_add_test(tc, asktell_stale_ticket_after_reset);
+    tcase_add_test(tc, asktell_progress);
+    tcase_add_test(tc, asktell_tell_when_idle);
     tc = th_tcase(s, "scores");
     tcase_add_test(tc, scores_closed_form_and_threshold);
     tc = th_tcase(s, "budget");
@@ -3055,6 +3580,8 @@ static Suite *localizer_suite(void)
     tcase_add_test(tc, oracle_failure_past_retries);
     tcase_add_test(tc, callback_and_bad_value);
     tcase_add_test(tc, bad_value_then_run_again);
+    tcase_add_test(tc, scan_stopped_run_succeeds);
+    tcase_add_test(tc, scan_stopped_asktell_oracle);
     tc = th_tcase(s, "errors");
     tcase_add_test(tc, null_handle_everywhere);
     tcase_add_test(tc, create_and_lengths);

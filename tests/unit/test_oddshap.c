@@ -246,31 +246,66 @@ START_TEST(no_pair_left_is_an_error)
 }
 END_TEST
 
+/* A run at n = 14 with every coalition known but those with lo..hi
+ * players; returns the method the audit names. */
+static int64_t run_known_layers(const th_game *g, int64_t method, uint32_t lo,
+                                uint32_t hi, int64_t budget, double *phi,
+                                double *se)
+{
+    ac_estimator *e = th_est(14, method, budget, 0);
+    for (uint64_t mask = 0; mask < (1u << 14); mask++) {
+        uint32_t size = th_popcount64(mask);
+        if (size < lo || size > hi)
+            th_ok(ac_estimator_set_value(e, &mask, 1,
+                                         th_game_value_mask(g, mask)),
+                  e);
+    }
+    th_oracle o;
+    th_oracle_init(&o, g, 0);
+    th_ok(th_run(e, &o, phi, se), e);
+    int64_t used = th_audit(e, AC_ESTIMATOR_AUDIT_METHOD);
+    th_oracle_fini(&o);
+    ac_estimator_free(e);
+    return used;
+}
+
 START_TEST(known_layers_beyond_the_fit_fall_back)
 {
     /* n = 14 with every coalition known but those of 7 players (3432): the
      * enumerated layers give about 6,500 free pairs, more than the fit's
      * 4,096 rows. OddSHAP then reports KernelSHAP's estimate on the same
-     * coalitions, at KernelSHAP's cost. */
-    const uint32_t n = 14;
-    th_game *g = th_game_soum(n, 20, 3, 8);
-    double phi[2][14], se[2][14];
-    int64_t methods[2] = {AC_METHOD_ODDSHAP, AC_METHOD_KERNELSHAP};
-    for (int m = 0; m < 2; m++) {
-        ac_estimator *e = th_est(n, methods[m], 2048, 0);
-        for (uint64_t mask = 0; mask < (1u << n); mask++)
-            if (th_popcount64(mask) != 7)
-                th_ok(ac_estimator_set_value(e, &mask, 1,
-                                             th_game_value_mask(g, mask)),
-                      e);
-        th_oracle o;
-        th_oracle_init(&o, g, 0);
-        th_ok(th_run(e, &o, phi[m], se[m]), e);
-        th_oracle_fini(&o);
-        ac_estimator_free(e);
+     * coalitions, at KernelSHAP's cost, and the audit says so; AUTO, which
+     * takes OddSHAP at this budget, falls back the same way. */
+    th_game *g = th_game_soum(14, 20, 3, 8);
+    double phi[3][14], se[3][14];
+    const int64_t methods[3] = {AC_METHOD_KERNELSHAP, AC_METHOD_ODDSHAP,
+                                AC_METHOD_AUTO};
+    for (int m = 0; m < 3; m++) {
+        ck_assert_int_eq(run_known_layers(g, methods[m], 7, 7, 2048, phi[m],
+                                          se[m]),
+                         AC_METHOD_KERNELSHAP);
+        ck_assert_mem_eq(phi[m], phi[0], sizeof phi[0]);
+        ck_assert_mem_eq(se[m], se[0], sizeof se[0]);
     }
-    ck_assert_mem_eq(phi[0], phi[1], sizeof phi[0]);
-    ck_assert_mem_eq(se[0], se[1], sizeof se[0]);
+    th_game_free(g);
+}
+END_TEST
+
+START_TEST(known_layers_within_the_fit_stay_oddshap)
+{
+    /* The same game with the sizes 4..10 unknown: the known layers give 469
+     * pairs, and with the budget's the fit holds them all. The audit says
+     * OddSHAP, and the estimate is its own, not KernelSHAP's. */
+    th_game *g = th_game_soum(14, 20, 3, 8);
+    double phi[2][14], se[2][14];
+    ck_assert_int_eq(run_known_layers(g, AC_METHOD_ODDSHAP, 4, 10, 400,
+                                      phi[0], se[0]),
+                     AC_METHOD_ODDSHAP);
+    ck_assert_int_eq(run_known_layers(g, AC_METHOD_KERNELSHAP, 4, 10, 400,
+                                      phi[1], se[1]),
+                     AC_METHOD_KERNELSHAP);
+    ck_assert_msg(memcmp(phi[0], phi[1], sizeof phi[0]) != 0,
+                  "OddSHAP returned KernelSHAP's estimate");
     th_game_free(g);
 }
 END_TEST
@@ -287,6 +322,7 @@ static Suite *oddshap_suite(void)
     tcase_add_test(tc, failed_evaluations_drop_their_pairs);
     tcase_add_test(tc, no_pair_left_is_an_error);
     tcase_add_test(tc, known_layers_beyond_the_fit_fall_back);
+    tcase_add_test(tc, known_layers_within_the_fit_stay_oddshap);
     return s;
 }
 

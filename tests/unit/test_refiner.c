@@ -9,11 +9,17 @@
  *    an independent, exact feasibility test; optimality of the projection
  *    against a bisection reference on a subsample.
  *  - fixtures: hand-computed cases from tests/data/refiner/cases.json.
- *  - feeds: set_labels, the scorer callback, ask/tell and
- *    labels_from_shapley give bit-identical rewards for identical labels.
+ *  - feeds: set_labels, the scorer callback of ac_refiner_run, ask/tell
+ *    and labels_from_shapley give bit-identical rewards for identical
+ *    labels.
  *  - redundancy: white-space variants, fix_label, other agents, the scorer.
+ *  - the run: ask/tell by ticket in any order and grouping equals
+ *    ac_refiner_run with the same scorer bit for bit (failed answers and
+ *    their retries too); progress, cancel, every audit key, and the reset
+ *    rule (inputs and parameters only while idle).
  *  - errors: every bad input with its status, a message naming the problem
- *    and the outputs untouched.
+ *    and the outputs untouched; a failed run leaves no result and repeats
+ *    its error until AC_RESET_SESSION.
  *  - out of memory at every allocation: AC_E_NO_MEMORY, nothing leaks, a
  *    retry gives the same rewards.
  *  - regressions: minimal reproductions of the library bugs the property
@@ -64,7 +70,7 @@ static ac_refiner *new_ref(uint32_t n_agents, uint32_t n_messages, double b,
     return r;
 }
 
-/* Creates, feeds (labels through the array), refines and reads back. */
+/* Creates, feeds (labels through the array), runs and reads back. */
 static void refine_once(uint32_t n_agents, uint32_t n_messages,
                         const uint32_t *agent_of, const double *credit,
                         const double *labels, double b, double beta,
@@ -77,8 +83,8 @@ static void refine_once(uint32_t n_agents, uint32_t n_messages,
     REQUIRE(rc == AC_OK, "set_credits: %s", ac_refiner_last_error(r));
     rc = ac_refiner_set_labels(r, labels, n_messages);
     REQUIRE(rc == AC_OK, "set_labels: %s", ac_refiner_last_error(r));
-    rc = ac_refiner_refine(r);
-    REQUIRE(rc == AC_OK, "refine: %d %s", rc, ac_refiner_last_error(r));
+    rc = ac_refiner_run(r);
+    REQUIRE(rc == AC_OK, "run: %d %s", rc, ac_refiner_last_error(r));
     rc = ac_refiner_rewards(r, rewards, n_messages);
     REQUIRE(rc == AC_OK, "rewards: %d", rc);
     rc = ac_refiner_agent_flags(r, agent_flags, n_agents);
@@ -235,7 +241,7 @@ static void reference_projection(const double *y, const double *lo,
 }
 
 /* Checks properties 1-4, the flags and (when `optimality`) the projection
- * for one agent: k messages with labels l and rewards r, from one refine with
+ * for one agent: k messages with labels l and rewards r, from one run with
  * bound b and strength beta. `work` holds MAX_K lr_pairs, or 3 MAX_K doubles
  * and MAX_K long doubles. */
 static void check_agent(double b, double beta, double phi, uint32_t k,
@@ -891,16 +897,16 @@ START_TEST(hand_computed_cases)
             ref_ok(ac_refiner_set_texts(r, tx, NULL, t), r);
         }
         json_t *status = json_object_get(c, "status");
-        int rc = ac_refiner_refine(r);
+        int rc = ac_refiner_run(r);
         if (status) {
             ck_assert_msg(strcmp(ac_status_name(rc),
                                  json_string_value(status)) == 0,
-                          "%s: refine gave %s, want %s (%s)", name,
+                          "%s: run gave %s, want %s (%s)", name,
                           ac_status_name(rc), json_string_value(status),
                           ac_refiner_last_error(r));
             ck_assert_int_eq(ac_refiner_rewards(r, got, t), AC_E_STATE);
         } else {
-            ck_assert_msg(rc == AC_OK, "%s: refine: %s", name,
+            ck_assert_msg(rc == AC_OK, "%s: run: %s", name,
                           ac_refiner_last_error(r));
             ref_ok(ac_refiner_rewards(r, got, t), r);
             ck_assert_uint_eq(json_len(c, "rewards", name), t);
@@ -969,18 +975,23 @@ enum {
     SC_RETURN,     /* return non-zero                                */
     SC_NAN,        /* NaN for message `target`, always               */
     SC_STATUS,     /* status 3 for message `target`, always          */
+    SC_INF,        /* +infinity for message `target`, always         */
     SC_NAN_ONCE,   /* NaN for message `target` the first time only   */
+    SC_INF_ONCE,   /* -infinity for message `target` the first time  */
     SC_OUT,        /* 2.0 for message `target`                       */
+    SC_CANCEL,     /* labels the batch, then cancels the run         */
     SC_REENTER     /* calls back into the refiner                    */
 };
+
+#define N_REENTER 8
 
 typedef struct scorer_ctx {
     const double *labels;
     uint32_t n, mode, target;
-    uint32_t calls, max_count, target_calls;
+    uint32_t calls, max_count, target_calls, evaluations;
     uint32_t asked[64]; /* how often each message (< 64) was asked */
     ac_refiner *ref;
-    int reenter_rc[6];
+    int reenter_rc[N_REENTER];
 } scorer_ctx;
 
 static int scorer(void *user, const uint32_t *messages, uint32_t count,
@@ -988,18 +999,23 @@ static int scorer(void *user, const uint32_t *messages, uint32_t count,
 {
     scorer_ctx *s = user;
     s->calls++;
+    s->evaluations += count;
     if (count > s->max_count)
         s->max_count = count;
     if (s->mode == SC_RETURN)
         return 7;
     if (s->mode == SC_REENTER) {
-        double x[1];
-        s->reenter_rc[0] = ac_refiner_refine(s->ref);
+        double x[1] = {0.0};
+        uint64_t tk[1] = {0};
+        uint32_t msg[1] = {0}, cnt = 0;
+        s->reenter_rc[0] = ac_refiner_run(s->ref);
         s->reenter_rc[1] = ac_refiner_set_labels(s->ref, x, 0);
-        s->reenter_rc[2] = ac_refiner_score(s->ref);
-        s->reenter_rc[3] = ac_refiner_set_f64(s->ref, AC_REFINER_PARAM_BOUND, 2.0);
-        s->reenter_rc[4] = ac_refiner_set_scorer(s->ref, scorer, s);
-        s->reenter_rc[5] = ac_refiner_reset(s->ref, AC_RESET_ALL);
+        s->reenter_rc[2] = ac_refiner_ask(s->ref, 1, tk, msg, &cnt);
+        s->reenter_rc[3] = ac_refiner_tell(s->ref, 0, tk, x, NULL);
+        s->reenter_rc[4] = ac_refiner_set_f64(s->ref, AC_REFINER_PARAM_BOUND, 2.0);
+        s->reenter_rc[5] = ac_refiner_set_scorer(s->ref, scorer, s);
+        s->reenter_rc[6] = ac_refiner_reset(s->ref, AC_RESET_ALL);
+        s->reenter_rc[7] = ac_refiner_fix_label(s->ref, 0, 0.5);
     }
     for (uint32_t k = 0; k < count; k++) {
         uint32_t m = messages[k];
@@ -1014,11 +1030,17 @@ static int scorer(void *user, const uint32_t *messages, uint32_t count,
         s->target_calls++;
         if (s->mode == SC_NAN || (s->mode == SC_NAN_ONCE && s->target_calls == 1))
             labels[k] = NAN;
+        else if (s->mode == SC_INF)
+            labels[k] = INFINITY;
+        else if (s->mode == SC_INF_ONCE && s->target_calls == 1)
+            labels[k] = -INFINITY;
         else if (s->mode == SC_STATUS)
             status[k] = 3;
         else if (s->mode == SC_OUT)
             labels[k] = 2.0;
     }
+    if (s->mode == SC_CANCEL)
+        ac_refiner_cancel(s->ref);
     return 0;
 }
 
@@ -1041,10 +1063,11 @@ typedef struct feed_result {
     uint32_t flags[8];
 } feed_result;
 
+/* Runs to the end (AC_OK at once on a finished run) and reads back. */
 static void read_result(ac_refiner *r, uint32_t na, uint32_t t,
                         feed_result *out)
 {
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_rewards(r, out->rewards, t), r);
     ref_ok(ac_refiner_labels(r, out->labels, t), r);
     ref_ok(ac_refiner_agent_flags(r, out->flags, na), r);
@@ -1073,6 +1096,47 @@ static ac_refiner *feed_ref(uint32_t na, uint32_t t, const uint32_t *authors,
     ref_ok(ac_refiner_set_authors(r, authors, t), r);
     ref_ok(ac_refiner_set_credits(r, credit, na), r);
     return r;
+}
+
+static int64_t audit_of(ac_refiner *r, ac_refiner_audit_key key)
+{
+    int64_t v = -1;
+    ref_ok(ac_refiner_audit(r, key, &v), r);
+    return v;
+}
+
+static void assert_progress(ac_refiner *r, int32_t want_done,
+                            uint64_t want_outstanding, const char *when)
+{
+    int32_t done = -1;
+    uint64_t out = UINT64_MAX;
+    ref_ok(ac_refiner_progress(r, &done, &out), r);
+    ck_assert_msg(done == want_done && out == want_outstanding,
+                  "%s: progress done %d, outstanding %llu; want %d, %llu",
+                  when, (int)done, (unsigned long long)out, (int)want_done,
+                  (unsigned long long)want_outstanding);
+}
+
+/* Drives a whole run by ask/tell with labels from a table, asking up to
+ * `width` at a time and telling each batch back reversed. */
+static void asktell_all(ac_refiner *r, const double *labels, uint32_t width)
+{
+    uint64_t tk[64];
+    uint32_t msg[64], count = 0;
+    double lab[64];
+    ck_assert_uint_le(width, 64);
+    for (int guard = 0;; guard++) {
+        ck_assert_int_lt(guard, 1000);
+        ref_ok(ac_refiner_ask(r, width, tk, msg, &count), r);
+        if (count == 0)
+            break;
+        uint64_t rtk[64];
+        for (uint32_t k = 0; k < count; k++) {
+            rtk[k] = tk[count - 1 - k];
+            lab[k] = labels[msg[count - 1 - k]];
+        }
+        ref_ok(ac_refiner_tell(r, count, rtk, lab, NULL), r);
+    }
 }
 
 START_TEST(feeds_bit_identical)
@@ -1109,56 +1173,80 @@ START_TEST(feeds_bit_identical)
         double b = th_rng_range(&rng, 0.1, 2.0), beta = th_rng_range(&rng, 0.0, 2.0);
         feed_result ra, rb, rc, rd;
 
-        /* feed 1: the array */
+        /* feed 1: the array; the run asks nobody */
         ac_refiner *r = feed_ref(na, t, authors, credit, b, beta);
         ref_ok(ac_refiner_set_labels(r, labels, t), r);
         read_result(r, na, t, &ra);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 0);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_ROUNDS), 0);
         ac_refiner_free(r);
 
-        /* feed 2a: the scorer callback, small batches */
+        /* feed 2a: the scorer callback of ac_refiner_run, small batches */
         r = feed_ref(na, t, authors, credit, b, beta);
         uint32_t batch = 1u + th_rng_below(&rng, 4);
         ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, batch), r);
         scorer_ctx sc;
         scorer_init(&sc, labels, t, SC_OK, UINT32_MAX);
         ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-        ref_ok(ac_refiner_score(r), r);
+        ref_ok(ac_refiner_run(r), r);
         ck_assert_uint_eq(sc.calls, (t + batch - 1) / batch);
         ck_assert_uint_le(sc.max_count, batch);
         for (uint32_t m = 0; m < t; m++)
             ck_assert_uint_eq(sc.asked[m], 1);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), t);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_ROUNDS), sc.calls);
         read_result(r, na, t, &rb);
+        ck_assert_uint_eq(sc.calls, (t + batch - 1) / batch); /* no rerun */
         ac_refiner_free(r);
         assert_same_result(&ra, &rb, na, t, "scorer callback vs array");
 
         /* feed 2b: ask/tell, asked in chunks, told back shuffled, in
          * groups that mix chunks */
         r = feed_ref(na, t, authors, credit, b, beta);
-        uint32_t pending[64], n_pending = 0, count = 0, chunk[64];
+        uint64_t pend_tk[64], chunk_tk[64];
+        uint32_t pend_msg[64], chunk_msg[64], order[64];
+        uint32_t n_pending = 0, count = 0;
+        int finished = 0; /* the ask found every label in */
         for (;;) {
             uint32_t want = 1u + th_rng_below(&rng, 7);
-            ref_ok(ac_refiner_ask(r, want, chunk, &count), r);
+            ref_ok(ac_refiner_ask(r, want, chunk_tk, chunk_msg, &count), r);
             ck_assert_uint_le(count, want);
-            for (uint32_t k = 0; k < count; k++)
-                pending[n_pending++] = chunk[k];
+            for (uint32_t k = 0; k < count; k++) {
+                pend_tk[n_pending] = chunk_tk[k];
+                pend_msg[n_pending++] = chunk_msg[k];
+            }
+            finished = count == 0 && n_pending == 0;
+            assert_progress(r, finished, n_pending, "asking");
             if (count == 0 || th_rng_below(&rng, 3) == 0) {
-                shuffle_u32(&rng, pending, n_pending);
+                for (uint32_t k = 0; k < n_pending; k++)
+                    order[k] = k;
+                shuffle_u32(&rng, order, n_pending);
                 uint32_t done = 0;
                 while (done < n_pending) {
                     uint32_t g = 1u + th_rng_below(&rng, n_pending - done);
+                    uint64_t gtk[64];
                     double lab[64];
-                    for (uint32_t k = 0; k < g; k++)
-                        lab[k] = labels[pending[done + k]];
-                    ref_ok(ac_refiner_tell(r, g, pending + done, lab, NULL), r);
+                    for (uint32_t k = 0; k < g; k++) {
+                        gtk[k] = pend_tk[order[done + k]];
+                        lab[k] = labels[pend_msg[order[done + k]]];
+                    }
+                    ref_ok(ac_refiner_tell(r, g, gtk, lab, NULL), r);
                     done += g;
+                    assert_progress(r, 0, n_pending - done, "telling");
                 }
                 n_pending = 0;
             }
             if (count == 0)
                 break;
         }
-        ref_ok(ac_refiner_ask(r, 8, chunk, &count), r);
-        ck_assert_uint_eq(count, 0); /* nothing left */
+        /* every label is in: the next ask computes the rewards, and none
+         * can be read before it */
+        if (!finished)
+            ck_assert_int_eq(ac_refiner_rewards(r, rc.rewards, t), AC_E_STATE);
+        ref_ok(ac_refiner_ask(r, 8, chunk_tk, chunk_msg, &count), r);
+        ck_assert_uint_eq(count, 0);
+        assert_progress(r, 1, 0, "after the last ask");
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), t);
         read_result(r, na, t, &rc);
         ac_refiner_free(r);
         assert_same_result(&ra, &rc, na, t, "ask/tell vs array");
@@ -1208,13 +1296,17 @@ START_TEST(shapley_feed_normalises)
     double phi0[3] = {0.2, -0.8, 0.4}, phi1[2] = {0.0, 0.0};
     ref_ok(ac_refiner_labels_from_shapley(r, 0, phi0, 3), r);
     ref_ok(ac_refiner_labels_from_shapley(r, 1, phi1, 2), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_labels(r, lab, 5), r);
     ck_assert_double_eq_tol(lab[0], 0.25, 1e-15);
     ck_assert_double_eq(lab[2], -1.0);
     ck_assert_double_eq(lab[3], -0.25); /* fixed, not 0.5 */
     ck_assert_double_eq(lab[1], 0.0);
     ck_assert_double_eq(lab[4], 0.0);
+    /* the map from player to message reads inputs: still there after the
+     * run */
+    ref_ok(ac_refiner_agent_messages(r, 0, msgs, 3, &k), r);
+    ck_assert_uint_eq(k, 3);
     ac_refiner_free(r);
 }
 END_TEST
@@ -1254,11 +1346,12 @@ START_TEST(redundancy)
     scorer_init(&sc, labels, 7, SC_OK, UINT32_MAX);
     ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 2), r);
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-    ref_ok(ac_refiner_score(r), r);
+    ref_ok(ac_refiner_run(r), r);
     for (uint32_t m = 0; m < 7; m++)
         ck_assert_msg(sc.asked[m] == (want_red[m] ? 0u : 1u),
                       "message %u asked %u times", m, sc.asked[m]);
-    ref_ok(ac_refiner_refine(r), r);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_REDUNDANT), 3);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 4);
     ref_ok(ac_refiner_labels(r, used, 7), r);
     for (uint32_t m = 0; m < 7; m++)
         ck_assert_double_eq(used[m], want_red[m] ? -0.25 : 0.75);
@@ -1267,28 +1360,33 @@ START_TEST(redundancy)
         if (want_red[m]) /* harmful box, feasible here */
             ck_assert_double_le(rewards[m], 0.0);
 
-    /* a feed's label does not replace the redundancy label */
+    /* a feed's label does not replace the redundancy label; labels given
+     * as input leave the scorer idle */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
     ref_ok(ac_refiner_set_labels(r, labels, 7), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
+    ck_assert_uint_eq(sc.evaluations, 4);
     ref_ok(ac_refiner_labels(r, used, 7), r);
     ck_assert_double_eq(used[2], -0.25);
 
     /* fix_label overrides, before or after the texts */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
     ref_ok(ac_refiner_fix_label(r, 5, 1.0), r);
     ref_ok(ac_refiner_set_texts(r, texts, NULL, 7), r);
     ref_ok(ac_refiner_set_labels(r, labels, 7), r); /* does not touch 5 */
     ref_ok(ac_refiner_message_flags(r, mf, 7), r);
     ck_assert_uint_eq(mf[5], AC_MESSAGE_FLAG_REDUNDANT | AC_MESSAGE_FLAG_LABEL_FIXED);
     ck_assert_uint_eq(mf[2], AC_MESSAGE_FLAG_REDUNDANT);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_labels(r, used, 7), r);
     ck_assert_double_eq(used[5], 1.0);
     ck_assert_double_eq(used[2], -0.25);
     ck_assert_double_eq(used[0], 0.75);
 
-    /* the penalty is read at refine time */
+    /* the penalty the run uses is the one set before it */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
     ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_REDUNDANCY_PENALTY, 1.0), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_labels(r, used, 7), r);
     ck_assert_double_eq(used[2], -1.0);
     ck_assert_double_eq(used[4], -1.0);
@@ -1306,13 +1404,16 @@ START_TEST(redundancy)
     ck_assert_uint_eq(mf[1], AC_MESSAGE_FLAG_REDUNDANT);
     ck_assert_uint_eq(mf[2], 0);
     /* ask/tell does not hand out the redundant message either */
+    uint64_t tk[3];
     uint32_t got[3], count = 0;
-    ref_ok(ac_refiner_ask(r, 3, got, &count), r);
+    ref_ok(ac_refiner_ask(r, 3, tk, got, &count), r);
     ck_assert_uint_eq(count, 2);
     ck_assert(got[0] != 1 && got[1] != 1);
     double two[2] = {0.5, -0.5};
-    ref_ok(ac_refiner_tell(r, 2, got, two, NULL), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_tell(r, 2, tk, two, NULL), r);
+    ref_ok(ac_refiner_ask(r, 3, tk, got, &count), r);
+    ck_assert_uint_eq(count, 0);
+    ref_ok(ac_refiner_rewards(r, rewards, 3), r);
     ac_refiner_free(r);
 }
 END_TEST
@@ -1336,6 +1437,16 @@ static const char *const kw_range[] = {"[-1, 1]", "label", NULL};
 static const char *const kw_waiting[] = {"waiting", "outstanding", NULL};
 static const char *const kw_entries[] = {"entries", "length", NULL};
 static const char *const kw_busy[] = {"scorer", "inside", NULL};
+static const char *const kw_ticket[] = {"ticket", NULL};
+static const char *const kw_stale[] = {"stale", "reset", NULL};
+static const char *const kw_told[] = {"told", NULL};
+static const char *const kw_twice[] = {"twice", NULL};
+static const char *const kw_never[] = {"never", NULL};
+static const char *const kw_idle[] = {"AC_RESET_SESSION", NULL};
+static const char *const kw_cancel[] = {"cancel", NULL};
+static const char *const kw_audit[] = {"audit", NULL};
+static const char *const kw_no_message[] = {"no message", NULL};
+static const char *const kw_no_scorer[] = {"no scorer", NULL};
 
 /* A small valid episode: agents 0 (messages 0, 2), 1 (1, 3), 2 (none). */
 static const uint32_t E_AUTH[4] = {0, 1, 0, 1};
@@ -1351,12 +1462,22 @@ static ac_refiner *episode_ref(void)
 
 static void assert_rewards_eq(ac_refiner *r, const double *want, uint32_t t)
 {
-    double got[16];
+    double got[64];
+    ck_assert_uint_le(t, 64);
     ref_ok(ac_refiner_rewards(r, got, t), r);
     for (uint32_t m = 0; m < t; m++)
         ck_assert_msg(same_bits(got[m], want[m]),
                       "message %u: reward %.17g changed (was %.17g)", m,
                       got[m], want[m]);
+}
+
+/* The inputs refused since the last run left the run's inputs as they
+ * were: a new run gives the same rewards. Leaves the handle idle. */
+static void rerun_same(ac_refiner *r, const double *want, uint32_t t)
+{
+    ref_ok(ac_refiner_run(r), r);
+    assert_rewards_eq(r, want, t);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
 }
 
 START_TEST(errors_null_and_create)
@@ -1380,10 +1501,13 @@ START_TEST(errors_null_and_create)
     double d = 5.0, out[4] = {5, 5, 5, 5};
     int64_t iv = 5;
     uint32_t u[4] = {5, 5, 5, 5}, cnt = 5;
+    uint64_t tk[4] = {5, 5, 5, 5}, outstanding = 5;
+    int32_t done = 5;
     double lo = 5, hi = 5;
     int64_t ilo = 5, ihi = 5;
     const char *tx[1] = {"x"};
     ac_refiner_free(NULL);
+    ac_refiner_cancel(NULL);
     ck_assert_ptr_nonnull(ac_refiner_last_error(NULL));
     ck_assert_int_eq(ac_refiner_set_int(NULL, AC_REFINER_PARAM_BATCH, 2), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_get_int(NULL, AC_REFINER_PARAM_BATCH, &iv), AC_E_INVALID_ARG);
@@ -1404,16 +1528,20 @@ START_TEST(errors_null_and_create)
     ck_assert_int_eq(ac_refiner_labels_from_shapley(NULL, 0, E_LAB, 2),
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_scorer(NULL, scorer, NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_score(NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_ask(NULL, 4, u, &cnt), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_tell(NULL, 1, u, out, NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_refine(NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_run(NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_ask(NULL, 4, tk, u, &cnt), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_tell(NULL, 1, tk, out, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_progress(NULL, &done, &outstanding),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_audit(NULL, AC_REFINER_AUDIT_EVALUATIONS, &iv),
+                     AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_rewards(NULL, out, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_labels(NULL, out, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_message_flags(NULL, u, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_agent_flags(NULL, u, 3), AC_E_INVALID_ARG);
     ck_assert(d == 5.0 && iv == 5 && cnt == 5 && out[0] == 5 && u[0] == 5);
     ck_assert(lo == 5 && ilo == 5 && ihi == 5);
+    ck_assert(tk[0] == 5 && outstanding == 5 && done == 5);
 
     /* NULL pointers on a live handle */
     r = episode_ref();
@@ -1428,16 +1556,28 @@ START_TEST(errors_null_and_create)
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_labels_from_shapley(r, 0, NULL, 2),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_ask(r, 4, NULL, &cnt), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_ask(r, 4, u, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_ask(r, 4, NULL, u, &cnt), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_ask(r, 4, tk, NULL, &cnt), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_ask(r, 4, tk, u, NULL), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_tell(r, 1, NULL, out, NULL), AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_refiner_tell(r, 1, u, NULL, NULL), AC_E_INVALID_ARG);
-    ref_ok(ac_refiner_refine(r), r);
+    ck_assert_int_eq(ac_refiner_tell(r, 1, tk, NULL, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_audit(r, AC_REFINER_AUDIT_EVALUATIONS, NULL),
+                     AC_E_INVALID_ARG);
+    /* either output of progress may be NULL */
+    ref_ok(ac_refiner_progress(r, NULL, NULL), r);
+    ref_ok(ac_refiner_progress(r, &done, NULL), r);
+    ck_assert_int_eq(done, 0);
+    ref_ok(ac_refiner_progress(r, NULL, &outstanding), r);
+    ck_assert_uint_eq(outstanding, 0);
+    /* none of the refused calls started a run: inputs still open */
+    ref_ok(ac_refiner_set_labels(r, E_LAB, 4), r);
+    ref_ok(ac_refiner_run(r), r);
     ck_assert_int_eq(ac_refiner_rewards(r, NULL, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_labels(r, NULL, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_message_flags(r, NULL, 4), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_agent_flags(r, NULL, 3), AC_E_INVALID_ARG);
     ck_assert_int_eq(cnt, 5);
+    ck_assert(tk[0] == 5 && u[0] == 5);
     ac_refiner_free(r);
 }
 END_TEST
@@ -1446,8 +1586,10 @@ START_TEST(errors_bad_values)
 {
     ac_refiner *r = episode_ref();
     double first[4], out[4];
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_rewards(r, first, 4), r);
+    /* inputs change only while idle */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
 
     /* NaN / infinite credit: refused, the old credits stay */
     double cred[3] = {0.5, NAN, 0.0};
@@ -1456,10 +1598,11 @@ START_TEST(errors_bad_values)
     cred[1] = INFINITY;
     ck_assert_int_eq(ac_refiner_set_credits(r, cred, 3), AC_E_INVALID_ARG);
     assert_names(r, kw_credit);
-    ref_ok(ac_refiner_refine(r), r);
-    assert_rewards_eq(r, first, 4);
+    rerun_same(r, first, 4);
 
-    /* NaN label, label outside [-1, 1]: refused, nothing of the call taken */
+    /* NaN label, label outside [-1, 1]: refused, nothing of the call taken
+     * (an infinite label in an input is the host's error; only a scorer's
+     * answer can fail and be asked again) */
     static const double bad_labels[][4] = {
         {-1.0, 1.0, 0.0, NAN},
         {0.0, 0.0, 0.0, 1.0000000000000002},
@@ -1474,17 +1617,20 @@ START_TEST(errors_bad_values)
     }
     ck_assert_int_eq(ac_refiner_fix_label(r, 0, NAN), AC_E_INVALID_ARG);
     assert_names(r, kw_label);
+    ck_assert_int_eq(ac_refiner_fix_label(r, 0, INFINITY), AC_E_INVALID_ARG);
+    assert_names(r, kw_label);
     ck_assert_int_eq(ac_refiner_fix_label(r, 0, -1.5), AC_E_INVALID_ARG);
     assert_names(r, kw_label);
     ck_assert_int_eq(ac_refiner_fix_label(r, 4, 0.5), AC_E_INVALID_ARG);
     uint32_t mf[4];
     ref_ok(ac_refiner_message_flags(r, mf, 4), r);
     ck_assert_uint_eq(mf[0], 0); /* no fix taken */
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     assert_rewards_eq(r, first, 4);
     ref_ok(ac_refiner_labels(r, out, 4), r);
     for (uint32_t m = 0; m < 4; m++)
         ck_assert_double_eq(out[m], E_LAB[m]);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
 
     /* B <= 0 and other parameters out of bounds: refused, never clamped */
     static const double bad_b[] = {0.0, -0.0, -1.0, NAN, INFINITY, -INFINITY,
@@ -1511,6 +1657,8 @@ START_TEST(errors_bad_values)
                      AC_E_PARAM_OUT_OF_BOUND);
     ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_MAX_RETRIES, -1),
                      AC_E_PARAM_OUT_OF_BOUND);
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_MAX_RETRIES, 1001),
+                     AC_E_PARAM_OUT_OF_BOUND);
     ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_BOUND, 1), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BATCH, 1.0), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_refiner_set_int(r, (ac_refiner_param)101, 1),
@@ -1522,8 +1670,7 @@ START_TEST(errors_bad_values)
     ck_assert_double_eq(bhi, 1e300);
     ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 1e300), r); /* upper bound ok */
     ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 1.0), r);
-    ref_ok(ac_refiner_refine(r), r);
-    assert_rewards_eq(r, first, 4);
+    rerun_same(r, first, 4);
 
     /* a message naming a missing agent: refused, old authors kept */
     uint32_t auth[4] = {0, 1, 3, 1};
@@ -1537,8 +1684,7 @@ START_TEST(errors_bad_values)
     ck_assert_uint_eq(cnt, 2);
     ck_assert_int_eq(ac_refiner_agent_messages(r, 3, msgs, 4, &cnt),
                      AC_E_INVALID_ARG);
-    ref_ok(ac_refiner_refine(r), r);
-    assert_rewards_eq(r, first, 4);
+    rerun_same(r, first, 4);
 
     /* wrong lengths */
     ck_assert_int_eq(ac_refiner_set_authors(r, E_AUTH, 3), AC_E_INVALID_ARG);
@@ -1560,6 +1706,8 @@ START_TEST(errors_bad_values)
     phi_msg[1] = NAN;
     ck_assert_int_eq(ac_refiner_labels_from_shapley(r, 0, phi_msg, 2),
                      AC_E_INVALID_ARG);
+    /* the result's outputs have the handle's lengths, on a finished run */
+    ref_ok(ac_refiner_run(r), r);
     double sentinel[5] = {9, 9, 9, 9, 9};
     uint32_t usent[5] = {9, 9, 9, 9, 9};
     ck_assert_int_eq(ac_refiner_rewards(r, sentinel, 3), AC_E_INVALID_ARG);
@@ -1569,7 +1717,6 @@ START_TEST(errors_bad_values)
     ck_assert_int_eq(ac_refiner_message_flags(r, usent, 5), AC_E_INVALID_ARG);
     for (int i = 0; i < 5; i++)
         ck_assert(sentinel[i] == 9 && usent[i] == 9);
-    ref_ok(ac_refiner_refine(r), r);
     assert_rewards_eq(r, first, 4);
     ac_refiner_free(r);
 }
@@ -1579,99 +1726,163 @@ START_TEST(errors_state)
 {
     double out[4] = {9, 9, 9, 9};
     uint32_t u[4] = {9, 9, 9, 9}, cnt = 9;
+    uint64_t tk[4] = {9, 9, 9, 9};
     ac_refiner *r = NULL;
     ck_assert_int_eq(ac_refiner_create(&r, 3, 4, NULL), AC_OK);
     /* before authors */
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
     assert_names(r, kw_author);
     const char *tx[4] = {"a", "b", "c", "d"};
     ck_assert_int_eq(ac_refiner_set_texts(r, tx, NULL, 4), AC_E_STATE);
     ck_assert_int_eq(ac_refiner_agent_messages(r, 0, u, 4, &cnt), AC_E_STATE);
-    ck_assert_int_eq(ac_refiner_ask(r, 4, u, &cnt), AC_E_STATE);
+    ck_assert_int_eq(ac_refiner_ask(r, 4, tk, u, &cnt), AC_E_STATE);
+    assert_names(r, kw_author);
     ck_assert_int_eq(ac_refiner_labels_from_shapley(r, 0, out, 2), AC_E_STATE);
+    /* a run that could not start left the handle idle */
+    assert_progress(r, 0, 0, "before authors");
     ref_ok(ac_refiner_set_authors(r, E_AUTH, 4), r);
     /* before credits */
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
     assert_names(r, kw_credits_unset);
+    ck_assert_int_eq(ac_refiner_ask(r, 4, tk, u, &cnt), AC_E_STATE);
     ref_ok(ac_refiner_set_credits(r, E_CRED, 3), r);
-    /* before labels */
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+    /* before labels, and no scorer: run cannot (with ask/tell the host
+     * would be the scorer) */
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
     assert_names(r, kw_state_label);
-    ck_assert_int_eq(ac_refiner_score(r), AC_E_STATE); /* no scorer */
-    /* results before any refine */
+    /* results before any run */
     ck_assert_int_eq(ac_refiner_rewards(r, out, 4), AC_E_STATE);
     assert_names(r, kw_result);
     ck_assert_int_eq(ac_refiner_labels(r, out, 4), AC_E_STATE);
     ck_assert_int_eq(ac_refiner_agent_flags(r, u, 3), AC_E_STATE);
-    ck_assert(out[0] == 9 && out[3] == 9 && u[0] == 9 && cnt == 9);
+    ck_assert(out[0] == 9 && out[3] == 9 && u[0] == 9 && cnt == 9 && tk[0] == 9);
     /* some labels only */
     ref_ok(ac_refiner_fix_label(r, 0, E_LAB[0]), r);
     ref_ok(ac_refiner_fix_label(r, 1, E_LAB[1]), r);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
     assert_names(r, kw_state_label);
+    assert_progress(r, 0, 0, "before labels");
     ref_ok(ac_refiner_set_labels(r, E_LAB, 4), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
+    assert_progress(r, 1, 0, "after the run");
     double first[4];
     ref_ok(ac_refiner_rewards(r, first, 4), r);
-    /* a session reset forgets labels and the result, keeps the rest */
+    /* a session reset forgets the result; labels given as input stay */
     ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    assert_progress(r, 0, 0, "after AC_RESET_SESSION");
     ck_assert_int_eq(ac_refiner_rewards(r, out, 4), AC_E_STATE);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
-    ref_ok(ac_refiner_set_labels(r, E_LAB, 4), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ck_assert_int_eq(ac_refiner_agent_flags(r, u, 3), AC_E_STATE);
+    ref_ok(ac_refiner_run(r), r);
     assert_rewards_eq(r, first, 4);
-    /* AC_RESET_KNOWN forgets authors and credits too */
-    ref_ok(ac_refiner_reset(r, AC_RESET_KNOWN), r);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+    /* AC_RESET_KNOWN alone after a run: refused, nothing reset */
+    ck_assert_int_eq(ac_refiner_reset(r, AC_RESET_KNOWN), AC_E_STATE);
+    assert_names(r, kw_idle);
+    assert_rewards_eq(r, first, 4);
+    /* with AC_RESET_SESSION it forgets authors, credits and labels too */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION | AC_RESET_KNOWN), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
+    assert_names(r, kw_author);
     ck_assert_int_eq(ac_refiner_rewards(r, out, 4), AC_E_STATE);
+    ref_ok(ac_refiner_set_authors(r, E_AUTH, 4), r);
+    ref_ok(ac_refiner_set_credits(r, E_CRED, 3), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE); /* labels forgotten */
+    assert_names(r, kw_state_label);
     ac_refiner_free(r);
 }
 END_TEST
 
-START_TEST(errors_refine_keeps_result)
+/* A non-OK run leaves no result: the rewards of an earlier run are gone
+ * with its session, a failed run has none, and it repeats its error until
+ * AC_RESET_SESSION. */
+START_TEST(errors_failed_run_has_no_result)
 {
     ac_refiner *r = episode_ref();
-    double first[4];
-    uint32_t f[3];
-    ref_ok(ac_refiner_refine(r), r);
+    double first[4], sentinel[4] = {9, 9, 9, 9};
+    uint32_t f[3] = {9, 9, 9};
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_rewards(r, first, 4), r);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
 
-    /* an agent with non-zero credit and no message */
+    /* an agent with non-zero credit and no message: AC_E_STATE before the
+     * run starts (the handle stays idle, the credits open to change) */
     double cred[3] = {0.5, -0.25, 0.125};
     ref_ok(ac_refiner_set_credits(r, cred, 3), r);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
     assert_names(r, kw_agent);
-    assert_rewards_eq(r, first, 4);
+    assert_progress(r, 0, 0, "credit without messages");
+    ck_assert_int_eq(ac_refiner_rewards(r, sentinel, 4), AC_E_STATE);
+    /* ... and the scorer is not asked for a run that cannot end */
+    {
+        scorer_ctx sc;
+        scorer_init(&sc, E_LAB, 4, SC_OK, UINT32_MAX);
+        ac_refiner *s = feed_ref(3, 4, E_AUTH, cred, 1.0, 0.5);
+        ref_ok(ac_refiner_set_scorer(s, scorer, &sc), s);
+        ck_assert_int_eq(ac_refiner_run(s), AC_E_STATE);
+        assert_names(s, kw_no_message);
+        uint64_t tk[4];
+        uint32_t msg[4], cnt = 9;
+        ck_assert_int_eq(ac_refiner_ask(s, 4, tk, msg, &cnt), AC_E_STATE);
+        ck_assert_uint_eq(cnt, 9);
+        ck_assert_uint_eq(sc.calls, 0);
+        ac_refiner_free(s);
+    }
     /* the same agent with credit 0 (or -0) is fine */
     cred[2] = -0.0;
     ref_ok(ac_refiner_set_credits(r, cred, 3), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     assert_rewards_eq(r, first, 4);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RELAXED_AGENTS), 0);
 
-    /* AC_RELAXATION_NEVER on an infeasible agent: AC_E_INFEASIBLE, the result
-     * and flags of the last refine stay. Agent 1 has labels (-0.5, 0) and
-     * credit 1.5 > sum hi = 1. */
+    /* AC_RELAXATION_NEVER on an infeasible agent: AC_E_INFEASIBLE and no
+     * result. Agent 1 has labels (-0.5, 0) and credit 1.5 > sum hi = 1. */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
     cred[1] = 1.5;
     ref_ok(ac_refiner_set_credits(r, cred, 3), r);
     ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), r);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_INFEASIBLE);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_INFEASIBLE);
     assert_names(r, kw_infeasible);
-    assert_rewards_eq(r, first, 4);
-    ref_ok(ac_refiner_agent_flags(r, f, 3), r);
-    ck_assert(f[0] == 0 && f[1] == 0 && f[2] == 0);
-    /* ... and it refines once relaxation is allowed again */
+    assert_progress(r, 1, 0, "after AC_E_INFEASIBLE");
+    ck_assert_int_eq(ac_refiner_rewards(r, sentinel, 4), AC_E_STATE);
+    ck_assert_int_eq(ac_refiner_labels(r, sentinel, 4), AC_E_STATE);
+    ck_assert_int_eq(ac_refiner_agent_flags(r, f, 3), AC_E_STATE);
+    ck_assert(sentinel[0] == 9 && sentinel[3] == 9 && f[0] == 9 && f[2] == 9);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RELAXED_AGENTS), 0);
+    /* the failed run repeats its error; its inputs stay as it used them */
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_INFEASIBLE);
+    {
+        uint64_t tk[4] = {1, 2, 3, 4};
+        uint32_t msg[4], cnt = 9;
+        ck_assert_int_eq(ac_refiner_ask(r, 4, tk, msg, &cnt), AC_E_INFEASIBLE);
+        ck_assert_uint_eq(cnt, 9);
+        double one = 0.5;
+        ck_assert_int_eq(ac_refiner_tell(r, 1, tk, &one, NULL), AC_E_INFEASIBLE);
+    }
+    ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION,
+                                        AC_RELAXATION_ORDERED),
+                     AC_E_STATE);
+    assert_names(r, kw_idle);
+    /* ... and the run relaxes once that is allowed again */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
     ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_ORDERED), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ref_ok(ac_refiner_run(r), r);
     ref_ok(ac_refiner_agent_flags(r, f, 3), r);
+    ck_assert_uint_eq(f[0], 0);
     ck_assert_uint_eq(f[1], AC_AGENT_FLAG_RELAXED_SIGN);
+    ck_assert_uint_eq(f[2], 0);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RELAXED_AGENTS), 1);
     /* infeasible beyond K B as well */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
     cred[1] = 2.5;
     ref_ok(ac_refiner_set_credits(r, cred, 3), r);
     ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), r);
-    double second[4];
-    ref_ok(ac_refiner_rewards(r, second, 4), r);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_INFEASIBLE);
-    assert_rewards_eq(r, second, 4);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_INFEASIBLE);
+    ck_assert_int_eq(ac_refiner_rewards(r, sentinel, 4), AC_E_STATE);
+    ck_assert(sentinel[0] == 9);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_ORDERED), r);
+    ref_ok(ac_refiner_run(r), r);
+    ref_ok(ac_refiner_agent_flags(r, f, 3), r);
+    ck_assert_uint_eq(f[1], AC_AGENT_FLAG_RELAXED_SIGN | AC_AGENT_FLAG_RELAXED_BOUND);
     ac_refiner_free(r);
 }
 END_TEST
@@ -1687,66 +1898,90 @@ START_TEST(errors_scorer)
     read_result(r, 2, 6, &want);
     ac_refiner_free(r);
 
-    /* a scorer returning non-zero: AC_E_CALLBACK; the batch is given back
-     * and a working scorer finishes the job */
+    /* a scorer returning non-zero: AC_E_CALLBACK ends the run; after a
+     * session reset a working scorer does the whole job */
     scorer_ctx sc;
     r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
     ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 2), r);
     scorer_init(&sc, labels, 6, SC_RETURN, UINT32_MAX);
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-    ck_assert_int_eq(ac_refiner_score(r), AC_E_CALLBACK);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_CALLBACK);
     assert_names(r, kw_callback);
     ck_assert_uint_eq(sc.calls, 1);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+    int32_t done = 0;
+    ref_ok(ac_refiner_progress(r, &done, NULL), r);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_eq(ac_refiner_rewards(r, got.rewards, 6), AC_E_STATE);
     scorer_init(&sc, labels, 6, SC_OK, UINT32_MAX);
-    ref_ok(ac_refiner_score(r), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_CALLBACK); /* the run's error */
+    ck_assert_uint_eq(sc.calls, 0);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ref_ok(ac_refiner_run(r), r);
     for (uint32_t m = 0; m < 6; m++)
         ck_assert_uint_eq(sc.asked[m], 1);
     read_result(r, 2, 6, &got);
     assert_same_result(&want, &got, 2, 6, "after a callback error");
     ac_refiner_free(r);
 
-    /* NaN, or a non-zero status, asked again up to AC_REFINER_PARAM_MAX_RETRIES
-     * times, then the run fails */
-    static const uint32_t modes[2] = {SC_NAN, SC_STATUS};
-    for (int i = 0; i < 2; i++) {
+    /* NaN, infinity or a non-zero status: a failed answer, asked again up
+     * to AC_REFINER_PARAM_MAX_RETRIES times, then the run fails with
+     * AC_E_ORACLE */
+    static const uint32_t modes[3] = {SC_NAN, SC_STATUS, SC_INF};
+    for (int i = 0; i < 3; i++) {
         for (int64_t retries = 0; retries <= 3; retries++) {
             r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
             ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_MAX_RETRIES, retries), r);
             ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 4), r);
             scorer_init(&sc, labels, 6, modes[i], 3);
             ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-            int rc = ac_refiner_score(r);
-            ck_assert_msg(rc == AC_E_ORACLE, "retries %d: score gave %s",
-                          (int)retries, ac_status_name(rc));
+            int rc = ac_refiner_run(r);
+            ck_assert_msg(rc == AC_E_ORACLE, "mode %u, retries %d: run gave %s",
+                          modes[i], (int)retries, ac_status_name(rc));
             assert_names(r, kw_failed);
             ck_assert_uint_eq(sc.target_calls, (uint32_t)retries + 1u);
-            ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
+            ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), retries + 1);
+            ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RETRIES), retries);
+            ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS),
+                             sc.evaluations);
+            assert_progress(r, 1, 0, "after AC_E_ORACLE");
+            ck_assert_int_eq(ac_refiner_run(r), AC_E_ORACLE);
             ck_assert_int_eq(ac_refiner_rewards(r, got.rewards, 6), AC_E_STATE);
             ac_refiner_free(r);
         }
     }
-    /* a NaN once is retried and then succeeds */
-    r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
-    scorer_init(&sc, labels, 6, SC_NAN_ONCE, 4);
-    ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-    ref_ok(ac_refiner_score(r), r);
-    ck_assert_uint_eq(sc.target_calls, 2);
-    read_result(r, 2, 6, &got);
-    assert_same_result(&want, &got, 2, 6, "after a retried NaN");
-    ac_refiner_free(r);
+    /* a NaN or an infinity once is retried and then succeeds */
+    static const uint32_t once[2] = {SC_NAN_ONCE, SC_INF_ONCE};
+    for (int i = 0; i < 2; i++) {
+        r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
+        scorer_init(&sc, labels, 6, once[i], 4);
+        ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
+        ref_ok(ac_refiner_run(r), r);
+        ck_assert_uint_eq(sc.target_calls, 2);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 1);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RETRIES), 1);
+        ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 7);
+        read_result(r, 2, 6, &got);
+        assert_same_result(&want, &got, 2, 6, "after a retried failure");
+        ac_refiner_free(r);
+    }
 
-    /* a scorer writing 2.0: AC_E_INVALID_ARG, nothing of that batch taken */
+    /* a scorer writing a finite 2.0: AC_E_INVALID_ARG naming it, and the
+     * run ends without a result */
     r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
     ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 6), r);
     scorer_init(&sc, labels, 6, SC_OUT, 2);
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-    ck_assert_int_eq(ac_refiner_score(r), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_INVALID_ARG);
     assert_names(r, kw_range);
-    ck_assert_int_eq(ac_refiner_refine(r), AC_E_STATE);
-    /* the batch went back: all six are handed out again */
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_rewards(r, got.rewards, 6), AC_E_STATE);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 0);
+    /* nothing of that batch was taken: after a session reset all six are
+     * handed out again */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    uint64_t tk[6];
     uint32_t msgs[6], cnt = 0;
-    ref_ok(ac_refiner_ask(r, 6, msgs, &cnt), r);
+    ref_ok(ac_refiner_ask(r, 6, tk, msgs, &cnt), r);
     ck_assert_uint_eq(cnt, 6);
     ac_refiner_free(r);
 
@@ -1755,8 +1990,8 @@ START_TEST(errors_scorer)
     scorer_init(&sc, labels, 6, SC_REENTER, UINT32_MAX);
     sc.ref = r;
     ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
-    ref_ok(ac_refiner_score(r), r);
-    for (int i = 0; i < 6; i++)
+    ref_ok(ac_refiner_run(r), r);
+    for (int i = 0; i < N_REENTER; i++)
         ck_assert_msg(sc.reenter_rc[i] == AC_E_BUSY,
                       "re-entrant call %d gave %s", i,
                       ac_status_name(sc.reenter_rc[i]));
@@ -1773,55 +2008,648 @@ START_TEST(errors_tell)
     double credit[2] = {0.3, -0.1};
     double labels[6] = {0.5, -0.25, 1.0, 0.0, 0.75, -1.0};
     ac_refiner *r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
-    uint32_t a[6], cnt = 0;
-    /* tell before anything was asked */
-    uint32_t m0 = 0;
-    ck_assert_int_eq(ac_refiner_tell(r, 1, &m0, labels, NULL), AC_E_INVALID_ARG);
+    uint64_t a[6], t0 = 1;
+    uint32_t am[6], cnt = 0;
+    /* tell with no run waiting */
+    ck_assert_int_eq(ac_refiner_tell(r, 1, &t0, labels, NULL), AC_E_STATE);
     assert_names(r, kw_waiting);
-    ref_ok(ac_refiner_ask(r, 3, a, &cnt), r);
+    ref_ok(ac_refiner_ask(r, 3, a, am, &cnt), r);
     ck_assert_uint_eq(cnt, 3);
-    /* outstanding: a[0..2]; the others are not */
-    uint32_t not_out = 0;
-    for (uint32_t m = 0; m < 6; m++)
-        if (m != a[0] && m != a[1] && m != a[2])
-            not_out = m;
-    uint32_t mixed[2] = {a[0], not_out};
-    double two[2] = {labels[a[0]], labels[not_out]};
+    ck_assert(a[0] != a[1] && a[1] != a[2] && a[0] != a[2]);
+    /* outstanding: a[0..2]; a ticket never handed out, and 0 (never a
+     * ticket), are refused whole */
+    uint64_t never = a[0] + a[1] + a[2] + 1000;
+    uint64_t mixed[2] = {a[0], never};
+    double two[2] = {labels[am[0]], 0.5};
     ck_assert_int_eq(ac_refiner_tell(r, 2, mixed, two, NULL), AC_E_INVALID_ARG);
-    assert_names(r, kw_waiting);
-    /* out of range, told twice in one call, a label outside [-1, 1] */
-    uint32_t oob[1] = {6}, twice[2] = {a[1], a[1]};
-    ck_assert_int_eq(ac_refiner_tell(r, 1, oob, labels, NULL), AC_E_INVALID_ARG);
+    assert_names(r, kw_never);
+    uint64_t zero = 0;
+    ck_assert_int_eq(ac_refiner_tell(r, 1, &zero, two, NULL), AC_E_INVALID_ARG);
+    assert_names(r, kw_ticket);
+    /* twice in one call, a finite label outside [-1, 1] */
+    uint64_t twice[2] = {a[1], a[1]};
     double tw[2] = {0.5, 0.5};
     ck_assert_int_eq(ac_refiner_tell(r, 2, twice, tw, NULL), AC_E_INVALID_ARG);
-    double bad[3] = {labels[a[0]], labels[a[1]], -1.5};
+    assert_names(r, kw_twice);
+    double bad[3] = {labels[am[0]], labels[am[1]], -1.5};
     ck_assert_int_eq(ac_refiner_tell(r, 3, a, bad, NULL), AC_E_INVALID_ARG);
     assert_names(r, kw_range);
-    /* nothing of those calls was taken: all three still outstanding, the
-     * others still to be asked */
-    double three[3] = {labels[a[0]], labels[a[1]], labels[a[2]]};
+    bad[2] = 1.0000000000000002;
+    ck_assert_int_eq(ac_refiner_tell(r, 3, a, bad, NULL), AC_E_INVALID_ARG);
+    assert_names(r, kw_range);
+    /* a refused tell did not end the run, and took nothing: all three
+     * still outstanding */
+    assert_progress(r, 0, 3, "after refused tells");
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 0);
+    double three[3] = {labels[am[0]], labels[am[1]], labels[am[2]]};
     ref_ok(ac_refiner_tell(r, 3, a, three, NULL), r);
-    /* telling them again: no longer outstanding */
+    assert_progress(r, 0, 0, "after the tell");
+    /* telling them again: told already */
     ck_assert_int_eq(ac_refiner_tell(r, 1, a, three, NULL), AC_E_INVALID_ARG);
-    uint32_t rest[6];
-    ref_ok(ac_refiner_ask(r, 6, rest, &cnt), r);
+    assert_names(r, kw_told);
+    uint64_t rest[6];
+    uint32_t rm[6];
+    ref_ok(ac_refiner_ask(r, 6, rest, rm, &cnt), r);
     ck_assert_uint_eq(cnt, 3);
-    double lab3[3];
-    int32_t st3[3] = {0, 0, 0};
     for (uint32_t k = 0; k < 3; k++)
-        lab3[k] = labels[rest[k]];
+        for (uint32_t j = 0; j < 3; j++) {
+            ck_assert_uint_ne(rm[k], am[j]);   /* each message asked once */
+            ck_assert(rest[k] != a[j]);        /* tickets never reused    */
+        }
+    /* a failed answer (status, NaN, infinity) in a tell is no error: the
+     * message is asked again under a new ticket */
+    double lab3[3];
+    int32_t st3[3] = {0, 5, 0};
+    for (uint32_t k = 0; k < 3; k++)
+        lab3[k] = labels[rm[k]];
+    lab3[2] = INFINITY;
     ref_ok(ac_refiner_tell(r, 3, rest, lab3, st3), r);
-    ref_ok(ac_refiner_refine(r), r);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 2);
+    uint64_t again[6];
+    uint32_t agm[6];
+    ref_ok(ac_refiner_ask(r, 6, again, agm, &cnt), r);
+    ck_assert_uint_eq(cnt, 2);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RETRIES), 2);
+    for (uint32_t k = 0; k < 2; k++) {
+        ck_assert(agm[k] == rm[1] || agm[k] == rm[2]);
+        for (uint32_t j = 0; j < 3; j++)
+            ck_assert(again[k] != rest[j]);
+    }
+    double lab2[2] = {labels[agm[0]], labels[agm[1]]};
+    ref_ok(ac_refiner_tell(r, 2, again, lab2, NULL), r);
+    /* the failed tickets were told (failed): not outstanding any more */
+    ck_assert_int_eq(ac_refiner_tell(r, 1, &rest[1], lab2, NULL),
+                     AC_E_INVALID_ARG);
+    ref_ok(ac_refiner_ask(r, 6, again, agm, &cnt), r);
+    ck_assert_uint_eq(cnt, 0);
+    assert_progress(r, 1, 0, "done");
+    /* no run waits once it is done */
+    ck_assert_int_eq(ac_refiner_tell(r, 1, again, lab2, NULL), AC_E_STATE);
     double got[6], want[6];
     ref_ok(ac_refiner_rewards(r, got, 6), r);
     uint32_t f[2];
     refine_once(2, 6, authors, credit, labels, 1.0, 0.5, want, f);
     for (uint32_t m = 0; m < 6; m++)
         ck_assert(same_bits(got[m], want[m]));
+
+    /* a ticket from before a reset is stale, in the next run too */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ck_assert_int_eq(ac_refiner_tell(r, 1, a, three, NULL), AC_E_STATE);
+    uint64_t fresh[6];
+    ref_ok(ac_refiner_ask(r, 6, fresh, rm, &cnt), r);
+    ck_assert_uint_eq(cnt, 6);
+    for (uint32_t k = 0; k < 6; k++)
+        ck_assert(fresh[k] > again[1] && fresh[k] > rest[2]);
+    ck_assert_int_eq(ac_refiner_tell(r, 1, a, three, NULL), AC_E_INVALID_ARG);
+    assert_names(r, kw_stale);
+    assert_progress(r, 0, 6, "after a stale tell");
     ac_refiner_free(r);
 }
 END_TEST
 
+/* ===================================================================== */
+/* 6. The run: audit, progress, cancel, the reset rule, ask/tell = run   */
+/* ===================================================================== */
+
+static const ac_refiner_audit_key ALL_AUDIT_KEYS[] = {
+    AC_REFINER_AUDIT_EVALUATIONS, AC_REFINER_AUDIT_ROUNDS,
+    AC_REFINER_AUDIT_FAILURES,    AC_REFINER_AUDIT_RETRIES,
+    AC_REFINER_AUDIT_RELAXED_AGENTS, AC_REFINER_AUDIT_REDUNDANT};
+
+/* Agent 0: messages 0, 2 (a repeat of 0: redundant), 4; agent 1: 1, 3
+ * (label fixed at -0.5), 5, all harmful with a positive credit (relaxed).
+ * The scorer labels 0, 1, 4 and 5. */
+static const uint32_t A_AUTH[6] = {0, 1, 0, 1, 0, 1};
+static const double A_CRED[2] = {0.3, 0.4};
+static const double A_LAB[6] = {0.5, -0.5, 0.0, 0.0, 0.25, -1.0};
+
+static ac_refiner *audit_ref(void)
+{
+    static const char *const texts[6] = {"a", "b", " a", "c", "d", "e"};
+    ac_refiner *r = feed_ref(2, 6, A_AUTH, A_CRED, 1.0, 0.5);
+    ref_ok(ac_refiner_set_texts(r, texts, NULL, 6), r);
+    ref_ok(ac_refiner_fix_label(r, 3, -0.5), r);
+    return r;
+}
+
+START_TEST(run_audit)
+{
+    ac_refiner *r = audit_ref();
+    scorer_ctx sc;
+    scorer_init(&sc, A_LAB, 6, SC_NAN_ONCE, 4);
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 2), r);
+    ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
+    ref_ok(ac_refiner_run(r), r);
+    static const uint32_t want_asked[6] = {1, 1, 0, 0, 2, 1};
+    for (uint32_t m = 0; m < 6; m++)
+        ck_assert_msg(sc.asked[m] == want_asked[m], "message %u asked %u times",
+                      m, sc.asked[m]);
+    uint32_t f[2];
+    ref_ok(ac_refiner_agent_flags(r, f, 2), r);
+    ck_assert_uint_eq(f[0], 0);
+    ck_assert_uint_eq(f[1], AC_AGENT_FLAG_RELAXED_SIGN);
+    /* each key: labels asked (the retry counted), scorer calls, the NaN,
+     * its retry, the relaxed agent, the repeat */
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 5);
+    ck_assert_uint_eq(sc.evaluations, 5);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_ROUNDS), sc.calls);
+    ck_assert_uint_eq(sc.calls, 3); /* {0, 1}, {4, 5}, {4} */
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 1);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RETRIES), 1);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RELAXED_AGENTS), 1);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_REDUNDANT), 1);
+
+    /* an unknown key: AC_E_INVALID_ARG, the value untouched */
+    static const int bad_keys[] = {0, 7, 99, -1};
+    for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
+        int64_t v = 12345;
+        ck_assert_int_eq(ac_refiner_audit(r, (ac_refiner_audit_key)bad_keys[i], &v),
+                         AC_E_INVALID_ARG);
+        assert_names(r, kw_audit);
+        ck_assert_int_eq(v, 12345);
+    }
+
+    /* a session reset forgets the run's figures; the texts are an input */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    for (size_t i = 0; i < sizeof ALL_AUDIT_KEYS / sizeof ALL_AUDIT_KEYS[0]; i++)
+        ck_assert_int_eq(audit_of(r, ALL_AUDIT_KEYS[i]),
+                         ALL_AUDIT_KEYS[i] == AC_REFINER_AUDIT_REDUNDANT);
+
+    /* during an ask/tell run */
+    uint64_t tk[8];
+    uint32_t msg[8], cnt = 0;
+    double lab[8];
+    int32_t st[8] = {0};
+    ref_ok(ac_refiner_ask(r, 2, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 2);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 2);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_ROUNDS), 1);
+    lab[0] = A_LAB[msg[0]];
+    lab[1] = A_LAB[msg[1]];
+    st[1] = 1; /* failed: asked again */
+    ref_ok(ac_refiner_tell(r, 2, tk, lab, st), r);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 1);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RETRIES), 0);
+    ref_ok(ac_refiner_ask(r, 8, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 3);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 5);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_ROUNDS), 2);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RETRIES), 1);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RELAXED_AGENTS), 0); /* no result yet */
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_REDUNDANT), 1);
+    for (uint32_t k = 0; k < cnt; k++)
+        lab[k] = A_LAB[msg[k]];
+    ref_ok(ac_refiner_tell(r, cnt, tk, lab, NULL), r);
+    ref_ok(ac_refiner_ask(r, 8, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 0);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_ROUNDS), 2); /* count 0 */
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_RELAXED_AGENTS), 1);
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_FAILURES), 1);
+    ac_refiner_free(r);
+}
+END_TEST
+
+START_TEST(run_progress)
+{
+    uint32_t authors[6] = {0, 0, 1, 1, 0, 1};
+    double credit[2] = {0.3, -0.1};
+    double labels[6] = {0.5, -0.25, 1.0, 0.0, 0.75, -1.0};
+    ac_refiner *r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
+    uint64_t tk[6], tk2[6];
+    uint32_t msg[6], msg2[6], cnt = 0;
+    double lab[6];
+    assert_progress(r, 0, 0, "idle");
+    ref_ok(ac_refiner_ask(r, 4, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 4);
+    assert_progress(r, 0, 4, "4 asked");
+    lab[0] = labels[msg[0]];
+    ref_ok(ac_refiner_tell(r, 1, tk, lab, NULL), r);
+    assert_progress(r, 0, 3, "1 told");
+    ref_ok(ac_refiner_ask(r, 4, tk2, msg2, &cnt), r);
+    ck_assert_uint_eq(cnt, 2); /* the two never asked */
+    assert_progress(r, 0, 5, "all asked");
+    ref_ok(ac_refiner_ask(r, 4, tk2 + 2, msg2 + 2, &cnt), r);
+    ck_assert_uint_eq(cnt, 0); /* waits for the tells */
+    assert_progress(r, 0, 5, "waiting");
+    /* run without a scorer hands out nothing it could never tell, and
+     * does not end the run */
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
+    assert_names(r, kw_waiting);
+    assert_progress(r, 0, 5, "after run without a scorer");
+    for (uint32_t k = 0; k < 2; k++)
+        lab[k] = labels[msg2[k]];
+    ref_ok(ac_refiner_tell(r, 2, tk2, lab, NULL), r);
+    for (uint32_t k = 1; k < 4; k++)
+        lab[k] = labels[msg[k]];
+    ref_ok(ac_refiner_tell(r, 3, tk + 1, lab + 1, NULL), r);
+    /* every label in, but the rewards come with the next ask (or run) */
+    assert_progress(r, 0, 0, "every label told");
+    ref_ok(ac_refiner_run(r), r);
+    assert_progress(r, 1, 0, "done");
+    double got[6], want[6];
+    uint32_t f[2];
+    ref_ok(ac_refiner_rewards(r, got, 6), r);
+    refine_once(2, 6, authors, credit, labels, 1.0, 0.5, want, f);
+    for (uint32_t m = 0; m < 6; m++)
+        ck_assert(same_bits(got[m], want[m]));
+
+    /* run without a scorer after the host asked: nothing more handed out */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ref_ok(ac_refiner_ask(r, 2, tk, msg, &cnt), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
+    assert_names(r, kw_no_scorer);
+    assert_progress(r, 0, 2, "no scorer, two asked");
+    ck_assert_int_eq(audit_of(r, AC_REFINER_AUDIT_EVALUATIONS), 2);
+
+    /* a run mixing the host's tickets and the scorer: the scorer takes the
+     * rest, the run waits for the host's */
+    scorer_ctx sc;
+    scorer_init(&sc, labels, 6, SC_OK, UINT32_MAX);
+    ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
+    assert_names(r, kw_waiting);
+    ck_assert_uint_eq(sc.evaluations, 4);
+    assert_progress(r, 0, 2, "waiting for the host");
+    lab[0] = labels[msg[0]];
+    lab[1] = labels[msg[1]];
+    ref_ok(ac_refiner_tell(r, 2, tk, lab, NULL), r);
+    ref_ok(ac_refiner_run(r), r);
+    ck_assert_uint_eq(sc.evaluations, 4);
+    assert_progress(r, 1, 0, "done");
+    assert_rewards_eq(r, want, 6);
+    ac_refiner_free(r);
+}
+END_TEST
+
+START_TEST(run_cancel)
+{
+    uint32_t authors[6] = {0, 0, 1, 1, 0, 1};
+    double credit[2] = {0.3, -0.1};
+    double labels[6] = {0.5, -0.25, 1.0, 0.0, 0.75, -1.0};
+    double want[6], got[6] = {9, 9, 9, 9, 9, 9};
+    uint32_t f[2];
+    refine_once(2, 6, authors, credit, labels, 1.0, 0.5, want, f);
+
+    /* the next ask after a cancel ends the run with AC_E_CANCELLED */
+    ac_refiner *r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
+    uint64_t tk[6];
+    uint32_t msg[6], cnt = 0;
+    ref_ok(ac_refiner_ask(r, 3, tk, msg, &cnt), r);
+    ac_refiner_cancel(r);
+    assert_progress(r, 0, 3, "cancelled, not yet asked");
+    cnt = 9;
+    ck_assert_int_eq(ac_refiner_ask(r, 3, tk + 3, msg + 3, &cnt), AC_E_CANCELLED);
+    assert_names(r, kw_cancel);
+    ck_assert_uint_eq(cnt, 9);
+    int32_t done = 0;
+    ref_ok(ac_refiner_progress(r, &done, NULL), r);
+    ck_assert_int_eq(done, 1);
+    double lab[3] = {labels[msg[0]], labels[msg[1]], labels[msg[2]]};
+    ck_assert_int_eq(ac_refiner_tell(r, 3, tk, lab, NULL), AC_E_CANCELLED);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_CANCELLED);
+    ck_assert_int_eq(ac_refiner_rewards(r, got, 6), AC_E_STATE);
+    ck_assert(got[0] == 9);
+    ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA, 0.5), AC_E_STATE);
+    /* AC_RESET_SESSION clears the cancellation */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    assert_progress(r, 0, 0, "after the reset");
+    asktell_all(r, labels, 4);
+    assert_rewards_eq(r, want, 6);
+
+    /* a finished run keeps its result */
+    ac_refiner_cancel(r);
+    ref_ok(ac_refiner_ask(r, 3, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 0);
+    ref_ok(ac_refiner_run(r), r);
+    assert_progress(r, 1, 0, "finished, then cancelled");
+    assert_rewards_eq(r, want, 6);
+    /* ... and the cancellation does not outlive its session */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ref_ok(ac_refiner_set_labels(r, labels, 6), r);
+    ref_ok(ac_refiner_run(r), r);
+    assert_rewards_eq(r, want, 6);
+    ac_refiner_free(r);
+
+    /* a cancel before the run: the run ends cancelled at once */
+    r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
+    ref_ok(ac_refiner_set_labels(r, labels, 6), r);
+    ac_refiner_cancel(r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_CANCELLED);
+    ck_assert_int_eq(ac_refiner_rewards(r, got, 6), AC_E_STATE);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ref_ok(ac_refiner_run(r), r);
+    assert_rewards_eq(r, want, 6);
+    ac_refiner_free(r);
+
+    /* from inside the scorer: ac_refiner_run stops between scorer calls */
+    r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
+    scorer_ctx sc;
+    scorer_init(&sc, labels, 6, SC_CANCEL, UINT32_MAX);
+    sc.ref = r;
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 2), r);
+    ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_CANCELLED);
+    assert_names(r, kw_cancel);
+    ck_assert_uint_eq(sc.calls, 1);
+    ck_assert_int_eq(ac_refiner_rewards(r, got, 6), AC_E_STATE);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    sc.mode = SC_OK;
+    ref_ok(ac_refiner_run(r), r);
+    ck_assert_uint_eq(sc.calls, 4);
+    assert_rewards_eq(r, want, 6);
+    ac_refiner_free(r);
+}
+END_TEST
+
+START_TEST(run_reset_rule)
+{
+    uint32_t authors[6] = {0, 0, 1, 1, 0, 1};
+    double credit[2] = {0.3, -0.1};
+    double labels[6] = {0.5, -0.25, 1.0, 0.0, 0.75, -1.0};
+    const char *tx[6] = {"a", "b", "c", "d", "e", "f"};
+    double phi_msg[3] = {1.0, 0.5, 0.25}, v = 0.0;
+    ac_refiner *r = feed_ref(2, 6, authors, credit, 1.0, 0.5);
+
+    /* idle: parameters back to their defaults on their own */
+    ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 0.5), r);
+    ref_ok(ac_refiner_reset(r, AC_RESET_PARAMS), r);
+    ref_ok(ac_refiner_get_f64(r, AC_REFINER_PARAM_BOUND, &v), r);
+    ck_assert_double_eq(v, 1.0);
+    ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 0.5), r);
+
+    /* during a run, then after it: every input and parameter refused, and
+     * PARAMS or KNOWN without SESSION too (nothing reset) */
+    uint64_t tk[6];
+    uint32_t msg[6], cnt = 0;
+    ref_ok(ac_refiner_ask(r, 2, tk, msg, &cnt), r);
+    for (int phase = 0; phase < 2; phase++) {
+        ck_assert_int_eq(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 3), AC_E_STATE);
+        assert_names(r, kw_idle);
+        ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, 0.7), AC_E_STATE);
+        assert_names(r, kw_idle);
+        ck_assert_int_eq(ac_refiner_set_authors(r, authors, 6), AC_E_STATE);
+        ck_assert_int_eq(ac_refiner_set_credits(r, credit, 2), AC_E_STATE);
+        ck_assert_int_eq(ac_refiner_set_labels(r, labels, 6), AC_E_STATE);
+        ck_assert_int_eq(ac_refiner_fix_label(r, 0, 0.5), AC_E_STATE);
+        ck_assert_int_eq(ac_refiner_set_texts(r, tx, NULL, 6), AC_E_STATE);
+        ck_assert_int_eq(ac_refiner_labels_from_shapley(r, 0, phi_msg, 3),
+                         AC_E_STATE);
+        assert_names(r, kw_idle);
+        ck_assert_int_eq(ac_refiner_reset(r, AC_RESET_PARAMS), AC_E_STATE);
+        assert_names(r, kw_idle);
+        ck_assert_int_eq(ac_refiner_reset(r, AC_RESET_KNOWN), AC_E_STATE);
+        ck_assert_int_eq(ac_refiner_reset(r, AC_RESET_PARAMS | AC_RESET_KNOWN),
+                         AC_E_STATE);
+        ref_ok(ac_refiner_get_f64(r, AC_REFINER_PARAM_BOUND, &v), r);
+        ck_assert_double_eq(v, 0.5);
+        /* callbacks may change at any time */
+        ref_ok(ac_refiner_set_scorer(r, scorer, NULL), r);
+        ref_ok(ac_refiner_set_scorer(r, NULL, NULL), r);
+        if (phase == 0) {
+            assert_progress(r, 0, 2, "during the run");
+            double lab[2] = {labels[msg[0]], labels[msg[1]]};
+            ref_ok(ac_refiner_tell(r, 2, tk, lab, NULL), r);
+            asktell_all(r, labels, 3);
+            assert_progress(r, 1, 0, "after the run");
+        }
+    }
+    double after[6], want[6];
+    uint32_t f[2];
+    ref_ok(ac_refiner_rewards(r, after, 6), r);
+    refine_once(2, 6, authors, credit, labels, 0.5, 0.5, want, f);
+    for (uint32_t m = 0; m < 6; m++)
+        ck_assert(same_bits(after[m], want[m]));
+    /* unknown flags: refused before anything is reset */
+    ck_assert_int_eq(ac_refiner_reset(r, AC_RESET_ALL | 8u), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_refiner_reset(r, AC_RESET_SESSION | 16u), AC_E_INVALID_ARG);
+    assert_rewards_eq(r, want, 6);
+    assert_progress(r, 1, 0, "after refused resets");
+
+    /* with SESSION, PARAMS is fine: defaults, and the handle idle again */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION | AC_RESET_PARAMS), r);
+    ref_ok(ac_refiner_get_f64(r, AC_REFINER_PARAM_BOUND, &v), r);
+    ck_assert_double_eq(v, 1.0);
+    assert_progress(r, 0, 0, "after SESSION | PARAMS");
+    ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 3), r);
+    asktell_all(r, labels, 6); /* the inputs stayed */
+    refine_once(2, 6, authors, credit, labels, 1.0, 0.5, want, f);
+    assert_rewards_eq(r, want, 6);
+    /* with SESSION, KNOWN is fine: the inputs are gone */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION | AC_RESET_KNOWN), r);
+    ck_assert_int_eq(ac_refiner_run(r), AC_E_STATE);
+    assert_names(r, kw_author);
+    ref_ok(ac_refiner_set_authors(r, authors, 6), r);
+    ref_ok(ac_refiner_set_credits(r, credit, 2), r);
+    ref_ok(ac_refiner_set_labels(r, labels, 6), r);
+    ref_ok(ac_refiner_run(r), r);
+    assert_rewards_eq(r, want, 6);
+    /* the scorer's labels belong to the run: SESSION forgets them */
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION | AC_RESET_KNOWN), r);
+    ref_ok(ac_refiner_set_authors(r, authors, 6), r);
+    ref_ok(ac_refiner_set_credits(r, credit, 2), r);
+    scorer_ctx sc;
+    scorer_init(&sc, labels, 6, SC_OK, UINT32_MAX);
+    ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
+    ref_ok(ac_refiner_run(r), r);
+    ck_assert_uint_eq(sc.evaluations, 6);
+    ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    ref_ok(ac_refiner_run(r), r);
+    ck_assert_uint_eq(sc.evaluations, 12);
+    assert_rewards_eq(r, want, 6);
+    ac_refiner_free(r);
+}
+END_TEST
+
+/* The same scorer through ac_refiner_run and through a host's ask/tell in
+ * random sizes, groupings and orders: bit-identical rewards, the same
+ * labels asked as often, the same audit (failed answers included). */
+START_TEST(asktell_equals_run)
+{
+    th_rng rng = th_rng_make(4242);
+    static const uint32_t modes[3] = {SC_OK, SC_NAN_ONCE, SC_INF_ONCE};
+    for (int episode = 0; episode < 80; episode++) {
+        uint32_t na = 1u + th_rng_below(&rng, 6);
+        uint32_t t = na + th_rng_below(&rng, 64 - na + 1);
+        uint32_t authors[64];
+        double labels[64], credit[8];
+        for (uint32_t m = 0; m < t; m++)
+            authors[m] = m < na ? m : th_rng_below(&rng, na);
+        shuffle_u32(&rng, authors, t);
+        gen_labels(&rng, labels, t);
+        for (uint32_t a = 0; a < na; a++)
+            credit[a] = th_rng_range(&rng, -3.0, 3.0);
+        double b = th_rng_range(&rng, 0.1, 2.0), beta = th_rng_range(&rng, 0.0, 2.0);
+        uint32_t mode = modes[th_rng_below(&rng, 3)];
+        uint32_t target = th_rng_below(&rng, t);
+        uint32_t n_fixed = th_rng_below(&rng, 3), fixed[2] = {0, 0};
+        for (uint32_t i = 0; i < n_fixed; i++)
+            fixed[i] = th_rng_below(&rng, t);
+
+        /* through ac_refiner_run */
+        feed_result rr, ra;
+        scorer_ctx s1, s2;
+        ac_refiner *r = feed_ref(na, t, authors, credit, b, beta);
+        for (uint32_t i = 0; i < n_fixed; i++)
+            ref_ok(ac_refiner_fix_label(r, fixed[i], labels[fixed[i]]), r);
+        ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH,
+                                  1 + th_rng_below(&rng, 8)),
+               r);
+        scorer_init(&s1, labels, t, mode, target);
+        ref_ok(ac_refiner_set_scorer(r, scorer, &s1), r);
+        ref_ok(ac_refiner_run(r), r);
+        read_result(r, na, t, &rr);
+        int64_t audit_run[6];
+        for (int k = 0; k < 6; k++)
+            audit_run[k] = audit_of(r, ALL_AUDIT_KEYS[k]);
+        ac_refiner_free(r);
+
+        /* through ask/tell, the host calling the same scorer */
+        r = feed_ref(na, t, authors, credit, b, beta);
+        for (uint32_t i = 0; i < n_fixed; i++)
+            ref_ok(ac_refiner_fix_label(r, fixed[i], labels[fixed[i]]), r);
+        scorer_init(&s2, labels, t, mode, target);
+        uint64_t pend_tk[128];
+        double pend_lab[128];
+        int32_t pend_st[128];
+        uint32_t n_pending = 0, order[128];
+        for (int guard = 0;; guard++) {
+            ck_assert_int_lt(guard, 10000);
+            uint64_t tk[8];
+            uint32_t msg[8], count = 0;
+            double lab[8];
+            int32_t st[8];
+            uint32_t want = 1u + th_rng_below(&rng, 8);
+            ref_ok(ac_refiner_ask(r, want, tk, msg, &count), r);
+            if (count == 0 && n_pending == 0)
+                break; /* that ask found every label in and refined */
+            for (uint32_t k = 0; k < count; k++) {
+                lab[k] = NAN;
+                st[k] = 0;
+            }
+            if (count > 0)
+                ck_assert_int_eq(scorer(&s2, msg, count, lab, st), 0);
+            for (uint32_t k = 0; k < count; k++) {
+                pend_tk[n_pending] = tk[k];
+                pend_lab[n_pending] = lab[k];
+                pend_st[n_pending++] = st[k];
+            }
+            if (count > 0 && th_rng_below(&rng, 3) != 0)
+                continue; /* keep answers back across asks */
+            for (uint32_t k = 0; k < n_pending; k++)
+                order[k] = k;
+            shuffle_u32(&rng, order, n_pending);
+            uint32_t told = 0;
+            while (told < n_pending) {
+                uint32_t g = 1u + th_rng_below(&rng, n_pending - told);
+                uint64_t gtk[128];
+                double glab[128];
+                int32_t gst[128];
+                for (uint32_t k = 0; k < g; k++) {
+                    gtk[k] = pend_tk[order[told + k]];
+                    glab[k] = pend_lab[order[told + k]];
+                    gst[k] = pend_st[order[told + k]];
+                }
+                ref_ok(ac_refiner_tell(r, g, gtk, glab, gst), r);
+                told += g;
+            }
+            n_pending = 0;
+        }
+        assert_progress(r, 1, 0, "ask/tell done");
+        read_result(r, na, t, &ra);
+        for (int k = 0; k < 6; k++) {
+            if (ALL_AUDIT_KEYS[k] == AC_REFINER_AUDIT_ROUNDS)
+                continue; /* the host chose other batch sizes */
+            ck_assert_msg(audit_of(r, ALL_AUDIT_KEYS[k]) == audit_run[k],
+                          "episode %d: audit key %d: %lld by ask/tell, %lld "
+                          "by run",
+                          episode, (int)ALL_AUDIT_KEYS[k],
+                          (long long)audit_of(r, ALL_AUDIT_KEYS[k]),
+                          (long long)audit_run[k]);
+        }
+        ac_refiner_free(r);
+        assert_same_result(&rr, &ra, na, t, "ask/tell vs run");
+        ck_assert_uint_eq(s1.evaluations, s2.evaluations);
+        ck_assert_uint_eq(s1.target_calls, s2.target_calls);
+        for (uint32_t m = 0; m < t; m++)
+            ck_assert_uint_eq(s1.asked[m], s2.asked[m]);
+        if (mode != SC_OK && s1.target_calls > 0)
+            ck_assert_int_eq(audit_run[2], 1); /* the one failure */
+    }
+}
+END_TEST
+
+/* Answers told one by one in the reverse of the order they were asked, or
+ * all at once reversed, give what answers in order give. */
+START_TEST(tells_in_reverse_order)
+{
+    th_rng rng = th_rng_make(99);
+    enum { T = 20, NA = 3 };
+    uint32_t authors[T];
+    double labels[T], credit[NA] = {0.7, -0.4, 1.9};
+    for (uint32_t m = 0; m < T; m++)
+        authors[m] = m < NA ? m : th_rng_below(&rng, NA);
+    gen_labels(&rng, labels, T);
+    double want[T];
+    uint32_t f[NA];
+    refine_once(NA, T, authors, credit, labels, 0.5, 0.75, want, f);
+    uint64_t tk[T], rtk[T];
+    uint32_t msg[T], cnt = 0;
+    double lab[T];
+
+    /* in order, one call */
+    ac_refiner *r = feed_ref(NA, T, authors, credit, 0.5, 0.75);
+    ref_ok(ac_refiner_ask(r, T, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, T);
+    for (uint32_t k = 0; k < T; k++)
+        lab[k] = labels[msg[k]];
+    ref_ok(ac_refiner_tell(r, T, tk, lab, NULL), r);
+    ref_ok(ac_refiner_ask(r, T, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 0);
+    assert_rewards_eq(r, want, T);
+    ac_refiner_free(r);
+
+    /* reversed, one call */
+    r = feed_ref(NA, T, authors, credit, 0.5, 0.75);
+    ref_ok(ac_refiner_ask(r, T, tk, msg, &cnt), r);
+    for (uint32_t k = 0; k < T; k++) {
+        rtk[k] = tk[T - 1 - k];
+        lab[k] = labels[msg[T - 1 - k]];
+    }
+    ref_ok(ac_refiner_tell(r, T, rtk, lab, NULL), r);
+    ref_ok(ac_refiner_ask(r, T, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 0);
+    assert_rewards_eq(r, want, T);
+    ac_refiner_free(r);
+
+    /* asked in chunks of 3, told one by one from the last; the first one
+     * told (the last asked) fails and is asked again */
+    r = feed_ref(NA, T, authors, credit, 0.5, 0.75);
+    uint32_t n = 0;
+    do {
+        ref_ok(ac_refiner_ask(r, T - n < 3 ? T - n : 3, tk + n, msg + n, &cnt),
+               r);
+        n += cnt;
+    } while (cnt > 0);
+    ck_assert_uint_eq(n, T);
+    assert_progress(r, 0, T, "all asked");
+    for (uint32_t k = T; k-- > 0;) {
+        double l = labels[msg[k]];
+        int32_t st = k == T - 1 ? 1 : 0;
+        ref_ok(ac_refiner_tell(r, 1, &tk[k], &l, &st), r);
+    }
+    uint64_t again;
+    uint32_t again_msg;
+    ref_ok(ac_refiner_ask(r, T, &again, &again_msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 1);
+    ck_assert_uint_eq(again_msg, msg[T - 1]);
+    lab[0] = labels[again_msg];
+    ref_ok(ac_refiner_tell(r, 1, &again, lab, NULL), r);
+    ref_ok(ac_refiner_ask(r, T, tk, msg, &cnt), r);
+    ck_assert_uint_eq(cnt, 0);
+    assert_rewards_eq(r, want, T);
+    ac_refiner_free(r);
+}
+END_TEST
 /* ===================================================================== */
 /* Regressions: bugs the property test found, fixed                     */
 /* ===================================================================== */
@@ -1849,11 +2677,12 @@ START_TEST(regression_relaxes_feasible)
         uint32_t flags = 99;
         ac_refiner *ref = feed_ref(1, 11, authors, &phi, 0.1, 0.5);
         ref_ok(ac_refiner_set_labels(ref, labels, 11), ref);
-        ref_ok(ac_refiner_refine(ref), ref);
+        ref_ok(ac_refiner_run(ref), ref);
         ref_ok(ac_refiner_rewards(ref, r, 11), ref);
         ref_ok(ac_refiner_agent_flags(ref, &flags, 1), ref);
+        ref_ok(ac_refiner_reset(ref, AC_RESET_SESSION), ref);
         ref_ok(ac_refiner_set_int(ref, AC_REFINER_PARAM_RELAXATION, AC_RELAXATION_NEVER), ref);
-        int rc = ac_refiner_refine(ref);
+        int rc = ac_refiner_run(ref);
         ac_refiner_free(ref); /* before the asserts: no leak when they fail */
         ck_assert_double_eq_tol(th_sum(r, 11), phi, 1e-15);
         ck_assert_msg(flags == 0,
@@ -1900,7 +2729,7 @@ START_TEST(regression_tiny_credit_lost)
         ac_refiner *ref = feed_ref(1, cases[i].k, authors, &cases[i].phi, 1.0,
                                    0.5);
         ref_ok(ac_refiner_set_labels(ref, cases[i].labels, cases[i].k), ref);
-        ref_ok(ac_refiner_refine(ref), ref);
+        ref_ok(ac_refiner_run(ref), ref);
         ref_ok(ac_refiner_rewards(ref, r, cases[i].k), ref);
         ref_ok(ac_refiner_agent_flags(ref, &flags, 1), ref);
         ac_refiner_free(ref); /* before the asserts: no leak when they fail */
@@ -1934,7 +2763,7 @@ START_TEST(regression_residual_breaks_order)
     double labels[3] = {0.9, 0.0, 1.0}, phi = 0.45, r[3];
     ac_refiner *ref = feed_ref(1, 3, authors, &phi, 0.3, 0.0);
     ref_ok(ac_refiner_set_labels(ref, labels, 3), ref);
-    ref_ok(ac_refiner_refine(ref), ref);
+    ref_ok(ac_refiner_run(ref), ref);
     ref_ok(ac_refiner_rewards(ref, r, 3), ref);
     ac_refiner_free(ref); /* before the asserts: no leak when they fail */
     ck_assert_double_eq_tol(th_sum(r, 3), phi, 1e-15);
@@ -1946,7 +2775,7 @@ START_TEST(regression_residual_breaks_order)
 END_TEST
 
 /* ===================================================================== */
-/* 6. Out of memory at every allocation                                  */
+/* 7. Out of memory at every allocation                                  */
 /* ===================================================================== */
 
 
@@ -1978,6 +2807,28 @@ static void oom_step(int rc, ac_refiner *r, th_fail_alloc *f, long *reported,
         if (rc_ == AC_E_NO_MEMORY)                                           \
             ref_ok((call), r);                                               \
     } while (0)
+
+/* A run that ran out of memory gave no result. Either it goes on (an
+ * allocation before the rewards: run again), or it ended failed (the
+ * rewards' own scratch: the run repeats its error until a session reset,
+ * and the next run starts from the same inputs). */
+static void oom_run(ac_refiner *r, th_fail_alloc *f, long *reported,
+                    const char *what)
+{
+    int rc = ac_refiner_run(r);
+    oom_step(rc, r, f, reported, what);
+    if (rc != AC_E_NO_MEMORY)
+        return;
+    double got[OOM_T];
+    ck_assert_int_eq(ac_refiner_rewards(r, got, OOM_T), AC_E_STATE);
+    int32_t done = -1;
+    ref_ok(ac_refiner_progress(r, &done, NULL), r);
+    if (done) {
+        ck_assert_int_eq(ac_refiner_run(r), AC_E_NO_MEMORY);
+        ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+    }
+    ref_ok(ac_refiner_run(r), r);
+}
 
 START_TEST(out_of_memory)
 {
@@ -2019,7 +2870,7 @@ START_TEST(out_of_memory)
                    r);
         }
         OOM_CALL(ac_refiner_set_labels(r, labels, OOM_T), "set_labels");
-        OOM_CALL(ac_refiner_refine(r), "refine");
+        oom_run(r, &f, &reported, "run");
         ref_ok(ac_refiner_rewards(r, got, OOM_T), r);
         if (k == -1)
             memcpy(want1, got, sizeof got);
@@ -2028,22 +2879,19 @@ START_TEST(out_of_memory)
                           "fail at %ld: reward %u %.17g, want %.17g", k, m,
                           got[m], want1[m]);
 
-        /* a failed refine keeps the previous result */
+        /* new credits, a new run */
+        ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
         OOM_CALL(ac_refiner_set_credits(r, credit2, OOM_A), "set_credits 2");
-        rc = ac_refiner_refine(r);
-        oom_step(rc, r, &f, &reported, "refine 2");
-        if (rc == AC_E_NO_MEMORY) {
-            ref_ok(ac_refiner_rewards(r, got, OOM_T), r);
-            ck_assert(memcmp(got, want1, sizeof got) == 0);
-            ref_ok(ac_refiner_refine(r), r);
-        }
+        oom_run(r, &f, &reported, "run 2");
         ref_ok(ac_refiner_rewards(r, got, OOM_T), r);
         if (k == -1)
             memcpy(want2, got, sizeof got);
         ck_assert(memcmp(got, want2, sizeof got) == 0);
 
-        /* the scorer feed after a session reset */
-        ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+        /* the scorer feed, on inputs given anew */
+        ref_ok(ac_refiner_reset(r, AC_RESET_SESSION | AC_RESET_KNOWN), r);
+        OOM_CALL(ac_refiner_set_authors(r, authors, OOM_T), "set_authors 2");
+        OOM_CALL(ac_refiner_set_credits(r, credit2, OOM_A), "set_credits 3");
         OOM_CALL(ac_refiner_set_texts(r, (const char *const *)texts, NULL,
                                       OOM_T),
                  "set_texts 2");
@@ -2051,14 +2899,34 @@ START_TEST(out_of_memory)
         scorer_init(&sc, labels, OOM_T, SC_OK, UINT32_MAX);
         ref_ok(ac_refiner_set_scorer(r, scorer, &sc), r);
         ref_ok(ac_refiner_set_int(r, AC_REFINER_PARAM_BATCH, 4), r);
-        OOM_CALL(ac_refiner_score(r), "score");
-        OOM_CALL(ac_refiner_refine(r), "refine 3");
+        oom_run(r, &f, &reported, "run 3");
         ref_ok(ac_refiner_rewards(r, got, OOM_T), r);
         ck_assert(memcmp(got, want2, sizeof got) == 0);
 
-        /* new authors, same grouping */
-        OOM_CALL(ac_refiner_set_authors(r, authors, OOM_T), "set_authors 2");
-        OOM_CALL(ac_refiner_refine(r), "refine 4");
+        /* new authors, same grouping; the scorer asked again */
+        ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+        OOM_CALL(ac_refiner_set_authors(r, authors, OOM_T), "set_authors 3");
+        oom_run(r, &f, &reported, "run 4");
+        ref_ok(ac_refiner_rewards(r, got, OOM_T), r);
+        ck_assert(memcmp(got, want2, sizeof got) == 0);
+
+        /* by ask/tell */
+        ref_ok(ac_refiner_reset(r, AC_RESET_SESSION), r);
+        uint64_t tk[OOM_T];
+        uint32_t msg[OOM_T], cnt = 0;
+        rc = ac_refiner_ask(r, OOM_T, tk, msg, &cnt);
+        oom_step(rc, r, &f, &reported, "ask");
+        if (rc == AC_E_NO_MEMORY) {
+            /* the first ask: the run did not start, inputs still open */
+            assert_progress(r, 0, 0, "ask out of memory");
+            ref_ok(ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA, 0.4), r);
+            ref_ok(ac_refiner_ask(r, OOM_T, tk, msg, &cnt), r);
+        }
+        double lab[OOM_T];
+        for (uint32_t j = 0; j < cnt; j++)
+            lab[j] = labels[msg[j]];
+        ref_ok(ac_refiner_tell(r, cnt, tk, lab, NULL), r);
+        oom_run(r, &f, &reported, "run 5");
         ref_ok(ac_refiner_rewards(r, got, OOM_T), r);
         ck_assert(memcmp(got, want2, sizeof got) == 0);
 
@@ -2092,11 +2960,18 @@ static Suite *refiner_suite(void)
     tcase_add_test(tc, shapley_feed_normalises);
     tc = th_tcase(s, "redundancy");
     tcase_add_test(tc, redundancy);
+    tc = th_tcase(s, "run");
+    tcase_add_test(tc, run_audit);
+    tcase_add_test(tc, run_progress);
+    tcase_add_test(tc, run_cancel);
+    tcase_add_test(tc, run_reset_rule);
+    tcase_add_test(tc, asktell_equals_run);
+    tcase_add_test(tc, tells_in_reverse_order);
     tc = th_tcase(s, "errors");
     tcase_add_test(tc, errors_null_and_create);
     tcase_add_test(tc, errors_bad_values);
     tcase_add_test(tc, errors_state);
-    tcase_add_test(tc, errors_refine_keeps_result);
+    tcase_add_test(tc, errors_failed_run_has_no_result);
     tcase_add_test(tc, errors_scorer);
     tcase_add_test(tc, errors_tell);
     tc = th_tcase(s, "regressions");

@@ -1,7 +1,7 @@
 """agentcredit: evaluation-aligned training signals for multi-LLM-agent teams.
 
 Python bindings (ctypes, standard library only; numpy optional) for
-libagentcredit.so.0:
+libagentcredit.so.1:
 
 * :class:`Estimator`: Shapley credit over agents from a coalition value
   oracle (a Python callable, a :class:`Game`, or ask/tell);
@@ -10,22 +10,26 @@ libagentcredit.so.0:
 * :class:`Localizer`: the first erroneous message of a failed episode, blame
   labels and repair-aware :class:`PreferencePair` s;
 * :class:`Game`: reference games (JSON);
-* :mod:`agentcredit.formats`: records for TRL, OpenRLHF, verl and AReaL.
+* :mod:`agentcredit.formats`: records for TRL, OpenRLHF, verl and AReaL;
+* the header's enums as :class:`enum.IntEnum` / :class:`enum.IntFlag`
+  classes (:class:`Method`, :class:`EstimatorParam`, :class:`StepFlag`,
+  :class:`Status`, ...) and its limits (``MAX_PLAYERS``, ...), generated
+  from include/agentcredit.h into ``agentcredit._constants``.
 
 docs/python.md is the guide. The library is found through
 ``$AGENTCREDIT_LIB``, next to this package, or the system loader (see
 :mod:`agentcredit._lib`)."""
 
-from . import _lib
+from . import _constants, _lib
+from ._constants import *  # noqa: F401,F403  (the header's enums, limits)
 from ._errors import (AgentCreditError, BudgetError, Busy, CallbackError,
                       Cancelled, Infeasible, InvalidArgument, IOFailure,
                       NoMemory, OracleError, ParamOutOfBound,
                       ParamUnsupported, ParseError, StateError, TooLarge,
                       error_class, status_name, strerror)
-from ._lib import ABI_VERSION, AbiMismatchError, LibraryNotFoundError
+from ._lib import AbiMismatchError, LibraryNotFoundError
 from .allocator import Allocator
-from .estimator import (EXACT_MAX_PLAYERS, KERNEL_MAX_PLAYERS, MAX_PLAYERS,
-                        Estimator, Progress, ShapleyResult, coalition_words,
+from .estimator import (Estimator, Progress, ShapleyResult, coalition_words,
                         shapley_exact)
 from .game import Game
 from .localizer import FirstError, Localizer, PreferencePair
@@ -42,7 +46,7 @@ library = (_lib.LIBRARY_WHERE, _lib.LIBRARY_PATH)
 
 
 def library_version():
-    """``ac_version_string()`` of the loaded library ("0.1.0")."""
+    """``ac_version_string()`` of the loaded library ("1.0.0")."""
     return _lib.decode(_lib.lib.ac_version_string())
 
 
@@ -56,15 +60,14 @@ def abi_version():
     return _lib.lib.ac_abi_version()
 
 
-__all__ = [
-    "ABI_VERSION", "AbiMismatchError", "AgentCreditError", "Allocator",
-    "BudgetError", "Busy", "CallbackError", "Cancelled", "EXACT_MAX_PLAYERS",
-    "Estimator", "FirstError", "Game", "IOFailure", "Infeasible",
-    "InvalidArgument", "KERNEL_MAX_PLAYERS", "LibraryNotFoundError",
-    "Localizer", "MAX_PLAYERS", "NoMemory", "OracleError", "ParamOutOfBound",
+__all__ = sorted(_constants.__all__ + [
+    "AbiMismatchError", "AgentCreditError", "Allocator", "BudgetError",
+    "Busy", "CallbackError", "Cancelled", "Estimator", "FirstError", "Game",
+    "IOFailure", "Infeasible", "InvalidArgument", "LibraryNotFoundError",
+    "Localizer", "NoMemory", "OracleError", "ParamOutOfBound",
     "ParamUnsupported", "ParseError", "PreferencePair", "Progress",
     "Refiner", "ShapleyResult", "StateError", "TooLarge", "abi_version",
     "coalition_words", "error_class", "formats", "library",
     "library_version", "library_version_number", "shapley_exact",
     "status_name", "strerror",
-]
+])

@@ -20,7 +20,8 @@ import operator
 import sys
 from ctypes import c_double, c_int32, c_uint32, c_uint64
 
-from ._errors import E_INVALID_ARG, E_TOO_LARGE, make_error
+from ._constants import Status
+from ._errors import make_error
 
 _LITTLE = sys.byteorder == "little"
 _NUMERIC = set("bBhHiIlLqQnNfde")
@@ -47,7 +48,7 @@ for _ct, _kind in ((c_double, "f"), (c_uint32, "u"), (c_uint64, "u"),
 
 
 def _invalid(name, what):
-    return make_error(E_INVALID_ARG, "%s: %s" % (name, what))
+    return make_error(Status.E_INVALID_ARG, "%s: %s" % (name, what))
 
 
 def _base_format(fmt):
@@ -160,10 +161,11 @@ def index(value, name):
                         % (name, type(value).__name__)) from None
 
 
-def u32(value, name, status=E_INVALID_ARG):
+def u32(value, name, status=Status.E_INVALID_ARG):
     v = index(value, name)
     if v < 0:
-        raise make_error(E_INVALID_ARG, "%s must be >= 0, got %d" % (name, v))
+        raise make_error(Status.E_INVALID_ARG, "%s must be >= 0, got %d"
+                         % (name, v))
     if v > UINT32_MAX:
         raise make_error(status, "%s = %d does not fit in uint32_t"
                          % (name, v))
@@ -173,15 +175,15 @@ def u32(value, name, status=E_INVALID_ARG):
 def u64(value, name):
     v = index(value, name)
     if not 0 <= v <= UINT64_MAX:
-        raise make_error(E_INVALID_ARG, "%s = %d is not a uint64_t" % (name,
-                                                                       v))
+        raise make_error(Status.E_INVALID_ARG, "%s = %d is not a uint64_t"
+                         % (name, v))
     return v
 
 
 def size(value, name):
     """A count of players / messages: negative is invalid, beyond uint32_t
     is too large for the library."""
-    return u32(value, name, status=E_TOO_LARGE)
+    return u32(value, name, status=Status.E_TOO_LARGE)
 
 
 # --------------------------------------------------------------------------

@@ -5,23 +5,8 @@ the ``ac_status`` the C function returned. The message is ``ac_strerror``'s
 sentence followed by the handle's ``*_last_error`` detail, when there is
 one."""
 
+from ._constants import Status
 from ._lib import decode, lib
-
-OK = 0
-E_INVALID_ARG = -1
-E_NO_MEMORY = -2
-E_STATE = -3
-E_TOO_LARGE = -4
-E_PARAM_UNSUPPORTED = -10
-E_PARAM_OUT_OF_BOUND = -11
-E_CALLBACK = -20
-E_ORACLE = -21
-E_CANCELLED = -22
-E_BUSY = -23
-E_BUDGET = -30
-E_INFEASIBLE = -31
-E_PARSE = -40
-E_IO = -41
 
 
 def strerror(status):
@@ -120,20 +105,20 @@ class IOFailure(AgentCreditError, OSError):
 
 
 _BY_STATUS = {
-    E_INVALID_ARG: InvalidArgument,
-    E_NO_MEMORY: NoMemory,
-    E_STATE: StateError,
-    E_TOO_LARGE: TooLarge,
-    E_PARAM_UNSUPPORTED: ParamUnsupported,
-    E_PARAM_OUT_OF_BOUND: ParamOutOfBound,
-    E_CALLBACK: CallbackError,
-    E_ORACLE: OracleError,
-    E_CANCELLED: Cancelled,
-    E_BUSY: Busy,
-    E_BUDGET: BudgetError,
-    E_INFEASIBLE: Infeasible,
-    E_PARSE: ParseError,
-    E_IO: IOFailure,
+    Status.E_INVALID_ARG: InvalidArgument,
+    Status.E_NO_MEMORY: NoMemory,
+    Status.E_STATE: StateError,
+    Status.E_TOO_LARGE: TooLarge,
+    Status.E_PARAM_UNSUPPORTED: ParamUnsupported,
+    Status.E_PARAM_OUT_OF_BOUND: ParamOutOfBound,
+    Status.E_CALLBACK: CallbackError,
+    Status.E_ORACLE: OracleError,
+    Status.E_CANCELLED: Cancelled,
+    Status.E_BUSY: Busy,
+    Status.E_BUDGET: BudgetError,
+    Status.E_INFEASIBLE: Infeasible,
+    Status.E_PARSE: ParseError,
+    Status.E_IO: IOFailure,
 }
 
 

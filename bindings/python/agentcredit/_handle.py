@@ -2,25 +2,45 @@
 typed parameters and the callback machinery."""
 
 import contextlib
+import enum
 import threading
 import weakref
 from ctypes import byref, c_double, c_int64
 
 from . import _buffers as B
-from ._errors import (E_BUSY, E_CALLBACK, E_PARAM_OUT_OF_BOUND,
-                      E_PARAM_UNSUPPORTED, E_STATE, make_error)
+from ._constants import Reset, Status
+from ._errors import make_error
 from ._lib import decode, lib
 
-RESET_SESSION = 1
-RESET_PARAMS = 2
-RESET_KNOWN = 4
-RESET_ALL = 7
-_RESET_NAMES = {"session": RESET_SESSION, "params": RESET_PARAMS,
-                "known": RESET_KNOWN, "all": RESET_ALL}
+
+def value_names(values):
+    """{name: member} of a C value set: the member's name in lower case
+    (Method.KERNELSHAP -> 'kernelshap'), the strings the Python API takes
+    and gives back."""
+    return {m.name.lower(): m for m in values.__members__.values()}
+
+
+def flag_names(flags):
+    """((bit, name), ...) of a flag set's single-bit members."""
+    return tuple((m, m.name.lower()) for m in flags.__members__.values()
+                 if m.value and not m.value & (m.value - 1))
+
+
+def _check_enum(value, expected, what):
+    """Refuses a member of another C set where one of `expected` (or a plain
+    int) belongs: EstimatorParam.BUDGET is no Method, though both are ints."""
+    if isinstance(value, enum.Enum) and not isinstance(value, expected):
+        raise TypeError("%s takes a %s (or its name), not %s"
+                        % (what, expected.__name__,
+                           "%s.%s" % (type(value).__name__, value.name)))
+
+
+_RESET_NAMES = value_names(Reset)
 
 
 def reset_flags(what):
-    """``reset('session', 'params')`` (names) or an int of AC_RESET_* bits."""
+    """``reset('session', 'params')`` (names), Reset members or an int of
+    AC_RESET_* bits."""
     flags = 0
     for w in what:
         if isinstance(w, str):
@@ -30,8 +50,9 @@ def reset_flags(what):
                 raise ValueError("reset: unknown part %r (known: %s)"
                                  % (w, ", ".join(_RESET_NAMES))) from None
         else:
+            _check_enum(w, Reset, "reset")
             flags |= B.index(w, "reset flags")
-    return flags
+    return int(flags)
 
 
 class CallbackState:
@@ -68,14 +89,63 @@ def _free(fn, ptr, keep):
 
 
 class Param:
-    """One typed parameter: its C id, its type ("int", "f64", "bool" or
-    "enum") and, for enums, the names of its values."""
+    """One typed parameter: its C id (a member of the object's parameter
+    enum), its type ("int", "f64", "bool" or "enum") and, for enums, the C
+    value set it takes (``values``) with the names of its members."""
 
-    __slots__ = ("name", "id", "kind", "names", "doc")
+    __slots__ = ("name", "id", "kind", "values", "names", "doc")
 
-    def __init__(self, name, pid, kind, doc, names=None):
+    def __init__(self, name, pid, kind, doc, values=None):
         self.name, self.id, self.kind, self.doc = name, pid, kind, doc
-        self.names = names or {}
+        self.values = values
+        self.names = value_names(values) if values is not None else {}
+
+
+def param_table(params, specs):
+    """{name: Param} for the members of a C parameter enum (EstimatorParam,
+    ...): ``specs`` maps each member to ``(kind, doc)`` or, for an enum
+    parameter, ``("enum", doc, value set)``. The Python name is the member's
+    in lower case (EstimatorParam.TARGET_SE -> ``target_se``); the bounds
+    come from the library (``param_bounds``)."""
+    table = {}
+    for member in params.__members__.values():
+        if member in specs:
+            kind, doc, *values = specs[member]
+            table[member.name.lower()] = Param(
+                member.name.lower(), member, kind,
+                "AC_%s_%s: %s" % (_c_set(params), member.name, doc),
+                values[0] if values else None)
+    return table
+
+
+def audit_table(keys, values=None):
+    """[(key, name, {value: name} or None)] for every member of a C audit
+    key enum, in its order: the name is the member's in lower case
+    (LocalizerAudit.SCAN_STOPPED -> ``scan_stopped``); ``values`` maps the
+    keys whose figure is a member of a C value set (or a bool) to that set.
+    A figure of the set is read as the member's name in lower case, a
+    status as ``status_name()`` gives it (``'AC_E_CANCELLED'``)."""
+    values = values or {}
+    out = []
+    for key in keys.__members__.values():
+        decode = values.get(key)
+        if decode is bool:
+            names = {0: False, 1: True}
+        elif decode is Status:
+            names = {m.value: "AC_" + m.name for m in Status}
+        elif decode is not None:
+            names = {m.value: n for n, m in value_names(decode).items()}
+        else:
+            names = None
+        out.append((key, key.name.lower(), names))
+    return out
+
+
+def _c_set(params):
+    """EstimatorParam -> 'ESTIMATOR_PARAM' (the enumerators' prefix)."""
+    name = params.__name__
+    return "".join("_" + c if c.isupper() and k else c
+                   for k, c in enumerate(name)).upper()
 
 
 class Handle:
@@ -91,6 +161,7 @@ class Handle:
         self._depth = 0                     # calls in progress
         self._cb = CallbackState()
         self._keep = {}                     # callbacks and buffers C uses
+        self._callback_exception = None     # raised in a call that succeeded
 
     # -- ownership -------------------------------------------------------
     def _adopt(self, ptr, keep=None):
@@ -105,8 +176,8 @@ class Handle:
         waits for the call in progress to end."""
         with self._lock:
             if self._depth:
-                raise make_error(E_BUSY, "close() of a %s from inside its own "
-                                 "callback" % self._kind, "close")
+                raise make_error(Status.E_BUSY, "close() of a %s from inside "
+                                 "its own callback" % self._kind, "close")
             with self._ptr_lock:
                 ptr, self._ptr = self._ptr, None
             if ptr is not None and self._finalizer is not None:
@@ -127,8 +198,8 @@ class Handle:
 
     def __repr__(self):
         state = "closed" if self._ptr is None else "open"
-        return "<agentcredit.%s %s %s>" % (type(self).__name__, self._describe(),
-                                            state)
+        return "<agentcredit.%s %s %s>" % (type(self).__name__,
+                                            self._describe(), state)
 
     def _describe(self):
         return ""
@@ -139,7 +210,7 @@ class Handle:
         with self._lock:
             ptr = self._ptr
             if ptr is None:
-                raise make_error(E_STATE, "%s: the %s is closed"
+                raise make_error(Status.E_STATE, "%s: the %s is closed"
                                  % (what, self._kind), what)
             self._depth += 1
             try:
@@ -159,14 +230,25 @@ class Handle:
 
     def _check(self, rc, ptr, fname):
         """Raises for a non-zero status; first re-raises the exception a
-        Python callback raised during the call, chained to the status."""
+        Python callback raised during the call, chained to the status.
+
+        A call can succeed although a callback raised: the localizer's
+        corrective scan ends when its verifier fails, and the run succeeds
+        (AC_LOCALIZER_AUDIT_SCAN_STOPPED). Then the exception is kept in
+        ``_callback_exception``, and only one that is not an Exception
+        (KeyboardInterrupt, SystemExit) is raised: the result is there."""
         exc, self._cb.pending = self._cb.pending, None
+        if exc is not None and not rc:
+            self._callback_exception = exc
+            if not isinstance(exc, Exception):
+                raise exc
+            return
         if exc is not None:
             base = self._last_error(ptr)
             raised = "the Python callback raised %s: %s" % (
                 type(exc).__name__, exc)
             detail = "%s (%s)" % (base, raised) if base else raised
-            err = make_error(rc or E_CALLBACK, detail, fname)
+            err = make_error(rc or Status.E_CALLBACK, detail, fname)
             if exc.__cause__ is None:
                 raise exc from err
             raise exc
@@ -174,23 +256,27 @@ class Handle:
             raise make_error(rc, self._last_error(ptr), fname)
 
 
-
 class Parametrised(Handle):
     """A handle with typed parameters (estimator, refiner, localizer)."""
 
     _PARAMS = {}              # name -> Param
+    _PARAM_SET = enum.IntEnum  # the C parameter enum (EstimatorParam, ...)
 
-    def _param(self, name, value=None):
+    @classmethod
+    def _spec(cls, name, value=None, what="set_param"):
+        """The Param of a name, a member of the parameter enum or a raw id
+        (an unknown id is left for the library to refuse)."""
         if isinstance(name, str):
-            spec = self._PARAMS.get(name)
+            spec = cls._PARAMS.get(name)
             if spec is None:
                 raise make_error(
-                    E_PARAM_UNSUPPORTED, "%s has no parameter %r (known: %s)"
-                    % (type(self).__name__, name, ", ".join(self._PARAMS)),
-                    "set_param")
+                    Status.E_PARAM_UNSUPPORTED, "%s has no parameter %r "
+                    "(known: %s)" % (cls.__name__, name,
+                                     ", ".join(cls._PARAMS)), what)
             return spec
+        _check_enum(name, cls._PARAM_SET, what)
         pid = B.index(name, "parameter id")
-        for spec in self._PARAMS.values():
+        for spec in cls._PARAMS.values():
             if spec.id == pid:
                 return spec
         kind = "f64" if isinstance(value, float) else "int"
@@ -200,21 +286,26 @@ class Parametrised(Handle):
     def _int_value(cls, spec, value):
         if spec.kind == "enum" and isinstance(value, str):
             try:
-                return spec.names[value]
+                return int(spec.names[value])
             except KeyError:
                 raise make_error(
-                    E_PARAM_OUT_OF_BOUND, "%s: %r is not one of %s"
+                    Status.E_PARAM_OUT_OF_BOUND, "%s: %r is not one of %s"
                     % (spec.name, value, ", ".join(spec.names)),
                     "set_param") from None
+        if spec.values is not None:
+            _check_enum(value, spec.values, spec.name)
         v = B.index(value, spec.name)
         if not B.INT64_MIN <= v <= B.INT64_MAX:
-            raise make_error(E_PARAM_OUT_OF_BOUND, "%s = %d is not an int64"
-                             % (spec.name, v), "set_param")
-        return v
+            raise make_error(Status.E_PARAM_OUT_OF_BOUND, "%s = %d is not an "
+                             "int64" % (spec.name, v), "set_param")
+        return int(v)
 
     def set_param(self, name, value):
-        """Sets one parameter by name (or by its C enum id)."""
-        spec = self._param(name, value)
+        """Sets one parameter by name, by its member of the parameter enum
+        (``EstimatorParam.BUDGET``) or by its C id. An enum parameter takes
+        the name of a value (``'kernelshap'``), the member
+        (``Method.KERNELSHAP``) or its int."""
+        spec = self._spec(name, value)
         fname = "ac_%s_set_%s" % (self._kind,
                                   "f64" if spec.kind == "f64" else "int")
         if spec.kind == "f64":
@@ -228,8 +319,8 @@ class Parametrised(Handle):
 
     def get_param(self, name):
         """One parameter's value: an int, a float, a bool, or the name of an
-        enum value."""
-        spec = self._param(name)
+        enum value (``'kernelshap'``)."""
+        spec = self._spec(name, what="get_param")
         if spec.kind == "f64":
             fname, out = "ac_%s_get_f64" % self._kind, c_double()
         else:
@@ -262,15 +353,12 @@ class Parametrised(Handle):
 
     @classmethod
     def param_bounds(cls, name):
-        """``(lower, upper)`` of a parameter; no handle needed. Enum
-        parameters give the range of their numeric values."""
-        spec = cls._PARAMS.get(name) if isinstance(name, str) else None
-        if spec is None:
-            if isinstance(name, str):
-                raise make_error(E_PARAM_UNSUPPORTED, "%s has no parameter "
-                                 "%r" % (cls.__name__, name), "param_bounds")
-            pid = B.index(name, "parameter id")
-            spec = Param(str(pid), pid, "int", "")
+        """``(lower, upper)`` of a parameter (a name, a member of the
+        parameter enum or a C id), from the library; no handle needed. Enum
+        parameters give the range of their numeric values. The library's
+        checks may exclude the lower bound itself (the header says which:
+        ``(0, 1]``)."""
+        spec = cls._spec(name, what="param_bounds")
         if spec.kind == "f64":
             fname, lo, hi = ("ac_%s_param_bounds_f64" % cls._kind, c_double(),
                              c_double())
@@ -284,16 +372,18 @@ class Parametrised(Handle):
         return lo.value, hi.value
 
 
-
 class Audited(Parametrised):
-    """A handle with an audit record (estimator, localizer)."""
+    """A handle with an audit record (estimator, refiner, localizer)."""
 
-    _AUDIT = ()   # (key id, name, enum names or None)
+    _AUDIT = ()   # audit_table(): (key, name, {value: name} or None)
 
     def audit(self):
-        """The audit record as a dict with readable names (the same names as
-        the CLI's ``--json``); enum figures (method, stop reason, outcome,
-        strategy) as names."""
+        """The audit record as a dict: each key of the C audit enum in lower
+        case (``AC_ESTIMATOR_AUDIT_OUTCOME`` -> ``'outcome'``, the names of
+        the CLI's ``--json``); figures that are values of a C set (method,
+        outcome, strategy) as their names in lower case, a status as
+        ``'AC_E_...'``, a yes/no figure as a bool. Valid during and after a
+        run."""
         fname = "ac_%s_audit" % self._kind
         out = {}
         with self._use(fname) as ptr:
@@ -308,6 +398,22 @@ class Audited(Parametrised):
         return out
 
 
+def _property_doc(cls, spec):
+    """The parameter's doc and what it takes: the names of an enum
+    parameter's values, or the bounds the library gives."""
+    if spec.kind == "enum":
+        return "%s; one of %s (or a %s member)" % (
+            spec.doc, ", ".join(repr(n) for n in spec.names),
+            spec.values.__name__)
+    if spec.kind == "bool":
+        return spec.doc
+    try:
+        lo, hi = cls.param_bounds(spec.name)
+    except Exception:   # noqa: BLE001 - a doc string must not fail imports
+        return spec.doc
+    return "%s; the library's bounds: %r to %r" % (spec.doc, lo, hi)
+
+
 def install_params(cls):
     """Adds a property per parameter (``est.budget = 500``)."""
     for name, spec in cls._PARAMS.items():
@@ -316,11 +422,6 @@ def install_params(cls):
 
         def setter(self, value, _n=name):
             self.set_param(_n, value)
-        setattr(cls, name, property(getter, setter, doc=spec.doc))
+        setattr(cls, name, property(getter, setter,
+                                    doc=_property_doc(cls, spec)))
     return cls
-
-
-def enum_names(mapping):
-    """{value: name} from {name: value}."""
-    return {v: k for k, v in mapping.items()}
-

@@ -1,12 +1,12 @@
-"""Finding libagentcredit.so.0 and declaring its ABI for ctypes.
+"""Finding libagentcredit.so.1 and declaring its ABI for ctypes.
 
 Everything the shared library exports is declared once, in ``_FUNCTIONS``
 below: name, return type, argument types. The loader tries, in order,
 
 1. the environment variable ``AGENTCREDIT_LIB``: a path to the library file,
-   or a directory that holds ``libagentcredit.so.0``;
-2. ``libagentcredit.so.0`` next to this package (``Path(__file__).parent``);
-3. the system loader: ``ctypes.CDLL('libagentcredit.so.0')`` (``LD_LIBRARY_PATH``,
+   or a directory that holds ``libagentcredit.so.1``;
+2. ``libagentcredit.so.1`` next to this package (``Path(__file__).parent``);
+3. the system loader: ``ctypes.CDLL('libagentcredit.so.1')`` (``LD_LIBRARY_PATH``,
    the ld.so cache, the default directories), then
    ``ctypes.util.find_library('agentcredit')``.
 
@@ -26,9 +26,11 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double,
                     c_int, c_int32, c_int64, c_size_t, c_uint32, c_uint64,
                     c_void_p)
 
-SONAME = "libagentcredit.so.0"
-#: The ABI (the SONAME major, AC_ABI_VERSION) this package was written for.
-ABI_VERSION = 0
+from ._constants import ABI_VERSION
+
+#: The library's file name: the SONAME of the ABI (AC_ABI_VERSION, generated
+#: into _constants.py) this package was written for.
+SONAME = "libagentcredit.so.%d" % ABI_VERSION
 ENV_VAR = "AGENTCREDIT_LIB"
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
@@ -120,7 +122,7 @@ CANDIDATE_FN = CFUNCTYPE(c_int, c_void_p, c_uint32, POINTER(c_uint64),
 
 # --------------------------------------------------------------------------
 # The function table: every symbol of lib/agentcredit.map, once.
-# Opaque handles are c_void_p; enums (ac_*_param, ac_estimator_audit_key, ...) are int.
+# Opaque handles are c_void_p; enums (ac_*_param, ac_*_audit_key) are int.
 # --------------------------------------------------------------------------
 
 _h = c_void_p                   # an opaque handle (ac_estimator *, ...)
@@ -181,14 +183,16 @@ _FUNCTIONS = [
     ("ac_refiner_agent_messages", _i, [_h, _u32, _u32p, _u32, _u32p]),
     ("ac_refiner_labels_from_shapley", _i, [_h, _u32, _f64p, _u32]),
     ("ac_refiner_set_scorer", _i, [_h, SCORER_FN, c_void_p]),
-    ("ac_refiner_score", _i, [_h]),
-    ("ac_refiner_ask", _i, [_h, _u32, _u32p, _u32p]),
-    ("ac_refiner_tell", _i, [_h, _u32, _u32p, _f64p, _i32p]),
-    ("ac_refiner_refine", _i, [_h]),
+    ("ac_refiner_run", _i, [_h]),
+    ("ac_refiner_ask", _i, [_h, _u32, _u64p, _u32p, _u32p]),
+    ("ac_refiner_tell", _i, [_h, _u32, _u64p, _f64p, _i32p]),
+    ("ac_refiner_progress", _i, [_h, _i32p, _u64p]),
+    ("ac_refiner_cancel", None, [_h]),
     ("ac_refiner_rewards", _i, [_h, _f64p, _u32]),
     ("ac_refiner_labels", _i, [_h, _f64p, _u32]),
     ("ac_refiner_message_flags", _i, [_h, _u32p, _u32]),
     ("ac_refiner_agent_flags", _i, [_h, _u32p, _u32]),
+    ("ac_refiner_audit", _i, [_h, _i, _i64p]),
     ("ac_refiner_last_error", _str, [_h]),
     # localizer
     ("ac_localizer_create", _i, [_hp, _u32, _alloc]),
@@ -205,9 +209,9 @@ _FUNCTIONS = [
     ("ac_localizer_set_scores", _i, [_h, _f64p, _u32]),
     ("ac_localizer_set_verifier", _i, [_h, VERIFIER_FN, c_void_p]),
     ("ac_localizer_run", _i, [_h]),
-    ("ac_localizer_ask", _i, [_h, _u32, _u32p, _u32p]),
-    ("ac_localizer_tell", _i, [_h, _u32, _u32p, _f64p, _i32p]),
-    ("ac_localizer_progress", _i, [_h, _i32p, _u32p]),
+    ("ac_localizer_ask", _i, [_h, _u32, _u64p, _u32p, _u32p]),
+    ("ac_localizer_tell", _i, [_h, _u32, _u64p, _f64p, _i32p]),
+    ("ac_localizer_progress", _i, [_h, _i32p, _u64p]),
     ("ac_localizer_result", _i, [_h, _i64p, _u32p, _f64p]),
     ("ac_localizer_probability_within", _i, [_h, _u32, _f64p]),
     ("ac_localizer_posterior", _i, [_h, _f64p, _u32]),
@@ -237,7 +241,7 @@ _FUNCTIONS = [
 # --------------------------------------------------------------------------
 
 class LibraryNotFoundError(ImportError):
-    """No usable libagentcredit.so.0 was found.
+    """No usable libagentcredit.so.1 was found.
 
     ``attempts`` is a list of ``(where, spec, why)`` tuples, one per place
     tried, in order; the message lists them too."""

@@ -7,21 +7,12 @@ from ctypes import byref, c_double, c_int32, c_uint32, c_uint64, c_void_p
 
 from . import _buffers as B
 from . import allocator as _allocator
-from ._errors import E_INVALID_ARG, E_TOO_LARGE, make_error
-from ._handle import (Audited, Param, enum_names, install_params, reset_flags,
-                      trampoline)
+from ._constants import (EXACT_MAX_PLAYERS, MAX_PLAYERS, EstimatorAudit,
+                         EstimatorOutcome, EstimatorParam, Method, Status)
+from ._errors import make_error
+from ._handle import (Audited, audit_table, install_params, param_table,
+                      reset_flags, trampoline)
 from ._lib import ORACLE_FN, lib
-
-MAX_PLAYERS = 65536
-EXACT_MAX_PLAYERS = 30
-KERNEL_MAX_PLAYERS = 512
-
-#: AC_ESTIMATOR_PARAM_METHOD values.
-METHODS = {"auto": 0, "exact": 1, "permutation": 2, "kernelshap": 3,
-           "adaptive": 4, "oddshap": 5}
-#: AC_ESTIMATOR_AUDIT_OUTCOME values.
-STOP_REASONS = {"none": 0, "complete": 1, "budget": 2, "target": 3,
-                "cancelled": 4, "error": 5}
 
 #: The estimator's result: ``phi[i]`` and its standard error ``se[i]``.
 ShapleyResult = collections.namedtuple("ShapleyResult", "phi se")
@@ -37,51 +28,41 @@ def coalition_words(n_players):
 def shapley_exact(values, as_numpy=False):
     """Exact Shapley values of the game whose value table is ``values``:
     ``values[S] = v(S)`` for every bitmask S of n players (bit i: player i),
-    so ``len(values) == 2**n``, 1 <= n <= 30. Returns ``phi`` (a list, or a
-    numpy array with ``as_numpy=True``); ``sum(phi) == v(all) - v(empty)`` to
-    a relative 1e-12. ``ac_shapley_exact``; thread-safe."""
+    so ``len(values) == 2**n``, 1 <= n <= ``EXACT_MAX_PLAYERS``. Returns
+    ``phi`` (a list, or a numpy array with ``as_numpy=True``);
+    ``sum(phi) == v(all) - v(empty)`` to a relative 1e-12.
+    ``ac_shapley_exact``; thread-safe."""
     table = B.to_array(values, c_double, "values")
     length = len(table)
     n = max(length.bit_length() - 1, 0)
     if length != 1 << n or n == 0:
-        raise make_error(E_INVALID_ARG, "values: the table has %d entries, "
-                         "not 2**n for some n >= 1" % length,
+        raise make_error(Status.E_INVALID_ARG, "values: the table has %d "
+                         "entries, not 2**n for some n >= 1" % length,
                          "ac_shapley_exact")
     if n > EXACT_MAX_PLAYERS:
-        raise make_error(E_TOO_LARGE, "values: %d players, beyond %d"
+        raise make_error(Status.E_TOO_LARGE, "values: %d players, beyond %d"
                          % (n, EXACT_MAX_PLAYERS), "ac_shapley_exact")
     phi = (c_double * n)()
     rc = lib.ac_shapley_exact(n, table, length, phi)
     if rc:
         raise make_error(rc, "ac_shapley_exact(n=%d): %s"
                          % (n, "the values must be finite"
-                            if rc == E_INVALID_ARG else "failed"),
+                            if rc == Status.E_INVALID_ARG else "failed"),
                          "ac_shapley_exact")
     return B.output(phi, as_numpy)
 
 
-_AUDIT_KEYS = [
-    (1, "method", enum_names(METHODS)),
-    (2, "evaluations", None),
-    (3, "coalitions", None),
-    (4, "repeats", None),
-    (5, "cache_hits", None),
-    (6, "rounds", None),
-    (7, "failures", None),
-    (8, "retries", None),
-    (9, "stop_reason", enum_names(STOP_REASONS)),
-    (10, "samples", None),
-    (11, "known", None),
-    (12, "budget", None),
-    (13, "dropped", None),
-]
+_AUDIT_KEYS = audit_table(
+    EstimatorAudit,
+    values={EstimatorAudit.METHOD: Method,
+            EstimatorAudit.OUTCOME: EstimatorOutcome})
 
 
 def _create_error(rc, what, n, limit):
-    if rc == E_TOO_LARGE:
+    if rc == Status.E_TOO_LARGE:
         detail = "%s = %d is beyond the library's limit (%d)" % (what, n,
                                                                  limit)
-    elif rc == E_INVALID_ARG:
+    elif rc == Status.E_INVALID_ARG:
         detail = "%s = %d: must be at least 1" % (what, n)
     else:
         detail = "%s = %d" % (what, n)
@@ -97,39 +78,39 @@ class Estimator(Audited):
 
     Parameters are keyword arguments and properties (``est.budget = 500``);
     ``method`` takes ``'auto'``, ``'exact'``, ``'permutation'``,
-    ``'kernelshap'``, ``'adaptive'``, ``'oddshap'`` (or the AC_METHOD_* int). ``known`` maps coalitions to
-    values the host already has (typically v(all) and v(empty)); ``oracle``
+    ``'kernelshap'``, ``'adaptive'``, ``'oddshap'`` (or a :class:`Method`
+    member). ``known`` maps coalitions to values the host already has
+    (typically v(all) and v(empty)); ``oracle``
     is a Python callable or a :class:`agentcredit.Game` (see
     :meth:`set_oracle`).
 
     Coalitions are ints (bit i: player i) or iterables of player indices;
-    the estimator hands them out as ints. Use it as a context manager, or
+    the estimator hands them out as ints. Parameters and known values
+    change only while the estimator is idle (after creation or
+    ``reset()``); once a run has started they raise StateError. Use it as
+    a context manager, or
     call :meth:`close`; it is also freed when collected. One thread at a
     time (calls are serialised by a lock); :meth:`cancel` from any thread.
     """
 
     _kind = "estimator"
-    _PARAMS = {
-        "method": Param("method", 100, "enum", "AC_ESTIMATOR_PARAM_METHOD: 'auto', "
-                        "'exact', 'permutation', 'kernelshap', 'adaptive' or "
-                        "'oddshap'", METHODS),
-        "budget": Param("budget", 101, "int", "AC_ESTIMATOR_PARAM_BUDGET: hard cap on "
-                        "oracle evaluations [0, 2**40], default 2048"),
-        "seed": Param("seed", 102, "int", "AC_ESTIMATOR_PARAM_SEED [0, 2**63-1], "
-                      "default 0"),
-        "batch": Param("batch", 103, "int", "AC_ESTIMATOR_PARAM_BATCH: coalitions per "
-                       "oracle call in run() [1, 2**20], default 64"),
-        "repeats": Param("repeats", 104, "int", "AC_ESTIMATOR_PARAM_REPEATS: "
-                         "evaluations per coalition [1, 65536], default 1"),
-        "max_retries": Param("max_retries", 105, "int", "AC_ESTIMATOR_PARAM_MAX_RETRIES"
-                             " per failed evaluation [0, 1000], default 2"),
-        "noisy": Param("noisy", 106, "int", "AC_ESTIMATOR_PARAM_NOISY: 1 declares the "
-                       "oracle noisy (AUTO may then repeat evaluations) "
-                       "[0, 1], default 0"),
-        "target_se": Param("target_se", 110, "f64", "AC_ESTIMATOR_PARAM_TARGET_SE: stop "
-                           "once every standard error is at most this; 0 "
-                           "off"),
-    }
+    _PARAM_SET = EstimatorParam
+    _PARAMS = param_table(EstimatorParam, {
+        EstimatorParam.METHOD: ("enum", "the method, default 'auto'", Method),
+        EstimatorParam.BUDGET: ("int", "hard cap on oracle evaluations, "
+                                "default 2048"),
+        EstimatorParam.SEED: ("int", "the seed, default 0"),
+        EstimatorParam.BATCH: ("int", "coalitions per oracle call in run(), "
+                               "default 64"),
+        EstimatorParam.REPEATS: ("int", "evaluations per coalition, "
+                                 "default 1"),
+        EstimatorParam.MAX_RETRIES: ("int", "retries of a failed evaluation, "
+                                     "default 2"),
+        EstimatorParam.NOISY: ("int", "1 declares the oracle noisy ('auto' "
+                               "may then repeat evaluations), default 0"),
+        EstimatorParam.TARGET_SE: ("f64", "stop once every standard error "
+                                   "is at most this; 0 (default) off"),
+    })
     _AUDIT = _AUDIT_KEYS
 
     def __init__(self, n_players, *, oracle=None, known=None, allocator=None,
@@ -181,7 +162,8 @@ class Estimator(Audited):
 
     # -- setup -------------------------------------------------------------
     def set_value(self, coalition, value):
-        """A value the host already knows (free, exact). Before the run."""
+        """A value the host already knows (free, exact). While idle only
+        (StateError once a run has started, until ``reset()``)."""
         c = B.coalition(coalition, self._n)
         words = B.coalition_words_array([c], self._words)
         v = B._number(value, "value")
@@ -215,8 +197,9 @@ class Estimator(Audited):
             fn, user, keep = ORACLE_FN(), None, {}
         elif isinstance(oracle, Game):
             if oracle.n != self._n:
-                raise make_error(E_INVALID_ARG, "the game has %d players, "
-                                 "the estimator %d" % (oracle.n, self._n),
+                raise make_error(Status.E_INVALID_ARG, "the game has %d "
+                                 "players, the estimator %d"
+                                 % (oracle.n, self._n),
                                  "set_oracle")
             with oracle._use("set_oracle") as gptr:
                 user = gptr
@@ -318,8 +301,11 @@ class Estimator(Audited):
         return ShapleyResult(B.output(phi, as_numpy), B.output(se, as_numpy))
 
     def reset(self, *what):
-        """Resets ``'session'`` (the default: forget the run, clear a
-        cancellation), ``'params'``, ``'known'`` or ``'all'``."""
+        """Resets ``'session'`` (the default: forget the run, i.e. the
+        cache, tickets, result, audit and a cancellation), ``'params'``
+        (the defaults), ``'known'`` (the values of ``set_value``) or
+        ``'all'``. ``'params'`` and ``'known'`` need an idle estimator or
+        ``'session'`` with them (else StateError)."""
         flags = reset_flags(what or ("session",))
         with self._use("ac_estimator_reset") as ptr:
             self._check(lib.ac_estimator_reset(ptr, flags), ptr,

@@ -2,9 +2,11 @@
 
 Everything here is standard library and returns JSON-ready values, so
 ``datasets.Dataset.from_list(records)`` and :func:`write_jsonl` both work.
-Field names follow the trainers as surveyed in shared/ecosystem.md, cited per
-function (section 1: the data formats; section 2.4: the dense token vector;
-section 6: the adapter mapping).
+Field names follow each trainer's own data format, cited per function by
+the file that defines it in the trainer's repository, as read at
+huggingface/trl f2cd5771 (1.10.0.dev0), volcengine/verl b178a3cd
+(0.8.0.dev), OpenRLHF/OpenRLHF 3c3be623 (0.11.0) and inclusionAI/AReaL
+4aef98d8 (1.0.4).
 
 Messages. A transcript is a list of messages; each is a str (its content)
 or a dict with ``"content"`` and optionally ``"role"``, ``"agent"`` (its
@@ -126,15 +128,16 @@ def _pair_metadata(pair):
 
 
 # --------------------------------------------------------------------------
-# TRL (ecosystem.md section 1.1, section 6)
+# TRL (huggingface/trl: docs/source/dataset_formats.md)
 # --------------------------------------------------------------------------
 
 def dpo_record(messages, pair, chosen=None, *, conversational=True,
                authors=None, tools=None, weight=False, metadata=False,
                separator="\n\n"):
     """A TRL DPO preference record (explicit prompt) from a repair-aware
-    pair: ecosystem.md section 1.1 (DPO: ``prompt``, ``chosen``,
-    ``rejected``) and section 6 (TRL DPO row)::
+    pair: TRL's preference format with an explicit prompt, ``prompt``,
+    ``chosen`` and ``rejected`` (trl ``docs/source/dataset_formats.md``,
+    ``trl/trainer/dpo_trainer.py``)::
 
         {"prompt": messages[:t*], "chosen": [repaired message],
          "rejected": [original message at t*]}
@@ -150,7 +153,8 @@ def dpo_record(messages, pair, chosen=None, *, conversational=True,
     out for a ``'corrective'`` pair (its chosen message is in the
     transcript). ``tools`` adds TRL's ``tools`` column (JSON schemas).
 
-    DPO has no weight or margin column (section 1.1): ``weight=True`` adds
+    DPO has no weight or margin column (``dpo_trainer.py``'s collator reads
+    none): ``weight=True`` adds
     ``"weight"`` (confidence x localization) for a custom weighted loss, and
     ``metadata=True`` a ``"metadata"`` dict (episode, agent, step, ...).
     Neither is a TRL DPO column: leave them off for a stock DPOTrainer, or
@@ -187,13 +191,15 @@ def dpo_record(messages, pair, chosen=None, *, conversational=True,
 def reward_record(messages, pair, chosen=None, *, conversational=True,
                   authors=None, separator="\n\n"):
     """A TRL RewardTrainer record (implicit prompt) with the pair's weight
-    as the ``margin``: ecosystem.md section 1.1 (RewardTrainer: optional
-    per-row ``margin``) and section 6::
+    as the ``margin``, RewardTrainer's optional per-row column (trl
+    ``trl/trainer/reward_trainer.py``)::
 
         {"chosen": prompt + [repaired], "rejected": prompt + [original],
          "margin": weight}
 
-    OpenRLHF's reward-model data takes the same keys (section 1.2)."""
+    OpenRLHF's reward-model data takes the same keys (OpenRLHF
+    ``openrlhf/datasets/reward_dataset.py``: ``--chosen_key``,
+    ``--rejected_key``, an optional ``margin``)."""
     rec = dpo_record(messages, pair, chosen, conversational=conversational,
                      authors=authors, separator=separator)
     if conversational:
@@ -210,8 +216,9 @@ def reward_record(messages, pair, chosen=None, *, conversational=True,
 def kto_records(messages, rewards, *, agent=None, authors=None,
                 conversational=True, separator="\n\n"):
     """TRL KTO / BCO unpaired-preference records, one per message (of
-    ``agent`` only, when given): ecosystem.md section 1.1 (``prompt``,
-    ``completion``, ``label: bool``) and section 6::
+    ``agent`` only, when given), in TRL's unpaired-preference format,
+    ``prompt``, ``completion`` and ``label: bool`` (trl
+    ``docs/source/dataset_formats.md``, ``docs/source/kto_trainer.md``)::
 
         {"prompt": messages[:k], "completion": [m_k], "label": r_k > 0}
 
@@ -240,13 +247,15 @@ def kto_records(messages, rewards, *, agent=None, authors=None,
 
 def prm_record(prompt, messages, rewards, *, agent=None, authors=None):
     """A TRL (experimental) PRM stepwise-supervision record, standard format
-    only: ecosystem.md section 1.1 (PRM) and section 6::
+    only, the one PRMTrainer supports (trl ``docs/source/dataset_formats.md``,
+    ``trl/experimental/prm/prm_trainer.py``)::
 
         {"prompt": task, "completions": [content_k, ...],
          "labels": [r_k > 0, ...]}
 
     The labels are binarised because PRMTrainer does ``int(label)`` and
-    trains two classes (section 1.1); keep the float rewards elsewhere."""
+    trains two classes (``tokenize_row`` in ``prm_trainer.py``, a token
+    classifier with ``num_labels=2``); keep the float rewards elsewhere."""
     if not isinstance(prompt, str):
         raise TypeError("prompt: PRM supports the standard format only (a "
                         "str)")
@@ -261,7 +270,8 @@ def prm_record(prompt, messages, rewards, *, agent=None, authors=None):
 
 def column_reward_func(column="reward_score"):
     """A TRL GRPO reward function that returns a dataset column as the
-    rewards (ecosystem.md section 1.1, GRPO: a reward function receives every
+    rewards (TRL GRPO, trl ``docs/source/grpo_trainer.md`` and
+    ``trl/trainer/grpo_trainer.py``: a reward function receives every
     dataset column and returns ``list[float]``, one per completion; None
     means "not applicable"). Use it with :func:`message_records` rows, one
     completion per message::
@@ -277,15 +287,19 @@ def column_reward_func(column="reward_score"):
 
 
 # --------------------------------------------------------------------------
-# verl / OpenRLHF / AReaL (ecosystem.md sections 1.2 to 1.4, 2, 6)
+# verl / OpenRLHF / AReaL
 # --------------------------------------------------------------------------
 
 def message_records(messages, rewards, *, episode, group=None, authors=None,
                     agent=None, conversational=True, separator="\n\n"):
     """One sample per message, for GRPO / PPO-style trainers that train each
-    agent message as its own sample: ecosystem.md section 1.3 (verl) and
-    section 6 (verl row; OpenRLHF ``reward_func`` with one sample per
-    message; AT-GRPO / MARTI in section 1.5)::
+    agent message as its own sample: verl (a row per sample, scored by a
+    ``custom_reward_function``, verl
+    ``docs/preparation/reward_function.rst``; GRPO groups by
+    ``non_tensor_batch["uid"]``, ``verl/trainer/ppo/core_algos.py``),
+    OpenRLHF's ``reward_func`` with one sample per message (OpenRLHF
+    ``README.md``), and the multi-agent trainers built on them that train
+    each agent turn as a sample (PettingLLMs' AT-GRPO, MARTI)::
 
         {"prompt": context before m_k, "response": content of m_k,
          "reward_score": r_k, "uid": "<group>:<agent>:<turn>",
@@ -330,10 +344,12 @@ def token_level_rewards(rewards, token_counts, *, authors=None, agent=None,
     """Message rewards scattered onto a dense per-token vector over the
     response tokens, the message spans given by per-message token counts
     (message k covers tokens ``[s_k, e_k)``, one after the other):
-    ecosystem.md section 1.3 (verl ``token_level_rewards`` ``[T]`` with
-    ``response_mask``; REINFORCE++ and GAE consume it, GRPO would sum it),
-    section 1.2 (OpenRLHF ``action_ranges``), section 2 point 4 and section 6
-    (``r_k`` at ``e_k - 1``). Returns::
+    verl's ``token_level_rewards`` ``[T]`` with ``response_mask``
+    (``verl/trainer/ppo/core_algos.py``: REINFORCE++ and GAE consume it per
+    token, GRPO sums it over T) and OpenRLHF's ``action_ranges``
+    (``openrlhf/utils/agent.py``). ``r_k`` goes at ``e_k - 1``, the
+    message's last token, where verl puts a sequence's score
+    (``verl/workers/reward_manager/naive.py``). Returns::
 
         {"token_level_rewards": [T floats], "response_mask": [T ints],
          "action_ranges": [[s_k, e_k], ...]}
@@ -397,9 +413,11 @@ def token_level_rewards(rewards, token_counts, *, authors=None, agent=None,
 def areal_rewards(completion_ids, rewards):
     """AReaL agent-workflow rewards: ``{completion_id: r_k}``, the dict an
     agent workflow's ``run()`` returns, one reward per LLM call
-    (ecosystem.md section 1.4 and section 6). Export with
-    ``style="individual"`` and no turn discount: a discount would break
-    credit conservation."""
+    (AReaL ``docs/en/reference/agent_workflow.md``). Export with
+    ``style="individual"`` and no turn discount: the discount
+    (``apply_reward_discount``, ``areal/experimental/openai/cache.py``)
+    passes rewards back to earlier calls and would break credit
+    conservation."""
     ids = list(completion_ids)
     rs = [float(r) for r in rewards]
     if len(ids) != len(rs):

@@ -6,40 +6,32 @@ import collections
 import ctypes
 import dataclasses
 from collections.abc import Mapping
-from ctypes import byref, c_double, c_int32, c_int64, c_uint32, c_void_p
+from ctypes import (byref, c_double, c_int32, c_int64, c_uint32, c_uint64,
+                    c_void_p)
 from typing import Optional
 
 from . import _buffers as B
 from . import allocator as _allocator
+from ._constants import (LocalizerAudit, LocalizerOutcome, LocalizerParam,
+                         Noise, PairKind, PairReason, Reset, Status, StepFlag,
+                         Strategy)
 from ._errors import make_error
-from ._handle import (Audited, Param, enum_names, install_params, reset_flags,
-                      trampoline)
+from ._handle import (Audited, audit_table, flag_names, install_params,
+                      param_table, reset_flags, trampoline, value_names)
 from ._lib import (CANDIDATE_FN, REPAIR_FN, VERIFIER_FN, ac_preference_pair,
                    lib)
 from .estimator import Progress
 
-#: AC_LOCALIZER_PARAM_STRATEGY values.
-STRATEGIES = {"auto": 0, "linear": 1, "binary": 2, "bisection": 3,
-              "scores": 4}
-#: AC_LOCALIZER_PARAM_NOISE values.
-NOISE = {"none": 0, "independent": 1, "repeatable": 2}
-#: AC_LOCALIZER_AUDIT_OUTCOME values.
-OUTCOMES = {"pending": 0, "found": 1, "no_error": 2, "out_of_budget": 3,
-            "exhausted": 4}
-#: Per-message flags (step_flags): AC_STEP_FLAG_*.
-STEP_FIRST_ERROR = 1
-STEP_PROPAGATES = 2
-STEP_CORRECTIVE = 4
-STEP_RECOVERED = 8
-_STEP_NAMES = ((STEP_FIRST_ERROR, "first_error"),
-               (STEP_PROPAGATES, "propagates"),
-               (STEP_CORRECTIVE, "corrective"),
-               (STEP_RECOVERED, "recovered"))
-#: Pair kinds (AC_PAIR_KIND_*) and no-pair reasons (AC_PAIR_REASON_*).
-PAIR_KINDS = {0: "none", 1: "repair", 2: "corrective"}
-NOPAIR_REASONS = {0: None, 1: "not_localized", 2: "no_candidate",
-                  3: "not_verified", 4: "no_budget"}
+_STEP_NAMES = flag_names(StepFlag)
+_PAIR_KINDS = {m.value: n for n, m in value_names(PairKind).items()}
+#: No reason when a pair was made (PairReason.NONE).
+_NOPAIR_REASONS = {m.value: None if m == PairReason.NONE else n
+                   for n, m in value_names(PairReason).items()}
+#: UINT32_MAX: the agent of a message without authors.
 UNKNOWN_AGENT = 2 ** 32 - 1
+#: n_messages of ac_localizer_create: 1..2^24 (the header; checked by
+#: tests/test_constants.py).
+_MAX_MESSAGES = 2 ** 24
 
 #: The first error: ``step`` (None: the verifier accepts every prefix),
 #: ``agent`` (None without authors) and its posterior ``probability``.
@@ -81,9 +73,9 @@ class PreferencePair:
 
     @classmethod
     def _from_c(cls, p):
-        kind = PAIR_KINDS.get(p.kind, str(p.kind))
+        kind = _PAIR_KINDS.get(p.kind, str(p.kind))
         return cls(kind=kind,
-                   reason=NOPAIR_REASONS.get(p.reason, str(p.reason))
+                   reason=_NOPAIR_REASONS.get(p.reason, str(p.reason))
                    if kind == "none" else None,
                    agent=None if p.agent == UNKNOWN_AGENT else p.agent,
                    step=p.step, prompt_end=p.prompt_end,
@@ -95,21 +87,12 @@ class PreferencePair:
                    weight=p.weight)
 
 
-_AUDIT_KEYS = [
-    (1, "calls", None),
-    (2, "rounds", None),
-    (3, "search_calls", None),
-    (4, "search_rounds", None),
-    (5, "scan_calls", None),
-    (6, "failures", None),
-    (7, "retries", None),
-    (8, "outcome", enum_names(OUTCOMES)),
-    (9, "strategy", enum_names(STRATEGIES)),
-    (10, "budget", None),
-    (11, "scan_complete", {0: False, 1: True}),
-    (12, "repair_candidates", None),
-    (13, "repair_checks", None),
-]
+_AUDIT_KEYS = audit_table(
+    LocalizerAudit,
+    values={LocalizerAudit.OUTCOME: LocalizerOutcome,
+            LocalizerAudit.STRATEGY: Strategy,
+            LocalizerAudit.SCAN_COMPLETE: bool,
+            LocalizerAudit.SCAN_STOPPED: Status})
 
 
 class Localizer(Audited):
@@ -126,46 +109,44 @@ class Localizer(Audited):
     off track, a probability between. Drive it with :meth:`run` and a
     verifier callable, or with :meth:`ask` / :meth:`tell`. Then
     :meth:`result`, :meth:`blame_labels` (for the Refiner) and
-    :meth:`make_pair`. One thread at a time; :meth:`cancel` from any."""
+    :meth:`make_pair`. Inputs and parameters change only while the
+    localizer is idle (after creation or ``reset()``); after a run they
+    raise StateError. One thread at a time; :meth:`cancel` from any."""
 
     _kind = "localizer"
-    _PARAMS = {
-        "strategy": Param("strategy", 300, "enum", "AC_LOCALIZER_PARAM_STRATEGY: 'auto',"
-                          " 'linear', 'binary', 'bisection', 'scores'",
-                          STRATEGIES),
-        "noise": Param("noise", 301, "enum", "AC_LOCALIZER_PARAM_NOISE: 'none', "
-                       "'independent', 'repeatable'", NOISE),
-        "accuracy": Param("accuracy", 302, "f64", "AC_LOCALIZER_PARAM_ACCURACY [0.5, 1],"
-                          " default 0.8"),
-        "budget": Param("budget", 303, "int", "AC_LOCALIZER_PARAM_BUDGET: verifier "
-                        "evaluations [0, 2**31], default 1024"),
-        "batch": Param("batch", 304, "int", "AC_LOCALIZER_PARAM_BATCH: prefixes per "
-                       "verifier call [1, 4096], default 1"),
-        "target": Param("target", 305, "f64", "AC_LOCALIZER_PARAM_TARGET: stop at this "
-                        "posterior probability (0.5, 1), default 0.95"),
-        "max_retries": Param("max_retries", 306, "int", "AC_LOCALIZER_PARAM_MAX_RETRIES"
-                             " [0, 1000], default 2"),
-        "monotone": Param("monotone", 307, "bool", "AC_LOCALIZER_PARAM_MONOTONE: a "
-                          "rejected prefix stays rejected, default True"),
-        "scan_after": Param("scan_after", 308, "bool", "AC_LOCALIZER_PARAM_SCAN_AFTER: "
-                            "look for corrective messages, default True"),
-        "threshold": Param("threshold", 309, "f64", "AC_LOCALIZER_PARAM_THRESHOLD for "
-                           "the 'scores' strategy [0, 1], default 0.5"),
-        "label_error": Param("label_error", 310, "f64", "AC_LOCALIZER_PARAM_LABEL_ERROR"
-                             " [-1, 0], default -1"),
-        "label_propagate": Param("label_propagate", 311, "f64",
-                                 "AC_LOCALIZER_PARAM_LABEL_PROPAGATE [-1, 0], default "
-                                 "-0.25"),
-        "label_corrective": Param("label_corrective", 312, "f64",
-                                  "AC_LOCALIZER_PARAM_LABEL_CORRECTIVE [0, 1], default "
-                                  "1"),
-        "label_before": Param("label_before", 313, "f64", "AC_LOCALIZER_PARAM_LABEL_"
-                              "BEFORE [-1, 1], default 0.1"),
-        "candidates": Param("candidates", 314, "int", "AC_LOCALIZER_PARAM_CANDIDATES: "
-                            "repairs to ask for [1, 1024], default 4"),
-        "accept": Param("accept", 315, "f64", "AC_LOCALIZER_PARAM_ACCEPT: p_on_track a "
-                        "repair needs (0, 1], default 0.5"),
-    }
+    _PARAM_SET = LocalizerParam
+    _PARAMS = param_table(LocalizerParam, {
+        LocalizerParam.STRATEGY: ("enum", "the search, default 'auto'",
+                                  Strategy),
+        LocalizerParam.NOISE: ("enum", "the verifier's mistakes, default "
+                               "'none'", Noise),
+        LocalizerParam.ACCURACY: ("f64", "how often a noisy verifier is "
+                                  "right, above 0.5; default 0.8"),
+        LocalizerParam.BUDGET: ("int", "verifier evaluations, default 1024"),
+        LocalizerParam.BATCH: ("int", "prefixes per verifier call, "
+                               "default 1"),
+        LocalizerParam.TARGET: ("f64", "stop at this posterior probability, "
+                                "above 0.5; default 0.95"),
+        LocalizerParam.MAX_RETRIES: ("int", "retries of a failed answer, "
+                                     "default 2"),
+        LocalizerParam.MONOTONE: ("bool", "a rejected prefix stays rejected, "
+                                  "default True"),
+        LocalizerParam.SCAN_AFTER: ("bool", "look for corrective messages, "
+                                    "default True"),
+        LocalizerParam.THRESHOLD: ("f64", "the 'scores' strategy's "
+                                   "threshold, default 0.5"),
+        LocalizerParam.LABEL_ERROR: ("f64", "blame label of the first error, "
+                                     "default -1"),
+        LocalizerParam.LABEL_PROPAGATE: ("f64", "blame label of a message "
+                                         "that propagates it, default -0.25"),
+        LocalizerParam.LABEL_CORRECTIVE: ("f64", "blame label of a corrective "
+                                          "message, default 1"),
+        LocalizerParam.LABEL_BEFORE: ("f64", "blame label of a message before "
+                                      "it or back on track, default 0.1"),
+        LocalizerParam.CANDIDATES: ("int", "repairs to ask for, default 4"),
+        LocalizerParam.ACCEPT: ("f64", "the p_on_track a repair needs, above "
+                                "0; default 0.5"),
+    })
     _AUDIT = _AUDIT_KEYS
 
     def __init__(self, n_messages, *, authors=None, prior=None, scores=None,
@@ -176,8 +157,8 @@ class Localizer(Audited):
         rc = lib.ac_localizer_create(byref(out), n,
                                      _allocator.pointer(allocator))
         if rc:
-            raise make_error(rc, "n_messages = %d (1..2**24)" % n,
-                             "ac_localizer_create")
+            raise make_error(rc, "n_messages = %d (1..%d)"
+                             % (n, _MAX_MESSAGES), "ac_localizer_create")
         self._adopt(out.value, keep=allocator)
         self._n = n
         try:
@@ -287,49 +268,74 @@ class Localizer(Audited):
 
     # -- running -------------------------------------------------------------
     def run(self, verifier=None):
-        """Runs the search (and the corrective scan) with the verifier given
-        here or registered; returns :meth:`result`. Running out of budget is
-        not an error (audit outcome 'out_of_budget')."""
+        """Runs the search, then the corrective scan, with the verifier
+        given here or registered; returns :meth:`result`. Running out of
+        budget is not an error (audit outcome 'out_of_budget'). Once the
+        error is localized, whatever stops the corrective scan (a cancel,
+        a verifier failing past its retries, a verifier that raises) ends
+        the scan, not the run: run() returns the result, the audit says
+        ``scan_complete`` False and ``scan_stopped`` the status
+        (``'AC_E_CANCELLED'``, ``'AC_E_ORACLE'``, ``'AC_E_CALLBACK'``), and
+        :attr:`scan_exception` holds what the verifier raised (a
+        KeyboardInterrupt or SystemExit is raised again, the result
+        kept)."""
         with self._lock:
             if verifier is not None:
                 self.set_verifier(verifier)
             self._call("ac_localizer_run")
             return self.result()
 
+    @property
+    def scan_exception(self):
+        """The exception the verifier raised during the corrective scan of
+        the run, which ended the scan (``audit()['scan_stopped'] ==
+        'AC_E_CALLBACK'``) but not the run; None otherwise. Forgotten by
+        ``reset()``."""
+        return self._callback_exception
+
     def ask(self, max_count=None):
-        """Up to max_count (default: ``batch``) prefixes to judge, one round;
-        [] when finished or waiting for outstanding answers."""
+        """Up to max_count (default: ``batch``) prefixes to judge, one
+        round, as a list of ``(ticket, prefix)`` pairs; [] when the run is
+        done or waits for outstanding answers. With independent noise a
+        round may hold the same prefix more than once (asking again adds
+        evidence), each under its own ticket."""
         batch = self.get_param("batch")
-        # one round is at most `batch` prefixes: size the buffer by it
+        # one round is at most `batch` prefixes: size the buffers by it
         m = min(B.u32(batch if max_count is None else max_count,
                       "max_count"), batch)
-        buf = (c_uint32 * m)()
+        tickets = (c_uint64 * m)()
+        prefixes = (c_uint32 * m)()
         count = c_uint32()
-        self._call("ac_localizer_ask", m, buf, byref(count))
-        return list(buf[:count.value])
+        self._call("ac_localizer_ask", m, tickets, prefixes, byref(count))
+        k = count.value
+        return list(zip(tickets[:k], prefixes[:k]))
 
-    def tell(self, prefixes, p_on_track, status=None):
-        """Answers back, in any order and grouping: ``tell([t...], [p...])``;
-        None marks a failed answer. With independent noise one round may ask
-        the same prefix more than once (asking again adds evidence): each
-        occurrence needs its own answer, which is why there is no dict
-        form here."""
-        if isinstance(prefixes, Mapping):
-            raise TypeError("Localizer.tell takes two lists (a round may "
-                            "repeat a prefix, which a dict cannot hold)")
-        t = B.to_array(prefixes, c_uint32, "prefixes")
+    def tell(self, tickets, p_on_track=None, status=None):
+        """Answers back for asked tickets, in any order and grouping:
+        ``tell([t1, t2], [p1, p2])`` or ``tell({t1: p1, t2: p2})``. An
+        answer None, NaN or infinite (or ``status[k] != 0``) has failed and
+        is asked again within the budget; a finite one outside [0, 1] is
+        InvalidArgument and nothing is taken. A round's answers are applied
+        in prefix order once all are in, so the order of the tells never
+        changes the result."""
+        if p_on_track is None and isinstance(tickets, Mapping):
+            tickets, p_on_track = (list(tickets.keys()),
+                                   list(tickets.values()))
+        t = B.to_array(tickets, c_uint64, "tickets")
         vals, st = B.values_and_status(p_on_track, status, len(t),
                                        "p_on_track")
         self._call("ac_localizer_tell", len(t), t, vals, st)
 
     def progress(self):
-        """``Progress(done, outstanding)``."""
-        done, outstanding = c_int32(), c_uint32()
+        """``Progress(done, outstanding)``: done is True once the run has
+        ended (done or failed), outstanding the tickets not yet told."""
+        done, outstanding = c_int32(), c_uint64()
         self._call("ac_localizer_progress", byref(done), byref(outstanding))
         return Progress(bool(done.value), outstanding.value)
 
     @property
     def done(self):
+        """True once the run has ended (done or failed)."""
         return self.progress().done
 
     # -- results -------------------------------------------------------------
@@ -360,8 +366,8 @@ class Localizer(Audited):
         return B.output(buf, as_numpy)
 
     def step_flags(self, names=False):
-        """STEP_* bits per message; ``names=True``: frozensets of
-        ``'first_error'``, ``'propagates'``, ``'corrective'``,
+        """:class:`StepFlag` bits per message (ints); ``names=True``:
+        frozensets of ``'first_error'``, ``'propagates'``, ``'corrective'``,
         ``'recovered'``."""
         buf = (c_uint32 * self._n)()
         self._call("ac_localizer_step_flags", buf, self._n)
@@ -389,12 +395,25 @@ class Localizer(Audited):
         return PreferencePair._from_c(pair)
 
     def reset(self, *what):
-        """``'session'`` (default), ``'params'``, ``'known'`` (authors, prior,
-        scores) or ``'all'``."""
-        self._call("ac_localizer_reset", reset_flags(what or ("session",)))
+        """``'session'`` (the default: forget the run, i.e. tickets,
+        answers, posterior, result, pair, audit and a cancellation),
+        ``'params'`` (the defaults), ``'known'`` (the inputs: authors,
+        prior, scores) or ``'all'``. ``'params'`` and ``'known'`` need an
+        idle localizer or ``'session'`` with them (else StateError)."""
+        flags = reset_flags(what or ("session",))
+        with self._use("ac_localizer_reset") as ptr:
+            self._check(lib.ac_localizer_reset(ptr, flags), ptr,
+                        "ac_localizer_reset")
+            if flags & Reset.SESSION:
+                self._callback_exception = None
 
     def cancel(self):
-        """Asks the run to stop (Cancelled at the next ask). Any thread."""
+        """Asks the run to stop: during the search it fails with Cancelled
+        at the next ask (or between verifier calls in run); during the
+        corrective scan it ends the scan and the run succeeds
+        (``audit()['scan_stopped'] == 'AC_E_CANCELLED'``). A finished run
+        keeps its result. Safe from any thread and from the verifier; a
+        no-op on a closed handle."""
         with self._ptr_lock:
             if self._ptr is not None:
                 lib.ac_localizer_cancel(self._ptr)

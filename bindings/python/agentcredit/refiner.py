@@ -3,27 +3,26 @@
 docs/signals.md gives the construction and proves its five properties:
 conservation, bound, sign, monotonicity and locality."""
 
-from ctypes import byref, c_char_p, c_double, c_uint32, c_uint64, c_void_p
+from collections.abc import Mapping
+from ctypes import (byref, c_char_p, c_double, c_int32, c_uint32, c_uint64,
+                    c_void_p)
 
 from . import _buffers as B
 from . import allocator as _allocator
+from ._constants import (MAX_PLAYERS, AgentFlag, MessageFlag, RefinerAudit,
+                         RefinerParam, Relaxation)
 from ._errors import make_error
-from ._handle import Parametrised, Param, install_params, reset_flags, trampoline
+from ._handle import (Audited, audit_table, flag_names, install_params,
+                      param_table, reset_flags, trampoline)
 from ._lib import SCORER_FN, lib
+from .estimator import Progress
 
-#: AC_REFINER_PARAM_RELAXATION values.
-RELAXATIONS = {"ordered": 0, "never": 1}
-#: Per-agent flags (agent_flags): AC_AGENT_FLAG_RELAXED_*.
-RELAXED_SIGN = 1
-RELAXED_BOUND = 2
-#: Per-message flags (message_flags): AC_MESSAGE_FLAG_*.
-MSG_REDUNDANT = 1
-MSG_LABEL_FIXED = 2
-
-_AGENT_FLAG_NAMES = ((RELAXED_SIGN, "relaxed_sign"),
-                     (RELAXED_BOUND, "relaxed_bound"))
-_MSG_FLAG_NAMES = ((MSG_REDUNDANT, "redundant"),
-                   (MSG_LABEL_FIXED, "label_fixed"))
+_AGENT_FLAG_NAMES = flag_names(AgentFlag)
+_MSG_FLAG_NAMES = flag_names(MessageFlag)
+#: n_messages of ac_refiner_create: 1..2^28 (the header; checked by
+#: tests/test_constants.py).
+_MAX_MESSAGES = 2 ** 28
+_AUDIT_KEYS = audit_table(RefinerAudit)
 
 
 def _names(flags, table):
@@ -39,37 +38,44 @@ def _encode(text, k):
                     % (k, type(text).__name__))
 
 
-class Refiner(Parametrised):
+class Refiner(Audited):
     """Splits each agent's credit over its messages (``ac_refiner``).
 
     ``Refiner(n_agents, n_messages, bound=1.0, beta=0.5,
     redundancy_penalty=0.5, relaxation='ordered', batch=64, max_retries=2,
-    authors=None, credits=None, labels=None, texts=None, allocator=None)``
+    authors=None, credits=None, labels=None, texts=None, scorer=None,
+    allocator=None)``
 
-    Typical use: ``set_authors``, ``set_credits`` (e.g. the estimator's phi),
-    a label feed (``set_labels``, ``score`` with a scorer callable or the
-    ask/tell pair, or ``labels_from_shapley``), then ``refine()``, which
-    returns the rewards. One thread at a time."""
+    Typical use: the inputs (``set_authors``, ``set_credits``, e.g. the
+    estimator's phi, and a label feed: ``set_labels``,
+    ``labels_from_shapley``, or a scorer for the messages still without a
+    label), then :meth:`run`, which asks the scorer and returns the
+    rewards; or drive the scorer yourself with :meth:`ask` / :meth:`tell`.
+    Inputs and parameters change only while the refiner is idle (after
+    creation or ``reset()``); after a run they raise StateError. One thread
+    at a time; :meth:`cancel` from any."""
 
     _kind = "refiner"
-    _PARAMS = {
-        "bound": Param("bound", 200, "f64", "AC_REFINER_PARAM_BOUND: B, the bound on "
-                       "|reward| (0, 1e300], default 1"),
-        "beta": Param("beta", 201, "f64", "AC_REFINER_PARAM_BETA: label strength "
-                      "[0, 1e6], default 0.5"),
-        "redundancy_penalty": Param("redundancy_penalty", 202, "f64",
-                                    "AC_REFINER_PARAM_REDUNDANCY_PENALTY [0, 1], "
-                                    "default 0.5"),
-        "relaxation": Param("relaxation", 203, "enum", "AC_REFINER_PARAM_RELAXATION: "
-                            "'ordered' (default) or 'never'", RELAXATIONS),
-        "batch": Param("batch", 204, "int", "AC_REFINER_PARAM_BATCH: messages per "
-                       "scorer call [1, 2**20], default 64"),
-        "max_retries": Param("max_retries", 205, "int", "AC_REFINER_PARAM_MAX_RETRIES"
-                             " per failed label [0, 1000], default 2"),
-    }
+    _PARAM_SET = RefinerParam
+    _PARAMS = param_table(RefinerParam, {
+        RefinerParam.BOUND: ("f64", "B, the bound on |reward|, above 0; "
+                             "default 1"),
+        RefinerParam.BETA: ("f64", "label strength, default 0.5"),
+        RefinerParam.REDUNDANCY_PENALTY: ("f64", "the label of a redundant "
+                                          "message is minus this, default "
+                                          "0.5"),
+        RefinerParam.RELAXATION: ("enum", "infeasible boxes: relax "
+                                  "('ordered', default) or fail ('never')",
+                                  Relaxation),
+        RefinerParam.BATCH: ("int", "messages per scorer call, default 64"),
+        RefinerParam.MAX_RETRIES: ("int", "retries of a failed label, "
+                                   "default 2"),
+    })
+    _AUDIT = _AUDIT_KEYS
 
     def __init__(self, n_agents, n_messages, *, authors=None, credits=None,
-                 labels=None, texts=None, allocator=None, **params):
+                 labels=None, texts=None, scorer=None, allocator=None,
+                 **params):
         super().__init__()
         na = B.size(n_agents, "n_agents")
         nm = B.size(n_messages, "n_messages")
@@ -77,8 +83,8 @@ class Refiner(Parametrised):
         rc = lib.ac_refiner_create(byref(out), na, nm,
                                    _allocator.pointer(allocator))
         if rc:
-            detail = "n_agents = %d (1..65536), n_messages = %d (1..2**28)" \
-                % (na, nm)
+            detail = "n_agents = %d (1..%d), n_messages = %d (1..%d)" % (
+                na, MAX_PLAYERS, nm, _MAX_MESSAGES)
             raise make_error(rc, detail, "ac_refiner_create")
         self._adopt(out.value, keep=allocator)
         self._n_agents, self._n_messages = na, nm
@@ -92,6 +98,8 @@ class Refiner(Parametrised):
                 self.set_texts(texts)
             if labels is not None:
                 self.set_labels(labels)
+            if scorer is not None:
+                self.set_scorer(scorer)
         except BaseException:
             self.close()
             raise
@@ -163,10 +171,12 @@ class Refiner(Parametrised):
 
     # -- feed 2: a scorer ----------------------------------------------------
     def set_scorer(self, scorer):
-        """Registers ``scorer(messages) -> labels``: ``messages`` a list of
-        message indices, one label in [-1, 1] per message back (None or NaN:
-        a failed label, asked again up to max_retries). Raising aborts
-        :meth:`score`, which re-raises the exception. None unregisters."""
+        """Registers ``scorer(messages) -> labels`` for :meth:`run`:
+        ``messages`` a list of message indices, one label in [-1, 1] per
+        message back (None, NaN or an infinity: a failed label, asked again
+        up to max_retries). Raising aborts :meth:`run`, which re-raises the
+        exception. None unregisters. Allowed at any time but from inside
+        the scorer."""
         if scorer is None:
             fn, keep = SCORER_FN(), {}
         elif callable(scorer):
@@ -184,46 +194,77 @@ class Refiner(Parametrised):
             self._keep.pop("scorer_callable", None)
             self._keep.update(keep)
 
-    def score(self, scorer=None):
-        """Asks the scorer (given here or registered) for every message still
-        without a label, ``batch`` at a time."""
-        if scorer is not None:
-            self.set_scorer(scorer)
-        self._call("ac_refiner_score")
-
-    def ask(self, max_count=64):
-        """Feed 2 as ask/tell: up to max_count message indices still needing
-        a label ([] when none is left to hand out)."""
-        m = min(B.u32(max_count, "max_count"), self._n_messages)
-        buf = (c_uint32 * m)()
-        count = c_uint32()
-        self._call("ac_refiner_ask", m, buf, byref(count))
-        return list(buf[:count.value])
-
-    def tell(self, messages, labels=None, status=None):
-        """Labels back for asked messages, any order: ``tell([m...],
-        [label...])`` or ``tell({m: label})``; None marks a failed label."""
-        if labels is None and isinstance(messages, dict):
-            messages, labels = list(messages.keys()), list(messages.values())
-        m = B.to_array(messages, c_uint32, "messages")
-        vals, st = B.values_and_status(labels, status, len(m), "labels")
-        self._call("ac_refiner_tell", len(m), m, vals, st)
-
-    # -- results -------------------------------------------------------------
-    def refine(self, as_numpy=False):
-        """Computes the rewards (needs authors, credits and a label for every
-        non-redundant message) and returns them, as :meth:`rewards`."""
+    # -- running -------------------------------------------------------------
+    def run(self, scorer=None, as_numpy=False):
+        """Runs to the end: asks the scorer (given here or registered) for
+        every message still without a label, ``batch`` at a time, then
+        computes the rewards and returns them, as :meth:`rewards`. No scorer
+        is needed when every message has a label. On a finished run it
+        returns the same rewards at once; after a failed one it raises the
+        run's error until ``reset()``."""
         with self._lock:
-            self._call("ac_refiner_refine")
+            if scorer is not None:
+                self.set_scorer(scorer)
+            self._call("ac_refiner_run")
             return self.rewards(as_numpy)
 
+    def ask(self, max_count=64):
+        """The scorer as ask/tell: up to max_count messages to label, as a
+        list of ``(ticket, message)`` pairs. An empty list: the run is done
+        (once every label is in, this ask computed the rewards) or waits for
+        outstanding tells (see :meth:`progress`). The first ask starts the
+        run."""
+        # a message is outstanding under one ticket at a time
+        m = min(B.u32(max_count, "max_count"), self._n_messages)
+        tickets = (c_uint64 * m)()
+        messages = (c_uint32 * m)()
+        count = c_uint32()
+        self._call("ac_refiner_ask", m, tickets, messages, byref(count))
+        k = count.value
+        return list(zip(tickets[:k], messages[:k]))
+
+    def tell(self, tickets, labels=None, status=None):
+        """Labels back for asked tickets, in any order and grouping:
+        ``tell([t1, t2], [l1, l2])`` or ``tell({t1: l1, t2: l2})``. A label
+        None, NaN or infinite (or ``status[k] != 0``) is a failed label,
+        asked again up to max_retries; a finite label outside [-1, 1] is
+        InvalidArgument and nothing is taken. Raises OracleError when this
+        tell ended the run with it."""
+        if labels is None and isinstance(tickets, Mapping):
+            tickets, labels = list(tickets.keys()), list(tickets.values())
+        t = B.to_array(tickets, c_uint64, "tickets")
+        vals, st = B.values_and_status(labels, status, len(t), "labels")
+        self._call("ac_refiner_tell", len(t), t, vals, st)
+
+    def progress(self):
+        """``Progress(done, outstanding)``: done is True once the run has
+        ended (rewards ready, or failed), outstanding the tickets not yet
+        told."""
+        done, outstanding = c_int32(), c_uint64()
+        self._call("ac_refiner_progress", byref(done), byref(outstanding))
+        return Progress(bool(done.value), outstanding.value)
+
+    @property
+    def done(self):
+        """True once the run has ended (done or failed)."""
+        return self.progress().done
+
+    def cancel(self):
+        """Asks the run to stop (Cancelled at the next ask, or between scorer
+        calls in run); a finished run keeps its rewards. Safe from any
+        thread and from the scorer; a no-op on a closed handle."""
+        with self._ptr_lock:
+            if self._ptr is not None:
+                lib.ac_refiner_cancel(self._ptr)
+
+    # -- results -------------------------------------------------------------
     def _read(self, fname, ctype, n, as_numpy=False):
         buf = (ctype * n)()
         self._call(fname, buf, n)
         return B.output(buf, as_numpy)
 
     def rewards(self, as_numpy=False):
-        """The message rewards of the last refine (StateError before)."""
+        """The message rewards of the run (StateError until it is done)."""
         return self._read("ac_refiner_rewards", c_double, self._n_messages,
                           as_numpy)
 
@@ -233,15 +274,16 @@ class Refiner(Parametrised):
                           as_numpy)
 
     def message_flags(self, names=False):
-        """MSG_* bits per message; ``names=True``: frozensets of
-        ``'redundant'``, ``'label_fixed'``."""
+        """:class:`MessageFlag` bits per message (ints); ``names=True``:
+        frozensets of ``'redundant'``, ``'label_fixed'``."""
         flags = self._read("ac_refiner_message_flags", c_uint32,
                            self._n_messages)
         return _names(flags, _MSG_FLAG_NAMES) if names else flags
 
     def agent_flags(self, names=False):
-        """RELAXED_* bits per agent from the last refine; ``names=True``:
-        frozensets of ``'relaxed_sign'``, ``'relaxed_bound'``."""
+        """:class:`AgentFlag` bits per agent from the run (ints);
+        ``names=True``: frozensets of ``'relaxed_sign'``,
+        ``'relaxed_bound'``."""
         flags = self._read("ac_refiner_agent_flags", c_uint32,
                            self._n_agents)
         return _names(flags, _AGENT_FLAG_NAMES) if names else flags
@@ -252,8 +294,12 @@ class Refiner(Parametrised):
                 "agents": self.agent_flags(names=True)}
 
     def reset(self, *what):
-        """``'session'`` (default: labels, texts, results), ``'params'``,
-        ``'known'`` (authors and credits too) or ``'all'``."""
+        """``'session'`` (the default: forget the run, i.e. the scorer's
+        labels, tickets, results, audit and a cancellation), ``'params'``
+        (the defaults), ``'known'`` (the inputs: authors, credits, given and
+        fixed labels, texts) or ``'all'``. ``'params'`` and ``'known'``
+        need an idle refiner or ``'session'`` with them (else
+        StateError)."""
         self._call("ac_refiner_reset", reset_flags(what or ("session",)))
 
 

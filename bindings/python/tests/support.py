@@ -1,10 +1,10 @@
 """Shared by the tests: paths, the package import, small games.
 
 meson runs every test_*.py with PYTHONPATH=bindings/python,
-AGENTCREDIT_LIB=<build>/lib/libagentcredit.so.0 and AGENTCREDIT_CLI=<build>/
+AGENTCREDIT_LIB=<build>/lib/libagentcredit.so.1 and AGENTCREDIT_CLI=<build>/
 bindings/cli/agentcredit. Run by hand:
 
-    AGENTCREDIT_LIB=build/lib/libagentcredit.so.0 \\
+    AGENTCREDIT_LIB=build/lib/libagentcredit.so.1 \\
         python3 bindings/python/tests/test_estimator.py -v
 """
 
@@ -34,9 +34,11 @@ except ImportError:
 
 
 def cli_path():
+    """The CLI of this build: $AGENTCREDIT_CLI when set (meson sets it; a
+    CLI of another build may speak another API), else build/'s."""
     p = os.environ.get("AGENTCREDIT_CLI")
-    if p and os.path.exists(p):
-        return p
+    if p:
+        return p if os.path.exists(p) else None
     guess = ROOT / "build" / "bindings" / "cli" / "agentcredit"
     return str(guess) if guess.exists() else None
 
@@ -46,7 +48,7 @@ def lib_path():
     env = os.environ.get("AGENTCREDIT_LIB")
     if env:
         p = pathlib.Path(env)
-        return str(p / "libagentcredit.so.0") if p.is_dir() else str(p)
+        return str(p / agentcredit._lib.SONAME) if p.is_dir() else str(p)
     return agentcredit.library[1]
 
 

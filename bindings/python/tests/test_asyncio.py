@@ -61,20 +61,20 @@ class AsyncIO(unittest.TestCase):
 
         async def localize(loc):
             while True:
-                prefixes = loc.ask()
-                if not prefixes:
+                asked = loc.ask()
+                if not asked:
                     return loc.result()
-                answers = await asyncio.gather(*(judge(p) for p in prefixes))
-                loc.tell(prefixes, answers)
+                answers = await asyncio.gather(*(judge(p) for _, p in asked))
+                loc.tell([t for t, _ in asked], answers)
 
         async def label(ref):
             while True:
-                ms = ref.ask(4)
-                if not ms:
-                    return ref.refine()
+                asked = ref.ask(4)
+                if not asked:     # every label in: this ask refined
+                    return ref.rewards()
                 labels = await asyncio.gather(*(asyncio.sleep(0, result=(
-                    -1.0 if m == err else 0.2)) for m in ms))
-                ref.tell(ms, labels)
+                    -1.0 if m == err else 0.2)) for _, m in asked))
+                ref.tell([t for t, _ in asked], labels)
 
         loc = Localizer(15, batch=4)
         res = asyncio.run(localize(loc))
@@ -85,7 +85,7 @@ class AsyncIO(unittest.TestCase):
         labels = [-1.0 if m == err else 0.2 for m in range(15)]
         self.assertEqual(rewards, Refiner(3, 15, authors=authors,
                                           credits=[0.3, -0.1, 0.2],
-                                          labels=labels).refine())
+                                          labels=labels).run())
 
 
 class ThreadPool(unittest.TestCase):

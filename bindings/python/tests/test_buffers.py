@@ -22,7 +22,7 @@ LABELS = [0.5, -1.0, 1.0, 0.25]
 def refine(authors, credits, labels):
     with Refiner(2, 4, authors=authors, credits=credits,
                  labels=labels) as ref:
-        return ref.refine()
+        return ref.run()
 
 
 WANT = refine(AUTHORS, CREDITS, LABELS)
@@ -120,7 +120,7 @@ class Outputs(unittest.TestCase):
         self.assertEqual(res.phi.dtype, np.float64)
         self.assertEqual(res.phi.tolist(), [1.0, 2.0])
         ref = Refiner(2, 4, authors=AUTHORS, credits=CREDITS, labels=LABELS)
-        self.assertEqual(ref.refine(as_numpy=True).tolist(), WANT)
+        self.assertEqual(ref.run(as_numpy=True).tolist(), WANT)
         loc = Localizer(4)
         loc.run(lambda ps: [1.0 if p < 2 else 0.0 for p in ps])
         self.assertEqual(loc.posterior(as_numpy=True).shape, (5,))

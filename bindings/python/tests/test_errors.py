@@ -103,8 +103,9 @@ class Parameters(unittest.TestCase):
     def test_wrong_type_in_c_is_invalid_argument(self):
         est = Estimator(3)
         with est._use("test") as ptr:
-            rc = agentcredit._lib.lib.ac_estimator_set_int(ptr, 110, 1)
-        self.assertEqual(rc, -1)
+            rc = agentcredit._lib.lib.ac_estimator_set_int(
+                ptr, agentcredit.EstimatorParam.TARGET_SE, 1)
+        self.assertEqual(rc, agentcredit.Status.E_INVALID_ARG)
 
     def test_bounds_and_values(self):
         self.assertEqual(Estimator.param_bounds("budget"), (0, 2 ** 40))
@@ -132,6 +133,26 @@ class Parameters(unittest.TestCase):
             est.budget = 10
         est.reset()
         est.budget = 10
+
+    def test_inputs_only_while_idle(self):
+        """After a run, set_value, a parameter and reset('known') alone
+        raise StateError and change nothing: no silent reset."""
+        est = Estimator(3, method="exact", known={7: 3.0, 0: 0.0})
+        want = est.run(additive)
+        for name, call in (("set_value", lambda: est.set_value(7, 5.0)),
+                           ("seed", lambda: setattr(est, "seed", 9)),
+                           ("reset known", lambda: est.reset("known")),
+                           ("reset params", lambda: est.reset("params"))):
+            with self.subTest(call=name):
+                with self.assertRaises(StateError):
+                    call()
+                self.assertEqual(est.result(), want)
+        self.assertEqual(est.audit()["known"], 2)
+        est.reset("session", "known")
+        est.set_value(7, 5.0)
+        self.assertEqual(est.audit()["known"], 1)
+        with self.assertRaises(InvalidArgument):
+            est.reset(8)                # an unknown reset flag
 
 
 class Values(unittest.TestCase):
@@ -179,7 +200,7 @@ class Values(unittest.TestCase):
         loc = Localizer(10 ** 6, batch=4)
         self.assertEqual(len(loc.ask(2 ** 32 - 1)), 4)
         ref = Refiner(1, 3, authors=[0, 0, 0], credits=[1.0])
-        self.assertEqual(ref.ask(2 ** 32 - 1), [0, 1, 2])
+        self.assertEqual([m for _, m in ref.ask(2 ** 32 - 1)], [0, 1, 2])
         with self.assertRaises(InvalidArgument):
             est.ask(-1)
         with self.assertRaises(InvalidArgument):
@@ -217,7 +238,7 @@ class FailingOracles(unittest.TestCase):
                     est.run(oracle)
                 self.assertIn("4 times", str(cm.exception))
                 audit = est.audit()
-                self.assertEqual(audit["stop_reason"], "error")
+                self.assertEqual(audit["outcome"], "error")
                 self.assertEqual(audit["retries"], audit["failures"] - 1)
                 self.assertGreaterEqual(audit["failures"], 4)
                 self.assertEqual(len(calls), 4)
@@ -272,7 +293,7 @@ class RaisingCallbacks(unittest.TestCase):
         with self.assertRaises(Boom) as cm:
             est.run(oracle)
         self.check_chain(cm, "the Python callback raised Boom: no rollout")
-        self.assertEqual(est.audit()["stop_reason"], "error")
+        self.assertEqual(est.audit()["outcome"], "error")
         self.assertIn("callback", est.last_error)
         # the handle stays in its failed state: CallbackError from now on
         with self.assertRaises(CallbackError):
@@ -300,12 +321,21 @@ class RaisingCallbacks(unittest.TestCase):
     def test_scorer(self):
         ref = Refiner(1, 3, authors=[0, 0, 0], credits=[1.0])
         with self.assertRaises(ZeroDivisionError) as cm:
-            ref.score(lambda ms: [1 / 0 for _ in ms])
+            ref.run(lambda ms: [1 / 0 for _ in ms])
         self.check_chain(cm, "ZeroDivisionError")
+        # the run failed: a new scorer is taken, but the run's error stays
+        with self.assertRaises(CallbackError):
+            ref.run(lambda ms: [0.5] * len(ms))
+        ref.reset()
         with self.assertRaises(ValueError) as cm:
-            ref.score(lambda ms: [0.5])     # too few labels
-        with self.assertRaises(InvalidArgument):
-            ref.score(lambda ms: [3.0] * len(ms))   # outside [-1, 1]
+            ref.run(lambda ms: [0.5])     # too few labels
+        ref.reset()
+        with self.assertRaises(InvalidArgument) as cm:
+            ref.run(lambda ms: [3.0] * len(ms))   # outside [-1, 1]
+        self.assertIn("3", cm.exception.detail)
+        ref.reset()
+        self.assertEqual(ref.run(lambda ms: [0.5] * len(ms)),
+                         [1 / 3, 1 / 3, 1 / 3])
 
     def test_verifier(self):
         loc = Localizer(6)
@@ -408,9 +438,14 @@ class States(unittest.TestCase):
         ref = Refiner(1, 2, relaxation="never", authors=[0, 0],
                       credits=[1.0], labels=[-1.0, -1.0])
         with self.assertRaises(Infeasible):
-            ref.refine()
+            ref.run()
+        with self.assertRaises(StateError):
+            ref.rewards()               # a failed run has no result
+        with self.assertRaises(StateError):
+            ref.relaxation = "ordered"  # parameters only while idle
+        ref.reset()
         ref.relaxation = "ordered"
-        self.assertEqual(ref.refine(), [0.5, 0.5])
+        self.assertEqual(ref.run(), [0.5, 0.5])
         self.assertEqual(ref.agent_flags(names=True),
                          [frozenset({"relaxed_sign"})])
 
@@ -455,7 +490,7 @@ class Cancellation(unittest.TestCase):
             return additive(cs)
         with self.assertRaises(Cancelled):
             est.run(oracle)
-        self.assertEqual(est.audit()["stop_reason"], "cancelled")
+        self.assertEqual(est.audit()["outcome"], "cancelled")
         est.reset()
         self.assertEqual(len(est.run(additive).phi), 8)
 

@@ -1,6 +1,6 @@
-"""Trainer records (agentcredit.formats): field names as in
-shared/ecosystem.md, conservation carried into the records, JSON round
-trips."""
+"""Trainer records (agentcredit.formats): field names as in the trainers'
+own formats (TRL, verl, OpenRLHF, AReaL; sources in formats.py),
+conservation carried into the records, JSON round trips."""
 
 import io
 import json
@@ -33,7 +33,7 @@ def episode():
                    lambda step, ids: [0.4, 0.9])
     pair = loc.make_pair(episode=12)
     rewards = Refiner(3, 6, authors=AUTHORS, credits=CREDITS,
-                      labels=loc.blame_labels()).refine()
+                      labels=loc.blame_labels()).run()
     return pair, rewards
 
 

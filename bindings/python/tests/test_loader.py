@@ -58,8 +58,8 @@ _SCALARS = {
     "uint64_t": ctypes.c_uint64, "double": ctypes.c_double,
     "size_t": ctypes.c_size_t,
 }
-_ENUMS = {"ac_estimator_param", "ac_estimator_audit_key", "ac_refiner_param",
-          "ac_localizer_param", "ac_localizer_audit_key"}
+#: Every typed enum of the header: passed as an int.
+_ENUMS = set(re.findall(r"typedef\s+enum\s+(ac_\w+)\s*\{", HEADER))
 _HANDLES = {"ac_estimator", "ac_refiner", "ac_localizer", "ac_game"}
 _CALLBACKS = {"ac_oracle_fn": _lib.ORACLE_FN, "ac_scorer_fn": _lib.SCORER_FN,
               "ac_verifier_fn": _lib.VERIFIER_FN,
@@ -100,6 +100,20 @@ def expected_ctype(ctype, is_return=False):
 
 
 class FunctionTable(unittest.TestCase):
+    def test_the_header_parses(self):
+        """The readings below see what the header has (a test that reads
+        nothing passes nothing)."""
+        self.assertGreaterEqual(len(_ENUMS), 18)
+        self.assertIn("ac_refiner_audit_key", _ENUMS)
+        functions = header_functions()
+        self.assertGreater(len(functions), 80)
+        self.assertEqual(functions["ac_refiner_ask"],
+                         ("int", ["ac_refiner *", "uint32_t", "uint64_t *",
+                                  "uint32_t *", "uint32_t *"]))
+        self.assertEqual(functions["ac_localizer_progress"],
+                         ("int", ["const ac_localizer *", "int32_t *",
+                                  "uint64_t *"]))
+
     def test_every_exported_symbol_is_declared_once(self):
         exported = map_symbols()
         self.assertGreater(len(exported), 80)
@@ -174,11 +188,12 @@ class Version(unittest.TestCase):
 class AbiCheck(unittest.TestCase):
     def test_refuses_another_abi(self):
         path = support.lib_path()
+        other = _lib.ABI_VERSION + 1
         with self.assertRaises(_lib.AbiMismatchError) as cm:
-            _lib.load([("test", path)], expected_abi=1)
+            _lib.load([("test", path)], expected_abi=other)
         msg = str(cm.exception)
-        self.assertIn("its ABI is 0", msg)
-        self.assertIn("written for ABI 1", msg)
+        self.assertIn("its ABI is %d" % _lib.ABI_VERSION, msg)
+        self.assertIn("written for ABI %d" % other, msg)
         self.assertIn(path, msg)
         self.assertIsInstance(cm.exception, ImportError)
         self.assertEqual(cm.exception.attempts[0][:2], ("test", path))
@@ -203,21 +218,21 @@ class AbiCheck(unittest.TestCase):
 
 class Loader(unittest.TestCase):
     def test_error_lists_every_place_tried(self):
-        missing = "/nonexistent/dir/libagentcredit.so.0"
+        missing = "/nonexistent/dir/libagentcredit.so.1"
         r = run_python("import agentcredit", {"AGENTCREDIT_LIB": missing},
                        env_remove=("LD_LIBRARY_PATH",))
         if r.returncode == 0:   # a libagentcredit is installed system-wide
             self.skipTest("the system loader finds an installed library")
         err = r.stderr
         self.assertIn("LibraryNotFoundError", err)
-        self.assertIn("cannot load libagentcredit.so.0 (ABI 0); tried, in "
-                      "order:", err)
+        self.assertIn("cannot load %s (ABI %d); tried, in order:"
+                      % (_lib.SONAME, _lib.ABI_VERSION), err)
         self.assertIn("1. $AGENTCREDIT_LIB: %s: no such file" % missing, err)
         self.assertIn("2. next to the package: %s"
-                      % (support.PYTHON_DIR / "agentcredit" /
-                         "libagentcredit.so.0"), err)
-        self.assertIn("3. system loader: libagentcredit.so.0: cannot load "
-                      "it:", err)
+                      % (support.PYTHON_DIR / "agentcredit" / _lib.SONAME),
+                      err)
+        self.assertIn("3. system loader: %s: cannot load it:" % _lib.SONAME,
+                      err)
         self.assertIn("4. ctypes.util.find_library('agentcredit')", err)
 
     def test_without_the_variable_it_says_how_to_set_it(self):
@@ -234,14 +249,14 @@ class Loader(unittest.TestCase):
                        {"AGENTCREDIT_LIB": d})
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("$AGENTCREDIT_LIB (a directory)", r.stdout)
-        self.assertIn(os.path.join(d, "libagentcredit.so.0"), r.stdout)
+        self.assertIn(os.path.join(d, _lib.SONAME), r.stdout)
 
     def test_next_to_the_package(self):
         with tempfile.TemporaryDirectory() as tmp:
             pkg = pathlib.Path(tmp) / "agentcredit"
             shutil.copytree(support.PYTHON_DIR / "agentcredit", pkg,
                             ignore=shutil.ignore_patterns("__pycache__"))
-            shutil.copy(support.lib_path(), pkg / "libagentcredit.so.0")
+            shutil.copy(support.lib_path(), pkg / _lib.SONAME)
             r = run_python("import agentcredit; print(agentcredit.library[0]);"
                            "print(agentcredit.shapley_exact([0, 1, 1, 3]))",
                            {"PYTHONPATH": tmp},
@@ -273,7 +288,7 @@ class Loader(unittest.TestCase):
             pkg = pathlib.Path(tmp) / "agentcredit"
             shutil.copytree(support.PYTHON_DIR / "agentcredit", pkg,
                             ignore=shutil.ignore_patterns("__pycache__"))
-            shutil.copy(support.lib_path(), pkg / "libagentcredit.so.0")
+            shutil.copy(support.lib_path(), pkg / _lib.SONAME)
             r = run_python("import agentcredit; print(agentcredit.library[0])",
                            {"PYTHONPATH": tmp,
                             "AGENTCREDIT_LIB": "/nonexistent.so"}, cwd=tmp)

@@ -1,5 +1,7 @@
-"""The localizer: exact binary search at every position, ask/tell equal to
-run, the other strategies, posterior, blame and preference pairs."""
+"""The localizer: exact binary search at every position, ask/tell by ticket
+equal to run, the other strategies, posterior, blame and preference pairs,
+the corrective scan's stop (the run succeeds) and the rule that inputs
+change only while it is idle."""
 
 import math
 import random
@@ -7,7 +9,8 @@ import unittest
 
 from support import agentcredit
 
-from agentcredit import InvalidArgument, Localizer, PreferencePair, Refiner
+from agentcredit import (Cancelled, InvalidArgument, Localizer, OracleError,
+                         PreferencePair, Refiner, StateError)
 
 
 def exact_verifier(err):
@@ -32,7 +35,9 @@ class BinarySearch(unittest.TestCase):
                     else:
                         self.assertEqual(res, (err, err % 3, 1.0))
                         self.assertEqual(audit["outcome"], "found")
-                    self.assertLessEqual(audit["search_calls"], worst)
+                    self.assertLessEqual(audit["search_evaluations"], worst)
+                    self.assertEqual(audit["evaluations"],
+                                     audit["search_evaluations"])
                     post = loc.posterior()
                     self.assertEqual(len(post), T + 1)
                     self.assertEqual(post[err], 1.0)
@@ -72,21 +77,27 @@ class AskTellEqualsRun(unittest.TestCase):
         repeated = set() if repeated is None else repeated
         rng = random.Random(shuffle_seed)
         while True:
-            ps = loc.ask()
-            if not ps:
+            asked = loc.ask()
+            if not asked:
                 self.assertTrue(loc.progress().done)
                 break
-            self.assertEqual(loc.progress().outstanding, len(ps))
+            self.assertEqual(loc.progress().outstanding, len(asked))
+            tickets = [t for t, _ in asked]
+            ps = [p for _, p in asked]
+            self.assertEqual(len(set(tickets)), len(tickets))
+            # a round may hold the same prefix twice (independent noise),
+            # each under its own ticket
             repeated.update(p for p in ps if ps.count(p) > 1)
-            # a round may hold the same prefix twice (independent noise)
-            answers = list(zip(ps, verifier(ps)))
+            answers = list(zip(tickets, verifier(ps)))
             rng.shuffle(answers)
-            # tell in a random order, one at a time or all together
-            if shuffle_seed % 2:
-                for p, a in answers:
-                    loc.tell([p], [a])
+            # tell in a random order: one at a time, as a dict, or together
+            if shuffle_seed % 3 == 1:
+                for t, a in answers:
+                    loc.tell([t], [a])
+            elif shuffle_seed % 3 == 2:
+                loc.tell(dict(answers))
             else:
-                loc.tell([p for p, _ in answers], [a for _, a in answers])
+                loc.tell([t for t, _ in answers], [a for _, a in answers])
 
     def test_noisy_bisection(self):
         repeated = set()
@@ -107,8 +118,6 @@ class AskTellEqualsRun(unittest.TestCase):
                 self.assertAlmostEqual(math.fsum(by_run.posterior()), 1.0,
                                        delta=1e-12)
         self.assertTrue(repeated, "no round asked a prefix twice")
-        with self.assertRaises(TypeError):
-            Localizer(3).tell({0: 1.0})
 
     def test_exact_binary(self):
         for err in range(13):
@@ -127,17 +136,223 @@ class AskTellEqualsRun(unittest.TestCase):
                         authors=[0, 1, 2] * 4)
         seen = []
         while True:
-            ps = loc.ask(3)
-            if not ps:
+            asked = loc.ask(3)
+            if not asked:
                 break
+            ps = [p for _, p in asked]
             seen += ps
-            loc.tell(ps, judge(ps))
+            loc.tell([t for t, _ in asked], judge(ps))
         self.assertEqual(len(seen), len(set(seen)))
         res = loc.result()
         self.assertEqual((res.step, res.agent), (7, 1))
         self.assertAlmostEqual(res.probability, 0.680, places=3)
         self.assertAlmostEqual(loc.probability_within(1), 0.920, places=3)
         self.assertGreaterEqual(loc.probability_within(12), 1.0 - 1e-12)
+
+
+class Tickets(unittest.TestCase):
+    """ask/tell by ticket: the checks of a tell, stale tickets, progress."""
+
+    def test_tell_is_checked_whole(self):
+        loc = Localizer(8, batch=2)
+        with self.assertRaises(StateError):
+            loc.tell([1], [1.0])            # idle: no run waits
+        asked = loc.ask()
+        self.assertEqual(len(asked), 2)
+        self.assertEqual(loc.progress(), (False, 2))
+        (t0, _), (t1, _) = asked
+        for tickets, answers, why in (
+                ([t0, 10 ** 12], [1.0, 1.0], "never handed out"),
+                ([t0, t0], [1.0, 1.0], "twice in the call"),
+                ([t0, t1], [1.0, 1.5], "an answer outside [0, 1]"),
+                ([t0, t1], [-0.5, 1.0], "an answer outside [0, 1]")):
+            with self.subTest(why=why):
+                with self.assertRaises(InvalidArgument):
+                    loc.tell(tickets, answers)
+                self.assertEqual(loc.progress(), (False, 2), "taken")
+        loc.tell({t0: 1.0})
+        with self.assertRaises(InvalidArgument):
+            loc.tell({t0: 1.0})             # told already
+        self.assertEqual(loc.progress(), (False, 1))
+
+    def test_stale_tickets_after_a_reset(self):
+        loc = Localizer(8)
+        old = loc.ask()
+        loc.reset()
+        self.assertEqual(loc.progress(), (False, 0))
+        new = loc.ask()
+        self.assertNotEqual(old[0][0], new[0][0])
+        with self.assertRaises(InvalidArgument):
+            loc.tell([old[0][0]], [1.0])
+        loc.tell([new[0][0]], [1.0])
+
+    def test_failed_answers_are_asked_again(self):
+        loc = Localizer(8, batch=1, max_retries=2, scan_after=False)
+        (t, p), = loc.ask()
+        for bad in (None, math.inf):        # failed: asked again
+            loc.tell([t], [bad])
+            with self.assertRaises(InvalidArgument):
+                loc.tell([t], [1.0])        # the failed ticket is spent
+            (t2, p2), = loc.ask()
+            self.assertEqual(p2, p)         # the same prefix, again
+            self.assertNotEqual(t2, t)      # under a new ticket
+            t = t2
+        with self.assertRaises(OracleError):
+            loc.tell([t], [1.0], status=[5])    # past max_retries = 2
+        with self.assertRaises(OracleError):
+            loc.ask()                       # the run's error, until reset
+        self.assertEqual(loc.progress(), (True, 0))
+        self.assertEqual(loc.audit()["failures"], 3)
+        self.assertEqual(loc.audit()["retries"], 2)
+
+
+class ScanStop(unittest.TestCase):
+    """Once the first error is localized, whatever stops the corrective
+    scan ends the scan, not the run: the run succeeds with the result,
+    scan_complete False and scan_stopped the status. The same stop during
+    the search fails the run."""
+
+    T, ERR = 8, 3
+
+    def verifier(self, loc, in_scan, search=None):
+        """Linear search asks prefixes 0..ERR, the scan those after it."""
+        def answer(ps):
+            if any(p > self.ERR for p in ps):
+                return in_scan(ps)
+            if search is not None:
+                return search(ps)
+            return exact_verifier(self.ERR)(ps)
+        return answer
+
+    def localizer(self, **kw):
+        return Localizer(self.T, strategy="linear", authors=[0, 1] * 4, **kw)
+
+    def check_stopped(self, loc, status):
+        self.assertEqual(loc.result(), (self.ERR, 1, 1.0))
+        audit = loc.audit()
+        self.assertEqual(audit["outcome"], "found")
+        self.assertEqual(audit["scan_complete"], False)
+        self.assertEqual(audit["scan_stopped"], status)
+        self.assertTrue(loc.done)
+        self.assertEqual(loc.step_flags(names=True)[self.ERR],
+                         {"first_error"})
+        self.assertEqual(len(loc.blame_labels()), self.T)
+
+    def test_a_complete_scan(self):
+        loc = self.localizer()
+        loc.run(self.verifier(loc, lambda ps: [0.0] * len(ps)))
+        audit = loc.audit()
+        self.assertEqual((audit["scan_complete"], audit["scan_stopped"]),
+                         (True, "AC_OK"))
+        self.assertEqual(audit["scan_evaluations"], self.T - 1 - self.ERR)
+        self.assertIsNone(loc.scan_exception)
+
+    def test_cancel(self):
+        loc = self.localizer()
+
+        def in_scan(ps):
+            loc.cancel()
+            return [0.0] * len(ps)
+        self.assertEqual(loc.run(self.verifier(loc, in_scan)).step, self.ERR)
+        self.check_stopped(loc, "AC_E_CANCELLED")
+        self.assertIsNone(loc.scan_exception)
+        # during the search the same cancel fails the run
+        loc2 = self.localizer()
+
+        def search(ps):
+            loc2.cancel()
+            return [1.0] * len(ps)
+        with self.assertRaises(Cancelled):
+            loc2.run(self.verifier(loc2, in_scan, search))
+        with self.assertRaises(StateError):
+            loc2.result()
+
+    def test_failures_past_the_retries(self):
+        loc = self.localizer(max_retries=1)
+        loc.run(self.verifier(loc, lambda ps: [None] * len(ps)))
+        self.check_stopped(loc, "AC_E_ORACLE")
+        self.assertEqual(loc.audit()["failures"], 2)
+        loc2 = self.localizer(max_retries=1)
+        with self.assertRaises(OracleError):
+            loc2.run(self.verifier(loc2, None,
+                                   lambda ps: [None] * len(ps)))
+
+    def test_a_raising_verifier(self):
+        loc = self.localizer()
+        boom = ValueError("the judge is down")
+
+        def in_scan(ps):
+            raise boom
+        self.assertEqual(loc.run(self.verifier(loc, in_scan)).step, self.ERR)
+        self.check_stopped(loc, "AC_E_CALLBACK")
+        self.assertIs(loc.scan_exception, boom)
+        self.assertEqual(loc.run().step, self.ERR)    # done: the same result
+        self.assertIs(loc.scan_exception, boom)
+        loc.reset()
+        self.assertIsNone(loc.scan_exception)
+        # during the search it fails the run and is raised
+        loc2 = self.localizer()
+        with self.assertRaises(ValueError):
+            loc2.run(self.verifier(loc2, in_scan, in_scan))
+        self.assertIsNone(loc2.scan_exception)
+
+    def test_keyboard_interrupt_is_raised_the_result_kept(self):
+        loc = self.localizer()
+
+        def in_scan(ps):
+            raise KeyboardInterrupt
+        with self.assertRaises(KeyboardInterrupt):
+            loc.run(self.verifier(loc, in_scan))
+        self.check_stopped(loc, "AC_E_CALLBACK")
+
+    def test_cancel_during_an_ask_tell_scan(self):
+        loc = self.localizer()
+        while True:
+            asked = loc.ask()
+            self.assertTrue(asked)
+            ps = [p for _, p in asked]
+            if any(p > self.ERR for p in ps):
+                break                       # the scan has begun
+            loc.tell([t for t, _ in asked], exact_verifier(self.ERR)(ps))
+        loc.tell([t for t, _ in asked], [0.0] * len(asked))
+        loc.cancel()
+        self.assertEqual(loc.ask(), [])     # ends the scan: the run is done
+        self.check_stopped(loc, "AC_E_CANCELLED")
+        self.assertEqual(loc.progress(), (True, 0))
+
+
+class Idle(unittest.TestCase):
+    """Inputs and parameters change only while the localizer is idle: after
+    a run they raise StateError and change nothing (no silent reset)."""
+
+    def test_inputs_after_a_run(self):
+        loc = Localizer(6, authors=[0, 1] * 3)
+        want = loc.run(exact_verifier(2))
+        for name, call in (
+                ("set_authors", lambda: loc.set_authors([0] * 6)),
+                ("set_prior", lambda: loc.set_prior([1.0] * 7)),
+                ("set_scores", lambda: loc.set_scores([0.5] * 6)),
+                ("budget", lambda: setattr(loc, "budget", 3)),
+                ("reset known", lambda: loc.reset("known"))):
+            with self.subTest(call=name):
+                with self.assertRaises(StateError):
+                    call()
+                self.assertEqual(loc.result(), want)
+        self.assertEqual(loc.budget, 1024)
+        loc.set_verifier(exact_verifier(4))         # callbacks: any time
+        self.assertEqual(loc.run().step, 2)         # the finished run
+        loc.reset("session", "known")
+        self.assertEqual(loc.run().step, 4)
+        self.assertIsNone(loc.result().agent)       # authors forgotten
+
+    def test_inputs_during_an_ask_tell_run(self):
+        loc = Localizer(6)
+        loc.ask()
+        with self.assertRaises(StateError):
+            loc.set_prior([1.0] * 7)
+        with self.assertRaises(StateError):
+            loc.batch = 2
+        self.assertEqual(loc.progress(), (False, 1))
 
 
 class Strategies(unittest.TestCase):
@@ -163,7 +378,7 @@ class Strategies(unittest.TestCase):
         res = loc.run()
         self.assertEqual(res.step, 2)
         self.assertEqual(loc.audit()["strategy"], "scores")
-        self.assertEqual(loc.audit()["calls"], 0)
+        self.assertEqual(loc.audit()["evaluations"], 0)
 
     def test_prior(self):
         # with no budget for a single question, the prior decides the guess
@@ -192,7 +407,7 @@ class Blame(unittest.TestCase):
         self.assertTrue(all(labels[t] == 0.1 for t in range(7)))
         self.assertTrue(all(labels[t] == -0.25 for t in range(8, 12)))
         rewards = Refiner(3, 12, authors=authors, credits=credits,
-                          labels=labels).refine()
+                          labels=labels).run()
         for a in range(3):
             self.assertAlmostEqual(math.fsum(
                 r for r, x in zip(rewards, authors) if x == a), credits[a],

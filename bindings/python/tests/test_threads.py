@@ -55,7 +55,7 @@ def estimate(seed, use_game=False):
     authors = [t % len(phi) for t in range(20)]
     with Refiner(len(phi), 20, authors=authors, credits=phi,
                  labels=labels) as ref:
-        rewards = ref.refine()
+        rewards = ref.run()
     return phi, se, first, post, rewards
 
 
