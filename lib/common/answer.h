@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "common/ticket.h"
 
 /* status may be NULL (every status 0). */
@@ -31,5 +32,24 @@ int ac__answer_check_range(const ac__tickets *tk, const uint64_t *tickets,
                            uint32_t count, double lo, double hi,
                            const char *what, const char *item_name,
                            char *err);
+
+/* Fills answers before a callback writes them, as every callback's contract
+ * says (values NaN, status 0): an answer the callback forgets has failed. */
+void ac__answer_prefill(double *values, int32_t *status, uint32_t count);
+
+/* The buffers of ac_<object>_run's rounds: width tickets, their payloads
+ * (item_size bytes each: a coalition, a message, a prefix), the answers and
+ * their statuses. */
+typedef struct ac__batch {
+    uint64_t *tickets;
+    void *items;
+    double *values;
+    int32_t *status;
+} ac__batch;
+
+/* AC_OK, or AC_E_NO_MEMORY (nothing left allocated) with err saying so. */
+int ac__batch_alloc(ac__batch *b, const ac__mem *mem, uint32_t width,
+                    size_t item_size, char *err);
+void ac__batch_free(ac__batch *b, const ac__mem *mem);
 
 #endif

@@ -668,44 +668,12 @@ int ac_estimator_tell(ac_estimator *est, uint32_t count,
 /* The callback driver                                                 */
 /* ------------------------------------------------------------------ */
 
-typedef struct run_buffers {
-    uint64_t *tickets, *coalitions;
-    double *values;
-    int32_t *status;
-} run_buffers;
-
-static void buffers_free(ac_estimator *e, run_buffers *b)
+static int call_oracle(ac_estimator *e, ac__batch *b, uint32_t count)
 {
-    ac__mem_free(&e->mem, b->tickets);
-    ac__mem_free(&e->mem, b->coalitions);
-    ac__mem_free(&e->mem, b->values);
-    ac__mem_free(&e->mem, b->status);
-}
-
-static int buffers_alloc(ac_estimator *e, run_buffers *b, uint32_t width)
-{
-    b->tickets = ac__mem_alloc(&e->mem, width, sizeof *b->tickets);
-    b->coalitions = ac__mem_alloc(&e->mem, (size_t)width * e->words,
-                                  sizeof *b->coalitions);
-    b->values = ac__mem_alloc(&e->mem, width, sizeof *b->values);
-    b->status = ac__mem_alloc(&e->mem, width, sizeof *b->status);
-    if (b->tickets && b->coalitions && b->values && b->status)
-        return AC_OK;
-    buffers_free(e, b);
-    return ac__fail(e->err, AC_E_NO_MEMORY,
-                    "cannot allocate buffers for %u coalitions per call",
-                    width);
-}
-
-static int call_oracle(ac_estimator *e, run_buffers *b, uint32_t count)
-{
-    for (uint32_t k = 0; k < count; k++) {
-        b->values[k] = NAN;
-        b->status[k] = 0;
-    }
+    ac__answer_prefill(b->values, b->status, count);
     e->busy = 1;
-    int r = e->oracle(e->oracle_user, b->coalitions, e->words, count,
-                      b->values, b->status);
+    int r = e->oracle(e->oracle_user, b->items, e->words, count, b->values,
+                      b->status);
     e->busy = 0;
     if (r != 0) {
         ac__fail(e->err, AC_E_CALLBACK, "the oracle callback returned %d", r);
@@ -727,12 +695,14 @@ int ac_estimator_run(ac_estimator *est)
     int64_t width = est->p.batch;
     if (width > est->p.budget && est->p.budget > 0)
         width = est->p.budget;
-    run_buffers b;
-    if ((rc = buffers_alloc(est, &b, (uint32_t)width)) != AC_OK)
+    ac__batch b;
+    rc = ac__batch_alloc(&b, &est->mem, (uint32_t)width,
+                         est->words * sizeof(uint64_t), est->err);
+    if (rc != AC_OK)
         return rc;
     for (;;) {
         uint32_t count = 0;
-        rc = ac_estimator_ask(est, (uint32_t)width, b.tickets, b.coalitions,
+        rc = ac_estimator_ask(est, (uint32_t)width, b.tickets, b.items,
                               &count);
         if (rc != AC_OK || count == 0)
             break;
@@ -742,7 +712,7 @@ int ac_estimator_run(ac_estimator *est)
         if (rc != AC_OK)
             break;
     }
-    buffers_free(est, &b);
+    ac__batch_free(&b, &est->mem);
     if (rc == AC_OK && est->phase != AC__PHASE_DONE)
         rc = ac__fail(est->err, AC_E_STATE,
                       "the run is waiting for %llu evaluations asked outside "

@@ -477,43 +477,12 @@ int ac_localizer_tell(ac_localizer *loc, uint32_t count,
 /* The callback driver                                                 */
 /* ------------------------------------------------------------------ */
 
-typedef struct run_buffers {
-    uint64_t *tickets;
-    uint32_t *prefixes;
-    double *values;
-    int32_t *status;
-} run_buffers;
-
-static void buffers_free(ac_localizer *l, run_buffers *b)
-{
-    ac__mem_free(&l->mem, b->tickets);
-    ac__mem_free(&l->mem, b->prefixes);
-    ac__mem_free(&l->mem, b->values);
-    ac__mem_free(&l->mem, b->status);
-}
-
-static int buffers_alloc(ac_localizer *l, run_buffers *b, uint32_t width)
-{
-    b->tickets = ac__mem_alloc(&l->mem, width, sizeof *b->tickets);
-    b->prefixes = ac__mem_alloc(&l->mem, width, sizeof *b->prefixes);
-    b->values = ac__mem_alloc(&l->mem, width, sizeof *b->values);
-    b->status = ac__mem_alloc(&l->mem, width, sizeof *b->status);
-    if (b->tickets && b->prefixes && b->values && b->status)
-        return AC_OK;
-    buffers_free(l, b);
-    return ac__fail(l->err, AC_E_NO_MEMORY,
-                    "no memory for a batch of %u prefixes", width);
-}
-
 /* One verifier call over the prefixes just asked, told back. */
-static int call_verifier(ac_localizer *l, run_buffers *b, uint32_t count)
+static int call_verifier(ac_localizer *l, ac__batch *b, uint32_t count)
 {
-    for (uint32_t k = 0; k < count; k++) {
-        b->values[k] = NAN;
-        b->status[k] = 0;
-    }
+    ac__answer_prefill(b->values, b->status, count);
     l->busy = 1;
-    int r = l->verifier(l->verifier_user, b->prefixes, count, b->values,
+    int r = l->verifier(l->verifier_user, b->items, count, b->values,
                         b->status);
     l->busy = 0;
     if (r != 0) {
@@ -542,19 +511,20 @@ int ac_localizer_run(ac_localizer *loc)
         return ac__fail(loc->err, AC_E_STATE,
                         "no verifier: call ac_localizer_set_verifier, or "
                         "drive the run with ask/tell");
-    run_buffers b;
+    ac__batch b;
     uint32_t width = (uint32_t)loc->p.batch;
-    if ((rc = buffers_alloc(loc, &b, width)) != AC_OK)
+    rc = ac__batch_alloc(&b, &loc->mem, width, sizeof(uint32_t), loc->err);
+    if (rc != AC_OK)
         return rc;
     for (;;) {
         uint32_t count = 0;
-        rc = ac_localizer_ask(loc, width, b.tickets, b.prefixes, &count);
+        rc = ac_localizer_ask(loc, width, b.tickets, b.items, &count);
         if (rc != AC_OK || count == 0)
             break;
         if ((rc = call_verifier(loc, &b, count)) != AC_OK)
             break;
     }
-    buffers_free(loc, &b);
+    ac__batch_free(&b, &loc->mem);
     if (rc == AC_OK && loc->phase != AC__PHASE_DONE)
         rc = ac__fail(loc->err, AC_E_STATE,
                       "the run is waiting for %llu answers asked outside "

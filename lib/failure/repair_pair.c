@@ -61,10 +61,7 @@ static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
     }
     uint32_t checks = ac__localizer_affordable(l, count, 0);
     if (rc == AC_OK && checks > 0) {
-        for (uint32_t k = 0; k < checks; k++) {
-            p[k] = NAN;
-            status[k] = 0;
-        }
+        ac__answer_prefill(p, status, checks);
         ac__localizer_charge(l, checks);
         l->repair_checks += checks; /* spent, whatever the check returns */
         l->busy = 1;

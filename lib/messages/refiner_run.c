@@ -176,49 +176,18 @@ int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn, void *user)
     return AC_OK;
 }
 
-typedef struct run_buffers {
-    uint64_t *tickets;
-    uint32_t *messages;
-    double *labels;
-    int32_t *status;
-} run_buffers;
-
-static void buffers_free(ac_refiner *r, run_buffers *b)
+static int call_scorer(ac_refiner *r, ac__batch *b, uint32_t count)
 {
-    ac__mem_free(&r->mem, b->tickets);
-    ac__mem_free(&r->mem, b->messages);
-    ac__mem_free(&r->mem, b->labels);
-    ac__mem_free(&r->mem, b->status);
-}
-
-static int buffers_alloc(ac_refiner *r, run_buffers *b, uint32_t width)
-{
-    b->tickets = ac__mem_alloc(&r->mem, width, sizeof *b->tickets);
-    b->messages = ac__mem_alloc(&r->mem, width, sizeof *b->messages);
-    b->labels = ac__mem_alloc(&r->mem, width, sizeof *b->labels);
-    b->status = ac__mem_alloc(&r->mem, width, sizeof *b->status);
-    if (b->tickets && b->messages && b->labels && b->status)
-        return AC_OK;
-    buffers_free(r, b);
-    return ac__fail(r->err, AC_E_NO_MEMORY, "no memory for a batch of %u",
-                    width);
-}
-
-static int call_scorer(ac_refiner *r, run_buffers *b, uint32_t count)
-{
-    for (uint32_t k = 0; k < count; k++) {
-        b->labels[k] = NAN;
-        b->status[k] = 0;
-    }
+    ac__answer_prefill(b->values, b->status, count);
     r->busy = 1;
-    int rv = r->scorer(r->scorer_user, b->messages, count, b->labels,
+    int rv = r->scorer(r->scorer_user, b->items, count, b->values,
                        b->status);
     r->busy = 0;
     if (rv != 0) {
         ac__fail(r->err, AC_E_CALLBACK, "the scorer callback returned %d", rv);
         return fail_run(r, AC_E_CALLBACK);
     }
-    int rc = ac_refiner_tell(r, count, b->tickets, b->labels, b->status);
+    int rc = ac_refiner_tell(r, count, b->tickets, b->values, b->status);
     if (rc != AC_OK && r->phase == AC__PHASE_RUNNING)
         fail_run(r, rc); /* the scorer's answers were unusable */
     return rc;
@@ -239,8 +208,9 @@ int ac_refiner_run(ac_refiner *ref)
     uint32_t width = (uint32_t)ref->p.batch;
     if (width > ref->n_messages)
         width = ref->n_messages;
-    run_buffers b;
-    if ((rc = buffers_alloc(ref, &b, width)) != AC_OK)
+    ac__batch b;
+    rc = ac__batch_alloc(&b, &ref->mem, width, sizeof(uint32_t), ref->err);
+    if (rc != AC_OK)
         return rc;
     for (;;) {
         uint32_t count = 0;
@@ -248,7 +218,7 @@ int ac_refiner_run(ac_refiner *ref)
          * never be told (the host never sees it), and the run would wait
          * for it forever. Asking for none still finishes a complete run. */
         rc = ac_refiner_ask(ref, ref->scorer != NULL ? width : 0, b.tickets,
-                            b.messages, &count);
+                            b.items, &count);
         if (rc != AC_OK || count == 0)
             break;
         rc = call_scorer(ref, &b, count);
@@ -257,7 +227,7 @@ int ac_refiner_run(ac_refiner *ref)
         if (rc != AC_OK)
             break;
     }
-    buffers_free(ref, &b);
+    ac__batch_free(&b, &ref->mem);
     if (rc == AC_OK && ref->phase != AC__PHASE_DONE) {
         if (ref->scorer == NULL && labels_wanted(ref))
             rc = ac__fail(ref->err, AC_E_STATE,
