@@ -48,9 +48,12 @@
  * after ac_<object>_reset(AC_RESET_SESSION). Parameters (set_int/_f64) and
  * inputs (set_value, set_authors, set_labels, ...) change only while it is
  * idle: later they return AC_E_STATE, because a result must be the result
- * of the inputs it reports. The first ask (or run) starts the run; the run
- * ends done (the result is ready) or failed (no result; every later ask,
- * tell and run returns the run's error) until the next AC_RESET_SESSION.
+ * of the inputs it reports. The first ask (or run) starts the run; one
+ * that cannot start it (an input missing, a budget too small for what the
+ * run needs first) returns why and leaves the handle idle, so the host can
+ * mend the input and ask again. The run ends done (the result is ready)
+ * or failed (no result; every later ask, tell and run returns the run's
+ * error, a later cancel included) until the next AC_RESET_SESSION.
  * Anything partial that is still worth reading is a success with the audit
  * saying what was left out, never an error that leaves a result behind.
  *
@@ -87,7 +90,10 @@
  * run fails with AC_E_ORACLE. A finite value outside the object's documented
  * range is the host's error: the tell is AC_E_INVALID_ARG, names the value
  * in last_error, and takes nothing. A callback that returns non-zero ends
- * the run with AC_E_CALLBACK.
+ * the run with AC_E_CALLBACK. Where a run can do without an answer, its
+ * function says so: the estimator leaves out a sampled coalition the budget
+ * cannot retry (AC_ESTIMATOR_AUDIT_DROPPED), and the localizer's corrective
+ * scan ends inside a successful run (AC_LOCALIZER_AUDIT_SCAN_STOPPED).
  */
 #ifndef AGENTCREDIT_H
 #define AGENTCREDIT_H
@@ -277,12 +283,14 @@ typedef int (*ac_oracle_fn)(void *user, const uint64_t *coalitions,
 
 /* Estimation methods (AC_ESTIMATOR_PARAM_METHOD). See docs/estimators.md. */
 typedef enum ac_method {
-    AC_METHOD_AUTO = 0,        /* adaptive for a noisy oracle
-                                  (AC_ESTIMATOR_PARAM_NOISY) at twice the
-                                  table, else exact when the budget pays for
-                                  it, else KernelSHAP up to
-                                  AC_KERNEL_MAX_PLAYERS, else permutation
-                                  sampling */
+    AC_METHOD_AUTO = 0,        /* the first of these the budget pays for:
+                                  adaptive for a noisy oracle
+                                  (AC_ESTIMATOR_PARAM_NOISY) whose whole
+                                  table it pays, exact when it pays the
+                                  table, OddSHAP while its fit fits,
+                                  KernelSHAP up to AC_KERNEL_MAX_PLAYERS,
+                                  permutation sampling (docs/estimators.md
+                                  gives the margins) */
     AC_METHOD_EXACT = 1,       /* every coalition; n <= AC_EXACT_MAX_PLAYERS */
     AC_METHOD_PERMUTATION = 2, /* antithetic permutation sampling */
     AC_METHOD_KERNELSHAP = 3,  /* paired KernelSHAP, exact small/large sizes */
@@ -323,8 +331,9 @@ typedef enum ac_estimator_param {
     AC_ESTIMATOR_PARAM_MAX_RETRIES = 105,
     /* int: 1 declares the oracle noisy (a rollout, a sampled judge):
      * evaluating a coalition again gives a fresh, independent draw.
-     * AC_METHOD_AUTO then takes AC_METHOD_ADAPTIVE when the budget holds
-     * every unknown coalition twice over. 0: AUTO never spends an
+     * AC_METHOD_AUTO then takes AC_METHOD_ADAPTIVE when the budget pays
+     * for every unknown coalition (n <= AC_ADAPTIVE_MAX_PLAYERS), and the
+     * budget beyond the table goes to repeats. 0: AUTO never spends an
      * evaluation on a repeat the host did not ask for
      * (AC_ESTIMATOR_PARAM_REPEATS). [0, 1], default 0. */
     AC_ESTIMATOR_PARAM_NOISY = 106,
@@ -425,7 +434,8 @@ AC_API AC_NODISCARD int ac_estimator_set_value(ac_estimator *est,
 
 /* Registers the oracle used by ac_estimator_run(). user is never
  * dereferenced by the library; the caller keeps it alive while the estimator
- * may call fn. fn NULL unregisters. */
+ * may call fn. fn NULL unregisters. Allowed at any time but from inside
+ * the oracle (AC_E_BUSY). */
 AC_API AC_NODISCARD int ac_estimator_set_oracle(ac_estimator *est,
                                                 ac_oracle_fn fn, void *user);
 
@@ -433,11 +443,14 @@ AC_API AC_NODISCARD int ac_estimator_set_oracle(ac_estimator *est,
  * coalitions per call. A loop over ask/tell: the result equals the ask/tell
  * path with the same seed, options and values. On a finished run it
  * returns AC_OK at once; after a failed one, its error.
- * Returns: AC_OK (done); AC_E_STATE (no oracle, or tickets asked outside
- * run still outstanding); AC_E_CALLBACK, AC_E_ORACLE, AC_E_BUDGET (a
- * coalition the method needs failed and the budget cannot pay a retry),
- * AC_E_CANCELLED, AC_E_NO_MEMORY, AC_E_TOO_LARGE (the method cannot run
- * this game). */
+ * Returns: AC_OK (done; without an oracle too, when every value the run
+ * needs is known); AC_E_STATE (no oracle and values to evaluate, or
+ * tickets asked outside run still outstanding); AC_E_BUDGET (the budget
+ * cannot pay v(all) and v(empty), or a coalition the method needs failed
+ * and the budget cannot pay a retry), AC_E_TOO_LARGE (the method cannot
+ * run this game), AC_E_INVALID_ARG (no method affordable), each of them
+ * at the start leaving the handle idle; AC_E_CALLBACK, AC_E_ORACLE,
+ * AC_E_CANCELLED, AC_E_NO_MEMORY. */
 AC_API AC_NODISCARD int ac_estimator_run(ac_estimator *est);
 
 /* Ask/tell, as at the top. The payload of ticket k is the coalition at
@@ -456,7 +469,7 @@ AC_API AC_NODISCARD int ac_estimator_ask(ac_estimator *est, uint32_t max_count,
  * outstanding: nothing taken); AC_E_STATE (no run waiting); or the run's
  * error when this tell ended it (AC_E_ORACLE: a coalition failed past its
  * retries; AC_E_BUDGET: a coalition the method needs failed and the budget
- * cannot pay a retry). */
+ * cannot pay a retry; AC_E_NO_MEMORY). */
 AC_API AC_NODISCARD int ac_estimator_tell(ac_estimator *est, uint32_t count,
                                           const uint64_t *tickets,
                                           const double *values,
@@ -679,7 +692,13 @@ AC_API AC_NODISCARD int ac_refiner_run(ac_refiner *ref);
 /* Ask/tell, as at the top. The payload of ticket k is messages[k], a
  * message to score; labels[k] in [-1, 1] comes back for tickets[k]. Once
  * every label is in, the next ask computes the rewards (it returns that
- * computation's error, as run does) and the run is done. */
+ * computation's error, as run does) and the run is done.
+ * ask returns: AC_OK (count 0: done, or waiting for tells); AC_E_STATE (the
+ * run cannot start: authors or credits missing; the handle stays idle);
+ * AC_E_INFEASIBLE, AC_E_CANCELLED, AC_E_NO_MEMORY, or the failed run's
+ * error. tell returns: AC_OK; AC_E_INVALID_ARG (a bad ticket or a label out
+ * of range: nothing taken); AC_E_STATE (no run waiting); AC_E_ORACLE when
+ * a label failed past its retries (the run has failed). */
 AC_API AC_NODISCARD int ac_refiner_ask(ac_refiner *ref, uint32_t max_count,
                                        uint64_t *tickets, uint32_t *messages,
                                        uint32_t *count);
@@ -694,8 +713,9 @@ AC_API AC_NODISCARD int ac_refiner_progress(const ac_refiner *ref,
                                             int32_t *done,
                                             uint64_t *outstanding);
 /* Asks the run to stop: the next ask, or ac_refiner_run between scorer
- * calls, ends it failed with AC_E_CANCELLED (a finished run keeps its
- * result). Safe from any thread; a no-op on NULL. */
+ * calls, ends it failed with AC_E_CANCELLED (a finished or failed run keeps
+ * its result or its error). Safe from any thread; a no-op on NULL. Cleared
+ * by AC_RESET_SESSION. */
 AC_API void ac_refiner_cancel(ac_refiner *ref);
 
 /* Copies the rewards (n_messages long); AC_E_STATE until the run is done. */
@@ -797,8 +817,12 @@ typedef enum ac_localizer_param {
      * (0.5, 0.999999999], default 0.8; ignored with AC_NOISE_NONE (p = 1:
      * a verifier that is never wrong is declared AC_NOISE_NONE). */
     AC_LOCALIZER_PARAM_ACCURACY = 302,
-    /* int: hard cap on verifier evaluations (each retry and each corrective
-     * scan counts one). [0, 2^31], default 1024. */
+    /* int: hard cap on verifier evaluations: the search's, the corrective
+     * scan's and ac_localizer_make_pair's candidate checks, each retry
+     * counting one. A round is charged when it is planned, whole: asking
+     * one ticket of a planned round of W already counts W, and a round
+     * that a cancel or a failure drops stays charged. A round the budget
+     * cannot pay in full is planned smaller. [0, 2^31], default 1024. */
     AC_LOCALIZER_PARAM_BUDGET = 303,
     /* int: W, prefixes per verifier call (one round). [1, 4096], default 1. */
     AC_LOCALIZER_PARAM_BATCH = 304,
@@ -850,13 +874,22 @@ typedef enum ac_localizer_outcome {
     AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET = 3,
     /* repeatable verifier: no prefix left whose answer would matter; the best
      * guess, with its calibrated probability */
-    AC_LOCALIZER_OUTCOME_EXHAUSTED = 4
+    AC_LOCALIZER_OUTCOME_EXHAUSTED = 4,
+    /* cancelled during the search: the run failed (AC_E_CANCELLED), no
+     * result (a cancel during the corrective scan keeps the outcome) */
+    AC_LOCALIZER_OUTCOME_CANCELLED = 5,
+    /* the run failed; see last_error */
+    AC_LOCALIZER_OUTCOME_ERROR = 6
 } ac_localizer_outcome;
 
 /* Audit record keys (ac_localizer_audit): valid during and after a run. */
 typedef enum ac_localizer_audit_key {
     AC_LOCALIZER_AUDIT_EVALUATIONS = 1,        /* verifier evaluations, all
-                                                  phases (the budget used) */
+                                                  phases (the budget used),
+                                                  counted when a round is
+                                                  planned (see
+                                                  AC_LOCALIZER_PARAM_BUDGET)
+                                                                           */
     AC_LOCALIZER_AUDIT_ROUNDS = 2,             /* asks that handed out work
                                                   (verifier calls)         */
     AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS = 3, /* evaluations spent
@@ -865,9 +898,11 @@ typedef enum ac_localizer_audit_key {
     AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS = 5,   /* evaluations of the
                                                   corrective scan          */
     AC_LOCALIZER_AUDIT_FAILURES = 6,           /* failed answers (status,
-                                                  NaN, infinity)           */
-    AC_LOCALIZER_AUDIT_RETRIES = 7,            /* prefixes asked again
-                                                  after a failure          */
+                                                  NaN, infinity), candidate
+                                                  checks' included         */
+    AC_LOCALIZER_AUDIT_RETRIES = 7,            /* prefixes (and candidates)
+                                                  asked again after a
+                                                  failure                  */
     AC_LOCALIZER_AUDIT_OUTCOME = 8,            /* an ac_localizer_outcome  */
     AC_LOCALIZER_AUDIT_STRATEGY = 9,           /* the ac_strategy used     */
     AC_LOCALIZER_AUDIT_BUDGET = 10,
@@ -875,7 +910,8 @@ typedef enum ac_localizer_audit_key {
                                                   first error was judged   */
     AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES = 12, /* candidates the repair
                                                   proposed                 */
-    AC_LOCALIZER_AUDIT_REPAIR_CHECKS = 13,     /* candidate checks asked   */
+    AC_LOCALIZER_AUDIT_REPAIR_CHECKS = 13,     /* candidate checks asked,
+                                                  retries included         */
     AC_LOCALIZER_AUDIT_SCAN_STOPPED = 14       /* 0, or the ac_status that
                                                   ended the corrective scan
                                                   early (AC_E_CANCELLED,
@@ -944,7 +980,8 @@ AC_API AC_NODISCARD int ac_localizer_set_prior(ac_localizer *loc,
 AC_API AC_NODISCARD int ac_localizer_set_scores(ac_localizer *loc,
                                                 const double *p_error,
                                                 uint32_t n_messages);
-/* Registers the verifier used by ac_localizer_run(); fn NULL unregisters. */
+/* Registers the verifier used by ac_localizer_run(); fn NULL unregisters.
+ * Allowed at any time but from inside a callback (AC_E_BUSY). */
 AC_API AC_NODISCARD int ac_localizer_set_verifier(ac_localizer *loc,
                                                   ac_verifier_fn fn,
                                                   void *user);
@@ -970,7 +1007,13 @@ AC_API AC_NODISCARD int ac_localizer_run(ac_localizer *loc);
  * hands out (part of) one round; with AC_NOISE_INDEPENDENT a round may hold
  * the same prefix more than once (independent answers add evidence), each
  * under its own ticket. A round's answers are applied in prefix order once
- * all are in, so the order of the tells never changes the result. */
+ * all are in, so the order of the tells never changes the result.
+ * ask returns: AC_OK (count 0: done, or waiting for tells); AC_E_STATE (the
+ * run cannot start: AC_STRATEGY_SCORES without scores; the handle stays
+ * idle); AC_E_CANCELLED, AC_E_NO_MEMORY, or the failed run's error. tell
+ * returns: AC_OK; AC_E_INVALID_ARG (a bad ticket or an answer out of
+ * range: nothing taken); AC_E_STATE (no run waiting); AC_E_ORACLE when an
+ * answer failed past its retries during the search (the run has failed). */
 AC_API AC_NODISCARD int ac_localizer_ask(ac_localizer *loc, uint32_t max_count,
                                          uint64_t *tickets, uint32_t *prefixes,
                                          uint32_t *count);
@@ -979,8 +1022,8 @@ AC_API AC_NODISCARD int ac_localizer_tell(ac_localizer *loc, uint32_t count,
                                           const double *p_on_track,
                                           const int32_t *status);
 /* Where the run stands, as at the top: *done 1 once the run has ended
- * (done or failed), *outstanding the tickets it still waits for. Either
- * may be NULL. */
+ * (done or failed: AC_LOCALIZER_AUDIT_OUTCOME says which), *outstanding
+ * the tickets it still waits for. Either may be NULL. */
 AC_API AC_NODISCARD int ac_localizer_progress(const ac_localizer *loc,
                                               int32_t *done,
                                               uint64_t *outstanding);
@@ -1032,8 +1075,11 @@ AC_API const char *ac_localizer_last_error(const ac_localizer *loc);
 /* Repair-aware preference pairs. The repair callback proposes up to
  * max_count replacements of message `step` (same agent, same context) as
  * host ids in candidates[], *count how many; the check callback judges
- * prefix 0..step-1 followed by each candidate, like a verifier. Both return
- * non-zero to abort (AC_E_CALLBACK). */
+ * prefix 0..step-1 followed by each candidate, like a verifier: answers
+ * pre-filled with NaN and status 0, and the answer rule at the top (a
+ * failed answer is asked again, up to AC_LOCALIZER_PARAM_MAX_RETRIES times
+ * within the budget, then AC_E_ORACLE; a finite value outside [0, 1] is
+ * AC_E_INVALID_ARG). Both return non-zero to abort (AC_E_CALLBACK). */
 typedef int (*ac_repair_fn)(void *user, uint32_t step, uint32_t max_count,
                             uint64_t *candidates, uint32_t *count);
 typedef int (*ac_candidate_fn)(void *user, uint32_t step,
@@ -1059,7 +1105,8 @@ typedef enum ac_pair_reason {
     AC_PAIR_REASON_NOT_VERIFIED = 3,  /* candidates, none verified, and no
                                          corrective message               */
     AC_PAIR_REASON_NO_BUDGET = 4      /* candidates, but no budget left to
-                                         check them, and no corrective
+                                         check any (or to ask a failed
+                                         check again), and no corrective
                                          message                          */
 } ac_pair_reason;
 
@@ -1075,7 +1122,7 @@ typedef struct ac_preference_pair {
     uint32_t step;         /* rejected: message `step`, the first error    */
     uint32_t prompt_end;   /* prompt: messages [0, prompt_end) = [0, step) */
     uint32_t candidates;   /* candidates proposed                          */
-    uint32_t checked;      /* candidates checked (the budget may stop it)  */
+    uint32_t checked;      /* candidates judged (the budget may stop it)   */
     uint32_t verified;     /* candidates verified                          */
     uint32_t reserved;     /* 0                                            */
     uint64_t episode;      /* the host's episode id                        */
@@ -1091,17 +1138,25 @@ AC_API AC_NODISCARD int ac_localizer_set_repair(ac_localizer *loc,
                                                 ac_candidate_fn check,
                                                 void *user);
 /* Builds the pair for the finished localization: asks the repair callback
- * for up to AC_LOCALIZER_PARAM_CANDIDATES candidates, checks them in one call,
- * chooses the verified one of highest p_on_track (the first on ties); failing
- * that, the first corrective message of the same agent after the error.
- * No verified repair, no pair: kind AC_PAIR_KIND_NONE and the reason.
- * Candidate checks count against AC_LOCALIZER_PARAM_BUDGET; when a repair and
- * a check callback are set before the run, the corrective scan leaves
- * AC_LOCALIZER_PARAM_CANDIDATES evaluations for them. The callbacks are asked
- * once per localization and set of callbacks: later calls return the same pair
- * (with the episode id given) until ac_localizer_set_repair is called again. A
- * failing callback returns AC_E_CALLBACK and may be retried. AC_E_STATE before
- * the run is done. */
+ * for up to AC_LOCALIZER_PARAM_CANDIDATES candidates, checks them in one
+ * call (and the candidates whose answer failed again, in one call per
+ * retry), chooses the verified one of highest p_on_track (the first on
+ * ties); failing that, the first corrective message of the same agent
+ * after the error. No verified repair, no pair: kind AC_PAIR_KIND_NONE and
+ * the reason. Candidate checks count against AC_LOCALIZER_PARAM_BUDGET:
+ * candidates and retries it cannot pay for go unchecked, which is no
+ * error; when a repair and a check callback are set before the run, the
+ * corrective scan leaves AC_LOCALIZER_PARAM_CANDIDATES evaluations for
+ * them. The callbacks are asked once per localization and set of
+ * callbacks: later calls return the same pair (with the episode id given)
+ * until ac_localizer_set_repair is called again.
+ * Returns: AC_OK; AC_E_STATE (the run is not done); AC_E_INVALID_ARG (pair
+ * NULL or its struct_size too small, more candidates than asked for, a
+ * check answering outside [0, 1]); AC_E_CALLBACK (a callback returned
+ * non-zero); AC_E_ORACLE (a candidate's check failed past its retries);
+ * AC_E_BUSY (from inside a callback); AC_E_NO_MEMORY. A non-OK return
+ * changes nothing (budget, audit, pair are as before the call), so a call
+ * again with working callbacks does what the first would have done. */
 AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc,
                                                uint64_t episode,
                                                ac_preference_pair *pair);

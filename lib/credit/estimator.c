@@ -60,7 +60,7 @@ static void session_clear(ac_estimator *e)
     e->plan_over = e->plan_wait = e->at_checkpoint = 0;
     e->free_units = 0;
     e->next_checkpoint = 0;
-    e->stop_reason = AC_ESTIMATOR_OUTCOME_PENDING;
+    e->outcome = AC_ESTIMATOR_OUTCOME_PENDING;
     e->method_used = AC_METHOD_AUTO;
     e->n_coalitions = e->n_repeats = e->cache_hits = e->rounds = 0;
     e->failures = e->retries = e->samples = e->dropped = 0;
@@ -307,7 +307,21 @@ static int fail_run(ac_estimator *e, int status, int reason)
 {
     e->phase = AC__PHASE_FAILED;
     e->fail_status = status;
-    e->stop_reason = reason;
+    e->outcome = reason;
+    return status;
+}
+
+/* A run that cannot start has not started: the handle goes back to idle,
+ * keeping the message, so the host can change what was refused (the budget,
+ * the method, the known values) and ask again without a reset. */
+static int refuse_start(ac_estimator *e, int status)
+{
+    char why[AC__ERRMSG_CAP];
+    memcpy(why, e->err, sizeof why);
+    int cancelled = atomic_load(&e->cancelled);
+    session_clear(e);
+    memcpy(e->err, why, sizeof why);
+    atomic_store(&e->cancelled, cancelled);
     return status;
 }
 
@@ -318,14 +332,13 @@ static int start_run(ac_estimator *e)
     int rc = copy_known(e);
     if (rc != AC_OK) {
         ac__fail(e->err, rc, "cannot start the run: %s", ac_strerror(rc));
-        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+        return refuse_start(e, rc);
     }
-    e->phase = AC__PHASE_RUNNING;
     if ((e->method = choose_method(e)) == NULL) {
         ac__fail(e->err, AC_E_INVALID_ARG, "no method %lld%s",
                  (long long)e->p.method,
                  e->p.method == AC_METHOD_AUTO ? " is affordable" : "");
-        return fail_run(e, AC_E_INVALID_ARG, AC_ESTIMATOR_OUTCOME_ERROR);
+        return refuse_start(e, AC_E_INVALID_ARG);
     }
     e->method_used = e->method->id;
     /* v(empty) and v(all) enter every method's result (the total to
@@ -340,7 +353,7 @@ static int start_run(ac_estimator *e)
                  "v(empty) and v(all) are unknown and cost %lld evaluations; "
                  "the budget is %lld (give them with ac_estimator_set_value)",
                  (long long)cost, (long long)e->p.budget);
-        return fail_run(e, AC_E_BUDGET, AC_ESTIMATOR_OUTCOME_ERROR);
+        return refuse_start(e, AC_E_BUDGET);
     }
     rc = ac__est_request(e, key, 1, &e->grand_entry);
     memset(key, 0, e->words * sizeof *key);
@@ -353,7 +366,8 @@ static int start_run(ac_estimator *e)
     if (rc == AC_OK)
         rc = e->method->ops->begin(e);
     if (rc != AC_OK)
-        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+        return refuse_start(e, rc);
+    e->phase = AC__PHASE_RUNNING;
     return AC_OK;
 }
 
@@ -414,7 +428,7 @@ static int finish_run(ac_estimator *e, int reason)
     e->phi = phi;
     e->se = se;
     e->phase = AC__PHASE_DONE;
-    e->stop_reason = reason;
+    e->outcome = reason;
     return AC_OK;
 }
 
@@ -491,11 +505,10 @@ static int check_cancel(ac_estimator *e)
 {
     if (!atomic_load(&e->cancelled) || e->phase == AC__PHASE_DONE)
         return AC_OK; /* a finished run keeps its result */
-    if (e->phase != AC__PHASE_FAILED) {
-        ac__fail(e->err, AC_E_CANCELLED, "the run was cancelled");
-        fail_run(e, AC_E_CANCELLED, AC_ESTIMATOR_OUTCOME_CANCELLED);
-    }
-    return AC_E_CANCELLED;
+    if (e->phase == AC__PHASE_FAILED)
+        return e->fail_status; /* ended already: its own error stands */
+    ac__fail(e->err, AC_E_CANCELLED, "the run was cancelled");
+    return fail_run(e, AC_E_CANCELLED, AC_ESTIMATOR_OUTCOME_CANCELLED);
 }
 
 int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
@@ -507,10 +520,10 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
     if (count == NULL || (max_count > 0 && (tickets == NULL || coalitions == NULL)))
         return ac__fail(est->err, AC_E_INVALID_ARG,
                         "ask needs count, and tickets and coalitions buffers");
-    if ((rc = check_cancel(est)) != AC_OK)
-        return rc;
     if (est->phase == AC__PHASE_FAILED)
         return est->fail_status;
+    if ((rc = check_cancel(est)) != AC_OK)
+        return rc;
     if (est->phase == AC__PHASE_IDLE && (rc = start_run(est)) != AC_OK)
         return rc;
     if (reserve_tickets(est, max_count) != AC_OK)
@@ -687,9 +700,8 @@ int ac_estimator_run(ac_estimator *est)
     int rc = check_handle(est, "ac_estimator_run");
     if (rc != AC_OK)
         return rc;
-    if (est->oracle == NULL)
-        return ac__fail(est->err, AC_E_STATE,
-                        "no oracle: call ac_estimator_set_oracle first");
+    if (est->phase == AC__PHASE_FAILED)
+        return est->fail_status;
     if (est->phase == AC__PHASE_DONE)
         return AC_OK;
     int64_t width = est->p.batch;
@@ -702,8 +714,11 @@ int ac_estimator_run(ac_estimator *est)
         return rc;
     for (;;) {
         uint32_t count = 0;
-        rc = ac_estimator_ask(est, (uint32_t)width, b.tickets, b.items,
-                              &count);
+        /* Without an oracle, ask for nothing: a ticket handed out here
+         * could never be told. Asking for none still finishes a run whose
+         * every value is known. */
+        rc = ac_estimator_ask(est, est->oracle != NULL ? (uint32_t)width : 0,
+                              b.tickets, b.items, &count);
         if (rc != AC_OK || count == 0)
             break;
         rc = call_oracle(est, &b, count);
@@ -714,10 +729,14 @@ int ac_estimator_run(ac_estimator *est)
     }
     ac__batch_free(&b, &est->mem);
     if (rc == AC_OK && est->phase != AC__PHASE_DONE)
-        rc = ac__fail(est->err, AC_E_STATE,
-                      "the run is waiting for %llu evaluations asked outside "
-                      "ac_estimator_run; tell them first",
-                      (unsigned long long)est->tickets.outstanding);
+        rc = est->oracle == NULL && est->tickets.outstanding == 0
+                 ? ac__fail(est->err, AC_E_STATE,
+                            "no oracle: call ac_estimator_set_oracle, or "
+                            "drive the run with ask/tell")
+                 : ac__fail(est->err, AC_E_STATE,
+                            "the run is waiting for %llu evaluations asked "
+                            "outside ac_estimator_run; tell them first",
+                            (unsigned long long)est->tickets.outstanding);
     return rc;
 }
 
@@ -768,7 +787,7 @@ int ac_estimator_audit(const ac_estimator *est, ac_estimator_audit_key key,
     case AC_ESTIMATOR_AUDIT_ROUNDS: *value = est->rounds; break;
     case AC_ESTIMATOR_AUDIT_FAILURES: *value = est->failures; break;
     case AC_ESTIMATOR_AUDIT_RETRIES: *value = est->retries; break;
-    case AC_ESTIMATOR_AUDIT_OUTCOME: *value = est->stop_reason; break;
+    case AC_ESTIMATOR_AUDIT_OUTCOME: *value = est->outcome; break;
     case AC_ESTIMATOR_AUDIT_SAMPLES: *value = est->samples; break;
     case AC_ESTIMATOR_AUDIT_KNOWN: *value = est->known.count; break;
     case AC_ESTIMATOR_AUDIT_BUDGET: *value = est->p.budget; break;

@@ -132,7 +132,7 @@ struct ac_estimator {
     uint32_t free_units;   /* consecutive sampled units that cost 0    */
     int at_checkpoint;     /* waiting to test the standard-error target */
     int64_t next_checkpoint;
-    int stop_reason;
+    int outcome;
     double *phi, *se;      /* the result, once DONE                    */
     uint32_t empty_entry, grand_entry;
 

@@ -274,7 +274,8 @@ static void end_run(ac_localizer *l, int scan_complete)
  * scan: the localization is made and worth reading, so the run succeeds
  * with the scan incomplete and the audit says what stopped it
  * (AC_LOCALIZER_AUDIT_SCAN_STOPPED). A non-OK return always means no
- * result. */
+ * result, and the outcome says the run failed rather than leave it
+ * looking unfinished. */
 static int fail_run(ac_localizer *l, int status)
 {
     if (l->phase == AC__PHASE_RUNNING && l->scanning) {
@@ -285,6 +286,8 @@ static int fail_run(ac_localizer *l, int status)
     }
     l->phase = AC__PHASE_FAILED;
     l->fail_status = status;
+    l->outcome = status == AC_E_CANCELLED ? AC_LOCALIZER_OUTCOME_CANCELLED
+                                          : AC_LOCALIZER_OUTCOME_ERROR;
     return status;
 }
 
@@ -638,7 +641,9 @@ int ac_localizer_audit(const ac_localizer *loc, ac_localizer_audit_key key,
     case AC_LOCALIZER_AUDIT_STRATEGY: v = loc->strategy; break;
     case AC_LOCALIZER_AUDIT_BUDGET: v = loc->p.budget; break;
     case AC_LOCALIZER_AUDIT_SCAN_COMPLETE: v = loc->scan_complete; break;
-    case AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES: v = loc->repair_candidates; break;
+    case AC_LOCALIZER_AUDIT_REPAIR_CANDIDATES:
+        v = loc->repair_candidates;
+        break;
     case AC_LOCALIZER_AUDIT_REPAIR_CHECKS: v = loc->repair_checks; break;
     case AC_LOCALIZER_AUDIT_SCAN_STOPPED: v = loc->scan_stopped; break;
     default:

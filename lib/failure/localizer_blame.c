@@ -32,7 +32,8 @@ void ac__localizer_set_flags(ac_localizer *l)
     int rejected = 1;
     for (uint32_t t = (uint32_t)l->step + 1; t < l->n; t++) {
         if (scan_accepts(l, t)) {
-            l->flags[t] = rejected ? AC_STEP_FLAG_CORRECTIVE : AC_STEP_FLAG_RECOVERED;
+            l->flags[t] = rejected ? AC_STEP_FLAG_CORRECTIVE
+                                   : AC_STEP_FLAG_RECOVERED;
             rejected = 0;
         } else {
             l->flags[t] = AC_STEP_FLAG_PROPAGATES;

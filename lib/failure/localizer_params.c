@@ -5,11 +5,15 @@
 #include "common/params.h"
 
 #define FIELD(f) offsetof(ac__localizer_params, f)
-#define INT(id, lo, hi, def, f) {id, AC__PARAM_INT, #id, lo, hi, def, 0, FIELD(f)}
-#define F64(id, lo, hi, def, open, f) {id, AC__PARAM_F64, #id, lo, hi, def, open, FIELD(f)}
+#define INT(id, lo, hi, def, f)                                              \
+    {id, AC__PARAM_INT, #id, lo, hi, def, 0, FIELD(f)}
+#define F64(id, lo, hi, def, open, f)                                        \
+    {id, AC__PARAM_F64, #id, lo, hi, def, open, FIELD(f)}
 static const ac__param_spec SPECS[] = {
-    INT(AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_AUTO, AC_STRATEGY_SCORES, AC_STRATEGY_AUTO, strategy),
-    INT(AC_LOCALIZER_PARAM_NOISE, AC_NOISE_NONE, AC_NOISE_REPEATABLE, AC_NOISE_NONE, noise),
+    INT(AC_LOCALIZER_PARAM_STRATEGY, AC_STRATEGY_AUTO, AC_STRATEGY_SCORES,
+        AC_STRATEGY_AUTO, strategy),
+    INT(AC_LOCALIZER_PARAM_NOISE, AC_NOISE_NONE, AC_NOISE_REPEATABLE,
+        AC_NOISE_NONE, noise),
     F64(AC_LOCALIZER_PARAM_ACCURACY, 0.5, 0.999999999, 0.8, 1, accuracy),
     INT(AC_LOCALIZER_PARAM_BUDGET, 0, 2147483648.0, 1024, budget),
     INT(AC_LOCALIZER_PARAM_BATCH, 1, 4096, 1, batch),
@@ -19,8 +23,10 @@ static const ac__param_spec SPECS[] = {
     INT(AC_LOCALIZER_PARAM_SCAN_AFTER, 0, 1, 1, scan_after),
     F64(AC_LOCALIZER_PARAM_THRESHOLD, 0.0, 1.0, 0.5, 0, threshold),
     F64(AC_LOCALIZER_PARAM_LABEL_ERROR, -1.0, 0.0, -1.0, 0, label_error),
-    F64(AC_LOCALIZER_PARAM_LABEL_PROPAGATE, -1.0, 0.0, -0.25, 0, label_propagate),
-    F64(AC_LOCALIZER_PARAM_LABEL_CORRECTIVE, 0.0, 1.0, 1.0, 0, label_corrective),
+    F64(AC_LOCALIZER_PARAM_LABEL_PROPAGATE, -1.0, 0.0, -0.25, 0,
+        label_propagate),
+    F64(AC_LOCALIZER_PARAM_LABEL_CORRECTIVE, 0.0, 1.0, 1.0, 0,
+        label_corrective),
     F64(AC_LOCALIZER_PARAM_LABEL_BEFORE, -1.0, 1.0, 0.1, 0, label_before),
     INT(AC_LOCALIZER_PARAM_CANDIDATES, 1, 1024, 4, candidates),
     F64(AC_LOCALIZER_PARAM_ACCEPT, 0.0, 1.0, 0.5, 1, accept),

@@ -63,7 +63,8 @@ static void finish(ac_localizer *l, int outcome, uint32_t h)
 
 static int verdict_outcome(const ac_localizer *l, uint32_t h)
 {
-    return h == l->n ? AC_LOCALIZER_OUTCOME_NO_ERROR : AC_LOCALIZER_OUTCOME_FOUND;
+    return h == l->n ? AC_LOCALIZER_OUTCOME_NO_ERROR
+                     : AC_LOCALIZER_OUTCOME_FOUND;
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,9 +294,10 @@ void ac__search_plan(ac_localizer *l)
         finish(l, AC_LOCALIZER_OUTCOME_OUT_OF_BUDGET, most_probable(l));
         return;
     }
-    uint32_t count = l->strategy == AC_STRATEGY_LINEAR ? linear_queries(l, out, width)
-                     : l->strategy == AC_STRATEGY_BINARY ? binary_queries(l, out, width)
-                                                    : bisection_queries(l, out, width);
+    uint32_t count =
+        l->strategy == AC_STRATEGY_LINEAR   ? linear_queries(l, out, width)
+        : l->strategy == AC_STRATEGY_BINARY ? binary_queries(l, out, width)
+                                            : bisection_queries(l, out, width);
     /* An exact verifier's prior may put no mass where the error is: fall
      * back to splitting the interval itself. */
     if (count == 0 && !is_noisy(l) && l->hi - l->lo > 1)
@@ -355,7 +357,8 @@ static void narrow(ac_localizer *l, uint32_t t, int on)
         l->lo = t;
     }
     if (l->strategy == AC_STRATEGY_LINEAR) /* lo: the accepted run from 0 */
-        while (l->lo + 1 < l->hi && ac__loc_verdict(l, (uint32_t)(l->lo + 1)) == 1)
+        while (l->lo + 1 < l->hi &&
+               ac__loc_verdict(l, (uint32_t)(l->lo + 1)) == 1)
             l->lo++;
 }
 

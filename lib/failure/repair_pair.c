@@ -18,83 +18,165 @@ int ac_localizer_set_repair(ac_localizer *loc, ac_repair_fn repair,
     return AC_OK;
 }
 
-/* The verified candidate of highest p_on_track, the first on ties; -1 if
- * none. A failed check (status, NaN) verifies nothing. */
-static int64_t best_verified(const ac_localizer *l, const double *p,
-                             const int32_t *status, uint32_t count,
-                             uint32_t *verified)
+/* make_pair's candidate checks, kept apart from the localizer until every
+ * callback has succeeded: a make_pair that fails leaves the budget, the
+ * audit and the pair as they were (the error contract), so that calling
+ * it again with working callbacks does what the first call would have. */
+typedef struct checks {
+    uint64_t *ids;    /* the candidates the repair proposed             */
+    uint64_t *ask;    /* one check call's candidates                    */
+    double *p;        /* each candidate's answer; NaN: none yet         */
+    double *values;   /* one check call's answers                       */
+    int32_t *status;  /* and their statuses                             */
+    uint32_t *at;     /* the candidates still without an answer         */
+    uint32_t *fails;  /* failed answers per candidate                   */
+    uint32_t count;   /* candidates proposed                            */
+    int64_t spent, failed, retried;
+} checks;
+
+/* The bytes per candidate of the one block that holds the arrays, the
+ * 8-byte ones first so that each array is aligned. */
+#define CHECK_BYTES                                                        \
+    (2 * sizeof(uint64_t) + 2 * sizeof(double) + sizeof(int32_t) +       \
+     2 * sizeof(uint32_t))
+
+static void *checks_alloc(checks *c, const ac__mem *mem, uint32_t max)
 {
-    int64_t best = -1;
-    *verified = 0;
-    for (uint32_t k = 0; k < count; k++) {
-        if (status[k] != 0 || !(p[k] >= l->p.accept))
-            continue;
-        (*verified)++;
-        if (best < 0 || p[k] > p[best])
-            best = k;
-    }
-    return best;
+    unsigned char *b = ac__mem_alloc(mem, max, CHECK_BYTES);
+    memset(c, 0, sizeof *c);
+    if (b == NULL)
+        return NULL;
+    c->ids = (uint64_t *)(void *)b;
+    c->ask = c->ids + max;
+    c->p = (double *)(void *)(c->ask + max);
+    c->values = c->p + max;
+    c->status = (int32_t *)(void *)(c->values + max);
+    c->at = (uint32_t *)(void *)(c->status + max);
+    c->fails = c->at + max;
+    return b;
 }
 
-/* Asks for candidates and checks them; fills pair on a verified one. */
+static int ask_repair(ac_localizer *l, uint32_t step, checks *c,
+                      uint32_t max)
+{
+    l->busy = 1;
+    int r = l->repair(l->repair_user, step, max, c->ids, &c->count);
+    l->busy = 0;
+    if (r != 0)
+        return ac__fail(l->err, AC_E_CALLBACK,
+                        "the repair callback returned %d", r);
+    if (c->count > max)
+        return ac__fail(l->err, AC_E_INVALID_ARG,
+                        "the repair callback proposed %u candidates; at "
+                        "most %u were asked for", c->count, max);
+    return AC_OK;
+}
+
+/* One check call over the first n of the *waiting candidates still
+ * without an answer; those whose answer failed wait for the next call.
+ * The answer rule: a failed answer is asked again up to
+ * AC_LOCALIZER_PARAM_MAX_RETRIES times, then AC_E_ORACLE; a finite one
+ * outside [0, 1] is AC_E_INVALID_ARG. */
+static int check_once(ac_localizer *l, uint32_t step, checks *c,
+                      uint32_t *waiting, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        c->ask[i] = c->ids[c->at[i]];
+        c->retried += c->fails[c->at[i]] > 0;
+    }
+    ac__answer_prefill(c->values, c->status, n);
+    c->spent += n; /* a failed answer costs an evaluation too */
+    l->busy = 1;
+    int r = l->check(l->repair_user, step, c->ask, n, c->values, c->status);
+    l->busy = 0;
+    if (r != 0)
+        return ac__fail(l->err, AC_E_CALLBACK,
+                        "the candidate check callback returned %d", r);
+    for (uint32_t i = 0; i < n; i++)
+        if (!ac__answer_failed(c->status, c->values, i) &&
+            !(c->values[i] >= 0.0 && c->values[i] <= 1.0))
+            return ac__fail(l->err, AC_E_INVALID_ARG,
+                            "candidate %u (id %llu) was judged %g; answers "
+                            "lie in [0, 1]", c->at[i],
+                            (unsigned long long)c->ask[i], c->values[i]);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = c->at[i];
+        if (!ac__answer_failed(c->status, c->values, i)) {
+            c->p[k] = c->values[i];
+            continue;
+        }
+        c->failed++;
+        if (++c->fails[k] > (uint32_t)l->p.max_retries)
+            return ac__fail(l->err, AC_E_ORACLE,
+                            "the candidate check failed on candidate %u "
+                            "(id %llu) %u times (last: %s %g)", k,
+                            (unsigned long long)c->ask[i], c->fails[k],
+                            c->status[i] ? "status" : "value",
+                            c->status[i] ? (double)c->status[i]
+                                         : c->values[i]);
+        c->at[kept++] = k;
+    }
+    for (uint32_t i = n; i < *waiting; i++)
+        c->at[kept++] = c->at[i];
+    *waiting = kept;
+    return AC_OK;
+}
+
+/* Asks for candidates and checks them; fills pair from the verified one of
+ * highest p_on_track (the first on ties), if any, and then charges the
+ * localizer. */
 static int try_repairs(ac_localizer *l, uint32_t step, ac_preference_pair *pair)
 {
-    uint32_t max = (uint32_t)l->p.candidates, count = 0;
-    uint64_t *ids = ac__mem_alloc(&l->mem, max, sizeof *ids);
-    double *p = ac__mem_alloc(&l->mem, max, sizeof *p);
-    int32_t *status = ac__mem_alloc(&l->mem, max, sizeof *status);
-    int rc = AC_OK;
-    if (!ids || !p || !status)
-        rc = ac__fail(l->err, AC_E_NO_MEMORY, "no memory for %u candidates",
-                      max);
+    uint32_t max = (uint32_t)l->p.candidates;
+    checks c;
+    void *block = checks_alloc(&c, &l->mem, max);
+    if (block == NULL)
+        return ac__fail(l->err, AC_E_NO_MEMORY,
+                        "no memory for %u candidates", max);
+    int rc = ask_repair(l, step, &c, max);
+    uint32_t waiting = 0;
     if (rc == AC_OK) {
-        l->busy = 1;
-        int r = l->repair(l->repair_user, step, max, ids, &count);
-        l->busy = 0;
-        if (r != 0)
-            rc = ac__fail(l->err, AC_E_CALLBACK,
-                          "the repair callback returned %d", r);
-        else if (count > max)
-            rc = ac__fail(l->err, AC_E_INVALID_ARG,
-                          "the repair callback proposed %u candidates; at "
-                          "most %u were asked for", count, max);
-    }
-    uint32_t checks = ac__localizer_affordable(l, count, 0);
-    if (rc == AC_OK && checks > 0) {
-        ac__answer_prefill(p, status, checks);
-        ac__localizer_charge(l, checks);
-        l->repair_checks += checks; /* spent, whatever the check returns */
-        l->busy = 1;
-        int r = l->check(l->repair_user, step, ids, checks, p, status);
-        l->busy = 0;
-        if (r != 0)
-            rc = ac__fail(l->err, AC_E_CALLBACK,
-                          "the candidate check callback returned %d", r);
-        for (uint32_t k = 0; rc == AC_OK && k < checks; k++) {
-            if (!ac__answer_failed(status, p, k) &&
-                !(p[k] >= 0.0 && p[k] <= 1.0))
-                rc = ac__fail(l->err, AC_E_INVALID_ARG,
-                              "candidate %u was judged %g; answers lie in "
-                              "[0, 1]", k, p[k]);
-            if (!isfinite(p[k]))
-                status[k] = status[k] ? status[k] : 1;
+        for (uint32_t k = 0; k < c.count; k++) {
+            c.p[k] = NAN;
+            c.fails[k] = 0;
         }
+        /* the candidates past the budget are never asked */
+        waiting = ac__localizer_affordable(l, c.count, 0);
+        for (uint32_t k = 0; k < waiting; k++)
+            c.at[k] = k;
     }
-    if (count <= max)
-        l->repair_candidates += count;
+    while (rc == AC_OK && waiting > 0) {
+        uint32_t n = ac__localizer_affordable(l, waiting, c.spent);
+        if (n == 0)
+            break; /* a failed answer the budget cannot ask again */
+        rc = check_once(l, step, &c, &waiting, n);
+    }
     if (rc == AC_OK) {
-        pair->candidates = count;
-        pair->checked = checks;
-        int64_t best = best_verified(l, p, status, checks, &pair->verified);
+        ac__localizer_charge(l, (uint32_t)c.spent);
+        l->repair_checks += c.spent;
+        l->repair_candidates += c.count;
+        l->failed_answers += c.failed;
+        l->retries += c.retried;
+        pair->candidates = c.count;
+        int64_t best = -1;
+        for (uint32_t k = 0; k < c.count; k++) {
+            if (isnan(c.p[k]))
+                continue; /* not checked: the budget ran out */
+            pair->checked++;
+            if (!(c.p[k] >= l->p.accept))
+                continue;
+            pair->verified++;
+            if (best < 0 || c.p[k] > c.p[best])
+                best = k;
+        }
         if (best >= 0) {
             pair->kind = AC_PAIR_KIND_REPAIR;
-            pair->chosen = ids[best];
-            pair->confidence = p[best];
+            pair->chosen = c.ids[best];
+            pair->confidence = c.p[best];
         }
     }
-    ac__mem_free(&l->mem, ids);
-    ac__mem_free(&l->mem, p);
-    ac__mem_free(&l->mem, status);
+    ac__mem_free(&l->mem, block);
     return rc;
 }
 

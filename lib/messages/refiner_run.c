@@ -20,11 +20,10 @@ static int check_cancel(ac_refiner *r)
 {
     if (!atomic_load(&r->cancelled) || r->phase == AC__PHASE_DONE)
         return AC_OK; /* a finished run keeps its result */
-    if (r->phase != AC__PHASE_FAILED) {
-        ac__fail(r->err, AC_E_CANCELLED, "the run was cancelled");
-        fail_run(r, AC_E_CANCELLED);
-    }
-    return AC_E_CANCELLED;
+    if (r->phase == AC__PHASE_FAILED)
+        return r->fail_status; /* ended already: its own error stands */
+    ac__fail(r->err, AC_E_CANCELLED, "the run was cancelled");
+    return fail_run(r, AC_E_CANCELLED);
 }
 
 /* Every label is in: the rewards, or the error that ends the run. */

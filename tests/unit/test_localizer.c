@@ -227,11 +227,16 @@ typedef struct rp {
     double p[64];         /* the check's answer per candidate       */
     int32_t st[64];       /* and its status                         */
     int repair_ret, check_ret;
+    uint32_t check_ret_from; /* check_ret from this check call on
+                                (1-based; 0 or 1: from the first)  */
+    uint32_t fail_first[64]; /* the first fail_first[k] checks of
+                                candidate k fail                   */
     ac_localizer *loc;    /* re-entrancy from the repair callback   */
     int reenter_rc;
     /* what the library did */
     uint32_t step_seen, check_step_seen, max_seen;
     uint32_t repair_calls, check_calls, checked, bad_ids, prefill_bad;
+    uint32_t attempts[64]; /* checks per candidate */
 } rp;
 
 static void rp_init(rp *r, uint32_t n, const double *p)
@@ -280,10 +285,27 @@ static int rp_check(void *user, uint32_t step, const uint64_t *candidates,
             r->bad_ids++;
             continue;
         }
+        if (r->attempts[idx]++ < r->fail_first[idx]) {
+            /* a failed answer, three ways in turn; the first with a
+             * tempting value that must not be read */
+            switch (r->attempts[idx] % 3u) {
+            case 1:
+                p_on_track[k] = 0.999;
+                status[k] = 5;
+                break;
+            case 2:
+                p_on_track[k] = NAN;
+                break;
+            default:
+                p_on_track[k] = -INFINITY;
+                break;
+            }
+            continue;
+        }
         p_on_track[k] = r->p[idx];
         status[k] = r->st[idx];
     }
-    return r->check_ret;
+    return r->check_calls >= r->check_ret_from ? r->check_ret : 0;
 }
 
 /* ===================================================================== */
@@ -1958,6 +1980,8 @@ START_TEST(oracle_failure_past_retries)
         ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
         loc_rc(ac_localizer_run(l), AC_E_ORACLE, l);
         assert_names(l, "prefix 5 ");
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME),
+                         AC_LOCALIZER_OUTCOME_ERROR);
         ck_assert_uint_eq(v.asked[5], (uint32_t)retries + 1u);
         ck_assert_uint_eq(v.asked[6], 0);
         ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), retries + 1);
@@ -2011,6 +2035,8 @@ START_TEST(callback_and_bad_value)
     loc_rc(ac_localizer_run(l), AC_E_CALLBACK, l);
     assert_names(l, "callback");
     assert_names(l, "5");
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME),
+                     AC_LOCALIZER_OUTCOME_ERROR);
     assert_no_result(l, T);
     int32_t done = 0;
     loc_ok(ac_localizer_progress(l, &done, NULL), l);
@@ -2916,11 +2942,11 @@ START_TEST(pair_repair_verified)
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), before + 4);
     ac_localizer_free(l);
 
-    /* exactly one verified; a failed check (status) with a high p does not
-     * count */
-    static const double p1[4] = {0.2, 0.6, 0.1, 0.99};
+    /* exactly one verified; a failed check (status) with a high p is not
+     * read: asked again, the candidate says 0.1 */
+    static const double p1[4] = {0.2, 0.6, 0.1, 0.1};
     rp_init(&r, 4, p1);
-    r.st[3] = 3;
+    r.fail_first[3] = 1;
     l = pair_run(MONO3, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 7, &pair), l);
@@ -2929,7 +2955,9 @@ START_TEST(pair_repair_verified)
     ck_assert(pair.confidence == 0.6);
     ck_assert(pair.weight == 0.6);
     ck_assert_uint_eq(pair.verified, 1);
+    ck_assert_uint_eq(pair.checked, 4);
     ck_assert_uint_eq(pair.episode, 7);
+    ck_assert_uint_eq(r.attempts[3], 2);
     ac_localizer_free(l);
 
     /* AC_LOCALIZER_PARAM_ACCEPT: verified at or above it; AC_LOCALIZER_PARAM_CANDIDATES: asked for */
@@ -3063,15 +3091,20 @@ START_TEST(pair_corrective_and_none)
     ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NO_CANDIDATE);
     ac_localizer_free(l);
 
-    /* check answering NaN (and infinity): not verified */
-    static const double pnan[2] = {NAN, INFINITY};
+    /* a check answering a status, NaN or an infinity is asked again (the
+     * answer rule); what comes back decides: not verified */
+    static const double pnan[2] = {0.2, 0.3};
     rp_init(&r, 2, pnan);
+    r.fail_first[0] = r.fail_first[1] = 2;
     l = pair_run(MONO3, &r, 1, 1.0);
     pair = blank_pair();
     loc_ok(ac_localizer_make_pair(l, 14, &pair), l);
     ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
     ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_VERIFIED);
     ck_assert_uint_eq(pair.verified, 0);
+    ck_assert_uint_eq(pair.checked, 2);
+    ck_assert_uint_eq(r.check_calls, 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 6);
     ac_localizer_free(l);
 
     /* (d) no error found: NOT_LOCALIZED, the repair is not asked */
@@ -3412,6 +3445,8 @@ START_TEST(review_cancel_during_scan_keeps_result)
     ac_localizer_cancel(l);
     loc_rc(ac_localizer_ask(l, 4, tk, pre, &n), AC_E_CANCELLED, l);
     ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SCAN_STOPPED), AC_OK);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME),
+                     AC_LOCALIZER_OUTCOME_CANCELLED);
     assert_no_result(l, 100);
     loc_rc(ac_localizer_ask(l, 4, tk, pre, &n), AC_E_CANCELLED, l);
     double one = 1.0;
@@ -3435,6 +3470,342 @@ START_TEST(review_probability_within_huge_radius)
     double prior[5] = {DBL_MAX, DBL_MAX, 0, 0, 0};
     l = new_loc(4, AC_STRATEGY_BINARY, 1);
     loc_ok(ac_localizer_set_prior(l, prior, 5), l);
+    ac_localizer_free(l);
+}
+END_TEST
+
+static void audit_all(const ac_localizer *l, int64_t *a)
+{
+    for (int k = 1; k <= N_AUDIT; k++)
+        a[k] = audit(l, (ac_localizer_audit_key)k);
+}
+
+static void assert_same_audit(const int64_t *a, const int64_t *b,
+                              const char *what)
+{
+    for (int k = 1; k <= N_AUDIT; k++)
+        REQUIRE(a[k] == b[k], "%s: audit %d: %lld vs %lld", what, k,
+                (long long)a[k], (long long)b[k]);
+}
+
+/* LINEAR on MONO3 (error at 3, found in 4 evaluations), no corrective
+ * scan, the given budget, the repair state r. */
+static ac_localizer *pair_budget_run(rp *r, vf *v, int64_t budget,
+                                     int64_t max_retries)
+{
+    vf_init(v, 10, 3);
+    ac_localizer *l = new_loc(10, AC_STRATEGY_LINEAR, 1);
+    loc_ok(ac_localizer_set_authors(l, PAIR_AUTHORS, 10), l);
+    set_i(l, AC_LOCALIZER_PARAM_SCAN_AFTER, 0);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, budget);
+    set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, max_retries);
+    loc_ok(ac_localizer_set_verifier(l, vf_fn, v), l);
+    loc_ok(ac_localizer_set_repair(l, rp_repair, rp_check, r), l);
+    loc_ok(ac_localizer_run(l), l);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 4);
+    return l;
+}
+
+START_TEST(review_pair_failure_changes_nothing)
+{
+    /* A make_pair that returns an error changes nothing (the error
+     * contract): not the budget, not the audit, not the cached pair. Two
+     * failing calls, then a working one: the pair and the audit of a
+     * first call. The budget pays for the 4 checks and 2 retries, so a
+     * failed call that kept its charge would leave the working one short
+     * (checked < 4) or without any (NO_BUDGET). */
+    static const double good[4] = {0.3, 0.9, 0.7, 0.2};
+    const int64_t budget = 4 + 4 + 2;
+    rp r;
+    vf v;
+    rp_init(&r, 4, good);
+    ac_localizer *l = pair_budget_run(&r, &v, budget, 2);
+    ac_preference_pair want = blank_pair();
+    loc_ok(ac_localizer_make_pair(l, 5, &want), l);
+    ck_assert_int_eq(want.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(want.chosen, RP_ID(1));
+    int64_t want_audit[N_AUDIT + 1];
+    audit_all(l, want_audit);
+    ck_assert_int_eq(want_audit[AC_LOCALIZER_AUDIT_EVALUATIONS], 4 + 4);
+    ac_localizer_free(l);
+
+    enum { N_MODES = 6 };
+    static const int want_rc[N_MODES] = {
+        AC_E_CALLBACK, AC_E_CALLBACK, AC_E_INVALID_ARG, AC_E_INVALID_ARG,
+        AC_E_ORACLE, AC_E_CALLBACK};
+    static const char *const names[N_MODES] = {
+        "check", "repair", "candidates", "[0, 1]", "candidate 2",
+        "check"};
+    for (int mode = 0; mode < N_MODES; mode++) {
+        rp_init(&r, 4, good);
+        l = pair_budget_run(&r, &v, budget, 2);
+        int64_t before[N_AUDIT + 1], after[N_AUDIT + 1];
+        audit_all(l, before);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            rp_init(&r, 4, good);
+            switch (mode) {
+            case 0: /* the check returns non-zero */
+                r.check_ret = 7;
+                break;
+            case 1: /* the repair returns non-zero */
+                r.repair_ret = -4;
+                break;
+            case 2: /* more candidates than asked for */
+                r.overclaim = 1;
+                break;
+            case 3: /* a finite answer outside [0, 1] */
+                r.p[2] = 1.5;
+                break;
+            case 4: /* a candidate failing past its retries */
+                r.fail_first[2] = 3;
+                break;
+            default: /* the first check works, its retry returns 7 */
+                r.fail_first[1] = 1;
+                r.check_ret = 7;
+                r.check_ret_from = 2;
+                break;
+            }
+            ac_preference_pair pair = blank_pair(), blank = blank_pair();
+            int rc = ac_localizer_make_pair(l, 5, &pair);
+            REQUIRE(rc == want_rc[mode], "mode %d: %s, want %s: %s", mode,
+                    ac_status_name(rc), ac_status_name(want_rc[mode]),
+                    ac_localizer_last_error(l));
+            REQUIRE(th_icontains(ac_localizer_last_error(l), names[mode]),
+                    "mode %d: \"%s\" does not name \"%s\"", mode,
+                    ac_localizer_last_error(l), names[mode]);
+            REQUIRE(memcmp(&pair, &blank, sizeof pair) == 0,
+                    "mode %d: the pair was written", mode);
+            audit_all(l, after);
+            assert_same_audit(before, after, "a failed make_pair");
+        }
+        REQUIRE(mode != 4 || r.attempts[2] == 3, "mode 4: %u checks",
+                r.attempts[2]);
+        REQUIRE(mode != 5 || r.check_calls == 2, "mode 5: %u calls",
+                r.check_calls);
+        /* the callbacks work again: as if the failures never were */
+        rp_init(&r, 4, good);
+        ac_preference_pair pair = blank_pair();
+        loc_ok(ac_localizer_make_pair(l, 5, &pair), l);
+        REQUIRE(memcmp(&pair, &want, sizeof pair) == 0,
+                "mode %d: kind %d reason %d chosen %llx checked %u", mode,
+                pair.kind, pair.reason, (unsigned long long)pair.chosen,
+                pair.checked);
+        audit_all(l, after);
+        assert_same_audit(want_audit, after, "the retried make_pair");
+        ck_assert_uint_eq(r.check_calls, 1);
+        ac_localizer_free(l);
+    }
+}
+END_TEST
+
+START_TEST(review_pair_answer_rule)
+{
+    /* The candidate check follows the answer rule of every callback: a
+     * status, NaN or an infinity is a failed answer, asked again (only the
+     * failed candidates, in one call) up to AC_LOCALIZER_PARAM_MAX_RETRIES
+     * within the budget, never read as a number; past the retries,
+     * AC_E_ORACLE naming the candidate. */
+    static const double p4[4] = {0.3, 0.9, 0.2, 0.4};
+    rp r;
+    vf v;
+    rp_init(&r, 4, p4);
+    r.fail_first[1] = 2; /* 0.999 with a status, then NaN, then 0.9 */
+    r.fail_first[3] = 1; /* 0.999 with a status, then 0.4 */
+    ac_localizer *l = pair_budget_run(&r, &v, 1024, 2);
+    ac_preference_pair pair = blank_pair();
+    loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(pair.chosen, RP_ID(1));
+    ck_assert(pair.confidence == 0.9); /* not the failed 0.999 */
+    ck_assert_uint_eq(pair.candidates, 4);
+    ck_assert_uint_eq(pair.checked, 4);
+    ck_assert_uint_eq(pair.verified, 1);
+    ck_assert_uint_eq(r.check_calls, 3);
+    ck_assert_uint_eq(r.attempts[0], 1);
+    ck_assert_uint_eq(r.attempts[1], 3);
+    ck_assert_uint_eq(r.attempts[2], 1);
+    ck_assert_uint_eq(r.attempts[3], 2);
+    ck_assert_uint_eq(r.checked, 7);
+    ck_assert_uint_eq(r.prefill_bad + r.bad_ids, 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 7);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 4 + 7);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_RETRIES), 3);
+    ac_localizer_free(l);
+
+    /* past the retries: AC_E_ORACLE, for any MAX_RETRIES; one more
+     * retry and the same candidate gets through */
+    for (int64_t retries = 0; retries <= 3; retries++) {
+        rp_init(&r, 4, p4);
+        r.fail_first[2] = (uint32_t)retries + 1u;
+        l = pair_budget_run(&r, &v, 1024, retries);
+        pair = blank_pair();
+        loc_rc(ac_localizer_make_pair(l, 1, &pair), AC_E_ORACLE, l);
+        assert_names(l, "candidate 2");
+        ck_assert_uint_eq(r.attempts[2], (uint32_t)retries + 1u);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 0);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), 0);
+        ac_localizer_free(l);
+        rp_init(&r, 4, p4);
+        r.fail_first[2] = (uint32_t)retries;
+        l = pair_budget_run(&r, &v, 1024, retries);
+        loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
+        ck_assert_uint_eq(pair.checked, 4);
+        ck_assert_uint_eq(r.attempts[2], (uint32_t)retries + 1u);
+        ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), retries);
+        ac_localizer_free(l);
+    }
+
+    /* within the budget: 4 evaluations left for 4 candidates, no retry;
+     * the failed candidate is not checked, and that is no error */
+    rp_init(&r, 4, p4);
+    r.fail_first[1] = 1;
+    l = pair_budget_run(&r, &v, 4 + 4, 2);
+    pair = blank_pair();
+    loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NOT_VERIFIED);
+    ck_assert_uint_eq(pair.candidates, 4);
+    ck_assert_uint_eq(pair.checked, 3);
+    ck_assert_uint_eq(r.check_calls, 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 8);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_REPAIR_CHECKS), 4);
+    ac_localizer_free(l);
+    /* one more evaluation pays for the retry */
+    rp_init(&r, 4, p4);
+    r.fail_first[1] = 1;
+    l = pair_budget_run(&r, &v, 4 + 5, 2);
+    loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(pair.chosen, RP_ID(1));
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 9);
+    ac_localizer_free(l);
+    /* every answer failed and nothing left to ask again: NO_BUDGET */
+    rp_init(&r, 4, p4);
+    for (uint32_t k = 0; k < 4; k++)
+        r.fail_first[k] = 1;
+    l = pair_budget_run(&r, &v, 4 + 4, 2);
+    loc_ok(ac_localizer_make_pair(l, 1, &pair), l);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_NONE);
+    ck_assert_int_eq(pair.reason, AC_PAIR_REASON_NO_BUDGET);
+    ck_assert_uint_eq(pair.checked, 0);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_FAILURES), 4);
+    ac_localizer_free(l);
+}
+END_TEST
+
+static void assert_outcome(const ac_localizer *l, int64_t want, int32_t done)
+{
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_OUTCOME), want);
+    int32_t d = -1;
+    ck_assert_int_eq(ac_localizer_progress(l, &d, NULL), AC_OK);
+    ck_assert_int_eq(d, done);
+}
+
+START_TEST(review_outcome_of_failed_run)
+{
+    /* A run that ends failed says so in its outcome: CANCELLED for a
+     * cancel, ERROR for any other failure; a reset makes it PENDING. */
+    const uint32_t T = 40;
+    vf v;
+    for (int mode = 0; mode < 4; mode++) {
+        vf_init(&v, T, 20);
+        ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, 1);
+        int want_rc = AC_E_CALLBACK;
+        int64_t want = AC_LOCALIZER_OUTCOME_ERROR;
+        switch (mode) {
+        case 0: /* a cancel from the verifier, mid-search */
+            v.loc = l;
+            v.reenter = 2;
+            v.act_at = 2;
+            want_rc = AC_E_CANCELLED;
+            want = AC_LOCALIZER_OUTCOME_CANCELLED;
+            break;
+        case 1:
+            v.ret = 3;
+            v.act_at = 2;
+            break;
+        case 2: /* the first prefix asked (19) always fails */
+            v.always_fail = 19;
+            want_rc = AC_E_ORACLE;
+            break;
+        default:
+            v.bad_prefix = 19;
+            v.bad_value = 1.5;
+            want_rc = AC_E_INVALID_ARG;
+            break;
+        }
+        ck_assert_int_eq(ac_localizer_set_verifier(l, vf_fn, &v), AC_OK);
+        assert_outcome(l, AC_LOCALIZER_OUTCOME_PENDING, 0);
+        loc_rc(ac_localizer_run(l), want_rc, l);
+        assert_outcome(l, want, 1);
+        loc_rc(ac_localizer_run(l), want_rc, l); /* it sticks */
+        assert_outcome(l, want, 1);
+        loc_ok(ac_localizer_reset(l, AC_RESET_SESSION), l);
+        assert_outcome(l, AC_LOCALIZER_OUTCOME_PENDING, 0);
+        vf_init(&v, T, 20);
+        loc_ok(ac_localizer_run(l), l);
+        assert_outcome(l, AC_LOCALIZER_OUTCOME_FOUND, 1);
+        ac_localizer_free(l);
+    }
+
+    /* ask/tell: a cancel between rounds; a prefix failing past its
+     * retries through tell */
+    uint32_t pre[2], n = 0;
+    uint64_t tk[2];
+    ac_localizer *l = new_loc(T, AC_STRATEGY_BINARY, 2);
+    loc_ok(ac_localizer_ask(l, 2, tk, pre, &n), l);
+    ac_localizer_cancel(l);
+    assert_outcome(l, AC_LOCALIZER_OUTCOME_PENDING, 0);
+    loc_rc(ac_localizer_ask(l, 2, tk, pre, &n), AC_E_CANCELLED, l);
+    assert_outcome(l, AC_LOCALIZER_OUTCOME_CANCELLED, 1);
+    ac_localizer_free(l);
+    l = new_loc(T, AC_STRATEGY_BINARY, 1);
+    set_i(l, AC_LOCALIZER_PARAM_MAX_RETRIES, 1);
+    double nan = NAN;
+    for (int k = 0; k < 2; k++) {
+        loc_ok(ac_localizer_ask(l, 1, tk, pre, &n), l);
+        ck_assert_uint_eq(n, 1);
+        int rc = ac_localizer_tell(l, 1, tk, &nan, NULL);
+        ck_assert_int_eq(rc, k == 0 ? AC_OK : AC_E_ORACLE);
+    }
+    assert_outcome(l, AC_LOCALIZER_OUTCOME_ERROR, 1);
+    ac_localizer_free(l);
+
+    /* a call that could not start the run changed nothing: still
+     * PENDING, not done */
+    l = new_loc(T, AC_STRATEGY_SCORES, 1);
+    loc_rc(ac_localizer_ask(l, 1, tk, pre, &n), AC_E_STATE, l);
+    assert_outcome(l, AC_LOCALIZER_OUTCOME_PENDING, 0);
+    ac_localizer_free(l);
+}
+END_TEST
+
+START_TEST(review_budget_charged_when_planned)
+{
+    /* The budget is charged when a round is planned, not when its
+     * tickets are handed out or answered: one ticket of a planned round
+     * of 4 already counts 4, and a round a failure drops stays charged. */
+    ac_localizer *l = new_loc(100, AC_STRATEGY_BINARY, 4);
+    uint32_t pre[4], n = 0;
+    uint64_t tk[4];
+    loc_ok(ac_localizer_ask(l, 1, tk, pre, &n), l);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS), 4);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_ROUNDS), 1);
+    loc_ok(ac_localizer_ask(l, 4, tk + 1, pre + 1, &n), l);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 4);
+    ac_localizer_cancel(l);
+    loc_rc(ac_localizer_ask(l, 4, tk, pre, &n), AC_E_CANCELLED, l);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 4);
+    ac_localizer_free(l);
+    /* a round the budget cannot pay in full is planned smaller */
+    l = new_loc(100, AC_STRATEGY_BINARY, 4);
+    set_i(l, AC_LOCALIZER_PARAM_BUDGET, 2);
+    loc_ok(ac_localizer_ask(l, 1, tk, pre, &n), l);
+    ck_assert_int_eq(audit(l, AC_LOCALIZER_AUDIT_EVALUATIONS), 2);
     ac_localizer_free(l);
 }
 END_TEST
@@ -3478,7 +3849,7 @@ START_TEST(out_of_memory)
     }
     prior[T] = 2.0;
     static const double cand_p[3] = {0.4, 0.8, 0.6};
-    lres want, got;
+    static lres want, got, want_paired, got_paired;
     memset(&want, 0, sizeof want);
     memset(&got, 0, sizeof got);
     ac_preference_pair want_pair;
@@ -3514,13 +3885,17 @@ START_TEST(out_of_memory)
         collect(l, T, AC_OK, &got);
         ac_preference_pair pair = blank_pair();
         OOM_CALL(ac_localizer_make_pair(l, 99, &pair), "make_pair");
+        collect(l, T, AC_OK, &got_paired); /* a failed make_pair: no trace */
         if (k < 0) {
             want = got;
+            want_paired = got_paired;
             want_pair = pair;
             ck_assert_int_ge(got.step, 0); /* the pair has something to do */
             ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
         } else {
             assert_same(&want, &got, T, "after an injected failure");
+            assert_same(&want_paired, &got_paired, T,
+                        "the pair after an injected failure");
             ck_assert_int_eq(pair.kind, want_pair.kind);
             ck_assert_uint_eq(pair.chosen, want_pair.chosen);
             ck_assert(same_bits(pair.weight, want_pair.weight));
@@ -3575,6 +3950,10 @@ static Suite *localizer_suite(void)
     tcase_add_test(tc, review_exact_bisection_zero_prior);
     tcase_add_test(tc, review_cancel_during_scan_keeps_result);
     tcase_add_test(tc, review_probability_within_huge_radius);
+    tcase_add_test(tc, review_pair_failure_changes_nothing);
+    tcase_add_test(tc, review_pair_answer_rule);
+    tcase_add_test(tc, review_outcome_of_failed_run);
+    tcase_add_test(tc, review_budget_charged_when_planned);
     tc = th_tcase(s, "failures");
     tcase_add_test(tc, failures_are_retried);
     tcase_add_test(tc, oracle_failure_past_retries);

@@ -41,6 +41,11 @@ typedef struct proto_obj {
     int (*result)(void *h, double *out, uint32_t *len);
     int (*audit_failures)(void *h, int64_t *failures);
     int (*run_callback)(void *h); /* registers answer() as callback, runs */
+    int (*run)(void *h);          /* ac_<object>_run, no callback set    */
+    /* Makes the next run unable to start (a missing input, a budget too
+     * small), and mends that with a setter. */
+    int (*break_start)(void *h);
+    int (*mend_start)(void *h);
     const char *(*last_error)(void *h);
     double (*answer)(uint64_t item); /* the right answer to a payload */
 } proto_obj;
@@ -139,6 +144,19 @@ static const char *est_last_error(void *h)
     return ac_estimator_last_error(h);
 }
 
+static int est_run(void *h) { return ac_estimator_run(h); }
+
+/* v(empty) and v(all) are unknown and cost two evaluations. */
+static int est_break_start(void *h)
+{
+    return ac_estimator_set_int(h, AC_ESTIMATOR_PARAM_BUDGET, 1);
+}
+
+static int est_mend_start(void *h)
+{
+    return ac_estimator_set_int(h, AC_ESTIMATOR_PARAM_BUDGET, 2048);
+}
+
 /* ---- refiner: 3 agents, 12 messages, every label from the scorer ------ */
 
 enum { REF_AGENTS = 3, REF_MESSAGES = 12 };
@@ -154,16 +172,14 @@ static int ref_set_credits(void *h)
     return ac_refiner_set_credits(h, credit, REF_AGENTS);
 }
 
+static int ref_mend_start(void *h);
+
 static void *ref_make(void)
 {
     ac_refiner *r = NULL;
-    uint32_t agent_of[REF_MESSAGES];
     ck_assert_int_eq(ac_refiner_create(&r, REF_AGENTS, REF_MESSAGES, NULL),
                      AC_OK);
-    for (uint32_t t = 0; t < REF_MESSAGES; t++)
-        agent_of[t] = t % REF_AGENTS;
-    ck_assert_int_eq(ac_refiner_set_authors(r, agent_of, REF_MESSAGES), AC_OK);
-    ck_assert_int_eq(ref_set_credits(r), AC_OK);
+    ck_assert_int_eq(ref_mend_start(r), AC_OK);
     return r;
 }
 
@@ -236,6 +252,28 @@ static int ref_run_callback(void *h)
 static const char *ref_last_error(void *h)
 {
     return ac_refiner_last_error(h);
+}
+
+static int ref_run(void *h) { return ac_refiner_run(h); }
+
+static int ref_set_authors(void *h)
+{
+    uint32_t agent_of[REF_MESSAGES];
+    for (uint32_t t = 0; t < REF_MESSAGES; t++)
+        agent_of[t] = t % REF_AGENTS;
+    return ac_refiner_set_authors(h, agent_of, REF_MESSAGES);
+}
+
+/* Without authors and credits there is nothing to refine. */
+static int ref_break_start(void *h)
+{
+    return ac_refiner_reset(h, AC_RESET_KNOWN);
+}
+
+static int ref_mend_start(void *h)
+{
+    int rc = ref_set_authors(h);
+    return rc != AC_OK ? rc : ref_set_credits(h);
 }
 
 /* ---- localizer: 20 messages, the first error at 7, an exact verifier --- */
@@ -350,19 +388,34 @@ static const char *loc_last_error(void *h)
     return ac_localizer_last_error(h);
 }
 
+static int loc_run(void *h) { return ac_localizer_run(h); }
+
+/* AC_STRATEGY_SCORES without scores. */
+static int loc_break_start(void *h)
+{
+    return ac_localizer_set_int(h, AC_LOCALIZER_PARAM_STRATEGY,
+                                AC_STRATEGY_SCORES);
+}
+
+static int loc_mend_start(void *h)
+{
+    return ac_localizer_set_int(h, AC_LOCALIZER_PARAM_STRATEGY,
+                                AC_STRATEGY_BINARY);
+}
+
 static const proto_obj objects[] = {
     { "estimator", NAN, est_make, est_destroy, est_ask, est_tell,
       est_progress, est_cancel, est_reset, est_set_retries, est_set_input,
-      est_result, est_audit_failures, est_run_callback, est_last_error,
-      est_answer },
+      est_result, est_audit_failures, est_run_callback, est_run,
+      est_break_start, est_mend_start, est_last_error, est_answer },
     { "refiner", 2.0, ref_make, ref_destroy, ref_ask, ref_tell,
       ref_progress, ref_cancel, ref_reset, ref_set_retries, ref_set_credits,
-      ref_result, ref_audit_failures, ref_run_callback, ref_last_error,
-      ref_answer },
+      ref_result, ref_audit_failures, ref_run_callback, ref_run,
+      ref_break_start, ref_mend_start, ref_last_error, ref_answer },
     { "localizer", 1.5, loc_make, loc_destroy, loc_ask, loc_tell,
       loc_progress, loc_cancel, loc_reset, loc_set_retries, loc_set_authors,
-      loc_result, loc_audit_failures, loc_run_callback, loc_last_error,
-      loc_answer },
+      loc_result, loc_audit_failures, loc_run_callback, loc_run,
+      loc_break_start, loc_mend_start, loc_last_error, loc_answer },
 };
 #define N_OBJECTS (sizeof objects / sizeof objects[0])
 
@@ -651,7 +704,12 @@ START_TEST(failures_past_the_retries_fail_the_run)
     ck_assert_int_eq(o->result(h, out, &len), AC_E_STATE);
     batch b;
     ck_assert_int_eq(o->ask(h, 4, b.tickets, b.items, &b.count), AC_E_ORACLE);
+    ck_assert_int_eq(o->run(h), AC_E_ORACLE);
     ck_assert_int_eq(o->run_callback(h), AC_E_ORACLE);
+    /* A cancel after the end changes nothing: the run's own error stands. */
+    o->cancel(h);
+    ck_assert_int_eq(o->ask(h, 4, b.tickets, b.items, &b.count), AC_E_ORACLE);
+    ck_assert_int_eq(o->run(h), AC_E_ORACLE);
     o->destroy(h);
 }
 END_TEST
@@ -809,6 +867,56 @@ START_TEST(run_finishes_an_asked_run)
 }
 END_TEST
 
+/* A finished run is finished for run() too, with or without a callback:
+ * AC_OK at once, the result unchanged. Without a callback and with work
+ * left, run() is AC_E_STATE and hands out nothing. */
+START_TEST(run_without_a_callback)
+{
+    const proto_obj *o = &objects[_i];
+    double ref[PROTO_MAX_RESULT], got[PROTO_MAX_RESULT];
+    uint32_t len = 0, len2 = 0;
+    reference(o, ref, &len);
+    void *h = o->make();
+    ck_assert_int_eq(o->run(h), AC_E_STATE);
+    ck_assert_uint_eq(outstanding(o, h, NULL), 0);
+    drive(o, h, PROTO_MAX_ASK, IN_ORDER);
+    ck_assert_msg(o->run(h) == AC_OK, "%s: run on a finished run: %s",
+                  o->name, o->last_error(h));
+    read_result(o, h, got, &len2);
+    assert_same(o, ref, got, len, "the result after run()");
+    o->destroy(h);
+}
+END_TEST
+
+/* A run that cannot start has not started: the ask's error names why, the
+ * handle stays idle (progress not done, setters allowed), and once the
+ * host mends the input the next ask runs, without a reset. */
+START_TEST(a_refused_start_leaves_the_handle_idle)
+{
+    const proto_obj *o = &objects[_i];
+    double ref[PROTO_MAX_RESULT], got[PROTO_MAX_RESULT];
+    uint32_t len = 0, len2 = 0;
+    reference(o, ref, &len);
+    void *h = o->make();
+    ck_assert_int_eq(o->break_start(h), AC_OK);
+    batch b;
+    int rc = o->ask(h, 4, b.tickets, b.items, &b.count);
+    ck_assert_msg(rc != AC_OK, "%s: a run without what it needs started",
+                  o->name);
+    ck_assert_msg(o->last_error(h)[0] != '\0', "%s: no message", o->name);
+    int32_t done = 1;
+    ck_assert_uint_eq(outstanding(o, h, &done), 0);
+    ck_assert_int_eq(done, 0);
+    ck_assert_msg(o->mend_start(h) == AC_OK, "%s: the input cannot be "
+                  "mended after a refused start: %s", o->name,
+                  o->last_error(h));
+    drive(o, h, 3, REVERSED);
+    read_result(o, h, got, &len2);
+    assert_same(o, ref, got, len, "the run after a refused start");
+    o->destroy(h);
+}
+END_TEST
+
 static Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -824,6 +932,8 @@ static Suite *protocol_suite(void)
     tcase_add_loop_test(tc, reset_mid_run, 0, n);
     tcase_add_loop_test(tc, one_reset_rule, 0, n);
     tcase_add_loop_test(tc, run_finishes_an_asked_run, 0, n);
+    tcase_add_loop_test(tc, run_without_a_callback, 0, n);
+    tcase_add_loop_test(tc, a_refused_start_leaves_the_handle_idle, 0, n);
     return s;
 }
 

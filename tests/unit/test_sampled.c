@@ -99,7 +99,7 @@ START_TEST(cache_small_game_terminates)
 }
 END_TEST
 
-START_TEST(budget_binding_stop_reason)
+START_TEST(budget_binding_outcome)
 {
     /* n = 14 (16382 coalitions) at a budget of 500: the budget is what
      * stops the run, and nearly all of it is used (at most one antithetic
@@ -514,7 +514,7 @@ static Suite *sampled_suite(void)
     TCase *tc = th_tcase(s, "invariants");
     tcase_add_loop_test(tc, conservation_every_seed, 0, 9);
     tcase_add_loop_test(tc, cache_small_game_terminates, 0, 2);
-    tcase_add_loop_test(tc, budget_binding_stop_reason, 0, 2);
+    tcase_add_loop_test(tc, budget_binding_outcome, 0, 2);
     tc = th_tcase(s, "accuracy");
     tcase_add_loop_test(tc, error_shrinks_with_budget, 0, 2);
     tcase_add_loop_test(tc, error_monotone_in_budget, 0, 2);

@@ -449,11 +449,26 @@ class Pairs(unittest.TestCase):
 
     def test_no_pair_reasons(self):
         loc = self.localized()
-        loc.set_repair(lambda s, m: [1, 2], lambda s, ids: [0.1, None])
+        # a failed answer (None) is asked again: id 2 answers 0.2 the
+        # second time, and only it is asked again
+        answers = {1: [0.1], 2: [None, 0.2]}
+        asked = []
+
+        def check(step, ids):
+            asked.append(list(ids))
+            return [answers[i].pop(0) for i in ids]
+        loc.set_repair(lambda s, m: [1, 2], check)
         pair = loc.make_pair()
         self.assertFalse(pair)
         self.assertEqual((pair.kind, pair.reason, pair.chosen),
                          ("none", "not_verified", None))
+        self.assertEqual(asked, [[1, 2], [2]])
+        # failing past the retries: OracleError, and nothing changed
+        before = loc.audit()
+        loc.set_repair(lambda s, m: [1, 2], lambda s, ids: [None] * len(ids))
+        with self.assertRaises(OracleError):
+            loc.make_pair()
+        self.assertEqual(loc.audit(), before)
         loc.set_repair(lambda s, m: [], lambda s, ids: [])
         self.assertEqual(loc.make_pair().reason, "no_candidate")
         loc.set_repair(None, None)
