@@ -254,7 +254,11 @@ AC_API uint32_t ac_coalition_words(uint32_t n_players);
  * values[S] = v(S) for the bitmask S = 0 .. 2^n - 1 (bit i set: i in S).
  * len must be 2^n; n in 1..AC_EXACT_MAX_PLAYERS; values finite.
  * O(n 2^n) time, O(n^2) extra memory. sum(phi) == v(all) - v(empty) to a
- * relative 1e-12. phi is written only on success. Thread-safe (no handle). */
+ * relative 1e-12, values of any finite magnitude (computed in a scaled
+ * space where they need it). phi is written only on success. Thread-safe
+ * (no handle). Returns: AC_OK; AC_E_INVALID_ARG; AC_E_TOO_LARGE (n beyond
+ * AC_EXACT_MAX_PLAYERS, or a credit or the total beyond what a double
+ * holds). */
 AC_API AC_NODISCARD int ac_shapley_exact(uint32_t n, const double *values,
                                          uint64_t len, double *phi);
 #define AC_EXACT_MAX_PLAYERS 30u
@@ -450,12 +454,18 @@ AC_API AC_NODISCARD int ac_estimator_set_oracle(ac_estimator *est,
  * and the budget cannot pay a retry), AC_E_TOO_LARGE (the method cannot
  * run this game), AC_E_INVALID_ARG (no method affordable), each of them
  * at the start leaving the handle idle; AC_E_CALLBACK, AC_E_ORACLE,
- * AC_E_CANCELLED, AC_E_NO_MEMORY. */
+ * AC_E_CANCELLED; AC_E_TOO_LARGE at the end (a credit, a standard error
+ * or the total beyond what a double holds, though every value was finite:
+ * the run fails and last_error names the figure; values of any finite
+ * magnitude whose credits a double holds are computed in a scaled space);
+ * AC_E_NO_MEMORY (it changed nothing, or ended the run). */
 AC_API AC_NODISCARD int ac_estimator_run(ac_estimator *est);
 
 /* Ask/tell, as at the top. The payload of ticket k is the coalition at
  * coalitions + k * words (the caller provides room for max_count tickets
- * and max_count * words words; words from ac_coalition_words). Which
+ * and max_count * words words; words from ac_coalition_words). The
+ * library's own memory grows with the work handed out, not with
+ * max_count. Which
  * coalition each ticket stands for depends only on the seed, the options
  * and the values told, not on the ask sizes or the order of the tells, as
  * long as no evaluation fails (a failed one is queued again when its
@@ -492,10 +502,12 @@ AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est,
 AC_API AC_NODISCARD int ac_estimator_audit(const ac_estimator *est,
                                            ac_estimator_audit_key key,
                                            int64_t *value);
-/* Asks the run to stop: the next ask, or ac_estimator_run between oracle
- * calls, ends the run failed with AC_E_CANCELLED (a finished run keeps its
- * result). Safe from any thread, including while another thread runs the
- * estimator; a no-op on NULL. Cleared by AC_RESET_SESSION. */
+/* Asks the run to stop: the next ask, ac_estimator_run between oracle
+ * calls, or a method's long computation (OddSHAP's fit, KernelSHAP's
+ * solves, a large table) ends the run failed with AC_E_CANCELLED (a
+ * finished run keeps its result). Safe from any thread, including while
+ * another thread runs the estimator; a no-op on NULL. Cleared by
+ * AC_RESET_SESSION. */
 AC_API void ac_estimator_cancel(ac_estimator *est);
 /* The detailed message of the last failure on this handle ("" if none).
  * Owned by the estimator, valid until the next call on it. */
@@ -687,7 +699,9 @@ AC_API AC_NODISCARD int ac_refiner_set_scorer(ac_refiner *ref, ac_scorer_fn fn,
  * without a label and no scorer; an agent with non-zero credit and no
  * message; tickets asked outside run still outstanding); AC_E_INFEASIBLE
  * (AC_RELAXATION_NEVER and boxes that cannot hold); AC_E_CALLBACK,
- * AC_E_ORACLE, AC_E_CANCELLED, AC_E_NO_MEMORY. */
+ * AC_E_ORACLE, AC_E_CANCELLED, AC_E_NO_MEMORY; AC_E_TOO_LARGE (a reward a
+ * double cannot hold: never for finite inputs, which the projection
+ * scales). */
 AC_API AC_NODISCARD int ac_refiner_run(ac_refiner *ref);
 /* Ask/tell, as at the top. The payload of ticket k is messages[k], a
  * message to score; labels[k] in [-1, 1] comes back for tickets[k]. Once
@@ -1178,18 +1192,54 @@ AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc,
  * docs/estimators.md describes the format. */
 typedef struct ac_game ac_game;
 
+/* What a game may cost its host. A game file may come from someone else:
+ * every size it can ask for is bounded, and a bound it passes is refused
+ * with AC_E_TOO_LARGE and a message naming the limit and what it would
+ * have taken, before that is allocated or begun.
+ *   max_bytes       the text (ac_game_load_json's len, the file's size)
+ *   max_memory      what the game may hold at once: the file's text, the
+ *                   parse (estimated from the text before it is parsed),
+ *                   the game, and ac_game_exact's work space
+ *   max_exact_work  the elementary steps ac_game_exact may take (one step:
+ *                   one cell of a table or of a dynamic programme)
+ * The defaults (ac_game_limits_default) are 16 MiB, 64 MiB and 2^27 steps
+ * (about half a second): every game of the test and benchmark suites, value
+ * tables up to about 19 players. A field of 0 keeps its default, so a host
+ * raises one and keeps the others. The load copies the limits; they hold
+ * for the game's life. docs/estimators.md has the figures. */
+typedef struct ac_game_limits {
+    uint32_t struct_size;    /* sizeof(ac_game_limits)                  */
+    uint32_t reserved;       /* 0                                       */
+    uint64_t max_bytes;      /* bytes of input text                     */
+    uint64_t max_memory;     /* bytes the game may allocate             */
+    uint64_t max_exact_work; /* elementary steps of ac_game_exact       */
+} ac_game_limits;
+
+/* Fills *limits with the defaults (struct_size set, reserved 0). */
+AC_API void ac_game_limits_default(ac_game_limits *limits);
+
 /* Parses text (len bytes, need not be NUL-terminated). *out is set on
- * success only. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY) a
- * message saying what was wrong and where is written to err_buf (NUL-
- * terminated, truncated to err_cap bytes) when err_buf is not NULL; on
- * success err_buf receives "". alloc may be NULL. Thread-safe (no shared
- * state). */
+ * success only. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY,
+ * AC_E_INVALID_ARG for a malformed alloc or limits) a message saying what
+ * was wrong and where is written to err_buf (NUL-terminated, truncated to
+ * err_cap bytes) when err_buf is not NULL; on success err_buf receives "".
+ * alloc may be NULL (malloc); limits may be NULL (the defaults); a limits
+ * whose struct_size is not sizeof(ac_game_limits) or whose reserved is not
+ * 0 is AC_E_INVALID_ARG. Thread-safe (no shared state). */
 AC_API AC_NODISCARD int ac_game_load_json(ac_game **out, const char *text,
-                                          size_t len, const ac_allocator *alloc,
+                                          size_t len,
+                                          const ac_allocator *alloc,
+                                          const ac_game_limits *limits,
                                           char *err_buf, size_t err_cap);
-/* Reads and parses a file; AC_E_IO when it cannot be read. As above. */
+/* Reads and parses a file, as above: AC_E_IO when it cannot be read (the
+ * message names the path and the system's reason: a directory, no such
+ * file, ...). A file longer than max_bytes is refused from its size, a
+ * stream (a pipe, a device) once max_bytes have been read; a byte that no
+ * JSON text holds (a control character such as NUL) ends the read at once
+ * with AC_E_PARSE. */
 AC_API AC_NODISCARD int ac_game_load_file(ac_game **out, const char *path,
                                           const ac_allocator *alloc,
+                                          const ac_game_limits *limits,
                                           char *err_buf, size_t err_cap);
 AC_API void ac_game_free(ac_game *game);
 /* The message of the game's last failed call ("" if none); owned by the
@@ -1197,20 +1247,25 @@ AC_API void ac_game_free(ac_game *game);
 AC_API const char *ac_game_last_error(const ac_game *game);
 AC_API AC_NODISCARD int ac_game_players(const ac_game *game,
                                         uint32_t *n_players);
-/* The game's expected value v(S), without noise. */
+/* The game's expected value v(S), without noise; AC_E_TOO_LARGE when it is
+ * beyond a double (a sum of terms can be, each of them finite). */
 AC_API AC_NODISCARD int ac_game_value(const ac_game *game,
                                       const uint64_t *coalition, uint32_t words,
                                       double *value);
 /* Seeds the game's own noise generator (default seed 0). */
 AC_API AC_NODISCARD int ac_game_seed(ac_game *game, uint64_t seed);
 /* The Shapley values: the file's "exact" when given, else computed in closed
- * form (terms, airport), by dynamic programming (voting with integer weights
- * and quota) or from the table (values). AC_E_TOO_LARGE when none applies. */
+ * form (terms, airport), by dynamic programming (voting with integer
+ * weights) or from the table of 2^n values (n <= 24), whichever takes
+ * fewer steps. AC_E_TOO_LARGE when none applies or the cheapest passes the
+ * game's max_exact_work or max_memory (the message names the limit and
+ * what the computation needs); nothing is computed then. */
 AC_API AC_NODISCARD int ac_game_exact(const ac_game *game, double *phi,
                                       uint32_t n);
 /* An ac_oracle_fn with user = an ac_game: one noisy draw per coalition
- * (the expected value when the game has no noise). Not thread-safe for one
- * game: give each thread its own ac_game. */
+ * (the expected value when the game has no noise); a draw that is not
+ * finite fails its evaluation (status AC_E_TOO_LARGE). Not thread-safe for
+ * one game: give each thread its own ac_game. */
 AC_API AC_NODISCARD int ac_game_oracle(void *game, const uint64_t *coalitions,
                                        uint32_t words, uint32_t count,
                                        double *values, int32_t *status);

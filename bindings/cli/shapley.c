@@ -18,7 +18,38 @@ struct shapley_opts {
         has_noisy;
     int known; /* give v(all), v(empty) up front */
     int json;
+    /* what the game file may cost: the library's defaults unless raised */
+    ac_game_limits limits;
+    int has_max_bytes, has_max_memory, has_max_exact_work;
 };
+
+/* The game limits' options, in the order of ac_game_limits. */
+static const struct limit_option {
+    const char *option, *field, *help;
+} limit_options[] = {
+    {"--max-bytes", "max_bytes", "largest game file, in bytes"},
+    {"--max-memory", "max_memory", "most memory the game may take, in bytes"},
+    {"--max-exact-work", "max_exact_work",
+     "most steps of the exact values (for the error\n"
+     "                        column)"},
+};
+
+/* A limit as the help prints it: "16M", or the number when no suffix
+ * fits. */
+static void limit_text(char *buf, size_t cap, uint64_t v)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+    uint64_t shown = v;
+    while (u < 3 && shown >= 1024 && shown % 1024 == 0) {
+        shown /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, cap, "%" PRIu64, v);
+    else
+        snprintf(buf, cap, "%" PRIu64 "%c", shown, units[u]);
+}
 
 void cli_shapley_help(FILE *f, const char *lead)
 {
@@ -55,9 +86,63 @@ void cli_shapley_help(FILE *f, const char *lead)
           "                        evaluations where they pay (adaptive)\n"
           "        --target-se X   stop once every standard error is <= X\n"
           "        --no-known      do not give v(all) and v(empty) up front\n"
-          "        --json          one JSON object on stdout instead of a table\n"
-          "        -h, --help      this text\n",
+          "        --json          one JSON object on stdout instead of a table\n",
           f);
+    /* The game file may come from someone else: what it may cost is
+     * bounded; the defaults are read from the library. */
+    ac_game_limits lim;
+    ac_game_limits_default(&lim);
+    const uint64_t value[] = {lim.max_bytes, lim.max_memory,
+                              lim.max_exact_work};
+    for (size_t k = 0; k < sizeof limit_options / sizeof *limit_options;
+         k++) {
+        char text[48], name[32];
+        limit_text(text, sizeof text, value[k]);
+        snprintf(name, sizeof name, "%s N", limit_options[k].option);
+        if (strlen(name) <= 15)
+            fprintf(f, "        %-15s %s\n", name, limit_options[k].help);
+        else
+            fprintf(f, "        %s\n%24s%s\n", name, "",
+                    limit_options[k].help);
+        fprintf(f, "%24s(default %s)\n", "", text);
+    }
+    fputs("                        A game file may come from someone else:\n"
+          "                        past a limit it is refused, with the\n"
+          "                        option to raise; N may end in K, M, G, T\n"
+          "                        (times 1024, 1024^2, ...)\n"
+          "        -h, --help      this text\n"
+          "        Every figure printed is finite; a result that is not (a\n"
+          "        game beyond what a double holds) is an error (exit 1),\n"
+          "        except a standard error of inf (JSON null): too few\n"
+          "        samples to estimate it.\n",
+          f);
+}
+
+/* A limit: a positive integer, optionally with a binary suffix (K, M, G,
+ * T). 0 on success, -1 after a message naming the option. */
+static int parse_limit(const char *option, const char *text, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    unsigned long long v = 0;
+    int ok = text[0] >= '0' && text[0] <= '9', shift = 0;
+    if (ok) {
+        errno = 0;
+        v = strtoull(text, &end, 10);
+        ok = errno != ERANGE && v > 0;
+    }
+    if (ok && *end != '\0') {
+        const char *u = strchr(units, *end);
+        ok = u != NULL && end[1] == '\0';
+        shift = ok ? 10 * (int)(u - units + 1) : 0;
+    }
+    if (!ok || (shift > 0 && v > (UINT64_MAX >> shift))) {
+        cli_error("%s expects a positive integer, optionally with a suffix "
+                  "K, M, G or T; got '%s'", option, text);
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
 }
 
 /* 1: a flag option, consumed; 0: not one; -1: misused (after a message). */
@@ -80,6 +165,7 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->known = 1;
+    ac_game_limits_default(&o->limits);
     int i = 1;
     while (i < argc) {
         const char *arg = argv[i];
@@ -118,6 +204,16 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
         VALUE_OPTION("--target-se",
                      cli_parse_f64("--target-se", val, &o->target_se),
                      has_target)
+        VALUE_OPTION("--max-bytes",
+                     parse_limit("--max-bytes", val, &o->limits.max_bytes),
+                     has_max_bytes)
+        VALUE_OPTION("--max-memory",
+                     parse_limit("--max-memory", val, &o->limits.max_memory),
+                     has_max_memory)
+        VALUE_OPTION("--max-exact-work",
+                     parse_limit("--max-exact-work", val,
+                                 &o->limits.max_exact_work),
+                     has_max_exact_work)
 #undef VALUE_OPTION
         if (arg[0] == '-' && arg[1] != '\0') {
             cli_error("shapley: unknown option '%s' (try 'agentcredit "
@@ -162,7 +258,85 @@ static int apply_params(ac_estimator *est, const struct shapley_opts *o)
     return 0;
 }
 
-/* A JSON number, or null for what JSON cannot hold (inf, NaN). */
+/* What the command prints, computed before anything is printed so that
+ * every figure can be checked first. */
+struct shapley_result {
+    uint32_t n;
+    const double *phi, *se, *exact; /* exact NULL: no comparison */
+    int have_known;
+    double v_all, v_empty, sum, total, difference, max_abs, mse;
+};
+
+static void summarize(struct shapley_result *r)
+{
+    r->sum = 0.0;
+    for (uint32_t i = 0; i < r->n; i++)
+        r->sum += r->phi[i];
+    r->total = r->v_all - r->v_empty;
+    r->difference = r->sum - r->total;
+    r->max_abs = r->mse = 0.0;
+    if (r->exact == NULL)
+        return;
+    double sq = 0.0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        double e = r->phi[i] - r->exact[i];
+        r->max_abs = fmax(r->max_abs, fabs(e));
+        sq += e * e;
+    }
+    r->mse = sq / r->n;
+}
+
+static int not_finite(const char *what, double x)
+{
+    cli_error("the result holds a value that is not finite: %s is %g; "
+              "nothing printed (a game whose values or credits are beyond "
+              "what a double holds?)", what, x);
+    return -1;
+}
+
+/* 0 when every figure to print is finite (a standard error may be +inf:
+ * the documented "too few samples"); else -1 after a message naming the
+ * first one that is not. A NaN credit must never reach the output looking
+ * like a result: printed as "nan" in the table, or as null in JSON, it
+ * would be read as a number by the next program in the pipe. */
+static int check_finite(const struct shapley_result *r)
+{
+    char what[64];
+    for (uint32_t i = 0; i < r->n; i++) {
+        snprintf(what, sizeof what, "the credit of player %" PRIu32, i);
+        if (!isfinite(r->phi[i]))
+            return not_finite(what, r->phi[i]);
+        snprintf(what, sizeof what, "the standard error of player %" PRIu32,
+                 i);
+        if (!isfinite(r->se[i]) && r->se[i] != INFINITY)
+            return not_finite(what, r->se[i]);
+        snprintf(what, sizeof what, "the exact value of player %" PRIu32, i);
+        if (r->exact != NULL && !isfinite(r->exact[i]))
+            return not_finite(what, r->exact[i]);
+    }
+    if (!isfinite(r->sum))
+        return not_finite("the sum of the credits", r->sum);
+    if (r->have_known) {
+        if (!isfinite(r->v_all))
+            return not_finite("v(all)", r->v_all);
+        if (!isfinite(r->v_empty))
+            return not_finite("v(empty)", r->v_empty);
+        if (!isfinite(r->total))
+            return not_finite("v(all) - v(empty)", r->total);
+        if (!isfinite(r->difference))
+            return not_finite("the conservation difference", r->difference);
+    }
+    if (r->exact != NULL && !isfinite(r->max_abs))
+        return not_finite("the largest error against the exact values",
+                          r->max_abs);
+    if (r->exact != NULL && !isfinite(r->mse))
+        return not_finite("the mean squared error against the exact values",
+                          r->mse);
+    return 0;
+}
+
+/* A JSON number; null only for a standard error of +inf (check_finite
+ * lets nothing else through). */
 static json_t *jnum(double x)
 {
     return isfinite(x) ? json_real(x) : json_null();
@@ -194,14 +368,9 @@ static json_t *audit_json(const ac_estimator *est)
     return jaudit;
 }
 
-static int print_json(const struct shapley_opts *o, uint32_t n,
-                      const double *phi, const double *se, int have_known,
-                      double v_all, double v_empty, const double *exact,
-                      const ac_estimator *est)
+static int print_json(const struct shapley_opts *o,
+                      const struct shapley_result *r, const ac_estimator *est)
 {
-    double sum = 0.0;
-    for (uint32_t i = 0; i < n; i++)
-        sum += phi[i];
     json_t *root = json_object();
     json_t *jaudit = audit_json(est);
     if (root == NULL || jaudit == NULL) {
@@ -211,26 +380,19 @@ static int print_json(const struct shapley_opts *o, uint32_t n,
         return -1;
     }
     json_object_set_new(root, "game", json_string(o->path));
-    json_object_set_new(root, "n", json_integer(n));
-    json_object_set_new(root, "credits", jarray(phi, n));
-    json_object_set_new(root, "se", jarray(se, n));
-    json_object_set_new(root, "sum", jnum(sum));
-    if (have_known) {
-        json_object_set_new(root, "v_all", jnum(v_all));
-        json_object_set_new(root, "v_empty", jnum(v_empty));
-        json_object_set_new(root, "conservation_error",
-                            jnum(sum - (v_all - v_empty)));
+    json_object_set_new(root, "n", json_integer(r->n));
+    json_object_set_new(root, "credits", jarray(r->phi, r->n));
+    json_object_set_new(root, "se", jarray(r->se, r->n));
+    json_object_set_new(root, "sum", jnum(r->sum));
+    if (r->have_known) {
+        json_object_set_new(root, "v_all", jnum(r->v_all));
+        json_object_set_new(root, "v_empty", jnum(r->v_empty));
+        json_object_set_new(root, "conservation_error", jnum(r->difference));
     }
-    if (exact != NULL) {
-        double max_abs = 0.0, sq = 0.0;
-        for (uint32_t i = 0; i < n; i++) {
-            double e = phi[i] - exact[i];
-            max_abs = fmax(max_abs, fabs(e));
-            sq += e * e;
-        }
-        json_object_set_new(root, "exact", jarray(exact, n));
-        json_object_set_new(root, "max_abs_error", jnum(max_abs));
-        json_object_set_new(root, "mse", jnum(sq / n));
+    if (r->exact != NULL) {
+        json_object_set_new(root, "exact", jarray(r->exact, r->n));
+        json_object_set_new(root, "max_abs_error", jnum(r->max_abs));
+        json_object_set_new(root, "mse", jnum(r->mse));
     }
     json_object_set_new(root, "audit", jaudit);
     int rc = json_dumpf(root, stdout, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -243,82 +405,106 @@ static int print_json(const struct shapley_opts *o, uint32_t n,
     return 0;
 }
 
-static void print_table(const struct shapley_opts *o, uint32_t n,
-                        const double *phi, const double *se, int have_known,
-                        double v_all, double v_empty, const double *exact,
+/* A credit in the table's column: fixed point while it fits the column,
+ * else in exponent form (a 1e154 would take 165 digits). */
+static void print_credit(double x)
+{
+    printf(fabs(x) < 1e9 ? " %+14.9f" : " %+14.7e", x);
+}
+
+static void print_table(const struct shapley_opts *o,
+                        const struct shapley_result *r,
                         const ac_estimator *est)
 {
-    double sum = 0.0;
-    printf("game %s: %" PRIu32 " players\n\n", o->path, n);
-    if (exact != NULL)
+    printf("game %s: %" PRIu32 " players\n\n", o->path, r->n);
+    if (r->exact != NULL)
         printf("%-8s %14s %12s %14s %12s\n", "player", "credit", "std.err",
                "exact", "error");
     else
         printf("%-8s %14s %12s\n", "player", "credit", "std.err");
-    for (uint32_t i = 0; i < n; i++) {
-        sum += phi[i];
-        printf("%-8" PRIu32 " %+14.9f %12.3g", i, phi[i], se[i]);
-        if (exact != NULL)
-            printf(" %+14.9f %+12.3g", exact[i], phi[i] - exact[i]);
+    for (uint32_t i = 0; i < r->n; i++) {
+        printf("%-8" PRIu32, i);
+        print_credit(r->phi[i]);
+        printf(" %12.3g", r->se[i]);
+        if (r->exact != NULL) {
+            print_credit(r->exact[i]);
+            printf(" %+12.3g", r->phi[i] - r->exact[i]);
+        }
         putchar('\n');
     }
     putchar('\n');
-    if (have_known)
+    if (r->have_known)
         printf("conservation: sum of credits %.12g, v(all) - v(empty) %.12g, "
                "difference %.3g\n",
-               sum, v_all - v_empty, sum - (v_all - v_empty));
+               r->sum, r->total, r->difference);
     else
         printf("sum of credits %.12g (v(all) and v(empty) estimated, not given)\n",
-               sum);
-    if (exact != NULL) {
-        double max_abs = 0.0, sq = 0.0;
-        for (uint32_t i = 0; i < n; i++) {
-            double e = phi[i] - exact[i];
-            max_abs = fmax(max_abs, fabs(e));
-            sq += e * e;
-        }
+               r->sum);
+    if (r->exact != NULL)
         printf("error against exact: max |error| %.3g, mean squared error "
                "%.3g\n",
-               max_abs, sq / n);
-    }
+               r->max_abs, r->mse);
     printf("audit: ");
     cli_audit_print(stdout, est);
 }
 
-/* A failed ac_game_load_file: the library's message when it has one; when
- * it has none, at least where a JSON syntax error is (read with jansson)
- * or what the system says about the file. */
+/* The option that raises the limit a library message names, or NULL. */
+static const char *limit_option_in(const char *message)
+{
+    for (size_t k = 0; k < sizeof limit_options / sizeof *limit_options; k++)
+        if (strstr(message, limit_options[k].field) != NULL)
+            return limit_options[k].option;
+    return NULL;
+}
+
+/* A library message past a limit ends "; raise ac_game_limits.<field> ...",
+ * which a user of the tool cannot do: the tool's option takes its place. */
+static void print_refusal(const char *lead, const char *detail, int rc)
+{
+    const char *option = rc == AC_E_TOO_LARGE ? limit_option_in(detail) : NULL;
+    const char *hint = option ? strstr(detail, "; raise ac_game_limits.") : NULL;
+    int keep = hint ? (int)(hint - detail) : (int)strlen(detail);
+    if (option != NULL)
+        fprintf(stderr, "agentcredit: %s%.*s; raise it with %s N\n", lead,
+                keep, detail, option);
+    else
+        fprintf(stderr, "agentcredit: %s%s\n", lead, detail);
+}
+
+/* A failed ac_game_load_file: the library's message (it names the path
+ * first, which the line already says) and, past a limit, the option that
+ * raises it. */
 static void explain_load_failure(const char *path, const char *detail, int rc)
 {
-    if (detail != NULL && *detail != '\0') {
-        cli_error("cannot load game '%s': %s: %s", path, ac_strerror(rc),
-                  detail);
-        return;
-    }
-    if (rc == AC_E_PARSE) {
-        json_error_t jerr;
-        json_t *doc = json_load_file(path, 0, &jerr);
-        if (doc == NULL) {
-            cli_error("cannot load game '%s': %s: line %d, column %d: %s", path,
-                      ac_strerror(rc), jerr.line, jerr.column, jerr.text);
-            return;
-        }
-        json_decref(doc);
-        cli_error("cannot load game '%s': %s: valid JSON, but not a game "
-                  "(see docs/estimators.md for the format)",
-                  path, ac_strerror(rc));
-        return;
-    }
-    if (rc == AC_E_IO) {
-        FILE *f = fopen(path, "rb");
-        if (f == NULL) {
-            cli_error("cannot load game '%s': %s: %s", path, ac_strerror(rc),
-                      strerror(errno));
-            return;
-        }
-        fclose(f);
-    }
-    cli_error("cannot load game '%s': %s", path, ac_strerror(rc));
+    size_t len = strlen(path);
+    if (strncmp(detail, path, len) == 0 && strncmp(detail + len, ": ", 2) == 0)
+        detail += len + 2;
+    if (*detail == '\0')
+        detail = ac_strerror(rc);
+    char lead[600];
+    snprintf(lead, sizeof lead, "cannot load game '%s': ", path);
+    print_refusal(lead, detail, rc);
+}
+
+/* The game's exact values, when it has some within its limits; when not,
+ * the comparison is left out with a note saying why (and, past a limit,
+ * which option raises it). */
+static int game_exact(const ac_game *game, const char *path, double *exact,
+                      uint32_t n)
+{
+    int rc = ac_game_exact(game, exact, n);
+    if (rc == AC_OK)
+        return 1;
+    const char *detail = ac_game_last_error(game);
+    /* No exact method for the game at all is the usual case of a large
+     * game and needs no note; a limit or a failure does. */
+    if (rc == AC_E_TOO_LARGE && limit_option_in(detail) == NULL)
+        return 0;
+    char lead[600];
+    snprintf(lead, sizeof lead, "note: game '%s': no exact values to "
+             "compare with: ", path);
+    print_refusal(lead, *detail ? detail : ac_strerror(rc), rc);
+    return 0;
 }
 
 int cli_shapley(int argc, char **argv)
@@ -335,7 +521,7 @@ int cli_shapley(int argc, char **argv)
     double *phi = NULL, *se = NULL, *exact = NULL;
 
     char load_error[512] = "";
-    int rc = ac_game_load_file(&game, o.path, NULL, load_error,
+    int rc = ac_game_load_file(&game, o.path, NULL, &o.limits, load_error,
                                sizeof load_error);
     if (rc != AC_OK) {
         explain_load_failure(o.path, load_error, rc);
@@ -416,15 +602,18 @@ int cli_shapley(int argc, char **argv)
                   ac_estimator_last_error(est));
         goto out;
     }
-    int have_exact = ac_game_exact(game, exact, n) == AC_OK;
-
+    struct shapley_result res = {
+        .n = n, .phi = phi, .se = se,
+        .exact = game_exact(game, o.path, exact, n) ? exact : NULL,
+        .have_known = o.known, .v_all = v_all, .v_empty = v_empty};
+    summarize(&res);
+    if (check_finite(&res) != 0)
+        goto out;
     if (o.json) {
-        if (print_json(&o, n, phi, se, o.known, v_all, v_empty,
-                       have_exact ? exact : NULL, est) != 0)
+        if (print_json(&o, &res, est) != 0)
             goto out;
     } else {
-        print_table(&o, n, phi, se, o.known, v_all, v_empty,
-                    have_exact ? exact : NULL, est);
+        print_table(&o, &res, est);
     }
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 

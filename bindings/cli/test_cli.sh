@@ -55,7 +55,7 @@ grep -qx dropped <<<"$audit_keys" || { echo "no audit keys read from $header" >&
 grep -qx oddshap <<<"$methods" || { echo "no methods read from $header" >&2; exit 1; }
 # the demo's and shapley's options, as their help must name them
 demo_options="--seed --repeats --help"
-shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --help"
+shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --help"
 # the credit column (4th-from-last field) of a demo row, by role
 demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2); exit }' "$out"; }
 
@@ -275,6 +275,100 @@ bad_file)
     stderr_has 'does-not-exist.json'
     stderr_has 'cannot load game'
     stdout_empty
+    ;;
+bad_dir)
+    # a directory is named as one (it was "read error")
+    run 2 shapley "$tmp"
+    stdout_empty
+    stderr_has "cannot load game '$tmp': is a directory"
+    # other I/O failures: the system's reason
+    run 2 shapley "$tmp/none.json"
+    stderr_has 'No such file or directory'
+    if [ -r /dev/zero ]; then
+        # no JSON text holds a NUL byte: the first one ends the read (it
+        # was read for 45 s and 2.1 GB)
+        run 2 shapley /dev/zero
+        stdout_empty
+        stderr_has '0x00'
+    fi
+    ;;
+shapley_limits)
+    # the defaults in the help are the library's
+    run 0 shapley --help
+    stdout_has '--max-bytes N .*file'
+    stdout_has '(default 16M)'
+    stdout_has '(default 64M)'
+    stdout_has '(default 128M)'
+    # past a limit: refused, naming the option that raises it
+    run 2 shapley "$data/glove3.json" --max-bytes 10
+    stdout_empty
+    stderr_has 'more than max_bytes = 10 bytes; raise it with --max-bytes N'
+    run 0 shapley "$data/glove3.json" --max-bytes 1K --max-memory=1M --max-exact-work 1G
+    stdout_has 'error against exact'
+    # 200,000 empty terms of a 65536-player game (4.8 MB): it took 1.6 GB
+    awk 'BEGIN { printf "{\"n\":65536,\"terms\":["
+                 for (i = 0; i < 200000; i++) printf "%s{\"coef\":0,\"members\":[]}", i ? "," : ""
+                 printf "]}" }' > "$tmp/terms.json"
+    run 2 shapley "$tmp/terms.json"
+    stdout_empty
+    stderr_has 'max_memory'
+    stderr_has 'raise it with --max-memory N'
+    # 56 voting players, weights summing to 10^6 (387 bytes): the exact
+    # values for the error column took 885 MB and 23 s; now they are left
+    # out with a note, and the estimate is printed
+    awk 'BEGIN { printf "{\"n\":56,\"type\":\"voting\",\"weights\":["
+                 for (i = 0; i < 56; i++) printf "%s%d", i ? "," : "", i < 55 ? 17857 : 1000000 - 55 * 17857
+                 printf "],\"quota\":500001}" }' > "$tmp/voting.json"
+    run 0 shapley "$tmp/voting.json" --method permutation --budget 300
+    stdout_has '^conservation:'
+    ! grep -q 'error against exact' "$out" || fail "an exact column past max_exact_work"
+    stderr_has 'note: .*max_exact_work'
+    stderr_has 'raise it with --max-exact-work N'
+    # a limit is a positive integer, K/M/G/T allowed
+    for bad in 0 -5 12Q 1.5M '' 99999999999999999999 17179869184T; do
+        run 2 shapley "$data/glove3.json" --max-memory "$bad"
+        stderr_has "--max-memory expects a positive integer"
+    done
+    ;;
+shapley_nonfinite)
+    # the tool never prints a value that is not a finite number as a
+    # result (it printed NaN credits and "max |error| nan", exit 0, and
+    # "credits": [null, ...] in JSON): a figure that is not finite is an
+    # error, exit 1, nothing on stdout
+    printf '{"n": 2, "values": [0, 1, 1, 2], "exact": [1e200, -1e200]}' > "$tmp/badexact.json"
+    for json in "" --json; do
+        run 1 shapley "$tmp/badexact.json" $json
+        stdout_empty
+        stderr_has 'not finite: the mean squared error against the exact values is inf'
+    done
+    # v(all) - v(empty) beyond a double: refused (by the library or the tool)
+    printf '{"n": 1, "values": [-1e308, 1e308]}' > "$tmp/span.json"
+    for json in "" --json; do
+        run 1 shapley "$tmp/span.json" $json
+        stdout_empty
+    done
+    # the issue's additive game, v(S) = 1e154 |S| on 12 players: finite
+    # credits of 1e154 each, or a clear refusal; never NaN
+    awk 'BEGIN { printf "{\"n\":12,\"terms\":["
+                 for (i = 0; i < 12; i++) printf "%s{\"coef\":1e154,\"members\":[%d]}", i ? "," : "", i
+                 printf "]}" }' > "$tmp/additive.json"
+    for json in "" --json; do
+        got=0
+        "$ac" shapley "$tmp/additive.json" $json >"$out" 2>"$err" || got=$?
+        echo "\$ agentcredit shapley additive.json $json -> exit $got"
+        ! grep -qi -e 'nan' -e 'inf' -e 'null' "$out" || fail "a value that is not finite on stdout"
+        if [ "$got" -eq 0 ]; then
+            # each credit within 1% of 1e154 (a sampled method estimates)
+            { sed -n 's/.*"credits":\[\([^]]*\)\].*/\1/p' "$out" | tr ',' '\n'
+              awk '$1 ~ /^[0-9]+$/ && NF >= 3 { print $2 }' "$out"; } |
+                awk '{ n++; if (!($1 > 0.99e154 && $1 < 1.01e154)) bad = 1 }
+                     END { exit (n == 12 && !bad) ? 0 : 1 }' ||
+                fail "credits of 1e154 expected"
+        else
+            stdout_empty
+            [ -s "$err" ] || fail "a failure without a message"
+        fi
+    done
     ;;
 bad_json)
     run nonzero shapley "$data/truncated.json"

@@ -11,6 +11,7 @@ void ac__tickets_init(ac__tickets *tk)
     tk->t = NULL;
     tk->session_first = tk->first = 1;
     tk->count = tk->cap = tk->issued = tk->outstanding = 0;
+    tk->told_front = 0;
 }
 
 void ac__tickets_clear(ac__tickets *tk, const ac__mem *mem)
@@ -20,6 +21,7 @@ void ac__tickets_clear(ac__tickets *tk, const ac__mem *mem)
     tk->first += tk->count;
     tk->session_first = tk->first;
     tk->count = tk->cap = tk->issued = tk->outstanding = 0;
+    tk->told_front = 0;
 }
 
 int ac__tickets_reserve(ac__tickets *tk, const ac__mem *mem, uint64_t more)
@@ -102,13 +104,19 @@ void ac__tickets_told(ac__tickets *tk, uint32_t count,
 
 void ac__tickets_compact(ac__tickets *tk)
 {
-    uint64_t told = 0;
+    /* A told ticket stays told, so the walk goes on from where the last
+     * one stopped: over a session it passes each ticket once. Starting
+     * from 0 instead made n tells of one ticket each, in the order asked,
+     * cost n^2 / 8 steps (a minute at n = 2^20). */
+    uint64_t told = tk->told_front;
     while (told < tk->count && tk->t[told].state == AC__TICKET_TOLD)
         told++;
+    tk->told_front = told;
     /* Moving costs what is left; wait until it is at most what is dropped. */
     if (told < 64 || told < tk->count - told)
         return;
     memmove(tk->t, tk->t + told, (size_t)(tk->count - told) * sizeof *tk->t);
     tk->first += told;
     tk->count -= told;
+    tk->told_front = 0;
 }

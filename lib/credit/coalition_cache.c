@@ -1,8 +1,10 @@
 #include "credit/coalition_cache.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "common/coalition.h"
+#include "credit/scale.h"
 
 void ac__cache_init(ac__cache *c, const ac__mem *mem, uint32_t words,
                     uint32_t repeats)
@@ -130,14 +132,22 @@ void ac__cache_store(ac__cache *c, uint32_t i, uint32_t rep, double value)
     slot[rep] = value;
     if (++e->done < c->repeats)
         return;
+    /* A single value needs no scaling: its mean is itself, its variance 0. */
+    double big = 0.0;
+    for (uint32_t k = 0; c->repeats > 1 && k < c->repeats; k++)
+        if (fabs(slot[k]) > big)
+            big = fabs(slot[k]);
+    int shift = ac__scale_shift(big);
+    double down = shift ? ldexp(1.0, -shift) : 1.0; /* 1: no bit changes */
     double mean = 0.0;
     for (uint32_t k = 0; k < c->repeats; k++)
-        mean += slot[k];
+        mean += slot[k] * down;
     mean /= c->repeats;
     double ss = 0.0;
     for (uint32_t k = 0; k < c->repeats; k++)
-        ss += (slot[k] - mean) * (slot[k] - mean);
-    e->mean = mean;
+        ss += (slot[k] * down - mean) * (slot[k] * down - mean);
+    e->mean = shift ? ldexp(mean, shift) : mean;
     e->var = c->repeats > 1 ? ss / (c->repeats - 1) / c->repeats : 0.0;
+    e->vexp = (int16_t)(2 * shift);
     e->state = AC__ENTRY_DONE;
 }

@@ -19,9 +19,13 @@ typedef struct ac__entry {
     uint32_t state;
     uint32_t done;     /* successful evaluations so far          */
     uint32_t failures; /* failed evaluations so far              */
-    uint32_t essential; /* the plan cannot do without it          */
+    uint16_t essential; /* the plan cannot do without it          */
+    int16_t vexp;      /* var is the variance times 2^-vexp: 0 but
+                          for values beyond 2^+-AC__SCALE_EXP,
+                          whose variance may not fit a double      */
     double mean;       /* the value used by the estimators       */
-    double var;        /* variance of mean (sample var / repeats) */
+    double var;        /* variance of mean (sample var / repeats),
+                          times 2^-vexp                            */
 } ac__entry;
 
 typedef struct ac__cache {
@@ -50,7 +54,9 @@ static inline const uint64_t *ac__cache_key(const ac__cache *c, uint32_t i)
     return c->keys + (uint64_t)i * c->words;
 }
 /* Stores evaluation `rep` of entry i; when all repeats are in, computes the
- * mean and variance in slot order (so tell order never changes a bit). */
+ * mean and variance in slot order (so tell order never changes a bit),
+ * in the scaled space of credit/scale.h when the values' magnitude needs
+ * it (their sum or their squares would overflow or underflow). */
 void ac__cache_store(ac__cache *c, uint32_t i, uint32_t rep, double value);
 
 #endif

@@ -9,6 +9,7 @@
 #include "common/coalition.h"
 #include "credit/conserve.h"
 #include "credit/estimator_internal.h"
+#include "credit/scale.h"
 
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                          */
@@ -65,6 +66,8 @@ static void session_clear(ac_estimator *e)
     e->n_coalitions = e->n_repeats = e->cache_hits = e->rounds = 0;
     e->failures = e->retries = e->samples = e->dropped = 0;
     e->fail_status = AC_OK;
+    e->vmax = 0.0;
+    e->vshift = 0;
     e->phase = AC__PHASE_IDLE;
     e->err[0] = '\0';
     atomic_store(&e->cancelled, 0);
@@ -278,6 +281,14 @@ int ac__est_request_extra(ac_estimator *e, uint32_t entry, uint32_t serial)
 /* Starting and finishing a run                                        */
 /* ------------------------------------------------------------------ */
 
+/* A value enters the run: the scaled space follows the largest. */
+static void note_value(ac_estimator *e, double value)
+{
+    double mag = fabs(value);
+    if (mag > e->vmax)
+        e->vmax = mag;
+}
+
 static int copy_known(ac_estimator *e)
 {
     for (uint32_t k = 0; k < e->known.count; k++) {
@@ -286,7 +297,9 @@ static int copy_known(ac_estimator *e)
         if (rc != AC_OK)
             return rc;
         e->cache.entries[i] = e->known.entries[k];
+        note_value(e, e->known.entries[k].mean);
     }
+    e->vshift = ac__scale_shift(e->vmax);
     return AC_OK;
 }
 
@@ -365,6 +378,9 @@ static int start_run(ac_estimator *e)
     }
     if (rc == AC_OK)
         rc = e->method->ops->begin(e);
+    if (rc == AC_E_NO_MEMORY) /* the methods' allocations say nothing */
+        ac__fail(e->err, rc, "no memory to start the %s method",
+                 e->method->name);
     if (rc != AC_OK)
         return refuse_start(e, rc);
     e->phase = AC__PHASE_RUNNING;
@@ -406,6 +422,69 @@ static int estimate(ac_estimator *e, double *phi, double *se,
     return rc;
 }
 
+/* A run cancelled while a method computed: it ends as a cancel between
+ * two calls would have ended it. */
+static int fail_estimate(ac_estimator *e, int rc)
+{
+    if (rc == AC_E_CANCELLED) {
+        ac__fail(e->err, rc, "the run was cancelled (while the %s method "
+                 "computed its estimate)", e->method->name);
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_CANCELLED);
+    }
+    /* Keep the method's own explanation when it gave one. */
+    char why[AC__ERRMSG_CAP];
+    snprintf(why, sizeof why, "%s", e->err[0] ? e->err : ac_strerror(rc));
+    ac__fail(e->err, rc, "cannot compute the estimate: %s", why);
+    return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+}
+
+/* Refuses a result a double cannot hold: AC_E_TOO_LARGE naming the number
+ * and its magnitude (x 2^k in the host's units). */
+static int not_representable(ac_estimator *e, const char *name, double x,
+                             const ac__method *by)
+{
+    if (isfinite(x))
+        return ac__fail(e->err, AC_E_TOO_LARGE,
+                        "%s is about %s1e%.1f, beyond the largest double "
+                        "(1.8e308): the game's values reach %.3g in "
+                        "magnitude", name, x < 0.0 ? "-" : "",
+                        ac__scale_log10(x, e->vshift), e->vmax);
+    return ac__fail(e->err, AC_E_TOO_LARGE,
+                    "%s is %g in the %s method's arithmetic: the game's "
+                    "values (up to %.3g in magnitude) are beyond what it "
+                    "can compute", name, x, by->name, e->vmax);
+}
+
+/* The estimate in the host's units: phi and se (and the total they
+ * conserve) come from the methods' scaled space and are multiplied by
+ * 2^vshift, and every figure is checked. A credit and the total must be
+ * finite; a standard error finite, or the +inf a method sets when it had
+ * too few samples to estimate it. AC_E_TOO_LARGE otherwise, nothing
+ * written to the result. */
+static int to_host_units(ac_estimator *e, double *phi, double *se,
+                         double total, const ac__method *by)
+{
+    int k = e->vshift;
+    char name[64];
+    if (!isfinite(total) || !isfinite(ldexp(total, k)))
+        return not_representable(e, "v(all) - v(empty)", total, by);
+    for (uint32_t i = 0; i < e->n; i++) {
+        if (!isfinite(phi[i]) || !isfinite(ldexp(phi[i], k))) {
+            snprintf(name, sizeof name, "the credit of player %u", i);
+            return not_representable(e, name, phi[i], by);
+        }
+        if (se[i] != INFINITY && !isfinite(ldexp(se[i], k))) {
+            snprintf(name, sizeof name, "the standard error of player %u", i);
+            return not_representable(e, name, se[i], by);
+        }
+    }
+    for (uint32_t i = 0; k != 0 && i < e->n; i++) {
+        phi[i] = ldexp(phi[i], k);
+        se[i] = ldexp(se[i], k);
+    }
+    return AC_OK;
+}
+
 static int finish_run(ac_estimator *e, int reason)
 {
     double *phi = ac__mem_alloc(&e->mem, e->n, sizeof *phi);
@@ -413,16 +492,21 @@ static int finish_run(ac_estimator *e, int reason)
     e->err[0] = '\0'; /* a message now is the estimate's own */
     const ac__method *by;
     int rc = estimate(e, phi, se, &by);
+    if (rc == AC_OK) {
+        double total = by->ops->total(e);
+        ac__conserve(phi, se, e->n, total);
+        rc = to_host_units(e, phi, se, total, by);
+        if (rc != AC_OK) {
+            ac__mem_free(&e->mem, phi);
+            ac__mem_free(&e->mem, se);
+            return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+        }
+    }
     if (rc != AC_OK) {
         ac__mem_free(&e->mem, phi);
         ac__mem_free(&e->mem, se);
-        /* Keep the method's own explanation when it gave one. */
-        char why[AC__ERRMSG_CAP];
-        snprintf(why, sizeof why, "%s", e->err[0] ? e->err : ac_strerror(rc));
-        ac__fail(e->err, rc, "cannot compute the estimate: %s", why);
-        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+        return fail_estimate(e, rc);
     }
-    ac__conserve(phi, se, e->n, by->ops->total(e));
     ac__mem_free(&e->mem, e->phi);
     ac__mem_free(&e->mem, e->se);
     e->phi = phi;
@@ -443,11 +527,15 @@ static int test_target(ac_estimator *e, int *stopped)
     const ac__method *by;
     int rc = estimate(e, phi, se, &by);
     int met = 1;
+    /* The target is in the host's units; an error that a double cannot
+     * hold there does not meet it. */
     for (uint32_t i = 0; rc == AC_OK && i < e->n; i++)
-        if (!(se[i] <= e->p.target_se))
+        if (!(ldexp(se[i], e->vshift) <= e->p.target_se))
             met = 0;
     ac__mem_free(&e->mem, phi);
     ac__mem_free(&e->mem, se);
+    if (rc == AC_E_CANCELLED)
+        return fail_estimate(e, rc);
     if (rc != AC_OK) {
         ac__fail(e->err, rc, "cannot test the error target: %s",
                  ac_strerror(rc));
@@ -463,13 +551,14 @@ static int test_target(ac_estimator *e, int *stopped)
 /* Ask / tell                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Room for `more` tickets, made before any is handed out so that a failed
- * allocation changes nothing. Tickets never outnumber the budget. */
-static int reserve_tickets(ac_estimator *e, uint32_t more)
+/* Room for the tickets this ask can hand out from the queue now: the
+ * evaluations planned (never more than the budget), not max_count, which
+ * may be "as many as you have" (UINT32_MAX). The table grows as the plan
+ * does, geometrically. */
+static int reserve_tickets(ac_estimator *e, uint32_t wanted)
 {
-    uint64_t left = (uint64_t)e->p.budget - e->tickets.issued;
-    return ac__tickets_reserve(&e->tickets, &e->mem,
-                               more < left ? more : left);
+    uint64_t now = e->q_len < wanted ? e->q_len : wanted;
+    return ac__tickets_reserve(&e->tickets, &e->mem, now);
 }
 
 static void issue_ticket(ac_estimator *e, uint64_t *ticket, uint64_t *dst)
@@ -494,6 +583,14 @@ static int plan_more(ac_estimator *e)
     }
     int grew = AC__PLAN_OVER;
     int rc = e->method->ops->extend(e, &grew);
+    if (rc == AC_E_CANCELLED) {
+        ac__fail(e->err, rc, "the run was cancelled (while the %s method "
+                 "planned)", e->method->name);
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_CANCELLED);
+    }
+    if (rc == AC_E_NO_MEMORY)
+        ac__fail(e->err, rc, "no memory to plan the %s method's "
+                 "evaluations", e->method->name);
     if (rc != AC_OK)
         return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
     e->plan_over = grew == AC__PLAN_OVER;
@@ -511,6 +608,23 @@ static int check_cancel(ac_estimator *e)
     return fail_run(e, AC_E_CANCELLED, AC_ESTIMATOR_OUTCOME_CANCELLED);
 }
 
+/* No room for another ticket. AC_E_NO_MEMORY means nothing changed, or
+ * the run ended failed: an ask that started the run and handed out nothing
+ * (planning included) leaves the handle idle as it found it; one that
+ * planned or handed out tickets ends the run, whose tickets the host never
+ * received. */
+static int no_ticket_room(ac_estimator *e, int started, int changed,
+                          uint64_t wanted)
+{
+    ac__fail(e->err, AC_E_NO_MEMORY, "no memory for %llu more tickets",
+             (unsigned long long)wanted);
+    if (started)
+        return refuse_start(e, AC_E_NO_MEMORY);
+    if (changed)
+        return fail_run(e, AC_E_NO_MEMORY, AC_ESTIMATOR_OUTCOME_ERROR);
+    return AC_E_NO_MEMORY;
+}
+
 int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
                      uint64_t *coalitions, uint32_t *count)
 {
@@ -524,21 +638,30 @@ int ac_estimator_ask(ac_estimator *est, uint32_t max_count, uint64_t *tickets,
         return est->fail_status;
     if ((rc = check_cancel(est)) != AC_OK)
         return rc;
-    if (est->phase == AC__PHASE_IDLE && (rc = start_run(est)) != AC_OK)
+    int started = est->phase == AC__PHASE_IDLE, planned = 0;
+    if (started && (rc = start_run(est)) != AC_OK)
         return rc;
-    if (reserve_tickets(est, max_count) != AC_OK)
-        return ac__fail(est->err, AC_E_NO_MEMORY,
-                        "no memory for %u more tickets", max_count);
     uint32_t out = 0;
     while (est->phase == AC__PHASE_RUNNING) {
         if (est->q_len > 0) {
             if (out == max_count)
                 break;
+            /* Room is made before a ticket is handed out. */
+            if (reserve_tickets(est, max_count - out) != AC_OK)
+                return no_ticket_room(est, started, planned || out > 0,
+                                      est->q_len < max_count - out
+                                          ? est->q_len
+                                          : max_count - out);
             issue_ticket(est, &tickets[out],
                          coalitions + (size_t)out * est->words);
             out++;
+        } else if (atomic_load(&est->cancelled)) {
+            /* Planning and estimating may take long: a cancel ends the run
+             * before either starts. */
+            return check_cancel(est);
         } else if (!est->plan_over && !est->at_checkpoint &&
                    !(est->plan_wait && est->tickets.outstanding > 0)) {
+            planned = 1;
             if ((rc = plan_more(est)) != AC_OK)
                 return rc;
         } else if (est->tickets.outstanding > 0) {
@@ -631,13 +754,17 @@ static void take_values(ac_estimator *e, uint32_t count,
             failed[2 * n_failed] = tickets[k];
             failed[2 * n_failed++ + 1] = k;
         } else if (t->aux >= e->cache.repeats) {
+            note_value(e, values[k]);
             e->method->ops->take_extra(e, t->aux - e->cache.repeats,
                                        values[k]);
         } else {
+            note_value(e, values[k]);
             ac__cache_store(&e->cache, t->item, t->aux, values[k]);
         }
     }
-    qsort(failed, n_failed, 2 * sizeof *failed, by_ticket);
+    e->vshift = ac__scale_shift(e->vmax);
+    if (n_failed > 1)
+        qsort(failed, n_failed, 2 * sizeof *failed, by_ticket);
     for (uint32_t f = 0; f < n_failed && e->phase == AC__PHASE_RUNNING; f++) {
         uint32_t k = (uint32_t)failed[2 * f + 1];
         take_failure(e, ac__tickets_find(&e->tickets, failed[2 * f]),
@@ -666,11 +793,12 @@ int ac_estimator_tell(ac_estimator *est, uint32_t count,
     uint32_t n_failed = 0;
     for (uint32_t k = 0; k < count; k++)
         n_failed += (uint32_t)ac__answer_failed(status, values, k);
-    uint64_t *failed = ac__mem_alloc(&est->mem, 2 * (size_t)n_failed,
-                                     sizeof *failed);
-    if (failed == NULL)
+    uint64_t *failed = NULL; /* sorted by ticket: only failures need it */
+    if (n_failed > 0 &&
+        (failed = ac__mem_alloc(&est->mem, 2 * (size_t)n_failed,
+                                sizeof *failed)) == NULL)
         return ac__fail(est->err, AC_E_NO_MEMORY,
-                        "cannot take %u failed evaluations", n_failed);
+                        "no memory to take %u failed evaluations", n_failed);
     take_values(est, count, tickets, values, status, failed);
     ac__tickets_compact(&est->tickets);
     ac__mem_free(&est->mem, failed);
@@ -692,7 +820,12 @@ static int call_oracle(ac_estimator *e, ac__batch *b, uint32_t count)
         ac__fail(e->err, AC_E_CALLBACK, "the oracle callback returned %d", r);
         return fail_run(e, AC_E_CALLBACK, AC_ESTIMATOR_OUTCOME_ERROR);
     }
-    return ac_estimator_tell(e, count, b->tickets, b->values, b->status);
+    int rc = ac_estimator_tell(e, count, b->tickets, b->values, b->status);
+    /* A tell that took nothing (no memory) would leave tickets only run()
+     * knows outstanding for good: the run ends instead. */
+    if (rc != AC_OK && e->phase == AC__PHASE_RUNNING)
+        return fail_run(e, rc, AC_ESTIMATOR_OUTCOME_ERROR);
+    return rc;
 }
 
 int ac_estimator_run(ac_estimator *est)

@@ -10,6 +10,7 @@
 #ifndef AC_ESTIMATOR_INTERNAL_H
 #define AC_ESTIMATOR_INTERNAL_H
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -46,8 +47,11 @@ typedef struct ac__method_ops {
      * once every one of them is in). */
     int (*extend)(ac_estimator *e, int *grew);
     /* The estimate from the planned work, all of it evaluated. phi and se
-     * are n long; the core makes phi conserve total() afterwards. Besides a
-     * status, AC__FALL_BACK. */
+     * are n long; the core makes phi conserve total() afterwards. Both
+     * are in the scaled space the values are read in (ac__est_value): the
+     * core takes them back to the host's units and checks that they are
+     * finite. A long computation looks at ac__est_cancelled. Besides a
+     * status (AC_E_CANCELLED among them), AC__FALL_BACK. */
     int (*estimate)(ac_estimator *e, double *phi, double *se);
     void (*end)(ac_estimator *e);
     /* Whether the plan is at a point where estimate() means something (NULL:
@@ -57,8 +61,8 @@ typedef struct ac__method_ops {
      * is in: an AC_ESTIMATOR_OUTCOME (COMPLETE or BUDGET). */
     int (*outcome)(const ac_estimator *e);
     /* The total the credits conserve, v(all) - v(empty), read after
-     * estimate(): ac__est_cache_total, or the method's own values of the
-     * two when it evaluated them again. */
+     * estimate() (in its scaled space): ac__est_cache_total, or the
+     * method's own values of the two when it evaluated them again. */
     double (*total)(const ac_estimator *e);
     /* Takes the value of an extra evaluation the method asked for with
      * ac__est_request_extra, under the method's `serial`; NaN when it was
@@ -134,6 +138,12 @@ struct ac_estimator {
     int64_t next_checkpoint;
     int outcome;
     double *phi, *se;      /* the result, once DONE                    */
+    /* The scaled space (credit/scale.h): the largest magnitude of a value
+     * the run took (told or known), and the k the methods work at: they
+     * read every value times 2^-k, and the core multiplies their credits
+     * and standard errors by 2^k. 0 for ordinary values. */
+    double vmax;
+    int vshift;
     uint32_t empty_entry, grand_entry;
 
     /* Audit. */
@@ -175,14 +185,37 @@ int64_t ac__est_cost(const ac_estimator *e, const uint64_t *key);
 int ac__est_free_unit_ok(ac_estimator *e, int64_t cost);
 /* Budget not yet committed. */
 int64_t ac__est_remaining(const ac_estimator *e);
-/* The value (mean) of a cache entry, and its variance. */
+/* The value (mean) of a cache entry, and its variance, in the methods'
+ * scaled space (e->vshift). */
 static inline double ac__est_value(const ac_estimator *e, uint32_t entry)
 {
-    return e->cache.entries[entry].mean;
+    double v = e->cache.entries[entry].mean;
+    return e->vshift ? ldexp(v, -e->vshift) : v;
 }
 static inline double ac__est_var(const ac_estimator *e, uint32_t entry)
 {
-    return e->cache.entries[entry].var;
+    const ac__entry *en = &e->cache.entries[entry];
+    int k = en->vexp - 2 * e->vshift;
+    return k ? ldexp(en->var, k) : en->var;
+}
+/* Evaluation r of a cache entry (a slot), in the scaled space. */
+static inline double ac__est_slot(const ac_estimator *e, uint32_t entry,
+                                  uint32_t r)
+{
+    double v = e->cache.slots[(uint64_t)entry * e->cache.repeats + r];
+    return e->vshift ? ldexp(v, -e->vshift) : v;
+}
+/* A value the host told that the method keeps itself (an extra
+ * evaluation), in the scaled space. */
+static inline double ac__est_scaled(const ac_estimator *e, double value)
+{
+    return e->vshift ? ldexp(value, -e->vshift) : value;
+}
+/* Whether the run was cancelled: a long computation (a fit, a table) looks
+ * every so often and returns AC_E_CANCELLED, which ends the run. */
+static inline int ac__est_cancelled(const ac_estimator *e)
+{
+    return atomic_load_explicit(&e->cancelled, memory_order_relaxed) != 0;
 }
 
 /* The game's whole table. Whether the budget pays for every coalition not

@@ -28,7 +28,7 @@ int ac__est_cache_complete(const ac_estimator *e)
 }
 
 /* With every coalition in the cache (n <= 30, so one word a key), the
- * cache is the value table. */
+ * cache is the value table (in the scaled space: ac__est_value). */
 int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se)
 {
     uint64_t total = (uint64_t)1 << e->n;
@@ -37,14 +37,18 @@ int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se)
         return AC_E_NO_MEMORY;
     int noisy = 0;
     for (uint32_t i = 0; i < e->cache.count; i++) {
+        if (i % 65536 == 0 && ac__est_cancelled(e)) { /* up to 2^30 */
+            ac__mem_free(&e->mem, table);
+            return AC_E_CANCELLED;
+        }
         table[ac__cache_key(&e->cache, i)[0]] = ac__est_value(e, i);
         noisy |= ac__est_var(e, i) > 0.0;
     }
-    int rc = ac__shapley_table(&e->mem, e->n, table, phi);
+    int rc = ac__shapley_table_stop(&e->mem, e->n, table, &e->cancelled, phi);
     if (rc == AC_OK && noisy) {
         for (uint32_t i = 0; i < e->cache.count; i++)
             table[ac__cache_key(&e->cache, i)[0]] = ac__est_var(e, i);
-        rc = ac__shapley_table_se(&e->mem, e->n, table, se);
+        rc = ac__shapley_table_se(&e->mem, e->n, table, &e->cancelled, se);
     } else if (rc == AC_OK) {
         memset(se, 0, e->n * sizeof *se);
     }

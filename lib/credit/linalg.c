@@ -8,6 +8,11 @@
  * streams past once, instead of once per column. */
 #define BLOCK 32u
 
+static int stopped(const atomic_int *stop)
+{
+    return stop != NULL && atomic_load_explicit(stop, memory_order_relaxed);
+}
+
 /* sum_k a[k] b[k] over len, four partial sums for the pipeline. */
 static double dot(const double *a, const double *b, uint32_t len)
 {
@@ -44,13 +49,15 @@ static int factor_block(double *a, uint32_t n, uint32_t j0, uint32_t j1)
     return 0;
 }
 
-int ac__cholesky(double *a, uint32_t n)
+int ac__cholesky(double *a, uint32_t n, const atomic_int *stop)
 {
     for (uint32_t j0 = 0; j0 < n; j0 += BLOCK) {
         uint32_t j1 = j0 + BLOCK < n ? j0 + BLOCK : n;
         /* Subtract the finished columns [0, j0) from block columns
          * [j0, j1) of every row from j0 down (the lower part). */
         for (uint32_t i = j0; i < n; i++) {
+            if (stopped(stop))
+                return AC__LINALG_STOPPED;
             double *ri = a + (size_t)i * n;
             uint32_t top = i < j1 ? i + 1 : j1;
             for (uint32_t j = j0; j < top; j++)
@@ -81,8 +88,8 @@ void ac__cholesky_solve(const double *l, uint32_t n, double *b)
     }
 }
 
-void ac__cholesky_inverse_diag(const double *l, uint32_t n, double *diag,
-                               double *scratch)
+int ac__cholesky_inverse_diag(const double *l, uint32_t n, double *diag,
+                              double *scratch, const atomic_int *stop)
 {
     /* (L L')^-1 = L^-T L^-1: entry (j, j) is the squared norm of column j
      * of L^-1, whose entries above j are 0. Columns go BLOCK at a time:
@@ -93,6 +100,8 @@ void ac__cholesky_inverse_diag(const double *l, uint32_t n, double *diag,
         for (uint32_t c = 0; c < w; c++)
             diag[j0 + c] = 0.0;
         for (uint32_t i = j0; i < n; i++) {
+            if (stopped(stop))
+                return AC__LINALG_STOPPED;
             const double *ri = l + (size_t)i * n;
             double *yi = scratch + (size_t)(i - j0) * BLOCK;
             for (uint32_t c = 0; c < w; c++)
@@ -109,4 +118,5 @@ void ac__cholesky_inverse_diag(const double *l, uint32_t n, double *diag,
             }
         }
     }
+    return 0;
 }

@@ -137,17 +137,21 @@ static int is_known(const ac_estimator *e, const adaptive_state *s,
 
 /* Per coalition: evaluations in (count), mean, and the sample variance of
  * one evaluation (NaN with a single one). Pilot values come from the cache,
- * extras in planned order. */
+ * extras in planned order; every value in the run's scaled space
+ * (ac__est_value), while whether a coalition's values differ is read from
+ * the host's own. */
 static void tally(const ac_estimator *e, adaptive_state *s)
 {
     const ac__cache *c = &e->cache;
     uint32_t r0 = c->repeats;
     for (uint64_t m = 0; m < s->total; m++) {
-        const ac__entry *en = &c->entries[s->entry[m]];
-        const double *slot = c->slots + (uint64_t)s->entry[m] * r0;
+        uint32_t i = s->entry[m];
+        const ac__entry *en = &c->entries[i];
+        const double *slot = c->slots + (uint64_t)i * r0;
         int known = en->state == AC__ENTRY_KNOWN;
+        double mean = ac__est_value(e, i);
         s->count[m] = known ? INFINITY : r0;
-        s->mean[m] = known ? en->mean : en->mean * r0; /* a sum for now */
+        s->mean[m] = known ? mean : mean * r0; /* a sum for now */
         s->varies[m] = 0;
         for (uint32_t r = 1; !known && r < r0; r++)
             s->varies[m] |= slot[r] != slot[0];
@@ -156,31 +160,33 @@ static void tally(const ac_estimator *e, adaptive_state *s)
         uint32_t m = s->ex_mask[k];
         if (!isnan(s->ex_value[k]) && isfinite(s->count[m])) {
             s->count[m] += 1.0;
-            s->mean[m] += s->ex_value[k];
+            s->mean[m] += ac__est_scaled(e, s->ex_value[k]);
             s->varies[m] |= s->ex_value[k] !=
                             c->slots[(uint64_t)s->entry[m] * r0];
         }
     }
     for (uint64_t m = 0; m < s->total; m++) {
-        const ac__entry *en = &c->entries[s->entry[m]];
+        uint32_t i = s->entry[m];
         if (isinf(s->count[m])) {
             s->var[m] = 0.0;
             continue;
         }
         if (!s->varies[m]) { /* every value the same: exactly that, var 0 */
-            s->mean[m] = c->slots[(uint64_t)s->entry[m] * r0];
+            s->mean[m] = ac__est_slot(e, i, 0);
             s->var[m] = 0.0;
             continue;
         }
         s->mean[m] /= s->count[m];
-        double d = en->mean - s->mean[m];
-        s->var[m] = en->var * r0 * (r0 - 1) + r0 * d * d; /* a sum of squares */
+        double d = ac__est_value(e, i) - s->mean[m];
+        /* a sum of squares */
+        s->var[m] = ac__est_var(e, i) * r0 * (r0 - 1) + r0 * d * d;
     }
     for (uint32_t k = 0; k < s->n_extra; k++) {
         uint32_t m = s->ex_mask[k];
-        if (!isnan(s->ex_value[k]) && isfinite(s->count[m]) && s->varies[m])
-            s->var[m] += (s->ex_value[k] - s->mean[m]) *
-                         (s->ex_value[k] - s->mean[m]);
+        if (!isnan(s->ex_value[k]) && isfinite(s->count[m]) && s->varies[m]) {
+            double x = ac__est_scaled(e, s->ex_value[k]);
+            s->var[m] += (x - s->mean[m]) * (x - s->mean[m]);
+        }
     }
     for (uint64_t m = 0; m < s->total; m++)
         if (isfinite(s->count[m]))
@@ -188,7 +194,8 @@ static void tally(const ac_estimator *e, adaptive_state *s)
                                           : NAN;
 }
 
-/* Whether every value seen so far is 0 or 1: a rollout's success. */
+/* Whether every value seen so far is 0 or 1: a rollout's success (the
+ * host's values, not the scaled ones: a scaled 1 is no rollout). */
 static int all_binary(const ac_estimator *e, const adaptive_state *s)
 {
     const ac__cache *c = &e->cache;
@@ -313,8 +320,11 @@ static int allocate(ac_estimator *e, adaptive_state *s, int64_t extra)
     if (!any || extra <= 0)
         return AC_OK;
     double want = have + (double)extra;
-    /* Find an upper bracket for lambda, then bisect. */
+    /* Find an upper bracket for lambda, then bisect: each step is a pass
+     * over the 2^n coalitions, so each looks at the cancel flag. */
     for (;;) {
+        if (ac__est_cancelled(e))
+            return AC_E_CANCELLED;
         double t = 0.0;
         for (uint64_t m = 0; m < s->total; m++)
             if (isfinite(s->count[m]))
@@ -325,6 +335,8 @@ static int allocate(ac_estimator *e, adaptive_state *s, int64_t extra)
         hi *= 2.0;
     }
     for (int it = 0; it < 100 && hi - lo > 1e-15 * hi; it++) {
+        if (ac__est_cancelled(e))
+            return AC_E_CANCELLED;
         double mid = 0.5 * (lo + hi), t = 0.0;
         for (uint64_t m = 0; m < s->total; m++)
             if (isfinite(s->count[m]))
@@ -522,12 +534,13 @@ static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
      * the total the credits conserve. */
     s->delta = s->mean[s->total - 1] - s->mean[0];
     model_variances(e, s, SE_PRIOR);
-    int rc = ac__shapley_table(&e->mem, s->n, s->mean, phi);
+    int rc = ac__shapley_table_stop(&e->mem, s->n, s->mean, &e->cancelled,
+                                    phi);
     if (rc != AC_OK)
         return rc;
     for (uint64_t m = 0; m < s->total; m++)
         s->var[m] = isfinite(s->count[m]) ? s->var[m] / s->count[m] : 0.0;
-    return ac__shapley_table_se(&e->mem, s->n, s->var, se);
+    return ac__shapley_table_se(&e->mem, s->n, s->var, &e->cancelled, se);
 }
 
 static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)

@@ -69,14 +69,17 @@ static double sampled_weight(const ac__kernel_design *d)
     return sampled_len(d) ? d->weights[d->n_enum] : 0.0;
 }
 
-static void build_system(const ac_estimator *e, const ac__kernel_plan *s,
-                         const ac__kernel_design *d, kernel_system *ks,
-                         double v0)
+/* AC_OK, or AC_E_CANCELLED. */
+static int build_system(const ac_estimator *e, const ac__kernel_plan *s,
+                        const ac__kernel_design *d, kernel_system *ks,
+                        double v0)
 {
     uint32_t n = e->n;
     memset(ks->a, 0, (size_t)n * n * sizeof *ks->a);
     memset(ks->b, 0, n * sizeof *ks->b);
     for (uint32_t k = 0; k < d->n_enum; k++) {
+        if (ac__est_cancelled(e)) /* a row costs up to n^2 */
+            return AC_E_CANCELLED;
         uint32_t en = d->entries[k];
         double w = d->weights[k];
         add_coalition(e, ks, en, w, w * (ac__est_value(e, en) - v0));
@@ -94,6 +97,8 @@ static void build_system(const ac_estimator *e, const ac__kernel_plan *s,
                        ? (double)n / (n + (double)sampled_len(d))
                        : 0.0;
     for (uint32_t k = d->n_enum; k < d->count; k++) {
+        if (ac__est_cancelled(e)) /* a row costs up to n^2 */
+            return AC_E_CANCELLED;
         uint32_t en = d->entries[k];
         double y = ac__est_value(e, en) - v0;
         add_coalition(e, ks, en, (1.0 - alpha) * ws, ws * y);
@@ -103,13 +108,15 @@ static void build_system(const ac_estimator *e, const ac__kernel_plan *s,
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < i; j++)
             ks->a[(size_t)j * n + i] = ks->a[(size_t)i * n + j];
+    return AC_OK;
 }
 
 /* Solves the constrained problem with a small ridge towards the equal split
  * delta/n, which fixes the directions the data leave open (few samples) and
- * keeps the factorisation well posed; phi conserves delta exactly. */
+ * keeps the factorisation well posed; phi conserves delta exactly. 0, -1
+ * (not positive definite) or AC__LINALG_STOPPED. */
 static int solve_system(uint32_t n, kernel_system *ks, double delta,
-                        double *phi)
+                        const atomic_int *stop, double *phi)
 {
     double trace = 0.0;
     for (uint32_t i = 0; i < n; i++)
@@ -120,8 +127,9 @@ static int solve_system(uint32_t n, kernel_system *ks, double delta,
         ks->b[i] += ridge * delta / n;
         ks->q[i] = 1.0;
     }
-    if (ac__cholesky(ks->a, n) != 0)
-        return -1;
+    int rc = ac__cholesky(ks->a, n, stop);
+    if (rc != 0)
+        return rc;
     ac__cholesky_solve(ks->a, n, ks->b);
     ac__cholesky_solve(ks->a, n, ks->q);
     double sum_u = 0.0, sum_q = 0.0;
@@ -165,10 +173,11 @@ static void add_residual(const ac_estimator *e, uint32_t entry, double w,
 
 /* Sampling variance: the pairs are independent draws, so the variance of
  * their total is the number of pairs times the spread of one pair's
- * contribution mapped through M (the sandwich estimator). */
-static void sampling_errors(const ac_estimator *e, const ac__kernel_plan *s,
-                            const ac__kernel_design *d, kernel_system *ks,
-                            double v0, const double *phi, double *se)
+ * contribution mapped through M (the sandwich estimator). Each pair costs
+ * a solve (n^2): AC_OK, or AC_E_CANCELLED. */
+static int sampling_errors(const ac_estimator *e, const ac__kernel_plan *s,
+                           const ac__kernel_design *d, kernel_system *ks,
+                           double v0, const double *phi, double *se)
 {
     uint32_t n = e->n, pairs = sampled_len(d) / 2;
     double sum_q = 0.0;
@@ -180,6 +189,8 @@ static void sampling_errors(const ac_estimator *e, const ac__kernel_plan *s,
     double ws = sampled_weight(d);
     const uint32_t *rows = d->entries + d->n_enum;
     for (uint32_t p = 0; p < pairs; p++) {
+        if (ac__est_cancelled(e)) /* a pair costs two solves */
+            return AC_E_CANCELLED;
         memset(ks->g, 0, n * sizeof *ks->g);
         add_residual(e, rows[2 * p], ws, v0, phi, ks->g);
         add_residual(e, rows[2 * p + 1], ws, v0, phi, ks->g);
@@ -204,18 +215,22 @@ static void sampling_errors(const ac_estimator *e, const ac__kernel_plan *s,
     for (uint32_t i = 0; i < n; i++)
         se[i] = unknown ? INFINITY
                         : (pairs > 0 ? se[i] * k_eff / (k_eff - p_free) : 0.0);
+    return AC_OK;
 }
 
 /* Noise variance of repeated evaluations adds w^2 var (M z)^2 per
- * enumerated coalition; then se holds standard errors. */
-static void noise_errors(const ac_estimator *e, const ac__kernel_design *d,
-                         kernel_system *ks, double *se)
+ * enumerated coalition; then se holds standard errors. AC_OK, or
+ * AC_E_CANCELLED. */
+static int noise_errors(const ac_estimator *e, const ac__kernel_design *d,
+                        kernel_system *ks, double *se)
 {
     uint32_t n = e->n;
     double sum_q = 0.0;
     for (uint32_t i = 0; i < n; i++)
         sum_q += ks->q[i];
     for (uint32_t k = 0; k < d->n_enum; k++) {
+        if (ac__est_cancelled(e)) /* a row costs up to n^2 */
+            return AC_E_CANCELLED;
         uint32_t en = d->entries[k];
         double var = ac__est_var(e, en);
         if (var <= 0.0)
@@ -230,6 +245,7 @@ static void noise_errors(const ac_estimator *e, const ac__kernel_design *d,
     }
     for (uint32_t i = 0; i < n; i++)
         se[i] = sqrt(se[i]);
+    return AC_OK;
 }
 
 /* The fit over a design that holds data. */
@@ -244,13 +260,19 @@ static int fit_design(ac_estimator *e, const ac__kernel_design *d,
                         "every sampled pair lost an evaluation to oracle "
                         "failures (%lld coalitions given up)",
                         (long long)e->dropped);
-    build_system(e, s, d, ks, v0);
-    if (solve_system(e->n, ks, delta, phi) != 0)
+    int rc = build_system(e, s, d, ks, v0);
+    if (rc != AC_OK)
+        return rc;
+    rc = solve_system(e->n, ks, delta, &e->cancelled, phi);
+    if (rc == AC__LINALG_STOPPED)
+        return AC_E_CANCELLED;
+    if (rc != 0)
         return ac__fail(e->err, AC_E_STATE,
                         "the KernelSHAP system is not positive definite");
-    sampling_errors(e, s, d, ks, v0, phi, se);
-    noise_errors(e, d, ks, se);
-    return AC_OK;
+    rc = sampling_errors(e, s, d, ks, v0, phi, se);
+    if (rc == AC_OK)
+        rc = noise_errors(e, d, ks, se);
+    return rc;
 }
 
 static int kernel_estimate(ac_estimator *e, double *phi, double *se)

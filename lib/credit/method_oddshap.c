@@ -62,6 +62,7 @@ typedef struct hyper {
 
 typedef struct odd_fit {
     uint32_t n, words, m;   /* rows: the pairs, then N last */
+    const atomic_int *stop; /* the run's cancel flag           */
     double prior;           /* prior variance of each phi_i (last fit) */
     double scale;           /* the targets were divided by it */
     const uint64_t **key;   /* m: each row's coalition        */
@@ -129,11 +130,15 @@ static uint32_t hamming(const uint64_t *a, const uint64_t *b, uint32_t words)
     return h;
 }
 
-/* G = K + diag(noise / w) over the rows (N: a jitter only), lower half. */
+/* G = K + diag(noise / w) over the rows (N: a jitter only), lower half.
+ * A cancel leaves it half built: the factorisation, next, sees the cancel
+ * before it reads G. */
 static void build_gram(odd_fit *f, double noise)
 {
     uint32_t m = f->m;
     for (uint32_t j = 0; j < m; j++) {
+        if (atomic_load_explicit(f->stop, memory_order_relaxed))
+            return;
         double *row = f->g + (size_t)j * m;
         for (uint32_t k = 0; k < j; k++)
             row[k] = f->ktab[hamming(f->key[j], f->key[k], f->words)];
@@ -142,28 +147,32 @@ static void build_gram(odd_fit *f, double noise)
     }
 }
 
-/* Factor G and solve for alpha; -1 when G is not numerically positive. */
+/* Factor G and solve for alpha; -1 when G is not numerically positive,
+ * AC__LINALG_STOPPED when the run was cancelled. */
 static int fit(odd_fit *f, const hyper *hp)
 {
     f->prior = kernel_tables(f, hp);
     build_gram(f, hp->noise);
-    if (ac__cholesky(f->g, f->m) != 0)
-        return -1;
+    int rc = ac__cholesky(f->g, f->m, f->stop);
+    if (rc != 0)
+        return rc;
     memcpy(f->alpha, f->u, f->m * sizeof *f->alpha);
     ac__cholesky_solve(f->g, f->m, f->alpha);
     return 0;
 }
 
-/* Weighted leave-one-out error of the current fit over the pair rows. */
-static double loo_error(odd_fit *f)
+/* Weighted leave-one-out error of the current fit over the pair rows into
+ * *err; AC__LINALG_STOPPED when the run was cancelled. */
+static int loo_error(odd_fit *f, double *err)
 {
-    ac__cholesky_inverse_diag(f->g, f->m, f->diag, f->scratch);
-    double err = 0.0;
+    if (ac__cholesky_inverse_diag(f->g, f->m, f->diag, f->scratch, f->stop))
+        return AC__LINALG_STOPPED;
+    *err = 0.0;
     for (uint32_t j = 0; j + 1 < f->m; j++) {
         double e = f->alpha[j] / f->diag[j];
-        err += f->w[j] * e * e;
+        *err += f->w[j] * e * e;
     }
-    return err;
+    return 0;
 }
 
 /* Cov(phi_i, u_j) for every row j into out (m). */
@@ -176,13 +185,16 @@ static void phi_covariances(const odd_fit *f, uint32_t i, double *out)
     }
 }
 
-static void shapley_of_fit(odd_fit *f, double *phi, double *se)
+/* AC_OK, or AC_E_CANCELLED: each player costs a solve of m^2. */
+static int shapley_of_fit(odd_fit *f, double *phi, double *se)
 {
     double amp = 0.0; /* the prior's amplitude: u' G^-1 u / m */
     for (uint32_t j = 0; j < f->m; j++)
         amp += f->u[j] * f->alpha[j];
     amp = amp > 0.0 ? amp / f->m : 0.0;
     for (uint32_t i = 0; i < f->n; i++) {
+        if (atomic_load_explicit(f->stop, memory_order_relaxed))
+            return AC_E_CANCELLED;
         phi_covariances(f, i, f->scratch);
         double p = 0.0;
         for (uint32_t j = 0; j < f->m; j++)
@@ -196,6 +208,7 @@ static void shapley_of_fit(odd_fit *f, double *phi, double *se)
         double var = amp * (f->prior - explained);
         se[i] = var > 0.0 ? sqrt(var) * f->scale : 0.0;
     }
+    return AC_OK;
 }
 
 /* The pairs of the design: each coalition whose complement was evaluated
@@ -275,6 +288,7 @@ static int fit_alloc(ac_estimator *e, odd_fit *f, uint32_t rows)
     memset(f, 0, sizeof *f);
     f->n = n;
     f->words = e->words;
+    f->stop = &e->cancelled;
     f->key = ac__mem_alloc(mm, rows, sizeof *f->key);
     f->absent = ac__mem_alloc(mm, rows, sizeof *f->absent);
     f->u = ac__mem_alloc(mm, rows, sizeof *f->u);
@@ -308,24 +322,30 @@ static int system_alloc(ac_estimator *e, odd_fit *f)
     return f->g && f->alpha && f->diag && f->scratch ? AC_OK : AC_E_NO_MEMORY;
 }
 
-/* The grid point with the least leave-one-out error on f's rows. */
-static hyper search_grid(odd_fit *f, const double *noise)
+/* The grid point with the least leave-one-out error on f's rows into
+ * *best; AC_OK or AC_E_CANCELLED. */
+static int search_grid(odd_fit *f, const double *noise, hyper *best)
 {
     double least = INFINITY;
-    hyper best = {S1[0], RHO[0], noise[0]};
+    *best = (hyper){S1[0], RHO[0], noise[0]};
     for (int a = 0; a < N_S1; a++)
         for (int r = 0; r < N_RHO; r++)
             for (int k = 0; k < N_NOISE; k++) {
                 hyper h = {S1[a], RHO[r], noise[k]};
-                if (fit(f, &h) != 0)
+                double err;
+                int rc = fit(f, &h);
+                if (rc == 0)
+                    rc = loo_error(f, &err);
+                if (rc == AC__LINALG_STOPPED)
+                    return AC_E_CANCELLED;
+                if (rc != 0)
                     continue;
-                double err = loo_error(f);
                 if (err < least) {
                     least = err;
-                    best = h;
+                    *best = h;
                 }
             }
-    return best;
+    return AC_OK;
 }
 
 /* Every stride-th pair row of f and the row of N, as a fit of its own that
@@ -391,16 +411,19 @@ static int oddshap_estimate(ac_estimator *e, double *phi, double *se)
         odd_fit sub;
         rc = subsample(e, &f, &sub);
         if (rc == AC_OK)
-            h = search_grid(&sub, noise);
+            rc = search_grid(&sub, noise, &h);
         rows_free(e, &sub);
     } else if (rc == AC_OK) {
-        h = search_grid(&f, noise);
+        rc = search_grid(&f, noise, &h);
     }
-    if (rc == AC_OK && fit(&f, &h) != 0)
+    int solved = rc == AC_OK ? fit(&f, &h) : 0;
+    if (solved == AC__LINALG_STOPPED)
+        rc = AC_E_CANCELLED;
+    else if (solved != 0)
         rc = ac__fail(e->err, AC_E_STATE,
                       "the OddSHAP system is not positive definite");
     if (rc == AC_OK)
-        shapley_of_fit(&f, phi, se);
+        rc = shapley_of_fit(&f, phi, se);
     else if (rc == AC_E_NO_MEMORY)
         ac__fail(e->err, rc, "no memory for the OddSHAP fit of %u rows", f.m);
     /* No more pairs than players: the fit rests on its prior, and the

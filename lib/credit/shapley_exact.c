@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "credit/conserve.h"
+#include "credit/scale.h"
+
+/* Table entries between two looks at the stop flag: about a millisecond. */
+#define STOP_EVERY ((uint64_t)1 << 16)
 
 void ac__shapley_weights(uint32_t n, double *w)
 {
@@ -18,8 +22,9 @@ void ac__shapley_weights(uint32_t n, double *w)
 }
 
 int ac__table_contrib(const ac__mem *m, uint32_t n, const double *x,
-                      const double *in_coef, const double *out_coef,
-                      double *out)
+                      double xscale, const double *in_coef,
+                      const double *out_coef, const atomic_int *stop,
+                      double *out, double *xmax)
 {
     /* by_size[s*n + i]: sum of x(S) over |S| = s with i in S; total[s]: over
      * all |S| = s. One pass over the table, n(n+1) accumulators: the sizes
@@ -32,8 +37,17 @@ int ac__table_contrib(const ac__mem *m, uint32_t n, const double *x,
         return AC_E_NO_MEMORY;
     }
     uint64_t len = (uint64_t)1 << n;
+    double big = 0.0;
     for (uint64_t mask = 0; mask < len; mask++) {
-        double v = x[mask];
+        if (stop != NULL && mask % STOP_EVERY == 0 &&
+            atomic_load_explicit(stop, memory_order_relaxed)) {
+            ac__mem_free(m, by_size);
+            ac__mem_free(m, total);
+            return AC_E_CANCELLED;
+        }
+        double v = x[mask] * xscale;
+        if (fabs(v) > big)
+            big = fabs(v);
         uint32_t s = ac__popcount64(mask);
         double *row = by_size + (size_t)s * n;
         total[s] += v;
@@ -49,6 +63,8 @@ int ac__table_contrib(const ac__mem *m, uint32_t n, const double *x,
         }
         out[i] = ac__ksum_value(&acc);
     }
+    if (xmax != NULL)
+        *xmax = big;
     ac__mem_free(m, by_size);
     ac__mem_free(m, total);
     return AC_OK;
@@ -68,28 +84,57 @@ static void shapley_coefs(uint32_t n, int squared, double *in_coef,
     }
 }
 
-/* The Shapley combination of table x (squared coefficients: its variance). */
+/* The Shapley combination of table x times xscale (squared coefficients:
+ * its variance). */
 static int shapley_combine(const ac__mem *m, uint32_t n, const double *x,
-                           int squared, double *out)
+                           double xscale, int squared,
+                           const atomic_int *stop, double *out, double *xmax)
 {
     double in_coef[AC_EXACT_MAX_PLAYERS + 1], out_coef[AC_EXACT_MAX_PLAYERS + 1];
     shapley_coefs(n, squared, in_coef, out_coef);
-    return ac__table_contrib(m, n, x, in_coef, out_coef, out);
+    return ac__table_contrib(m, n, x, xscale, in_coef, out_coef, stop, out,
+                             xmax);
+}
+
+int ac__shapley_table_stop(const ac__mem *m, uint32_t n,
+                           const double *values, const atomic_int *stop,
+                           double *phi)
+{
+    uint64_t len = (uint64_t)1 << n;
+    /* The pass finds the values' magnitude; the rare table that needs the
+     * scaled space is passed over again in it, and its credits and total
+     * are taken back (times 2^k) at the end. */
+    double big, down = 1.0;
+    int rc = shapley_combine(m, n, values, 1.0, 0, stop, phi, &big);
+    int k = rc == AC_OK ? ac__scale_shift(big) : 0;
+    if (k != 0) {
+        down = ldexp(1.0, -k);
+        rc = shapley_combine(m, n, values, down, 0, stop, phi, NULL);
+    }
+    if (rc != AC_OK)
+        return rc;
+    double total = values[len - 1] * down - values[0] * down;
+    ac__conserve(phi, NULL, n, total);
+    if (!isfinite(ldexp(total, k)))
+        return AC_E_TOO_LARGE;
+    for (uint32_t i = 0; i < n; i++)
+        if (!isfinite(ldexp(phi[i], k)))
+            return AC_E_TOO_LARGE;
+    for (uint32_t i = 0; k != 0 && i < n; i++)
+        phi[i] = ldexp(phi[i], k);
+    return AC_OK;
 }
 
 int ac__shapley_table(const ac__mem *m, uint32_t n, const double *values,
                       double *phi)
 {
-    int rc = shapley_combine(m, n, values, 0, phi);
-    if (rc == AC_OK)
-        ac__conserve(phi, NULL, n, values[((uint64_t)1 << n) - 1] - values[0]);
-    return rc;
+    return ac__shapley_table_stop(m, n, values, NULL, phi);
 }
 
 int ac__shapley_table_se(const ac__mem *m, uint32_t n, const double *var,
-                         double *se)
+                         const atomic_int *stop, double *se)
 {
-    int rc = shapley_combine(m, n, var, 1, se);
+    int rc = shapley_combine(m, n, var, 1.0, 1, stop, se, NULL);
     if (rc == AC_OK)
         for (uint32_t i = 0; i < n; i++)
             se[i] = sqrt(se[i] > 0.0 ? se[i] : 0.0);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ksum.h"
 #include "failure/localizer_internal.h"
 
 #define MAX_MESSAGES (1u << 24)
@@ -30,7 +31,7 @@ void ac_localizer_free(ac_localizer *loc)
     release_known(loc);
     void *arrays[] = {loc->post, loc->answer_sum, loc->answers,
                       loc->failures, loc->round, loc->plan, loc->cdf,
-                      loc->flags};
+                      loc->picked, loc->pending, loc->flags};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         ac__mem_free(&loc->mem, arrays[i]);
     ac__tickets_clear(&loc->tickets, &loc->mem);
@@ -52,6 +53,8 @@ static void clear_session(ac_localizer *l)
     memset(l->failures, 0, l->n * sizeof *l->failures);
     memset(l->flags, 0, l->n * sizeof *l->flags);
     l->round_len = l->round_handed = l->round_told = 0;
+    l->pending_len = 0;
+    l->restrict_due = 0;
     l->lo = -1;
     l->hi = l->n;
     l->scan = 0;
@@ -261,13 +264,38 @@ void ac__localizer_enqueue(ac_localizer *l, uint32_t t)
     l->round[l->round_len++] = (ac__loc_query){t, 0, 0, NAN};
 }
 
-/* The run is over: the scan's coverage recorded, the flags set. */
-static void end_run(ac_localizer *l, int scan_complete)
+/* Whether the posterior is one: finite, non-negative, summing to 1. Every
+ * input is checked and every update normalised, so this holds; it is
+ * checked because a result is never reported that is not a number. */
+static int posterior_ok(const ac_localizer *l)
 {
+    ac__ksum total = {0.0, 0.0};
+    for (uint32_t h = 0; h <= l->n; h++) {
+        if (!(isfinite(l->post[h]) && l->post[h] >= 0.0))
+            return 0;
+        ac__ksum_add(&total, l->post[h]);
+    }
+    return fabs(ac__ksum_value(&total) - 1.0) <= 1e-12 && isfinite(l->prob);
+}
+
+static int fail_run(ac_localizer *l, int status);
+
+/* The run is over: the scan's coverage recorded, the flags set. AC_OK, or
+ * the run fails (AC_E_TOO_LARGE) on a posterior that is not one. */
+static int end_run(ac_localizer *l, int scan_complete)
+{
+    l->scanning = 0;
+    if (!posterior_ok(l)) {
+        ac__fail(l->err, AC_E_TOO_LARGE,
+                 "the posterior over the first error is not a probability "
+                 "distribution (a value not finite, or a sum not 1): no "
+                 "result");
+        return fail_run(l, AC_E_TOO_LARGE);
+    }
     l->scan_complete = scan_complete;
     l->phase = AC__PHASE_DONE;
-    l->scanning = 0;
     ac__localizer_set_flags(l);
+    return AC_OK;
 }
 
 /* Ends the run with an error, or, during the corrective scan, ends the
@@ -281,8 +309,7 @@ static int fail_run(ac_localizer *l, int status)
     if (l->phase == AC__PHASE_RUNNING && l->scanning) {
         l->round_len = l->round_handed = l->round_told = 0;
         l->scan_stopped = status;
-        end_run(l, 0);
-        return AC_OK;
+        return end_run(l, 0);
     }
     l->phase = AC__PHASE_FAILED;
     l->fail_status = status;
@@ -311,7 +338,7 @@ static void plan_scan(ac_localizer *l)
     ac__localizer_charge(l, l->round_len);
     l->scan_calls += l->round_len;
     if (l->round_len == 0)
-        end_run(l, l->scan >= l->n);
+        (void)end_run(l, l->scan >= l->n); /* its error is the run's */
 }
 
 /* Plans the next round of whichever phase the run is in; leaves round_len
@@ -328,7 +355,7 @@ static void plan_round(ac_localizer *l)
         int scan = l->p.scan_after && l->step >= 0 &&
                    l->strategy != AC_STRATEGY_SCORES;
         if (!scan) {
-            end_run(l, l->scan_complete);
+            (void)end_run(l, l->scan_complete); /* its error is the run's */
             return;
         }
         l->scanning = 1;
@@ -360,25 +387,34 @@ int ac_localizer_ask(ac_localizer *loc, uint32_t max_count, uint64_t *tickets,
         return loc->fail_status;
     if ((rc = check_cancel(loc)) != AC_OK)
         return rc;
+    if (loc->phase == AC__PHASE_DONE) {
+        *count = 0;
+        return AC_OK;
+    }
+    /* Room for what this ask may hand out (part of one round), made before
+     * the run starts and before a round is planned and charged, so that
+     * running out of memory changes nothing. */
+    uint32_t room =
+        max_count < loc->p.batch ? max_count : (uint32_t)loc->p.batch;
+    if (ac__tickets_reserve(&loc->tickets, &loc->mem, room) != AC_OK)
+        return ac__fail(loc->err, AC_E_NO_MEMORY,
+                        "no memory for %u more tickets", room);
     if (loc->phase == AC__PHASE_IDLE) {
         if ((rc = ac__search_start(loc)) != AC_OK)
             return rc;
         loc->phase = AC__PHASE_RUNNING;
     }
     *count = 0;
-    if (loc->phase == AC__PHASE_DONE)
-        return AC_OK;
     if (loc->round_len == 0) {
         plan_round(loc);
+        if (loc->phase == AC__PHASE_FAILED)
+            return loc->fail_status;
         if (loc->round_len == 0)
             return AC_OK; /* done */
         loc->rounds++;
     }
     uint32_t out = loc->round_len - loc->round_handed;
-    out = out < max_count ? out : max_count;
-    if (ac__tickets_reserve(&loc->tickets, &loc->mem, out) != AC_OK)
-        return ac__fail(loc->err, AC_E_NO_MEMORY,
-                        "no memory for %u more tickets", out);
+    out = out < room ? out : room;
     for (uint32_t k = 0; k < out; k++) {
         uint32_t at = loc->round_handed++;
         prefixes[k] = loc->round[at].prefix;

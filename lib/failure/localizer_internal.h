@@ -31,6 +31,16 @@ typedef struct ac__loc_query {
     double value;
 } ac__loc_query;
 
+/* A noisy verifier's answer waiting to enter the posterior, with the
+ * product of P(answer | off track) over it and every later one of its
+ * batch (written by the update). */
+typedef struct ac__loc_answer {
+    uint32_t prefix;
+    int32_t suffix_exp;
+    double value;
+    double suffix;
+} ac__loc_answer;
+
 struct ac_localizer {
     ac__mem mem;
     uint32_t n; /* T, the messages */
@@ -57,6 +67,15 @@ struct ac_localizer {
     uint32_t *plan;      /* round_cap: the strategy's picks             */
     uint32_t round_cap, round_len, round_handed, round_told;
     double *cdf;         /* n: P(h <= t), scratch of the bisection      */
+    uint8_t *picked;     /* n: 1 for a prefix in the round being planned */
+    /* The posterior is brought up to date only when it is read (planning a
+     * bisection, finishing the search): the answers of a noisy verifier
+     * wait here and enter it in one pass over the hypotheses, so that a
+     * round of W answers costs O(T + W log W), not W passes of O(T); an
+     * exact verifier's interval is applied once (restrict_due). */
+    ac__loc_answer *pending;
+    uint32_t pending_len, pending_cap;
+    int restrict_due;
     int64_t lo, hi;      /* exact logic: last accepted, first rejected  */
     uint32_t scan;       /* the corrective scan: all before is answered */
     int64_t step;        /* the result: -1 for no error                 */

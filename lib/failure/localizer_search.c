@@ -6,6 +6,8 @@
  * (lo, hi] of hypotheses still possible (lo: an accepted prefix, hi: a
  * rejected one); a noisy one, right with probability p, multiplies the
  * posterior by p or 1 - p on each side of the prefix it judged. */
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +45,12 @@ static void normalise(double *post, uint32_t len)
         post[h] /= total;
 }
 
+static void settle(ac_localizer *l);
+
 /* The most probable hypothesis, the first on ties. */
-static uint32_t most_probable(const ac_localizer *l)
+static uint32_t most_probable(ac_localizer *l)
 {
+    settle(l);
     uint32_t best = 0;
     for (uint32_t h = 1; h <= l->n; h++)
         if (l->post[h] > l->post[best])
@@ -55,6 +60,7 @@ static uint32_t most_probable(const ac_localizer *l)
 
 static void finish(ac_localizer *l, int outcome, uint32_t h)
 {
+    settle(l);
     l->outcome = outcome;
     l->step = h == l->n ? -1 : (int64_t)h;
     l->prob = l->post[h];
@@ -136,6 +142,23 @@ int ac__search_start(ac_localizer *l)
         (l->cdf = ac__mem_alloc(&l->mem, l->n, sizeof *l->cdf)) == NULL)
         return ac__fail(l->err, AC_E_NO_MEMORY,
                         "no memory for the posterior of %u messages", l->n);
+    if (l->picked == NULL &&
+        (l->picked = ac__mem_calloc(&l->mem, l->n, 1)) == NULL)
+        return ac__fail(l->err, AC_E_NO_MEMORY,
+                        "no memory to plan rounds over %u messages", l->n);
+    /* Room for T / 16 waiting answers (and a whole round): the posterior
+     * pass they wait for then costs O(1) per answer, amortized. */
+    uint32_t pending = l->n / 16 > width ? l->n / 16 : width;
+    if (is_noisy(l) && l->strategy != AC_STRATEGY_SCORES &&
+        l->pending_cap < pending) {
+        ac__loc_answer *a = ac__mem_alloc(&l->mem, pending, sizeof *a);
+        if (a == NULL)
+            return ac__fail(l->err, AC_E_NO_MEMORY,
+                            "no memory for %u answers", pending);
+        ac__mem_free(&l->mem, l->pending);
+        l->pending = a;
+        l->pending_cap = pending;
+    }
     l->lo = -1;
     l->hi = l->n;
     if (l->strategy == AC_STRATEGY_SCORES)
@@ -184,33 +207,30 @@ static uint32_t binary_queries(const ac_localizer *l, uint32_t *out,
     return count;
 }
 
-static int chosen(const uint32_t *out, uint32_t count, uint32_t t)
+static double min_split(const ac_localizer *l)
 {
-    for (uint32_t k = 0; k < count; k++)
-        if (out[k] == t)
-            return 1;
-    return 0;
+    return l->p.noise == AC_NOISE_REPEATABLE ? REPEATABLE_MIN_SPLIT : 0.0;
 }
 
 /* Whether prefix t may be asked in this round. */
-static int askable(const ac_localizer *l, uint32_t t, const uint32_t *out,
-                   uint32_t count)
+static int askable(const ac_localizer *l, uint32_t t)
 {
-    double split = l->p.noise == AC_NOISE_REPEATABLE ? REPEATABLE_MIN_SPLIT
-                                                      : 0.0;
+    double split = min_split(l);
     double f = l->cdf[t];
     if (!(f > split && f < 1.0 - split))
         return 0; /* the answer is already known, or would not matter */
     if (l->p.noise == AC_NOISE_INDEPENDENT)
         return 1; /* asking again adds independent evidence */
-    return l->answers[t] == 0 && !chosen(out, count, t);
+    return l->answers[t] == 0 && !l->picked[t];
 }
 
 /* The askable prefix whose cdf is nearest q: from the first with cdf >= q,
  * outwards (cdf is monotone, so the first askable on each side is that
- * side's nearest). */
-static int64_t nearest_askable(const ac_localizer *l, double q,
-                               const uint32_t *out, uint32_t count)
+ * side's nearest). A walk ends where cdf leaves (split, 1 - split), past
+ * which nothing is askable: walking on to the end made a round of W
+ * quantiles cost W T once the posterior had narrowed (10 s for a round of
+ * 4096 at T = 2^20). */
+static int64_t nearest_askable(const ac_localizer *l, double q)
 {
     uint32_t a = 0, b = l->n;
     while (a < b) {
@@ -220,11 +240,12 @@ static int64_t nearest_askable(const ac_localizer *l, double q,
         else
             b = m;
     }
+    double split = min_split(l);
     int64_t up = a, down = (int64_t)a - 1;
-    while (up < l->n && !askable(l, (uint32_t)up, out, count))
-        up++;
-    while (down >= 0 && !askable(l, (uint32_t)down, out, count))
-        down--;
+    while (up < l->n && !askable(l, (uint32_t)up))
+        up = l->cdf[up] >= 1.0 - split ? (int64_t)l->n : up + 1;
+    while (down >= 0 && !askable(l, (uint32_t)down))
+        down = l->cdf[down] <= split ? -1 : down - 1;
     if (up == l->n)
         return down;
     if (down < 0)
@@ -243,6 +264,7 @@ static int by_u32(const void *a, const void *b)
 static uint32_t bisection_queries(ac_localizer *l, uint32_t *out,
                                   uint32_t width)
 {
+    settle(l);
     ac__ksum acc = {0.0, 0.0};
     for (uint32_t t = 0; t < l->n; t++) {
         ac__ksum_add(&acc, l->post[t]);
@@ -250,10 +272,14 @@ static uint32_t bisection_queries(ac_localizer *l, uint32_t *out,
     }
     uint32_t count = 0;
     for (uint32_t i = 1; i <= width; i++) {
-        int64_t t = nearest_askable(l, (double)i / (width + 1), out, count);
-        if (t >= 0)
+        int64_t t = nearest_askable(l, (double)i / (width + 1));
+        if (t >= 0) {
             out[count++] = (uint32_t)t;
+            l->picked[t] = 1;
+        }
     }
+    for (uint32_t k = 0; k < count; k++)
+        l->picked[out[k]] = 0;
     qsort(out, count, sizeof *out, by_u32);
     return count;
 }
@@ -315,16 +341,122 @@ void ac__search_plan(ac_localizer *l)
 /* Applying a round's answers                                          */
 /* ------------------------------------------------------------------ */
 
-/* Bayes' rule for an answer q (the probability of "on track") at prefix t
- * from a verifier right with probability p: off-track hypotheses (h <= t)
- * are multiplied by P(answer | off), the others by P(answer | on). */
-static void bayes_update(ac_localizer *l, uint32_t t, double q)
+/* A positive number as m 2^e, m in [0.5, 1): products of thousands of
+ * likelihoods (each down to 1 - p = 1e-9) stay exact in range. */
+typedef struct scaled {
+    double m;
+    int e;
+} scaled;
+
+static scaled scaled_times(scaled a, double b)
+{
+    int k;
+    double m = frexp(a.m * b, &k);
+    return (scaled){m, a.e + k};
+}
+
+static int by_prefix_then_value(const void *a, const void *b)
+{
+    const ac__loc_answer *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    return x->value < y->value ? -1 : (x->value > y->value);
+}
+
+/* The hypotheses' factor from the answers, for h after the first j
+ * answers (prefixes < h: "on track" is their truth) and before the rest
+ * (prefixes >= h: "off track"). */
+static scaled answers_factor(const ac__loc_answer *a, uint32_t m, uint32_t j,
+                             scaled on_before)
+{
+    if (j == m)
+        return on_before;
+    int k;
+    double f = frexp(on_before.m * a[j].suffix, &k);
+    return (scaled){f, on_before.e + a[j].suffix_exp + k};
+}
+
+/* The hypotheses between two consecutive answered prefixes share one
+ * factor: [from, to) and its factor. */
+typedef struct segment {
+    uint32_t from, to, j;
+    scaled on;
+} segment;
+
+static void next_segment(const ac_localizer *l, const ac__loc_answer *a,
+                         uint32_t m, segment *g)
 {
     double p = l->p.accuracy;
-    double like_off = p * (1.0 - q) + (1.0 - p) * q;
-    double like_on = p * q + (1.0 - p) * (1.0 - q);
-    for (uint32_t h = 0; h <= l->n; h++)
-        l->post[h] *= h <= t ? like_off : like_on;
+    g->from = g->to;
+    for (; g->j < m && a[g->j].prefix < g->from; g->j++) {
+        double q = a[g->j].value;
+        g->on = scaled_times(g->on, p * q + (1.0 - p) * (1.0 - q));
+    }
+    g->to = g->j < m ? a[g->j].prefix + 1 : l->n + 1;
+}
+
+/* Bayes' rule for every waiting answer at once. An answer q (the
+ * probability of "on track") at prefix t from a verifier right with
+ * probability p multiplies the off-track hypotheses (h <= t) by
+ * P(q | off) = p (1 - q) + (1 - p) q and the others by P(q | on); the
+ * product over the answers is constant between consecutive prefixes, so
+ * one pass over the hypotheses, with prefix products of P(q | on) and
+ * suffix products of P(q | off), applies them all. One answer at a time
+ * cost a pass over the T + 1 hypotheses each: a round of 4096 answers at
+ * T = 2^20 took 13 s. The products are carried as mantissa and exponent,
+ * and the posterior rescaled by the largest of its new values, so that no
+ * likelihood ratio, however extreme, underflows it to zero. */
+static void bayes_apply_pending(ac_localizer *l)
+{
+    uint32_t m = l->pending_len;
+    ac__loc_answer *a = l->pending;
+    double p = l->p.accuracy;
+    if (m == 0)
+        return;
+    l->pending_len = 0;
+    /* Order by prefix; (prefix, value) decides ties, so the products do not
+     * depend on the order the answers were told in. */
+    qsort(a, m, sizeof *a, by_prefix_then_value);
+    scaled off = {0.5, 1}; /* 1 */
+    for (uint32_t i = m; i-- > 0;) {
+        double q = a[i].value;
+        off = scaled_times(off, p * (1.0 - q) + (1.0 - p) * q);
+        a[i].suffix = off.m;
+        a[i].suffix_exp = off.e;
+    }
+    /* The largest new value's exponent, from each segment's largest
+     * posterior value. */
+    int top = INT_MIN;
+    segment g = {0, 0, 0, {0.5, 1}};
+    while (g.to <= l->n) {
+        next_segment(l, a, m, &g);
+        double big = 0.0;
+        for (uint32_t h = g.from; h < g.to; h++)
+            big = l->post[h] > big ? l->post[h] : big;
+        if (big > 0.0) {
+            int e;
+            frexp(big, &e);
+            scaled f = answers_factor(a, m, g.j, g.on);
+            top = f.e + e > top ? f.e + e : top;
+        }
+    }
+    if (top == INT_MIN)
+        return; /* no mass to move: normalise has kept some */
+    /* New values f post[h] 2^-top, at most 1 and the largest above 1/8. */
+    g = (segment){0, 0, 0, {0.5, 1}};
+    while (g.to <= l->n) {
+        next_segment(l, a, m, &g);
+        scaled f = answers_factor(a, m, g.j, g.on);
+        int shift = f.e - top;
+        if (shift < DBL_MAX_EXP - 2) { /* the factor is a double */
+            double factor = ldexp(f.m, shift);
+            for (uint32_t h = g.from; h < g.to; h++)
+                l->post[h] *= factor;
+        } else { /* tiny values, raised past DBL_MAX: scale each whole */
+            for (uint32_t h = g.from; h < g.to; h++)
+                l->post[h] = ldexp(l->post[h] * f.m, shift);
+        }
+    }
     normalise(l->post, l->n + 1);
 }
 
@@ -342,6 +474,16 @@ static void restrict_exact(ac_localizer *l)
         for (int64_t h = l->lo + 1; h <= l->hi; h++)
             l->post[h] = 1.0;
     normalise(l->post, l->n + 1);
+}
+
+/* Brings the posterior up to date with every answer applied so far. */
+static void settle(ac_localizer *l)
+{
+    bayes_apply_pending(l);
+    if (l->restrict_due) {
+        l->restrict_due = 0;
+        restrict_exact(l);
+    }
 }
 
 /* The interval logic of LINEAR, BINARY and exact BISECTION, by verdict.
@@ -366,15 +508,18 @@ void ac__search_apply(ac_localizer *l)
 {
     int noisy = is_noisy(l);
     int logic = !posterior_only(l);
+    if (noisy && l->pending_len + l->round_len > l->pending_cap)
+        bayes_apply_pending(l);
     for (uint32_t k = 0; k < l->round_len; k++) {
         const ac__loc_query *q = &l->round[k];
         if (q->failed)
             continue;
         if (noisy)
-            bayes_update(l, q->prefix, q->value);
+            l->pending[l->pending_len++] =
+                (ac__loc_answer){q->prefix, 0, q->value, 0.0};
         if (logic)
             narrow(l, q->prefix, q->value >= 0.5);
     }
     if (!noisy)
-        restrict_exact(l);
+        l->restrict_due = 1;
 }

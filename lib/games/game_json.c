@@ -1,5 +1,13 @@
 /* Reading reference games from JSON (format in agentcredit.h and
- * docs/estimators.md). Every rejection names the key and what was wrong. */
+ * docs/estimators.md). Every rejection names the key and what was wrong;
+ * every size the text can ask for is checked against the game's limits
+ * before it is allocated. */
+#if defined(__unix__) || defined(__APPLE__)
+/* fileno and fstat: a file's size and kind before it is read. */
+#define _POSIX_C_SOURCE 200809L
+#include <sys/stat.h>
+#define AC__HAVE_FSTAT 1
+#endif
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -87,13 +95,17 @@ static int read_numbers(ac_game *g, json_t *root, const char *key, size_t len,
         return ac__fail(g->err, AC_E_PARSE,
                         "\"%s\" has %zu entries; %zu expected", key,
                         json_array_size(arr), len);
-    double *x = ac__mem_alloc(&g->mem, len, sizeof *x);
+    char what[64];
+    snprintf(what, sizeof what, "\"%s\"", key);
+    int rc = AC_OK;
+    double *x = ac__game_alloc(g, len, sizeof *x, 0, what, &rc);
     if (x == NULL)
-        return ac__fail(g->err, AC_E_NO_MEMORY, "no memory for \"%s\"", key);
+        return rc;
     for (size_t k = 0; k < len; k++) {
-        int rc = get_number(json_array_get(arr, k), key, k, &x[k], g->err);
+        rc = get_number(json_array_get(arr, k), key, k, &x[k], g->err);
         if (rc != AC_OK) {
             ac__mem_free(&g->mem, x);
+            g->held -= (uint64_t)len * sizeof *x;
             return rc;
         }
     }
@@ -101,24 +113,52 @@ static int read_numbers(ac_game *g, json_t *root, const char *key, size_t len,
     return AC_OK;
 }
 
-static int read_members(ac_game *g, json_t *members, uint32_t t)
+/* The members of term t into g->members from g->term_start[t] on; seen is
+ * a scratch bitset of n bits, all clear on entry and on return. */
+static int read_members(ac_game *g, json_t *members, uint32_t t,
+                        uint64_t *seen)
 {
-    uint64_t *set = g->term_sets + (size_t)t * g->words;
-    if (!json_is_array(members))
-        return ac__fail(g->err, AC_E_PARSE,
-                        "\"terms\"[%u].\"members\" must be an array", t);
-    for (size_t k = 0; k < json_array_size(members); k++) {
+    uint64_t at = g->term_start[t];
+    size_t count = json_array_size(members), done = 0;
+    int rc = AC_OK;
+    for (size_t k = 0; k < count && rc == AC_OK; k++) {
         json_t *m = json_array_get(members, k);
         json_int_t i = json_is_integer(m) ? json_integer_value(m) : -1;
         if (i < 0 || i >= (json_int_t)g->n)
+            rc = ac__fail(g->err, AC_E_PARSE,
+                          "\"terms\"[%u].\"members\"[%zu] is not a player "
+                          "index in 0..%u", t, k, g->n - 1);
+        else if (ac__bit_test(seen, (uint32_t)i))
+            rc = ac__fail(g->err, AC_E_PARSE,
+                          "\"terms\"[%u].\"members\" names player %lld "
+                          "twice", t, (long long)i);
+        else {
+            ac__bit_set(seen, (uint32_t)i);
+            g->members[at + done++] = (uint32_t)i;
+        }
+    }
+    for (uint64_t k = at; k < at + done; k++)
+        seen[g->members[k] >> 6] &= ~((uint64_t)1 << (g->members[k] & 63));
+    return rc;
+}
+
+/* Checks the shape of every term and counts their members, so that the
+ * lists are allocated once, at the size the text gives. */
+static int count_members(ac_game *g, json_t *terms, uint64_t *total)
+{
+    *total = 0;
+    for (size_t t = 0; t < json_array_size(terms); t++) {
+        json_t *term = json_array_get(terms, t);
+        json_t *members = json_object_get(term, "members");
+        if (!json_is_object(term) || json_object_size(term) != 2 ||
+            json_object_get(term, "coef") == NULL || members == NULL)
             return ac__fail(g->err, AC_E_PARSE,
-                            "\"terms\"[%u].\"members\"[%zu] is not a player "
-                            "index in 0..%u", t, k, g->n - 1);
-        if (ac__bit_test(set, (uint32_t)i))
+                            "\"terms\"[%zu] must be {\"coef\": c, "
+                            "\"members\": [...]}", t);
+        if (!json_is_array(members))
             return ac__fail(g->err, AC_E_PARSE,
-                            "\"terms\"[%u].\"members\" names player %lld twice",
-                            t, (long long)i);
-        ac__bit_set(set, (uint32_t)i);
+                            "\"terms\"[%zu].\"members\" must be an array", t);
+        *total += json_array_size(members);
     }
     return AC_OK;
 }
@@ -129,28 +169,45 @@ static int read_terms(ac_game *g, json_t *root)
     if (!json_is_array(terms))
         return ac__fail(g->err, AC_E_PARSE, "\"terms\" must be an array");
     size_t nt = json_array_size(terms);
-    if (nt > UINT32_MAX / 2)
-        return ac__fail(g->err, AC_E_TOO_LARGE, "too many terms");
+    if (nt >= UINT32_MAX)
+        return ac__fail(g->err, AC_E_TOO_LARGE, "%zu terms: at most %u", nt,
+                        UINT32_MAX - 1);
+    uint64_t total;
+    int rc = count_members(g, terms, &total);
+    if (rc != AC_OK)
+        return rc;
+    if (total > SIZE_MAX / sizeof *g->members)
+        return ac__fail(g->err, AC_E_TOO_LARGE, "%llu term members",
+                        (unsigned long long)total);
     g->n_terms = (uint32_t)nt;
-    g->coefs = ac__mem_alloc(&g->mem, nt, sizeof *g->coefs);
-    g->term_sets = ac__mem_calloc(&g->mem, nt * g->words, sizeof *g->term_sets);
-    if (g->coefs == NULL || g->term_sets == NULL)
-        return ac__fail(g->err, AC_E_NO_MEMORY, "no memory for %zu terms", nt);
-    for (uint32_t t = 0; t < g->n_terms; t++) {
+    g->n_members = total;
+    g->coefs = ac__game_alloc(g, nt, sizeof *g->coefs, 0,
+                              "the terms' coefficients", &rc);
+    if (rc == AC_OK)
+        g->term_start = ac__game_alloc(g, nt + 1, sizeof *g->term_start, 0,
+                                       "the terms", &rc);
+    if (rc == AC_OK)
+        g->members = ac__game_alloc(g, (size_t)total, sizeof *g->members, 0,
+                                    "the terms' members", &rc);
+    uint64_t *seen = NULL;
+    if (rc == AC_OK)
+        seen = ac__game_alloc(g, g->words, sizeof *seen, 1,
+                              "checking the terms' members", &rc);
+    if (rc != AC_OK)
+        return rc;
+    g->term_start[0] = 0;
+    for (uint32_t t = 0; t < g->n_terms && rc == AC_OK; t++) {
         json_t *term = json_array_get(terms, t);
-        json_t *coef = json_object_get(term, "coef");
-        if (!json_is_object(term) || json_object_size(term) != 2 ||
-            coef == NULL || json_object_get(term, "members") == NULL)
-            return ac__fail(g->err, AC_E_PARSE,
-                            "\"terms\"[%u] must be {\"coef\": c, \"members\": "
-                            "[...]}", t);
-        int rc = get_number(coef, "terms.coef", t, &g->coefs[t], g->err);
+        json_t *members = json_object_get(term, "members");
+        g->term_start[t + 1] = g->term_start[t] + json_array_size(members);
+        rc = get_number(json_object_get(term, "coef"), "terms.coef", t,
+                        &g->coefs[t], g->err);
         if (rc == AC_OK)
-            rc = read_members(g, json_object_get(term, "members"), t);
-        if (rc != AC_OK)
-            return rc;
+            rc = read_members(g, members, t, seen);
     }
-    return AC_OK;
+    ac__mem_free(&g->mem, seen);
+    g->held -= (uint64_t)g->words * sizeof *seen;
+    return rc;
 }
 
 static int read_noise(ac_game *g, json_t *root)
@@ -290,22 +347,124 @@ static int report(char *buf, size_t cap, int status, const char *msg)
     return status;
 }
 
-int ac_game_load_json(ac_game **out, const char *text, size_t len,
-                      const ac_allocator *alloc, char *err_buf,
-                      size_t err_cap)
+/* A lexical pass over the text, before jansson builds its tree (which does
+ * not go through the host's allocator, and can take 80 bytes for each byte
+ * of text: "[{},{},...]"). It counts the values of each kind, from which
+ * the tree's size is bounded, and finds the first byte no JSON text may
+ * hold. Fed in pieces, so that a file is judged while it is read. */
+typedef struct scan {
+    uint64_t bytes, objects, arrays, strings, numbers, literals;
+    uint64_t bad_at; /* offset of the first control byte, if bad */
+    int bad;         /* that byte + 1, or 0                      */
+    int in_string, escape, in_scalar;
+} scan;
+
+/* Bytes jansson 2.13/2.14 takes at most per value, malloc's overhead
+ * included (measured with a counting json_set_alloc_funcs: an empty
+ * object 238, an empty array 142, a string 94 + its length, a member of
+ * an object 126, a number 49, each with its slot in its container; true,
+ * false and null are shared, only their slot: 8 to 21 as arrays grow). */
+#define SCAN_OBJECT 256u
+#define SCAN_ARRAY 160u
+#define SCAN_STRING 112u
+#define SCAN_NUMBER 56u
+#define SCAN_LITERAL 24u
+
+static void scan_feed(scan *s, const char *text, size_t len)
 {
-    if (out == NULL || text == NULL)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "out and text must not be NULL");
-    ac__mem mem;
-    int rc = ac__mem_init(&mem, alloc);
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)text[k];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && !s->bad) {
+            s->bad = c + 1;
+            s->bad_at = s->bytes + k;
+        }
+        if (s->in_string) {
+            if (s->escape)
+                s->escape = 0;
+            else if (c == '\\')
+                s->escape = 1;
+            else if (c == '"')
+                s->in_string = 0;
+            continue;
+        }
+        int scalar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                     (c >= 'A' && c <= 'Z') || c == '-' || c == '+' ||
+                     c == '.';
+        if (scalar && !s->in_scalar) {
+            if (c == 't' || c == 'f' || c == 'n')
+                s->literals++;
+            else
+                s->numbers++;
+        }
+        s->in_scalar = scalar;
+        if (c == '"') {
+            s->in_string = 1;
+            s->strings++;
+        } else if (c == '{') {
+            s->objects++;
+        } else if (c == '[') {
+            s->arrays++;
+        }
+    }
+    s->bytes += len;
+}
+
+/* An upper bound of what jansson allocates for the scanned text. */
+static uint64_t scan_tree_bytes(const scan *s)
+{
+    return SCAN_OBJECT * s->objects + SCAN_ARRAY * s->arrays +
+           SCAN_STRING * s->strings + SCAN_NUMBER * s->numbers +
+           SCAN_LITERAL * s->literals + s->bytes;
+}
+
+static uint64_t scan_values(const scan *s)
+{
+    return s->objects + s->arrays + s->strings + s->numbers + s->literals;
+}
+
+/* AC_OK when the parse tree of the scanned text, with `in_use` bytes held
+ * already, stays within max_memory. */
+static int check_tree(const ac_game_limits *lim, const scan *s,
+                      uint64_t in_use, char *err)
+{
+    char what[96];
+    snprintf(what, sizeof what, "parsing the text (%llu values)",
+             (unsigned long long)scan_values(s));
+    return ac__game_check_memory(lim, err, in_use, scan_tree_bytes(s), what);
+}
+
+static int check_text_size(const ac_game_limits *lim, uint64_t len,
+                           char *err)
+{
+    if (len <= lim->max_bytes)
+        return AC_OK;
+    char size[48], limit[48];
+    return ac__fail(err, AC_E_TOO_LARGE,
+                    "the text is %s, more than max_bytes = %s; raise "
+                    "ac_game_limits.max_bytes to load it",
+                    ac__game_bytes(size, sizeof size, len),
+                    ac__game_bytes(limit, sizeof limit, lim->max_bytes));
+}
+
+/* Parses a scanned text. text_held: bytes the caller holds for the text
+ * (counted against max_memory until the game is built). */
+static int load_text(ac_game **out, const char *text, size_t len,
+                     const ac__mem *mem, const ac_game_limits *lim,
+                     const scan *sc, uint64_t text_held, char *err)
+{
+    int rc = check_tree(lim, sc, text_held, err);
     if (rc != AC_OK)
-        return report(err_buf, err_cap, rc, "malformed ac_allocator");
+        return rc;
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    char err[AC__ERRMSG_CAP] = "";
     uint32_t n = 0;
-    if (root == NULL)
+    /* jansson says "out of memory" by its code, or, when an allocation
+     * fails before its lexer starts, by no message at all. */
+    if (root == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||
+                         jerr.text[0] == '\0'))
+        rc = ac__fail(err, AC_E_NO_MEMORY, "out of memory parsing the JSON "
+                      "text (jansson)");
+    else if (root == NULL)
         rc = ac__fail(err, AC_E_PARSE, "JSON error at line %d, column %d: %s",
                       jerr.line, jerr.column, jerr.text);
     else if (!json_is_object(root))
@@ -313,58 +472,170 @@ int ac_game_load_json(ac_game **out, const char *text, size_t len,
     else
         rc = read_players(root, &n, err);
     ac_game *g = NULL;
-    if (rc == AC_OK)
-        rc = ac__game_new(&g, &mem, n);
-    if (rc == AC_OK)
+    if (rc == AC_OK && (rc = ac__game_new(&g, mem, lim, n)) != AC_OK)
+        ac__fail(err, rc, "out of memory for the game");
+    if (rc == AC_OK) {
+        g->loading = text_held + scan_tree_bytes(sc);
         rc = parse_game(g, root);
+        g->loading = 0;
+    }
     if (rc != AC_OK && g != NULL)
-        snprintf(err, sizeof err, "%s", g->err);
+        snprintf(err, AC__ERRMSG_CAP, "%s", g->err);
     json_decref(root);
-    ac_game_free(rc == AC_OK ? NULL : g);
-    if (rc != AC_OK)
-        return report(err_buf, err_cap, rc, err);
+    if (rc != AC_OK) {
+        ac_game_free(g);
+        return rc;
+    }
     *out = g;
-    return report(err_buf, err_cap, AC_OK, "");
+    return AC_OK;
+}
+
+int ac_game_load_json(ac_game **out, const char *text, size_t len,
+                      const ac_allocator *alloc, const ac_game_limits *limits,
+                      char *err_buf, size_t err_cap)
+{
+    if (out == NULL || text == NULL)
+        return report(err_buf, err_cap, AC_E_INVALID_ARG,
+                      "out and text must not be NULL");
+    ac__mem mem;
+    if (ac__mem_init(&mem, alloc) != AC_OK)
+        return report(err_buf, err_cap, AC_E_INVALID_ARG,
+                      "malformed ac_allocator");
+    char err[AC__ERRMSG_CAP] = "";
+    ac_game_limits lim;
+    int rc = ac__game_limits_resolve(&lim, limits, err);
+    if (rc == AC_OK)
+        rc = check_text_size(&lim, len, err);
+    if (rc == AC_OK) {
+        scan sc = {0};
+        scan_feed(&sc, text, len);
+        rc = load_text(out, text, len, &mem, &lim, &sc, 0, err);
+    }
+    return report(err_buf, err_cap, rc, rc == AC_OK ? "" : err);
+}
+
+/* A file's text, read whole into memory from the host's allocator. */
+typedef struct file_text {
+    char *buf;
+    size_t len, cap;
+    scan sc;
+} file_text;
+
+/* The size and kind of an open file before it is read: a directory is
+ * named as one (fread would say only EISDIR), a regular file longer than
+ * max_bytes is refused unread. *size_hint: its size, 0 if unknown. */
+static int check_file(FILE *f, const ac_game_limits *lim, uint64_t *size_hint,
+                      char *err)
+{
+    *size_hint = 0;
+#ifdef AC__HAVE_FSTAT
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        return AC_OK; /* reading will tell */
+    if (S_ISDIR(st.st_mode))
+        return ac__fail(err, AC_E_IO, "is a directory, not a game file");
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        *size_hint = (uint64_t)st.st_size;
+        return check_text_size(lim, *size_hint, err);
+    }
+#else
+    (void)f;
+    (void)lim;
+#endif
+    return AC_OK;
+}
+
+/* Reads the stream to its end, scanning as it goes: stops at the first
+ * byte past max_bytes, at a byte no JSON text holds, or once the text and
+ * its parse would pass max_memory, whichever comes first, so that neither
+ * /dev/zero nor an endless pipe is read for long. */
+static int read_text(FILE *f, const ac__mem *mem, const ac_game_limits *lim,
+                     uint64_t size_hint, file_text *ft, char *err)
+{
+    /* One byte beyond max_bytes tells a text that is too long. */
+    uint64_t most = lim->max_bytes < SIZE_MAX - 1 ? lim->max_bytes + 1
+                                                  : SIZE_MAX - 1;
+    uint64_t want = size_hint > 0 ? size_hint + 1 : (uint64_t)1 << 16;
+    while (1) {
+        if (ft->len == ft->cap) {
+            uint64_t cap = ft->cap == 0 ? want : (uint64_t)ft->cap * 2;
+            cap = cap < most ? cap : most;
+            if (cap <= ft->cap)
+                break; /* most bytes read: too long */
+            /* the old buffer and the new one, both held while copying */
+            int rc = ac__game_check_memory(lim, err, ft->cap, cap,
+                                           "reading the file");
+            if (rc != AC_OK)
+                return rc;
+            void *p = ft->buf;
+            if (ac__mem_grow(mem, &p, ft->len, (size_t)cap, 1) != AC_OK)
+                return ac__fail(err, AC_E_NO_MEMORY,
+                                "no memory to read the file (%llu bytes)",
+                                (unsigned long long)cap);
+            ft->buf = p;
+            ft->cap = (size_t)cap;
+        }
+        errno = 0;
+        size_t got = fread(ft->buf + ft->len, 1, ft->cap - ft->len, f);
+        int read_errno = errno;
+        scan_feed(&ft->sc, ft->buf + ft->len, got);
+        ft->len += got;
+        if (ft->sc.bad)
+            return ac__fail(err, AC_E_PARSE,
+                            "byte %llu is 0x%02x, a control character that "
+                            "no JSON text holds (not a game file?)",
+                            (unsigned long long)ft->sc.bad_at,
+                            ft->sc.bad - 1);
+        if (ferror(f))
+            return ac__fail(err, AC_E_IO, "cannot read it: %s",
+                            read_errno ? strerror(read_errno) : "read error");
+        int rc = check_tree(lim, &ft->sc, ft->cap, err);
+        if (rc != AC_OK)
+            return rc;
+        if (got == 0 || feof(f))
+            return AC_OK;
+    }
+    char limit[48];
+    return ac__fail(err, AC_E_TOO_LARGE,
+                    "more than max_bytes = %s read and no end in sight; "
+                    "raise ac_game_limits.max_bytes to load it",
+                    ac__game_bytes(limit, sizeof limit, lim->max_bytes));
 }
 
 int ac_game_load_file(ac_game **out, const char *path,
-                      const ac_allocator *alloc, char *err_buf, size_t err_cap)
+                      const ac_allocator *alloc, const ac_game_limits *limits,
+                      char *err_buf, size_t err_cap)
 {
     if (out == NULL || path == NULL)
         return report(err_buf, err_cap, AC_E_INVALID_ARG,
                       "out and path must not be NULL");
-    FILE *f = fopen(path, "rb");
+    ac__mem mem;
+    if (ac__mem_init(&mem, alloc) != AC_OK)
+        return report(err_buf, err_cap, AC_E_INVALID_ARG,
+                      "malformed ac_allocator");
+    char err[AC__ERRMSG_CAP] = "";
+    ac_game_limits lim;
+    int rc = ac__game_limits_resolve(&lim, limits, err);
+    if (rc != AC_OK)
+        return report(err_buf, err_cap, rc, err);
     char msg[AC__ERRMSG_CAP];
+    errno = 0;
+    FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        snprintf(msg, sizeof msg, "cannot open %s: %s", path, strerror(errno));
+        snprintf(msg, sizeof msg, "cannot open %.200s: %s", path,
+                 errno ? strerror(errno) : "fopen failed");
         return report(err_buf, err_cap, AC_E_IO, msg);
     }
-    /* Read through a growing buffer: works for pipes as well as files. */
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    int rc = buf ? AC_OK : AC_E_NO_MEMORY;
-    while (rc == AC_OK) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        char *bigger = cap < ((size_t)1 << 34) ? realloc(buf, cap * 2) : NULL;
-        if (bigger == NULL)
-            rc = AC_E_NO_MEMORY;
-        buf = bigger ? bigger : buf;
-        cap *= 2;
-    }
-    if (rc == AC_OK && ferror(f))
-        rc = AC_E_IO;
+    file_text ft = {0};
+    uint64_t size_hint = 0;
+    rc = check_file(f, &lim, &size_hint, err);
+    if (rc == AC_OK)
+        rc = read_text(f, &mem, &lim, size_hint, &ft, err);
     fclose(f);
-    if (rc == AC_OK) {
-        char inner[AC__ERRMSG_CAP / 2];
-        rc = ac_game_load_json(out, buf, len, alloc, inner, sizeof inner);
-        if (rc != AC_OK)
-            snprintf(msg, sizeof msg, "%.200s: %s", path, inner);
-    } else {
-        snprintf(msg, sizeof msg, "cannot read %s: %s", path,
-                 rc == AC_E_IO ? "read error" : "out of memory");
-    }
-    free(buf);
+    if (rc == AC_OK)
+        rc = load_text(out, ft.buf, ft.len, &mem, &lim, &ft.sc, ft.cap, err);
+    ac__mem_free(&mem, ft.buf);
+    if (rc != AC_OK)
+        snprintf(msg, sizeof msg, "%.200s: %.300s", path, err);
     return report(err_buf, err_cap, rc, rc == AC_OK ? "" : msg);
 }

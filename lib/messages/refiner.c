@@ -1,6 +1,7 @@
 /* The message refiner: inputs, the per-agent projection with its
  * relaxations, and the results. The run (ask/tell, the scorer) is in
  * refiner_run.c. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -18,8 +19,8 @@
 static void release_arrays(ac_refiner *r)
 {
     void *arrays[] = {r->agent_of, r->credit, r->label, r->label_state,
-                      r->fixed, r->redundant, r->failures, r->by_agent,
-                      r->agent_start, r->reward, r->used_label,
+                      r->fixed, r->redundant, r->failures, r->wanted,
+                      r->by_agent, r->agent_start, r->reward, r->used_label,
                       r->agent_flags};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         ac__mem_free(&r->mem, arrays[i]);
@@ -61,11 +62,13 @@ int ac_refiner_create(ac_refiner **out, uint32_t n_agents, uint32_t n_messages,
     r->fixed = ac__mem_calloc(&mem, n_messages, 1);
     r->redundant = ac__mem_calloc(&mem, n_messages, 1);
     r->failures = ac__mem_calloc(&mem, n_messages, sizeof *r->failures);
+    r->wanted = ac__mem_alloc(&mem, n_messages, sizeof *r->wanted);
     r->reward = ac__mem_calloc(&mem, n_messages, sizeof *r->reward);
     r->used_label = ac__mem_calloc(&mem, n_messages, sizeof *r->used_label);
     r->agent_flags = ac__mem_calloc(&mem, n_agents, sizeof *r->agent_flags);
     if (!r->label || !r->label_state || !r->fixed || !r->redundant ||
-        !r->failures || !r->reward || !r->used_label || !r->agent_flags) {
+        !r->failures || !r->wanted || !r->reward || !r->used_label ||
+        !r->agent_flags) {
         ac_refiner_free(r);
         return AC_E_NO_MEMORY;
     }
@@ -87,7 +90,7 @@ static void clear_session(ac_refiner *r)
     ac__tickets_clear(&r->tickets, &r->mem); /* earlier tickets go stale */
     r->phase = AC__PHASE_IDLE;
     r->fail_status = AC_OK;
-    r->scan = 0;
+    r->wanted_head = r->wanted_len = 0;
     r->rounds = r->failed_answers = r->retries = 0;
     atomic_store(&r->cancelled, 0);
     r->err[0] = '\0';
@@ -171,7 +174,8 @@ static int group_by_agent(ac_refiner *r, const uint32_t *agent_of,
     if (*by_agent == NULL || *start == NULL) {
         ac__mem_free(&r->mem, *by_agent);
         ac__mem_free(&r->mem, *start);
-        return ac__fail(r->err, AC_E_NO_MEMORY, "cannot group %u messages",
+        return ac__fail(r->err, AC_E_NO_MEMORY,
+                        "no memory to group %u messages by agent",
                         r->n_messages);
     }
     for (uint32_t t = 0; t < r->n_messages; t++)
@@ -202,7 +206,8 @@ int ac_refiner_set_authors(ac_refiner *ref, const uint32_t *agent_of,
     if (rc == AC_OK) {
         copy = ac__mem_alloc(&ref->mem, n_messages, sizeof *copy);
         if (copy == NULL)
-            return ac__fail(ref->err, AC_E_NO_MEMORY, "cannot copy authors");
+            return ac__fail(ref->err, AC_E_NO_MEMORY,
+                            "no memory to copy the authors");
         rc = group_by_agent(ref, agent_of, &by_agent, &start);
         if (rc != AC_OK) {
             ac__mem_free(&ref->mem, copy);
@@ -235,7 +240,8 @@ int ac_refiner_set_credits(ac_refiner *ref, const double *credit,
     if (ref->credit == NULL) {
         ref->credit = ac__mem_alloc(&ref->mem, n_agents, sizeof *ref->credit);
         if (ref->credit == NULL)
-            return ac__fail(ref->err, AC_E_NO_MEMORY, "cannot copy credits");
+            return ac__fail(ref->err, AC_E_NO_MEMORY,
+                            "no memory to copy the credits");
     }
     memcpy(ref->credit, credit, n_agents * sizeof *credit);
     return AC_OK;
@@ -508,6 +514,26 @@ static void absorb_residual(agent_work *w, uint32_t k, double phi)
     }
 }
 
+/* The power of two by which an agent's projection is scaled down so that
+ * nothing in it overflows. Every number it handles is at most
+ * m = max(|phi|, B, beta B) times 3 (a target |phi|/K + beta B |l|, a
+ * breakpoint target - bound), and every sum at most 4K of them (the upper
+ * bounds, the sweep's slope times a gap, the free targets): 2^(e+1) 32K
+ * must stay below DBL_MAX = 2^1024 (1 - 2^-53). With a credit of 1e308 or
+ * B = 1e300, beta 1e6 and a thousand messages, unscaled sums reached
+ * infinity and the rewards came out NaN. Only then is s > 0, so every
+ * other run computes exactly what it did; scaled, a reward loses bits only
+ * where it is below 2^(s - 1022) (s <= 34): beneath any tolerance of the
+ * extreme sums that make s positive. */
+static int overflow_shift(double phi, double bound, double strength,
+                          uint32_t k)
+{
+    double m = fmax(fabs(phi), fmax(bound, strength));
+    int room = DBL_MAX_EXP - 7 - ilogb((double)k);
+    int e = ilogb(m);
+    return e > room ? e - room : 0;
+}
+
 static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
                         double *reward, uint32_t *flags)
 {
@@ -537,13 +563,20 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
             reward[r->by_agent[first + j]] = phi / k;
         return AC_OK;
     }
-    double share = phi / k, strength = r->p.beta * r->p.bound;
-    for (uint32_t j = 0; j < k; j++)
+    /* The projection works in a space scaled by 2^-s, exactly (a power of
+     * two), so that its sums cannot overflow; s is 0 but for the extremes. */
+    int s = overflow_shift(phi, r->p.bound, r->p.beta * r->p.bound, k);
+    double phi_s = ldexp(phi, -s);
+    double share = phi_s / k, strength = r->p.beta * ldexp(r->p.bound, -s);
+    for (uint32_t j = 0; j < k; j++) {
         w->y[j] = share + strength * labels[j];
-    ac__project_boxes(w->y, w->lo, w->hi, k, phi, w->out, w->bp);
-    absorb_residual(w, k, phi);
+        w->lo[j] = ldexp(w->lo[j], -s);
+        w->hi[j] = ldexp(w->hi[j], -s);
+    }
+    ac__project_boxes(w->y, w->lo, w->hi, k, phi_s, w->out, w->bp);
+    absorb_residual(w, k, phi_s);
     for (uint32_t j = 0; j < k; j++)
-        reward[r->by_agent[first + j]] = w->out[j];
+        reward[r->by_agent[first + j]] = ldexp(w->out[j], s);
     return AC_OK;
 }
 
@@ -598,6 +631,15 @@ int ac__refiner_refine(ac_refiner *ref)
                         "no memory to refine %u messages", ref->n_messages);
     for (uint32_t a = 0; rc == AC_OK && a < ref->n_agents; a++)
         rc = refine_agent(ref, a, &w, reward, flags);
+    /* Never a success with a number that is not one: the scaling above
+     * keeps every reward finite, and this says so before it is reported. */
+    for (uint32_t t = 0; rc == AC_OK && t < ref->n_messages; t++)
+        if (!isfinite(reward[t]))
+            rc = ac__fail(ref->err, AC_E_TOO_LARGE,
+                          "the reward of message %u (agent %u, credit %g, "
+                          "bound %g) is %g, not a finite number; no result",
+                          t, ref->agent_of[t], ref->credit[ref->agent_of[t]],
+                          ref->p.bound, reward[t]);
     if (rc == AC_OK) { /* commit only a complete result */
         memcpy(ref->reward, reward, ref->n_messages * sizeof *reward);
         memcpy(ref->agent_flags, flags, ref->n_agents * sizeof *flags);

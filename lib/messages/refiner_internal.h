@@ -45,7 +45,14 @@ struct ac_refiner {
     int phase, fail_status;
     ac__tickets tickets;   /* item: the message                        */
     uint32_t *failures;    /* failed scorer answers per message        */
-    uint32_t scan;         /* ask's cursor over the messages           */
+    /* The messages waiting to be handed out for a label, first come first
+     * asked: a ring of n_messages (each is in it at most once), filled when
+     * the run starts and refilled by failed answers. An ask costs what it
+     * hands out, and one that finds nothing costs nothing, however many
+     * labels are outstanding (a scan of every message per ask made a host
+     * that polls ask between tells quadratic). */
+    uint32_t *wanted;
+    uint32_t wanted_head, wanted_len;
     int64_t rounds, failed_answers, retries;
     /* The result, once DONE. */
     double *reward, *used_label;

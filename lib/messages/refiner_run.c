@@ -36,41 +36,40 @@ static int finish_run(ac_refiner *r)
     return AC_OK;
 }
 
-/* Hands out up to max_count messages that still need a label, in one pass
- * from the cursor (a failed label comes back to AC__LABEL_NONE and is
- * found again when the cursor wraps). */
+static void want(ac_refiner *r, uint32_t t)
+{
+    uint32_t at = r->wanted_head + r->wanted_len++;
+    r->wanted[at >= r->n_messages ? at - r->n_messages : at] = t;
+}
+
+/* The run starts: every message that needs a label waits for one, in
+ * episode order. */
+static void start_wanting(ac_refiner *r)
+{
+    r->wanted_head = r->wanted_len = 0;
+    for (uint32_t t = 0; t < r->n_messages; t++)
+        if (ac__refiner_needs_label(r, t) &&
+            r->label_state[t] == AC__LABEL_NONE)
+            want(r, t);
+}
+
+/* Hands out up to max_count of the messages waiting for a label. */
 static uint32_t hand_out(ac_refiner *r, uint32_t max_count, uint64_t *tickets,
                          uint32_t *messages)
 {
     uint32_t out = 0;
-    for (uint32_t seen = 0; seen < r->n_messages && out < max_count; seen++) {
-        uint32_t t = r->scan;
-        r->scan = r->scan + 1 == r->n_messages ? 0 : r->scan + 1;
-        if (!ac__refiner_needs_label(r, t) ||
-            r->label_state[t] != AC__LABEL_NONE)
-            continue;
+    for (; out < max_count && r->wanted_len > 0; out++) {
+        uint32_t t = r->wanted[r->wanted_head];
+        r->wanted_head = r->wanted_head + 1 == r->n_messages
+                             ? 0
+                             : r->wanted_head + 1;
+        r->wanted_len--;
         r->label_state[t] = AC__LABEL_ASKED;
         r->retries += r->failures[t] > 0;
         tickets[out] = ac__tickets_issue(&r->tickets, t, 0, r->failures[t]);
-        messages[out++] = t;
+        messages[out] = t;
     }
     return out;
-}
-
-/* The first message that still waits to be handed out for a label, or
- * n_messages when none does. */
-static uint32_t first_wanted(const ac_refiner *r)
-{
-    for (uint32_t t = 0; t < r->n_messages; t++)
-        if (ac__refiner_needs_label(r, t) &&
-            r->label_state[t] == AC__LABEL_NONE)
-            return t;
-    return r->n_messages;
-}
-
-static int labels_wanted(const ac_refiner *r)
-{
-    return first_wanted(r) < r->n_messages;
 }
 
 int ac_refiner_ask(ac_refiner *ref, uint32_t max_count, uint64_t *tickets,
@@ -100,12 +99,14 @@ int ac_refiner_ask(ac_refiner *ref, uint32_t max_count, uint64_t *tickets,
     if (ac__tickets_reserve(&ref->tickets, &ref->mem, want) != AC_OK)
         return ac__fail(ref->err, AC_E_NO_MEMORY,
                         "no memory for %u more tickets", want);
+    if (ref->phase == AC__PHASE_IDLE)
+        start_wanting(ref);
     ref->phase = AC__PHASE_RUNNING;
     *count = 0;
     uint32_t out = hand_out(ref, want, tickets, messages);
     if (out > 0)
         ref->rounds++;
-    else if (ref->tickets.outstanding == 0 && !labels_wanted(ref) &&
+    else if (ref->tickets.outstanding == 0 && ref->wanted_len == 0 &&
              (rc = finish_run(ref)) != AC_OK)
         return rc;
     *count = out;
@@ -124,6 +125,7 @@ static void take_label(ac_refiner *r, uint32_t t, const double *labels,
     }
     r->failed_answers++;
     r->label_state[t] = AC__LABEL_NONE; /* asked again */
+    want(r, t);
     if (++r->failures[t] > (uint32_t)r->p.max_retries &&
         r->phase == AC__PHASE_RUNNING) {
         ac__fail(r->err, AC_E_ORACLE,
@@ -228,10 +230,10 @@ int ac_refiner_run(ac_refiner *ref)
     }
     ac__batch_free(&b, &ref->mem);
     if (rc == AC_OK && ref->phase != AC__PHASE_DONE) {
-        if (ref->scorer == NULL && labels_wanted(ref))
+        if (ref->scorer == NULL && ref->wanted_len > 0)
             rc = ac__fail(ref->err, AC_E_STATE,
                           "message %u needs a label and no scorer is set",
-                          first_wanted(ref));
+                          ref->wanted[ref->wanted_head]);
         else
             rc = ac__fail(ref->err, AC_E_STATE,
                           "the run is waiting for %llu labels asked outside "

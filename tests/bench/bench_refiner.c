@@ -29,6 +29,11 @@
  *   end to end  create + set_authors + set_credits + set_labels + run +
  *               rewards + agent_flags + free.
  *
+ *   ask/tell    on a fourth episode of 2^20 messages (10^3 agents, drawn
+ *               as uniform): one ask of every label, then tells of 1, 64
+ *               and 2^20 tickets each in the ask's order; the tells alone,
+ *               in ns per ticket. The rewards must equal the run's.
+ *
  * Checked on every agent of every repetition (any failure: exit status 1):
  * no library error; conservation sum_t r_t == phi_i to 1e-12 relative to
  * max(|phi_i|, max_t |r_t|) (the bench sums with Neumaier's compensated sum);
@@ -460,6 +465,99 @@ static void run_episode(const episode *ep, int reps, timing *tm)
     free(scratch);
 }
 
+/* ===================================================================== */
+/* Ask/tell: the cost of a tell per ticket                               */
+/* ===================================================================== */
+
+/* One ask of every message of the episode, then tells of `per` tickets
+ * each in the ask's order (the scorer's labels are the episode's), timed
+ * alone; then the ask that refines, checked against the run of the
+ * episode. Best CPU time of reps, in ns per ticket. */
+static double tell_cost(const episode *ep, uint32_t per, int reps,
+                        const double *want)
+{
+    const uint32_t T = ep->n_messages;
+    uint64_t *tickets = xcalloc(T, sizeof(uint64_t));
+    uint32_t *messages = xcalloc(T, sizeof(uint32_t));
+    double *labels = xcalloc(T, sizeof(double));
+    double *reward = xcalloc(T, sizeof(double));
+    double best = INFINITY;
+    for (int rep = 0; rep < reps; rep++) {
+        ac_refiner *ref = NULL;
+        int rc = ac_refiner_create(&ref, ep->n_agents, T, NULL);
+        if (rc == AC_OK)
+            rc = ac_refiner_set_authors(ref, ep->agent_of, T);
+        if (rc == AC_OK)
+            rc = ac_refiner_set_credits(ref, ep->credit, ep->n_agents);
+        uint32_t count = 0;
+        if (rc == AC_OK)
+            rc = ac_refiner_ask(ref, T, tickets, messages, &count);
+        if (rc != AC_OK || count != T) {
+            lib_fail(rc, ref, "ask for every label", ep->name);
+            ac_refiner_free(ref);
+            break;
+        }
+        for (uint32_t k = 0; k < T; k++)
+            labels[k] = ep->label[messages[k]];
+        double t0 = now_cpu();
+        for (uint32_t k = 0; k < T && rc == AC_OK; k += per)
+            rc = ac_refiner_tell(ref, T - k < per ? T - k : per, tickets + k,
+                                 labels + k, NULL);
+        double t1 = now_cpu();
+        if (rc == AC_OK)
+            rc = ac_refiner_ask(ref, 1, tickets, messages, &count);
+        if (rc == AC_OK)
+            rc = ac_refiner_rewards(ref, reward, T);
+        if (rc != AC_OK) {
+            lib_fail(rc, ref, "tell", ep->name);
+            ac_refiner_free(ref);
+            break;
+        }
+        ac_refiner_free(ref);
+        if (memcmp(reward, want, (size_t)T * sizeof(double)) != 0)
+            fail("%s: tells of %" PRIu32 ": the rewards differ from the run's",
+                 ep->name, per);
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    free(tickets);
+    free(messages);
+    free(labels);
+    free(reward);
+    return 1e9 * best / T;
+}
+
+static void run_tell_costs(const episode *ep, int reps)
+{
+    const uint32_t T = ep->n_messages;
+    double *want = xcalloc(T, sizeof(double));
+    ac_refiner *ref = NULL;
+    if (setup(ep, &ref) != 0) {
+        free(want);
+        return;
+    }
+    int rc = ac_refiner_run(ref);
+    if (rc == AC_OK)
+        rc = ac_refiner_rewards(ref, want, T);
+    if (rc != AC_OK)
+        lib_fail(rc, ref, "the run to compare with", ep->name);
+    ac_refiner_free(ref);
+    if (rc != AC_OK) {
+        free(want);
+        return;
+    }
+    printf("\nask/tell: %" PRIu32 " messages asked in one ask, then told "
+           "back in the ask's order\n\n", T);
+    printf("%16s %12s\n", "tickets a tell", "ns/ticket");
+    const uint32_t per[] = {1, 64, 1u << 20};
+    for (size_t i = 0; i < sizeof per / sizeof per[0]; i++) {
+        printf("%16" PRIu32 " %12.1f\n", per[i],
+               tell_cost(ep, per[i], reps, want));
+        fflush(stdout);
+    }
+    free(want);
+}
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -538,6 +636,15 @@ int main(int argc, char **argv)
                      cases[c].heavy / scale, seed * 1000003u + (uint64_t)c);
         timing tm;
         run_episode(&ep, reps, &tm);
+        episode_free(&ep);
+    }
+    {
+        /* The tell's cost per ticket, 1 to 2^20 tickets a call: linear in
+         * the call and in the tickets outstanding (issue 13, defect 3). */
+        episode ep;
+        episode_make(&ep, "tell", 1000, (1u << 20) / scale, 0,
+                     seed * 1000003u + 4u);
+        run_tell_costs(&ep, reps);
         episode_free(&ep);
     }
     printf("\nrelaxed agents: share flagged AC_AGENT_FLAG_RELAXED_*; sign / bound: agents "

@@ -266,7 +266,7 @@ static bench_game *game_open(const char *path)
         g->file_noise = NOISE_GAUSS;
 
     char perr[256];
-    int rc = ac_game_load_file(&g->game, path, NULL, perr, sizeof perr);
+    int rc = ac_game_load_file(&g->game, path, NULL, NULL, perr, sizeof perr);
     if (rc != AC_OK) {
         fail("%s: ac_game_load_file: %s: %s", path, ac_status_name(rc), perr);
         goto fail_out;
@@ -302,8 +302,9 @@ static bench_game *game_open(const char *path)
         ac_game *bare = NULL;
         if (!dumped) {
             fail("%s: json_dumps failed", path);
-        } else if ((rc = ac_game_load_json(&bare, dumped, strlen(dumped), NULL,
-                                           perr, sizeof perr)) != AC_OK) {
+        } else if ((rc = ac_game_load_json(&bare, dumped, strlen(dumped),
+                                           NULL, NULL, perr,
+                                           sizeof perr)) != AC_OK) {
             fail("%s: ac_game_load_json without \"exact\": %s: %s", path,
                  ac_status_name(rc), perr);
         } else {

@@ -114,14 +114,16 @@ START_TEST(null_game_everywhere)
     uint64_t c = 1;
     double v = 9, phi[2] = {9, 9};
     char err[64] = "x";
-    ck_assert_int_eq(ac_game_load_json(NULL, json, strlen(json), NULL, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(NULL, json, strlen(json), NULL, NULL,
+                                       NULL, 0),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_game_load_json(&g, NULL, 10, NULL, err, sizeof err),
+    ck_assert_int_eq(ac_game_load_json(&g, NULL, 10, NULL, NULL, err,
+                                       sizeof err),
                      AC_E_INVALID_ARG);
     ck_assert_ptr_null(g);
-    ck_assert_int_eq(ac_game_load_file(NULL, "x.json", NULL, NULL, 0),
+    ck_assert_int_eq(ac_game_load_file(NULL, "x.json", NULL, NULL, NULL, 0),
                      AC_E_INVALID_ARG);
-    ck_assert_int_eq(ac_game_load_file(&g, NULL, NULL, NULL, 0),
+    ck_assert_int_eq(ac_game_load_file(&g, NULL, NULL, NULL, NULL, 0),
                      AC_E_INVALID_ARG);
     ck_assert_ptr_null(g);
     ac_game_free(NULL);
@@ -136,7 +138,8 @@ START_TEST(null_game_everywhere)
     int32_t st[1];
     ck_assert_int_ne(ac_game_oracle(NULL, &c, 1, 1, vals, st), 0);
 
-    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), NULL, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), NULL, NULL,
+                                       NULL, 0),
                      AC_OK);
     ck_assert_int_eq(ac_game_players(g, NULL), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_game_value(g, NULL, 1, &v), AC_E_INVALID_ARG);
@@ -206,18 +209,21 @@ START_TEST(allocator_struct_checked)
     /* the game loader checks the same */
     static const char json[] = "{\"n\": 1, \"values\": [0, 1]}";
     ac_game *g = NULL;
-    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), &a, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), &a, NULL, NULL,
+                                       0),
                      AC_E_INVALID_ARG);
     a.alloc = plain_alloc;
     a.reserved = 3;
-    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), &a, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), &a, NULL, NULL,
+                                       0),
                      AC_E_INVALID_ARG);
     ck_assert_ptr_null(g);
     /* and a good one works for both */
     a.reserved = 0;
     ck_assert_int_eq(ac_estimator_create(&e, 3, &a), AC_OK);
     ac_estimator_free(e);
-    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), &a, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(&g, json, strlen(json), &a, NULL, NULL,
+                                       0),
                      AC_OK);
     ac_game_free(g);
 }
@@ -821,7 +827,8 @@ static int oom_game_attempt(long fail_at, const char *json)
     ac_allocator a = {sizeof(ac_allocator), 0, th_fa_alloc, th_fa_free, &f};
     ac_game *sentinel = (ac_game *)&f, *g = sentinel;
     char err[128] = "";
-    int rc = ac_game_load_json(&g, json, strlen(json), &a, err, sizeof err);
+    int rc = ac_game_load_json(&g, json, strlen(json), &a, NULL, err,
+                               sizeof err);
     if (rc != AC_OK) {
         ck_assert_msg(rc == AC_E_NO_MEMORY, "load at %ld: %d %s", fail_at, rc,
                       err);
@@ -920,7 +927,8 @@ START_TEST(json_parse_errors)
     const char *bad = bad_json[_i];
     ac_game *sentinel = (ac_game *)&bad_json[_i], *g = sentinel;
     char err[256] = "";
-    int rc = ac_game_load_json(&g, bad, strlen(bad), NULL, err, sizeof err);
+    int rc = ac_game_load_json(&g, bad, strlen(bad), NULL, NULL, err,
+                               sizeof err);
     if (rc == AC_OK)
         ac_game_free(g);
     ck_assert_msg(rc == AC_E_PARSE, "%s: returned %d (%s), want AC_E_PARSE",
@@ -930,13 +938,15 @@ START_TEST(json_parse_errors)
     ck_assert_msg(strlen(err) > 5, "%s: message \"%s\"", bad, err);
     ck_assert_uint_lt(strlen(err), sizeof err);
     /* without a buffer the same refusal */
-    ck_assert_int_eq(ac_game_load_json(&g, bad, strlen(bad), NULL, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(&g, bad, strlen(bad), NULL, NULL, NULL,
+                                       0),
                      AC_E_PARSE);
     /* a small buffer is truncated and still NUL-terminated */
     char small[8];
     memset(small, 'x', sizeof small);
     ck_assert_int_eq(
-        ac_game_load_json(&g, bad, strlen(bad), NULL, small, sizeof small),
+        ac_game_load_json(&g, bad, strlen(bad), NULL, NULL, small,
+                          sizeof small),
         AC_E_PARSE);
     ck_assert_ptr_nonnull(memchr(small, 0, sizeof small));
     ck_assert_ptr_eq(g, sentinel);
@@ -948,14 +958,14 @@ START_TEST(load_file_errors)
     ac_game *sentinel = (ac_game *)&sentinel, *g = sentinel;
     char err[256] = "";
     ck_assert_int_eq(ac_game_load_file(&g, "/nonexistent/agentcredit/none.json",
-                                       NULL, err, sizeof err),
+                                       NULL, NULL, err, sizeof err),
                      AC_E_IO);
     ck_assert_ptr_eq(g, sentinel);
     /* the message names the file */
     ck_assert_msg(strstr(err, "none.json") != NULL, "message \"%s\"", err);
-    ck_assert_int_eq(ac_game_load_file(&g, "", NULL, NULL, 0), AC_E_IO);
+    ck_assert_int_eq(ac_game_load_file(&g, "", NULL, NULL, NULL, 0), AC_E_IO);
     /* a directory cannot be read as a file */
-    ck_assert_int_eq(ac_game_load_file(&g, "/", NULL, NULL, 0), AC_E_IO);
+    ck_assert_int_eq(ac_game_load_file(&g, "/", NULL, NULL, NULL, 0), AC_E_IO);
     ck_assert_ptr_eq(g, sentinel);
 }
 END_TEST

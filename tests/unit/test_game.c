@@ -27,7 +27,7 @@ static ac_game *load(const char *name)
     char path[4096], err[256] = "x";
     ac_game *g = NULL;
     data_path(path, sizeof path, name);
-    int rc = ac_game_load_file(&g, path, NULL, err, sizeof err);
+    int rc = ac_game_load_file(&g, path, NULL, NULL, err, sizeof err);
     ck_assert_msg(rc == AC_OK, "%s: %d (%s) %s", path, rc, ac_status_name(rc),
                   err);
     ck_assert_str_eq(err, ""); /* success writes "" */
@@ -39,7 +39,8 @@ static ac_game *load_text(const char *text)
 {
     ac_game *g = NULL;
     char err[256];
-    int rc = ac_game_load_json(&g, text, strlen(text), NULL, err, sizeof err);
+    int rc = ac_game_load_json(&g, text, strlen(text), NULL, NULL, err,
+                               sizeof err);
     ck_assert_msg(rc == AC_OK, "%s: %d (%s) %s", text, rc, ac_status_name(rc),
                   err);
     return g;
@@ -164,12 +165,13 @@ START_TEST(not_nul_terminated)
     static const char buf[] = "{\"n\": 1, \"values\": [0.5, 2.5]}GARBAGE{";
     size_t len = strlen("{\"n\": 1, \"values\": [0.5, 2.5]}");
     ac_game *g = NULL;
-    ck_assert_int_eq(ac_game_load_json(&g, buf, len, NULL, NULL, 0), AC_OK);
+    ck_assert_int_eq(ac_game_load_json(&g, buf, len, NULL, NULL, NULL, 0),
+                     AC_OK);
     ck_assert(value_mask(g, 1) == 2.5);
     ac_game_free(g);
     /* and cut short it is malformed */
     g = NULL;
-    ck_assert_int_eq(ac_game_load_json(&g, buf, len - 1, NULL, NULL, 0),
+    ck_assert_int_eq(ac_game_load_json(&g, buf, len - 1, NULL, NULL, NULL, 0),
                      AC_E_PARSE);
     ck_assert_ptr_null(g);
 }

@@ -138,7 +138,7 @@ START_TEST(odd_json_keys_rejected)
         ac_game *g = NULL;
         char err[256] = "";
         ck_assert_int_eq(ac_game_load_json(&g, bad[i], strlen(bad[i]), NULL,
-                                           err, sizeof err),
+                                           NULL, err, sizeof err),
                          AC_E_PARSE);
         ck_assert_ptr_null(g);
         ck_assert_msg(err[0] != '\0', "no message for %s", bad[i]);

@@ -471,7 +471,8 @@ START_TEST(noisy_repeats_conserve)
                                       AC_METHOD_KERNELSHAP, AC_METHOD_AUTO};
     ac_game *game = NULL;
     ck_assert_int_eq(
-        ac_game_load_json(&game, json, strlen(json), NULL, NULL, 0), AC_OK);
+        ac_game_load_json(&game, json, strlen(json), NULL, NULL, NULL, 0),
+        AC_OK);
     ck_assert_int_eq(ac_game_seed(game, 3), AC_OK);
     uint64_t c[1] = {0};
     double v0, v1, phi[10], se[10], want[10];

@@ -64,7 +64,7 @@ static void run_job(job *j)
     ac_game *g = NULL;
     ac_estimator *e = NULL;
     game_path(path, sizeof path);
-    j->rc = ac_game_load_file(&g, path, NULL, NULL, 0);
+    j->rc = ac_game_load_file(&g, path, NULL, NULL, NULL, 0);
     if (j->rc == AC_OK)
         j->rc = ac_estimator_create(&e, N_PLAYERS, NULL);
     if (j->rc == AC_OK)

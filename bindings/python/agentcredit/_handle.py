@@ -3,11 +3,13 @@ typed parameters and the callback machinery."""
 
 import contextlib
 import enum
+import functools
 import threading
 import weakref
 from ctypes import byref, c_double, c_int64
 
 from . import _buffers as B
+from . import _interrupt
 from ._constants import Reset, Status
 from ._errors import make_error
 from ._lib import decode, lib
@@ -70,8 +72,10 @@ class CallbackState:
 def trampoline(state, body):
     """A Python function for a CFUNCTYPE: runs body(*args); any exception
     (even KeyboardInterrupt) is stored on state and turned into the return
-    value 1, so C aborts with AC_E_CALLBACK instead of seeing garbage."""
-    def call(*args):
+    value 1, so C aborts with AC_E_CALLBACK instead of seeing garbage.
+    Called on a worker thread of an interruptible call, it runs body on
+    the thread that made the call (``_interrupt``)."""
+    def run(*args):
         try:
             body(*args)
             return 0
@@ -79,13 +83,24 @@ def trampoline(state, body):
             if state.pending is None:
                 state.pending = exc
             return 1
+
+    def call(*args):
+        try:
+            return _interrupt.forward(run, args)
+        except BaseException as exc:  # noqa: B902: must never reach C
+            if state.pending is None:
+                state.pending = exc
+            return 1
     return call
 
 
-def _free(fn, ptr, keep):
+def _free(fn, ptr, keep, guard):
     # keep: objects C may use until the handle is freed (the allocator and
-    # its callbacks); referenced here so they outlive the C handle.
-    fn(ptr)
+    # its callbacks); referenced here so they outlive the C handle. A call
+    # that an interrupt abandoned keeps its handle alive, so this runs
+    # under it only at interpreter exit: then the handle is left unfreed.
+    if not guard.busy():
+        fn(ptr)
 
 
 class Param:
@@ -162,12 +177,14 @@ class Handle:
         self._cb = CallbackState()
         self._keep = {}                     # callbacks and buffers C uses
         self._callback_exception = None     # raised in a call that succeeded
+        self._guard = _interrupt.Guard()    # a call an interrupt abandoned
 
     # -- ownership -------------------------------------------------------
     def _adopt(self, ptr, keep=None):
         self._ptr = ptr
         self._finalizer = weakref.finalize(
-            self, _free, getattr(lib, "ac_%s_free" % self._kind), ptr, keep)
+            self, _free, getattr(lib, "ac_%s_free" % self._kind), ptr, keep,
+            self._guard)
 
     def close(self):
         """Frees the C handle now (also done when the object is collected,
@@ -178,6 +195,7 @@ class Handle:
             if self._depth:
                 raise make_error(Status.E_BUSY, "close() of a %s from inside "
                                  "its own callback" % self._kind, "close")
+            self._guard.settle()
             with self._ptr_lock:
                 ptr, self._ptr = self._ptr, None
             if ptr is not None and self._finalizer is not None:
@@ -212,11 +230,45 @@ class Handle:
             if ptr is None:
                 raise make_error(Status.E_STATE, "%s: the %s is closed"
                                  % (what, self._kind), what)
+            self._guard.settle()
             self._depth += 1
             try:
                 yield ptr
             finally:
                 self._depth -= 1
+
+    # -- long calls ----------------------------------------------------------
+    def _long_call(self, fname, ptr, *args):
+        """``fname(ptr, *args)``, a call that may take long (a run, an ask
+        that computes), made so that Ctrl-C stops it: on the main thread,
+        a signal handler that raises (KeyboardInterrupt) cancels the
+        handle, and once the call has returned its exception is raised,
+        chained to the call's error. Returns the status otherwise."""
+        cancel = functools.partial(getattr(lib, "ac_%s_cancel" % self._kind),
+                                   ptr)
+        rc, interrupt = _interrupt.call(getattr(lib, fname), (ptr,) + args,
+                                        cancel=cancel)
+        if interrupt is not None:
+            self._interrupted(interrupt, rc, ptr, fname)
+        return rc
+
+    def _uncancellable_call(self, fname, ptr, *args):
+        """``fname(ptr, *args)`` for a long call that nothing can cancel
+        (``Game.exact``): an interrupt raises at once, and the call goes on
+        alone; the handle's next call (or close) waits for it."""
+        rc, interrupt = _interrupt.call(getattr(lib, fname), (ptr,) + args,
+                                        keep=self, guard=self._guard)
+        if interrupt is not None:
+            self._interrupted(interrupt, rc, ptr, fname)
+        return rc
+
+    def _interrupted(self, interrupt, rc, ptr, fname):
+        # What a callback raised after the interrupt is dropped: the
+        # interrupt is what the caller asked for.
+        self._cb.pending = None
+        if rc:
+            raise interrupt from make_error(rc, self._last_error(ptr), fname)
+        raise interrupt
 
     # -- errors ------------------------------------------------------------
     def _last_error(self, ptr):

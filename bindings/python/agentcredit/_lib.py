@@ -57,6 +57,19 @@ class ac_allocator(Structure):
     ]
 
 
+class ac_game_limits(Structure):
+    """``struct ac_game_limits``: what loading a game may cost (a field of 0
+    keeps the library's default)."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("max_bytes", c_uint64),
+        ("max_memory", c_uint64),
+        ("max_exact_work", c_uint64),
+    ]
+
+
 class ac_preference_pair(Structure):
     """``struct ac_preference_pair``: one repair-aware preference pair."""
 
@@ -79,13 +92,18 @@ class ac_preference_pair(Structure):
     ]
 
 
-#: The C type of every field of the two structures, as written in the
+#: The C type of every field of the structures, as written in the
 #: header; tests/test_layout.py computes the C layout from these names and
 #: compares it with ctypes' layout.
 C_FIELD_TYPES = {
     "ac_allocator": [
         ("struct_size", "uint32_t"), ("reserved", "uint32_t"),
         ("alloc", "fnptr"), ("free", "fnptr"), ("opaque", "void*"),
+    ],
+    "ac_game_limits": [
+        ("struct_size", "uint32_t"), ("reserved", "uint32_t"),
+        ("max_bytes", "uint64_t"), ("max_memory", "uint64_t"),
+        ("max_exact_work", "uint64_t"),
     ],
     "ac_preference_pair": [
         ("struct_size", "uint32_t"), ("kind", "int32_t"),
@@ -132,6 +150,7 @@ _u32, _i32, _i64, _u64, _f64 = c_uint32, c_int32, c_int64, c_uint64, c_double
 _u32p, _i32p = POINTER(c_uint32), POINTER(c_int32)
 _i64p, _u64p, _f64p = POINTER(c_int64), POINTER(c_uint64), POINTER(c_double)
 _alloc = POINTER(ac_allocator)
+_limits = POINTER(ac_game_limits)
 _str = c_char_p                 # const char * (static or handle-owned)
 _buf = POINTER(c_char)          # char *err_buf
 
@@ -223,9 +242,11 @@ _FUNCTIONS = [
     ("ac_localizer_set_repair", _i, [_h, REPAIR_FN, CANDIDATE_FN, c_void_p]),
     ("ac_localizer_make_pair", _i, [_h, _u64, POINTER(ac_preference_pair)]),
     # reference games
-    ("ac_game_load_json", _i, [_hp, c_char_p, c_size_t, _alloc, _buf,
+    ("ac_game_limits_default", None, [_limits]),
+    ("ac_game_load_json", _i, [_hp, c_char_p, c_size_t, _alloc, _limits,
+                               _buf, c_size_t]),
+    ("ac_game_load_file", _i, [_hp, c_char_p, _alloc, _limits, _buf,
                                c_size_t]),
-    ("ac_game_load_file", _i, [_hp, c_char_p, _alloc, _buf, c_size_t]),
     ("ac_game_free", None, [_h]),
     ("ac_game_last_error", _str, [_h]),
     ("ac_game_players", _i, [_h, _u32p]),

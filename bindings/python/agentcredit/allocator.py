@@ -10,8 +10,10 @@ allocation path. The handle keeps the allocator (and its callbacks) alive
 until it is freed.
 
 Python callables are called with the GIL, from whichever thread uses the
-handle; an exception in ``alloc`` counts as a failed allocation, one in
-``free`` is ignored, and both are kept in ``errors`` for inspection."""
+handle (during a long call made on the main thread, ``run()`` or ``ask()``,
+that is the binding's worker thread: see "Ctrl-C" in docs/python.md); an
+exception in ``alloc`` counts as a failed allocation, one in ``free`` is
+ignored, and both are kept in ``errors`` for inspection."""
 
 import ctypes
 

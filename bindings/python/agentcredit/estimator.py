@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from ctypes import byref, c_double, c_int32, c_uint32, c_uint64, c_void_p
 
 from . import _buffers as B
+from . import _interrupt
 from . import allocator as _allocator
 from ._constants import (EXACT_MAX_PLAYERS, MAX_PLAYERS, EstimatorAudit,
                          EstimatorOutcome, EstimatorParam, Method, Status)
@@ -43,7 +44,12 @@ def shapley_exact(values, as_numpy=False):
         raise make_error(Status.E_TOO_LARGE, "values: %d players, beyond %d"
                          % (n, EXACT_MAX_PLAYERS), "ac_shapley_exact")
     phi = (c_double * n)()
-    rc = lib.ac_shapley_exact(n, table, length, phi)
+    # Nothing can cancel it: Ctrl-C raises at once, and the computation
+    # (seconds for n in the high twenties) finishes alone on its worker.
+    rc, interrupt = _interrupt.call(lib.ac_shapley_exact,
+                                    (n, table, length, phi))
+    if interrupt is not None:
+        raise interrupt
     if rc:
         raise make_error(rc, "ac_shapley_exact(n=%d): %s"
                          % (n, "the values must be finite"
@@ -226,16 +232,18 @@ class Estimator(Audited):
     def run(self, oracle=None, as_numpy=False):
         """Runs to the end with the oracle (given here or registered before)
         and returns :meth:`result`. The GIL is released while C runs; a
-        Python oracle takes it back for each batch."""
+        Python oracle takes it back for each batch. Ctrl-C (on the main
+        thread) cancels the run and raises KeyboardInterrupt (see
+        docs/python.md, "Ctrl-C")."""
         if oracle is not None:
             self.set_oracle(oracle)
         with self._use("ac_estimator_run") as ptr:
             game = self._keep.get("game")
             if game is not None:
                 with game._use("run (the oracle game)"):
-                    rc = lib.ac_estimator_run(ptr)
+                    rc = self._long_call("ac_estimator_run", ptr)
             else:
-                rc = lib.ac_estimator_run(ptr)
+                rc = self._long_call("ac_estimator_run", ptr)
             self._check(rc, ptr, "ac_estimator_run")
             return self.result(as_numpy)
 
@@ -251,8 +259,9 @@ class Estimator(Audited):
         coalitions = (c_uint64 * (m * self._words))()
         count = c_uint32()
         with self._use("ac_estimator_ask") as ptr:
-            self._check(lib.ac_estimator_ask(ptr, m, tickets, coalitions,
-                                             byref(count)),
+            # the ask that ends the run computes the result: interruptible
+            self._check(self._long_call("ac_estimator_ask", ptr, m, tickets,
+                                        coalitions, byref(count)),
                         ptr, "ac_estimator_ask")
         k = count.value
         return list(zip(tickets[:k],

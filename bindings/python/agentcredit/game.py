@@ -10,9 +10,44 @@ from . import _buffers as B
 from . import allocator as _allocator
 from ._errors import make_error
 from ._handle import Handle
-from ._lib import lib
+from ._lib import ac_game_limits, lib
 
 _ERR_CAP = 1024
+_LIMIT_KEYS = ("max_bytes", "max_memory", "max_exact_work")
+
+
+def default_limits():
+    """The library's default limits, a dict: ``max_bytes`` (the text),
+    ``max_memory`` (what the game may allocate, the parse and
+    ``exact()``'s work space included) and ``max_exact_work`` (the steps
+    ``exact()`` may take)."""
+    limits = ac_game_limits()
+    lib.ac_game_limits_default(byref(limits))
+    return {key: getattr(limits, key) for key in _LIMIT_KEYS}
+
+
+def _limits_pointer(limits):
+    """``const ac_game_limits *`` for a load: None (the defaults), a dict
+    of some of ``max_bytes``, ``max_memory``, ``max_exact_work`` (the
+    others keep their defaults), or an ``ac_game_limits`` structure."""
+    if limits is None:
+        return None
+    if isinstance(limits, ac_game_limits):
+        return byref(limits)
+    if not isinstance(limits, dict):
+        raise TypeError("limits must be a dict with keys among %s, got %s"
+                        % (", ".join(_LIMIT_KEYS), type(limits).__name__))
+    unknown = sorted(set(limits) - set(_LIMIT_KEYS))
+    if unknown:
+        raise TypeError("unknown game limit %s (known: %s)"
+                        % (", ".join(map(repr, unknown)),
+                           ", ".join(_LIMIT_KEYS)))
+    struct = ac_game_limits()
+    lib.ac_game_limits_default(byref(struct))
+    for key, value in limits.items():
+        if value is not None:
+            setattr(struct, key, B.u64(value, key))
+    return byref(struct)
 
 
 class Game(Handle):
@@ -28,13 +63,21 @@ class Game(Handle):
     Raises ParseError (TooLarge, NoMemory) with the library's message saying
     what was wrong and where.
 
+    ``limits`` bounds what the game may cost (a text or file from someone
+    else): a dict of ``max_bytes``, ``max_memory``, ``max_exact_work``
+    (``Game.default_limits()`` gives the defaults; a key left out keeps its
+    default). A game past a limit raises TooLarge naming it, at the load or
+    at ``exact()``.
+
     ``game(coalitions)`` is a Python oracle (one noisy draw per coalition);
     ``Estimator.run(game)`` uses the C oracle directly. Not thread-safe for
     one game (its noise generator): one Game per thread."""
 
     _kind = "game"
+    #: The library's default limits (a dict); see :func:`default_limits`.
+    default_limits = staticmethod(default_limits)
 
-    def __init__(self, spec, *, allocator=None):
+    def __init__(self, spec, *, allocator=None, limits=None):
         super().__init__()
         if isinstance(spec, dict):
             text = json.dumps(spec).encode("utf-8")
@@ -48,27 +91,31 @@ class Game(Handle):
                             .__name__)
         out, err = c_void_p(), create_string_buffer(_ERR_CAP)
         rc = lib.ac_game_load_json(byref(out), text, len(text),
-                                   _allocator.pointer(allocator), err,
-                                   _ERR_CAP)
+                                   _allocator.pointer(allocator),
+                                   _limits_pointer(limits), err, _ERR_CAP)
         if rc:
             raise make_error(rc, err.value.decode("utf-8", "replace"),
                              "ac_game_load_json")
         self._init(out.value, allocator)
 
     @classmethod
-    def load(cls, path, *, allocator=None):
-        """Reads a game file (IOFailure when it cannot be read)."""
+    def load(cls, path, *, allocator=None, limits=None):
+        """Reads a game file (IOFailure when it cannot be read; limits as
+        for ``Game(spec)``)."""
+        lim = _limits_pointer(limits)
         self = cls.__new__(cls)
         Handle.__init__(self)
         out, err = c_void_p(), create_string_buffer(_ERR_CAP)
         rc = lib.ac_game_load_file(byref(out), os.fsencode(path),
-                                   _allocator.pointer(allocator), err,
+                                   _allocator.pointer(allocator), lim, err,
                                    _ERR_CAP)
         if rc:
+            # the library's message names the path already, most of the time
             detail = err.value.decode("utf-8", "replace")
-            raise make_error(rc, "%s: %s" % (os.fspath(path), detail)
-                             if detail else os.fspath(path),
-                             "ac_game_load_file")
+            where = os.fsdecode(os.fspath(path))
+            raise make_error(rc, detail if detail.startswith(where + ": ")
+                             else "%s: %s" % (where, detail) if detail
+                             else where, "ac_game_load_file")
         self._init(out.value, allocator)
         return self
 
@@ -106,11 +153,15 @@ class Game(Handle):
 
     def exact(self, as_numpy=False):
         """The Shapley values: the file's ``exact``, a closed form, dynamic
-        programming or the table (TooLarge when none applies)."""
+        programming or the table (TooLarge when none applies). Ctrl-C on
+        the main thread raises KeyboardInterrupt at once; the computation,
+        which nothing can cancel, finishes in the background, and the
+        game's next call waits for it."""
         phi = (c_double * self._n)()
         with self._use("ac_game_exact") as ptr:
-            self._check(lib.ac_game_exact(ptr, phi, self._n), ptr,
-                        "ac_game_exact")
+            self._check(self._uncancellable_call("ac_game_exact", ptr, phi,
+                                                 self._n),
+                        ptr, "ac_game_exact")
         return B.output(phi, as_numpy)
 
     def seed(self, seed):

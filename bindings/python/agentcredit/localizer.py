@@ -186,6 +186,10 @@ class Localizer(Audited):
         with self._use(fname) as ptr:
             self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
 
+    def _call_long(self, fname, *args):
+        with self._use(fname) as ptr:
+            self._check(self._long_call(fname, ptr, *args), ptr, fname)
+
     # -- inputs --------------------------------------------------------------
     def set_authors(self, agent_of):
         """Who wrote each message (optional; gives the first error's agent
@@ -278,11 +282,12 @@ class Localizer(Audited):
         (``'AC_E_CANCELLED'``, ``'AC_E_ORACLE'``, ``'AC_E_CALLBACK'``), and
         :attr:`scan_exception` holds what the verifier raised (a
         KeyboardInterrupt or SystemExit is raised again, the result
-        kept)."""
+        kept). Ctrl-C (on the main thread) cancels the run and raises
+        KeyboardInterrupt (docs/python.md, "Ctrl-C")."""
         with self._lock:
             if verifier is not None:
                 self.set_verifier(verifier)
-            self._call("ac_localizer_run")
+            self._call_long("ac_localizer_run")
             return self.result()
 
     @property
@@ -306,7 +311,8 @@ class Localizer(Audited):
         tickets = (c_uint64 * m)()
         prefixes = (c_uint32 * m)()
         count = c_uint32()
-        self._call("ac_localizer_ask", m, tickets, prefixes, byref(count))
+        self._call_long("ac_localizer_ask", m, tickets, prefixes,
+                        byref(count))
         k = count.value
         return list(zip(tickets[:k], prefixes[:k]))
 

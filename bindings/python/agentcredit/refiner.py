@@ -119,6 +119,10 @@ class Refiner(Audited):
         with self._use(fname) as ptr:
             self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
 
+    def _call_long(self, fname, *args):
+        with self._use(fname) as ptr:
+            self._check(self._long_call(fname, ptr, *args), ptr, fname)
+
     # -- inputs --------------------------------------------------------------
     def set_authors(self, agent_of):
         """Who wrote each message: ``agent_of[t]`` in 0..n_agents-1."""
@@ -201,11 +205,12 @@ class Refiner(Audited):
         computes the rewards and returns them, as :meth:`rewards`. No scorer
         is needed when every message has a label. On a finished run it
         returns the same rewards at once; after a failed one it raises the
-        run's error until ``reset()``."""
+        run's error until ``reset()``. Ctrl-C (on the main thread) cancels
+        the run and raises KeyboardInterrupt (docs/python.md, "Ctrl-C")."""
         with self._lock:
             if scorer is not None:
                 self.set_scorer(scorer)
-            self._call("ac_refiner_run")
+            self._call_long("ac_refiner_run")
             return self.rewards(as_numpy)
 
     def ask(self, max_count=64):
@@ -219,7 +224,8 @@ class Refiner(Audited):
         tickets = (c_uint64 * m)()
         messages = (c_uint32 * m)()
         count = c_uint32()
-        self._call("ac_refiner_ask", m, tickets, messages, byref(count))
+        # the ask after the last label computes the rewards
+        self._call_long("ac_refiner_ask", m, tickets, messages, byref(count))
         k = count.value
         return list(zip(tickets[:k], messages[:k]))
 

@@ -66,6 +66,7 @@ _CALLBACKS = {"ac_oracle_fn": _lib.ORACLE_FN, "ac_scorer_fn": _lib.SCORER_FN,
               "ac_repair_fn": _lib.REPAIR_FN,
               "ac_candidate_fn": _lib.CANDIDATE_FN}
 _STRUCTS = {"ac_allocator": _lib.ac_allocator,
+            "ac_game_limits": _lib.ac_game_limits,
             "ac_preference_pair": _lib.ac_preference_pair}
 
 
