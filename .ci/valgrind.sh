@@ -5,19 +5,17 @@
 # --errors-for-leak-kinds=definite). CK_FORK=no keeps each program in one
 # process, so valgrind sees every test and its exit code is the program's.
 #
-# The subset. Memcheck runs the suite about 40 times slower than -O2, and CI
+# The subset. Memcheck runs a program about 40 times slower than -O2, and CI
 # has minutes for it, so CI leaves out the programs that alone would take
-# minutes (CPU seconds measured at -O2 on this CI's 2-core machine, and under
-# memcheck):
-#   sampled   ~3 s   (statistical checks over thousands of sampled runs;
-#                     over 120 s under memcheck)
-#   numerics  ~10 s  (extreme-value games, large n: ~400 s under memcheck)
-#   threads   ~2 s   (the OddSHAP fits of its N-handle test; the same
-#                     ground is covered here by test_storm, and by
-#                     .ci/tsan.sh under ThreadSanitizer)
-#   longevity ~5 s   (2^24 resets of each handle, and tells of 2^20 and
-#                     2^21 tickets: ~200 s under memcheck; AC_TEST_RESETS
-#                     shortens only the resets)
+# minutes (CPU seconds at -O2 on CI's 2-core machine; under memcheck):
+#   sampled   ~3 s  (statistical checks over thousands of sampled runs;
+#                    over 4 min)
+#   threads   ~3 s  (the OddSHAP fits of its N-handle test; over 4 min; the
+#                    same ground is covered here by test_storm, and by
+#                    .ci/tsan.sh under ThreadSanitizer)
+#   longevity ~6 s  (2^24 resets of each handle, tells of 2^20 and 2^21
+#                    tickets; over 2 min, AC_TEST_RESETS shortens only the
+#                    resets)
 # Everything else runs, test_storm with AC_STORM_RUNS=480 (16 threads, all
 # three objects, cancels). AC_VALGRIND_ALL=1 runs the whole suite (the long
 # run of docs/reliability.md); docs/reliability.md states the subset too.
@@ -35,7 +33,7 @@ exec </dev/null
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$SECONDS
 build=${AC_VALGRIND_BUILD:-build}
-skip=(sampled numerics threads longevity)
+skip=(sampled threads longevity)
 [ "${AC_VALGRIND_ALL:-0}" = 1 ] && skip=()
 say() { printf 'valgrind: %s (%ss)\n' "$*" "$((SECONDS - start))"; }
 

@@ -455,13 +455,16 @@ static int load_text(ac_game **out, const char *text, size_t len,
     int rc = check_tree(lim, sc, text_held, err);
     if (rc != AC_OK)
         return rc;
+    /* Zeroed: jansson fills it only when it reports an error, and an
+     * allocation that fails before its lexer starts reports none. */
     json_error_t jerr;
+    memset(&jerr, 0, sizeof jerr);
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     uint32_t n = 0;
     /* jansson says "out of memory" by its code, or, when an allocation
      * fails before its lexer starts, by no message at all. */
-    if (root == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||
-                         jerr.text[0] == '\0'))
+    if (root == NULL && (jerr.text[0] == '\0' ||
+                         json_error_code(&jerr) == json_error_out_of_memory))
         rc = ac__fail(err, AC_E_NO_MEMORY, "out of memory parsing the JSON "
                       "text (jansson)");
     else if (root == NULL)

@@ -814,14 +814,14 @@ struct storm {
     outcome ref[N_KINDS][N_CONFIGS];
 };
 
-static void worker_fail(worker *w, int kind, uint32_t c, const char *fmt,
+static void worker_fail(worker *w, int kind, uint32_t c, const char *what,
                         const outcome *o, const outcome *want)
 {
     if (w->failed++)
         return;
     snprintf(w->why, sizeof w->why,
              "thread %d, %s config %u: %s (rc %d %s, alone %d %s)%s%s", w->id,
-             kind_name[kind], c, fmt, o->rc, ac_status_name(o->rc), want->rc,
+             kind_name[kind], c, what, o->rc, ac_status_name(o->rc), want->rc,
              ac_status_name(want->rc), o->bad ? ": " : "", o->bad ? o->why : "");
 }
 
