@@ -254,8 +254,8 @@ AC_API uint32_t ac_coalition_words(uint32_t n_players);
  * values[S] = v(S) for the bitmask S = 0 .. 2^n - 1 (bit i set: i in S).
  * len must be 2^n; n in 1..AC_EXACT_MAX_PLAYERS; values finite.
  * O(n 2^n) time, O(n^2) extra memory. sum(phi) == v(all) - v(empty) to a
- * relative 1e-12, values of any finite magnitude (computed in a scaled
- * space where they need it). phi is written only on success. Thread-safe
+ * relative 1e-12 (exactly for subnormal credits), values of any finite
+ * magnitude (computed in a scaled space where they need it). phi is written only on success. Thread-safe
  * (no handle). Returns: AC_OK; AC_E_INVALID_ARG; AC_E_TOO_LARGE (n beyond
  * AC_EXACT_MAX_PLAYERS, or a credit or the total beyond what a double
  * holds). */
@@ -301,7 +301,8 @@ typedef enum ac_method {
     AC_METHOD_ADAPTIVE = 4,    /* every coalition, repeated evaluations of a
                                   noisy oracle allocated where they cut the
                                   credits' variance most (learnt Neyman
-                                  allocation); n <= AC_ADAPTIVE_MAX_PLAYERS */
+                                  allocation); n <= AC_ADAPTIVE_MAX_PLAYERS;
+                                  memory O(2^n), not the budget */
     AC_METHOD_ODDSHAP = 5      /* KernelSHAP's coalitions, then a Gaussian-
                                   process fit of the game's odd part (low
                                   orders first); n <= AC_KERNEL_MAX_PLAYERS,
@@ -493,7 +494,8 @@ AC_API AC_NODISCARD int ac_estimator_progress(const ac_estimator *est,
 /* Copies the estimate: phi[i] and its standard error se[i] for the n players
  * (n must equal the estimator's). se may be NULL. Infinity as a standard error
  * means the method had too few samples to estimate it. sum(phi) equals
- * v(all) - v(empty) to a relative 1e-12. AC_E_STATE before the run is done. */
+ * v(all) - v(empty) to a relative 1e-12 (exactly for subnormal credits).
+ * AC_E_STATE before the run is done. */
 AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est,
                                             double *phi, double *se,
                                             uint32_t n);

@@ -69,3 +69,18 @@ int ac__mem_grow(const ac__mem *m, void **p, size_t old_count,
     *p = q;
     return AC_OK;
 }
+
+int ac__mem_reserve(const ac__mem *m, void **p, uint32_t len, uint32_t *cap,
+                    uint32_t first, size_t size)
+{
+    if (len < *cap)
+        return AC_OK;
+    if (len == UINT32_MAX)
+        return AC_E_TOO_LARGE;
+    uint64_t want = *cap ? (uint64_t)*cap * 2 : first;
+    uint32_t c = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
+    int rc = ac__mem_grow(m, p, len, c, size);
+    if (rc == AC_OK)
+        *cap = c;
+    return rc;
+}

@@ -4,6 +4,7 @@
 #define AC_ALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "agentcredit.h"
 
 typedef struct ac__mem {
@@ -23,5 +24,11 @@ void ac__mem_free(const ac__mem *m, void *p);
  * On failure *p is untouched and AC_E_NO_MEMORY returned. */
 int ac__mem_grow(const ac__mem *m, void **p, size_t old_count,
                  size_t new_count, size_t size);
+/* Room for one more element in an array of *len elements counted in 32
+ * bits: doubles *cap (from `first`) when it is full, never past
+ * UINT32_MAX. AC_E_TOO_LARGE (nothing changed) when 2^32 - 1 elements are
+ * there already; AC_E_NO_MEMORY as ac__mem_grow. */
+int ac__mem_reserve(const ac__mem *m, void **p, uint32_t len, uint32_t *cap,
+                    uint32_t first, size_t size);
 
 #endif

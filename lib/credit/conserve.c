@@ -1,5 +1,6 @@
 #include "credit/conserve.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -16,8 +17,24 @@ static double total_variance(const double *se, uint32_t n)
     return isfinite(v) ? v : 0.0;
 }
 
+/* The player whose share is largest: the largest variance, or with equal
+ * shares the largest credit in magnitude (the one a last ulp disturbs
+ * least). */
+static uint32_t largest_share(const double *phi, const double *se,
+                              uint32_t n, double var)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; i++) {
+        if (var > 0.0 ? se[i] > se[best] : fabs(phi[i]) > fabs(phi[best]))
+            best = i;
+    }
+    return best;
+}
+
 void ac__conserve(double *phi, const double *se, uint32_t n, double delta)
 {
+    if (n == 0)
+        return;
     double var = total_variance(se, n);
     for (int pass = 0; pass < 2; pass++) {
         double residual = delta - ac__sum(phi, n);
@@ -28,4 +45,24 @@ void ac__conserve(double *phi, const double *se, uint32_t n, double delta)
             phi[i] += residual * share;
         }
     }
+    double residual = delta - ac__sum(phi, n);
+    if (residual != 0.0)
+        phi[largest_share(phi, se, n, var)] += residual;
+}
+
+void ac__conserve_unscale(double *phi, double *se, uint32_t n, double total,
+                          int k)
+{
+    if (k == 0) /* the scaled space was the host's */
+        return;
+    double big = fabs(total);
+    for (uint32_t i = 0; i < n; i++) {
+        phi[i] = ldexp(phi[i], k);
+        if (se != NULL)
+            se[i] = ldexp(se[i], k);
+        big = fmax(big, fabs(phi[i]));
+    }
+    /* n + 2 terms of at most `big`: every partial sum and residual finite */
+    if (big <= DBL_MAX / 4.0 / ((double)n + 2.0))
+        ac__conserve(phi, se, n, total);
 }

@@ -192,8 +192,11 @@ int ac__est_sampled_outcome(const ac_estimator *e)
                                      : AC_ESTIMATOR_OUTCOME_BUDGET;
 }
 
-double ac__est_cache_total(const ac_estimator *e)
+double ac__est_cache_total(const ac_estimator *e, int host)
 {
+    if (host)
+        return e->cache.entries[e->grand_entry].mean -
+               e->cache.entries[e->empty_entry].mean;
     return ac__est_value(e, e->grand_entry) - ac__est_value(e, e->empty_entry);
 }
 
@@ -455,18 +458,19 @@ static int not_representable(ac_estimator *e, const char *name, double x,
                     "can compute", name, x, by->name, e->vmax);
 }
 
-/* The estimate in the host's units: phi and se (and the total they
- * conserve) come from the methods' scaled space and are multiplied by
- * 2^vshift, and every figure is checked. A credit and the total must be
- * finite; a standard error finite, or the +inf a method sets when it had
- * too few samples to estimate it. AC_E_TOO_LARGE otherwise, nothing
- * written to the result. */
+/* The estimate in the host's units: phi and se (conserving `total` in the
+ * scaled space) are multiplied by 2^vshift and conserve `host_total`, and
+ * every figure is checked. A credit and the total must be finite; a
+ * standard error finite, or the +inf a method sets when it had too few
+ * samples to estimate it. AC_E_TOO_LARGE otherwise, nothing written to
+ * the result. */
 static int to_host_units(ac_estimator *e, double *phi, double *se,
-                         double total, const ac__method *by)
+                         double total, double host_total,
+                         const ac__method *by)
 {
     int k = e->vshift;
     char name[64];
-    if (!isfinite(total) || !isfinite(ldexp(total, k)))
+    if (!isfinite(total) || !isfinite(host_total))
         return not_representable(e, "v(all) - v(empty)", total, by);
     for (uint32_t i = 0; i < e->n; i++) {
         if (!isfinite(phi[i]) || !isfinite(ldexp(phi[i], k))) {
@@ -478,10 +482,7 @@ static int to_host_units(ac_estimator *e, double *phi, double *se,
             return not_representable(e, name, se[i], by);
         }
     }
-    for (uint32_t i = 0; k != 0 && i < e->n; i++) {
-        phi[i] = ldexp(phi[i], k);
-        se[i] = ldexp(se[i], k);
-    }
+    ac__conserve_unscale(phi, se, e->n, host_total, k);
     return AC_OK;
 }
 
@@ -493,9 +494,9 @@ static int finish_run(ac_estimator *e, int reason)
     const ac__method *by;
     int rc = estimate(e, phi, se, &by);
     if (rc == AC_OK) {
-        double total = by->ops->total(e);
+        double total = by->ops->total(e, 0);
         ac__conserve(phi, se, e->n, total);
-        rc = to_host_units(e, phi, se, total, by);
+        rc = to_host_units(e, phi, se, total, by->ops->total(e, 1), by);
         if (rc != AC_OK) {
             ac__mem_free(&e->mem, phi);
             ac__mem_free(&e->mem, se);

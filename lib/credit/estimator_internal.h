@@ -61,9 +61,12 @@ typedef struct ac__method_ops {
      * is in: an AC_ESTIMATOR_OUTCOME (COMPLETE or BUDGET). */
     int (*outcome)(const ac_estimator *e);
     /* The total the credits conserve, v(all) - v(empty), read after
-     * estimate() (in its scaled space): ac__est_cache_total, or the
+     * estimate(): in its scaled space (host 0) or in the host's units
+     * (host 1: +-inf when a double cannot hold it; the figure the credits
+     * are conserved to at the end, since the scaled space loses what lies
+     * 2^1074 times below the largest value). ac__est_cache_total, or the
      * method's own values of the two when it evaluated them again. */
-    double (*total)(const ac_estimator *e);
+    double (*total)(const ac_estimator *e, int host);
     /* Takes the value of an extra evaluation the method asked for with
      * ac__est_request_extra, under the method's `serial`; NaN when it was
      * given up after its retries. NULL: the method asks for none. */
@@ -229,7 +232,7 @@ int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se);
  * coalition, else BUDGET. */
 int ac__est_sampled_outcome(const ac_estimator *e);
 /* v(all) - v(empty) from the cache: the total most methods conserve. */
-double ac__est_cache_total(const ac_estimator *e);
+double ac__est_cache_total(const ac_estimator *e, int host);
 
 /* Parameters: defaults, and the table behind the typed setters. */
 void ac__params_default(ac__params *p);

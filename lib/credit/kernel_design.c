@@ -152,13 +152,13 @@ int ac__kernel_plan_begin(ac_estimator *e)
 static int push_u32(ac_estimator *e, uint32_t **arr, uint32_t *len,
                     uint32_t *cap, uint32_t v)
 {
-    if (*len == *cap) {
-        uint32_t c = *cap ? *cap * 2 : 256;
-        int rc = ac__mem_grow(&e->mem, (void **)arr, *len, c, sizeof **arr);
-        if (rc != AC_OK)
-            return rc;
-        *cap = c;
-    }
+    int rc = ac__mem_reserve(&e->mem, (void **)arr, *len, cap, 256,
+                             sizeof **arr);
+    if (rc == AC_E_TOO_LARGE)
+        return ac__fail(e->err, rc, "the design holds 2^32 - 1 coalitions "
+                        "already");
+    if (rc != AC_OK)
+        return rc;
     (*arr)[(*len)++] = v;
     return AC_OK;
 }

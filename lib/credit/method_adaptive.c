@@ -26,8 +26,13 @@
  *   3. The estimate: the exact formula over the means, and standard errors
  *      from the same shrunk variances over m_S.
  *
- * Extra evaluations are kept in the order they were planned and summed in
- * that order, so the result never depends on the order of the tells. */
+ * A phase plans at most phase_cap() evaluations, the larger of 2^16 and the
+ * table (so that its O(2^n) work is spread over as many evaluations): a
+ * larger share is spent in several phases, so the queue and the values
+ * kept grow with the table, not with the budget. A phase's values are kept in the order they were
+ * planned until the phase is in, then folded into each coalition's count,
+ * mean and sum of squares in that order (fold_extras), so the result never
+ * depends on the order of the tells. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +49,27 @@
 #define ALLOC_PRIOR 16.0
 #define SE_PRIOR 2.0
 #define PROBE_MIN 64    /* coalitions re-evaluated to look for noise   */
+#define PHASE_MIN_CAP ((int64_t)1 << 16) /* see phase_cap()          */
 
 typedef struct adaptive_state {
     uint32_t n;
     uint64_t total;     /* 2^n                                        */
     uint32_t *entry;    /* 2^n: the cache entry of each coalition     */
     double *a;          /* n+1: a_S by size                           */
-    uint32_t *ex_mask;  /* extra evaluations in planned order: which S */
-    double *ex_value;   /*   and the value (NaN until in, or dropped)  */
-    uint32_t n_extra, cap_extra;
+    uint32_t *ex_mask;  /* this phase's extra evaluations in planned   */
+    double *ex_value;   /*   order: which S and the value (NaN until   */
+    uint32_t n_extra, cap_extra; /* in, or dropped)                   */
+    /* The extras of the phases before, folded, 2^n each: evaluations,
+     * their mean and sum of squared deviations in the scaled space of
+     * 2^-f_shift, and whether one differs from S's first value. */
+    double *f_count, *f_mean, *f_m2;
+    uint8_t *f_varies;
+    int f_shift;
+    int f_binary;       /* every folded value is 0 or 1               */
+    /* The folded mean of v(empty) [0] and v(all) [1] in the host's units
+     * too: the total the credits end up conserving must not lose what the
+     * scaled space does. */
+    double f_end[2];
     int started;        /* the pilot is planned                       */
     int phases_left;
     int64_t missing;    /* coalitions not given by the host           */
@@ -103,24 +120,31 @@ static int adaptive_begin(ac_estimator *e)
     s->mean = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->mean);
     s->var = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->var);
     s->varies = ac__mem_alloc(&e->mem, (size_t)total, sizeof *s->varies);
-    if (!s->entry || !s->a || !s->count || !s->mean || !s->var || !s->varies)
+    s->f_count = ac__mem_calloc(&e->mem, (size_t)total, sizeof *s->f_count);
+    s->f_mean = ac__mem_calloc(&e->mem, (size_t)total, sizeof *s->f_mean);
+    s->f_m2 = ac__mem_calloc(&e->mem, (size_t)total, sizeof *s->f_m2);
+    s->f_varies = ac__mem_calloc(&e->mem, (size_t)total, sizeof *s->f_varies);
+    if (!s->entry || !s->a || !s->count || !s->mean || !s->var ||
+        !s->varies || !s->f_count || !s->f_mean || !s->f_m2 || !s->f_varies)
         return AC_E_NO_MEMORY;
+    s->f_binary = 1;
     layer_weights(e->n, s->a);
     return AC_OK;
 }
 
 static int push_extra(ac_estimator *e, adaptive_state *s, uint32_t mask)
 {
-    if (s->n_extra == s->cap_extra) {
-        uint32_t cap = s->cap_extra ? s->cap_extra * 2 : 1024;
-        if (ac__mem_grow(&e->mem, (void **)&s->ex_mask, s->n_extra, cap,
-                         sizeof *s->ex_mask) != AC_OK ||
-            ac__mem_grow(&e->mem, (void **)&s->ex_value, s->n_extra, cap,
-                         sizeof *s->ex_value) != AC_OK)
-            return AC_E_NO_MEMORY;
-        s->cap_extra = cap;
-    }
-    int rc = ac__est_request_extra(e, s->entry[mask], s->n_extra);
+    /* the two arrays grow together: a failure leaves a larger ex_mask */
+    uint32_t cap = s->cap_extra;
+    int rc = ac__mem_reserve(&e->mem, (void **)&s->ex_mask, s->n_extra, &cap,
+                             1024, sizeof *s->ex_mask);
+    if (rc == AC_OK && cap != s->cap_extra)
+        rc = ac__mem_grow(&e->mem, (void **)&s->ex_value, s->n_extra, cap,
+                          sizeof *s->ex_value);
+    if (rc != AC_OK)
+        return rc; /* a phase plans at most 2^20: never TOO_LARGE */
+    s->cap_extra = cap;
+    rc = ac__est_request_extra(e, s->entry[mask], s->n_extra);
     if (rc != AC_OK)
         return rc;
     s->ex_mask[s->n_extra] = mask;
@@ -135,63 +159,74 @@ static int is_known(const ac_estimator *e, const adaptive_state *s,
     return e->cache.entries[s->entry[mask]].state == AC__ENTRY_KNOWN;
 }
 
+/* Folds this phase's values (all in: a phase waits for them) into the
+ * per-coalition accumulators, in planned order (Welford's update), and
+ * empties the phase. The accumulators follow the run's scaled space, which
+ * only widens as values arrive: a change of 2^-k is exact but for the
+ * underflow of figures far below the new largest value. */
+static void fold_extras(const ac_estimator *e, adaptive_state *s)
+{
+    const ac__cache *c = &e->cache;
+    int d = s->f_shift - e->vshift;
+    for (uint64_t m = 0; d != 0 && m < s->total; m++) {
+        s->f_mean[m] = ldexp(s->f_mean[m], d);
+        s->f_m2[m] = ldexp(s->f_m2[m], 2 * d);
+    }
+    s->f_shift = e->vshift;
+    for (uint32_t k = 0; k < s->n_extra; k++) {
+        uint32_t m = s->ex_mask[k];
+        double v = s->ex_value[k];
+        if (isnan(v)) /* dropped */
+            continue;
+        s->f_binary &= v == 0.0 || v == 1.0;
+        s->f_varies[m] |= v != c->slots[(uint64_t)s->entry[m] * c->repeats];
+        double x = ac__est_scaled(e, v), n = s->f_count[m] + 1.0;
+        if (m == 0 || m == s->total - 1) /* no difference: cannot overflow */
+            s->f_end[m != 0] = s->f_end[m != 0] * ((n - 1.0) / n) + v / n;
+        double dx = x - s->f_mean[m];
+        s->f_mean[m] += dx / n;
+        s->f_m2[m] += dx * (x - s->f_mean[m]);
+        s->f_count[m] = n;
+    }
+    s->n_extra = 0;
+}
+
 /* Per coalition: evaluations in (count), mean, and the sample variance of
- * one evaluation (NaN with a single one). Pilot values come from the cache,
- * extras in planned order; every value in the run's scaled space
- * (ac__est_value), while whether a coalition's values differ is read from
- * the host's own. */
+ * one evaluation (NaN with a single one): the pilot's values from the cache
+ * and the folded extras, merged (Chan et al.'s pairwise update); every
+ * value in the run's scaled space (ac__est_value), while whether a
+ * coalition's values differ is read from the host's own. */
 static void tally(const ac_estimator *e, adaptive_state *s)
 {
     const ac__cache *c = &e->cache;
     uint32_t r0 = c->repeats;
+    fold_extras(e, s);
     for (uint64_t m = 0; m < s->total; m++) {
         uint32_t i = s->entry[m];
-        const ac__entry *en = &c->entries[i];
         const double *slot = c->slots + (uint64_t)i * r0;
-        int known = en->state == AC__ENTRY_KNOWN;
-        double mean = ac__est_value(e, i);
-        s->count[m] = known ? INFINITY : r0;
-        s->mean[m] = known ? mean : mean * r0; /* a sum for now */
-        s->varies[m] = 0;
-        for (uint32_t r = 1; !known && r < r0; r++)
-            s->varies[m] |= slot[r] != slot[0];
-    }
-    for (uint32_t k = 0; k < s->n_extra; k++) {
-        uint32_t m = s->ex_mask[k];
-        if (!isnan(s->ex_value[k]) && isfinite(s->count[m])) {
-            s->count[m] += 1.0;
-            s->mean[m] += ac__est_scaled(e, s->ex_value[k]);
-            s->varies[m] |= s->ex_value[k] !=
-                            c->slots[(uint64_t)s->entry[m] * r0];
-        }
-    }
-    for (uint64_t m = 0; m < s->total; m++) {
-        uint32_t i = s->entry[m];
-        if (isinf(s->count[m])) {
+        if (c->entries[i].state == AC__ENTRY_KNOWN) {
+            s->count[m] = INFINITY;
+            s->mean[m] = ac__est_value(e, i);
             s->var[m] = 0.0;
             continue;
         }
-        if (!s->varies[m]) { /* every value the same: exactly that, var 0 */
+        uint8_t varies = s->f_varies[m];
+        for (uint32_t r = 1; r < r0; r++)
+            varies |= slot[r] != slot[0];
+        s->varies[m] = varies;
+        double nb = s->f_count[m], n = r0 + nb;
+        s->count[m] = n;
+        if (!varies) { /* every value the same: exactly that, var 0 */
             s->mean[m] = ac__est_slot(e, i, 0);
             s->var[m] = 0.0;
             continue;
         }
-        s->mean[m] /= s->count[m];
-        double d = ac__est_value(e, i) - s->mean[m];
-        /* a sum of squares */
-        s->var[m] = ac__est_var(e, i) * r0 * (r0 - 1) + r0 * d * d;
+        double mean = ac__est_value(e, i), d = s->f_mean[m] - mean;
+        double m2 = r0 > 1 ? ac__est_var(e, i) * r0 * (r0 - 1) : 0.0;
+        s->mean[m] = mean + d * (nb / n);
+        m2 += s->f_m2[m] + d * d * ((double)r0 * nb / n);
+        s->var[m] = n > 1.0 ? m2 / (n - 1.0) : NAN;
     }
-    for (uint32_t k = 0; k < s->n_extra; k++) {
-        uint32_t m = s->ex_mask[k];
-        if (!isnan(s->ex_value[k]) && isfinite(s->count[m]) && s->varies[m]) {
-            double x = ac__est_scaled(e, s->ex_value[k]);
-            s->var[m] += (x - s->mean[m]) * (x - s->mean[m]);
-        }
-    }
-    for (uint64_t m = 0; m < s->total; m++)
-        if (isfinite(s->count[m]))
-            s->var[m] = s->count[m] > 1.0 ? s->var[m] / (s->count[m] - 1.0)
-                                          : NAN;
 }
 
 /* Whether every value seen so far is 0 or 1: a rollout's success (the
@@ -207,11 +242,7 @@ static int all_binary(const ac_estimator *e, const adaptive_state *s)
             if (slot[r] != 0.0 && slot[r] != 1.0)
                 return 0;
     }
-    for (uint32_t k = 0; k < s->n_extra; k++)
-        if (!isnan(s->ex_value[k]) && s->ex_value[k] != 0.0 &&
-            s->ex_value[k] != 1.0)
-            return 0;
-    return 1;
+    return s->f_binary; /* the extras, folded by tally */
 }
 
 /* 0/1 outcomes: the variance of one evaluation is p(1 - p), with p the
@@ -493,6 +524,13 @@ static int looks_deterministic(const ac_estimator *e, const adaptive_state *s)
            repeated >= (s->missing < PROBE_MIN ? s->missing : PROBE_MIN);
 }
 
+/* The evaluations a phase plans at most: 2^16, or the table when larger. */
+static int64_t phase_cap(const adaptive_state *s)
+{
+    return (int64_t)s->total > PHASE_MIN_CAP ? (int64_t)s->total
+                                             : PHASE_MIN_CAP;
+}
+
 static int adaptive_extend(ac_estimator *e, int *grew)
 {
     adaptive_state *s = e->mstate;
@@ -512,15 +550,19 @@ static int adaptive_extend(ac_estimator *e, int *grew)
     }
     model_variances(e, s, ALLOC_PRIOR);
     allocation_weights(s, 1);
-    /* Whole rounds a phase, the last phase the rest. */
+    /* Whole rounds a phase, the last phase the rest; a share above the
+     * cap is spent over more phases than planned. */
     int64_t rest = ac__est_remaining(e), width = e->p.batch;
-    int64_t share = rest;
+    int64_t share = rest, cap = phase_cap(s) / width * width;
     if (s->phases_left > 1) {
         share = rest / s->phases_left / width * width;
         if (share < width)
             share = width < rest ? width : rest;
     }
-    s->phases_left--;
+    if (share > (cap > width ? cap : width))
+        share = cap > width ? cap : width;
+    else
+        s->phases_left--;
     int rc = allocate(e, s, share);
     *grew = s->phases_left > 0 ? AC__PLAN_WAIT : AC__PLAN_GREW;
     return rc;
@@ -549,10 +591,27 @@ static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)
     s->ex_value[serial] = value;
 }
 
-static double adaptive_total(const ac_estimator *e)
+/* The mean of every evaluation of coalition m (v(empty) or v(all)) in the
+ * host's units: the pilot's (the cache's) and the folded extras'. */
+static double host_mean(const ac_estimator *e, const adaptive_state *s,
+                        uint64_t m)
+{
+    const ac__cache *c = &e->cache;
+    uint32_t i = s->entry[m], r0 = c->repeats;
+    if (c->entries[i].state == AC__ENTRY_KNOWN || !s->varies[m])
+        return c->entries[i].state == AC__ENTRY_KNOWN
+                   ? c->entries[i].mean
+                   : c->slots[(uint64_t)i * r0];
+    double nb = s->f_count[m], n = r0 + nb;
+    return c->entries[i].mean * (r0 / n) + s->f_end[m != 0] * (nb / n);
+}
+
+static double adaptive_total(const ac_estimator *e, int host)
 {
     const adaptive_state *s = e->mstate;
-    return s->delta;
+    if (!host || e->vshift == 0) /* unscaled, the two are the same */
+        return s->delta;
+    return host_mean(e, s, s->total - 1) - host_mean(e, s, 0);
 }
 
 static int adaptive_outcome(const ac_estimator *e)
@@ -582,6 +641,10 @@ static void adaptive_end(ac_estimator *e)
     ac__mem_free(&e->mem, s->mean);
     ac__mem_free(&e->mem, s->var);
     ac__mem_free(&e->mem, s->varies);
+    ac__mem_free(&e->mem, s->f_count);
+    ac__mem_free(&e->mem, s->f_mean);
+    ac__mem_free(&e->mem, s->f_m2);
+    ac__mem_free(&e->mem, s->f_varies);
     ac__mem_free(&e->mem, s);
 }
 

@@ -84,18 +84,16 @@ static int perm_extend(ac_estimator *e, int *grew)
     }
     if (!ac__est_free_unit_ok(e, cost))
         return AC_OK;
-    if (s->n_units == s->cap_units) {
-        uint32_t cap = s->cap_units ? s->cap_units * 2 : 16;
-        int rc = ac__mem_grow(&e->mem, (void **)&s->units,
-                              s->n_units * unit_len(e->n),
-                              cap * unit_len(e->n), sizeof *s->units);
-        if (rc != AC_OK)
-            return rc;
-        s->cap_units = cap;
-    }
+    int rc = ac__mem_reserve(&e->mem, (void **)&s->units, s->n_units,
+                             &s->cap_units, 16,
+                             unit_len(e->n) * sizeof *s->units);
+    if (rc == AC_E_TOO_LARGE)
+        return ac__fail(e->err, rc, "2^32 - 1 permutations sampled already");
+    if (rc != AC_OK)
+        return rc;
     uint32_t *unit = s->units + s->n_units * unit_len(e->n);
     memcpy(unit, s->order, e->n * sizeof *unit);
-    int rc = request_prefixes(e, s, 0, unit + e->n);
+    rc = request_prefixes(e, s, 0, unit + e->n);
     if (rc == AC_OK)
         rc = request_prefixes(e, s, 1, unit + 2 * e->n + 1);
     if (rc != AC_OK)

@@ -113,15 +113,14 @@ int ac__shapley_table_stop(const ac__mem *m, uint32_t n,
     }
     if (rc != AC_OK)
         return rc;
-    double total = values[len - 1] * down - values[0] * down;
-    ac__conserve(phi, NULL, n, total);
-    if (!isfinite(ldexp(total, k)))
+    double total = values[len - 1] - values[0]; /* the host's units */
+    if (!isfinite(total))
         return AC_E_TOO_LARGE;
+    ac__conserve(phi, NULL, n, k ? ldexp(total, -k) : total);
     for (uint32_t i = 0; i < n; i++)
         if (!isfinite(ldexp(phi[i], k)))
             return AC_E_TOO_LARGE;
-    for (uint32_t i = 0; k != 0 && i < n; i++)
-        phi[i] = ldexp(phi[i], k);
+    ac__conserve_unscale(phi, NULL, n, total, k);
     return AC_OK;
 }
 

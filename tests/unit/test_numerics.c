@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * Numerics of the estimator and of ac_shapley_exact (issue 13, defects 1, 4
- * and 7):
+ * and 7, and what fuzz_api found after them):
  *
  *  - values of any finite magnitude. The methods work in a scaled space
  *    when the values' magnitude needs it; binary floating point is
@@ -14,7 +14,9 @@
  *  - a cancel while a method computes (OddSHAP's fit of 4096 rows took 14 s
  *    and ignored it) ends the run with AC_E_CANCELLED;
  *  - ask reserves tickets for the work it can hand out, not for max_count:
- *    "as many as you have" (UINT32_MAX) works and costs no gigabytes.
+ *    "as many as you have" (UINT32_MAX) works and costs no gigabytes;
+ *  - subnormal credits, and a tiny total beside huge values, conserve; the
+ *    adaptive method's memory does not grow with the budget.
  *
  * `test_numerics --figures` runs no test: it prints the figures of
  * docs/reliability.md (cancel latency while each method computes, the
@@ -609,6 +611,195 @@ START_TEST(ask_reserves_for_the_work_not_max_count)
 END_TEST
 
 /* ===================================================================== */
+/* Found by fuzz_api: subnormal credits, a budget of 2^40                */
+/* ===================================================================== */
+
+/* v(S) in whole multiples of the smallest double, irregular in S. */
+static int subnormal_fn(void *user, const uint64_t *coalitions,
+                        uint32_t words, uint32_t count, double *values,
+                        int32_t *status)
+{
+    (void)user;
+    for (uint32_t k = 0; k < count; k++) {
+        const uint64_t *c = coalitions + (size_t)k * words;
+        uint64_t h = th_mix(c[0] ^ (words > 1 ? c[1] * 31u : 0));
+        values[k] = (double)(th_popcount(c, words) + h % 5) * DBL_TRUE_MIN;
+        status[k] = 0;
+    }
+    return 0;
+}
+
+/* Credits in the subnormal range: each taken back from the scaled space
+ * rounds to a multiple of the smallest double, and 51 of them summed to 0
+ * where v(all) - v(empty) was 20 of it (tests/fuzz/crashes/
+ * api_estimator_denormal_sum_zero.bin). Subnormal sums are exact, so the
+ * credits now add up to it exactly, for every method and for
+ * ac_shapley_exact. */
+START_TEST(subnormal_credits_conserve_exactly)
+{
+    static const struct { uint32_t n; int64_t method, budget; } RUNS[] = {
+        {51, AC_METHOD_AUTO, 48},       {51, AC_METHOD_PERMUTATION, 500},
+        {51, AC_METHOD_KERNELSHAP, 500}, {12, AC_METHOD_EXACT, 4096},
+        {12, AC_METHOD_ODDSHAP, 300},   {12, AC_METHOD_ADAPTIVE, 3 * 4096},
+    };
+    for (size_t t = 0; t < sizeof RUNS / sizeof RUNS[0]; t++) {
+        uint32_t n = RUNS[t].n, words = (n + 63) / 64;
+        ac_estimator *e = th_est(n, RUNS[t].method, RUNS[t].budget, 3);
+        th_ok(ac_estimator_set_oracle(e, subnormal_fn, NULL), e);
+        th_ok(ac_estimator_run(e), e);
+        double phi[64], se[64], v_all, v_empty;
+        uint64_t all[2] = {0, 0}, none[2] = {0, 0};
+        for (uint32_t i = 0; i < n; i++)
+            all[i / 64] |= (uint64_t)1 << (i % 64);
+        int32_t st;
+        subnormal_fn(NULL, all, words, 1, &v_all, &st);
+        subnormal_fn(NULL, none, words, 1, &v_empty, &st);
+        th_ok(ac_estimator_result(e, phi, se, n), e);
+        ck_assert_msg(th_sum(phi, n) == v_all - v_empty,
+                      "method %lld, n %u: sum(phi) = %a, v(all) - v(empty) "
+                      "= %a", (long long)RUNS[t].method, n, th_sum(phi, n),
+                      v_all - v_empty);
+        ac_estimator_free(e);
+    }
+    enum { N = 10, LEN = 1 << N };
+    static double table[LEN];
+    double phi[N];
+    for (uint64_t m = 0; m < LEN; m++)
+        table[m] = (double)(th_mix(m) % 7) * DBL_TRUE_MIN;
+    ck_assert_int_eq(ac_shapley_exact(N, table, LEN, phi), AC_OK);
+    ck_assert_msg(th_sum(phi, N) == table[LEN - 1] - table[0],
+                  "ac_shapley_exact: sum(phi) = %a, want %a", th_sum(phi, N),
+                  table[LEN - 1] - table[0]);
+}
+END_TEST
+
+/* v(all) - v(empty) = 3.8e-236 beside single-agent values of 1e300: the
+ * scaled space (2^-997) loses the total to underflow, and every method
+ * conserved 0 (fuzz_api). The credits now conserve the total in the
+ * host's units. */
+static const double TINY_BESIDE_HUGE[4] = {0.0, 1e300, 1e300, 3.8e-236};
+
+static int table_fn(void *user, const uint64_t *coalitions, uint32_t words,
+                    uint32_t count, double *values, int32_t *status)
+{
+    const double *table = user;
+    for (uint32_t k = 0; k < count; k++) {
+        values[k] = table[coalitions[(size_t)k * words]];
+        status[k] = 0;
+    }
+    return 0;
+}
+
+START_TEST(tiny_total_beside_huge_values_conserves)
+{
+    static const int64_t METHODS[] = {AC_METHOD_EXACT, AC_METHOD_ADAPTIVE,
+                                      AC_METHOD_PERMUTATION,
+                                      AC_METHOD_KERNELSHAP};
+    const double *t = TINY_BESIDE_HUGE, want = t[3] - t[0];
+    for (size_t m = 0; m < sizeof METHODS / sizeof METHODS[0]; m++) {
+        ac_estimator *e = th_est(2, METHODS[m], 64, 1);
+        th_ok(ac_estimator_set_oracle(e, table_fn, (void *)t), e);
+        th_ok(ac_estimator_run(e), e);
+        double phi[2];
+        th_ok(ac_estimator_result(e, phi, NULL, 2), e);
+        ck_assert_msg(fabs(phi[0] + phi[1] - want) <= 1e-12 * want,
+                      "method %lld: sum(phi) = %g, v(all) - v(empty) = %g",
+                      (long long)METHODS[m], phi[0] + phi[1], want);
+        ac_estimator_free(e);
+    }
+    double phi[2];
+    ck_assert_int_eq(ac_shapley_exact(2, t, 4, phi), AC_OK);
+    ck_assert_msg(fabs(phi[0] + phi[1] - want) <= 1e-12 * want,
+                  "ac_shapley_exact: sum(phi) = %g", phi[0] + phi[1]);
+}
+END_TEST
+
+/* An allocator that keeps the live bytes and their peak (a header before
+ * each block holds its size). */
+typedef struct metered {
+    size_t live, peak;
+} metered;
+
+static void *metered_alloc(void *opaque, size_t size)
+{
+    metered *m = opaque;
+    max_align_t *p = malloc(sizeof *p + size);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &size, sizeof size);
+    m->live += size;
+    if (m->live > m->peak)
+        m->peak = m->live;
+    return p + 1;
+}
+
+static void metered_free(void *opaque, void *ptr)
+{
+    metered *m = opaque;
+    if (ptr == NULL)
+        return;
+    max_align_t *p = (max_align_t *)ptr - 1;
+    size_t size;
+    memcpy(&size, p, sizeof size);
+    m->live -= size;
+    free(p);
+}
+
+typedef struct noisy_count {
+    uint64_t calls, stop_after;
+    ac_estimator *e;
+} noisy_count;
+
+static int noisy_count_fn(void *user, const uint64_t *coalitions,
+                          uint32_t words, uint32_t count, double *values,
+                          int32_t *status)
+{
+    noisy_count *o = user;
+    for (uint32_t k = 0; k < count; k++) {
+        uint64_t h = th_mix(coalitions[(size_t)k * words] ^ (++o->calls << 9));
+        values[k] = (double)th_popcount(coalitions + (size_t)k * words, words) +
+                    (double)(h % 1000) / 1000.0;
+        status[k] = 0;
+    }
+    if (o->calls >= o->stop_after)
+        ac_estimator_cancel(o->e);
+    return 0;
+}
+
+/* The adaptive method with a noisy oracle and a budget of 2^40 planned a
+ * sixteenth of the budget at once: 805 MB of queue and 2.1 GB in all for 8
+ * players before the first extra evaluation (tests/fuzz/crashes/
+ * api_estimator_adaptive_plans_whole_budget.bin). A phase now plans at
+ * most 2^16 evaluations (or the table, when larger) and the values of the
+ * phases before are folded into per-coalition sums: after 2.5 million
+ * evaluations (some forty phases) the handle holds under 64 MB, and a
+ * cancel ends the run. */
+START_TEST(adaptive_memory_does_not_grow_with_the_budget)
+{
+    enum { N = 8 };
+    metered m = {0, 0};
+    ac_allocator a = {sizeof a, 0, metered_alloc, metered_free, &m};
+    noisy_count o = {0, (uint64_t)5 << 19, NULL};
+    ck_assert_int_eq(ac_estimator_create(&o.e, N, &a), AC_OK);
+    th_ok(ac_estimator_set_int(o.e, AC_ESTIMATOR_PARAM_METHOD,
+                               AC_METHOD_ADAPTIVE), o.e);
+    th_ok(ac_estimator_set_int(o.e, AC_ESTIMATOR_PARAM_NOISY, 1), o.e);
+    th_ok(ac_estimator_set_int(o.e, AC_ESTIMATOR_PARAM_BATCH, 4096), o.e);
+    th_ok(ac_estimator_set_int(o.e, AC_ESTIMATOR_PARAM_BUDGET,
+                               (int64_t)1 << 40), o.e);
+    th_ok(ac_estimator_set_oracle(o.e, noisy_count_fn, &o), o.e);
+    int rc = ac_estimator_run(o.e);
+    ck_assert_msg(rc == AC_E_CANCELLED, "status %d: %s", rc,
+                  ac_estimator_last_error(o.e));
+    ck_assert_uint_ge(o.calls, o.stop_after);
+    ck_assert_msg(m.peak < (size_t)64 << 20, "the handle held %zu bytes",
+                  m.peak);
+    ac_estimator_free(o.e);
+    ck_assert_uint_eq(m.live, 0);
+}
+END_TEST
+
+/* ===================================================================== */
 /* --figures                                                             */
 /* ===================================================================== */
 
@@ -781,5 +972,9 @@ int main(int argc, char **argv)
     tcase_add_test(tc, cancel_ends_oddshap_fit);
     tc = th_tcase(s, "ask sizing");
     tcase_add_test(tc, ask_reserves_for_the_work_not_max_count);
+    tc = th_tcase(s, "found by fuzzing");
+    tcase_add_test(tc, subnormal_credits_conserve_exactly);
+    tcase_add_test(tc, tiny_total_beside_huge_values_conserves);
+    tcase_add_test(tc, adaptive_memory_does_not_grow_with_the_budget);
     return th_run_suite(s);
 }
