@@ -564,6 +564,11 @@ static int adaptive_extend(ac_estimator *e, int *grew)
     else
         s->phases_left--;
     int rc = allocate(e, s, share);
+    /* Nothing to allocate (no coalition with a variance to cut): the
+     * phases are over, or a share that was capped would come back for
+     * ever. */
+    if (rc == AC_OK && s->n_extra == 0)
+        s->phases_left = 0;
     *grew = s->phases_left > 0 ? AC__PLAN_WAIT : AC__PLAN_GREW;
     return rc;
 }

@@ -714,6 +714,31 @@ START_TEST(tiny_total_beside_huge_values_conserves)
 }
 END_TEST
 
+/* The adaptive method with nothing to allocate (every coalition known)
+ * and a budget above the phase cap: each phase planned nothing and, its
+ * share capped, did not count as one, so planning went on for ever
+ * (tests/fuzz/crashes/api_estimator_adaptive_nothing_to_plan.bin: n = 1,
+ * budget 2^40, a libFuzzer timeout). The phases now end when one plans
+ * nothing. */
+START_TEST(adaptive_with_nothing_to_plan_ends)
+{
+    for (uint32_t n = 1; n <= 3; n++) {
+        ac_estimator *e = th_est(n, AC_METHOD_ADAPTIVE, (int64_t)1 << 40, 1);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
+        for (uint64_t m = 0; m < ((uint64_t)1 << n); m++)
+            th_ok(ac_estimator_set_value(e, &m, 1, (double)th_popcount64(m)),
+                  e);
+        th_ok(ac_estimator_run(e), e);
+        double phi[3];
+        th_ok(ac_estimator_result(e, phi, NULL, n), e);
+        for (uint32_t i = 0; i < n; i++)
+            ck_assert(fabs(phi[i] - 1.0) <= 1e-15);
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 0);
+        ac_estimator_free(e);
+    }
+}
+END_TEST
+
 /* An allocator that keeps the live bytes and their peak (a header before
  * each block holds its size). */
 typedef struct metered {
@@ -975,6 +1000,7 @@ int main(int argc, char **argv)
     tc = th_tcase(s, "found by fuzzing");
     tcase_add_test(tc, subnormal_credits_conserve_exactly);
     tcase_add_test(tc, tiny_total_beside_huge_values_conserves);
+    tcase_add_test(tc, adaptive_with_nothing_to_plan_ends);
     tcase_add_test(tc, adaptive_memory_does_not_grow_with_the_budget);
     return th_run_suite(s);
 }
