@@ -29,16 +29,30 @@ typedef struct piece {
     double shift; /* (total - fixed) / free: what the free ones share   */
 } piece;
 
+/* On piece (left, right) of lambda, coordinate t is at its upper bound
+ * when its breakpoint y - hi is at or right of the piece, at its lower
+ * bound when y - lo is at or left of it, free otherwise. Read from the
+ * breakpoints themselves, not from a point inside the piece: two
+ * breakpoints one subnormal apart leave no double between them. */
+static int at_upper(double y, double hi, double right)
+{
+    return y - hi >= right;
+}
+
+static int at_lower(double y, double lo, double left)
+{
+    return y - lo <= left;
+}
+
 static piece classify(const double *y, const double *lo, const double *hi,
-                      uint32_t k, double total, double probe)
+                      uint32_t k, double total, double left, double right)
 {
     ac__ksum fixed = {0.0, 0.0}, free_y = {0.0, 0.0};
     piece p = {0, 0.0, 0.0};
     for (uint32_t t = 0; t < k; t++) {
-        double v = y[t] - probe;
-        if (v >= hi[t]) {
+        if (at_upper(y[t], hi[t], right)) {
             ac__ksum_add(&fixed, hi[t]);
-        } else if (v <= lo[t]) {
+        } else if (at_lower(y[t], lo[t], left)) {
             ac__ksum_add(&fixed, lo[t]);
         } else {
             ac__ksum_add(&free_y, y[t]);
@@ -52,14 +66,13 @@ static piece classify(const double *y, const double *lo, const double *hi,
     return p;
 }
 
-/* The middle of piece j, between breakpoints j-1 and j (past the last one
- * for j == 2k). */
-static double piece_probe(const ac__breakpoint *bp, uint32_t j, uint32_t k)
+/* Piece j lies between breakpoints j-1 and j (past the last one for
+ * j == 2k). */
+static void piece_ends(const ac__breakpoint *bp, uint32_t j, uint32_t k,
+                       double *left, double *right)
 {
-    double left = bp[j - 1].at;
-    if (j == 2 * k)
-        return left + (fabs(left) + 1.0);
-    return 0.5 * left + 0.5 * bp[j].at;
+    *left = bp[j - 1].at;
+    *right = j == 2 * k ? INFINITY : bp[j].at;
 }
 
 /* The free coordinates get y_t - lambda with lambda = mean - shift, written
@@ -67,14 +80,13 @@ static double piece_probe(const ac__breakpoint *bp, uint32_t j, uint32_t k)
  * before it meets the total, so a total far smaller than the targets (a
  * credit of 1e-17 against labels of size 1) survives rounding. */
 static void fill(const double *y, const double *lo, const double *hi,
-                 uint32_t k, double probe, piece p, double *out)
+                 uint32_t k, double left, double right, piece p, double *out)
 {
-    for (uint32_t t = 0; t < k; t++) {
-        double v = y[t] - probe;
-        out[t] = v >= hi[t] ? hi[t]
-                 : v <= lo[t] ? lo[t]
-                              : clip((y[t] - p.mean) + p.shift, lo[t], hi[t]);
-    }
+    for (uint32_t t = 0; t < k; t++)
+        out[t] = at_upper(y[t], hi[t], right) ? hi[t]
+                 : at_lower(y[t], lo[t], left)
+                     ? lo[t]
+                     : clip((y[t] - p.mean) + p.shift, lo[t], hi[t]);
 }
 
 void ac__project_boxes(const double *y, const double *lo, const double *hi,
@@ -115,8 +127,9 @@ void ac__project_boxes(const double *y, const double *lo, const double *hi,
      * and may pick a neighbouring piece. Solve the piece with compensated
      * sums and move until its lambda lies on it, so that the free set and
      * lambda agree: the rewards' order then follows the targets exactly. */
-    double probe = piece_probe(bp, j, k);
-    piece p = classify(y, lo, hi, k, total, probe);
+    double left, right;
+    piece_ends(bp, j, k, &left, &right);
+    piece p = classify(y, lo, hi, k, total, left, right);
     for (int dir = 0; p.free > 0;) {
         double lam = p.mean - p.shift;
         int move = (lam < bp[j - 1].at && j > 1) ? -1
@@ -125,12 +138,14 @@ void ac__project_boxes(const double *y, const double *lo, const double *hi,
             break; /* on its piece, or between two pieces by rounding */
         dir = move;
         j = (uint32_t)((int64_t)j + move);
-        double next_probe = piece_probe(bp, j, k);
-        piece q = classify(y, lo, hi, k, total, next_probe);
+        double next_left, next_right;
+        piece_ends(bp, j, k, &next_left, &next_right);
+        piece q = classify(y, lo, hi, k, total, next_left, next_right);
         if (q.free == 0)
             break; /* a flat piece: the previous one is as good */
-        probe = next_probe;
+        left = next_left;
+        right = next_right;
         p = q;
     }
-    fill(y, lo, hi, k, probe, p, out);
+    fill(y, lo, hi, k, left, right, p, out);
 }

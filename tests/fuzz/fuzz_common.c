@@ -529,8 +529,9 @@ void fz_check_refiner_done(const ac_refiner *r, uint32_t n_agents,
             for (uint32_t i = 0; i < k; i++)
                 FZ_CHECK(!(al[i] > al[j] && ar[i] < ar[j]),
                          "agent %u: label %.17g gets %.17g, label %.17g gets "
-                         "%.17g (not monotone)", a, al[i], ar[i], al[j],
-                         ar[j]);
+                         "%.17g (not monotone; credit %a, %u messages, "
+                         "bound %g, flags 0x%x)", a, al[i], ar[i], al[j],
+                         ar[j], credit[a], k, bound, flags[a]);
         }
     }
     FZ_CHECK(ac_refiner_audit(r, AC_REFINER_AUDIT_RELAXED_AGENTS,

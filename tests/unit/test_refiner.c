@@ -2757,6 +2757,46 @@ END_TEST
  * 100,000, always within ~3e-17 B of the order but up to the whole reward
  * scale for tiny credits (e.g. K 9, B 1, beta 0.5, credit 2.6e-212: a label
  * 0 message gets 6.9e-18 while a label 9.5e-226 one gets 0). */
+/* Found by the long run of fuzz_api (tests/fuzz/crashes/
+ * api_refiner_subnormal_order.bin): with beta = 2^-1074 the targets are 0
+ * or one subnormal step apart, and the projection looked for its pieces at
+ * their midpoints; two breakpoints one subnormal apart have no double
+ * between them, so a helpful message was classed at its lower bound (0)
+ * while a neutral one got +2^-1074: the order of labels broken. The pieces
+ * are now read from the breakpoints themselves. */
+START_TEST(regression_subnormal_breakpoints_keep_order)
+{
+    static const double L[11] = {0.0, -0x1.7b5b7b5b7b5b8p-1, -0.5, -0.5,
+                                 0x1.c305c305c305cp-2, -0.5, -0.5, -0.5,
+                                 -0x1.feabfeabfeacp-1, -0.5, -0.5};
+    static const double PHI[] = {-0.0, 0.0, 0x1p-1074, -0x1p-1074,
+                                 0x1p-1073};
+    static const double BETA[] = {0x1p-1074, 0x1p-1073, 0x1p-1060};
+    uint32_t author[11] = {0};
+    for (size_t b = 0; b < sizeof BETA / sizeof BETA[0]; b++)
+        for (size_t c = 0; c < sizeof PHI / sizeof PHI[0]; c++) {
+            ac_refiner *r = NULL;
+            ck_assert_int_eq(ac_refiner_create(&r, 1, 11, NULL), AC_OK);
+            ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BETA,
+                                                BETA[b]), AC_OK);
+            ck_assert_int_eq(ac_refiner_set_authors(r, author, 11), AC_OK);
+            ck_assert_int_eq(ac_refiner_set_credits(r, &PHI[c], 1), AC_OK);
+            ck_assert_int_eq(ac_refiner_set_labels(r, L, 11), AC_OK);
+            ck_assert_int_eq(ac_refiner_run(r), AC_OK);
+            double out[11];
+            ck_assert_int_eq(ac_refiner_rewards(r, out, 11), AC_OK);
+            for (int i = 0; i < 11; i++)
+                for (int j = 0; j < 11; j++)
+                    ck_assert_msg(!(L[i] > L[j] && out[i] < out[j]),
+                                  "beta %a, credit %a: label %a gets %a, "
+                                  "label %a gets %a", BETA[b], PHI[c], L[i],
+                                  out[i], L[j], out[j]);
+            ck_assert(th_sum(out, 11) == PHI[c]);
+            ac_refiner_free(r);
+        }
+}
+END_TEST
+
 START_TEST(regression_residual_breaks_order)
 {
     uint32_t authors[3] = {0, 0, 0};
@@ -2978,6 +3018,7 @@ static Suite *refiner_suite(void)
     tcase_add_test(tc, regression_relaxes_feasible);
     tcase_add_test(tc, regression_tiny_credit_lost);
     tcase_add_test(tc, regression_residual_breaks_order);
+    tcase_add_test(tc, regression_subnormal_breakpoints_keep_order);
     tc = th_tcase(s, "memory");
     tcase_add_test(tc, out_of_memory);
     return s;
