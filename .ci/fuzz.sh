@@ -50,13 +50,15 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     CC="$CC_FUZZ" meson setup "$BUILD" -Dfuzz=enabled -Dwerror=true \
         -Dtests=false -Dbench=false >/dev/null
 fi
-targets=(fuzz_game_json fuzz_api fuzz_asktell)
+targets=(fuzz_game_json fuzz_api fuzz_asktell fuzz_episode_json)
 ninja -C "$BUILD" "${targets[@]/#/tests/fuzz/}" >/dev/null
 echo "fuzz: built in $((SECONDS - start)) s"
 
 # Executions per target at SCALE 1, and the longest input each may grow.
-declare -A runs=([fuzz_game_json]=1000000 [fuzz_api]=80000 [fuzz_asktell]=400000)
-declare -A max_len=([fuzz_game_json]=8192 [fuzz_api]=512 [fuzz_asktell]=2048)
+declare -A runs=([fuzz_game_json]=1000000 [fuzz_api]=80000 [fuzz_asktell]=400000
+                 [fuzz_episode_json]=1000000)
+declare -A max_len=([fuzz_game_json]=8192 [fuzz_api]=512 [fuzz_asktell]=2048
+                    [fuzz_episode_json]=4096)
 
 artifacts="$BUILD/fuzz-artifacts"
 mkdir -p "$artifacts"
@@ -70,6 +72,7 @@ for t in "${targets[@]}"; do
     args=(-runs="$n" -seed=1 -max_len="${max_len[$t]}" -timeout=60
           -print_final_stats=1 -artifact_prefix="$artifacts/$t-")
     [ "$t" = fuzz_game_json ] && args+=(-dict=tests/fuzz/game_json.dict)
+    [ "$t" = fuzz_episode_json ] && args+=(-dict=tests/fuzz/episode_json.dict)
     t0=$SECONDS
     # New inputs go to the scratch directory, the first one; the committed
     # corpus is only read.

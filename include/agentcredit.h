@@ -149,7 +149,7 @@ extern "C" {
  * lines and AC_ABI_VERSION, and the pkg-config file, the shared library's
  * name and the Python package's __version__ follow from them. */
 #define AC_VERSION_MAJOR 1
-#define AC_VERSION_MINOR 0
+#define AC_VERSION_MINOR 1
 #define AC_VERSION_PATCH 0
 #define AC__STRINGIFY_(x) #x
 #define AC__STRINGIFY(x) AC__STRINGIFY_(x)
@@ -1271,6 +1271,413 @@ AC_API AC_NODISCARD int ac_game_exact(const ac_game *game, double *phi,
 AC_API AC_NODISCARD int ac_game_oracle(void *game, const uint64_t *coalitions,
                                        uint32_t words, uint32_t count,
                                        double *values, int32_t *status);
+
+/* ===================================================================== */
+/* Episodes                                                              */
+/* ===================================================================== */
+
+/* An episode: who took part, the messages in order, and how it ended.
+ * Participants are the agents (the players of the credit game, numbered
+ * 0, 1, ... in the order they were added) and non-players (tools, the user
+ * or a user simulator, the environment, the system): their messages are
+ * part of the transcript (a verifier reads them in its prefixes) but are
+ * never rewarded, never blamed and never players. An episode is data: it
+ * owns copies of every string, computes nothing, and is read (never
+ * changed) by ac_pipeline_run. Not thread-safe for one episode while it
+ * is being changed; any number of threads may read one episode at once. */
+typedef struct ac_episode ac_episode;
+
+/* Kinds of participant (ac_episode_add_participant). */
+typedef enum ac_participant_kind {
+    AC_PARTICIPANT_KIND_AGENT = 0,       /* a player: rewarded, blamed          */
+    AC_PARTICIPANT_KIND_TOOL = 1,        /* a tool's output                      */
+    AC_PARTICIPANT_KIND_USER = 2,        /* the user, or a user simulator        */
+    AC_PARTICIPANT_KIND_ENVIRONMENT = 3, /* the environment's observations       */
+    AC_PARTICIPANT_KIND_SYSTEM = 4       /* a system prompt or instructions      */
+} ac_participant_kind;
+
+/* Largest participants and messages of an episode. */
+#define AC_EPISODE_MAX_PARTICIPANTS 4096u
+#define AC_EPISODE_MAX_MESSAGES (1u << 24)
+
+/* Creates an empty episode: no participant, no message, no outcome.
+ * alloc may be NULL. *out is set on success only. */
+AC_API AC_NODISCARD int ac_episode_create(ac_episode **out,
+                                          const ac_allocator *alloc);
+/* Releases the episode and every string it copied. Accepts NULL. */
+AC_API void ac_episode_free(ac_episode *ep);
+/* The message of the episode's last failed call ("" if none); owned by the
+ * episode, valid until its next call. "" for NULL. */
+AC_API const char *ac_episode_last_error(const ac_episode *ep);
+
+/* Adds a participant; *index (may be NULL) receives its participant
+ * index. name: non-empty, NUL-terminated, unique within the episode
+ * (copied). An agent also gets the next agent index (ac_episode_agent_of),
+ * at most AC_MAX_PLAYERS agents. Returns AC_OK; AC_E_INVALID_ARG (an empty
+ * or duplicate name, an unknown kind); AC_E_TOO_LARGE (past
+ * AC_EPISODE_MAX_PARTICIPANTS or AC_MAX_PLAYERS agents); AC_E_NO_MEMORY.
+ * A failed call changes nothing. */
+AC_API AC_NODISCARD int ac_episode_add_participant(ac_episode *ep,
+                                                   const char *name,
+                                                   int32_t kind,
+                                                   uint32_t *index);
+/* Appends a message by `participant`; *index (may be NULL) receives its
+ * position. role (as the transcript names it: "assistant", "tool", ...)
+ * and text may be NULL (no role; a message without content, such as a
+ * tool call): both are copied. Returns AC_OK; AC_E_INVALID_ARG (no such
+ * participant); AC_E_TOO_LARGE (past AC_EPISODE_MAX_MESSAGES);
+ * AC_E_NO_MEMORY. A failed call changes nothing. */
+AC_API AC_NODISCARD int ac_episode_add_message(ac_episode *ep,
+                                               uint32_t participant,
+                                               const char *role,
+                                               const char *text,
+                                               uint32_t *index);
+/* The host's id of the episode (a file name, a task id; NUL-terminated,
+ * copied; NULL: none, the default), carried into the signals. */
+AC_API AC_NODISCARD int ac_episode_set_id(ac_episode *ep, const char *id);
+/* The id, or NULL; owned by the episode. NULL for NULL. */
+AC_API const char *ac_episode_id(const ac_episode *ep);
+
+/* Optional relations of a message: the earlier message it replies to or
+ * depends on (parent < message; UINT32_MAX: none, the default), and its
+ * token span [begin, end) in the trained model's tokenization of the
+ * transcript (begin <= end; both UINT64_MAX: none, the default). Carried
+ * to the signals for the trainer; the pipeline computes nothing from them.
+ * AC_E_INVALID_ARG otherwise. */
+AC_API AC_NODISCARD int ac_episode_set_parent(ac_episode *ep,
+                                              uint32_t message,
+                                              uint32_t parent);
+AC_API AC_NODISCARD int ac_episode_set_token_span(ac_episode *ep,
+                                                  uint32_t message,
+                                                  uint64_t begin,
+                                                  uint64_t end);
+
+/* How the episode ended and what it is judged against (docs/signals.md,
+ * "Episodes: success, failure and the reference"):
+ *   outcome    R, the evaluator's score (finite; required by the pipeline)
+ *   threshold  success is R >= threshold (finite; default 0.5)
+ *   reference  what R is judged against: the group's mean outcome, an
+ *              expected success rate (finite; default: unset, and the
+ *              threshold serves). The agents' credits add up to
+ *              R - reference: a failure below the reference is penalised,
+ *              a success above it rewarded.
+ *   baseline   v(empty), the outcome with no agent acting (finite;
+ *              default: unset, and the oracle is asked for it)
+ * AC_E_INVALID_ARG for a value that is not finite. Any of them may be set
+ * again; ac_episode_clear_reference / _baseline unset them. */
+AC_API AC_NODISCARD int ac_episode_set_outcome(ac_episode *ep, double outcome);
+AC_API AC_NODISCARD int ac_episode_set_threshold(ac_episode *ep,
+                                                 double threshold);
+AC_API AC_NODISCARD int ac_episode_set_reference(ac_episode *ep,
+                                                 double reference);
+AC_API AC_NODISCARD int ac_episode_set_baseline(ac_episode *ep,
+                                                double baseline);
+AC_API void ac_episode_clear_reference(ac_episode *ep);
+AC_API void ac_episode_clear_baseline(ac_episode *ep);
+/* A coalition value the host knows (over the agent indices: bit a of the
+ * coalition is agent a; words = ac_coalition_words(agents) for the agents
+ * added so far, so add every agent first). v(all) is the outcome unless
+ * given here. Giving a coalition again replaces its value. Known values
+ * cost the oracle nothing. AC_E_INVALID_ARG: no agent yet, wrong words, a
+ * bit past the agents, a value that is not finite. */
+AC_API AC_NODISCARD int ac_episode_set_value(ac_episode *ep,
+                                             const uint64_t *coalition,
+                                             uint32_t words, double value);
+/* A label the host gives a message in [-1, 1] (helpful > 0 > harmful):
+ * taken as given by the pipeline on a success, instead of the scorer's.
+ * A non-player message takes no label (AC_E_INVALID_ARG). */
+AC_API AC_NODISCARD int ac_episode_set_label(ac_episode *ep, uint32_t message,
+                                             double label);
+/* An annotation: the first erroneous message as a human labelled it
+ * (UINT32_MAX: the episode has none; the default). It must be an agent's
+ * message. The pipeline can use it as an exact verifier
+ * (AC_VERIFIER_SOURCE_ANNOTATION) and reports it beside its own result. */
+AC_API AC_NODISCARD int ac_episode_set_first_error_label(ac_episode *ep,
+                                                         uint32_t message);
+
+/* Reading an episode back. Counts: participants, agents, messages. A
+ * participant: its name (owned by the episode, valid until it is freed)
+ * and kind; ac_episode_agent_of gives the agent index of a participant
+ * (AC_E_INVALID_ARG for a non-player). A message: its participant, role
+ * and text (NULL when not given; owned by the episode), parent and token
+ * span (UINT32_MAX, UINT64_MAX: none). Any output pointer may be NULL.
+ * AC_E_INVALID_ARG for an index out of range. Thread-safe for readers. */
+AC_API AC_NODISCARD int ac_episode_counts(const ac_episode *ep,
+                                          uint32_t *participants,
+                                          uint32_t *agents,
+                                          uint32_t *messages);
+AC_API AC_NODISCARD int ac_episode_participant(const ac_episode *ep,
+                                               uint32_t index,
+                                               const char **name,
+                                               int32_t *kind);
+AC_API AC_NODISCARD int ac_episode_agent_of(const ac_episode *ep,
+                                            uint32_t participant,
+                                            uint32_t *agent);
+AC_API AC_NODISCARD int ac_episode_message(const ac_episode *ep,
+                                           uint32_t index,
+                                           uint32_t *participant,
+                                           const char **role,
+                                           const char **text);
+AC_API AC_NODISCARD int ac_episode_message_links(const ac_episode *ep,
+                                                 uint32_t index,
+                                                 uint32_t *parent,
+                                                 uint64_t *token_begin,
+                                                 uint64_t *token_end);
+/* The outcome fields: *is_set (may be NULL) says whether the field was
+ * given (the threshold always is: 0.5 by default). AC_E_INVALID_ARG for an
+ * unknown field. */
+typedef enum ac_episode_field {
+    AC_EPISODE_FIELD_OUTCOME = 1,
+    AC_EPISODE_FIELD_THRESHOLD = 2,
+    AC_EPISODE_FIELD_REFERENCE = 3,
+    AC_EPISODE_FIELD_BASELINE = 4
+} ac_episode_field;
+AC_API AC_NODISCARD int ac_episode_get_f64(const ac_episode *ep,
+                                           int32_t field, double *value,
+                                           int *is_set);
+/* Labels given (NaN for a message without one) and the first-error
+ * annotation (UINT32_MAX: none). n must equal the message count. */
+AC_API AC_NODISCARD int ac_episode_labels(const ac_episode *ep,
+                                          double *labels, uint32_t n);
+AC_API AC_NODISCARD int ac_episode_first_error_label(const ac_episode *ep,
+                                                     uint32_t *message);
+/* The known coalition values: count, then the k-th (coalition in
+ * `words` = ac_coalition_words(agents) words). */
+AC_API AC_NODISCARD int ac_episode_known_count(const ac_episode *ep,
+                                               uint32_t *count);
+AC_API AC_NODISCARD int ac_episode_known_value(const ac_episode *ep,
+                                               uint32_t k, uint64_t *coalition,
+                                               uint32_t words, double *value);
+
+/* ===================================================================== */
+/* The pipeline: an episode in, every signal out                         */
+/* ===================================================================== */
+
+/* ac_pipeline_run(p, ep) computes every training signal of one episode,
+ * wiring the three objects above as docs/signals.md ("The pipeline")
+ * describes; the result equals the same objects driven by hand:
+ *   1. Credit. The estimator over the episode's agents with the oracle
+ *      (known values cost nothing; v(all) = R unless given; v(empty) = the
+ *      baseline when given). The Shapley values phi_i of that game add up
+ *      to v(all) - v(empty); the credits are
+ *        c_i = phi_i + (R - reference - sum_j phi_j) / n,
+ *      the Shapley values of the same game with v(empty) replaced by the
+ *      reference (when v(all) = R), so that they add up to R - reference
+ *      exactly: a failure below the reference is penalised and a success
+ *      above it rewarded. No reference given: the success threshold.
+ *   2. Failure (R < threshold) with a verifier (AC_PIPELINE_PARAM_VERIFIER):
+ *      the localizer over the whole transcript, its first error restricted
+ *      to agents' messages (prior 0 on the others), then blame labels and
+ *      the repair-aware preference pair.
+ *   3. Labels of the agents' messages: the blame labels of a localized
+ *      failure; else the labels the episode gives; else the scorer's; else
+ *      0 (neutral: an equal split within the bound).
+ *   4. Rewards: the refiner over the agents' messages, conserving each
+ *      agent's credit; a non-player's message gets 0, always.
+ * One pipeline serves any number of episodes, one at a time; its
+ * callbacks and parameters stay set. Not thread-safe for one pipeline;
+ * give each thread its own. Inside a callback of its run, the setters and
+ * ac_pipeline_run return AC_E_BUSY, the result getters AC_E_STATE, and
+ * the pipeline and the episode must not be freed; ac_pipeline_cancel is
+ * allowed. The callbacks run on the thread that called ac_pipeline_run. */
+typedef struct ac_pipeline ac_pipeline;
+
+/* Where a failed episode's verdicts come from (AC_PIPELINE_PARAM_VERIFIER). */
+typedef enum ac_verifier_source {
+    AC_VERIFIER_SOURCE_CALLBACK = 0,   /* the verifier callback; none set:
+                                          no localization                 */
+    AC_VERIFIER_SOURCE_ANNOTATION = 1, /* the episode's first-error label,
+                                          as an exact verifier: prefix 0..t
+                                          is on track iff t < the label   */
+    AC_VERIFIER_SOURCE_NONE = 2        /* no localization                 */
+} ac_verifier_source;
+
+/* The pipeline's own parameters. ac_pipeline_set_int/_f64 also take every
+ * AC_ESTIMATOR_PARAM_*, AC_REFINER_PARAM_* and AC_LOCALIZER_PARAM_*: they
+ * are checked against that object's bounds when set and given to it on
+ * every run. */
+typedef enum ac_pipeline_param {
+    /* int: an ac_verifier_source. Default AC_VERIFIER_SOURCE_CALLBACK. */
+    AC_PIPELINE_PARAM_VERIFIER = 400,
+    /* int: the host's id of the next episode, carried into its preference
+     * pair. [0, INT64_MAX], default 0. */
+    AC_PIPELINE_PARAM_EPISODE_ID = 401
+} ac_pipeline_param;
+
+/* Flags of a message in the pipeline's result (ac_pipeline_message_flags):
+ * the refiner's AC_MESSAGE_FLAG_* and these. */
+#define AC_MESSAGE_FLAG_NON_PLAYER 4u /* a non-player's: never rewarded  */
+
+typedef enum ac_pipeline_audit_key {
+    AC_PIPELINE_AUDIT_SUCCESS = 1,      /* 1: R >= threshold               */
+    AC_PIPELINE_AUDIT_LOCALIZED = 2,    /* 1: the localizer ran            */
+    AC_PIPELINE_AUDIT_LABELS = 3,       /* an ac_label_source: where the
+                                           refiner's labels came from      */
+    AC_PIPELINE_AUDIT_REFERENCE_GIVEN = 4, /* 1: the episode's reference;
+                                              0: the threshold served     */
+    AC_PIPELINE_AUDIT_METHOD = 5,       /* the estimator's method used     */
+    AC_PIPELINE_AUDIT_ORACLE_EVALUATIONS = 6,   /* estimator evaluations  */
+    AC_PIPELINE_AUDIT_VERIFIER_EVALUATIONS = 7, /* localizer evaluations,
+                                                   search and scan        */
+    AC_PIPELINE_AUDIT_SCORER_EVALUATIONS = 8,   /* refiner evaluations    */
+    AC_PIPELINE_AUDIT_RELAXED_AGENTS = 9        /* agents the refiner
+                                                   relaxed                */
+} ac_pipeline_audit_key;
+
+/* Where the refiner's labels came from (AC_PIPELINE_AUDIT_LABELS). */
+typedef enum ac_label_source {
+    AC_LABEL_SOURCE_NEUTRAL = 0, /* none: every label 0                   */
+    AC_LABEL_SOURCE_GIVEN = 1,   /* the episode's labels (0 where absent) */
+    AC_LABEL_SOURCE_SCORER = 2,  /* the scorer, for every message the
+                                    episode gives no label                */
+    AC_LABEL_SOURCE_BLAME = 3    /* the localizer's blame labels          */
+} ac_label_source;
+
+/* Creates a pipeline: no callbacks, every parameter at its default.
+ * alloc may be NULL; the objects of each run use it too. */
+AC_API AC_NODISCARD int ac_pipeline_create(ac_pipeline **out,
+                                           const ac_allocator *alloc);
+AC_API void ac_pipeline_free(ac_pipeline *p); /* NULL ok */
+/* Typed parameters: the pipeline's own and the three objects' (above).
+ * AC_E_PARAM_UNSUPPORTED, AC_E_INVALID_ARG (wrong type),
+ * AC_E_PARAM_OUT_OF_BOUND as for each object. Sticky across runs. */
+AC_API AC_NODISCARD int ac_pipeline_set_int(ac_pipeline *p, int32_t param,
+                                            int64_t value);
+AC_API AC_NODISCARD int ac_pipeline_get_int(const ac_pipeline *p,
+                                            int32_t param, int64_t *value);
+AC_API AC_NODISCARD int ac_pipeline_set_f64(ac_pipeline *p, int32_t param,
+                                            double value);
+AC_API AC_NODISCARD int ac_pipeline_get_f64(const ac_pipeline *p,
+                                            int32_t param, double *value);
+/* The callbacks, as each object defines them, over the whole episode: the
+ * oracle's coalitions are over the agent indices, the verifier's prefixes
+ * and the scorer's and repair's messages are positions in the transcript.
+ * fn NULL unregisters. user is the caller's. */
+AC_API AC_NODISCARD int ac_pipeline_set_oracle(ac_pipeline *p,
+                                               ac_oracle_fn fn, void *user);
+AC_API AC_NODISCARD int ac_pipeline_set_verifier(ac_pipeline *p,
+                                                 ac_verifier_fn fn,
+                                                 void *user);
+AC_API AC_NODISCARD int ac_pipeline_set_scorer(ac_pipeline *p,
+                                               ac_scorer_fn fn, void *user);
+AC_API AC_NODISCARD int ac_pipeline_set_repair(ac_pipeline *p,
+                                               ac_repair_fn repair,
+                                               ac_candidate_fn check,
+                                               void *user);
+/* Computes every signal of the episode (read only; the caller keeps it
+ * alive during the call). The result replaces the previous run's.
+ * Returns AC_OK; AC_E_STATE (no outcome, no agent, no message of an agent,
+ * or values the estimator needs and no oracle); the error of the object
+ * that failed (AC_E_BUDGET, AC_E_ORACLE, AC_E_CALLBACK, AC_E_CANCELLED,
+ * AC_E_INFEASIBLE, AC_E_TOO_LARGE, AC_E_NO_MEMORY...), last_error naming
+ * the stage. A failed run leaves no result (the getters: AC_E_STATE). */
+AC_API AC_NODISCARD int ac_pipeline_run(ac_pipeline *p, const ac_episode *ep);
+/* Asks the running stage to stop (its object's cancel). Safe from any
+ * thread; a no-op on NULL or between runs. */
+AC_API void ac_pipeline_cancel(ac_pipeline *p);
+
+/* The result of the last successful run; AC_E_STATE before one, and
+ * AC_E_INVALID_ARG when n is not the episode's count. Credits and their
+ * standard errors per agent; the total they add up to (R - reference) and
+ * the reference; rewards, labels (NaN for non-players) and flags per
+ * message; the first error (*step -1 when the run did not localize or
+ * found none; *agent the agent index, UINT32_MAX without an error); the
+ * preference pair (kind AC_PAIR_KIND_NONE, reason NOT_LOCALIZED, when no
+ * localization ran); the localizer's step flags per message (0 when it did
+ * not run); the refiner's agent flags. */
+AC_API AC_NODISCARD int ac_pipeline_credits(const ac_pipeline *p, double *phi,
+                                            double *se, uint32_t n_agents);
+AC_API AC_NODISCARD int ac_pipeline_total(const ac_pipeline *p, double *total,
+                                          double *reference);
+AC_API AC_NODISCARD int ac_pipeline_rewards(const ac_pipeline *p,
+                                            double *rewards,
+                                            uint32_t n_messages);
+AC_API AC_NODISCARD int ac_pipeline_labels(const ac_pipeline *p,
+                                           double *labels,
+                                           uint32_t n_messages);
+AC_API AC_NODISCARD int ac_pipeline_message_flags(const ac_pipeline *p,
+                                                  uint32_t *flags,
+                                                  uint32_t n_messages);
+AC_API AC_NODISCARD int ac_pipeline_step_flags(const ac_pipeline *p,
+                                               uint32_t *flags,
+                                               uint32_t n_messages);
+AC_API AC_NODISCARD int ac_pipeline_agent_flags(const ac_pipeline *p,
+                                                uint32_t *flags,
+                                                uint32_t n_agents);
+AC_API AC_NODISCARD int ac_pipeline_first_error(const ac_pipeline *p,
+                                                int64_t *step,
+                                                uint32_t *agent,
+                                                double *probability);
+AC_API AC_NODISCARD int ac_pipeline_pair(const ac_pipeline *p,
+                                         ac_preference_pair *pair);
+/* One figure of the last run's audit (AC_PIPELINE_AUDIT_*). */
+AC_API AC_NODISCARD int ac_pipeline_audit(const ac_pipeline *p, int32_t key,
+                                          int64_t *value);
+/* The message of the last failed call ("" if none); owned by the
+ * pipeline, valid until its next call. "" for NULL. */
+AC_API const char *ac_pipeline_last_error(const ac_pipeline *p);
+
+/* ===================================================================== */
+/* Episodes and signals as JSON (docs/format.md)                         */
+/* ===================================================================== */
+
+/* What one JSON text may cost: its bytes, and the memory of its parse
+ * (estimated from a scan of the text before jansson builds its tree) and
+ * of the episode. Defaults (ac_json_limits_default): 64 MiB and 512 MiB. A
+ * field of 0 keeps its default. Past a limit: AC_E_TOO_LARGE naming it,
+ * before the memory is taken. */
+typedef struct ac_json_limits {
+    uint32_t struct_size; /* sizeof(ac_json_limits)                     */
+    uint32_t reserved;    /* 0                                          */
+    uint64_t max_bytes;   /* bytes of the text                          */
+    uint64_t max_memory;  /* bytes the parse and the episode may take   */
+} ac_json_limits;
+AC_API void ac_json_limits_default(ac_json_limits *limits);
+
+/* Flags of ac_episode_load_json. */
+#define AC_JSON_STRICT 1u /* an unknown key is an error, not a warning */
+
+/* Parses one episode, an "agentcredit.episode/1" object (docs/format.md),
+ * from text (len bytes, need not be NUL-terminated). *out is set on success
+ * only. Every number must be finite (JSON has no NaN; a number beyond a
+ * double is refused), every index in range, every name known and every
+ * participant's name unique. Returns AC_OK; AC_E_PARSE (the message gives
+ * the line and column of a syntax error, or the field of any other, as
+ * `messages[3].from: no participant "judge"`); AC_E_TOO_LARGE (a limit, or
+ * past AC_EPISODE_MAX_* or AC_MAX_PLAYERS agents); AC_E_NO_MEMORY;
+ * AC_E_INVALID_ARG (out or text NULL, a malformed alloc or limits, an
+ * unknown flag). The message goes to err_buf (NUL-terminated, truncated to
+ * err_cap; "" on success) when it is not NULL. Unknown keys are warnings:
+ * one line each ("participants[1].colour: unknown key, ignored") written
+ * to warn_buf (truncated to warn_cap; "" with none) when it is not NULL;
+ * with AC_JSON_STRICT the first is an AC_E_PARSE error instead.
+ * Thread-safe (no shared state). */
+AC_API AC_NODISCARD int ac_episode_load_json(ac_episode **out,
+                                             const char *text, size_t len,
+                                             const ac_allocator *alloc,
+                                             const ac_json_limits *limits,
+                                             uint32_t flags, char *err_buf,
+                                             size_t err_cap, char *warn_buf,
+                                             size_t warn_cap);
+/* Writes the episode as one line of JSON (no newline), the same format,
+ * into buf as snprintf does: at most cap - 1 bytes and a NUL when cap > 0;
+ * *len (required) receives the length of the whole text, so a *len >= cap
+ * means buf was too small (call again with *len + 1 bytes). Loading what
+ * it writes gives the same episode. Returns AC_OK; AC_E_INVALID_ARG;
+ * AC_E_NO_MEMORY. */
+AC_API AC_NODISCARD int ac_episode_write_json(const ac_episode *ep, char *buf,
+                                              size_t cap, size_t *len);
+/* Writes the last run's signals of `ep` (the episode that run took) as one
+ * line of JSON, an "agentcredit.signals/1" object (docs/format.md): the
+ * credits with their standard errors, the total and the reference, per
+ * message the reward, label and flags (by name), the first error, the
+ * preference pair, the audit. As ac_episode_write_json for buf, cap and
+ * len. AC_E_STATE before a successful run; AC_E_INVALID_ARG when ep is not
+ * the size of the last run's episode. */
+AC_API AC_NODISCARD int ac_pipeline_write_json(const ac_pipeline *p,
+                                               const ac_episode *ep,
+                                               char *buf, size_t cap,
+                                               size_t *len);
 
 #ifdef __cplusplus
 }

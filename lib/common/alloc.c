@@ -33,6 +33,17 @@ int ac__mem_init(ac__mem *m, const ac_allocator *alloc)
     return AC_OK;
 }
 
+void *ac__mem_new_handle(const ac_allocator *alloc, size_t size, ac__mem *mem,
+                         int *rc)
+{
+    *rc = ac__mem_init(mem, alloc);
+    if (*rc != AC_OK)
+        return NULL;
+    void *h = ac__mem_calloc(mem, 1, size);
+    *rc = h != NULL ? AC_OK : AC_E_NO_MEMORY;
+    return h;
+}
+
 void *ac__mem_alloc(const ac__mem *m, size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)

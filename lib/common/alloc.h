@@ -16,6 +16,12 @@ typedef struct ac__mem {
 /* Copies the host's allocator (NULL: malloc/free). AC_E_INVALID_ARG when the
  * struct is malformed (wrong struct_size, reserved not 0, NULL function). */
 int ac__mem_init(ac__mem *m, const ac_allocator *alloc);
+/* A handle's first block: initialises *mem from the host's allocator
+ * (NULL: malloc/free) and returns `size` zeroed bytes from it, the handle
+ * that will own *mem. NULL with *rc AC_E_INVALID_ARG (a malformed
+ * allocator) or AC_E_NO_MEMORY. */
+void *ac__mem_new_handle(const ac_allocator *alloc, size_t size, ac__mem *mem,
+                         int *rc);
 /* NULL on failure or on a size that overflows (count * size). */
 void *ac__mem_alloc(const ac__mem *m, size_t count, size_t size);
 void *ac__mem_calloc(const ac__mem *m, size_t count, size_t size);

@@ -23,12 +23,10 @@ int ac_estimator_create(ac_estimator **out, uint32_t n_players,
     if (n_players > AC_MAX_PLAYERS)
         return AC_E_TOO_LARGE;
     ac__mem mem;
-    int rc = ac__mem_init(&mem, alloc);
-    if (rc != AC_OK)
-        return rc;
-    ac_estimator *e = ac__mem_calloc(&mem, 1, sizeof *e);
+    int rc;
+    ac_estimator *e = ac__mem_new_handle(alloc, sizeof *e, &mem, &rc);
     if (e == NULL)
-        return AC_E_NO_MEMORY;
+        return rc;
     e->mem = mem;
     e->err = e->err_store;
     e->n = n_players;

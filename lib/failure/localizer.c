@@ -77,12 +77,10 @@ int ac_localizer_create(ac_localizer **out, uint32_t n_messages,
     if (n_messages > MAX_MESSAGES)
         return AC_E_TOO_LARGE;
     ac__mem mem;
-    int rc = ac__mem_init(&mem, alloc);
-    if (rc != AC_OK)
-        return rc;
-    ac_localizer *l = ac__mem_calloc(&mem, 1, sizeof *l);
+    int rc;
+    ac_localizer *l = ac__mem_new_handle(alloc, sizeof *l, &mem, &rc);
     if (l == NULL)
-        return AC_E_NO_MEMORY;
+        return rc;
     l->mem = mem;
     l->err = l->err_store;
     l->n = n_messages;

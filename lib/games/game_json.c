@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/coalition.h"
+#include "common/json_scan.h"
 #include "games/game_internal.h"
 
 /* The keys every game may carry, then those of each kind (in the order of
@@ -347,90 +348,15 @@ static int report(char *buf, size_t cap, int status, const char *msg)
     return status;
 }
 
-/* A lexical pass over the text, before jansson builds its tree (which does
- * not go through the host's allocator, and can take 80 bytes for each byte
- * of text: "[{},{},...]"). It counts the values of each kind, from which
- * the tree's size is bounded, and finds the first byte no JSON text may
- * hold. Fed in pieces, so that a file is judged while it is read. */
-typedef struct scan {
-    uint64_t bytes, objects, arrays, strings, numbers, literals;
-    uint64_t bad_at; /* offset of the first control byte, if bad */
-    int bad;         /* that byte + 1, or 0                      */
-    int in_string, escape, in_scalar;
-} scan;
-
-/* Bytes jansson 2.13/2.14 takes at most per value, malloc's overhead
- * included (measured with a counting json_set_alloc_funcs: an empty
- * object 238, an empty array 142, a string 94 + its length, a member of
- * an object 126, a number 49, each with its slot in its container; true,
- * false and null are shared, only their slot: 8 to 21 as arrays grow). */
-#define SCAN_OBJECT 256u
-#define SCAN_ARRAY 160u
-#define SCAN_STRING 112u
-#define SCAN_NUMBER 56u
-#define SCAN_LITERAL 24u
-
-static void scan_feed(scan *s, const char *text, size_t len)
-{
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)text[k];
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && !s->bad) {
-            s->bad = c + 1;
-            s->bad_at = s->bytes + k;
-        }
-        if (s->in_string) {
-            if (s->escape)
-                s->escape = 0;
-            else if (c == '\\')
-                s->escape = 1;
-            else if (c == '"')
-                s->in_string = 0;
-            continue;
-        }
-        int scalar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                     (c >= 'A' && c <= 'Z') || c == '-' || c == '+' ||
-                     c == '.';
-        if (scalar && !s->in_scalar) {
-            if (c == 't' || c == 'f' || c == 'n')
-                s->literals++;
-            else
-                s->numbers++;
-        }
-        s->in_scalar = scalar;
-        if (c == '"') {
-            s->in_string = 1;
-            s->strings++;
-        } else if (c == '{') {
-            s->objects++;
-        } else if (c == '[') {
-            s->arrays++;
-        }
-    }
-    s->bytes += len;
-}
-
-/* An upper bound of what jansson allocates for the scanned text. */
-static uint64_t scan_tree_bytes(const scan *s)
-{
-    return SCAN_OBJECT * s->objects + SCAN_ARRAY * s->arrays +
-           SCAN_STRING * s->strings + SCAN_NUMBER * s->numbers +
-           SCAN_LITERAL * s->literals + s->bytes;
-}
-
-static uint64_t scan_values(const scan *s)
-{
-    return s->objects + s->arrays + s->strings + s->numbers + s->literals;
-}
-
 /* AC_OK when the parse tree of the scanned text, with `in_use` bytes held
  * already, stays within max_memory. */
-static int check_tree(const ac_game_limits *lim, const scan *s,
+static int check_tree(const ac_game_limits *lim, const ac__json_scan *s,
                       uint64_t in_use, char *err)
 {
     char what[96];
     snprintf(what, sizeof what, "parsing the text (%llu values)",
-             (unsigned long long)scan_values(s));
-    return ac__game_check_memory(lim, err, in_use, scan_tree_bytes(s), what);
+             (unsigned long long)ac__json_scan_values(s));
+    return ac__game_check_memory(lim, err, in_use, ac__json_scan_tree_bytes(s), what);
 }
 
 static int check_text_size(const ac_game_limits *lim, uint64_t len,
@@ -450,7 +376,7 @@ static int check_text_size(const ac_game_limits *lim, uint64_t len,
  * (counted against max_memory until the game is built). */
 static int load_text(ac_game **out, const char *text, size_t len,
                      const ac__mem *mem, const ac_game_limits *lim,
-                     const scan *sc, uint64_t text_held, char *err)
+                     const ac__json_scan *sc, uint64_t text_held, char *err)
 {
     int rc = check_tree(lim, sc, text_held, err);
     if (rc != AC_OK)
@@ -478,7 +404,7 @@ static int load_text(ac_game **out, const char *text, size_t len,
     if (rc == AC_OK && (rc = ac__game_new(&g, mem, lim, n)) != AC_OK)
         ac__fail(err, rc, "out of memory for the game");
     if (rc == AC_OK) {
-        g->loading = text_held + scan_tree_bytes(sc);
+        g->loading = text_held + ac__json_scan_tree_bytes(sc);
         rc = parse_game(g, root);
         g->loading = 0;
     }
@@ -510,8 +436,8 @@ int ac_game_load_json(ac_game **out, const char *text, size_t len,
     if (rc == AC_OK)
         rc = check_text_size(&lim, len, err);
     if (rc == AC_OK) {
-        scan sc = {0};
-        scan_feed(&sc, text, len);
+        ac__json_scan sc = {0};
+        ac__json_scan_feed(&sc, text, len);
         rc = load_text(out, text, len, &mem, &lim, &sc, 0, err);
     }
     return report(err_buf, err_cap, rc, rc == AC_OK ? "" : err);
@@ -521,7 +447,7 @@ int ac_game_load_json(ac_game **out, const char *text, size_t len,
 typedef struct file_text {
     char *buf;
     size_t len, cap;
-    scan sc;
+    ac__json_scan sc;
 } file_text;
 
 /* The size and kind of an open file before it is read: a directory is
@@ -581,7 +507,7 @@ static int read_text(FILE *f, const ac__mem *mem, const ac_game_limits *lim,
         errno = 0;
         size_t got = fread(ft->buf + ft->len, 1, ft->cap - ft->len, f);
         int read_errno = errno;
-        scan_feed(&ft->sc, ft->buf + ft->len, got);
+        ac__json_scan_feed(&ft->sc, ft->buf + ft->len, got);
         ft->len += got;
         if (ft->sc.bad)
             return ac__fail(err, AC_E_PARSE,

@@ -44,12 +44,10 @@ int ac_refiner_create(ac_refiner **out, uint32_t n_agents, uint32_t n_messages,
     if (n_agents > AC_MAX_PLAYERS || n_messages > MAX_MESSAGES)
         return AC_E_TOO_LARGE;
     ac__mem mem;
-    int rc = ac__mem_init(&mem, alloc);
-    if (rc != AC_OK)
-        return rc;
-    ac_refiner *r = ac__mem_calloc(&mem, 1, sizeof *r);
+    int rc;
+    ac_refiner *r = ac__mem_new_handle(alloc, sizeof *r, &mem, &rc);
     if (r == NULL)
-        return AC_E_NO_MEMORY;
+        return rc;
     r->mem = mem;
     r->err = r->err_store;
     r->n_agents = n_agents;

@@ -9,6 +9,10 @@ libagentcredit.so.1:
 * :class:`Refiner`: per-message rewards that add up to each agent's credit;
 * :class:`Localizer`: the first erroneous message of a failed episode, blame
   labels and repair-aware :class:`PreferencePair` s;
+* :class:`Episode` and :class:`Pipeline`: one episode (agents, tools, the
+  user, messages, the outcome) in, every training signal out
+  (:class:`Signals`: credits, message rewards, labels, flags, the first
+  error, the preference pair, the audit) in one call;
 * :class:`Game`: reference games (JSON);
 * :mod:`agentcredit.formats`: records for TRL, OpenRLHF, verl and AReaL;
 * the header's enums as :class:`enum.IntEnum` / :class:`enum.IntFlag`
@@ -31,6 +35,7 @@ from ._lib import AbiMismatchError, LibraryNotFoundError
 from .allocator import Allocator
 from .estimator import (Estimator, Progress, ShapleyResult, coalition_words,
                         shapley_exact)
+from .episode import Episode, Message, Participant, Pipeline, Signals
 from .game import Game
 from .localizer import FirstError, Localizer, PreferencePair
 from .refiner import Refiner
@@ -62,11 +67,12 @@ def abi_version():
 
 __all__ = sorted(_constants.__all__ + [
     "AbiMismatchError", "AgentCreditError", "Allocator", "BudgetError",
-    "Busy", "CallbackError", "Cancelled", "Estimator", "FirstError", "Game",
-    "IOFailure", "Infeasible", "InvalidArgument", "LibraryNotFoundError",
-    "Localizer", "NoMemory", "OracleError", "ParamOutOfBound",
-    "ParamUnsupported", "ParseError", "PreferencePair", "Progress",
-    "Refiner", "ShapleyResult", "StateError", "TooLarge", "abi_version",
+    "Busy", "CallbackError", "Cancelled", "Episode", "Estimator",
+    "FirstError", "Game", "IOFailure", "Infeasible", "InvalidArgument",
+    "LibraryNotFoundError", "Localizer", "Message", "NoMemory",
+    "OracleError", "ParamOutOfBound", "ParamUnsupported", "ParseError",
+    "Participant", "Pipeline", "PreferencePair", "Progress", "Refiner",
+    "ShapleyResult", "Signals", "StateError", "TooLarge", "abi_version",
     "coalition_words", "error_class", "formats", "library",
     "library_version", "library_version_number", "shapley_exact",
     "status_name", "strerror",

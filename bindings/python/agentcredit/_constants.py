@@ -15,7 +15,7 @@ import enum
 #: AC_VERSION_MAJOR (the header's; the loaded library's: library_version())
 VERSION_MAJOR = 1
 #: AC_VERSION_MINOR (the header's; the loaded library's: library_version())
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 #: AC_VERSION_PATCH (the header's; the loaded library's: library_version())
 VERSION_PATCH = 0
 #: AC_ABI_VERSION
@@ -30,6 +30,12 @@ KERNEL_MAX_PLAYERS = 512
 ADAPTIVE_MAX_PLAYERS = 20
 #: AC_ODDSHAP_MAX_ROWS
 ODDSHAP_MAX_ROWS = 4096
+#: AC_EPISODE_MAX_PARTICIPANTS
+EPISODE_MAX_PARTICIPANTS = 4096
+#: AC_MESSAGE_FLAG_NON_PLAYER
+MESSAGE_FLAG_NON_PLAYER = 4
+#: AC_JSON_STRICT
+JSON_STRICT = 1
 
 
 class Status(enum.IntEnum):
@@ -254,11 +260,70 @@ class PairReason(enum.IntEnum):
     NO_BUDGET = 4  # AC_PAIR_REASON_NO_BUDGET
 
 
+class ParticipantKind(enum.IntEnum):
+    """``ac_participant_kind``: ``AC_PARTICIPANT_KIND_*``."""
+
+    AGENT = 0  # AC_PARTICIPANT_KIND_AGENT
+    TOOL = 1  # AC_PARTICIPANT_KIND_TOOL
+    USER = 2  # AC_PARTICIPANT_KIND_USER
+    ENVIRONMENT = 3  # AC_PARTICIPANT_KIND_ENVIRONMENT
+    SYSTEM = 4  # AC_PARTICIPANT_KIND_SYSTEM
+
+
+class EpisodeField(enum.IntEnum):
+    """``ac_episode_field``: ``AC_EPISODE_FIELD_*``."""
+
+    OUTCOME = 1  # AC_EPISODE_FIELD_OUTCOME
+    THRESHOLD = 2  # AC_EPISODE_FIELD_THRESHOLD
+    REFERENCE = 3  # AC_EPISODE_FIELD_REFERENCE
+    BASELINE = 4  # AC_EPISODE_FIELD_BASELINE
+
+
+class VerifierSource(enum.IntEnum):
+    """``ac_verifier_source``: ``AC_VERIFIER_SOURCE_*``."""
+
+    CALLBACK = 0  # AC_VERIFIER_SOURCE_CALLBACK
+    ANNOTATION = 1  # AC_VERIFIER_SOURCE_ANNOTATION
+    NONE = 2  # AC_VERIFIER_SOURCE_NONE
+
+
+class PipelineParam(enum.IntEnum):
+    """``ac_pipeline_param``: ``AC_PIPELINE_PARAM_*``."""
+
+    VERIFIER = 400  # AC_PIPELINE_PARAM_VERIFIER
+    EPISODE_ID = 401  # AC_PIPELINE_PARAM_EPISODE_ID
+
+
+class PipelineAudit(enum.IntEnum):
+    """``ac_pipeline_audit_key``: ``AC_PIPELINE_AUDIT_*``."""
+
+    SUCCESS = 1  # AC_PIPELINE_AUDIT_SUCCESS
+    LOCALIZED = 2  # AC_PIPELINE_AUDIT_LOCALIZED
+    LABELS = 3  # AC_PIPELINE_AUDIT_LABELS
+    REFERENCE_GIVEN = 4  # AC_PIPELINE_AUDIT_REFERENCE_GIVEN
+    METHOD = 5  # AC_PIPELINE_AUDIT_METHOD
+    ORACLE_EVALUATIONS = 6  # AC_PIPELINE_AUDIT_ORACLE_EVALUATIONS
+    VERIFIER_EVALUATIONS = 7  # AC_PIPELINE_AUDIT_VERIFIER_EVALUATIONS
+    SCORER_EVALUATIONS = 8  # AC_PIPELINE_AUDIT_SCORER_EVALUATIONS
+    RELAXED_AGENTS = 9  # AC_PIPELINE_AUDIT_RELAXED_AGENTS
+
+
+class LabelSource(enum.IntEnum):
+    """``ac_label_source``: ``AC_LABEL_SOURCE_*``."""
+
+    NEUTRAL = 0  # AC_LABEL_SOURCE_NEUTRAL
+    GIVEN = 1  # AC_LABEL_SOURCE_GIVEN
+    SCORER = 2  # AC_LABEL_SOURCE_SCORER
+    BLAME = 3  # AC_LABEL_SOURCE_BLAME
+
+
 __all__ = [
     "ABI_VERSION", "MAX_PLAYERS", "EXACT_MAX_PLAYERS", "KERNEL_MAX_PLAYERS",
-    "ADAPTIVE_MAX_PLAYERS", "ODDSHAP_MAX_ROWS", "Status", "Reset", "Method",
+    "ADAPTIVE_MAX_PLAYERS", "ODDSHAP_MAX_ROWS", "EPISODE_MAX_PARTICIPANTS",
+    "MESSAGE_FLAG_NON_PLAYER", "JSON_STRICT", "Status", "Reset", "Method",
     "EstimatorParam", "EstimatorAudit", "EstimatorOutcome", "RefinerParam",
     "Relaxation", "AgentFlag", "MessageFlag", "RefinerAudit", "Strategy",
     "Noise", "LocalizerParam", "LocalizerOutcome", "LocalizerAudit",
-    "StepFlag", "PairKind", "PairReason",
+    "StepFlag", "PairKind", "PairReason", "ParticipantKind", "EpisodeField",
+    "VerifierSource", "PipelineParam", "PipelineAudit", "LabelSource",
 ]

@@ -57,6 +57,18 @@ class ac_allocator(Structure):
     ]
 
 
+class ac_json_limits(Structure):
+    """``struct ac_json_limits``: what parsing one JSON text may cost (a
+    field of 0 keeps the library's default)."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("max_bytes", c_uint64),
+        ("max_memory", c_uint64),
+    ]
+
+
 class ac_game_limits(Structure):
     """``struct ac_game_limits``: what loading a game may cost (a field of 0
     keeps the library's default)."""
@@ -254,6 +266,68 @@ _FUNCTIONS = [
     ("ac_game_seed", _i, [_h, _u64]),
     ("ac_game_exact", _i, [_h, _f64p, _u32]),
     ("ac_game_oracle", _i, [c_void_p, _u64p, _u32, _u32, _f64p, _i32p]),
+    # episodes
+    ("ac_episode_create", _i, [_hp, _alloc]),
+    ("ac_episode_free", None, [_h]),
+    ("ac_episode_last_error", _str, [_h]),
+    ("ac_episode_add_participant", _i, [_h, c_char_p, _i32, _u32p]),
+    ("ac_episode_add_message", _i, [_h, _u32, c_char_p, c_char_p, _u32p]),
+    ("ac_episode_set_parent", _i, [_h, _u32, _u32]),
+    ("ac_episode_set_token_span", _i, [_h, _u32, _u64, _u64]),
+    ("ac_episode_set_outcome", _i, [_h, _f64]),
+    ("ac_episode_set_threshold", _i, [_h, _f64]),
+    ("ac_episode_set_reference", _i, [_h, _f64]),
+    ("ac_episode_set_baseline", _i, [_h, _f64]),
+    ("ac_episode_clear_reference", None, [_h]),
+    ("ac_episode_clear_baseline", None, [_h]),
+    ("ac_episode_set_value", _i, [_h, _u64p, _u32, _f64]),
+    ("ac_episode_set_label", _i, [_h, _u32, _f64]),
+    ("ac_episode_set_first_error_label", _i, [_h, _u32]),
+    ("ac_episode_set_id", _i, [_h, c_char_p]),
+    ("ac_episode_id", _str, [_h]),
+    ("ac_episode_counts", _i, [_h, _u32p, _u32p, _u32p]),
+    ("ac_episode_participant", _i, [_h, _u32, POINTER(c_char_p), _i32p]),
+    ("ac_episode_agent_of", _i, [_h, _u32, _u32p]),
+    ("ac_episode_message", _i, [_h, _u32, _u32p, POINTER(c_char_p),
+                                POINTER(c_char_p)]),
+    ("ac_episode_message_links", _i, [_h, _u32, _u32p, _u64p, _u64p]),
+    ("ac_episode_get_f64", _i, [_h, _i32, _f64p, POINTER(c_int)]),
+    ("ac_episode_labels", _i, [_h, _f64p, _u32]),
+    ("ac_episode_first_error_label", _i, [_h, _u32p]),
+    ("ac_episode_known_count", _i, [_h, _u32p]),
+    ("ac_episode_known_value", _i, [_h, _u32, _u64p, _u32, _f64p]),
+    # the pipeline
+    ("ac_pipeline_create", _i, [_hp, _alloc]),
+    ("ac_pipeline_free", None, [_h]),
+    ("ac_pipeline_set_int", _i, [_h, _i32, _i64]),
+    ("ac_pipeline_get_int", _i, [_h, _i32, _i64p]),
+    ("ac_pipeline_set_f64", _i, [_h, _i32, _f64]),
+    ("ac_pipeline_get_f64", _i, [_h, _i32, _f64p]),
+    ("ac_pipeline_set_oracle", _i, [_h, ORACLE_FN, c_void_p]),
+    ("ac_pipeline_set_verifier", _i, [_h, VERIFIER_FN, c_void_p]),
+    ("ac_pipeline_set_scorer", _i, [_h, SCORER_FN, c_void_p]),
+    ("ac_pipeline_set_repair", _i, [_h, REPAIR_FN, CANDIDATE_FN, c_void_p]),
+    ("ac_pipeline_run", _i, [_h, _h]),
+    ("ac_pipeline_cancel", None, [_h]),
+    ("ac_pipeline_credits", _i, [_h, _f64p, _f64p, _u32]),
+    ("ac_pipeline_total", _i, [_h, _f64p, _f64p]),
+    ("ac_pipeline_rewards", _i, [_h, _f64p, _u32]),
+    ("ac_pipeline_labels", _i, [_h, _f64p, _u32]),
+    ("ac_pipeline_message_flags", _i, [_h, _u32p, _u32]),
+    ("ac_pipeline_step_flags", _i, [_h, _u32p, _u32]),
+    ("ac_pipeline_agent_flags", _i, [_h, _u32p, _u32]),
+    ("ac_pipeline_first_error", _i, [_h, _i64p, _u32p, _f64p]),
+    ("ac_pipeline_pair", _i, [_h, POINTER(ac_preference_pair)]),
+    ("ac_pipeline_audit", _i, [_h, _i32, _i64p]),
+    ("ac_pipeline_last_error", _str, [_h]),
+    # episodes and signals as JSON
+    ("ac_json_limits_default", None, [POINTER(ac_json_limits)]),
+    ("ac_episode_load_json", _i, [_hp, c_char_p, c_size_t, _alloc,
+                                  POINTER(ac_json_limits), _u32, _buf,
+                                  c_size_t, _buf, c_size_t]),
+    ("ac_episode_write_json", _i, [_h, _buf, c_size_t, POINTER(c_size_t)]),
+    ("ac_pipeline_write_json", _i, [_h, _h, _buf, c_size_t,
+                                    POINTER(c_size_t)]),
 ]
 
 

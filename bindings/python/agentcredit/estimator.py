@@ -64,6 +64,37 @@ _AUDIT_KEYS = audit_table(
             EstimatorAudit.OUTCOME: EstimatorOutcome})
 
 
+#: The keys of a handle's ``_keep`` that oracle_callback's ``keep`` fills.
+ORACLE_KEYS = ("oracle", "game", "callable")
+
+
+def oracle_callback(state, oracle):
+    """The C side of an oracle, for ``ac_estimator_set_oracle`` and
+    ``ac_pipeline_set_oracle``: ``(fn, user, keep)``, ``keep`` what the
+    handle must keep alive while C may call ``fn`` (under ORACLE_KEYS).
+    ``oracle`` is a callable ``oracle(coalitions) -> values`` (run through
+    a trampoline that stores what it raises on ``state``), a Game (the
+    library's ``ac_game_oracle``, no Python per call; its players are
+    checked by the caller) or None (unregisters)."""
+    from .game import Game
+    if oracle is None:
+        return ORACLE_FN(), None, {}
+    if isinstance(oracle, Game):
+        with oracle._use("set_oracle") as gptr:
+            user = gptr
+        fn = ctypes.cast(lib.ac_game_oracle, ORACLE_FN)
+        return fn, user, {"oracle": fn, "game": oracle}
+    if callable(oracle):
+        def body(_user, coalitions, words, count, values, status,
+                 _fn=oracle):
+            batch = B.read_coalitions(coalitions, words, count)
+            B.write_results(_fn(batch), count, values, status, "oracle")
+        fn = ORACLE_FN(trampoline(state, body))
+        return fn, None, {"oracle": fn, "callable": oracle}
+    raise TypeError("oracle must be callable, a Game or None, got %s"
+                    % type(oracle).__name__)
+
+
 def _create_error(rc, what, n, limit):
     if rc == Status.E_TOO_LARGE:
         detail = "%s = %d is beyond the library's limit (%d)" % (what, n,
@@ -199,32 +230,16 @@ class Estimator(Audited):
         * None: unregisters.
         """
         from .game import Game
-        if oracle is None:
-            fn, user, keep = ORACLE_FN(), None, {}
-        elif isinstance(oracle, Game):
-            if oracle.n != self._n:
-                raise make_error(Status.E_INVALID_ARG, "the game has %d "
-                                 "players, the estimator %d"
-                                 % (oracle.n, self._n),
-                                 "set_oracle")
-            with oracle._use("set_oracle") as gptr:
-                user = gptr
-            fn = ctypes.cast(lib.ac_game_oracle, ORACLE_FN)
-            keep = {"oracle": fn, "game": oracle}
-        elif callable(oracle):
-            def body(_user, coalitions, words, count, values, status,
-                     _fn=oracle):
-                batch = B.read_coalitions(coalitions, words, count)
-                B.write_results(_fn(batch), count, values, status, "oracle")
-            fn = ORACLE_FN(trampoline(self._cb, body))
-            user, keep = None, {"oracle": fn, "callable": oracle}
-        else:
-            raise TypeError("oracle must be callable, a Game or None, got %s"
-                            % type(oracle).__name__)
+        if isinstance(oracle, Game) and oracle.n != self._n:
+            raise make_error(Status.E_INVALID_ARG, "the game has %d "
+                             "players, the estimator %d"
+                             % (oracle.n, self._n),
+                             "set_oracle")
+        fn, user, keep = oracle_callback(self._cb, oracle)
         with self._use("ac_estimator_set_oracle") as ptr:
             self._check(lib.ac_estimator_set_oracle(ptr, fn, user), ptr,
                         "ac_estimator_set_oracle")
-            for k in ("oracle", "game", "callable"):
+            for k in ORACLE_KEYS:
                 self._keep.pop(k, None)
             self._keep.update(keep)
 

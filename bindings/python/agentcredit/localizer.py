@@ -95,6 +95,57 @@ _AUDIT_KEYS = audit_table(
             LocalizerAudit.SCAN_STOPPED: Status})
 
 
+#: The keys of a handle's ``_keep`` that verifier_callback's ``keep``
+#: fills, and repair_callbacks'.
+VERIFIER_KEYS = ("verifier", "verifier_callable")
+REPAIR_KEYS = ("repair", "check", "repair_callables")
+
+
+def verifier_callback(state, verifier):
+    """The C side of a verifier, for ``ac_localizer_set_verifier`` and
+    ``ac_pipeline_set_verifier``: ``(fn, keep)``. ``verifier(prefixes) ->
+    p_on_track`` runs through a trampoline that stores what it raises on
+    ``state``; None unregisters."""
+    if verifier is None:
+        return VERIFIER_FN(), {}
+    if not callable(verifier):
+        raise TypeError("verifier must be callable or None")
+
+    def body(_user, prefixes, count, p, status, _fn=verifier):
+        B.write_results(_fn(prefixes[:count]), count, p, status, "verifier")
+    fn = VERIFIER_FN(trampoline(state, body))
+    return fn, {"verifier": fn, "verifier_callable": verifier}
+
+
+def repair_callbacks(state, repair, check):
+    """The C side of the repair pair, for ``ac_localizer_set_repair`` and
+    ``ac_pipeline_set_repair``: ``(repair_fn, check_fn, keep)``.
+    ``repair(step, max_count) -> ids`` and ``check(step, ids) ->
+    p_on_track`` run through trampolines that store what they raise on
+    ``state``; both None unregisters."""
+    if repair is None and check is None:
+        return REPAIR_FN(), CANDIDATE_FN(), {}
+    if not callable(repair) or not callable(check):
+        raise TypeError("set_repair: repair and check must both be "
+                        "callable (or both None)")
+
+    def rbody(_user, step, max_count, out, count, _fn=repair):
+        ids = B.to_list(_fn(step, max_count), "repair result")
+        if len(ids) > max_count:
+            raise ValueError("repair returned %d candidates, at most "
+                             "%d allowed" % (len(ids), max_count))
+        for k, i in enumerate(ids):
+            out[k] = B.u64(i, "candidate id")
+        count[0] = len(ids)
+
+    def cbody(_user, step, ids, count, p, status, _fn=check):
+        B.write_results(_fn(step, ids[:count]), count, p, status, "check")
+    rfn = REPAIR_FN(trampoline(state, rbody))
+    cfn = CANDIDATE_FN(trampoline(state, cbody))
+    return rfn, cfn, {"repair": rfn, "check": cfn,
+                      "repair_callables": (repair, check)}
+
+
 class Localizer(Audited):
     """Finds the first erroneous message of a failed episode of
     ``n_messages`` messages (``ac_localizer``).
@@ -214,21 +265,12 @@ class Localizer(Audited):
         back per prefix (None or NaN: a failed answer, asked again). Raising
         aborts :meth:`run`, which re-raises the exception. None
         unregisters."""
-        if verifier is None:
-            fn, keep = VERIFIER_FN(), {}
-        elif callable(verifier):
-            def body(_user, prefixes, count, p, status, _fn=verifier):
-                B.write_results(_fn(prefixes[:count]), count, p, status,
-                                "verifier")
-            fn = VERIFIER_FN(trampoline(self._cb, body))
-            keep = {"verifier": fn, "verifier_callable": verifier}
-        else:
-            raise TypeError("verifier must be callable or None")
+        fn, keep = verifier_callback(self._cb, verifier)
         with self._use("ac_localizer_set_verifier") as ptr:
             self._check(lib.ac_localizer_set_verifier(ptr, fn, None), ptr,
                         "ac_localizer_set_verifier")
-            self._keep.pop("verifier", None)
-            self._keep.pop("verifier_callable", None)
+            for k in VERIFIER_KEYS:
+                self._keep.pop(k, None)
             self._keep.update(keep)
 
     def set_repair(self, repair, check):
@@ -240,33 +282,11 @@ class Localizer(Audited):
           followed by each candidate, like a verifier (None: failed).
 
         ``set_repair(None, None)`` unregisters."""
-        if repair is None and check is None:
-            rfn, cfn, keep = REPAIR_FN(), CANDIDATE_FN(), {}
-        else:
-            if not callable(repair) or not callable(check):
-                raise TypeError("set_repair: repair and check must both be "
-                                "callable (or both None)")
-
-            def rbody(_user, step, max_count, out, count, _fn=repair):
-                ids = B.to_list(_fn(step, max_count), "repair result")
-                if len(ids) > max_count:
-                    raise ValueError("repair returned %d candidates, at most "
-                                     "%d allowed" % (len(ids), max_count))
-                for k, i in enumerate(ids):
-                    out[k] = B.u64(i, "candidate id")
-                count[0] = len(ids)
-
-            def cbody(_user, step, ids, count, p, status, _fn=check):
-                B.write_results(_fn(step, ids[:count]), count, p, status,
-                                "check")
-            rfn = REPAIR_FN(trampoline(self._cb, rbody))
-            cfn = CANDIDATE_FN(trampoline(self._cb, cbody))
-            keep = {"repair": rfn, "check": cfn,
-                    "repair_callables": (repair, check)}
+        rfn, cfn, keep = repair_callbacks(self._cb, repair, check)
         with self._use("ac_localizer_set_repair") as ptr:
             self._check(lib.ac_localizer_set_repair(ptr, rfn, cfn, None), ptr,
                         "ac_localizer_set_repair")
-            for k in ("repair", "check", "repair_callables"):
+            for k in REPAIR_KEYS:
                 self._keep.pop(k, None)
             self._keep.update(keep)
 

@@ -38,6 +38,27 @@ def _encode(text, k):
                     % (k, type(text).__name__))
 
 
+#: The keys of a handle's ``_keep`` that scorer_callback's ``keep`` fills.
+SCORER_KEYS = ("scorer", "scorer_callable")
+
+
+def scorer_callback(state, scorer):
+    """The C side of a scorer, for ``ac_refiner_set_scorer`` and
+    ``ac_pipeline_set_scorer``: ``(fn, keep)``. ``scorer(messages) ->
+    labels`` runs through a trampoline that stores what it raises on
+    ``state``; None unregisters."""
+    if scorer is None:
+        return SCORER_FN(), {}
+    if not callable(scorer):
+        raise TypeError("scorer must be callable or None")
+
+    def body(_user, messages, count, labels, status, _fn=scorer):
+        B.write_results(_fn(messages[:count]), count, labels, status,
+                        "scorer")
+    fn = SCORER_FN(trampoline(state, body))
+    return fn, {"scorer": fn, "scorer_callable": scorer}
+
+
 class Refiner(Audited):
     """Splits each agent's credit over its messages (``ac_refiner``).
 
@@ -181,21 +202,12 @@ class Refiner(Audited):
         up to max_retries). Raising aborts :meth:`run`, which re-raises the
         exception. None unregisters. Allowed at any time but from inside
         the scorer."""
-        if scorer is None:
-            fn, keep = SCORER_FN(), {}
-        elif callable(scorer):
-            def body(_user, messages, count, labels, status, _fn=scorer):
-                B.write_results(_fn(messages[:count]), count, labels, status,
-                                "scorer")
-            fn = SCORER_FN(trampoline(self._cb, body))
-            keep = {"scorer": fn, "scorer_callable": scorer}
-        else:
-            raise TypeError("scorer must be callable or None")
+        fn, keep = scorer_callback(self._cb, scorer)
         with self._use("ac_refiner_set_scorer") as ptr:
             self._check(lib.ac_refiner_set_scorer(ptr, fn, None), ptr,
                         "ac_refiner_set_scorer")
-            self._keep.pop("scorer", None)
-            self._keep.pop("scorer_callable", None)
+            for k in SCORER_KEYS:
+                self._keep.pop(k, None)
             self._keep.update(keep)
 
     # -- running -------------------------------------------------------------

@@ -60,13 +60,15 @@ _SCALARS = {
 }
 #: Every typed enum of the header: passed as an int.
 _ENUMS = set(re.findall(r"typedef\s+enum\s+(ac_\w+)\s*\{", HEADER))
-_HANDLES = {"ac_estimator", "ac_refiner", "ac_localizer", "ac_game"}
+_HANDLES = {"ac_estimator", "ac_refiner", "ac_localizer", "ac_game",
+            "ac_episode", "ac_pipeline"}
 _CALLBACKS = {"ac_oracle_fn": _lib.ORACLE_FN, "ac_scorer_fn": _lib.SCORER_FN,
               "ac_verifier_fn": _lib.VERIFIER_FN,
               "ac_repair_fn": _lib.REPAIR_FN,
               "ac_candidate_fn": _lib.CANDIDATE_FN}
 _STRUCTS = {"ac_allocator": _lib.ac_allocator,
             "ac_game_limits": _lib.ac_game_limits,
+            "ac_json_limits": _lib.ac_json_limits,
             "ac_preference_pair": _lib.ac_preference_pair}
 
 
@@ -85,6 +87,8 @@ def expected_ctype(ctype, is_return=False):
         return ctypes.c_char_p if is_return else ctypes.POINTER(ctypes.c_char)
     if t == "void *":
         return ctypes.c_void_p
+    if t == "char **":  # a string the handle owns, written to the caller
+        return ctypes.POINTER(ctypes.c_char_p)
     m = re.fullmatch(r"(\w+) \*\*", t)
     if m and m.group(1) in _HANDLES:
         return ctypes.POINTER(ctypes.c_void_p)
@@ -141,8 +145,10 @@ class FunctionTable(unittest.TestCase):
                         self.assertEqual(c, "const char *const *")
                         self.assertIs(got, ctypes.POINTER(ctypes.c_char_p))
                         continue
-                    if (name.startswith("ac_game_load") and c == "const "
-                            "char *"):
+                    # strings the library reads (paths, texts, names)
+                    if (name.startswith(("ac_game_load", "ac_episode_add",
+                                         "ac_episode_load", "ac_episode_set_id"))
+                            and c == "const char *"):
                         self.assertIs(got, ctypes.c_char_p)
                         continue
                     self.assertIs(got, expected_ctype(c),

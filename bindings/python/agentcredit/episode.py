@@ -1,0 +1,928 @@
+"""Episodes and the pipeline: one episode in, every training signal out
+(``ac_episode``, ``ac_pipeline``). docs/signals.md ("The pipeline") gives
+the wiring; docs/python.md ("Episodes and the pipeline") the Python use."""
+
+import collections
+import contextlib
+import ctypes
+import dataclasses
+import enum
+import math
+import threading
+from ctypes import (byref, c_char_p, c_double, c_int, c_int32, c_int64,
+                    c_uint32, c_uint64, c_void_p)
+from typing import Any, Dict, List, Optional
+
+from . import _buffers as B
+from . import allocator as _allocator
+from ._constants import (MESSAGE_FLAG_NON_PLAYER, AgentFlag, EpisodeField,
+                         EstimatorParam, LabelSource, LocalizerParam,
+                         MessageFlag, Method, ParticipantKind, PipelineAudit,
+                         PipelineParam, RefinerParam, Status, StepFlag,
+                         VerifierSource)
+from ._errors import make_error
+from ._handle import (Audited, Handle, Param, _check_enum, audit_table,
+                      flag_names, install_params, value_names)
+from ._lib import ac_preference_pair, decode, lib
+from .estimator import ORACLE_KEYS, Estimator, oracle_callback
+from .localizer import (REPAIR_KEYS, UNKNOWN_AGENT, VERIFIER_KEYS, FirstError,
+                        Localizer, PreferencePair, repair_callbacks,
+                        verifier_callback)
+from .refiner import SCORER_KEYS, Refiner, scorer_callback
+
+_KIND_NAMES = value_names(ParticipantKind)
+_KIND_OF = {m.value: n for n, m in _KIND_NAMES.items()}
+_NO_MESSAGE = B.UINT32_MAX          # UINT32_MAX: no parent, no annotation
+_NO_TOKEN = B.UINT64_MAX            # UINT64_MAX: no token span
+
+#: A participant of an episode: its ``name``, its ``kind`` (``'agent'``,
+#: ``'tool'``, ``'user'``, ``'environment'``, ``'system'``) and, for an
+#: agent, its ``agent`` index (the player of the credit game; None for a
+#: non-player).
+Participant = collections.namedtuple("Participant", "name kind agent")
+#: A message of an episode: its ``participant`` (index), ``role`` and
+#: ``text`` (str, None when not given), ``parent`` (the message it replies
+#: to, or None) and ``token_span`` (``(begin, end)`` or None).
+Message = collections.namedtuple("Message",
+                                 "participant role text parent token_span")
+
+
+def _c_string(value, what):
+    """A str (UTF-8 encoded) or bytes as the NUL-terminated bytes C copies;
+    None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        data = value.encode("utf-8")
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    else:
+        raise TypeError("%s: expected str, bytes or None, got %s"
+                        % (what, type(value).__name__))
+    if b"\0" in data:
+        raise make_error(Status.E_INVALID_ARG, "%s: a NUL character would "
+                         "cut the string short in C" % what, what)
+    return data
+
+
+def _from_c(value):
+    return None if value is None else decode(value)
+
+
+class Episode(Handle):
+    """One episode: who took part, the messages in order, how it ended and
+    what the host knows (``ac_episode``).
+
+    ``Episode(outcome=None, threshold=None, reference=None, baseline=None,
+    allocator=None)``
+
+    Participants are agents (the players of the credit game, agent indices
+    0, 1, ... in the order they are added) and non-players (``'tool'``,
+    ``'user'``, ``'environment'``, ``'system'``): their messages are part
+    of the transcript (a verifier reads them in its prefixes) but are never
+    rewarded, blamed or players. Names are unique; strings are str (UTF-8)
+    or bytes, without NUL. An episode is data: it copies every string,
+    computes nothing, and :meth:`Pipeline.run` only reads it. It may be
+    changed at any time but while a pipeline run reads it (from another
+    thread: the change waits for the run; from the run's own callbacks:
+    Busy). Use it as a context manager, or call :meth:`close`; it is also
+    freed when collected."""
+
+    _kind = "episode"
+
+    def __init__(self, *, outcome=None, threshold=None, reference=None,
+                 baseline=None, allocator=None):
+        super().__init__()
+        out = c_void_p()
+        rc = lib.ac_episode_create(byref(out), _allocator.pointer(allocator))
+        if rc:
+            raise make_error(rc, "", "ac_episode_create")
+        self._adopt(out.value, keep=allocator)
+        self._index = {}                       # participant name -> index
+        self._readers = {}                     # thread id -> pipeline runs
+        self._idle = threading.Condition(self._lock)
+        try:
+            for name, value in (("outcome", outcome),
+                                ("threshold", threshold),
+                                ("reference", reference),
+                                ("baseline", baseline)):
+                if value is not None:
+                    setattr(self, name, value)
+        except BaseException:
+            self.close()
+            raise
+
+    def _describe(self):
+        if self._ptr is None:
+            return ""
+        p, a, m = self._counts()
+        return "participants=%d agents=%d messages=%d" % (p, a, m)
+
+    # -- readers and writers -------------------------------------------------
+    @contextlib.contextmanager
+    def _reading(self, what):
+        """The episode for a pipeline run, without holding its lock (any
+        number of runs may read one episode at once): changes wait for the
+        runs of other threads, and are Busy from the run's own thread."""
+        me = threading.get_ident()
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise make_error(Status.E_STATE, "%s: the episode is closed"
+                                 % what, what)
+            self._guard.settle()
+            self._readers[me] = self._readers.get(me, 0) + 1
+        try:
+            yield ptr
+        finally:
+            with self._lock:
+                left = self._readers.pop(me) - 1
+                if left:
+                    self._readers[me] = left
+                self._idle.notify_all()
+
+    def _wait_for_readers(self, what):
+        me = threading.get_ident()
+        while self._readers:
+            if me in self._readers:
+                raise make_error(Status.E_BUSY, "%s: the episode is being "
+                                 "read by a pipeline run of this thread (a "
+                                 "callback of the run cannot change it)"
+                                 % what, what)
+            self._idle.wait()
+
+    @contextlib.contextmanager
+    def _write(self, fname):
+        with self._lock:
+            self._wait_for_readers(fname)
+            with self._use(fname) as ptr:
+                yield ptr
+
+    def _set(self, fname, *args):
+        with self._write(fname) as ptr:
+            self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
+
+    def _get(self, fname, *args):
+        with self._use(fname) as ptr:
+            self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
+
+    def close(self):
+        """Frees the C episode now (also at the end of a ``with`` block, or
+        when collected). Idempotent. Waits for the pipeline runs of other
+        threads that read it; Busy from inside a run's callback."""
+        with self._lock:
+            self._wait_for_readers("close")
+            super().close()
+
+    # -- participants and messages ------------------------------------------
+    def add_participant(self, name, kind="agent"):
+        """Adds a participant and returns its participant index. ``kind``:
+        ``'agent'`` (a player; it also gets the next agent index, see
+        :meth:`agent_of`), ``'tool'``, ``'user'``, ``'environment'``,
+        ``'system'``, or a :class:`ParticipantKind` member. An agent must
+        come before any :meth:`set_value` (StateError). InvalidArgument for
+        an empty or duplicate name or an unknown kind."""
+        if not isinstance(name, str):
+            raise TypeError("a participant's name must be a str, got %s"
+                            % type(name).__name__)
+        k = self._kind_value(kind)
+        data = _c_string(name, "participant name")
+        index = c_uint32()
+        self._set("ac_episode_add_participant", data, k, byref(index))
+        self._index[name] = index.value
+        return index.value
+
+    @staticmethod
+    def _kind_value(kind):
+        if isinstance(kind, str):
+            try:
+                return int(_KIND_NAMES[kind])
+            except KeyError:
+                raise make_error(Status.E_INVALID_ARG, "unknown participant "
+                                 "kind %r (known: %s)"
+                                 % (kind, ", ".join(_KIND_NAMES)),
+                                 "add_participant") from None
+        _check_enum(kind, ParticipantKind, "kind")
+        return B.index(kind, "kind")
+
+    def _participant(self, participant):
+        """A participant index from an index or a name."""
+        if isinstance(participant, str):
+            try:
+                return self._index[participant]
+            except KeyError:
+                raise make_error(Status.E_INVALID_ARG, "no participant "
+                                 "named %r" % participant,
+                                 "participant") from None
+        return B.u32(participant, "participant")
+
+    def add_message(self, participant, text=None, role=None):
+        """Appends a message by ``participant`` (its index or name) and
+        returns the message's index. ``text`` and ``role`` (as the
+        transcript names it: ``'assistant'``, ``'tool'``, ...) may be None
+        (a message without content, such as a tool call)."""
+        p = self._participant(participant)
+        index = c_uint32()
+        self._set("ac_episode_add_message", p, _c_string(role, "role"),
+                  _c_string(text, "text"), byref(index))
+        return index.value
+
+    def set_parent(self, message, parent):
+        """The earlier message ``message`` replies to or depends on
+        (``parent < message``); None: none (the default). Carried for the
+        trainer; the pipeline computes nothing from it."""
+        par = _NO_MESSAGE if parent is None else B.u32(parent, "parent")
+        self._set("ac_episode_set_parent", B.u32(message, "message"), par)
+
+    def set_token_span(self, message, begin, end=None):
+        """The message's tokens ``[begin, end)`` in the trained model's
+        tokenization of the transcript; ``set_token_span(t, None)``: none
+        (the default)."""
+        if begin is None and end is None:
+            b = e = _NO_TOKEN
+        elif begin is None or end is None:
+            raise TypeError("set_token_span: give begin and end, or None "
+                            "for no span")
+        else:
+            b, e = B.u64(begin, "begin"), B.u64(end, "end")
+        self._set("ac_episode_set_token_span", B.u32(message, "message"),
+                  b, e)
+
+    # -- the outcome ----------------------------------------------------------
+    def _field(self, field):
+        value, is_set = c_double(), c_int()
+        self._get("ac_episode_get_f64", int(field), byref(value),
+                  byref(is_set))
+        return value.value if is_set.value else None
+
+    def _set_field(self, name, value, clear=None):
+        if value is None:
+            if clear is None:
+                raise TypeError("the %s cannot be unset" % name)
+            with self._write(clear) as ptr:
+                getattr(lib, clear)(ptr)
+            return
+        self._set("ac_episode_set_%s" % name, B._number(value, name))
+
+    outcome = property(
+        lambda self: self._field(EpisodeField.OUTCOME),
+        lambda self, v: self._set_field("outcome", v),
+        doc="R, the evaluator's score (finite; required by the pipeline); "
+            "None until set.")
+    threshold = property(
+        lambda self: self._field(EpisodeField.THRESHOLD),
+        lambda self, v: self._set_field("threshold", v),
+        doc="Success is R >= threshold (finite; default 0.5).")
+    reference = property(
+        lambda self: self._field(EpisodeField.REFERENCE),
+        lambda self, v: self._set_field("reference", v,
+                                        "ac_episode_clear_reference"),
+        doc="What R is judged against (the group's mean outcome, an "
+            "expected success rate): the agents' credits add up to R - "
+            "reference. None (the default, or set None): the threshold "
+            "serves.")
+    baseline = property(
+        lambda self: self._field(EpisodeField.BASELINE),
+        lambda self, v: self._set_field("baseline", v,
+                                        "ac_episode_clear_baseline"),
+        doc="v(empty), the outcome with no agent acting. None (the default, "
+            "or set None): the oracle is asked for it.")
+
+    def set_value(self, coalition, value):
+        """A coalition value the host knows (free for the oracle): the
+        coalition an int bitmask over the agent indices (bit a: agent a) or
+        an iterable of agent indices. v(all) is the outcome unless given
+        here. Giving a coalition again replaces its value. Add every agent
+        first."""
+        v = B._number(value, "value")
+        fname = "ac_episode_set_value"
+        with self._write(fname) as ptr:
+            n = self.n_agents
+            c = B.coalition(coalition, n)
+            words = lib.ac_coalition_words(n) if n else 1
+            arr = B.coalition_words_array([c], words)
+            self._check(lib.ac_episode_set_value(ptr, arr, words, v), ptr,
+                        fname)
+
+    def set_label(self, message, label):
+        """A label the host gives an agent's message, in [-1, 1] (helpful >
+        0 > harmful): on a success the pipeline takes it as given, instead
+        of the scorer's. A non-player's message takes none
+        (InvalidArgument)."""
+        self._set("ac_episode_set_label", B.u32(message, "message"),
+                  B._number(label, "label"))
+
+    @property
+    def first_error_label(self):
+        """The first erroneous message as a human annotated it (an agent's
+        message), or None. The pipeline can use it as an exact verifier
+        (``Pipeline(verifier_source='annotation')``)."""
+        m = c_uint32()
+        self._get("ac_episode_first_error_label", byref(m))
+        return None if m.value == _NO_MESSAGE else m.value
+
+    @first_error_label.setter
+    def first_error_label(self, message):
+        m = _NO_MESSAGE if message is None else B.u32(message, "message")
+        self._set("ac_episode_set_first_error_label", m)
+
+    # -- reading back ------------------------------------------------------
+    def _counts(self):
+        p, a, m = c_uint32(), c_uint32(), c_uint32()
+        self._get("ac_episode_counts", byref(p), byref(a), byref(m))
+        return p.value, a.value, m.value
+
+    @property
+    def n_participants(self):
+        return self._counts()[0]
+
+    @property
+    def n_agents(self):
+        """The agents (the players of the credit game)."""
+        return self._counts()[1]
+
+    @property
+    def n_messages(self):
+        return self._counts()[2]
+
+    def participant(self, participant):
+        """One :class:`Participant` (by index or name)."""
+        index = self._participant(participant)
+        name, kind = c_char_p(), c_int32()
+        self._get("ac_episode_participant", index, byref(name), byref(kind))
+        agent = None
+        if kind.value == ParticipantKind.AGENT:
+            a = c_uint32()
+            self._get("ac_episode_agent_of", index, byref(a))
+            agent = a.value
+        return Participant(_from_c(name.value),
+                           _KIND_OF.get(kind.value, kind.value), agent)
+
+    @property
+    def participants(self):
+        """Every :class:`Participant`, in participant order."""
+        with self._use("participants"):
+            return [self.participant(i)
+                    for i in range(self.n_participants)]
+
+    def agent_of(self, participant):
+        """The agent index of a participant (index or name); None for a
+        non-player."""
+        return self.participant(participant).agent
+
+    def message(self, index):
+        """One :class:`Message`."""
+        t = B.u32(index, "message")
+        who, role, text = c_uint32(), c_char_p(), c_char_p()
+        parent, begin, end = c_uint32(), c_uint64(), c_uint64()
+        self._get("ac_episode_message", t, byref(who), byref(role),
+                  byref(text))
+        self._get("ac_episode_message_links", t, byref(parent), byref(begin),
+                  byref(end))
+        span = (None if begin.value == _NO_TOKEN and end.value == _NO_TOKEN
+                else (begin.value, end.value))
+        return Message(who.value, _from_c(role.value), _from_c(text.value),
+                       None if parent.value == _NO_MESSAGE else parent.value,
+                       span)
+
+    @property
+    def messages(self):
+        """Every :class:`Message`, in transcript order."""
+        with self._use("messages"):
+            return [self.message(t) for t in range(self.n_messages)]
+
+    @property
+    def labels(self):
+        """The labels given (:meth:`set_label`) per message; None where
+        none was."""
+        with self._use("labels"):
+            n = self.n_messages
+            buf = (c_double * n)()
+            self._get("ac_episode_labels", buf, n)
+        return [None if math.isnan(v) else v for v in buf]
+
+    @property
+    def known_values(self):
+        """The known coalition values (:meth:`set_value`): ``{coalition:
+        value}``, coalitions as int bitmasks over the agent indices."""
+        with self._use("known_values"):
+            count = c_uint32()
+            self._get("ac_episode_known_count", byref(count))
+            n = self.n_agents
+            words = lib.ac_coalition_words(n) if n else 1
+            out = {}
+            for k in range(count.value):
+                key, value = (c_uint64 * words)(), c_double()
+                self._get("ac_episode_known_value", k, key, words,
+                          byref(value))
+                out[B.read_coalitions(key, words, 1)[0]] = value.value
+        return out
+
+
+# --------------------------------------------------------------------------
+# The pipeline
+# --------------------------------------------------------------------------
+
+_MSG_FLAG_NAMES = flag_names(MessageFlag) + (
+    (MESSAGE_FLAG_NON_PLAYER, "non_player"),)
+_STEP_FLAG_NAMES = flag_names(StepFlag)
+_AGENT_FLAG_NAMES = flag_names(AgentFlag)
+_AUDIT_KEYS = audit_table(
+    PipelineAudit,
+    values={PipelineAudit.SUCCESS: bool, PipelineAudit.LOCALIZED: bool,
+            PipelineAudit.LABELS: LabelSource,
+            PipelineAudit.REFERENCE_GIVEN: bool,
+            PipelineAudit.METHOD: Method})
+
+
+def _flag_list(value, table):
+    return [name for bit, name in table if value & bit]
+
+
+def _json_number(v):
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _json_numbers(values):
+    return [_json_number(v) for v in values]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Signals:
+    """Every training signal of one episode, as :meth:`Pipeline.run`
+    returns it.
+
+    * ``credits``, ``se``: each agent's credit and its standard error (by
+      agent index); the credits add up to ``total`` = R - ``reference``
+      (the episode's reference, or its threshold when none was given);
+    * ``rewards``, ``labels``: per message of the transcript; a
+      non-player's reward is 0 and its label NaN;
+    * ``message_flags`` (:class:`MessageFlag` bits and
+      ``MESSAGE_FLAG_NON_PLAYER``), ``step_flags`` (:class:`StepFlag`, 0
+      when the localizer did not run) per message, ``agent_flags``
+      (:class:`AgentFlag`) per agent, as ints;
+    * ``first_error``: a :class:`FirstError` (step, agent index,
+      probability) when a failure was localized to a message, else None;
+    * ``pair``: the repair-aware :class:`PreferencePair` (falsy, reason
+      ``'not_localized'``, when no localization ran);
+    * ``audit``: the pipeline's audit, ``AC_PIPELINE_AUDIT_*`` in lower
+      case (``labels`` names where the labels came from: ``'neutral'``,
+      ``'given'``, ``'scorer'``, ``'blame'``; ``method`` the estimator's).
+
+    The float sequences are lists, or numpy arrays with ``as_numpy=True``.
+    :meth:`to_dict` gives a JSON-ready dict; compare two results by their
+    ``to_dict()`` (the labels hold NaN, and NaN != NaN: ``==`` on Signals
+    is identity)."""
+
+    credits: Any
+    se: Any
+    total: float
+    reference: float
+    rewards: Any
+    labels: Any
+    message_flags: List[int]
+    step_flags: List[int]
+    agent_flags: List[int]
+    first_error: Optional[FirstError]
+    pair: PreferencePair
+    audit: Dict[str, Any]
+
+    def message_flag_names(self):
+        """``message_flags`` as lists of names (``'redundant'``,
+        ``'label_fixed'``, ``'non_player'``)."""
+        return [_flag_list(f, _MSG_FLAG_NAMES) for f in self.message_flags]
+
+    def step_flag_names(self):
+        """``step_flags`` as lists of names (``'first_error'``,
+        ``'propagates'``, ``'corrective'``, ``'recovered'``)."""
+        return [_flag_list(f, _STEP_FLAG_NAMES) for f in self.step_flags]
+
+    def agent_flag_names(self):
+        """``agent_flags`` as lists of names (``'relaxed_sign'``,
+        ``'relaxed_bound'``)."""
+        return [_flag_list(f, _AGENT_FLAG_NAMES) for f in self.agent_flags]
+
+    def to_dict(self):
+        """A dict of JSON types only (``json.dumps(...,
+        allow_nan=False)`` takes it): lists of numbers, None for NaN or an
+        infinity (a non-player's label, an unbounded standard error), flags
+        as lists of names, ``first_error`` a dict or None, ``pair`` its
+        ``to_dict()``."""
+        pair = {k: _json_number(v) if isinstance(v, float) else v
+                for k, v in self.pair.to_dict().items()}
+        first = None
+        if self.first_error is not None:
+            first = {"step": self.first_error.step,
+                     "agent": self.first_error.agent,
+                     "probability": _json_number(
+                         self.first_error.probability)}
+        return {
+            "credits": _json_numbers(self.credits),
+            "se": _json_numbers(self.se),
+            "total": _json_number(self.total),
+            "reference": _json_number(self.reference),
+            "rewards": _json_numbers(self.rewards),
+            "labels": _json_numbers(self.labels),
+            "message_flags": self.message_flag_names(),
+            "step_flags": self.step_flag_names(),
+            "agent_flags": self.agent_flag_names(),
+            "first_error": first,
+            "pair": pair,
+            "audit": dict(self.audit),
+        }
+
+
+# The parameters: the pipeline's own, and the three objects' under
+# '<object>_<name>', with the bare name as an alias where it is unambiguous.
+_OWN_PARAMS = {
+    "verifier_source": Param(
+        "verifier_source", PipelineParam.VERIFIER, "enum",
+        "AC_PIPELINE_PARAM_VERIFIER: where a failed episode's verdicts come "
+        "from: the verifier callback ('callback', default), the episode's "
+        "first_error_label ('annotation') or none ('none')",
+        VerifierSource),
+    "episode_id": Param(
+        "episode_id", PipelineParam.EPISODE_ID, "int",
+        "AC_PIPELINE_PARAM_EPISODE_ID: the host's id of the next episode, "
+        "carried into its preference pair; default 0"),
+}
+#: The bounds the header gives the pipeline's own parameters (the library
+#: has no ac_pipeline_param_bounds).
+_OWN_BOUNDS = {
+    PipelineParam.VERIFIER: (min(VerifierSource), max(VerifierSource)),
+    PipelineParam.EPISODE_ID: (0, B.INT64_MAX),
+}
+_OBJECTS = (("estimator", Estimator), ("refiner", Refiner),
+            ("localizer", Localizer))
+#: Bare names that stay prefixed although one object only has them, and
+#: why.
+_RESERVED = {"threshold": "the episode's success threshold is "
+                          "Episode.threshold"}
+
+
+def _pipeline_params():
+    table, owners, bare = dict(_OWN_PARAMS), {}, {}
+    for prefix, cls in _OBJECTS:
+        for name, spec in cls._PARAMS.items():
+            full = "%s_%s" % (prefix, name)
+            table[full] = Param(full, spec.id, spec.kind, spec.doc,
+                                spec.values)
+            owners[full] = cls
+            bare.setdefault(name, []).append(full)
+    aliases = {n: f[0] for n, f in bare.items()
+               if len(f) == 1 and n not in _RESERVED and n not in table}
+    ambiguous = {n: f for n, f in bare.items()
+                 if n not in aliases and n not in table}
+    return table, owners, aliases, ambiguous
+
+
+_TABLE, _OWNERS, _ALIASES, _AMBIGUOUS = _pipeline_params()
+_PARAM_SETS = (PipelineParam, EstimatorParam, RefinerParam, LocalizerParam)
+
+
+def _ambiguous(name):
+    why = _RESERVED.get(name)
+    return "%r is ambiguous in a Pipeline: say %s%s" % (
+        name, " or ".join(_AMBIGUOUS[name]), " (%s)" % why if why else "")
+
+
+class Pipeline(Audited):
+    """An episode in, every signal out (``ac_pipeline``).
+
+    ``Pipeline(oracle=None, verifier=None, scorer=None, repair=None,
+    allocator=None, verifier_source='callback', episode_id=0,
+    **object_params)``
+
+    :meth:`run` computes credit (the estimator over the episode's agents,
+    with the oracle), on a failure the first error, blame and the
+    repair-aware pair (the localizer over the whole transcript, with the
+    verifier), and the message rewards (the refiner over the agents'
+    messages); docs/signals.md, "The pipeline". It returns :class:`Signals`.
+
+    Callbacks, the same shapes as the three objects take, over the whole
+    episode:
+
+    * ``oracle(coalitions) -> values``: coalitions (ints) over the agent
+      indices, as :meth:`Estimator.set_oracle` (or a :class:`Game` of as
+      many players as the episode has agents);
+    * ``verifier(prefixes) -> p_on_track``: prefix t is messages 0..t of
+      the transcript, non-players' messages included;
+    * ``scorer(messages) -> labels``: transcript positions of agents'
+      messages (never a non-player's);
+    * ``repair=(repair, check)``: as :meth:`Localizer.set_repair`.
+
+    Parameters: the pipeline's own (``verifier_source``: ``'callback'``,
+    ``'annotation'``, ``'none'``; ``episode_id``) and every parameter of
+    the three objects, as ``estimator_<name>``, ``refiner_<name>``,
+    ``localizer_<name>`` (``estimator_budget``, ``refiner_bound``,
+    ``localizer_strategy``). The bare name (``method``, ``bound``,
+    ``strategy``) is an alias where one object only has it; ``budget``,
+    ``batch`` and ``max_retries`` (two or three objects) and ``threshold``
+    (the localizer's, not the episode's success threshold) need the
+    prefix. Keyword arguments, properties and :meth:`set_param` take the
+    same names; values are checked as each object checks them when set,
+    kept and given to the objects of every run.
+
+    One pipeline runs any number of episodes, one at a time; its
+    parameters and callbacks stay set. One thread at a time (calls are
+    serialised by a lock); :meth:`cancel` from any; nothing may change it
+    from inside its own callbacks (Busy)."""
+
+    _kind = "pipeline"
+    _PARAM_SET = PipelineParam
+    _PARAMS = _TABLE
+    _ALIASES = _ALIASES
+    _AMBIGUOUS = _AMBIGUOUS
+    _OWNERS = _OWNERS
+    _AUDIT = _AUDIT_KEYS
+
+    def __init__(self, *, oracle=None, verifier=None, scorer=None,
+                 repair=None, allocator=None, **params):
+        super().__init__()
+        out = c_void_p()
+        rc = lib.ac_pipeline_create(byref(out),
+                                    _allocator.pointer(allocator))
+        if rc:
+            raise make_error(rc, "", "ac_pipeline_create")
+        self._adopt(out.value, keep=allocator)
+        self._counts = None             # (agents, messages) of the result
+        try:
+            self._set_params(params)
+            if oracle is not None:
+                self.set_oracle(oracle)
+            if verifier is not None:
+                self.set_verifier(verifier)
+            if scorer is not None:
+                self.set_scorer(scorer)
+            if repair is not None:
+                try:
+                    fix, check = repair
+                except (TypeError, ValueError):
+                    raise TypeError("repair must be a pair (repair, check) "
+                                    "of callables, as Localizer.set_repair "
+                                    "takes them") from None
+                self.set_repair(fix, check)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- parameters --------------------------------------------------------
+    @classmethod
+    def _spec(cls, name, value=None, what="set_param"):
+        if isinstance(name, str):
+            if name in cls._AMBIGUOUS:
+                raise make_error(Status.E_PARAM_UNSUPPORTED,
+                                 _ambiguous(name), what)
+            return super()._spec(cls._ALIASES.get(name, name), value, what)
+        if isinstance(name, enum.Enum) and not isinstance(name, _PARAM_SETS):
+            raise TypeError("%s takes a parameter of the pipeline or of one "
+                            "of its objects (%s), not %s.%s"
+                            % (what, ", ".join(s.__name__
+                                               for s in _PARAM_SETS),
+                               type(name).__name__, name.name))
+        pid = B.index(name, "parameter id")
+        for spec in cls._PARAMS.values():
+            if spec.id == pid:
+                return spec
+        kind = "f64" if isinstance(value, float) else "int"
+        return Param(str(pid), pid, kind, "")
+
+    def _set_params(self, params):
+        given = {}
+        for name, value in params.items():
+            if name in self._AMBIGUOUS:
+                raise TypeError("Pipeline() got an ambiguous keyword "
+                                "argument: %s" % _ambiguous(name))
+            full = self._ALIASES.get(name, name)
+            if full not in self._PARAMS:
+                raise TypeError("Pipeline() got an unexpected keyword "
+                                "argument %r (parameters: %s; the bare "
+                                "names of %s)"
+                                % (name, ", ".join(self._PARAMS),
+                                   ", ".join(self._ALIASES)))
+            if full in given:
+                raise TypeError("Pipeline() got parameter %s twice (as %r "
+                                "and %r)" % (full, given[full], name))
+            given[full] = name
+            if value is not None:
+                self.set_param(full, value)
+
+    @classmethod
+    def param_bounds(cls, name):
+        """``(lower, upper)`` of a parameter: an object's, as that class
+        gives them (``Estimator.param_bounds``); the pipeline's own from
+        the header."""
+        spec = cls._spec(name, what="param_bounds")
+        owner = cls._OWNERS.get(spec.name)
+        if owner is not None:
+            return owner.param_bounds(spec.id)
+        try:
+            return _OWN_BOUNDS[spec.id]
+        except KeyError:
+            raise make_error(Status.E_PARAM_UNSUPPORTED, "no parameter %s"
+                             % spec.name, "param_bounds") from None
+
+    def _not_from_a_callback(self, what):
+        # The library does not guard the pipeline against re-entry: a
+        # change (or a run) from inside one of its callbacks is refused
+        # here. Other threads wait on the lock.
+        if self._depth:
+            raise make_error(Status.E_BUSY, "%s of a pipeline from inside "
+                             "its own callback" % what, what)
+
+    def set_param(self, name, value):
+        """Sets one parameter by name (see the class), by its member of
+        :class:`PipelineParam`, :class:`EstimatorParam`,
+        :class:`RefinerParam` or :class:`LocalizerParam`, or by its C id.
+        Checked as the object checks it; kept for every run."""
+        with self._lock:
+            self._not_from_a_callback("set_param")
+            super().set_param(name, value)
+
+    # -- callbacks -----------------------------------------------------------
+    def _register(self, fname, keys, args, keep):
+        with self._lock:
+            self._not_from_a_callback(fname)
+            with self._use(fname) as ptr:
+                self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
+                for k in keys:
+                    self._keep.pop(k, None)
+                self._keep.update(keep)
+
+    def set_oracle(self, oracle):
+        """Registers the oracle: a callable ``oracle(coalitions) -> values``
+        (coalitions as ints over the agent indices), a :class:`Game` (the
+        library's own oracle; it must have as many players as the episode
+        has agents), or None. See :meth:`Estimator.set_oracle`."""
+        fn, user, keep = oracle_callback(self._cb, oracle)
+        self._register("ac_pipeline_set_oracle", ORACLE_KEYS, (fn, user),
+                       keep)
+
+    def set_verifier(self, verifier):
+        """Registers ``verifier(prefixes) -> p_on_track`` over the whole
+        transcript (with ``verifier_source='callback'``, the default), or
+        None. See :meth:`Localizer.set_verifier`."""
+        fn, keep = verifier_callback(self._cb, verifier)
+        self._register("ac_pipeline_set_verifier", VERIFIER_KEYS,
+                       (fn, None), keep)
+
+    def set_scorer(self, scorer):
+        """Registers ``scorer(messages) -> labels`` (transcript positions of
+        agents' messages the episode gives no label), or None. See
+        :meth:`Refiner.set_scorer`."""
+        fn, keep = scorer_callback(self._cb, scorer)
+        self._register("ac_pipeline_set_scorer", SCORER_KEYS, (fn, None),
+                       keep)
+
+    def set_repair(self, repair, check):
+        """Registers ``repair(step, max_count) -> ids`` and ``check(step,
+        ids) -> p_on_track`` for the preference pair of a localized
+        failure; ``set_repair(None, None)`` unregisters. See
+        :meth:`Localizer.set_repair`."""
+        rfn, cfn, keep = repair_callbacks(self._cb, repair, check)
+        self._register("ac_pipeline_set_repair", REPAIR_KEYS,
+                       (rfn, cfn, None), keep)
+
+    # -- running -------------------------------------------------------------
+    def run(self, episode, as_numpy=False):
+        """Computes every signal of ``episode`` (an :class:`Episode`, read
+        only) and returns them as :class:`Signals` (float sequences as
+        lists, or numpy arrays with ``as_numpy=True``). Raises what the
+        failing stage raised, the library's message naming the stage
+        (``'credit: ...'``, ``'first error: ...'``, ``'rewards: ...'``);
+        StateError for an episode the pipeline cannot take (no outcome, no
+        agent, a silent agent, values needed and no oracle). A callback
+        that raises aborts the run, which re-raises the exception (chained
+        to a CallbackError); a verifier that raises during the localizer's
+        corrective scan ends the scan only (:attr:`scan_exception`). Ctrl-C
+        (on the main thread) cancels the run and raises KeyboardInterrupt
+        (docs/python.md, "Ctrl-C")."""
+        if not isinstance(episode, Episode):
+            raise TypeError("run takes an agentcredit.Episode, got %s"
+                            % type(episode).__name__)
+        with self._lock:
+            self._not_from_a_callback("run")
+            with self._use("ac_pipeline_run") as ptr, \
+                    episode._reading("run") as eptr:
+                agents, messages = c_uint32(), c_uint32()
+                lib.ac_episode_counts(eptr, None, byref(agents),
+                                      byref(messages))
+                game = self._keep.get("game")
+                if game is not None and agents.value and \
+                        game.n != agents.value:
+                    raise make_error(Status.E_INVALID_ARG, "the oracle game "
+                                     "has %d players, the episode %d agents"
+                                     % (game.n, agents.value), "run")
+                self._counts = None
+                self._callback_exception = None
+                try:
+                    with (game._use("run (the oracle game)")
+                          if game is not None else contextlib.nullcontext()):
+                        rc = self._long_call("ac_pipeline_run", ptr, eptr)
+                finally:
+                    # A run that succeeded keeps its result readable, also
+                    # when an interrupt is raised after it (the pipeline
+                    # has a result only after a successful run).
+                    if lib.ac_pipeline_total(ptr, None, None) == Status.OK:
+                        self._counts = (agents.value, messages.value)
+                self._check(rc, ptr, "ac_pipeline_run")
+                return self.signals(as_numpy)
+
+    @property
+    def scan_exception(self):
+        """The exception the verifier raised during the localizer's
+        corrective scan of the last run, which ended the scan but not the
+        run (``Localizer.scan_exception``); None otherwise."""
+        return self._callback_exception
+
+    def cancel(self):
+        """Asks the running stage to stop (its object's cancel): the run
+        raises Cancelled (a cancel during the corrective scan only ends the
+        scan). Safe from any thread and from the callbacks; a no-op on a
+        closed pipeline or between runs."""
+        with self._ptr_lock:
+            if self._ptr is not None:
+                lib.ac_pipeline_cancel(self._ptr)
+
+    # -- the result ------------------------------------------------------
+    def _result_counts(self, what):
+        if self._counts is None:
+            raise make_error(Status.E_STATE, "%s: no result (no run yet, or "
+                             "the last one failed)" % what, what)
+        return self._counts
+
+    def signals(self, as_numpy=False):
+        """The :class:`Signals` of the last successful run (StateError when
+        there is none: no run yet, or the last one failed)."""
+        with self._use("signals") as ptr:
+            na, nm = self._result_counts("signals")
+
+            def get(fname, *args):
+                self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
+
+            phi, se = (c_double * na)(), (c_double * na)()
+            get("ac_pipeline_credits", phi, se, na)
+            total, reference = c_double(), c_double()
+            get("ac_pipeline_total", byref(total), byref(reference))
+            rewards, labels = (c_double * nm)(), (c_double * nm)()
+            get("ac_pipeline_rewards", rewards, nm)
+            get("ac_pipeline_labels", labels, nm)
+            mflags, sflags = (c_uint32 * nm)(), (c_uint32 * nm)()
+            get("ac_pipeline_message_flags", mflags, nm)
+            get("ac_pipeline_step_flags", sflags, nm)
+            aflags = (c_uint32 * na)()
+            get("ac_pipeline_agent_flags", aflags, na)
+            step, agent, prob = c_int64(), c_uint32(), c_double()
+            get("ac_pipeline_first_error", byref(step), byref(agent),
+                byref(prob))
+            pair = ac_preference_pair()
+            pair.struct_size = ctypes.sizeof(ac_preference_pair)
+            get("ac_pipeline_pair", byref(pair))
+            first = None
+            if step.value >= 0:
+                first = FirstError(step.value,
+                                   None if agent.value == UNKNOWN_AGENT
+                                   else agent.value, prob.value)
+            return Signals(
+                credits=B.output(phi, as_numpy), se=B.output(se, as_numpy),
+                total=total.value, reference=reference.value,
+                rewards=B.output(rewards, as_numpy),
+                labels=B.output(labels, as_numpy),
+                message_flags=list(mflags), step_flags=list(sflags),
+                agent_flags=list(aflags), first_error=first,
+                pair=PreferencePair._from_c(pair), audit=self.audit())
+
+    def audit(self):
+        """The last successful run's audit as a dict: ``success``,
+        ``localized``, ``reference_given`` (bools), ``labels`` (where the
+        refiner's labels came from: ``'neutral'``, ``'given'``,
+        ``'scorer'``, ``'blame'``), ``method`` (the estimator's, by name),
+        ``oracle_evaluations``, ``verifier_evaluations``,
+        ``scorer_evaluations``, ``relaxed_agents``. StateError without a
+        result."""
+        with self._use("audit"):
+            self._result_counts("audit")
+            return super().audit()
+
+
+def _install_aliases(cls):
+    """A property per alias (``pipe.method``), and one per ambiguous bare
+    name that says which prefixed names to use instead of quietly making
+    an attribute."""
+    for alias, full in cls._ALIASES.items():
+        def getter(self, _n=full):
+            return self.get_param(_n)
+
+        def setter(self, value, _n=full):
+            self.set_param(_n, value)
+        setattr(cls, alias, property(getter, setter,
+                                     doc="Alias of %s." % full))
+    for name in cls._AMBIGUOUS:
+        def refuse(self, *value, _n=name):
+            raise AttributeError(_ambiguous(_n))
+        setattr(cls, name, property(refuse, refuse, doc=_ambiguous(name)))
+    return cls
+
+
+_install_aliases(install_params(Pipeline))

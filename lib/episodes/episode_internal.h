@@ -1,0 +1,52 @@
+/* The episode's record, read by the pipeline and the JSON layer. */
+#ifndef AC_EPISODE_INTERNAL_H
+#define AC_EPISODE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "agentcredit.h"
+#include "common/alloc.h"
+#include "common/errors.h"
+
+#define AC__NO_AGENT UINT32_MAX
+#define AC__NO_MESSAGE UINT32_MAX
+#define AC__NO_TOKEN UINT64_MAX
+
+typedef struct ac__participant {
+    char *name;
+    int32_t kind;       /* ac_participant_kind                       */
+    uint32_t agent;     /* its agent index, or AC__NO_AGENT          */
+} ac__participant;
+
+typedef struct ac__message {
+    uint32_t participant;
+    uint32_t parent;    /* AC__NO_MESSAGE: none                      */
+    uint64_t token_begin, token_end; /* AC__NO_TOKEN: none           */
+    char *role, *text;  /* NULL: not given                           */
+    double label;       /* NaN: not given                            */
+} ac__message;
+
+struct ac_episode {
+    ac__mem mem;
+    char err[AC__ERRMSG_CAP];
+    char *id;           /* NULL: none                                */
+    ac__participant *part;
+    uint32_t n_part, cap_part, n_agents;
+    ac__message *msg;
+    uint32_t n_msg, cap_msg;
+    double outcome, threshold, reference, baseline;
+    int has_outcome, has_reference, has_baseline;
+    uint32_t first_error; /* AC__NO_MESSAGE: no annotation             */
+    /* Known coalition values, `words` words a key (fixed by the first). */
+    uint64_t *known_key;
+    double *known_value;
+    uint32_t n_known, cap_known, known_words;
+};
+
+/* The agent who wrote message t, or AC__NO_AGENT for a non-player. */
+static inline uint32_t ac__episode_author(const ac_episode *ep, uint32_t t)
+{
+    return ep->part[ep->msg[t].participant].agent;
+}
+
+#endif

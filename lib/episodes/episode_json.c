@@ -1,0 +1,885 @@
+/* Episodes and signals as JSON through jansson (docs/format.md): the
+ * "agentcredit.episode/1" reader and writer, and the
+ * "agentcredit.signals/1" writer, which reads the pipeline through its
+ * public getters only. */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/json_scan.h"
+#include "episodes/episode_internal.h"
+
+#define EPISODE_FORMAT "agentcredit.episode/1"
+#define SIGNALS_FORMAT "agentcredit.signals/1"
+#define DEFAULT_MAX_BYTES ((uint64_t)64 << 20)
+#define DEFAULT_MAX_MEMORY ((uint64_t)512 << 20)
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
+
+static const char *const KIND_NAMES[] = {"agent", "tool", "user",
+                                         "environment", "system"};
+
+void ac_json_limits_default(ac_json_limits *limits)
+{
+    if (limits == NULL)
+        return;
+    memset(limits, 0, sizeof *limits);
+    limits->struct_size = sizeof *limits;
+    limits->max_bytes = DEFAULT_MAX_BYTES;
+    limits->max_memory = DEFAULT_MAX_MEMORY;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The reader's state: the episode being built, the message and warnings
+ * so far, and a map from participant names to indices (a jansson object:
+ * a hash table). */
+typedef struct reader {
+    ac_episode *ep;
+    char err[AC__ERRMSG_CAP];
+    char *warn;
+    size_t warn_cap, warn_len;
+    uint32_t flags;
+    json_t *names;
+} reader;
+
+static int fail_at(reader *r, const char *path, const char *fmt, ...)
+    AC__PRINTF(3, 4);
+
+static int fail_at(reader *r, const char *path, const char *fmt, ...)
+{
+    char what[AC__ERRMSG_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return ac__fail(r->err, AC_E_PARSE, "%s: %s", path, what);
+}
+
+/* An episode setter's failure, under the field's path. */
+static int setter_failed(reader *r, int rc, const char *path)
+{
+    return ac__fail(r->err, rc == AC_E_INVALID_ARG ? AC_E_PARSE : rc,
+                    "%s: %s", path, ac_episode_last_error(r->ep));
+}
+
+/* The keys of `obj` not in `known`: warnings, or under AC_JSON_STRICT the
+ * first is an error. */
+static int check_keys(reader *r, json_t *obj, const char *path,
+                      const char *const *known)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        int k = 0;
+        while (known[k] != NULL && strcmp(known[k], key) != 0)
+            k++;
+        if (known[k] != NULL)
+            continue;
+        if (r->flags & AC_JSON_STRICT)
+            return fail_at(r, path, "unknown key \"%s\" (AC_JSON_STRICT)",
+                           key);
+        if (r->warn != NULL && r->warn_len + 1 < r->warn_cap) {
+            int w = snprintf(r->warn + r->warn_len, r->warn_cap - r->warn_len,
+                             "%s%s.%s: unknown key, ignored",
+                             r->warn_len ? "\n" : "", path, key);
+            if (w > 0)
+                r->warn_len += (size_t)w;
+            if (r->warn_len >= r->warn_cap)
+                r->warn_len = r->warn_cap - 1;
+        }
+    }
+    return AC_OK;
+}
+
+/* A number (or, when may_be_null, null: *present 0). */
+static int get_number(reader *r, json_t *j, const char *path, double *out,
+                      int *present)
+{
+    if (present != NULL)
+        *present = j != NULL && !json_is_null(j);
+    if (present != NULL && !*present)
+        return AC_OK;
+    if (!json_is_number(j))
+        return fail_at(r, path, "a number is needed");
+    *out = json_number_value(j);
+    if (!isfinite(*out))
+        return fail_at(r, path, "%g is not finite", *out);
+    return AC_OK;
+}
+
+/* An index: an integer in [0, limit). */
+static int get_index(reader *r, json_t *j, const char *path, uint64_t limit,
+                     uint64_t *out)
+{
+    if (!json_is_integer(j))
+        return fail_at(r, path, "an integer is needed");
+    json_int_t v = json_integer_value(j);
+    if (v < 0 || (uint64_t)v >= limit)
+        return fail_at(r, path, "%lld is out of range [0, %llu)",
+                       (long long)v, (unsigned long long)limit);
+    *out = (uint64_t)v;
+    return AC_OK;
+}
+
+static int get_string(reader *r, json_t *j, const char *path,
+                      const char **out)
+{
+    *out = NULL;
+    if (j == NULL || json_is_null(j))
+        return AC_OK;
+    if (!json_is_string(j))
+        return fail_at(r, path, "a string is needed");
+    *out = json_string_value(j);
+    return AC_OK;
+}
+
+static int read_kind(reader *r, json_t *j, const char *path, int32_t *kind)
+{
+    const char *name;
+    int rc = get_string(r, j, path, &name);
+    if (rc != AC_OK)
+        return rc;
+    if (name == NULL) {
+        *kind = AC_PARTICIPANT_KIND_AGENT;
+        return AC_OK;
+    }
+    for (int32_t k = 0; k < 5; k++)
+        if (strcmp(name, KIND_NAMES[k]) == 0) {
+            *kind = k;
+            return AC_OK;
+        }
+    return fail_at(r, path, "unknown kind \"%s\" (agent, tool, user, "
+                   "environment or system)", name);
+}
+
+static int read_participants(reader *r, json_t *root)
+{
+    static const char *const KEYS[] = {"name", "kind", NULL};
+    json_t *list = json_object_get(root, "participants");
+    if (!json_is_array(list))
+        return fail_at(r, "participants", "an array is needed");
+    char path[64];
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *p = json_array_get(list, i);
+        snprintf(path, sizeof path, "participants[%zu]", i);
+        if (!json_is_object(p))
+            return fail_at(r, path, "an object is needed");
+        int rc = check_keys(r, p, path, KEYS);
+        const char *name = NULL;
+        int32_t kind = 0;
+        char field[80];
+        snprintf(field, sizeof field, "%s.name", path);
+        if (rc == AC_OK)
+            rc = get_string(r, json_object_get(p, "name"), field, &name);
+        if (rc == AC_OK && name == NULL)
+            rc = fail_at(r, field, "a participant needs a name");
+        snprintf(field, sizeof field, "%s.kind", path);
+        if (rc == AC_OK)
+            rc = read_kind(r, json_object_get(p, "kind"), field, &kind);
+        uint32_t index;
+        if (rc == AC_OK &&
+            (rc = ac_episode_add_participant(r->ep, name, kind, &index)) !=
+                AC_OK)
+            return setter_failed(r, rc, path);
+        if (rc != AC_OK)
+            return rc;
+        if (json_object_set_new(r->names, name, json_integer(index)) != 0)
+            return ac__fail(r->err, AC_E_NO_MEMORY, "out of memory");
+    }
+    return AC_OK;
+}
+
+static int find_name(reader *r, json_t *j, const char *path, uint32_t *index)
+{
+    const char *name;
+    int rc = get_string(r, j, path, &name);
+    if (rc != AC_OK)
+        return rc;
+    json_t *at = name != NULL ? json_object_get(r->names, name) : NULL;
+    if (at == NULL)
+        return name == NULL ? fail_at(r, path, "a participant's name is "
+                                      "needed")
+                            : fail_at(r, path, "no participant \"%s\"", name);
+    *index = (uint32_t)json_integer_value(at);
+    return AC_OK;
+}
+
+/* A message's optional parts: parent, tokens, label. */
+static int read_message_links(reader *r, json_t *m, uint32_t t,
+                              const char *path)
+{
+    char field[96];
+    json_t *parent = json_object_get(m, "parent");
+    int rc = AC_OK;
+    if (parent != NULL && !json_is_null(parent)) {
+        uint64_t v;
+        snprintf(field, sizeof field, "%s.parent", path);
+        if ((rc = get_index(r, parent, field, t, &v)) != AC_OK)
+            return rc;
+        if ((rc = ac_episode_set_parent(r->ep, t, (uint32_t)v)) != AC_OK)
+            return setter_failed(r, rc, field);
+    }
+    json_t *tokens = json_object_get(m, "tokens");
+    if (tokens != NULL && !json_is_null(tokens)) {
+        uint64_t b, e;
+        snprintf(field, sizeof field, "%s.tokens", path);
+        if (!json_is_array(tokens) || json_array_size(tokens) != 2)
+            return fail_at(r, field, "[begin, end] is needed");
+        if ((rc = get_index(r, json_array_get(tokens, 0), field, UINT64_MAX,
+                            &b)) != AC_OK ||
+            (rc = get_index(r, json_array_get(tokens, 1), field, UINT64_MAX,
+                            &e)) != AC_OK)
+            return rc;
+        if ((rc = ac_episode_set_token_span(r->ep, t, b, e)) != AC_OK)
+            return setter_failed(r, rc, field);
+    }
+    double label;
+    int present;
+    snprintf(field, sizeof field, "%s.label", path);
+    if ((rc = get_number(r, json_object_get(m, "label"), field, &label,
+                         &present)) != AC_OK)
+        return rc;
+    if (present && (rc = ac_episode_set_label(r->ep, t, label)) != AC_OK)
+        return setter_failed(r, rc, field);
+    return AC_OK;
+}
+
+static int read_messages(reader *r, json_t *root)
+{
+    static const char *const KEYS[] = {"from", "role", "text", "parent",
+                                       "tokens", "label", NULL};
+    json_t *list = json_object_get(root, "messages");
+    if (!json_is_array(list))
+        return fail_at(r, "messages", "an array is needed");
+    char path[64], field[96];
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *m = json_array_get(list, i);
+        snprintf(path, sizeof path, "messages[%zu]", i);
+        if (!json_is_object(m))
+            return fail_at(r, path, "an object is needed");
+        int rc = check_keys(r, m, path, KEYS);
+        uint32_t who = 0, t = 0;
+        const char *role = NULL, *text = NULL;
+        snprintf(field, sizeof field, "%s.from", path);
+        if (rc == AC_OK)
+            rc = find_name(r, json_object_get(m, "from"), field, &who);
+        snprintf(field, sizeof field, "%s.role", path);
+        if (rc == AC_OK)
+            rc = get_string(r, json_object_get(m, "role"), field, &role);
+        snprintf(field, sizeof field, "%s.text", path);
+        if (rc == AC_OK)
+            rc = get_string(r, json_object_get(m, "text"), field, &text);
+        if (rc != AC_OK)
+            return rc;
+        if ((rc = ac_episode_add_message(r->ep, who, role, text, &t)) !=
+            AC_OK)
+            return setter_failed(r, rc, path);
+        if ((rc = read_message_links(r, m, t, path)) != AC_OK)
+            return rc;
+    }
+    return AC_OK;
+}
+
+static int read_outcome(reader *r, json_t *root)
+{
+    static const char *const FIELDS[] = {"outcome", "threshold", "reference",
+                                         "baseline"};
+    for (int k = 0; k < 4; k++) {
+        double v;
+        int present, rc;
+        rc = get_number(r, json_object_get(root, FIELDS[k]), FIELDS[k], &v,
+                        &present);
+        if (rc != AC_OK)
+            return rc;
+        if (!present && k == 0)
+            return fail_at(r, "outcome", "the outcome is needed");
+        if (!present)
+            continue;
+        rc = k == 0   ? ac_episode_set_outcome(r->ep, v)
+             : k == 1 ? ac_episode_set_threshold(r->ep, v)
+             : k == 2 ? ac_episode_set_reference(r->ep, v)
+                      : ac_episode_set_baseline(r->ep, v);
+        if (rc != AC_OK)
+            return setter_failed(r, rc, FIELDS[k]);
+    }
+    return AC_OK;
+}
+
+static int read_value(reader *r, json_t *item, const char *path,
+                      uint64_t *key, uint32_t words)
+{
+    static const char *const KEYS[] = {"agents", "value", NULL};
+    char field[96];
+    if (!json_is_object(item))
+        return fail_at(r, path, "an object is needed");
+    int rc = check_keys(r, item, path, KEYS);
+    if (rc != AC_OK)
+        return rc;
+    json_t *agents = json_object_get(item, "agents");
+    snprintf(field, sizeof field, "%s.agents", path);
+    if (!json_is_array(agents))
+        return fail_at(r, field, "an array of agent names is needed");
+    memset(key, 0, words * sizeof *key);
+    for (size_t k = 0; k < json_array_size(agents); k++) {
+        uint32_t who, a;
+        snprintf(field, sizeof field, "%s.agents[%zu]", path, k);
+        if ((rc = find_name(r, json_array_get(agents, k), field, &who)) !=
+            AC_OK)
+            return rc;
+        if (ac_episode_agent_of(r->ep, who, &a) != AC_OK)
+            return fail_at(r, field, "\"%s\" is not an agent",
+                           json_string_value(json_array_get(agents, k)));
+        key[a / 64] |= (uint64_t)1 << (a % 64);
+    }
+    double v;
+    int present;
+    snprintf(field, sizeof field, "%s.value", path);
+    if ((rc = get_number(r, json_object_get(item, "value"), field, &v,
+                         &present)) != AC_OK)
+        return rc;
+    if (!present)
+        return fail_at(r, field, "a value is needed");
+    if ((rc = ac_episode_set_value(r->ep, key, words, v)) != AC_OK)
+        return setter_failed(r, rc, path);
+    return AC_OK;
+}
+
+static int read_values(reader *r, json_t *root)
+{
+    json_t *list = json_object_get(root, "values");
+    if (list == NULL || json_is_null(list))
+        return AC_OK;
+    if (!json_is_array(list))
+        return fail_at(r, "values", "an array is needed");
+    if (json_array_size(list) == 0)
+        return AC_OK;
+    if (r->ep->n_agents == 0)
+        return fail_at(r, "values", "coalition values need agents");
+    uint32_t words = ac_coalition_words(r->ep->n_agents);
+    uint64_t *key = ac__mem_alloc(&r->ep->mem, words, sizeof *key);
+    if (key == NULL)
+        return ac__fail(r->err, AC_E_NO_MEMORY, "out of memory");
+    char path[64];
+    int rc = AC_OK;
+    for (size_t i = 0; rc == AC_OK && i < json_array_size(list); i++) {
+        snprintf(path, sizeof path, "values[%zu]", i);
+        rc = read_value(r, json_array_get(list, i), path, key, words);
+    }
+    ac__mem_free(&r->ep->mem, key);
+    return rc;
+}
+
+static int read_annotations(reader *r, json_t *root)
+{
+    static const char *const KEYS[] = {"first_error", NULL};
+    json_t *a = json_object_get(root, "annotations");
+    if (a == NULL || json_is_null(a))
+        return AC_OK;
+    if (!json_is_object(a))
+        return fail_at(r, "annotations", "an object is needed");
+    int rc = check_keys(r, a, "annotations", KEYS);
+    json_t *first = json_object_get(a, "first_error");
+    if (rc != AC_OK || first == NULL || json_is_null(first))
+        return rc;
+    uint64_t t;
+    if ((rc = get_index(r, first, "annotations.first_error", r->ep->n_msg,
+                        &t)) != AC_OK)
+        return rc;
+    if ((rc = ac_episode_set_first_error_label(r->ep, (uint32_t)t)) != AC_OK)
+        return setter_failed(r, rc, "annotations.first_error");
+    return AC_OK;
+}
+
+static int read_episode(reader *r, json_t *root)
+{
+    static const char *const KEYS[] = {
+        "format", "id", "participants", "messages", "outcome", "threshold",
+        "reference", "baseline", "values", "annotations", NULL};
+    if (!json_is_object(root))
+        return ac__fail(r->err, AC_E_PARSE, "an episode must be a JSON "
+                        "object");
+    int rc = check_keys(r, root, "episode", KEYS);
+    const char *format = NULL, *id = NULL;
+    if (rc == AC_OK)
+        rc = get_string(r, json_object_get(root, "format"), "format",
+                        &format);
+    if (rc == AC_OK && format != NULL && strcmp(format, EPISODE_FORMAT) != 0)
+        rc = fail_at(r, "format", "\"%s\" is not \"" EPISODE_FORMAT "\"",
+                     format);
+    if (rc == AC_OK)
+        rc = get_string(r, json_object_get(root, "id"), "id", &id);
+    if (rc == AC_OK && id != NULL &&
+        (rc = ac_episode_set_id(r->ep, id)) != AC_OK)
+        rc = setter_failed(r, rc, "id");
+    if (rc == AC_OK) rc = read_participants(r, root);
+    if (rc == AC_OK) rc = read_messages(r, root);
+    if (rc == AC_OK) rc = read_outcome(r, root);
+    if (rc == AC_OK) rc = read_values(r, root);
+    if (rc == AC_OK) rc = read_annotations(r, root);
+    return rc;
+}
+
+static int resolve_limits(ac_json_limits *out, const ac_json_limits *in,
+                          char *err)
+{
+    ac_json_limits_default(out);
+    if (in == NULL)
+        return AC_OK;
+    if (in->struct_size != sizeof *in || in->reserved != 0)
+        return ac__fail(err, AC_E_INVALID_ARG, "malformed ac_json_limits "
+                        "(struct_size %u, expected %zu; reserved %u)",
+                        in->struct_size, sizeof *in, in->reserved);
+    if (in->max_bytes != 0)
+        out->max_bytes = in->max_bytes;
+    if (in->max_memory != 0)
+        out->max_memory = in->max_memory;
+    return AC_OK;
+}
+
+/* The text against the limits, before jansson sees it: its size, a byte
+ * no JSON holds, and the parse's memory estimated from a scan (the
+ * episode's copies of the strings are at most the text again). */
+static int check_text(const ac_json_limits *lim, const char *text,
+                      size_t len, char *err)
+{
+    if (len > lim->max_bytes)
+        return ac__fail(err, AC_E_TOO_LARGE, "the text is %zu bytes, more "
+                        "than max_bytes = %llu; raise ac_json_limits."
+                        "max_bytes to load it", len,
+                        (unsigned long long)lim->max_bytes);
+    ac__json_scan sc;
+    memset(&sc, 0, sizeof sc);
+    ac__json_scan_feed(&sc, text, len);
+    if (sc.bad)
+        return ac__fail(err, AC_E_PARSE, "byte %llu is 0x%02x, which no "
+                        "JSON text holds", (unsigned long long)sc.bad_at,
+                        (unsigned)(sc.bad - 1));
+    uint64_t need = ac__json_scan_tree_bytes(&sc) + 2 * (uint64_t)len;
+    if (need > lim->max_memory)
+        return ac__fail(err, AC_E_TOO_LARGE, "parsing the text (%llu "
+                        "values) may take %llu bytes, more than max_memory "
+                        "= %llu; raise ac_json_limits.max_memory to load it",
+                        (unsigned long long)ac__json_scan_values(&sc),
+                        (unsigned long long)need,
+                        (unsigned long long)lim->max_memory);
+    return AC_OK;
+}
+
+static json_t *parse_text(const char *text, size_t len, char *err, int *rc)
+{
+    json_error_t jerr;
+    memset(&jerr, 0, sizeof jerr);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    *rc = AC_OK;
+    if (root == NULL && (jerr.text[0] == '\0' ||
+                         json_error_code(&jerr) == json_error_out_of_memory))
+        *rc = ac__fail(err, AC_E_NO_MEMORY, "out of memory parsing the JSON "
+                       "text (jansson)");
+    else if (root == NULL)
+        *rc = ac__fail(err, AC_E_PARSE, "line %d, column %d: %s", jerr.line,
+                       jerr.column, jerr.text);
+    return root;
+}
+
+static int copy_out(char *buf, size_t cap, int rc, const char *msg)
+{
+    if (buf != NULL && cap > 0)
+        snprintf(buf, cap, "%s",
+                 rc != AC_OK && msg[0] == '\0' ? ac_strerror(rc) : msg);
+    return rc;
+}
+
+int ac_episode_load_json(ac_episode **out, const char *text, size_t len,
+                         const ac_allocator *alloc,
+                         const ac_json_limits *limits, uint32_t flags,
+                         char *err_buf, size_t err_cap, char *warn_buf,
+                         size_t warn_cap)
+{
+    reader r;
+    memset(&r, 0, sizeof r);
+    if (warn_buf != NULL && warn_cap > 0)
+        warn_buf[0] = '\0';
+    if (out == NULL || text == NULL || (flags & ~AC_JSON_STRICT) != 0)
+        return copy_out(err_buf, err_cap, AC_E_INVALID_ARG,
+                        "out and text must not be NULL, flags only "
+                        "AC_JSON_STRICT");
+    ac_json_limits lim;
+    int rc = resolve_limits(&lim, limits, r.err);
+    if (rc == AC_OK)
+        rc = check_text(&lim, text, len, r.err);
+    if (rc == AC_OK && (rc = ac_episode_create(&r.ep, alloc)) != AC_OK)
+        ac__fail(r.err, rc, rc == AC_E_NO_MEMORY ? "out of memory"
+                                                 : "malformed ac_allocator");
+    json_t *root = rc == AC_OK ? parse_text(text, len, r.err, &rc) : NULL;
+    if (rc == AC_OK && (r.names = json_object()) == NULL)
+        rc = ac__fail(r.err, AC_E_NO_MEMORY, "out of memory");
+    r.warn = warn_buf;
+    r.warn_cap = warn_cap;
+    r.flags = flags;
+    if (rc == AC_OK)
+        rc = read_episode(&r, root);
+    json_decref(r.names);
+    json_decref(root);
+    if (rc != AC_OK) {
+        ac_episode_free(r.ep);
+        if (warn_buf != NULL && warn_cap > 0)
+            warn_buf[0] = '\0';
+        return copy_out(err_buf, err_cap, rc, r.err);
+    }
+    *out = r.ep;
+    return copy_out(err_buf, err_cap, AC_OK, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Builders: a NULL from any jansson call makes the whole build NULL (out
+ * of memory), which the writers report. */
+static void put(json_t *obj, const char *key, json_t *value, int *ok)
+{
+    if (value == NULL || json_object_set_new(obj, key, value) != 0)
+        *ok = 0;
+}
+
+static void push(json_t *arr, json_t *value, int *ok)
+{
+    if (value == NULL || json_array_append_new(arr, value) != 0)
+        *ok = 0;
+}
+
+/* A double, or null for NaN (and for infinity, which JSON cannot hold). */
+static json_t *number(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *string_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+/* The text of root into buf, snprintf-style. */
+static int dump(json_t *root, int ok, char *buf, size_t cap, size_t *len)
+{
+    size_t need = ok ? json_dumpb(root, NULL, 0, JSON_FLAGS) : 0;
+    if (need == 0) {
+        json_decref(root);
+        return AC_E_NO_MEMORY;
+    }
+    *len = need;
+    if (cap > need) {
+        json_dumpb(root, buf, cap, JSON_FLAGS);
+        buf[need] = '\0';
+    } else if (cap > 0) {
+        buf[0] = '\0';
+    }
+    json_decref(root);
+    return AC_OK;
+}
+
+static json_t *participants_json(const ac_episode *ep, int *ok)
+{
+    json_t *list = json_array();
+    for (uint32_t i = 0; list != NULL && i < ep->n_part; i++) {
+        json_t *p = json_object();
+        put(p, "name", json_string(ep->part[i].name), ok);
+        put(p, "kind", json_string(KIND_NAMES[ep->part[i].kind]), ok);
+        push(list, p, ok);
+    }
+    return list;
+}
+
+static json_t *message_json(const ac_episode *ep, uint32_t t, int *ok)
+{
+    const ac__message *m = &ep->msg[t];
+    json_t *j = json_object();
+    put(j, "from", json_string(ep->part[m->participant].name), ok);
+    if (m->role != NULL)
+        put(j, "role", json_string(m->role), ok);
+    if (m->text != NULL)
+        put(j, "text", json_string(m->text), ok);
+    if (m->parent != AC__NO_MESSAGE)
+        put(j, "parent", json_integer(m->parent), ok);
+    if (m->token_begin != AC__NO_TOKEN)
+        put(j, "tokens", json_pack("[II]", (json_int_t)m->token_begin,
+                                   (json_int_t)m->token_end), ok);
+    if (!isnan(m->label))
+        put(j, "label", json_real(m->label), ok);
+    return j;
+}
+
+static json_t *values_json(const ac_episode *ep, int *ok)
+{
+    json_t *list = json_array();
+    uint32_t words = ep->known_words;
+    for (uint32_t k = 0; list != NULL && k < ep->n_known; k++) {
+        const uint64_t *key = ep->known_key + (size_t)k * words;
+        json_t *agents = json_array();
+        for (uint32_t i = 0; agents != NULL && i < ep->n_part; i++) {
+            uint32_t a = ep->part[i].agent;
+            if (a != AC__NO_AGENT && (key[a / 64] >> (a % 64) & 1u))
+                push(agents, json_string(ep->part[i].name), ok);
+        }
+        json_t *v = json_object();
+        put(v, "agents", agents, ok);
+        put(v, "value", json_real(ep->known_value[k]), ok);
+        push(list, v, ok);
+    }
+    return list;
+}
+
+static void put_field(json_t *root, const char *key, double v, int set,
+                      int *ok)
+{
+    if (set)
+        put(root, key, json_real(v), ok);
+}
+
+int ac_episode_write_json(const ac_episode *ep, char *buf, size_t cap,
+                          size_t *len)
+{
+    if (ep == NULL || len == NULL || (buf == NULL && cap > 0))
+        return AC_E_INVALID_ARG;
+    int ok = 1;
+    json_t *root = json_object();
+    put(root, "format", json_string(EPISODE_FORMAT), &ok);
+    if (ep->id != NULL)
+        put(root, "id", json_string(ep->id), &ok);
+    put(root, "participants", participants_json(ep, &ok), &ok);
+    json_t *msgs = json_array();
+    for (uint32_t t = 0; msgs != NULL && t < ep->n_msg; t++)
+        push(msgs, message_json(ep, t, &ok), &ok);
+    put(root, "messages", msgs, &ok);
+    put_field(root, "outcome", ep->outcome, ep->has_outcome, &ok);
+    put_field(root, "threshold", ep->threshold, 1, &ok);
+    put_field(root, "reference", ep->reference, ep->has_reference, &ok);
+    put_field(root, "baseline", ep->baseline, ep->has_baseline, &ok);
+    if (ep->n_known > 0)
+        put(root, "values", values_json(ep, &ok), &ok);
+    if (ep->first_error != AC__NO_MESSAGE)
+        put(root, "annotations",
+            json_pack("{sI}", "first_error", (json_int_t)ep->first_error),
+            &ok);
+    return dump(root, ok && root != NULL, buf, cap, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* The signals                                                         */
+/* ------------------------------------------------------------------ */
+
+/* The names of the bits set in `flags`, bit k named names[k]. */
+static json_t *flag_names(uint32_t flags, const char *const *names,
+                          int count, int *ok)
+{
+    json_t *list = json_array();
+    for (int k = 0; list != NULL && k < count; k++)
+        if (flags >> k & 1u)
+            push(list, json_string(names[k]), ok);
+    return list;
+}
+
+static const char *const MESSAGE_FLAGS[] = {"redundant", "label_fixed",
+                                            "non_player"};
+static const char *const STEP_FLAGS[] = {"first_error", "propagates",
+                                         "corrective", "recovered"};
+static const char *const AGENT_FLAGS[] = {"relaxed_sign", "relaxed_bound"};
+static const char *const METHODS[] = {"auto", "exact", "permutation",
+                                      "kernelshap", "adaptive", "oddshap"};
+static const char *const LABEL_SOURCES[] = {"neutral", "given", "scorer",
+                                             "blame"};
+static const char *const PAIR_KINDS[] = {"none", "repair", "corrective"};
+static const char *const PAIR_REASONS[] = {"none", "not_localized",
+                                           "no_candidate", "not_verified",
+                                           "no_budget"};
+
+static const char *name_of(const char *const *names, int count, int64_t v)
+{
+    return v >= 0 && v < count ? names[v] : "unknown";
+}
+
+/* Per-agent and per-message arrays of the last run, in one block. */
+typedef struct run_arrays {
+    double *phi, *se, *reward, *label;
+    uint32_t *agent_flags, *msg_flags, *step_flags;
+} run_arrays;
+
+static int read_arrays(const ac_pipeline *p, uint32_t n, uint32_t T,
+                       run_arrays *a)
+{
+    int rc = ac_pipeline_credits(p, a->phi, a->se, n);
+    if (rc == AC_OK) rc = ac_pipeline_agent_flags(p, a->agent_flags, n);
+    if (rc == AC_OK) rc = ac_pipeline_rewards(p, a->reward, T);
+    if (rc == AC_OK) rc = ac_pipeline_labels(p, a->label, T);
+    if (rc == AC_OK) rc = ac_pipeline_message_flags(p, a->msg_flags, T);
+    if (rc == AC_OK) rc = ac_pipeline_step_flags(p, a->step_flags, T);
+    return rc;
+}
+
+static json_t *agents_json(const ac_episode *ep, const run_arrays *a,
+                           int *ok)
+{
+    json_t *list = json_array();
+    for (uint32_t i = 0; list != NULL && i < ep->n_part; i++) {
+        uint32_t k = ep->part[i].agent;
+        if (k == AC__NO_AGENT)
+            continue;
+        json_t *j = json_object();
+        put(j, "name", json_string(ep->part[i].name), ok);
+        put(j, "credit", number(a->phi[k]), ok);
+        put(j, "se", number(a->se[k]), ok);
+        put(j, "flags", flag_names(a->agent_flags[k], AGENT_FLAGS, 2, ok),
+            ok);
+        push(list, j, ok);
+    }
+    return list;
+}
+
+static json_t *messages_json(const ac_episode *ep, const run_arrays *a,
+                             int *ok)
+{
+    json_t *list = json_array();
+    for (uint32_t t = 0; list != NULL && t < ep->n_msg; t++) {
+        json_t *j = json_object();
+        put(j, "from", json_string(ep->part[ep->msg[t].participant].name),
+            ok);
+        put(j, "reward", number(a->reward[t]), ok);
+        put(j, "label", number(a->label[t]), ok);
+        put(j, "flags", flag_names(a->msg_flags[t], MESSAGE_FLAGS, 3, ok),
+            ok);
+        put(j, "step_flags", flag_names(a->step_flags[t], STEP_FLAGS, 4, ok),
+            ok);
+        push(list, j, ok);
+    }
+    return list;
+}
+
+static const char *agent_name(const ac_episode *ep, uint32_t agent)
+{
+    for (uint32_t i = 0; i < ep->n_part; i++)
+        if (ep->part[i].agent == agent)
+            return ep->part[i].name;
+    return NULL;
+}
+
+static json_t *first_error_json(const ac_pipeline *p, const ac_episode *ep,
+                                int *ok)
+{
+    int64_t step;
+    uint32_t agent;
+    double prob;
+    if (ac_pipeline_first_error(p, &step, &agent, &prob) != AC_OK ||
+        step < 0)
+        return json_null();
+    json_t *j = json_object();
+    put(j, "message", json_integer(step), ok);
+    put(j, "agent", string_or_null(agent_name(ep, agent)), ok);
+    put(j, "probability", number(prob), ok);
+    return j;
+}
+
+static json_t *pair_json(const ac_pipeline *p, const ac_episode *ep, int *ok)
+{
+    ac_preference_pair pair;
+    memset(&pair, 0, sizeof pair);
+    pair.struct_size = sizeof pair;
+    if (ac_pipeline_pair(p, &pair) != AC_OK)
+        return NULL;
+    json_t *j = json_object();
+    put(j, "kind", json_string(name_of(PAIR_KINDS, 3, pair.kind)), ok);
+    if (pair.kind == AC_PAIR_KIND_NONE) {
+        put(j, "reason", json_string(name_of(PAIR_REASONS, 5, pair.reason)),
+            ok);
+        return j;
+    }
+    put(j, "agent", string_or_null(agent_name(ep, pair.agent)), ok);
+    put(j, "step", json_integer(pair.step), ok);
+    put(j, "prompt_end", json_integer(pair.prompt_end), ok);
+    put(j, "chosen", json_integer((json_int_t)pair.chosen), ok);
+    put(j, "candidates", json_integer(pair.candidates), ok);
+    put(j, "verified", json_integer(pair.verified), ok);
+    put(j, "confidence", number(pair.confidence), ok);
+    put(j, "localization", number(pair.localization), ok);
+    put(j, "weight", number(pair.weight), ok);
+    return j;
+}
+
+static json_t *audit_json(const ac_pipeline *p, int *ok)
+{
+    static const char *const KEYS[] = {
+        NULL, "success", "localized", "labels", "reference_given", "method",
+        "oracle_evaluations", "verifier_evaluations", "scorer_evaluations",
+        "relaxed_agents"};
+    json_t *j = json_object();
+    for (int32_t k = AC_PIPELINE_AUDIT_SUCCESS;
+         j != NULL && k <= AC_PIPELINE_AUDIT_RELAXED_AGENTS; k++) {
+        int64_t v = 0;
+        if (ac_pipeline_audit(p, k, &v) != AC_OK)
+            *ok = 0;
+        if (k == AC_PIPELINE_AUDIT_METHOD)
+            put(j, KEYS[k], json_string(name_of(METHODS, 6, v)), ok);
+        else if (k == AC_PIPELINE_AUDIT_LABELS)
+            put(j, KEYS[k], json_string(name_of(LABEL_SOURCES, 4, v)), ok);
+        else if (k <= AC_PIPELINE_AUDIT_REFERENCE_GIVEN)
+            put(j, KEYS[k], json_boolean(v != 0), ok);
+        else
+            put(j, KEYS[k], json_integer(v), ok);
+    }
+    return j;
+}
+
+static int signals_json(const ac_pipeline *p, const ac_episode *ep,
+                        const run_arrays *a, char *buf, size_t cap,
+                        size_t *len)
+{
+    int ok = 1;
+    double total = 0.0, reference = 0.0;
+    ok &= ac_pipeline_total(p, &total, &reference) == AC_OK;
+    json_t *root = json_object();
+    put(root, "format", json_string(SIGNALS_FORMAT), &ok);
+    if (ep->id != NULL)
+        put(root, "id", json_string(ep->id), &ok);
+    put(root, "outcome", number(ep->outcome), &ok);
+    put(root, "threshold", number(ep->threshold), &ok);
+    put(root, "reference", number(reference), &ok);
+    put(root, "total", number(total), &ok);
+    put(root, "agents", agents_json(ep, a, &ok), &ok);
+    put(root, "messages", messages_json(ep, a, &ok), &ok);
+    put(root, "first_error", first_error_json(p, ep, &ok), &ok);
+    put(root, "pair", pair_json(p, ep, &ok), &ok);
+    put(root, "audit", audit_json(p, &ok), &ok);
+    return dump(root, ok && root != NULL, buf, cap, len);
+}
+
+int ac_pipeline_write_json(const ac_pipeline *p, const ac_episode *ep,
+                           char *buf, size_t cap, size_t *len)
+{
+    if (p == NULL || ep == NULL || len == NULL || (buf == NULL && cap > 0))
+        return AC_E_INVALID_ARG;
+    uint32_t n = ep->n_agents, T = ep->n_msg;
+    const ac__mem *m = &ep->mem;
+    run_arrays a = {
+        ac__mem_alloc(m, n, sizeof(double)), ac__mem_alloc(m, n, sizeof(double)),
+        ac__mem_alloc(m, T, sizeof(double)), ac__mem_alloc(m, T, sizeof(double)),
+        ac__mem_alloc(m, n, sizeof(uint32_t)),
+        ac__mem_alloc(m, T, sizeof(uint32_t)),
+        ac__mem_alloc(m, T, sizeof(uint32_t))};
+    int rc = a.phi && a.se && a.reward && a.label && a.agent_flags &&
+                     a.msg_flags && a.step_flags
+                 ? read_arrays(p, n, T, &a)
+                 : AC_E_NO_MEMORY;
+    if (rc == AC_OK)
+        rc = signals_json(p, ep, &a, buf, cap, len);
+    ac__mem_free(m, a.phi);
+    ac__mem_free(m, a.se);
+    ac__mem_free(m, a.reward);
+    ac__mem_free(m, a.label);
+    ac__mem_free(m, a.agent_flags);
+    ac__mem_free(m, a.msg_flags);
+    ac__mem_free(m, a.step_flags);
+    return rc;
+}

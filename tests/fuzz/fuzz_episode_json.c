@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The episode JSON parser (ac_episode_load_json) on any bytes, and the
+ * signals writer after it. A load either fails with a documented status
+ * and a message, leaving *out alone, or gives an episode that round-trips:
+ * written and read back (strict) it writes the same text again. Then the
+ * pipeline runs on it (small episodes only, an oracle of its agents'
+ * count, the human label as verifier): a failure is a documented status
+ * with a message naming its stage; a success has credits adding up to
+ * R - reference, each agent's rewards to its credit, no reward on a
+ * non-player's message, and signals that jansson reads back. Message and
+ * warning buffers are written within their capacity and terminated.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+
+enum { ERR_ROOM = 320, WARN_ROOM = 200, MAX_AGENTS = 12, MAX_MESSAGES = 400 };
+
+static char *write_episode(const ac_episode *ep)
+{
+    size_t len = 0;
+    FZ_CHECK(ac_episode_write_json(ep, NULL, 0, &len) == AC_OK, "write");
+    char *buf = malloc(len + 1);
+    FZ_CHECK(buf != NULL, "memory");
+    size_t again = 0;
+    FZ_CHECK(ac_episode_write_json(ep, buf, len + 1, &again) == AC_OK &&
+                 again == len && strlen(buf) == len, "write");
+    return buf;
+}
+
+static void check_round_trip(const ac_episode *ep)
+{
+    char *text = write_episode(ep);
+    ac_episode *back = NULL;
+    char err[ERR_ROOM];
+    int rc = ac_episode_load_json(&back, text, strlen(text), NULL, NULL,
+                                  AC_JSON_STRICT, err, sizeof err, NULL, 0);
+    FZ_CHECK(rc == AC_OK, "what the writer wrote does not load: %s\n%s",
+             err, text);
+    char *again = write_episode(back);
+    FZ_CHECK(strcmp(text, again) == 0, "round trip:\n%s\n%s", text, again);
+    free(again);
+    free(text);
+    ac_episode_free(back);
+}
+
+/* v(S) = |S| / n: enough for the pipeline to run on any episode. */
+static int count_oracle(void *user, const uint64_t *coalitions,
+                        uint32_t words, uint32_t count, double *values,
+                        int32_t *status)
+{
+    const uint32_t *n = user;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t c = 0;
+        for (uint32_t w = 0; w < words; w++)
+            c += (uint32_t)__builtin_popcountll(coalitions[(size_t)k * words
+                                                           + w]);
+        values[k] = (double)c / *n;
+        status[k] = 0;
+    }
+    return 0;
+}
+
+static void check_signals(const ac_pipeline *p, const ac_episode *ep,
+                          uint32_t n, uint32_t T)
+{
+    double *phi = calloc(n, sizeof *phi), *reward = calloc(T, sizeof *reward);
+    uint32_t *flags = calloc(T, sizeof *flags);
+    FZ_CHECK(phi && reward && flags, "memory");
+    double total = 0.0, reference = 0.0;
+    FZ_CHECK(ac_pipeline_credits(p, phi, NULL, n) == AC_OK &&
+                 ac_pipeline_rewards(p, reward, T) == AC_OK &&
+                 ac_pipeline_message_flags(p, flags, T) == AC_OK &&
+                 ac_pipeline_total(p, &total, &reference) == AC_OK,
+             "results");
+    double scale = fabs(total), sum = 0.0;
+    for (uint32_t a = 0; a < n; a++) {
+        FZ_CHECK(isfinite(phi[a]), "credit %u is %g", a, phi[a]);
+        scale = fmax(scale, fabs(phi[a]));
+        sum += phi[a];
+    }
+    FZ_CHECK(fz_close(sum, total, scale), "credits add up to %.17g, not "
+             "%.17g", sum, total);
+    for (uint32_t a = 0; a < n; a++) {
+        long double got = 0.0L;
+        for (uint32_t t = 0; t < T; t++) {
+            uint32_t who = 0, agent = UINT32_MAX;
+            FZ_CHECK(ac_episode_message(ep, t, &who, NULL, NULL) == AC_OK,
+                     "message");
+            if (ac_episode_agent_of(ep, who, &agent) != AC_OK) {
+                FZ_CHECK(reward[t] == 0.0 &&
+                             (flags[t] & AC_MESSAGE_FLAG_NON_PLAYER),
+                         "a non-player's message %u has reward %g", t,
+                         reward[t]);
+                continue;
+            }
+            got += agent == a ? reward[t] : 0.0;
+        }
+        FZ_CHECK(fz_close(got, phi[a], fmax(fabs(phi[a]), 1e-300)),
+                 "agent %u: rewards %.17Lg, credit %.17g", a, got, phi[a]);
+    }
+    size_t len = 0;
+    FZ_CHECK(ac_pipeline_write_json(p, ep, NULL, 0, &len) == AC_OK, "json");
+    char *buf = malloc(len + 1);
+    FZ_CHECK(buf != NULL &&
+                 ac_pipeline_write_json(p, ep, buf, len + 1, &len) == AC_OK,
+             "json");
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    FZ_CHECK(root != NULL, "signals do not parse: %s\n%s", jerr.text, buf);
+    json_decref(root);
+    free(buf);
+    free(phi);
+    free(reward);
+    free(flags);
+}
+
+static void run_pipeline(const ac_episode *ep)
+{
+    uint32_t parts = 0, n = 0, T = 0;
+    FZ_CHECK(ac_episode_counts(ep, &parts, &n, &T) == AC_OK, "counts");
+    if (n == 0 || n > MAX_AGENTS || T > MAX_MESSAGES)
+        return;
+    ac_pipeline *p = NULL;
+    FZ_CHECK(ac_pipeline_create(&p, NULL) == AC_OK, "create");
+    FZ_CHECK(ac_pipeline_set_oracle(p, count_oracle, &n) == AC_OK &&
+                 ac_pipeline_set_int(p, AC_PIPELINE_PARAM_VERIFIER,
+                                     AC_VERIFIER_SOURCE_ANNOTATION) == AC_OK,
+             "setup");
+    int rc = ac_pipeline_run(p, ep);
+    FZ_CHECK(rc == AC_OK || rc == AC_E_STATE || rc == AC_E_TOO_LARGE ||
+                 rc == AC_E_BUDGET || rc == AC_E_INFEASIBLE,
+             "run = %s: %s", ac_status_name(rc), ac_pipeline_last_error(p));
+    if (rc == AC_OK)
+        check_signals(p, ep, n, T);
+    else
+        FZ_CHECK(ac_pipeline_last_error(p)[0] != '\0', "no message");
+    ac_pipeline_free(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint32_t flags = size > 0 && (data[size - 1] & 1u) ? AC_JSON_STRICT : 0;
+    ac_episode *ep = (ac_episode *)&flags; /* must stay untouched */
+    char err[ERR_ROOM + 1], warn[WARN_ROOM + 1];
+    err[ERR_ROOM] = warn[WARN_ROOM] = 'X';
+    int rc = ac_episode_load_json(&ep, (const char *)data, size, NULL, NULL,
+                                  flags, err, ERR_ROOM, warn, WARN_ROOM);
+    FZ_CHECK(err[ERR_ROOM] == 'X' && warn[WARN_ROOM] == 'X' &&
+                 memchr(err, '\0', ERR_ROOM) && memchr(warn, '\0', WARN_ROOM),
+             "a buffer overrun");
+    if (rc != AC_OK) {
+        FZ_CHECK(rc == AC_E_PARSE || rc == AC_E_TOO_LARGE ||
+                     rc == AC_E_NO_MEMORY,
+                 "load = %s: %s", ac_status_name(rc), err);
+        FZ_CHECK(ep == (ac_episode *)&flags, "*out changed on failure");
+        FZ_CHECK(err[0] != '\0' && warn[0] == '\0', "messages on failure");
+        return 0;
+    }
+    FZ_CHECK(err[0] == '\0', "a message on success: %s", err);
+    check_round_trip(ep);
+    run_pipeline(ep);
+    ac_episode_free(ep);
+    return 0;
+}

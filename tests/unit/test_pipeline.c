@@ -1,0 +1,1178 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Episodes and the pipeline (issue 14): an episode is data that reads back
+ * as it was given and refuses what is malformed; the pipeline's one call
+ * equals the three objects wired by hand; a non-player's message is never
+ * rewarded; credits add up to R - reference, so a failure is penalised and
+ * a success rewarded.
+ */
+#include <jansson.h>
+
+#include "helpers.h"
+
+/* ===================================================================== */
+/* A small team                                                          */
+/* ===================================================================== */
+
+/* The team: planner (agent 0), coder (agent 1), critic (agent 2), and two
+ * non-players: a tool and the user. */
+enum { PLANNER, CODER, CRITIC, TOOL, USER, N_PART };
+#define N_AGENTS 3u
+
+static const struct {
+    uint32_t who;
+    const char *text;
+    int on_track; /* does the hidden check pass on messages 0..t? */
+} SCRIPT[] = {
+    {USER, "Sum the amounts per key.", 1},
+    {PLANNER, "Plan: group by key, then sum.", 1},
+    {CODER, "def totals(rows): ...", 1},
+    {TOOL, "tests: 3 passed", 1},
+    {CRITIC, "Cast amounts to int, it is faster.", 0},
+    {CODER, "Applied the cast.", 0},
+    {TOOL, "tests: 1 failed", 0},
+    {CRITIC, "Revert the cast: amounts stay Decimal.", 1},
+    {PLANNER, "Final: totals() with Decimal sums.", 1},
+    {PLANNER, "Final: totals() with Decimal sums.", 1},
+};
+#define N_MSG ((uint32_t)(sizeof SCRIPT / sizeof SCRIPT[0]))
+
+static ac_episode *team_episode(double outcome)
+{
+    static const char *const NAMES[N_PART] = {"planner", "coder", "critic",
+                                              "pytest", "user"};
+    static const int32_t KINDS[N_PART] = {
+        AC_PARTICIPANT_KIND_AGENT, AC_PARTICIPANT_KIND_AGENT,
+        AC_PARTICIPANT_KIND_AGENT, AC_PARTICIPANT_KIND_TOOL,
+        AC_PARTICIPANT_KIND_USER};
+    ac_episode *ep = NULL;
+    ck_assert_int_eq(ac_episode_create(&ep, NULL), AC_OK);
+    for (uint32_t i = 0; i < N_PART; i++) {
+        uint32_t index = 99;
+        ck_assert_int_eq(ac_episode_add_participant(ep, NAMES[i], KINDS[i],
+                                                    &index), AC_OK);
+        ck_assert_uint_eq(index, i);
+    }
+    for (uint32_t t = 0; t < N_MSG; t++)
+        ck_assert_int_eq(ac_episode_add_message(ep, SCRIPT[t].who,
+                                                SCRIPT[t].who == TOOL
+                                                    ? "tool"
+                                                    : "assistant",
+                                                SCRIPT[t].text, NULL),
+                         AC_OK);
+    ck_assert_int_eq(ac_episode_set_outcome(ep, outcome), AC_OK);
+    return ep;
+}
+
+/* v(S) over the agents: each helps, the three together more. */
+static double team_value(uint64_t s)
+{
+    static const double W[N_AGENTS] = {0.3, 0.25, 0.1};
+    double v = 0.05;
+    for (uint32_t a = 0; a < N_AGENTS; a++)
+        v += (s >> a & 1u) ? W[a] : 0.0;
+    return s == 7u ? v + 0.2 : v;
+}
+
+static int team_oracle(void *user, const uint64_t *coalitions, uint32_t words,
+                       uint32_t count, double *values, int32_t *status)
+{
+    int *calls = user;
+    for (uint32_t k = 0; k < count; k++) {
+        values[k] = team_value(coalitions[(size_t)k * words]);
+        status[k] = 0;
+    }
+    if (calls != NULL)
+        (*calls)++;
+    return 0;
+}
+
+static int check_verifier(void *user, const uint32_t *prefixes,
+                          uint32_t count, double *p_on_track, int32_t *status)
+{
+    (void)user;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p_on_track[k] = SCRIPT[prefixes[k]].on_track;
+    return 0;
+}
+
+/* The scorer sees transcript positions: it labels by the script. */
+static int script_scorer(void *user, const uint32_t *messages, uint32_t count,
+                         double *labels, int32_t *status)
+{
+    uint32_t *asked = user;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++) {
+        ck_assert_uint_lt(messages[k], N_MSG);
+        ck_assert_uint_ne(SCRIPT[messages[k]].who, TOOL);
+        ck_assert_uint_ne(SCRIPT[messages[k]].who, USER);
+        labels[k] = SCRIPT[messages[k]].on_track ? 0.5 : -0.5;
+        asked[messages[k]]++;
+    }
+    return 0;
+}
+
+static int propose(void *user, uint32_t step, uint32_t max_count,
+                   uint64_t *ids, uint32_t *count)
+{
+    (void)user;
+    (void)step;
+    *count = max_count < 2 ? max_count : 2;
+    for (uint32_t k = 0; k < *count; k++)
+        ids[k] = 10 + k;
+    return 0;
+}
+
+static int judge(void *user, uint32_t step, const uint64_t *ids,
+                 uint32_t count, double *p, int32_t *status)
+{
+    (void)user;
+    (void)step;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p[k] = ids[k] == 11 ? 0.9 : 0.1;
+    return 0;
+}
+
+static uint32_t author_of(uint32_t t)
+{
+    return SCRIPT[t].who < N_AGENTS ? SCRIPT[t].who : UINT32_MAX;
+}
+
+static double sum_rewards_of(const double *reward, uint32_t agent)
+{
+    double r[N_MSG];
+    uint32_t k = 0;
+    for (uint32_t t = 0; t < N_MSG; t++)
+        if (author_of(t) == agent)
+            r[k++] = reward[t];
+    return th_sum(r, k);
+}
+
+/* ===================================================================== */
+/* The episode                                                           */
+/* ===================================================================== */
+
+START_TEST(episode_reads_back)
+{
+    ac_episode *ep = team_episode(0.25);
+    uint32_t parts = 0, agents = 0, msgs = 0;
+    ck_assert_int_eq(ac_episode_counts(ep, &parts, &agents, &msgs), AC_OK);
+    ck_assert_uint_eq(parts, N_PART);
+    ck_assert_uint_eq(agents, N_AGENTS);
+    ck_assert_uint_eq(msgs, N_MSG);
+    const char *name = NULL;
+    int32_t kind = -1;
+    ck_assert_int_eq(ac_episode_participant(ep, TOOL, &name, &kind), AC_OK);
+    ck_assert_str_eq(name, "pytest");
+    ck_assert_int_eq(kind, AC_PARTICIPANT_KIND_TOOL);
+    uint32_t agent = 99;
+    ck_assert_int_eq(ac_episode_agent_of(ep, CRITIC, &agent), AC_OK);
+    ck_assert_uint_eq(agent, 2);
+    ck_assert_int_eq(ac_episode_agent_of(ep, TOOL, &agent), AC_E_INVALID_ARG);
+    uint32_t who = 99;
+    const char *role = NULL, *text = NULL;
+    ck_assert_int_eq(ac_episode_message(ep, 3, &who, &role, &text), AC_OK);
+    ck_assert_uint_eq(who, TOOL);
+    ck_assert_str_eq(role, "tool");
+    ck_assert_str_eq(text, SCRIPT[3].text);
+
+    ck_assert_int_eq(ac_episode_set_parent(ep, 5, 2), AC_OK);
+    ck_assert_int_eq(ac_episode_set_token_span(ep, 5, 100, 140), AC_OK);
+    uint32_t parent = 0;
+    uint64_t b = 0, e = 0;
+    ck_assert_int_eq(ac_episode_message_links(ep, 5, &parent, &b, &e), AC_OK);
+    ck_assert_uint_eq(parent, 2);
+    ck_assert_uint_eq(b, 100);
+    ck_assert_uint_eq(e, 140);
+    ck_assert_int_eq(ac_episode_message_links(ep, 4, &parent, &b, &e), AC_OK);
+    ck_assert_uint_eq(parent, UINT32_MAX);
+    ck_assert(b == UINT64_MAX && e == UINT64_MAX);
+
+    double v = 0.0;
+    int set = -1;
+    ck_assert_int_eq(ac_episode_get_f64(ep, AC_EPISODE_FIELD_OUTCOME, &v,
+                                        &set), AC_OK);
+    ck_assert(v == 0.25 && set == 1);
+    ck_assert_int_eq(ac_episode_get_f64(ep, AC_EPISODE_FIELD_THRESHOLD, &v,
+                                        &set), AC_OK);
+    ck_assert(v == 0.5 && set == 1);
+    ck_assert_int_eq(ac_episode_get_f64(ep, AC_EPISODE_FIELD_REFERENCE, &v,
+                                        &set), AC_OK);
+    ck_assert(isnan(v) && set == 0);
+    ck_assert_int_eq(ac_episode_set_reference(ep, 0.4), AC_OK);
+    ck_assert_int_eq(ac_episode_get_f64(ep, AC_EPISODE_FIELD_REFERENCE, &v,
+                                        &set), AC_OK);
+    ck_assert(v == 0.4 && set == 1);
+    ac_episode_clear_reference(ep);
+    ck_assert_int_eq(ac_episode_get_f64(ep, AC_EPISODE_FIELD_REFERENCE, &v,
+                                        &set), AC_OK);
+    ck_assert_int_eq(set, 0);
+
+    uint64_t c = 5;
+    ck_assert_int_eq(ac_episode_set_value(ep, &c, 1, 0.3), AC_OK);
+    ck_assert_int_eq(ac_episode_set_value(ep, &c, 1, 0.35), AC_OK);
+    uint32_t known = 0;
+    ck_assert_int_eq(ac_episode_known_count(ep, &known), AC_OK);
+    ck_assert_uint_eq(known, 1);
+    uint64_t got = 0;
+    ck_assert_int_eq(ac_episode_known_value(ep, 0, &got, 1, &v), AC_OK);
+    ck_assert(got == 5 && v == 0.35);
+
+    ck_assert_int_eq(ac_episode_set_label(ep, 4, -0.75), AC_OK);
+    double labels[N_MSG];
+    ck_assert_int_eq(ac_episode_labels(ep, labels, N_MSG), AC_OK);
+    for (uint32_t t = 0; t < N_MSG; t++)
+        ck_assert(t == 4 ? labels[t] == -0.75 : isnan(labels[t]));
+    uint32_t first = 0;
+    ck_assert_int_eq(ac_episode_first_error_label(ep, &first), AC_OK);
+    ck_assert_uint_eq(first, UINT32_MAX);
+    ck_assert_int_eq(ac_episode_set_first_error_label(ep, 4), AC_OK);
+    ck_assert_int_eq(ac_episode_first_error_label(ep, &first), AC_OK);
+    ck_assert_uint_eq(first, 4);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* Every malformed input is refused with a message naming it, and changes
+ * nothing. */
+START_TEST(episode_refuses_what_is_malformed)
+{
+    ac_episode *ep = team_episode(1.0);
+    static const struct {
+        const char *name;
+        int32_t kind;
+        int rc;
+        const char *says;
+    } BAD_PART[] = {
+        {"", AC_PARTICIPANT_KIND_AGENT, AC_E_INVALID_ARG, "non-empty"},
+        {NULL, AC_PARTICIPANT_KIND_TOOL, AC_E_INVALID_ARG, "non-empty"},
+        {"coder", AC_PARTICIPANT_KIND_AGENT, AC_E_INVALID_ARG, "already"},
+        {"judge", 9, AC_E_INVALID_ARG, "unknown kind"},
+        {"judge", -1, AC_E_INVALID_ARG, "unknown kind"},
+    };
+    for (size_t k = 0; k < sizeof BAD_PART / sizeof BAD_PART[0]; k++) {
+        ck_assert_int_eq(ac_episode_add_participant(ep, BAD_PART[k].name,
+                                                    BAD_PART[k].kind, NULL),
+                         BAD_PART[k].rc);
+        ck_assert_msg(strstr(ac_episode_last_error(ep), BAD_PART[k].says),
+                      "%s", ac_episode_last_error(ep));
+    }
+    ck_assert_int_eq(ac_episode_add_message(ep, N_PART, "x", "y", NULL),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_label(ep, 3, 0.5), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_episode_last_error(ep), "pytest") != NULL);
+    ck_assert_int_eq(ac_episode_set_label(ep, 1, 1.5), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_label(ep, 1, NAN), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_label(ep, N_MSG, 0.5), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_first_error_label(ep, 0),
+                     AC_E_INVALID_ARG); /* the user's */
+    ck_assert_int_eq(ac_episode_set_parent(ep, 3, 3), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_parent(ep, 3, 7), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_token_span(ep, 3, 9, 4),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_token_span(ep, 3, 0, UINT64_MAX),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_outcome(ep, NAN), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_reference(ep, INFINITY),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_threshold(ep, -INFINITY),
+                     AC_E_INVALID_ARG);
+    uint64_t c[2] = {8, 0};
+    ck_assert_int_eq(ac_episode_set_value(ep, c, 1, 0.1), AC_E_INVALID_ARG);
+    c[0] = 1;
+    ck_assert_int_eq(ac_episode_set_value(ep, c, 2, 0.1), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_value(ep, c, 1, NAN), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_value(ep, c, 1, 0.1), AC_OK);
+    /* an agent after known values would change their width */
+    ck_assert_int_eq(ac_episode_add_participant(ep, "late", 0, NULL),
+                     AC_E_STATE);
+    ck_assert_int_eq(ac_episode_add_participant(ep, "db", 1, NULL), AC_OK);
+    uint32_t parts = 0, agents = 0, msgs = 0;
+    ck_assert_int_eq(ac_episode_counts(ep, &parts, &agents, &msgs), AC_OK);
+    ck_assert_uint_eq(parts, N_PART + 1);
+    ck_assert_uint_eq(agents, N_AGENTS);
+    ck_assert_uint_eq(msgs, N_MSG);
+    double v;
+    ck_assert_int_eq(ac_episode_get_f64(ep, AC_EPISODE_FIELD_OUTCOME, &v,
+                                        NULL), AC_OK);
+    ck_assert(v == 1.0);
+    ac_episode_free(ep);
+
+    ac_episode *empty = NULL;
+    ck_assert_int_eq(ac_episode_create(&empty, NULL), AC_OK);
+    ck_assert_int_eq(ac_episode_set_value(empty, c, 1, 0.1),
+                     AC_E_INVALID_ARG);
+    ac_episode_free(empty);
+}
+END_TEST
+
+/* ===================================================================== */
+/* The pipeline                                                          */
+/* ===================================================================== */
+
+typedef struct signals {
+    double phi[N_AGENTS], se[N_AGENTS], reward[N_MSG], label[N_MSG];
+    uint32_t flags[N_MSG], steps[N_MSG];
+    double total, reference;
+    int64_t step;
+    uint32_t agent;
+    double probability;
+    ac_preference_pair pair;
+} signals;
+
+static void read_signals(const ac_pipeline *p, signals *s)
+{
+    ck_assert_int_eq(ac_pipeline_credits(p, s->phi, s->se, N_AGENTS), AC_OK);
+    ck_assert_int_eq(ac_pipeline_total(p, &s->total, &s->reference), AC_OK);
+    ck_assert_int_eq(ac_pipeline_rewards(p, s->reward, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_pipeline_labels(p, s->label, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_pipeline_message_flags(p, s->flags, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_pipeline_step_flags(p, s->steps, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_pipeline_first_error(p, &s->step, &s->agent,
+                                             &s->probability), AC_OK);
+    s->pair.struct_size = sizeof s->pair;
+    ck_assert_int_eq(ac_pipeline_pair(p, &s->pair), AC_OK);
+}
+
+static int64_t audit(const ac_pipeline *p, int32_t key)
+{
+    int64_t v = -1;
+    ck_assert_int_eq(ac_pipeline_audit(p, key, &v), AC_OK);
+    return v;
+}
+
+/* What every run must hold: credits add up to R - reference, each agent's
+ * rewards to its credit, a non-player's messages get 0 and no label. */
+static void assert_invariants(const signals *s, double outcome,
+                              double reference)
+{
+    ck_assert(s->reference == reference);
+    ck_assert(s->total == outcome - reference);
+    ck_assert_msg(fabs(th_sum(s->phi, N_AGENTS) - s->total) <=
+                      1e-12 * fmax(1.0, fabs(s->total)),
+                  "credits add up to %.17g, not %.17g",
+                  th_sum(s->phi, N_AGENTS), s->total);
+    for (uint32_t a = 0; a < N_AGENTS; a++)
+        ck_assert_msg(fabs(sum_rewards_of(s->reward, a) - s->phi[a]) <=
+                          1e-12 * fmax(1.0, fabs(s->phi[a])),
+                      "agent %u: rewards %.17g, credit %.17g", a,
+                      sum_rewards_of(s->reward, a), s->phi[a]);
+    for (uint32_t t = 0; t < N_MSG; t++) {
+        int player = author_of(t) != UINT32_MAX;
+        ck_assert_msg(player || (s->reward[t] == 0.0 && isnan(s->label[t]) &&
+                                 (s->flags[t] & AC_MESSAGE_FLAG_NON_PLAYER)),
+                      "message %u (%s) is a non-player's: reward %g", t,
+                      SCRIPT[t].text, s->reward[t]);
+        ck_assert(!player || !(s->flags[t] & AC_MESSAGE_FLAG_NON_PLAYER));
+    }
+}
+
+/* A success, labels from the scorer but for one the episode gives: the
+ * scorer is asked for the agents' messages only (never a tool's or the
+ * user's), at transcript positions, never for the given one or the
+ * repeated final message. */
+START_TEST(success_with_scorer)
+{
+    ac_episode *ep = team_episode(1.0);
+    ck_assert_int_eq(ac_episode_set_label(ep, 2, 1.0), AC_OK);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    uint32_t asked[N_MSG] = {0};
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_scorer(p, script_scorer, asked), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, check_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    assert_invariants(&s, 1.0, 0.5);
+    for (uint32_t t = 0; t < N_MSG; t++)
+        ck_assert_uint_eq(asked[t], author_of(t) == UINT32_MAX || t == 2 ||
+                                            t == 9
+                                        ? 0
+                                        : 1);
+    ck_assert(s.label[2] == 1.0);
+    ck_assert(s.flags[9] & AC_MESSAGE_FLAG_REDUNDANT);
+    ck_assert(s.step == -1 && s.pair.kind == AC_PAIR_KIND_NONE &&
+              s.pair.reason == AC_PAIR_REASON_NOT_LOCALIZED);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_SUCCESS), 1);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_LOCALIZED), 0);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_LABELS),
+                     AC_LABEL_SOURCE_SCORER);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_REFERENCE_GIVEN), 0);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_METHOD), AC_METHOD_EXACT);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_ORACLE_EVALUATIONS), 7);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_SCORER_EVALUATIONS), 5);
+    /* a success above the reference: every agent rewarded */
+    for (uint32_t a = 0; a < N_AGENTS; a++)
+        ck_assert_msg(s.phi[a] > 0.0, "agent %u: %g", a, s.phi[a]);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* The failure semantics: R - reference is what the agents share. A failed
+ * episode (R = 0) is penalised against the threshold (0.5, by default) or
+ * the group's mean; a success (R = 1) rewarded; the game's own Shapley
+ * values are moved by one equal share, (R - reference - (v(all) -
+ * v(empty))) / n. */
+START_TEST(credits_add_up_to_outcome_minus_reference)
+{
+    static const struct {
+        double outcome, reference; /* NaN: none given */
+        double baseline;           /* NaN: the oracle's */
+    } CASES[] = {
+        {0.0, NAN, NAN}, {0.0, 0.2, NAN}, {1.0, NAN, NAN},
+        {1.0, 0.8, 0.0}, {0.3, 0.3, 0.3}, {0.0, NAN, 0.0},
+    };
+    double exact[N_AGENTS], table[8];
+    for (uint64_t m = 0; m < 8; m++)
+        table[m] = team_value(m);
+    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+        ac_episode *ep = team_episode(CASES[k].outcome);
+        int given = !isnan(CASES[k].reference);
+        if (given)
+            ck_assert_int_eq(ac_episode_set_reference(ep, CASES[k].reference),
+                             AC_OK);
+        if (!isnan(CASES[k].baseline))
+            ck_assert_int_eq(ac_episode_set_baseline(ep, CASES[k].baseline),
+                             AC_OK);
+        table[7] = CASES[k].outcome;
+        table[0] = isnan(CASES[k].baseline) ? team_value(0)
+                                            : CASES[k].baseline;
+        ck_assert_int_eq(ac_shapley_exact(N_AGENTS, table, 8, exact), AC_OK);
+        ac_pipeline *p = NULL;
+        ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+        ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+        ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+        signals s;
+        read_signals(p, &s);
+        double ref = given ? CASES[k].reference : 0.5;
+        assert_invariants(&s, CASES[k].outcome, ref);
+        double shift = (CASES[k].outcome - ref - (table[7] - table[0])) / 3;
+        for (uint32_t a = 0; a < N_AGENTS; a++)
+            ck_assert_msg(fabs(s.phi[a] - (exact[a] + shift)) <= 1e-15,
+                          "case %zu agent %u: %.17g, want %.17g", k, a,
+                          s.phi[a], exact[a] + shift);
+        if (CASES[k].outcome < ref)
+            ck_assert(th_sum(s.phi, N_AGENTS) < 0.0);
+        if (CASES[k].outcome > ref)
+            ck_assert(th_sum(s.phi, N_AGENTS) > 0.0);
+        ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_REFERENCE_GIVEN), given);
+        ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_SUCCESS),
+                         CASES[k].outcome >= 0.5);
+        ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_LABELS),
+                         AC_LABEL_SOURCE_NEUTRAL);
+        ac_pipeline_free(p);
+        ac_episode_free(ep);
+    }
+}
+END_TEST
+
+/* The human first-error label as an exact verifier: the first error is
+ * the labelled message, blamed; the repair the check accepts makes the
+ * pair. */
+START_TEST(failure_localized_by_annotation)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_first_error_label(ep, 4), AC_OK);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_PIPELINE_PARAM_VERIFIER,
+                                         AC_VERIFIER_SOURCE_ANNOTATION),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_PIPELINE_PARAM_EPISODE_ID, 77),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose, judge, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    assert_invariants(&s, 0.0, 0.5);
+    ck_assert_int_eq(s.step, 4);
+    ck_assert_uint_eq(s.agent, 2);
+    ck_assert(s.probability == 1.0);
+    ck_assert(s.steps[4] & AC_STEP_FLAG_FIRST_ERROR);
+    ck_assert(s.label[4] < 0.0 && s.reward[4] <= 0.0);
+    ck_assert_int_eq(s.pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(s.pair.chosen, 11);
+    ck_assert_uint_eq(s.pair.step, 4);
+    ck_assert_uint_eq(s.pair.agent, 2);
+    ck_assert_uint_eq(s.pair.episode, 77);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_LOCALIZED), 1);
+    ck_assert_int_eq(audit(p, AC_PIPELINE_AUDIT_LABELS),
+                     AC_LABEL_SOURCE_BLAME);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* One call equals the three objects wired by hand with the documented
+ * steps: the estimator's credits moved to R - reference (to the last ulps:
+ * the pipeline conserves them exactly), then, from the pipeline's credits,
+ * the localizer over the whole transcript (non-players' messages under an
+ * index past the agents, prior 0) and the refiner over the agents'
+ * messages, bit for bit. */
+START_TEST(one_call_equals_hand_wired)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_reference(ep, 0.35), AC_OK);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 0.3),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_SEED, 5),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, check_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose, judge, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    assert_invariants(&s, 0.0, 0.35);
+
+    /* by hand: credit */
+    ac_estimator *e = NULL;
+    ck_assert_int_eq(ac_estimator_create(&e, N_AGENTS, NULL), AC_OK);
+    ck_assert_int_eq(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_SEED, 5),
+                     AC_OK);
+    uint64_t all = 7;
+    ck_assert_int_eq(ac_estimator_set_value(e, &all, 1, 0.0), AC_OK);
+    ck_assert_int_eq(ac_estimator_set_oracle(e, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_estimator_run(e), AC_OK);
+    double phi[N_AGENTS], se[N_AGENTS];
+    ck_assert_int_eq(ac_estimator_result(e, phi, se, N_AGENTS), AC_OK);
+    double shift = (0.0 - 0.35 - th_sum(phi, N_AGENTS)) / N_AGENTS;
+    for (uint32_t a = 0; a < N_AGENTS; a++) {
+        ck_assert(fabs(s.phi[a] - (phi[a] + shift)) <= 4 * DBL_EPSILON);
+        ck_assert(s.se[a] == se[a]);
+    }
+    ac_estimator_free(e);
+
+    /* by hand: the first error over the whole transcript */
+    ac_localizer *l = NULL;
+    uint32_t authors[N_MSG];
+    double prior[N_MSG + 1], blame[N_MSG];
+    for (uint32_t t = 0; t < N_MSG; t++) {
+        authors[t] = author_of(t) == UINT32_MAX ? N_AGENTS : author_of(t);
+        prior[t] = author_of(t) == UINT32_MAX ? 0.0 : 1.0;
+    }
+    prior[N_MSG] = 1.0;
+    ck_assert_int_eq(ac_localizer_create(&l, N_MSG, NULL), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_localizer_set_authors(l, authors, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_prior(l, prior, N_MSG + 1), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, check_verifier, NULL),
+                     AC_OK);
+    ck_assert_int_eq(ac_localizer_set_repair(l, propose, judge, NULL), AC_OK);
+    ck_assert_int_eq(ac_localizer_run(l), AC_OK);
+    int64_t step;
+    uint32_t agent, flags[N_MSG];
+    double prob;
+    ac_preference_pair pair = {sizeof pair, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                               0, 0, 0};
+    ck_assert_int_eq(ac_localizer_result(l, &step, &agent, &prob), AC_OK);
+    ck_assert_int_eq(ac_localizer_step_flags(l, flags, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_localizer_blame_labels(l, blame, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_localizer_make_pair(l, 0, &pair), AC_OK);
+    ac_localizer_free(l);
+    ck_assert(step == s.step && agent == s.agent && prob == s.probability);
+    ck_assert_int_eq(step, 4);
+    ck_assert(memcmp(flags, s.steps, sizeof flags) == 0);
+    ck_assert(memcmp(&pair, &s.pair, sizeof pair) == 0);
+
+    /* by hand: the rewards over the agents' messages */
+    uint32_t k = 0, map[N_MSG], who[N_MSG];
+    double lab[N_MSG];
+    const char *text[N_MSG];
+    for (uint32_t t = 0; t < N_MSG; t++)
+        if (author_of(t) != UINT32_MAX) {
+            map[k] = t;
+            who[k] = author_of(t);
+            lab[k] = blame[t];
+            text[k++] = SCRIPT[t].text;
+        }
+    ac_refiner *f = NULL;
+    ck_assert_int_eq(ac_refiner_create(&f, N_AGENTS, k, NULL), AC_OK);
+    ck_assert_int_eq(ac_refiner_set_f64(f, AC_REFINER_PARAM_BOUND, 0.3),
+                     AC_OK);
+    ck_assert_int_eq(ac_refiner_set_authors(f, who, k), AC_OK);
+    ck_assert_int_eq(ac_refiner_set_credits(f, s.phi, N_AGENTS), AC_OK);
+    ck_assert_int_eq(ac_refiner_set_texts(f, text, NULL, k), AC_OK);
+    ck_assert_int_eq(ac_refiner_set_labels(f, lab, k), AC_OK);
+    ck_assert_int_eq(ac_refiner_run(f), AC_OK);
+    double reward[N_MSG], label[N_MSG];
+    ck_assert_int_eq(ac_refiner_rewards(f, reward, k), AC_OK);
+    ck_assert_int_eq(ac_refiner_labels(f, label, k), AC_OK);
+    ac_refiner_free(f);
+    for (uint32_t j = 0; j < k; j++) {
+        ck_assert_msg(memcmp(&reward[j], &s.reward[map[j]], sizeof reward[j])
+                          == 0,
+                      "message %u: %.17g by hand, %.17g in one call", map[j],
+                      reward[j], s.reward[map[j]]);
+        ck_assert(memcmp(&label[j], &s.label[map[j]], sizeof label[j]) == 0);
+    }
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* Parameters of the three objects pass through, checked as each object
+ * checks them; the pipeline keeps them for every run. */
+START_TEST(parameters_pass_through)
+{
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    int64_t v = -1;
+    double f = -1.0;
+    ck_assert_int_eq(ac_pipeline_get_int(p, AC_ESTIMATOR_PARAM_BUDGET, &v),
+                     AC_OK);
+    ck_assert_int_eq(v, 2048);
+    ck_assert_int_eq(ac_pipeline_get_f64(p, AC_REFINER_PARAM_BOUND, &f),
+                     AC_OK);
+    ck_assert(f == 1.0);
+    ck_assert_int_eq(ac_pipeline_get_int(p, AC_PIPELINE_PARAM_VERIFIER, &v),
+                     AC_OK);
+    ck_assert_int_eq(v, AC_VERIFIER_SOURCE_CALLBACK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BUDGET, 100),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_get_int(p, AC_ESTIMATOR_PARAM_BUDGET, &v),
+                     AC_OK);
+    ck_assert_int_eq(v, 100);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BUDGET, -1),
+                     AC_E_PARAM_OUT_OF_BOUND);
+    ck_assert_int_eq(ac_pipeline_set_f64(p, AC_LOCALIZER_PARAM_ACCURACY, 0.5),
+                     AC_E_PARAM_OUT_OF_BOUND); /* an open bound */
+    ck_assert_int_eq(ac_pipeline_set_f64(p, AC_ESTIMATOR_PARAM_BUDGET, 1.0),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_set_int(p, 999, 1), AC_E_PARAM_UNSUPPORTED);
+    ck_assert_int_eq(ac_pipeline_set_int(p, 150, 1), AC_E_PARAM_UNSUPPORTED);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_PIPELINE_PARAM_VERIFIER, 3),
+                     AC_E_PARAM_OUT_OF_BOUND);
+    ck_assert_int_eq(ac_pipeline_get_int(p, AC_ESTIMATOR_PARAM_BUDGET, &v),
+                     AC_OK);
+    ck_assert_int_eq(v, 100);
+    /* the parameters reach the estimator: the exact method needs the 7
+     * coalitions v(all) = R leaves unknown, and a budget of 2 fails */
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_METHOD,
+                                         AC_METHOD_EXACT), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BUDGET, 2),
+                     AC_OK);
+    ac_episode *ep = team_episode(1.0);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_E_BUDGET);
+    ck_assert_msg(strncmp(ac_pipeline_last_error(p), "credit: ", 8) == 0,
+                  "%s", ac_pipeline_last_error(p));
+    double phi[N_AGENTS];
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BUDGET, 7),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS), AC_OK);
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, 2), AC_E_INVALID_ARG);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* An episode the pipeline cannot take is refused up front, naming why. */
+START_TEST(episodes_the_pipeline_refuses)
+{
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, NULL), AC_E_INVALID_ARG);
+    ac_episode *ep = NULL;
+    ck_assert_int_eq(ac_episode_create(&ep, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_E_STATE);
+    ck_assert(strstr(ac_pipeline_last_error(p), "outcome") != NULL);
+    ck_assert_int_eq(ac_episode_set_outcome(ep, 1.0), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_E_STATE);
+    ck_assert(strstr(ac_pipeline_last_error(p), "no agent") != NULL);
+    ck_assert_int_eq(ac_episode_add_participant(ep, "solo", 0, NULL), AC_OK);
+    ck_assert_int_eq(ac_episode_add_participant(ep, "quiet", 0, NULL), AC_OK);
+    ck_assert_int_eq(ac_episode_add_message(ep, 0, NULL, "hi", NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_E_STATE);
+    ck_assert(strstr(ac_pipeline_last_error(p), "\"quiet\"") != NULL);
+    ck_assert_int_eq(ac_episode_add_message(ep, 1, NULL, NULL, NULL), AC_OK);
+    /* no oracle: v({solo}) is unknown */
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_E_STATE);
+    ck_assert(strncmp(ac_pipeline_last_error(p), "credit: ", 8) == 0);
+    uint64_t c = 1;
+    ck_assert_int_eq(ac_episode_set_value(ep, &c, 1, 0.7), AC_OK);
+    c = 2;
+    ck_assert_int_eq(ac_episode_set_value(ep, &c, 1, 0.1), AC_OK);
+    ck_assert_int_eq(ac_episode_set_baseline(ep, 0.0), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK); /* every value known */
+    double phi[2];
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, 2), AC_OK);
+    ck_assert(fabs(phi[0] + phi[1] - 0.5) <= 1e-15);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* From inside its callbacks the pipeline refuses what would change it
+ * (AC_E_BUSY) and has no result to read (AC_E_STATE); cancel is allowed
+ * and ends the run. */
+typedef struct reentry {
+    ac_pipeline *p;
+    ac_episode *ep;
+    int calls, cancel;
+} reentry;
+
+static int reentrant_oracle(void *user, const uint64_t *coalitions,
+                            uint32_t words, uint32_t count, double *values,
+                            int32_t *status)
+{
+    reentry *r = user;
+    r->calls++;
+    ck_assert_int_eq(ac_pipeline_run(r->p, r->ep), AC_E_BUSY);
+    ck_assert(strstr(ac_pipeline_last_error(r->p), "ac_pipeline_run") !=
+              NULL);
+    ck_assert_int_eq(ac_pipeline_set_int(r->p, AC_ESTIMATOR_PARAM_SEED, 1),
+                     AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_set_f64(r->p, AC_REFINER_PARAM_BOUND, 1.0),
+                     AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_set_oracle(r->p, NULL, NULL), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_set_verifier(r->p, NULL, NULL), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_set_scorer(r->p, NULL, NULL), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_set_repair(r->p, NULL, NULL, NULL),
+                     AC_E_BUSY);
+    double phi[N_AGENTS];
+    ck_assert_int_eq(ac_pipeline_credits(r->p, phi, NULL, N_AGENTS),
+                     AC_E_STATE);
+    int64_t v;
+    ck_assert_int_eq(ac_pipeline_get_int(r->p, AC_ESTIMATOR_PARAM_SEED, &v),
+                     AC_OK);
+    if (r->cancel)
+        ac_pipeline_cancel(r->p);
+    return team_oracle(NULL, coalitions, words, count, values, status);
+}
+
+START_TEST(reentry_from_callbacks)
+{
+    ac_episode *ep = team_episode(1.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BATCH, 1),
+                     AC_OK);
+    reentry r = {p, ep, 0, 0};
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, reentrant_oracle, &r), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    ck_assert_int_eq(r.calls, 7);
+    r.cancel = 1;
+    r.calls = 0;
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_E_CANCELLED);
+    ck_assert_msg(strncmp(ac_pipeline_last_error(p), "credit: ", 8) == 0,
+                  "%s", ac_pipeline_last_error(p));
+    ck_assert_int_lt(r.calls, 7);
+    r.cancel = 0;
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK); /* usable again */
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* ===================================================================== */
+/* JSON                                                                  */
+/* ===================================================================== */
+
+/* The whole text of an episode or of signals, through the snprintf-style
+ * writers (called once to size, once to write). */
+static char *episode_text(const ac_episode *ep)
+{
+    size_t len = 0;
+    char small[8];
+    ck_assert_int_eq(ac_episode_write_json(ep, small, sizeof small, &len),
+                     AC_OK);
+    ck_assert_uint_gt(len, sizeof small); /* too small: only "" written */
+    ck_assert_str_eq(small, "");
+    char *buf = malloc(len + 1);
+    size_t again = 0;
+    ck_assert_int_eq(ac_episode_write_json(ep, buf, len + 1, &again), AC_OK);
+    ck_assert_uint_eq(again, len);
+    ck_assert_uint_eq(strlen(buf), len);
+    return buf;
+}
+
+static ac_episode *load(const char *text, uint32_t flags, int want,
+                        const char *says, char *warn, size_t warn_cap)
+{
+    ac_episode *ep = NULL;
+    char err[512];
+    int rc = ac_episode_load_json(&ep, text, strlen(text), NULL, NULL, flags,
+                                  err, sizeof err, warn, warn_cap);
+    ck_assert_msg(rc == want, "%s: status %d (%s), want %d", text, rc, err,
+                  want);
+    ck_assert_msg(says == NULL || strstr(err, says) != NULL,
+                  "%s: the message \"%s\" does not say \"%s\"", text, err,
+                  says);
+    ck_assert(rc == AC_OK ? ep != NULL && err[0] == '\0' : ep == NULL);
+    return ep;
+}
+
+/* Episode -> JSON -> episode -> JSON gives the same text, and the episode
+ * read back has every field. */
+START_TEST(episode_json_round_trip)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_id(ep, "who&when/17"), AC_OK);
+    ck_assert_int_eq(ac_episode_set_reference(ep, 0.4), AC_OK);
+    ck_assert_int_eq(ac_episode_set_baseline(ep, 0.05), AC_OK);
+    ck_assert_int_eq(ac_episode_set_threshold(ep, 0.75), AC_OK);
+    ck_assert_int_eq(ac_episode_set_parent(ep, 5, 4), AC_OK);
+    ck_assert_int_eq(ac_episode_set_token_span(ep, 5, 120, 131), AC_OK);
+    ck_assert_int_eq(ac_episode_set_label(ep, 7, 0.1 + 0.2), AC_OK);
+    ck_assert_int_eq(ac_episode_set_first_error_label(ep, 4), AC_OK);
+    uint64_t c = 3;
+    ck_assert_int_eq(ac_episode_set_value(ep, &c, 1, 1.0 / 3.0), AC_OK);
+    char *text = episode_text(ep);
+    ac_episode *back = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    char *again = episode_text(back);
+    ck_assert_str_eq(again, text);
+    ck_assert_str_eq(ac_episode_id(back), "who&when/17");
+    double v;
+    ck_assert_int_eq(ac_episode_get_f64(back, AC_EPISODE_FIELD_BASELINE, &v,
+                                        NULL), AC_OK);
+    ck_assert(v == 0.05);
+    double labels[N_MSG];
+    ck_assert_int_eq(ac_episode_labels(back, labels, N_MSG), AC_OK);
+    ck_assert(labels[7] == 0.1 + 0.2); /* every bit: 17 digits */
+    uint64_t key = 0;
+    ck_assert_int_eq(ac_episode_known_value(back, 0, &key, 1, &v), AC_OK);
+    ck_assert(key == 3 && v == 1.0 / 3.0);
+    uint32_t parent;
+    uint64_t b, e;
+    ck_assert_int_eq(ac_episode_message_links(back, 5, &parent, &b, &e),
+                     AC_OK);
+    ck_assert(parent == 4 && b == 120 && e == 131);
+    free(text);
+    free(again);
+    ac_episode_free(back);
+    ac_episode_free(ep);
+}
+END_TEST
+
+#define MIN_EPISODE(extra)                                                   \
+    "{\"participants\": [{\"name\": \"a\"}, {\"name\": \"t\", \"kind\": "     \
+    "\"tool\"}], \"messages\": [{\"from\": \"a\", \"text\": \"hi\"}, "        \
+    "{\"from\": \"t\"}], \"outcome\": 1" extra "}"
+
+/* Every way an episode text can be wrong, refused with AC_E_PARSE (or
+ * AC_E_TOO_LARGE) and a message naming the line and column or the field. */
+START_TEST(episode_json_errors)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *says;
+    } BAD[] = {
+        {"{\"participants\": [", AC_E_PARSE, "line 1, column"},
+        {"{\n\"outcome\": 1,\n\"outcome\": 2}", AC_E_PARSE, "line 3"},
+        {"[1, 2]", AC_E_PARSE, "must be a JSON object"},
+        {"{\"messages\": [], \"outcome\": 1}", AC_E_PARSE, "participants"},
+        {"{\"participants\": [], \"outcome\": 1}", AC_E_PARSE, "messages"},
+        {MIN_EPISODE(", \"outcome\": null"), AC_E_PARSE, "line"},
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": []}",
+         AC_E_PARSE, "outcome: the outcome is needed"},
+        {MIN_EPISODE(", \"threshold\": \"high\""), AC_E_PARSE,
+         "threshold: a number"},
+        {MIN_EPISODE(", \"reference\": 1e999"), AC_E_PARSE, "line 1"},
+        {"{\"participants\": [{\"name\": \"a\"}, {\"name\": \"a\"}], "
+         "\"messages\": [], \"outcome\": 1}", AC_E_PARSE,
+         "participants[1]: participant \"a\" is there already"},
+        {"{\"participants\": [{\"kind\": \"agent\"}], \"messages\": [], "
+         "\"outcome\": 1}", AC_E_PARSE, "participants[0].name"},
+        {"{\"participants\": [{\"name\": \"a\", \"kind\": \"robot\"}], "
+         "\"messages\": [], \"outcome\": 1}", AC_E_PARSE,
+         "participants[0].kind: unknown kind \"robot\""},
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": [{\"from\": "
+         "\"b\"}], \"outcome\": 1}", AC_E_PARSE,
+         "messages[0].from: no participant \"b\""},
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": [{\"from\": "
+         "\"a\", \"text\": 5}], \"outcome\": 1}", AC_E_PARSE,
+         "messages[0].text: a string"},
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": [{\"from\": "
+         "\"a\", \"text\": \"x\\u0000y\"}], \"outcome\": 1}", AC_E_PARSE,
+         "\\u0000 is not allowed"}, /* jansson: no NUL in a string */
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": [{\"from\": "
+         "\"a\", \"parent\": 0}], \"outcome\": 1}", AC_E_PARSE,
+         "messages[0].parent: 0 is out of range"},
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": [{\"from\": "
+         "\"a\", \"tokens\": [5, 2]}], \"outcome\": 1}", AC_E_PARSE,
+         "messages[0].tokens"},
+        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": [{\"from\": "
+         "\"a\", \"label\": 2}], \"outcome\": 1}", AC_E_PARSE,
+         "messages[0].label: message 0: label 2 is outside [-1, 1]"},
+        {MIN_EPISODE(", \"annotations\": {\"first_error\": 1}"), AC_E_PARSE,
+         "annotations.first_error: first-error label: message 1 is by \"t\""},
+        {MIN_EPISODE(", \"annotations\": {\"first_error\": 7}"), AC_E_PARSE,
+         "annotations.first_error: 7 is out of range"},
+        {MIN_EPISODE(", \"values\": [{\"agents\": [\"t\"], \"value\": 1}]"),
+         AC_E_PARSE, "values[0].agents[0]: \"t\" is not an agent"},
+        {MIN_EPISODE(", \"values\": [{\"agents\": [\"a\"]}]"), AC_E_PARSE,
+         "values[0].value: a value is needed"},
+        {MIN_EPISODE(", \"format\": \"agentcredit.episode/2\""), AC_E_PARSE,
+         "format: \"agentcredit.episode/2\" is not"},
+        {"{\"outcome\": 1,\001}", AC_E_PARSE, "byte 14 is 0x01"},
+    };
+    for (size_t k = 0; k < sizeof BAD / sizeof BAD[0]; k++)
+        load(BAD[k].text, 0, BAD[k].rc, BAD[k].says, NULL, 0);
+    /* NULL and unknown flags */
+    ac_episode *ep = NULL;
+    ck_assert_int_eq(ac_episode_load_json(&ep, NULL, 0, NULL, NULL, 0, NULL,
+                                          0, NULL, 0), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_load_json(&ep, "{}", 2, NULL, NULL, 2, NULL,
+                                          0, NULL, 0), AC_E_INVALID_ARG);
+}
+END_TEST
+
+/* Unknown keys are warnings, one line each, and errors under
+ * AC_JSON_STRICT. */
+START_TEST(episode_json_unknown_keys)
+{
+    const char *text = MIN_EPISODE(", \"colour\": \"red\", \"annotations\": "
+                                   "{\"who\": \"x\"}");
+    char warn[256];
+    ac_episode *ep = load(text, 0, AC_OK, NULL, warn, sizeof warn);
+    ck_assert_str_eq(warn, "episode.colour: unknown key, ignored\n"
+                           "annotations.who: unknown key, ignored");
+    ac_episode_free(ep);
+    char tiny[12];
+    ep = load(text, 0, AC_OK, NULL, tiny, sizeof tiny); /* truncated */
+    ck_assert_uint_eq(strlen(tiny), sizeof tiny - 1);
+    ac_episode_free(ep);
+    load(text, AC_JSON_STRICT, AC_E_PARSE,
+         "episode: unknown key \"colour\" (AC_JSON_STRICT)", NULL, 0);
+}
+END_TEST
+
+/* Past a limit: AC_E_TOO_LARGE naming it, before the memory is taken. */
+START_TEST(episode_json_limits)
+{
+    const char *text = MIN_EPISODE("");
+    ac_json_limits lim;
+    ac_json_limits_default(&lim);
+    ck_assert_uint_eq(lim.max_bytes, (uint64_t)64 << 20);
+    ck_assert_uint_eq(lim.max_memory, (uint64_t)512 << 20);
+    char err[256];
+    ac_episode *ep = NULL;
+    lim.max_bytes = 20;
+    ck_assert_int_eq(ac_episode_load_json(&ep, text, strlen(text), NULL, &lim,
+                                          0, err, sizeof err, NULL, 0),
+                     AC_E_TOO_LARGE);
+    ck_assert(strstr(err, "max_bytes") != NULL);
+    lim.max_bytes = 0; /* the default */
+    lim.max_memory = 1000;
+    ck_assert_int_eq(ac_episode_load_json(&ep, text, strlen(text), NULL, &lim,
+                                          0, err, sizeof err, NULL, 0),
+                     AC_E_TOO_LARGE);
+    ck_assert(strstr(err, "max_memory") != NULL);
+    lim.struct_size = 8;
+    ck_assert_int_eq(ac_episode_load_json(&ep, text, strlen(text), NULL, &lim,
+                                          0, err, sizeof err, NULL, 0),
+                     AC_E_INVALID_ARG);
+    ck_assert(ep == NULL);
+}
+END_TEST
+
+/* The signals as JSON: what the getters say, by name. */
+START_TEST(signals_json)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_id(ep, "ep-1"), AC_OK);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    size_t len = 0;
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, NULL, 0, &len),
+                     AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, check_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose, judge, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, NULL, 0, &len), AC_OK);
+    char *buf = malloc(len + 1);
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, buf, len + 1, &len), AC_OK);
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    ck_assert_msg(root != NULL, "%s", jerr.text);
+    ck_assert_str_eq(json_string_value(json_object_get(root, "format")),
+                     "agentcredit.signals/1");
+    ck_assert_str_eq(json_string_value(json_object_get(root, "id")), "ep-1");
+    ck_assert(json_real_value(json_object_get(root, "total")) == s.total);
+    json_t *agents = json_object_get(root, "agents");
+    ck_assert_uint_eq(json_array_size(agents), N_AGENTS);
+    for (uint32_t a = 0; a < N_AGENTS; a++)
+        ck_assert(json_real_value(json_object_get(json_array_get(agents, a),
+                                                  "credit")) == s.phi[a]);
+    json_t *msgs = json_object_get(root, "messages");
+    ck_assert_uint_eq(json_array_size(msgs), N_MSG);
+    json_t *tool = json_array_get(msgs, 3);
+    ck_assert_str_eq(json_string_value(json_object_get(tool, "from")),
+                     "pytest");
+    ck_assert(json_is_null(json_object_get(tool, "label")));
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(tool, "flags"), 0)), "non_player");
+    json_t *err4 = json_array_get(msgs, 4);
+    ck_assert(json_real_value(json_object_get(err4, "reward")) ==
+              s.reward[4]);
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(err4, "step_flags"), 0)),
+                     "first_error");
+    json_t *first = json_object_get(root, "first_error");
+    ck_assert_int_eq(json_integer_value(json_object_get(first, "message")),
+                     4);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "agent")),
+                     "critic");
+    json_t *pair = json_object_get(root, "pair");
+    ck_assert_str_eq(json_string_value(json_object_get(pair, "kind")),
+                     "repair");
+    ck_assert_int_eq(json_integer_value(json_object_get(pair, "chosen")), 11);
+    json_t *audit = json_object_get(root, "audit");
+    ck_assert_str_eq(json_string_value(json_object_get(audit, "method")),
+                     "exact");
+    ck_assert_str_eq(json_string_value(json_object_get(audit, "labels")),
+                     "blame");
+    ck_assert(json_is_false(json_object_get(audit, "success")));
+    json_decref(root);
+    free(buf);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* docs/format.md's examples: the episode loads under AC_JSON_STRICT, and
+ * the signals are what the pipeline writes for it with
+ * docs/examples/pipeline_example.c's callbacks and parameters. */
+static const double DOC_TEAM[8] = {0.0, 0.10, 0.15, 0.30, 0.05, 0.20, 0.25,
+                                   0.0};
+static const int DOC_ON_TRACK[9] = {1, 1, 1, 1, 0, 0, 0, 1, 0};
+
+static int doc_oracle(void *user, const uint64_t *coalitions, uint32_t words,
+                      uint32_t count, double *values, int32_t *status)
+{
+    (void)user;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        values[k] = DOC_TEAM[coalitions[(size_t)k * words]];
+    return 0;
+}
+
+static int doc_verifier(void *user, const uint32_t *prefixes, uint32_t count,
+                        double *p_on_track, int32_t *status)
+{
+    (void)user;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p_on_track[k] = DOC_ON_TRACK[prefixes[k]];
+    return 0;
+}
+
+static int doc_check(void *user, uint32_t step, const uint64_t *ids,
+                     uint32_t count, double *p, int32_t *status)
+{
+    (void)user;
+    (void)step;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p[k] = ids[k] == 1 ? 0.95 : 0.0;
+    return 0;
+}
+
+static int doc_propose(void *user, uint32_t step, uint32_t max_count,
+                       uint64_t *ids, uint32_t *count)
+{
+    (void)user;
+    (void)step;
+    *count = max_count < 2 ? max_count : 2;
+    for (uint32_t k = 0; k < *count; k++)
+        ids[k] = k;
+    return 0;
+}
+
+/* The ```json block after `marker` in text, NUL-terminated in place. */
+static char *doc_block(char *text, const char *marker)
+{
+    char *at = strstr(text, marker);
+    ck_assert_msg(at != NULL, "docs/format.md has no %s", marker);
+    char *start = strstr(at, "```json\n");
+    ck_assert(start != NULL);
+    start += strlen("```json\n");
+    char *end = strstr(start, "\n```");
+    ck_assert(end != NULL);
+    *end = '\0';
+    return start;
+}
+
+START_TEST(format_examples)
+{
+    FILE *f = fopen(AC_TEST_DATA_DIR "/../../docs/format.md", "rb");
+    ck_assert_msg(f != NULL, "cannot open docs/format.md");
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *sig_text = doc_block(text, "<!-- signals example -->");
+    char *ep_text = doc_block(text, "<!-- episode example -->");
+    ac_episode *ep = load(ep_text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 0.5),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, doc_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, doc_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, doc_propose, doc_check, NULL),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    size_t len = 0;
+    static char out[1 << 16];
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, out, sizeof out, &len),
+                     AC_OK);
+    ck_assert_uint_lt(len, sizeof out);
+    json_error_t e1, e2;
+    json_t *want = json_loads(sig_text, 0, &e1);
+    json_t *got = json_loads(out, 0, &e2);
+    ck_assert_msg(want != NULL, "the doc's signals: %s", e1.text);
+    ck_assert(got != NULL);
+    ck_assert_msg(json_equal(want, got), "docs/format.md's signals are not "
+                  "what the pipeline writes:\n%s", out);
+    json_decref(want);
+    json_decref(got);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pipeline");
+    TCase *tc = th_tcase(s, "episode");
+    tcase_add_test(tc, episode_reads_back);
+    tcase_add_test(tc, episode_refuses_what_is_malformed);
+    tc = th_tcase(s, "pipeline");
+    tcase_add_test(tc, success_with_scorer);
+    tcase_add_test(tc, credits_add_up_to_outcome_minus_reference);
+    tcase_add_test(tc, failure_localized_by_annotation);
+    tcase_add_test(tc, one_call_equals_hand_wired);
+    tcase_add_test(tc, parameters_pass_through);
+    tcase_add_test(tc, episodes_the_pipeline_refuses);
+    tcase_add_test(tc, reentry_from_callbacks);
+    tc = th_tcase(s, "json");
+    tcase_add_test(tc, episode_json_round_trip);
+    tcase_add_test(tc, episode_json_errors);
+    tcase_add_test(tc, episode_json_unknown_keys);
+    tcase_add_test(tc, episode_json_limits);
+    tcase_add_test(tc, signals_json);
+    tcase_add_test(tc, format_examples);
+    return th_run_suite(s);
+}
