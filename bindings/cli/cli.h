@@ -26,6 +26,9 @@ void cli_print_exit_status(FILE *f);
  * success, -1 (after a message naming the option) on failure. */
 int cli_parse_int(const char *option, const char *text, int64_t *out);
 int cli_parse_f64(const char *option, const char *text, double *out);
+/* A size in bytes: a positive integer, optionally with a suffix K, M, G or
+ * T (times 1024, 1024^2, ...). */
+int cli_parse_size(const char *option, const char *text, uint64_t *out);
 
 /* A value of one of the library's enums and its name on the command line
  * and in the output. */
@@ -78,11 +81,13 @@ void cli_audit_print(FILE *f, const ac_estimator *est);
  * --help, and prints then its help on stdout. */
 int cli_demo(int argc, char **argv);
 int cli_shapley(int argc, char **argv);
+int cli_signals(int argc, char **argv);
 /* A command's help: its synopsis after lead ("  " within 'agentcredit
  * --help', "Usage: agentcredit " alone), then what it does and its
  * options, indented by eight. */
 void cli_demo_help(FILE *f, const char *lead);
 void cli_shapley_help(FILE *f, const char *lead);
+void cli_signals_help(FILE *f, const char *lead);
 
 /* The demo team (demo.c): its agents' roles, and the credits of its
  * noise-free game with the observed outcome v(all) and the fallback's known

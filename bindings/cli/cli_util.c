@@ -256,3 +256,28 @@ int cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
+
+int cli_parse_size(const char *option, const char *text, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    unsigned long long v = 0;
+    int ok = text[0] >= '0' && text[0] <= '9', shift = 0;
+    if (ok) {
+        errno = 0;
+        v = strtoull(text, &end, 10);
+        ok = errno != ERANGE && v > 0;
+    }
+    if (ok && *end != '\0') {
+        const char *u = strchr(units, *end);
+        ok = u != NULL && end[1] == '\0';
+        shift = ok ? 10 * (int)(u - units + 1) : 0;
+    }
+    if (!ok || (shift > 0 && v > (UINT64_MAX >> shift))) {
+        cli_error("%s expects a positive integer, optionally with a suffix "
+                  "K, M, G or T; got '%s'", option, text);
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
+}

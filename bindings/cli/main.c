@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
     {"demo", cli_demo, cli_demo_help},
     {"shapley", cli_shapley, cli_shapley_help},
+    {"signals", cli_signals, cli_signals_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -118,33 +118,6 @@ void cli_shapley_help(FILE *f, const char *lead)
           f);
 }
 
-/* A limit: a positive integer, optionally with a binary suffix (K, M, G,
- * T). 0 on success, -1 after a message naming the option. */
-static int parse_limit(const char *option, const char *text, uint64_t *out)
-{
-    static const char units[] = "KMGT";
-    char *end = NULL;
-    unsigned long long v = 0;
-    int ok = text[0] >= '0' && text[0] <= '9', shift = 0;
-    if (ok) {
-        errno = 0;
-        v = strtoull(text, &end, 10);
-        ok = errno != ERANGE && v > 0;
-    }
-    if (ok && *end != '\0') {
-        const char *u = strchr(units, *end);
-        ok = u != NULL && end[1] == '\0';
-        shift = ok ? 10 * (int)(u - units + 1) : 0;
-    }
-    if (!ok || (shift > 0 && v > (UINT64_MAX >> shift))) {
-        cli_error("%s expects a positive integer, optionally with a suffix "
-                  "K, M, G or T; got '%s'", option, text);
-        return -1;
-    }
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 /* 1: a flag option, consumed; 0: not one; -1: misused (after a message). */
 static int flag_options(const char *arg, struct shapley_opts *o)
 {
@@ -205,13 +178,13 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
                      cli_parse_f64("--target-se", val, &o->target_se),
                      has_target)
         VALUE_OPTION("--max-bytes",
-                     parse_limit("--max-bytes", val, &o->limits.max_bytes),
+                     cli_parse_size("--max-bytes", val, &o->limits.max_bytes),
                      has_max_bytes)
         VALUE_OPTION("--max-memory",
-                     parse_limit("--max-memory", val, &o->limits.max_memory),
+                     cli_parse_size("--max-memory", val, &o->limits.max_memory),
                      has_max_memory)
         VALUE_OPTION("--max-exact-work",
-                     parse_limit("--max-exact-work", val,
+                     cli_parse_size("--max-exact-work", val,
                                  &o->limits.max_exact_work),
                      has_max_exact_work)
 #undef VALUE_OPTION

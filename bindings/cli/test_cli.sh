@@ -411,6 +411,72 @@ bad_command)
     run 2 --frobnicate
     stderr_has "unknown option '--frobnicate'"
     ;;
+signals)
+    # episodes.jsonl: two episodes whose values are all known (a success;
+    # a failure with a human first-error label), a blank line, a broken
+    # line, an episode that needs an oracle, one with an unknown key
+    eps=$data/episodes.jsonl
+    run 1 signals --verifier annotations "$eps"
+    [ "$(wc -l <"$out")" -eq 3 ] || fail "3 signals lines expected"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$out" <<'PY' || fail "the signals lines are not as documented"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["id"] for r in rows] == ["ok-success", "ok-failure", "unknown-key"]
+for r in rows:
+    assert r["format"] == "agentcredit.signals/1"
+    total = sum(a["credit"] for a in r["agents"])
+    assert abs(total - r["total"]) <= 1e-12, r
+    assert abs(r["total"] - (r["outcome"] - r["reference"])) <= 1e-15
+    for m in r["messages"]:
+        if m["from"] == "pytest":
+            assert m["reward"] == 0.0 and m["label"] is None
+            assert m["flags"] == ["non_player"]
+ok = rows[0]
+assert ok["audit"]["success"] and ok["total"] == 0.5
+fail = rows[1]
+assert fail["first_error"] == {"message": 2, "agent": "coder",
+                               "probability": 1.0}
+assert fail["total"] < 0 and fail["audit"]["labels"] == "blame"
+PY
+    stderr_has 'episodes.jsonl:4: line 1, column 34'
+    stderr_has 'episodes.jsonl:5: .*credit: no oracle'
+    stderr_has 'episodes.jsonl:6: warning: episode.colour: unknown key'
+    stderr_has 'signals: 5 episodes, 3 written, 2 failed, 1 warnings'
+    # --strict turns the warning into a failure; -q keeps stderr to errors
+    run 1 signals --strict -q "$eps"
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "2 signals lines expected"
+    stderr_has 'episodes.jsonl:6: .*unknown key "colour" (AC_JSON_STRICT)'
+    grep -q 'written' "$err" && fail "-q prints no summary"
+    # the good lines alone: exit 0, to a file, from stdin
+    head -n 2 "$eps" >"$tmp/good.jsonl"
+    run 0 signals -o "$tmp/signals.jsonl" "$tmp/good.jsonl"
+    stdout_empty
+    [ "$(wc -l <"$tmp/signals.jsonl")" -eq 2 ] || fail "-o wrote no 2 lines"
+    "$ac" signals - <"$tmp/good.jsonl" >"$tmp/stdin.jsonl" 2>/dev/null ||
+        fail "signals from stdin"
+    cmp -s "$tmp/stdin.jsonl" "$tmp/signals.jsonl" || fail "stdin differs"
+    # without --verifier the failure is not localized
+    run 0 signals -q "$tmp/good.jsonl"
+    stdout_has '"first_error":null'
+    ;;
+signals_errors)
+    run 2 signals
+    stderr_has 'no episodes file'
+    run 2 signals --verifier oracle "$data/episodes.jsonl"
+    stderr_has "'oracle' is not annotations or none"
+    run 2 signals --budget
+    stderr_has '--budget needs a value'
+    run 2 signals --bound -1 "$data/episodes.jsonl"
+    stderr_has 'signals: '
+    run 2 signals --frobnicate x
+    stderr_has "unknown option '--frobnicate'"
+    run 1 signals "$tmp/missing.jsonl"
+    stderr_has 'missing.jsonl: No such file'
+    run 0 signals --help
+    stdout_has 'agentcredit signals'
+    ;;
 *)
     echo "unknown case $case_name" >&2
     exit 2

@@ -608,7 +608,13 @@ static int run_estimator(ac_pipeline *p, const ac_episode *ep)
         rc = ac_estimator_audit(
             e, AC_ESTIMATOR_AUDIT_EVALUATIONS,
             &r->audit[AC_PIPELINE_AUDIT_ORACLE_EVALUATIONS]);
-    if (rc != AC_OK)
+    if (rc == AC_E_STATE && p->cb.oracle == NULL)
+        rc = ac__fail(p->err, rc, "credit: no oracle, and the episode's "
+                      "values (%u known, v(all) the outcome%s) are not every "
+                      "coalition the estimator needs: give them, or set an "
+                      "oracle (ac_pipeline_set_oracle)", ep->n_known,
+                      ep->has_baseline ? ", v(empty) the baseline" : "");
+    else if (rc != AC_OK)
         rc = stage_failed(p, rc, "credit", ac_estimator_last_error(e));
     ac_estimator_free(e);
     return rc;
