@@ -10,7 +10,8 @@ import enum
 import math
 import threading
 from ctypes import (byref, c_char_p, c_double, c_int, c_int32, c_int64,
-                    c_uint32, c_uint64, c_void_p)
+                    c_size_t, c_uint32, c_uint64, c_void_p,
+                    create_string_buffer)
 from typing import Any, Dict, List, Optional
 
 from . import _buffers as B
@@ -23,7 +24,7 @@ from ._constants import (MESSAGE_FLAG_NON_PLAYER, AgentFlag, EpisodeField,
 from ._errors import make_error
 from ._handle import (Audited, Handle, Param, _check_enum, audit_table,
                       flag_names, install_params, value_names)
-from ._lib import ac_preference_pair, decode, lib
+from ._lib import ac_json_limits, ac_preference_pair, decode, lib
 from .estimator import ORACLE_KEYS, Estimator, oracle_callback
 from .localizer import (REPAIR_KEYS, UNKNOWN_AGENT, VERIFIER_KEYS, FirstError,
                         Localizer, PreferencePair, repair_callbacks,
@@ -98,9 +99,7 @@ class Episode(Handle):
         if rc:
             raise make_error(rc, "", "ac_episode_create")
         self._adopt(out.value, keep=allocator)
-        self._index = {}                       # participant name -> index
-        self._readers = {}                     # thread id -> pipeline runs
-        self._idle = threading.Condition(self._lock)
+        self._setup()
         try:
             for name, value in (("outcome", outcome),
                                 ("threshold", threshold),
@@ -111,6 +110,69 @@ class Episode(Handle):
         except BaseException:
             self.close()
             raise
+
+    def _setup(self):
+        self._index = {}                       # participant name -> index
+        self._readers = {}                     # thread id -> pipeline runs
+        self._idle = threading.Condition(self._lock)
+        #: the warnings of :meth:`from_json` (unknown keys), one str each
+        self.warnings = []
+
+    @classmethod
+    def from_json(cls, text, *, strict=False, limits=None, allocator=None):
+        """Reads one ``"agentcredit.episode/1"`` object (docs/format.md):
+        ``text`` a str or bytes. Unknown keys are warnings, kept in
+        ``episode.warnings``; with ``strict=True`` the first is a
+        ParseError. ``limits``: a dict with ``max_bytes`` and/or
+        ``max_memory`` (the library's defaults otherwise). Raises
+        ParseError naming the line and column or the field, TooLarge past
+        a limit."""
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        lim = None
+        if limits is not None:
+            lim = ac_json_limits()
+            lib.ac_json_limits_default(byref(lim))
+            for key, value in dict(limits).items():
+                if key not in ("max_bytes", "max_memory"):
+                    raise TypeError("limits: unknown key %r (max_bytes, "
+                                    "max_memory)" % key)
+                setattr(lim, key, int(value))
+            lim = byref(lim)
+        out = c_void_p()
+        err, warn = create_string_buffer(512), create_string_buffer(8192)
+        rc = lib.ac_episode_load_json(byref(out), text, len(text),
+                                      _allocator.pointer(allocator), lim,
+                                      1 if strict else 0, err, 512, warn,
+                                      8192)
+        if rc:
+            raise make_error(rc, decode(err.value), "ac_episode_load_json")
+        self = cls.__new__(cls)
+        Handle.__init__(self)
+        self._adopt(out.value, keep=allocator)
+        self._setup()
+        self._index = {p.name: i for i, p in enumerate(self.participants)}
+        self.warnings = [w for w in decode(warn.value).split("\n") if w]
+        return self
+
+    def to_json(self):
+        """The episode as one line of ``"agentcredit.episode/1"`` JSON (no
+        newline); :meth:`from_json` reads it back as it was."""
+        with self._use("ac_episode_write_json") as ptr:
+            return _written(lambda buf, cap, n: lib.ac_episode_write_json(
+                ptr, buf, cap, n), self, ptr, "ac_episode_write_json")
+
+    @property
+    def id(self):
+        """The host's id of the episode (a str), or None."""
+        with self._use("ac_episode_id") as ptr:
+            raw = lib.ac_episode_id(ptr)
+        return None if raw is None else decode(raw)
+
+    @id.setter
+    def id(self, value):
+        self._set("ac_episode_set_id",
+                  None if value is None else _c_string(value, "id"))
 
     def _describe(self):
         if self._ptr is None:
@@ -433,6 +495,15 @@ _AUDIT_KEYS = audit_table(
             PipelineAudit.LABELS: LabelSource,
             PipelineAudit.REFERENCE_GIVEN: bool,
             PipelineAudit.METHOD: Method})
+
+
+def _written(write, owner, ptr, fname):
+    """The text of an snprintf-style writer: sized, then written."""
+    n = c_size_t()
+    owner._check(write(None, 0, byref(n)), ptr, fname)
+    buf = create_string_buffer(n.value + 1)
+    owner._check(write(buf, n.value + 1, byref(n)), ptr, fname)
+    return decode(buf.value)
 
 
 def _flag_list(value, table):
@@ -892,6 +963,15 @@ class Pipeline(Audited):
                 message_flags=list(mflags), step_flags=list(sflags),
                 agent_flags=list(aflags), first_error=first,
                 pair=PreferencePair._from_c(pair), audit=self.audit())
+
+    def to_json(self, episode):
+        """The last run's signals of ``episode`` (the one it ran) as one
+        line of ``"agentcredit.signals/1"`` JSON (docs/format.md): what the
+        command line's ``signals`` writes. StateError before a run."""
+        with self._use("ac_pipeline_write_json") as ptr, \
+                episode._use("ac_pipeline_write_json") as ep:
+            return _written(lambda buf, cap, n: lib.ac_pipeline_write_json(
+                ptr, ep, buf, cap, n), self, ptr, "ac_pipeline_write_json")
 
     def audit(self):
         """The last successful run's audit as a dict: ``success``,

@@ -413,6 +413,67 @@ class Run(unittest.TestCase):
         self.assertEqual(s.audit["oracle_evaluations"], 0)
 
 
+class Json(unittest.TestCase):
+    def test_episode_round_trip(self):
+        ep = team_episode(0.0)
+        ep.id = "who&when/17"
+        ep.reference = 0.4
+        ep.set_parent(5, 4)
+        ep.set_token_span(5, 120, 131)
+        ep.set_label(7, 0.1 + 0.2)
+        ep.first_error_label = 4
+        ep.set_value([0, 1], 1 / 3)
+        text = ep.to_json()
+        back = Episode.from_json(text, strict=True)
+        self.assertEqual(back.to_json(), text)
+        self.assertEqual(back.id, "who&when/17")
+        self.assertEqual(back.participants, ep.participants)
+        self.assertEqual(back.messages, ep.messages)
+        self.assertEqual(back.labels[7], 0.1 + 0.2)
+        self.assertEqual(back.known_values, {3: 1 / 3})
+        self.assertEqual(back.first_error_label, 4)
+        self.assertEqual(back.warnings, [])
+        # names work on a loaded episode as on a built one
+        self.assertEqual(back.add_message("coder", "more"), N_MSG)
+        json.loads(text)
+
+    def test_errors_and_warnings(self):
+        with self.assertRaises(agentcredit.ParseError) as cm:
+            Episode.from_json('{"participants": [{"name": "a"}], '
+                              '"messages": [{"from": "b"}], "outcome": 1}')
+        self.assertIn('messages[0].from: no participant "b"',
+                      str(cm.exception))
+        text = ('{"participants": [{"name": "a", "colour": 1}], '
+                '"messages": [{"from": "a"}], "outcome": 1}')
+        ep = Episode.from_json(text)
+        self.assertEqual(ep.warnings,
+                         ["participants[0].colour: unknown key, ignored"])
+        with self.assertRaises(agentcredit.ParseError):
+            Episode.from_json(text, strict=True)
+        with self.assertRaises(TooLarge):
+            Episode.from_json(text, limits={"max_bytes": 10})
+        with self.assertRaises(TypeError):
+            Episode.from_json(text, limits={"max_lines": 10})
+
+    def test_signals_json_is_what_the_signals_say(self):
+        ep = team_episode(0.0)
+        ep.id = "ep-1"
+        pipe = Pipeline(oracle=team_oracle, verifier=check_verifier,
+                        repair=(propose, judge), localizer_monotone=0)
+        with self.assertRaises(StateError):
+            pipe.to_json(ep)
+        s = pipe.run(ep)
+        got = json.loads(pipe.to_json(ep))
+        self.assertEqual(got["format"], "agentcredit.signals/1")
+        self.assertEqual(got["id"], "ep-1")
+        self.assertEqual([a["credit"] for a in got["agents"]],
+                         list(s.credits))
+        self.assertEqual([m["reward"] for m in got["messages"]],
+                         list(s.rewards))
+        self.assertEqual(got["first_error"]["message"], 4)
+        self.assertEqual(got["pair"]["kind"], "repair")
+
+
 class Parameters(unittest.TestCase):
     def test_every_parameter_has_a_name(self):
         names = Pipeline._PARAMS
