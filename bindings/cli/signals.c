@@ -13,11 +13,16 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_JOBS 256 /* --jobs at most                                 */
+#define BATCH 1024   /* episodes read, run and written at a time      */
+
 typedef struct options {
-    int64_t verifier, seed, budget;
+    int64_t verifier, seed, budget, jobs;
     double bound;
     int strict, quiet, has_seed, has_budget, has_bound;
     uint64_t max_bytes;
@@ -51,6 +56,9 @@ void cli_signals_help(FILE *f, const char *lead)
             "        --bound B       the bound on |reward| (default 1)\n"
             "        --max-bytes N   longest episode line, in bytes\n"
             "                        (default 64M)\n"
+            "        -j, --jobs N    episodes run at once, on N threads\n"
+            "                        (default 1); the output keeps the\n"
+            "                        input order\n"
             "        -o, --output FILE\n"
             "                        write there instead of stdout\n"
             "        -q, --quiet     no warnings and no summary\n"
@@ -87,6 +95,7 @@ static int parse_options(int argc, char **argv, options *o, int *first)
 {
     memset(o, 0, sizeof *o);
     o->verifier = AC_VERIFIER_SOURCE_NONE;
+    o->jobs = 1;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
         const char *a = argv[i], *v = NULL;
@@ -102,14 +111,22 @@ static int parse_options(int argc, char **argv, options *o, int *first)
             if ((v = option_value(argc, argv, &i)) == NULL ||
                 parse_verifier(v, &o->verifier) != 0)
                 return CLI_USAGE;
-        } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--budget") == 0) {
+        } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--budget") == 0 ||
+                   strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
             if ((v = option_value(argc, argv, &i)) == NULL ||
                 cli_parse_int(a, v, &n) != 0)
                 return CLI_USAGE;
-            if (strcmp(a, "--seed") == 0)
+            if (strcmp(a, "--seed") == 0) {
                 o->seed = n, o->has_seed = 1;
-            else
+            } else if (strcmp(a, "--budget") == 0) {
                 o->budget = n, o->has_budget = 1;
+            } else if (n < 1 || n > MAX_JOBS) {
+                cli_error("%s: %lld is outside [1, %d]", a, (long long)n,
+                          MAX_JOBS);
+                return CLI_USAGE;
+            } else {
+                o->jobs = n;
+            }
         } else if (strcmp(a, "--max-bytes") == 0) {
             if ((v = option_value(argc, argv, &i)) == NULL ||
                 cli_parse_size(a, v, &o->max_bytes) != 0)
@@ -161,62 +178,148 @@ static int make_pipeline(const options *o, ac_pipeline **out)
     return CLI_OK;
 }
 
+/* One episode line, and what it gives: the signals line (out) and the
+ * messages for stderr (msg), both in memory, so that episodes run on
+ * several threads are written in input order. */
+typedef struct record {
+    char *text, *out, *msg;
+    size_t len, out_len, msg_len;
+    char where[1024];
+    int ok;
+    uint64_t warnings;
+} record;
+
 /* Warnings, one "FILE:LINE: warning: ..." line each. */
-static void print_warnings(const char *where, const char *warn, tally *t)
+static void print_warnings(FILE *err, record *r, const char *warn)
 {
     const char *line = warn;
     while (*line != '\0') {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        fprintf(stderr, "agentcredit: %s: warning: %.*s\n", where, (int)len,
+        fprintf(err, "agentcredit: %s: warning: %.*s\n", r->where, (int)len,
                 line);
-        t->warnings++;
+        r->warnings++;
         line += len + (end != NULL);
     }
 }
 
-/* The signals of one episode line, written to `to`; 0, or -1 after a
- * message naming where. */
-static int one_episode(ac_pipeline *p, const options *o, const char *text,
-                       size_t len, const char *where, FILE *to, tally *t)
+/* The signals of one episode into r->out, its messages into `err`. */
+static void run_episode(ac_pipeline *p, const options *o, record *r,
+                        FILE *err)
 {
     ac_json_limits lim;
     ac_json_limits_default(&lim);
     lim.max_bytes = o->max_bytes;
-    char err[512], warn[2048];
+    char why[512], warn[2048];
     ac_episode *ep = NULL;
-    int rc = ac_episode_load_json(&ep, text, len, NULL, &lim,
-                                  o->strict ? AC_JSON_STRICT : 0, err,
-                                  sizeof err, warn, sizeof warn);
-    if (!o->quiet)
-        print_warnings(where, rc == AC_OK ? warn : "", t);
+    int rc = ac_episode_load_json(&ep, r->text, r->len, NULL, &lim,
+                                  o->strict ? AC_JSON_STRICT : 0, why,
+                                  sizeof why, warn, sizeof warn);
+    if (!o->quiet && rc == AC_OK)
+        print_warnings(err, r, warn);
     if (rc != AC_OK) {
-        cli_error("%s: %s", where, err);
-        return -1;
+        fprintf(err, "agentcredit: %s: %s\n", r->where, why);
+        return;
     }
-    rc = ac_pipeline_run(p, ep);
     size_t need = 0;
-    char *buf = NULL;
-    if (rc == AC_OK && (rc = ac_pipeline_write_json(p, ep, NULL, 0, &need)) ==
-                           AC_OK) {
-        buf = malloc(need + 1);
-        rc = buf ? ac_pipeline_write_json(p, ep, buf, need + 1, &need)
-                 : AC_E_NO_MEMORY;
-    }
-    if (rc == AC_OK && (fwrite(buf, 1, need, to) != need ||
-                        fputc('\n', to) == EOF))
-        rc = AC_E_IO;
+    rc = ac_pipeline_run(p, ep);
+    if (rc == AC_OK)
+        rc = ac_pipeline_write_json(p, ep, NULL, 0, &need);
+    if (rc == AC_OK && (r->out = malloc(need + 1)) == NULL)
+        rc = AC_E_NO_MEMORY;
+    if (rc == AC_OK)
+        rc = ac_pipeline_write_json(p, ep, r->out, need + 1, &r->out_len);
     if (rc != AC_OK)
-        cli_error("%s: %s: %s", where, ac_strerror(rc),
-                  rc == AC_E_IO ? strerror(errno) : ac_pipeline_last_error(p));
-    free(buf);
+        fprintf(err, "agentcredit: %s: %s: %s\n", r->where, ac_strerror(rc),
+                rc == AC_E_NO_MEMORY && r->out == NULL
+                    ? "out of memory"
+                    : ac_pipeline_last_error(p));
+    r->ok = rc == AC_OK;
     ac_episode_free(ep);
-    return rc == AC_OK ? 0 : -1;
 }
 
-/* Every line of one input; blank lines are skipped. */
-static int one_file(ac_pipeline *p, const options *o, const char *path,
-                    FILE *to, tally *t)
+static void run_record(ac_pipeline *p, const options *o, record *r)
+{
+    FILE *err = open_memstream(&r->msg, &r->msg_len);
+    run_episode(p, o, r, err != NULL ? err : stderr);
+    if (err != NULL)
+        fclose(err);
+}
+
+/* A batch of records on o->jobs threads, each with its own pipeline (one
+ * handle per thread: the library's rule). */
+typedef struct pool {
+    const options *o;
+    record *rec;
+    size_t count;
+    atomic_size_t next;
+    ac_pipeline **pipes;
+} pool;
+
+/* One thread's share: records taken in turn, run with its own pipeline. */
+typedef struct worker_arg {
+    pool *w;
+    ac_pipeline *p;
+} worker_arg;
+
+static void *worker(void *arg)
+{
+    worker_arg *a = arg;
+    for (size_t k; (k = atomic_fetch_add(&a->w->next, 1)) < a->w->count;)
+        run_record(a->p, a->w->o, &a->w->rec[k]);
+    return NULL;
+}
+
+static void run_batch(pool *w)
+{
+    atomic_store(&w->next, 0);
+    int64_t jobs = w->o->jobs < (int64_t)w->count ? w->o->jobs
+                                                   : (int64_t)w->count;
+    pthread_t th[MAX_JOBS];
+    worker_arg args[MAX_JOBS];
+    int64_t started = 0;
+    for (int64_t j = 0; j < jobs; j++)
+        args[j] = (worker_arg){w, w->pipes[j]};
+    /* A thread that cannot start leaves its share to the others. */
+    for (int64_t j = 1; j < jobs; j++) {
+        if (pthread_create(&th[j], NULL, worker, &args[j]) != 0)
+            break;
+        started = j;
+    }
+    worker(&args[0]);
+    for (int64_t j = 1; j <= started; j++)
+        pthread_join(th[j], NULL);
+}
+
+/* The batch's results in input order; the records are emptied. */
+static int write_batch(pool *w, FILE *to, tally *t)
+{
+    int io = 0;
+    for (size_t k = 0; k < w->count; k++) {
+        record *r = &w->rec[k];
+        if (r->msg_len > 0)
+            fwrite(r->msg, 1, r->msg_len, stderr);
+        if (r->ok && !io &&
+            (fwrite(r->out, 1, r->out_len, to) != r->out_len ||
+             fputc('\n', to) == EOF)) {
+            cli_error("%s: %s", "<output>", strerror(errno));
+            io = 1;
+        }
+        t->episodes++;
+        t->written += r->ok && !io;
+        t->failed += !r->ok;
+        t->warnings += r->warnings;
+        free(r->text);
+        free(r->out);
+        free(r->msg);
+        memset(r, 0, sizeof *r);
+    }
+    w->count = 0;
+    return io;
+}
+
+/* Every line of one input, BATCH at a time; blank lines are skipped. */
+static int one_file(pool *w, const char *path, FILE *to, tally *t)
 {
     int is_stdin = strcmp(path, "-") == 0;
     FILE *in = is_stdin ? stdin : fopen(path, "rb");
@@ -225,32 +328,70 @@ static int one_file(ac_pipeline *p, const options *o, const char *path,
         t->failed++;
         return -1;
     }
-    char *line = NULL, where[1024];
+    char *line = NULL;
     size_t cap = 0;
     ssize_t got;
     uint64_t number = 0;
-    while ((got = getline(&line, &cap, in)) >= 0) {
+    int io = 0;
+    while (!io && (got = getline(&line, &cap, in)) >= 0) {
         number++;
         size_t len = (size_t)got;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
         if (strspn(line, " \t") >= len)
             continue;
-        snprintf(where, sizeof where, "%s:%llu", is_stdin ? "<stdin>" : path,
-                 (unsigned long long)number);
-        t->episodes++;
-        if (one_episode(p, o, line, len, where, to, t) == 0)
-            t->written++;
-        else
-            t->failed++;
+        record *r = &w->rec[w->count++];
+        snprintf(r->where, sizeof r->where, "%s:%llu",
+                 is_stdin ? "<stdin>" : path, (unsigned long long)number);
+        r->text = line; /* the record takes the line */
+        r->len = len;
+        line = NULL;
+        cap = 0;
+        if (w->count == BATCH) {
+            run_batch(w);
+            io = write_batch(w, to, t);
+        }
     }
     int bad = ferror(in);
     if (bad)
         cli_error("%s: read error: %s", path, strerror(errno));
+    if (w->count > 0) {
+        run_batch(w);
+        io |= write_batch(w, to, t);
+    }
     free(line);
     if (!is_stdin)
         fclose(in);
-    return bad ? -1 : 0;
+    return bad || io ? -1 : 0;
+}
+
+static void free_pool(pool *w)
+{
+    for (int64_t j = 0; w->pipes != NULL && j < w->o->jobs; j++)
+        ac_pipeline_free(w->pipes[j]);
+    free(w->pipes);
+    free(w->rec);
+}
+
+static int make_pool(const options *o, pool *w)
+{
+    memset(w, 0, sizeof *w);
+    w->o = o;
+    w->rec = calloc(BATCH, sizeof *w->rec);
+    w->pipes = calloc((size_t)o->jobs, sizeof *w->pipes);
+    if (w->rec == NULL || w->pipes == NULL) {
+        cli_error("signals: out of memory");
+        free_pool(w);
+        return CLI_FAILED;
+    }
+    for (int64_t j = 0; j < o->jobs; j++) {
+        int rc = make_pipeline(o, &w->pipes[j]);
+        if (rc != CLI_OK) {
+            free_pool(w);
+            return rc;
+        }
+    }
+    return CLI_OK;
 }
 
 int cli_signals(int argc, char **argv)
@@ -261,28 +402,28 @@ int cli_signals(int argc, char **argv)
             return CLI_OK;
         }
     options o;
+    pool w;
     int first = 0, rc = parse_options(argc, argv, &o, &first);
-    ac_pipeline *p = NULL;
     if (rc == CLI_OK)
-        rc = make_pipeline(&o, &p);
+        rc = make_pool(&o, &w);
     if (rc != CLI_OK)
         return rc;
     FILE *to = o.output ? fopen(o.output, "wb") : stdout;
     if (to == NULL) {
         cli_error("%s: %s", o.output, strerror(errno));
-        ac_pipeline_free(p);
+        free_pool(&w);
         return CLI_FAILED;
     }
     tally t = {0, 0, 0, 0};
     int io = 0;
     for (int i = first; i < argc; i++)
-        io |= one_file(p, &o, argv[i], to, &t) != 0;
+        io |= one_file(&w, argv[i], to, &t) != 0;
     if (fflush(to) != 0 || (o.output && fclose(to) != 0)) {
         cli_error("%s: %s", o.output ? o.output : "<stdout>",
                   strerror(errno));
         io = 1;
     }
-    ac_pipeline_free(p);
+    free_pool(&w);
     if (!o.quiet)
         fprintf(stderr, "agentcredit: signals: %llu episodes, %llu written, "
                 "%llu failed, %llu warnings\n",

@@ -461,6 +461,25 @@ PY
     run 0 signals -q "$tmp/good.jsonl"
     stdout_has '"first_error":null'
     ;;
+signals_jobs)
+    # 600 episodes (a success, a failure, a broken line in turn) on 1 and
+    # 4 threads: the same lines, messages and summary, in input order
+    good=$(sed -n 1p "$data/episodes.jsonl")
+    bad=$(sed -n 2p "$data/episodes.jsonl")
+    for k in $(seq 200); do
+        echo "$good"; echo "$bad"; echo '{"broken": '
+    done >"$tmp/many.jsonl"
+    run 1 signals --verifier annotations "$tmp/many.jsonl"
+    cp "$out" "$tmp/one.out"; cp "$err" "$tmp/one.err"
+    run 1 signals -j 4 --verifier annotations "$tmp/many.jsonl"
+    cmp -s "$out" "$tmp/one.out" || fail "-j 4 wrote other signals"
+    cmp -s "$err" "$tmp/one.err" || fail "-j 4 wrote other messages"
+    [ "$(wc -l <"$out")" -eq 400 ] || fail "400 signals lines expected"
+    stderr_has 'many.jsonl:600: '
+    stderr_has 'signals: 600 episodes, 400 written, 200 failed'
+    run 2 signals -j 0 "$tmp/many.jsonl"
+    stderr_has '-j: 0 is outside'
+    ;;
 signals_errors)
     run 2 signals
     stderr_has 'no episodes file'
