@@ -1311,12 +1311,14 @@ AC_API void ac_episode_free(ac_episode *ep);
 AC_API const char *ac_episode_last_error(const ac_episode *ep);
 
 /* Adds a participant; *index (may be NULL) receives its participant
- * index. name: non-empty, NUL-terminated, unique within the episode
- * (copied). An agent also gets the next agent index (ac_episode_agent_of),
- * at most AC_MAX_PLAYERS agents. Returns AC_OK; AC_E_INVALID_ARG (an empty
- * or duplicate name, an unknown kind); AC_E_TOO_LARGE (past
- * AC_EPISODE_MAX_PARTICIPANTS or AC_MAX_PLAYERS agents); AC_E_NO_MEMORY.
- * A failed call changes nothing. */
+ * index. name: non-empty, NUL-terminated UTF-8, unique within the
+ * episode (copied). An agent also gets the next agent index
+ * (ac_episode_agent_of). Returns AC_OK; AC_E_INVALID_ARG (an empty,
+ * duplicate or non-UTF-8 name, an unknown kind); AC_E_TOO_LARGE (past
+ * AC_EPISODE_MAX_PARTICIPANTS); AC_E_STATE (an agent after known
+ * coalition values, whose width it would change); AC_E_NO_MEMORY. A
+ * failed call changes nothing. Every string an episode takes (names,
+ * roles, texts, the id) must be UTF-8, as JSON is. */
 AC_API AC_NODISCARD int ac_episode_add_participant(ac_episode *ep,
                                                    const char *name,
                                                    int32_t kind,
@@ -1341,7 +1343,8 @@ AC_API const char *ac_episode_id(const ac_episode *ep);
 /* Optional relations of a message: the earlier message it replies to or
  * depends on (parent < message; UINT32_MAX: none, the default), and its
  * token span [begin, end) in the trained model's tokenization of the
- * transcript (begin <= end; both UINT64_MAX: none, the default). Carried
+ * transcript (begin <= end <= INT64_MAX; both UINT64_MAX: none, the
+ * default). Carried
  * to the signals for the trainer; the pipeline computes nothing from them.
  * AC_E_INVALID_ARG otherwise. */
 AC_API AC_NODISCARD int ac_episode_set_parent(ac_episode *ep,
@@ -1384,8 +1387,9 @@ AC_API AC_NODISCARD int ac_episode_set_value(ac_episode *ep,
                                              const uint64_t *coalition,
                                              uint32_t words, double value);
 /* A label the host gives a message in [-1, 1] (helpful > 0 > harmful):
- * taken as given by the pipeline on a success, instead of the scorer's.
- * A non-player message takes no label (AC_E_INVALID_ARG). */
+ * taken as given by the pipeline (fixed), instead of the scorer's, unless
+ * a localized failure's blame labels replace every label. A non-player
+ * message takes no label (AC_E_INVALID_ARG). */
 AC_API AC_NODISCARD int ac_episode_set_label(ac_episode *ep, uint32_t message,
                                              double label);
 /* An annotation: the first erroneous message as a human labelled it
@@ -1466,16 +1470,21 @@ AC_API AC_NODISCARD int ac_episode_known_value(const ac_episode *ep,
  *      exactly: a failure below the reference is penalised and a success
  *      above it rewarded. No reference given: the success threshold.
  *   2. Failure (R < threshold) with a verifier (AC_PIPELINE_PARAM_VERIFIER):
- *      the localizer over the whole transcript, its first error restricted
- *      to agents' messages (prior 0 on the others), then blame labels and
- *      the repair-aware preference pair.
+ *      the localizer over the agents' messages: the prefix of agent
+ *      message k ends where the next agent message begins (the tools'
+ *      outputs and the user's replies after it are its consequences), so
+ *      the verifier is asked about those transcript prefixes and the first
+ *      error is always an agent's message; then blame labels and the
+ *      repair-aware preference pair (the repair callback is told the
+ *      erroneous message's transcript position).
  *   3. Labels of the agents' messages: the blame labels of a localized
  *      failure; else the labels the episode gives; else the scorer's; else
  *      0 (neutral: an equal split within the bound).
  *   4. Rewards: the refiner over the agents' messages, conserving each
  *      agent's credit; a non-player's message gets 0, always.
  * One pipeline serves any number of episodes, one at a time; its
- * callbacks and parameters stay set. Not thread-safe for one pipeline;
+ * callbacks and parameters stay set. The episode must not change while a
+ * run reads it. Not thread-safe for one pipeline;
  * give each thread its own. Inside a callback of its run, the setters and
  * ac_pipeline_run return AC_E_BUSY, the result getters AC_E_STATE, and
  * the pipeline and the episode must not be freed; ac_pipeline_cancel is
@@ -1565,7 +1574,7 @@ AC_API AC_NODISCARD int ac_pipeline_set_repair(ac_pipeline *p,
                                                ac_candidate_fn check,
                                                void *user);
 /* Computes every signal of the episode (read only; the caller keeps it
- * alive during the call). The result replaces the previous run's.
+ * alive and unchanged during the call). The result replaces the previous run's.
  * Returns AC_OK; AC_E_STATE (no outcome, no agent, no message of an agent,
  * or values the estimator needs and no oracle); the error of the object
  * that failed (AC_E_BUDGET, AC_E_ORACLE, AC_E_CALLBACK, AC_E_CANCELLED,
@@ -1637,7 +1646,9 @@ AC_API void ac_json_limits_default(ac_json_limits *limits);
 /* Flags of ac_episode_load_json. */
 #define AC_JSON_STRICT 1u /* an unknown key is an error, not a warning */
 
-/* Parses one episode, an "agentcredit.episode/1" object (docs/format.md),
+/* Parses one episode, an "agentcredit.episode/1" object (docs/format.md;
+ * the outcome may be absent, as in an episode written before it was set,
+ * and ac_pipeline_run then refuses it),
  * from text (len bytes, need not be NUL-terminated). *out is set on success
  * only. Every number must be finite (JSON has no NaN; a number beyond a
  * double is refused), every index in range, every name known and every

@@ -48,6 +48,33 @@ const char *ac_episode_last_error(const ac_episode *ep)
     return ep == NULL ? "" : ep->err;
 }
 
+/* The length of the well-formed UTF-8 prefix of s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF): all of it when s is
+ * UTF-8. JSON holds only UTF-8, so an episode holds only UTF-8 too. */
+static size_t utf8_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2
+                                : (c & 0xF0) == 0xE0 ? 3
+                                : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (n == 0 || i + n > len)
+            return i;
+        uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return i;
+}
+
 /* A copy of s in the episode's memory; *copy NULL for s NULL. */
 static int copy_string(ac_episode *ep, const char *s, char **copy)
 {
@@ -55,6 +82,11 @@ static int copy_string(ac_episode *ep, const char *s, char **copy)
     if (s == NULL)
         return AC_OK;
     size_t len = strlen(s);
+    size_t good = utf8_prefix((const unsigned char *)s, len);
+    if (good != len)
+        return ac__fail(ep->err, AC_E_INVALID_ARG, "a string is not UTF-8 "
+                        "(byte %zu of %zu: 0x%02x)", good, len,
+                        (unsigned)(unsigned char)s[good]);
     *copy = ac__mem_alloc(&ep->mem, len + 1, 1);
     if (*copy == NULL)
         return ac__fail(ep->err, AC_E_NO_MEMORY, "out of memory copying a "
@@ -204,7 +236,8 @@ int ac_episode_set_token_span(ac_episode *ep, uint32_t message,
     if (rc != AC_OK)
         return rc;
     int none = begin == AC__NO_TOKEN && end == AC__NO_TOKEN;
-    if (!none && (begin > end || end == AC__NO_TOKEN))
+    /* JSON integers are signed 64-bit: a span must be writable */
+    if (!none && (begin > end || end > (uint64_t)INT64_MAX))
         return ac__fail(ep->err, AC_E_INVALID_ARG,
                         "message %u: token span [%llu, %llu) is not a span",
                         message, (unsigned long long)begin,

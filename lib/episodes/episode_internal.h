@@ -49,4 +49,8 @@ static inline uint32_t ac__episode_author(const ac_episode *ep, uint32_t t)
     return ep->part[ep->msg[t].participant].agent;
 }
 
+/* The pipeline's own memory (its host's allocator), for work made on its
+ * behalf (writing its signals) rather than on an episode's. */
+const ac__mem *ac__pipeline_mem(const ac_pipeline *p);
+
 #endif

@@ -295,9 +295,7 @@ static int read_outcome(reader *r, json_t *root)
                         &present);
         if (rc != AC_OK)
             return rc;
-        if (!present && k == 0)
-            return fail_at(r, "outcome", "the outcome is needed");
-        if (!present)
+        if (!present) /* the outcome too: the pipeline asks for it */
             continue;
         rc = k == 0   ? ac_episode_set_outcome(r->ep, v)
              : k == 1 ? ac_episode_set_threshold(r->ep, v)
@@ -861,7 +859,7 @@ int ac_pipeline_write_json(const ac_pipeline *p, const ac_episode *ep,
     if (p == NULL || ep == NULL || len == NULL || (buf == NULL && cap > 0))
         return AC_E_INVALID_ARG;
     uint32_t n = ep->n_agents, T = ep->n_msg;
-    const ac__mem *m = &ep->mem;
+    const ac__mem *m = ac__pipeline_mem(p); /* readers share the episode */
     run_arrays a = {
         ac__mem_alloc(m, n, sizeof(double)), ac__mem_alloc(m, n, sizeof(double)),
         ac__mem_alloc(m, T, sizeof(double)), ac__mem_alloc(m, T, sizeof(double)),

@@ -7,6 +7,7 @@
  * chosen, the indices translated. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/coalition.h"
@@ -67,6 +68,11 @@ struct ac_pipeline {
     uint32_t *agent_msg;
     uint32_t n_agent_msg;
 };
+
+const ac__mem *ac__pipeline_mem(const ac_pipeline *p)
+{
+    return &p->mem;
+}
 
 static const ac_allocator *object_alloc(const ac_pipeline *p)
 {
@@ -251,6 +257,13 @@ int ac_pipeline_set_int(ac_pipeline *p, int32_t param, int64_t value)
                             (long long)value);
         p->episode_id = value;
         return AC_OK;
+    case AC_LOCALIZER_PARAM_STRATEGY:
+        if (value == AC_STRATEGY_SCORES)
+            return ac__fail(p->err, AC_E_PARAM_OUT_OF_BOUND,
+                            "AC_LOCALIZER_PARAM_STRATEGY: the pipeline has "
+                            "no per-message scores to give the localizer "
+                            "(AC_STRATEGY_SCORES); use a verifier");
+        return pass_param(p, param, 0, value, 0.0);
     default:
         return pass_param(p, param, 0, value, 0.0);
     }
@@ -415,70 +428,117 @@ static int oracle_hop(void *user, const uint64_t *coalitions, uint32_t words,
                            values, status);
 }
 
+/* The localizer and the refiner number the agents' messages only (a
+ * non-player's message is never the first error, never rewarded): k is
+ * the k-th agent message, at transcript position agent_msg[k]. The
+ * localizer's prefix k ends where the next agent message begins: the
+ * tools' outputs and the user's replies that follow an agent's message
+ * belong to its prefix, the consequences of what it did. */
+static uint32_t message_at(const ac_pipeline *p, uint32_t k)
+{
+    return p->agent_msg[k];
+}
+
+static uint32_t prefix_end(const ac_pipeline *p, uint32_t k)
+{
+    return k + 1 < p->n_agent_msg ? p->agent_msg[k + 1] - 1
+                                  : p->res.n_msg - 1;
+}
+
+/* Calls `call` with the indices `in` (the objects' numbering) moved to the
+ * transcript by `to`: on the stack for small batches. A batch that finds
+ * no memory fails every answer (status set: asked again). */
+typedef int (*hop_call)(const ac_pipeline *p, const uint32_t *where,
+                        uint32_t count, double *answers, int32_t *status);
+
+static int with_positions(ac_pipeline *p, const uint32_t *in, uint32_t count,
+                          uint32_t (*to)(const ac_pipeline *, uint32_t),
+                          hop_call call, double *answers, int32_t *status)
+{
+    uint32_t stack[256] = {0}, *pos = stack;
+    if (count > 256 && (pos = ac__mem_alloc(&p->mem, count, sizeof *pos)) ==
+                           NULL) {
+        for (uint32_t k = 0; k < count; k++)
+            status[k] = AC_E_NO_MEMORY;
+        return 0;
+    }
+    for (uint32_t k = 0; k < count; k++)
+        pos[k] = to(p, in[k]);
+    int rc = call(p, pos, count, answers, status);
+    if (pos != stack)
+        ac__mem_free(&p->mem, pos);
+    return rc;
+}
+
+static int call_verifier(const ac_pipeline *p, const uint32_t *ends,
+                         uint32_t count, double *p_on_track, int32_t *status)
+{
+    return p->cb.verifier(p->cb.verifier_user, ends, count, p_on_track,
+                          status);
+}
+
+static int call_scorer(const ac_pipeline *p, const uint32_t *messages,
+                       uint32_t count, double *labels, int32_t *status)
+{
+    return p->cb.scorer(p->cb.scorer_user, messages, count, labels, status);
+}
+
+/* AC_VERIFIER_SOURCE_ANNOTATION: the prefix ending at `end` is on track
+ * iff it ends before the labelled first error. */
+static int call_annotation(const ac_pipeline *p, const uint32_t *ends,
+                           uint32_t count, double *p_on_track,
+                           int32_t *status)
+{
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p_on_track[k] = ends[k] < p->ep->first_error ? 1.0 : 0.0;
+    return 0;
+}
+
 static int verifier_hop(void *user, const uint32_t *prefixes, uint32_t count,
                         double *p_on_track, int32_t *status)
 {
     stage *s = user;
     if (cancelled(s->p))
         ac_localizer_cancel(s->obj);
-    return s->p->cb.verifier(s->p->cb.verifier_user, prefixes, count,
-                             p_on_track, status);
+    return with_positions(s->p, prefixes, count, prefix_end, call_verifier,
+                          p_on_track, status);
 }
 
-/* AC_VERIFIER_SOURCE_ANNOTATION: prefix 0..t is on track iff t comes
- * before the labelled first error. */
-static int annotation_verifier(void *user, const uint32_t *prefixes,
-                               uint32_t count, double *p_on_track,
-                               int32_t *status)
+static int annotation_hop(void *user, const uint32_t *prefixes,
+                          uint32_t count, double *p_on_track, int32_t *status)
 {
     stage *s = user;
-    (void)status;
     if (cancelled(s->p))
         ac_localizer_cancel(s->obj);
-    uint32_t label = s->p->ep->first_error;
-    for (uint32_t k = 0; k < count; k++)
-        p_on_track[k] = prefixes[k] < label ? 1.0 : 0.0;
-    return 0;
+    return with_positions(s->p, prefixes, count, prefix_end, call_annotation,
+                          p_on_track, status);
+}
+
+static int scorer_hop(void *user, const uint32_t *messages, uint32_t count,
+                      double *labels, int32_t *status)
+{
+    stage *s = user;
+    if (cancelled(s->p))
+        ac_refiner_cancel(s->obj);
+    return with_positions(s->p, messages, count, message_at, call_scorer,
+                          labels, status);
 }
 
 static int repair_hop(void *user, uint32_t step, uint32_t max_count,
                       uint64_t *candidates, uint32_t *count)
 {
     stage *s = user;
-    return s->p->cb.repair(s->p->cb.repair_user, step, max_count, candidates,
-                           count);
+    return s->p->cb.repair(s->p->cb.repair_user, message_at(s->p, step),
+                           max_count, candidates, count);
 }
 
 static int check_hop(void *user, uint32_t step, const uint64_t *candidates,
                      uint32_t count, double *p_on_track, int32_t *status)
 {
     stage *s = user;
-    return s->p->cb.check(s->p->cb.repair_user, step, candidates, count,
-                          p_on_track, status);
-}
-
-/* The refiner numbers the agents' messages only: the scorer is told their
- * positions in the transcript. */
-static int scorer_hop(void *user, const uint32_t *messages, uint32_t count,
-                      double *labels, int32_t *status)
-{
-    stage *s = user;
-    ac_pipeline *p = s->p;
-    if (cancelled(p))
-        ac_refiner_cancel(s->obj);
-    uint32_t stack[256], *pos = stack;
-    if (count > 256 && (pos = ac__mem_alloc(&p->mem, count, sizeof *pos)) ==
-                           NULL) {
-        for (uint32_t k = 0; k < count; k++)
-            status[k] = AC_E_NO_MEMORY; /* failed answers: asked again */
-        return 0;
-    }
-    for (uint32_t k = 0; k < count; k++)
-        pos[k] = p->agent_msg[messages[k]];
-    int rc = p->cb.scorer(p->cb.scorer_user, pos, count, labels, status);
-    if (pos != stack)
-        ac__mem_free(&p->mem, pos);
-    return rc;
+    return s->p->cb.check(s->p->cb.repair_user, message_at(s->p, step),
+                          candidates, count, p_on_track, status);
 }
 
 /* ------------------------------------------------------------------ */
@@ -502,20 +562,23 @@ static int check_episode(ac_pipeline *p, const ac_episode *ep)
     if (ep->n_agents == 0)
         return ac__fail(p->err, AC_E_STATE, "the episode has no agent");
     /* Every agent speaks: a silent player's credit has no message to
-     * carry it. */
-    for (uint32_t i = 0; i < ep->n_part; i++) {
-        if (ep->part[i].agent == AC__NO_AGENT)
-            continue;
-        uint32_t t = 0;
-        while (t < ep->n_msg && ep->msg[t].participant != i)
-            t++;
-        if (t == ep->n_msg)
-            return ac__fail(p->err, AC_E_STATE,
-                            "agent \"%s\" has no message: its credit would "
-                            "have none to carry it (leave a silent agent "
-                            "out, or give it a non-player kind)",
-                            ep->part[i].name);
-    }
+     * carry it. One pass, then one look per agent. */
+    uint8_t *spoke = ac__mem_calloc(&p->mem, ep->n_part, 1);
+    if (spoke == NULL)
+        return ac__fail(p->err, AC_E_NO_MEMORY, "out of memory");
+    for (uint32_t t = 0; t < ep->n_msg; t++)
+        spoke[ep->msg[t].participant] = 1;
+    uint32_t silent = UINT32_MAX;
+    for (uint32_t i = 0; silent == UINT32_MAX && i < ep->n_part; i++)
+        if (ep->part[i].agent != AC__NO_AGENT && !spoke[i])
+            silent = i;
+    ac__mem_free(&p->mem, spoke);
+    if (silent != UINT32_MAX)
+        return ac__fail(p->err, AC_E_STATE,
+                        "agent \"%s\" has no message: its credit would "
+                        "have none to carry it (leave a silent agent "
+                        "out, or give it a non-player kind)",
+                        ep->part[silent].name);
     return AC_OK;
 }
 
@@ -550,11 +613,11 @@ static int alloc_result(ac_pipeline *p, uint32_t n, uint32_t T)
 
 static int map_agent_messages(ac_pipeline *p, const ac_episode *ep)
 {
-    p->agent_msg = ac__mem_alloc(&p->mem, ep->n_msg, sizeof *p->agent_msg);
+    p->agent_msg = ac__mem_alloc(&p->mem, p->res.n_msg, sizeof *p->agent_msg);
     if (p->agent_msg == NULL)
         return ac__fail(p->err, AC_E_NO_MEMORY, "out of memory");
     p->n_agent_msg = 0;
-    for (uint32_t t = 0; t < ep->n_msg; t++)
+    for (uint32_t t = 0; t < p->res.n_msg; t++)
         if (ac__episode_author(ep, t) != AC__NO_AGENT)
             p->agent_msg[p->n_agent_msg++] = t;
         else
@@ -566,12 +629,12 @@ static int map_agent_messages(ac_pipeline *p, const ac_episode *ep)
  * given, v(empty) = the baseline when given. */
 static int give_values(ac_pipeline *p, ac_estimator *e, const ac_episode *ep)
 {
-    uint32_t words = ac_coalition_words(ep->n_agents);
+    uint32_t words = ac_coalition_words(p->res.n_agents);
     uint64_t *all = ac__mem_calloc(&p->mem, 2 * (size_t)words, sizeof *all);
     if (all == NULL)
         return AC_E_NO_MEMORY;
     uint64_t *none = all + words;
-    ac__coalition_fill(all, words, ep->n_agents);
+    ac__coalition_fill(all, words, p->res.n_agents);
     int rc = AC_OK, all_known = 0;
     for (uint32_t k = 0; rc == AC_OK && k < ep->n_known; k++) {
         const uint64_t *key = ep->known_key + (size_t)k * words;
@@ -591,7 +654,7 @@ static int run_estimator(ac_pipeline *p, const ac_episode *ep)
     result *r = &p->res;
     ac_estimator *e = NULL;
     stage s = {p, NULL};
-    int rc = ac_estimator_create(&e, ep->n_agents, object_alloc(p));
+    int rc = ac_estimator_create(&e, p->res.n_agents, object_alloc(p));
     if (rc != AC_OK)
         return stage_failed(p, rc, "credit", "");
     s.obj = e;
@@ -600,7 +663,8 @@ static int run_estimator(ac_pipeline *p, const ac_episode *ep)
     if (rc == AC_OK && p->cb.oracle != NULL)
         rc = ac_estimator_set_oracle(e, oracle_hop, &s);
     if (rc == AC_OK) rc = ac_estimator_run(e);
-    if (rc == AC_OK) rc = ac_estimator_result(e, r->phi, r->se, ep->n_agents);
+    if (rc == AC_OK)
+        rc = ac_estimator_result(e, r->phi, r->se, r->n_agents);
     if (rc == AC_OK)
         rc = ac_estimator_audit(e, AC_ESTIMATOR_AUDIT_METHOD,
                                 &r->audit[AC_PIPELINE_AUDIT_METHOD]);
@@ -627,7 +691,7 @@ static int run_estimator(ac_pipeline *p, const ac_episode *ep)
 static int refer_credits(ac_pipeline *p, const ac_episode *ep)
 {
     result *r = &p->res;
-    uint32_t n = ep->n_agents;
+    uint32_t n = p->res.n_agents;
     r->reference = ep->has_reference ? ep->reference : ep->threshold;
     r->total = ep->outcome - r->reference;
     r->audit[AC_PIPELINE_AUDIT_REFERENCE_GIVEN] = ep->has_reference;
@@ -657,77 +721,97 @@ static ac_verifier_fn choose_verifier(const ac_pipeline *p,
     case AC_VERIFIER_SOURCE_CALLBACK:
         return p->cb.verifier != NULL ? verifier_hop : NULL;
     case AC_VERIFIER_SOURCE_ANNOTATION:
-        return ep->first_error != AC__NO_MESSAGE ? annotation_verifier : NULL;
+        return ep->first_error != AC__NO_MESSAGE ? annotation_hop : NULL;
     default:
         return NULL;
     }
 }
 
-/* The localizer's inputs: authors (a non-player's messages go to an index
- * past the agents, so that none stands in for an agent's correction) and
- * a prior that puts the first error on agents' messages only. */
-static int localizer_inputs(ac_pipeline *p, ac_localizer *l,
-                            const ac_episode *ep)
+/* The authors of the agents' messages, in the objects' numbering (the
+ * localizer's and the refiner's). NULL: no memory. */
+static uint32_t *agent_authors(ac_pipeline *p, const ac_episode *ep)
 {
-    uint32_t T = ep->n_msg;
-    uint32_t *author = ac__mem_alloc(&p->mem, T, sizeof *author);
-    double *prior = ac__mem_alloc(&p->mem, (size_t)T + 1, sizeof *prior);
-    int rc = author && prior ? AC_OK : AC_E_NO_MEMORY;
-    for (uint32_t t = 0; rc == AC_OK && t < T; t++) {
-        uint32_t a = ac__episode_author(ep, t);
-        author[t] = a == AC__NO_AGENT ? ep->n_agents : a;
-        prior[t] = a == AC__NO_AGENT ? 0.0 : 1.0;
+    uint32_t K = p->n_agent_msg;
+    uint32_t *author = ac__mem_alloc(&p->mem, K, sizeof *author);
+    for (uint32_t k = 0; author != NULL && k < K; k++)
+        author[k] = ac__episode_author(ep, p->agent_msg[k]);
+    return author;
+}
+
+/* The localizer's figures, moved to the transcript: the first error, its
+ * step flags, the pair's message positions. */
+static void place_localization(ac_pipeline *p, const uint32_t *flags)
+{
+    result *r = &p->res;
+    for (uint32_t k = 0; k < p->n_agent_msg; k++)
+        r->step_flags[message_at(p, k)] = flags[k];
+    if (r->step >= 0)
+        r->step = message_at(p, (uint32_t)r->step);
+    ac_preference_pair *pair = &r->pair;
+    if (pair->kind != AC_PAIR_KIND_NONE || pair->step < p->n_agent_msg) {
+        uint32_t at = pair->step < p->n_agent_msg ? message_at(p, pair->step)
+                                                  : pair->step;
+        pair->prompt_end = at; /* the transcript before the error */
+        pair->step = at;
     }
-    if (rc == AC_OK) {
-        prior[T] = 1.0; /* "no error" keeps the weight of one message */
-        rc = ac_localizer_set_authors(l, author, T);
-    }
+    if (pair->kind == AC_PAIR_KIND_CORRECTIVE)
+        pair->chosen = message_at(p, (uint32_t)pair->chosen);
+}
+
+static int localizer_figures(ac_pipeline *p, ac_localizer *l, double *blame)
+{
+    result *r = &p->res;
+    uint32_t K = p->n_agent_msg;
+    uint32_t *flags = ac__mem_alloc(&p->mem, K, sizeof *flags);
+    int rc = flags ? AC_OK : AC_E_NO_MEMORY;
+    int64_t search = 0, scan = 0;
+    if (rc == AC_OK) rc = ac_localizer_result(l, &r->step, &r->agent,
+                                              &r->probability);
+    if (rc == AC_OK) rc = ac_localizer_step_flags(l, flags, K);
+    if (rc == AC_OK) rc = ac_localizer_blame_labels(l, blame, K);
     if (rc == AC_OK)
-        rc = ac_localizer_set_prior(l, prior, T + 1);
-    ac__mem_free(&p->mem, author);
-    ac__mem_free(&p->mem, prior);
+        rc = ac_localizer_make_pair(l, (uint64_t)p->episode_id, &r->pair);
+    if (rc == AC_OK)
+        rc = ac_localizer_audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS,
+                                &search);
+    if (rc == AC_OK)
+        rc = ac_localizer_audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS, &scan);
+    if (rc == AC_OK)
+        place_localization(p, flags);
+    r->audit[AC_PIPELINE_AUDIT_VERIFIER_EVALUATIONS] = search + scan;
+    ac__mem_free(&p->mem, flags);
     return rc;
 }
 
-/* Localizes a failure: the first error, step flags, blame labels (into
- * blame, all T) and the pair. *localized 1 when it found an error. */
+/* Localizes a failure over the agents' messages: the first error, step
+ * flags, blame labels (into blame, in the objects' numbering) and the
+ * pair. *localized 1 when it found an error. */
 static int run_localizer(ac_pipeline *p, const ac_episode *ep, double *blame,
                          int *localized)
 {
-    result *r = &p->res;
     ac_verifier_fn verifier = choose_verifier(p, ep);
     *localized = 0;
     if (verifier == NULL)
         return AC_OK;
     ac_localizer *l = NULL;
     stage s = {p, NULL};
-    int rc = ac_localizer_create(&l, ep->n_msg, object_alloc(p));
-    if (rc != AC_OK)
-        return stage_failed(p, rc, "first error", "");
+    uint32_t *author = agent_authors(p, ep);
+    int rc = author ? ac_localizer_create(&l, p->n_agent_msg, object_alloc(p))
+                    : AC_E_NO_MEMORY;
     s.obj = l;
     if (rc == AC_OK) rc = apply_params(p, OWNER_LOCALIZER, l);
-    if (rc == AC_OK) rc = localizer_inputs(p, l, ep);
+    if (rc == AC_OK) rc = ac_localizer_set_authors(l, author, p->n_agent_msg);
     if (rc == AC_OK) rc = ac_localizer_set_verifier(l, verifier, &s);
     if (rc == AC_OK && p->cb.repair != NULL)
         rc = ac_localizer_set_repair(l, repair_hop, check_hop, &s);
     if (rc == AC_OK) rc = ac_localizer_run(l);
-    if (rc == AC_OK) rc = ac_localizer_result(l, &r->step, &r->agent,
-                                              &r->probability);
-    if (rc == AC_OK) rc = ac_localizer_step_flags(l, r->step_flags, ep->n_msg);
-    if (rc == AC_OK) rc = ac_localizer_blame_labels(l, blame, ep->n_msg);
-    if (rc == AC_OK)
-        rc = ac_localizer_make_pair(l, (uint64_t)p->episode_id, &r->pair);
-    int64_t search = 0, scan = 0;
-    if (rc == AC_OK)
-        rc = ac_localizer_audit(l, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS,
-                                &search);
-    if (rc == AC_OK)
-        rc = ac_localizer_audit(l, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS, &scan);
-    r->audit[AC_PIPELINE_AUDIT_VERIFIER_EVALUATIONS] = search + scan;
-    r->audit[AC_PIPELINE_AUDIT_LOCALIZED] = 1;
-    *localized = rc == AC_OK && r->step >= 0;
+    if (rc == AC_OK) rc = localizer_figures(p, l, blame);
+    p->res.audit[AC_PIPELINE_AUDIT_LOCALIZED] = 1;
+    *localized = rc == AC_OK && p->res.step >= 0;
     if (rc != AC_OK)
-        rc = stage_failed(p, rc, "first error", ac_localizer_last_error(l));
+        rc = stage_failed(p, rc, "first error",
+                          l ? ac_localizer_last_error(l) : "");
+    ac__mem_free(&p->mem, author);
     ac_localizer_free(l);
     return rc;
 }
@@ -746,7 +830,7 @@ static int give_labels(ac_pipeline *p, ac_refiner *f, const ac_episode *ep,
     int given = 0, missing = 0, rc = AC_OK;
     for (uint32_t k = 0; k < K; k++) {
         double g = ep->msg[p->agent_msg[k]].label;
-        lab[k] = localized ? blame[p->agent_msg[k]] : isnan(g) ? 0.0 : g;
+        lab[k] = localized ? blame[k] : isnan(g) ? 0.0 : g;
         given += !isnan(g);
         missing += isnan(g);
     }
@@ -771,23 +855,38 @@ static int give_labels(ac_pipeline *p, ac_refiner *f, const ac_episode *ep,
     return rc;
 }
 
-/* Authors and texts of the agents' messages, in the refiner's numbering. */
+/* Authors and texts of the agents' messages, in the refiner's numbering.
+ * A message without text is never an exact repeat: it gets a text of its
+ * own that no real one can equal (a NUL, then its position; real texts
+ * hold no NUL), passed with its length. */
 static int refiner_inputs(ac_pipeline *p, ac_refiner *f, const ac_episode *ep)
 {
     uint32_t K = p->n_agent_msg;
-    uint32_t *author = ac__mem_alloc(&p->mem, K, sizeof *author);
+    uint32_t *author = agent_authors(p, ep);
     const char **text = ac__mem_alloc(&p->mem, K, sizeof *text);
-    int rc = author && text ? AC_OK : AC_E_NO_MEMORY;
+    uint64_t *len = ac__mem_alloc(&p->mem, K, sizeof *len);
+    char (*none)[16] = ac__mem_alloc(&p->mem, K, sizeof *none);
+    int rc = author && text && len && none ? AC_OK : AC_E_NO_MEMORY;
     for (uint32_t k = 0; rc == AC_OK && k < K; k++) {
-        const ac__message *m = &ep->msg[p->agent_msg[k]];
-        author[k] = ep->part[m->participant].agent;
-        text[k] = m->text != NULL ? m->text : "";
+        const char *t = ep->msg[p->agent_msg[k]].text;
+        if (t == NULL) {
+            none[k][0] = '\0';
+            len[k] = 1 + (uint64_t)snprintf(none[k] + 1, sizeof none[k] - 1,
+                                            "%u", k);
+            t = none[k];
+        } else {
+            len[k] = strlen(t);
+        }
+        text[k] = t;
     }
     if (rc == AC_OK) rc = ac_refiner_set_authors(f, author, K);
-    if (rc == AC_OK) rc = ac_refiner_set_credits(f, p->res.phi, ep->n_agents);
-    if (rc == AC_OK) rc = ac_refiner_set_texts(f, text, NULL, K);
+    if (rc == AC_OK)
+        rc = ac_refiner_set_credits(f, p->res.phi, p->res.n_agents);
+    if (rc == AC_OK) rc = ac_refiner_set_texts(f, text, len, K);
     ac__mem_free(&p->mem, author);
     ac__mem_free(&p->mem, (void *)text);
+    ac__mem_free(&p->mem, len);
+    ac__mem_free(&p->mem, none);
     return rc;
 }
 
@@ -822,7 +921,7 @@ static int run_refiner(ac_pipeline *p, const ac_episode *ep,
     result *r = &p->res;
     ac_refiner *f = NULL;
     stage s = {p, NULL};
-    int rc = ac_refiner_create(&f, ep->n_agents, p->n_agent_msg,
+    int rc = ac_refiner_create(&f, p->res.n_agents, p->n_agent_msg,
                                object_alloc(p));
     if (rc != AC_OK)
         return stage_failed(p, rc, "rewards", "");
@@ -831,7 +930,7 @@ static int run_refiner(ac_pipeline *p, const ac_episode *ep,
     if (rc == AC_OK) rc = refiner_inputs(p, f, ep);
     if (rc == AC_OK) rc = give_labels(p, f, ep, blame, localized, &s);
     if (rc == AC_OK) rc = ac_refiner_run(f);
-    if (rc == AC_OK) rc = scatter_refined(p, f, ep->n_agents);
+    if (rc == AC_OK) rc = scatter_refined(p, f, p->res.n_agents);
     if (rc == AC_OK)
         rc = ac_refiner_audit(f, AC_REFINER_AUDIT_EVALUATIONS,
                               &r->audit[AC_PIPELINE_AUDIT_SCORER_EVALUATIONS]);
@@ -847,9 +946,12 @@ static int run_refiner(ac_pipeline *p, const ac_episode *ep,
 static int run_stages(ac_pipeline *p, const ac_episode *ep)
 {
     int localized = 0;
-    double *blame = ac__mem_alloc(&p->mem, ep->n_msg, sizeof *blame);
-    int rc = blame ? AC_OK : ac__fail(p->err, AC_E_NO_MEMORY, "out of memory");
-    if (rc == AC_OK) rc = map_agent_messages(p, ep);
+    double *blame = NULL;
+    int rc = map_agent_messages(p, ep);
+    if (rc == AC_OK &&
+        (blame = ac__mem_alloc(&p->mem, p->n_agent_msg, sizeof *blame)) ==
+            NULL)
+        rc = ac__fail(p->err, AC_E_NO_MEMORY, "out of memory");
     if (rc == AC_OK) rc = run_estimator(p, ep);
     if (rc == AC_OK) rc = refer_credits(p, ep);
     if (rc == AC_OK && cancelled(p))

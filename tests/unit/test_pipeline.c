@@ -274,6 +274,25 @@ START_TEST(episode_refuses_what_is_malformed)
                      AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_episode_set_token_span(ep, 3, 0, UINT64_MAX),
                      AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_episode_set_token_span(ep, 3, 0,
+                                               (uint64_t)INT64_MAX + 1),
+                     AC_E_INVALID_ARG); /* JSON could not hold it */
+    ck_assert_int_eq(ac_episode_set_token_span(ep, 3, 0, INT64_MAX), AC_OK);
+    /* strings are UTF-8: a stray continuation byte, an overlong form, a
+     * surrogate, a cut sequence */
+    static const char *const NOT_UTF8[] = {"a\x80" "b", "\xC0\xAF",
+                                           "\xED\xA0\x80", "ok\xE2\x82"};
+    for (size_t k = 0; k < sizeof NOT_UTF8 / sizeof NOT_UTF8[0]; k++) {
+        ck_assert_int_eq(ac_episode_add_participant(ep, NOT_UTF8[k], 1, NULL),
+                         AC_E_INVALID_ARG);
+        ck_assert(strstr(ac_episode_last_error(ep), "not UTF-8") != NULL);
+        ck_assert_int_eq(ac_episode_add_message(ep, 0, NULL, NOT_UTF8[k],
+                                                NULL), AC_E_INVALID_ARG);
+        ck_assert_int_eq(ac_episode_set_id(ep, NOT_UTF8[k]),
+                         AC_E_INVALID_ARG);
+    }
+    ck_assert_int_eq(ac_episode_add_participant(ep, "caf\xC3\xA9 \xF0\x9F\x98"
+                                                "\x80", 1, NULL), AC_OK);
     ck_assert_int_eq(ac_episode_set_outcome(ep, NAN), AC_E_INVALID_ARG);
     ck_assert_int_eq(ac_episode_set_reference(ep, INFINITY),
                      AC_E_INVALID_ARG);
@@ -291,7 +310,7 @@ START_TEST(episode_refuses_what_is_malformed)
     ck_assert_int_eq(ac_episode_add_participant(ep, "db", 1, NULL), AC_OK);
     uint32_t parts = 0, agents = 0, msgs = 0;
     ck_assert_int_eq(ac_episode_counts(ep, &parts, &agents, &msgs), AC_OK);
-    ck_assert_uint_eq(parts, N_PART + 1);
+    ck_assert_uint_eq(parts, N_PART + 2); /* "db" and the UTF-8 name */
     ck_assert_uint_eq(agents, N_AGENTS);
     ck_assert_uint_eq(msgs, N_MSG);
     double v;
@@ -508,12 +527,44 @@ START_TEST(failure_localized_by_annotation)
 }
 END_TEST
 
+/* The hand-wired localizer's numbering: the agents' messages, at
+ * transcript positions at[k]; prefix k ends where message k + 1 begins. */
+typedef struct agent_prefixes {
+    const uint32_t *at;
+    uint32_t count;
+} agent_prefixes;
+
+static int agent_prefix_verifier(void *user, const uint32_t *prefixes,
+                                 uint32_t count, double *p_on_track,
+                                 int32_t *status)
+{
+    const agent_prefixes *m = user;
+    uint32_t ends[N_MSG];
+    for (uint32_t k = 0; k < count; k++)
+        ends[k] = prefixes[k] + 1 < m->count ? m->at[prefixes[k] + 1] - 1
+                                             : N_MSG - 1;
+    return check_verifier(NULL, ends, count, p_on_track, status);
+}
+
+static int agent_propose(void *user, uint32_t step, uint32_t max_count,
+                         uint64_t *ids, uint32_t *count)
+{
+    const agent_prefixes *m = user;
+    return propose(NULL, m->at[step], max_count, ids, count);
+}
+
+static int agent_judge(void *user, uint32_t step, const uint64_t *ids,
+                       uint32_t count, double *p, int32_t *status)
+{
+    const agent_prefixes *m = user;
+    return judge(NULL, m->at[step], ids, count, p, status);
+}
+
 /* One call equals the three objects wired by hand with the documented
  * steps: the estimator's credits moved to R - reference (to the last ulps:
  * the pipeline conserves them exactly), then, from the pipeline's credits,
- * the localizer over the whole transcript (non-players' messages under an
- * index past the agents, prior 0) and the refiner over the agents'
- * messages, bit for bit. */
+ * the localizer and the refiner over the agents' messages (a localizer
+ * prefix ends where the next agent message begins), bit for bit. */
 START_TEST(one_call_equals_hand_wired)
 {
     ac_episode *ep = team_episode(0.0);
@@ -552,23 +603,25 @@ START_TEST(one_call_equals_hand_wired)
     }
     ac_estimator_free(e);
 
-    /* by hand: the first error over the whole transcript */
+    /* by hand: the first error over the agents' messages, prefix k
+     * ending where the next agent message begins */
     ac_localizer *l = NULL;
-    uint32_t authors[N_MSG];
-    double prior[N_MSG + 1], blame[N_MSG];
-    for (uint32_t t = 0; t < N_MSG; t++) {
-        authors[t] = author_of(t) == UINT32_MAX ? N_AGENTS : author_of(t);
-        prior[t] = author_of(t) == UINT32_MAX ? 0.0 : 1.0;
-    }
-    prior[N_MSG] = 1.0;
-    ck_assert_int_eq(ac_localizer_create(&l, N_MSG, NULL), AC_OK);
+    uint32_t authors[N_MSG], at[N_MSG], K = 0;
+    double blame[N_MSG];
+    for (uint32_t t = 0; t < N_MSG; t++)
+        if (author_of(t) != UINT32_MAX) {
+            at[K] = t;
+            authors[K++] = author_of(t);
+        }
+    agent_prefixes prefixes = {at, K};
+    ck_assert_int_eq(ac_localizer_create(&l, K, NULL), AC_OK);
     ck_assert_int_eq(ac_localizer_set_int(l, AC_LOCALIZER_PARAM_MONOTONE, 0),
                      AC_OK);
-    ck_assert_int_eq(ac_localizer_set_authors(l, authors, N_MSG), AC_OK);
-    ck_assert_int_eq(ac_localizer_set_prior(l, prior, N_MSG + 1), AC_OK);
-    ck_assert_int_eq(ac_localizer_set_verifier(l, check_verifier, NULL),
-                     AC_OK);
-    ck_assert_int_eq(ac_localizer_set_repair(l, propose, judge, NULL), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_authors(l, authors, K), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_verifier(l, agent_prefix_verifier,
+                                               &prefixes), AC_OK);
+    ck_assert_int_eq(ac_localizer_set_repair(l, agent_propose, agent_judge,
+                                             &prefixes), AC_OK);
     ck_assert_int_eq(ac_localizer_run(l), AC_OK);
     int64_t step;
     uint32_t agent, flags[N_MSG];
@@ -576,13 +629,18 @@ START_TEST(one_call_equals_hand_wired)
     ac_preference_pair pair = {sizeof pair, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                0, 0, 0};
     ck_assert_int_eq(ac_localizer_result(l, &step, &agent, &prob), AC_OK);
-    ck_assert_int_eq(ac_localizer_step_flags(l, flags, N_MSG), AC_OK);
-    ck_assert_int_eq(ac_localizer_blame_labels(l, blame, N_MSG), AC_OK);
+    ck_assert_int_eq(ac_localizer_step_flags(l, flags, K), AC_OK);
+    ck_assert_int_eq(ac_localizer_blame_labels(l, blame, K), AC_OK);
     ck_assert_int_eq(ac_localizer_make_pair(l, 0, &pair), AC_OK);
     ac_localizer_free(l);
-    ck_assert(step == s.step && agent == s.agent && prob == s.probability);
-    ck_assert_int_eq(step, 4);
-    ck_assert(memcmp(flags, s.steps, sizeof flags) == 0);
+    ck_assert(at[step] == (uint32_t)s.step && agent == s.agent &&
+              prob == s.probability);
+    ck_assert_int_eq(s.step, 4);
+    for (uint32_t t = 0, k = 0; t < N_MSG; t++)
+        ck_assert_uint_eq(s.steps[t], author_of(t) != UINT32_MAX
+                                          ? flags[k++]
+                                          : 0);
+    pair.step = pair.prompt_end = at[pair.step]; /* transcript positions */
     ck_assert(memcmp(&pair, &s.pair, sizeof pair) == 0);
 
     /* by hand: the rewards over the agents' messages */
@@ -593,7 +651,7 @@ START_TEST(one_call_equals_hand_wired)
         if (author_of(t) != UINT32_MAX) {
             map[k] = t;
             who[k] = author_of(t);
-            lab[k] = blame[t];
+            lab[k] = blame[k];
             text[k++] = SCRIPT[t].text;
         }
     ac_refiner *f = NULL;
@@ -616,6 +674,80 @@ START_TEST(one_call_equals_hand_wired)
                       reward[j], s.reward[map[j]]);
         ck_assert(memcmp(&label[j], &s.label[map[j]], sizeof label[j]) == 0);
     }
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* A verifier that first rejects the prefix ending at a tool's output
+ * (message 3, "tests: 3 passed", here taken as the moment it went wrong):
+ * the first error is the agent's message the output followed (message 2,
+ * the coder's), never the tool's; the tool's message gets no flag. */
+static int rejects_from_the_tool(void *user, const uint32_t *prefixes,
+                                 uint32_t count, double *p_on_track,
+                                 int32_t *status)
+{
+    (void)user;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++) {
+        ck_assert_msg(prefixes[k] + 1 == N_MSG ||
+                          author_of(prefixes[k] + 1) != UINT32_MAX,
+                      "prefix %u does not end before an agent's message",
+                      prefixes[k]);
+        p_on_track[k] = prefixes[k] < 3 ? 1.0 : 0.0;
+    }
+    return 0;
+}
+
+START_TEST(first_error_is_an_agents_message)
+{
+    ac_episode *ep = team_episode(0.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, rejects_from_the_tool, NULL),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    assert_invariants(&s, 0.0, 0.5);
+    ck_assert_int_eq(s.step, 2);
+    ck_assert_uint_eq(s.agent, CODER);
+    ck_assert_uint_eq(s.steps[3], 0);
+    ck_assert(s.steps[2] & AC_STEP_FLAG_FIRST_ERROR);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* Agent messages without text (tool calls) are not repeats of each other:
+ * none is flagged redundant. */
+START_TEST(messages_without_text_are_no_repeats)
+{
+    ac_episode *ep = NULL;
+    ck_assert_int_eq(ac_episode_create(&ep, NULL), AC_OK);
+    ck_assert_int_eq(ac_episode_add_participant(ep, "a", 0, NULL), AC_OK);
+    ck_assert_int_eq(ac_episode_add_participant(ep, "t", 1, NULL), AC_OK);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(ac_episode_add_message(ep, 0, "assistant", NULL,
+                                                NULL), AC_OK);
+        ck_assert_int_eq(ac_episode_add_message(ep, 1, "tool", "ok", NULL),
+                         AC_OK);
+    }
+    ck_assert_int_eq(ac_episode_add_message(ep, 0, NULL, "done", NULL),
+                     AC_OK);
+    ck_assert_int_eq(ac_episode_add_message(ep, 0, NULL, "done", NULL),
+                     AC_OK);
+    ck_assert_int_eq(ac_episode_set_outcome(ep, 1.0), AC_OK);
+    ck_assert_int_eq(ac_episode_set_baseline(ep, 0.0), AC_OK);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    uint32_t flags[8];
+    ck_assert_int_eq(ac_pipeline_message_flags(p, flags, 8), AC_OK);
+    for (int t = 0; t < 6; t += 2)
+        ck_assert_uint_eq(flags[t] & AC_MESSAGE_FLAG_REDUNDANT, 0);
+    ck_assert(flags[7] & AC_MESSAGE_FLAG_REDUNDANT); /* a real repeat */
     ac_pipeline_free(p);
     ac_episode_free(ep);
 }
@@ -653,6 +785,11 @@ START_TEST(parameters_pass_through)
     ck_assert_int_eq(ac_pipeline_set_int(p, 150, 1), AC_E_PARAM_UNSUPPORTED);
     ck_assert_int_eq(ac_pipeline_set_int(p, AC_PIPELINE_PARAM_VERIFIER, 3),
                      AC_E_PARAM_OUT_OF_BOUND);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_STRATEGY,
+                                         AC_STRATEGY_SCORES),
+                     AC_E_PARAM_OUT_OF_BOUND); /* no scores to give it */
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_STRATEGY,
+                                         AC_STRATEGY_BISECTION), AC_OK);
     ck_assert_int_eq(ac_pipeline_get_int(p, AC_ESTIMATOR_PARAM_BUDGET, &v),
                      AC_OK);
     ck_assert_int_eq(v, 100);
@@ -877,8 +1014,6 @@ START_TEST(episode_json_errors)
         {"{\"messages\": [], \"outcome\": 1}", AC_E_PARSE, "participants"},
         {"{\"participants\": [], \"outcome\": 1}", AC_E_PARSE, "messages"},
         {MIN_EPISODE(", \"outcome\": null"), AC_E_PARSE, "line"},
-        {"{\"participants\": [{\"name\": \"a\"}], \"messages\": []}",
-         AC_E_PARSE, "outcome: the outcome is needed"},
         {MIN_EPISODE(", \"threshold\": \"high\""), AC_E_PARSE,
          "threshold: a number"},
         {MIN_EPISODE(", \"reference\": 1e999"), AC_E_PARSE, "line 1"},
@@ -922,6 +1057,21 @@ START_TEST(episode_json_errors)
     };
     for (size_t k = 0; k < sizeof BAD / sizeof BAD[0]; k++)
         load(BAD[k].text, 0, BAD[k].rc, BAD[k].says, NULL, 0);
+    /* no outcome: it loads (and writes back the same), the pipeline
+     * refuses it */
+    ac_episode *none = load("{\"participants\": [{\"name\": \"a\"}], "
+                            "\"messages\": [{\"from\": \"a\"}]}",
+                            AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    char *text = episode_text(none);
+    ac_episode *again = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, again), AC_E_STATE);
+    ck_assert(strstr(ac_pipeline_last_error(p), "no outcome") != NULL);
+    ac_pipeline_free(p);
+    free(text);
+    ac_episode_free(again);
+    ac_episode_free(none);
     /* NULL and unknown flags */
     ac_episode *ep = NULL;
     ck_assert_int_eq(ac_episode_load_json(&ep, NULL, 0, NULL, NULL, 0, NULL,
@@ -1164,6 +1314,8 @@ int main(void)
     tcase_add_test(tc, credits_add_up_to_outcome_minus_reference);
     tcase_add_test(tc, failure_localized_by_annotation);
     tcase_add_test(tc, one_call_equals_hand_wired);
+    tcase_add_test(tc, first_error_is_an_agents_message);
+    tcase_add_test(tc, messages_without_text_are_no_repeats);
     tcase_add_test(tc, parameters_pass_through);
     tcase_add_test(tc, episodes_the_pipeline_refuses);
     tcase_add_test(tc, reentry_from_callbacks);

@@ -323,26 +323,35 @@ class Run(unittest.TestCase):
         pipe.set_repair(propose, judge)
         s = pipe.run(ep)
         self.assert_invariants(s, 0.0, 0.35)
-        # the localizer by hand, over the whole transcript
-        authors = [N_AGENTS if author_of(t) is None else author_of(t)
-                   for t in range(N_MSG)]
-        prior = [0.0 if author_of(t) is None else 1.0
-                 for t in range(N_MSG)] + [1.0]
-        loc = agentcredit.Localizer(N_MSG, monotone=False, authors=authors,
-                                    prior=prior)
-        self.assertEqual(loc.run(check_verifier), s.first_error)
+        # the localizer by hand, over the agents' messages: prefix k ends
+        # where the next agent message begins
+        mine = [t for t in range(N_MSG) if author_of(t) is not None]
+        ends = [mine[k + 1] - 1 if k + 1 < len(mine) else N_MSG - 1
+                for k in range(len(mine))]
+        loc = agentcredit.Localizer(len(mine), monotone=False,
+                                    authors=[author_of(t) for t in mine])
+        first = loc.run(lambda ks: check_verifier([ends[k] for k in ks]))
+        self.assertEqual(mine[first.step], s.first_error.step)
+        self.assertEqual((first.agent, first.probability),
+                         (s.first_error.agent, s.first_error.probability))
         self.assertEqual(s.first_error.step, 4)
-        self.assertEqual(loc.step_flags(), s.step_flags)
-        loc.set_repair(propose, judge)
-        self.assertEqual(loc.make_pair(0), s.pair)
+        flags = dict(zip(mine, loc.step_flags()))
+        self.assertEqual([flags.get(t, 0) for t in range(N_MSG)],
+                         s.step_flags)
+        loc.set_repair(lambda k, n: propose(mine[k], n),
+                       lambda k, ids: judge(mine[k], ids))
+        pair = loc.make_pair(0)
+        self.assertEqual((mine[pair.step], pair.chosen, pair.agent,
+                          pair.weight),
+                         (s.pair.step, s.pair.chosen, s.pair.agent,
+                          s.pair.weight))
         blame = loc.blame_labels()
         # the refiner by hand, over the agents' messages
-        mine = [t for t in range(N_MSG) if author_of(t) is not None]
         ref = agentcredit.Refiner(N_AGENTS, len(mine), bound=0.3,
                                   authors=[author_of(t) for t in mine],
                                   credits=s.credits,
                                   texts=[SCRIPT[t][1] for t in mine],
-                                  labels=[blame[t] for t in mine])
+                                  labels=blame)
         rewards = ref.run()
         self.assertEqual([s.rewards[t] for t in mine], rewards)
         self.assertEqual(s.audit["labels"], "blame")
