@@ -6,13 +6,13 @@
 # it in build-fuzz/fuzz-artifacts/. Skips (exit 0) with a message when
 # there is no clang or no libFuzzer runtime (Debian: libclang-rt-<v>-dev).
 #
-#   bash .ci/fuzz.sh                    the CI run (about 2 minutes)
+#   bash .ci/fuzz.sh                    the CI run (about 4 minutes)
 #   AC_FUZZ_SCALE=10 bash .ci/fuzz.sh   ten times the executions
 #
 # The executions are fixed rather than the time, so that a run does the
 # same work on every machine; -seed fixes the mutations too. The counts
-# below take 30 to 50 s each on one core of the CI machine (2 cores): the
-# targets run one after the other, so the whole part stays within 3
+# below take 20 to 60 s each on one core of the CI machine (2 cores): the
+# targets run one after the other, so the whole part stays within 5
 # minutes with the build. tests/fuzz/README.md has the long runs.
 set -euo pipefail
 exec </dev/null
@@ -50,15 +50,18 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     CC="$CC_FUZZ" meson setup "$BUILD" -Dfuzz=enabled -Dwerror=true \
         -Dtests=false -Dbench=false >/dev/null
 fi
-targets=(fuzz_game_json fuzz_api fuzz_asktell fuzz_episode_json)
+targets=(fuzz_game_json fuzz_api fuzz_asktell fuzz_episode_json
+         fuzz_import_whowhen fuzz_import_tau)
 ninja -C "$BUILD" "${targets[@]/#/tests/fuzz/}" >/dev/null
 echo "fuzz: built in $((SECONDS - start)) s"
 
 # Executions per target at SCALE 1, and the longest input each may grow.
 declare -A runs=([fuzz_game_json]=1000000 [fuzz_api]=80000 [fuzz_asktell]=400000
-                 [fuzz_episode_json]=1000000)
+                 [fuzz_episode_json]=1000000 [fuzz_import_whowhen]=300000
+                 [fuzz_import_tau]=160000)
 declare -A max_len=([fuzz_game_json]=8192 [fuzz_api]=512 [fuzz_asktell]=2048
-                    [fuzz_episode_json]=4096)
+                    [fuzz_episode_json]=4096 [fuzz_import_whowhen]=8192
+                    [fuzz_import_tau]=8192)
 
 artifacts="$BUILD/fuzz-artifacts"
 mkdir -p "$artifacts"

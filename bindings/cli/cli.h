@@ -82,12 +82,14 @@ void cli_audit_print(FILE *f, const ac_estimator *est);
 int cli_demo(int argc, char **argv);
 int cli_shapley(int argc, char **argv);
 int cli_signals(int argc, char **argv);
+int cli_import(int argc, char **argv);
 /* A command's help: its synopsis after lead ("  " within 'agentcredit
  * --help', "Usage: agentcredit " alone), then what it does and its
  * options, indented by eight. */
 void cli_demo_help(FILE *f, const char *lead);
 void cli_shapley_help(FILE *f, const char *lead);
 void cli_signals_help(FILE *f, const char *lead);
+void cli_import_help(FILE *f, const char *lead);
 
 /* The demo team (demo.c): its agents' roles, and the credits of its
  * noise-free game with the observed outcome v(all) and the fallback's known
@@ -95,6 +97,9 @@ void cli_signals_help(FILE *f, const char *lead);
 #define CLI_DEMO_AGENTS 4
 extern const char *const cli_demo_role[CLI_DEMO_AGENTS];
 int cli_demo_credit(double v_all, double phi[CLI_DEMO_AGENTS]);
+/* The noise-free success probability of a coalition of the demo team (bit
+ * i: agent i acts); coalition 0 is the fallback's pass rate. */
+double cli_demo_value(uint64_t coalition);
 /* The demo's failed episode (demo_failure.c). */
 int cli_demo_failure(void);
 

@@ -78,6 +78,11 @@ static double team_success(uint64_t s)
     return p;
 }
 
+double cli_demo_value(uint64_t coalition)
+{
+    return team_success(coalition);
+}
+
 int cli_demo_credit(double v_all, double phi[CLI_DEMO_AGENTS])
 {
     double table[DEMO_COALITIONS];

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT
  * agentcredit demo, second part: a failed episode of the same team.
  *
- * The hidden test suite, run on a prefix of the transcript, is the verifier:
- * exact, but not monotone, since a later message can repair an earlier one.
- * The localizer scans for the first rejected prefix (AC_LOCALIZER_PARAM_MONOTONE 0),
- * then judges the rest to find the corrective messages. The localization
- * becomes blame labels, the refiner turns them and the agents' credit for
- * this episode into message rewards that add up to the credit, and a
- * repair callback proposes replacements for the first error, from which the
- * verified one makes a preference pair. */
+ * One call of the pipeline (ac_pipeline_run) on the episode: the team
+ * game's credits, moved to add up to R - reference (the episode failed:
+ * R = 0 against the threshold 0.5); the hidden test suite, run on a prefix
+ * of the transcript, as the verifier (exact, but not monotone, since a
+ * later message can repair an earlier one: the localizer scans for the
+ * first rejected prefix, then judges the rest to find the corrective
+ * messages); blame labels; rewards that add up to each credit; and, from
+ * the repair callback's candidates, the verified one as a preference
+ * pair. */
 #include "cli.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
 
 #define FAIL_AGENTS CLI_DEMO_AGENTS
 #define FAIL_MESSAGES 9
@@ -89,31 +91,41 @@ static const char *flag_name(uint32_t f)
                                       : "before";
 }
 
-static int localize(ac_localizer *loc, const uint32_t *author)
+/* The episode: the team's four agents, the transcript, the outcome (a
+ * failure), and every coalition's noise-free value as known (the game the
+ * demo's first part estimates from rollouts). */
+static int build_episode(ac_episode *ep)
 {
-    int rc = ac_localizer_set_int(loc, AC_LOCALIZER_PARAM_MONOTONE, 0);
-    if (rc == AC_OK) rc = ac_localizer_set_authors(loc, author, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_localizer_set_verifier(loc, suite_on_prefix, NULL);
-    if (rc == AC_OK) rc = ac_localizer_set_repair(loc, propose, suite_on_candidate, NULL);
-    if (rc == AC_OK) rc = ac_localizer_run(loc);
+    int rc = AC_OK;
+    for (uint32_t a = 0; rc == AC_OK && a < FAIL_AGENTS; a++)
+        rc = ac_episode_add_participant(ep, cli_demo_role[a],
+                                        AC_PARTICIPANT_KIND_AGENT, NULL);
+    for (int t = 0; rc == AC_OK && t < FAIL_MESSAGES; t++)
+        rc = ac_episode_add_message(ep, episode[t].agent, "assistant",
+                                    episode[t].text, NULL);
+    if (rc == AC_OK) rc = ac_episode_set_outcome(ep, 0.0);
+    if (rc == AC_OK) rc = ac_episode_set_baseline(ep, cli_demo_value(0));
+    uint64_t all = ((uint64_t)1 << FAIL_AGENTS) - 1;
+    for (uint64_t s = 1; rc == AC_OK && s < all; s++)
+        rc = ac_episode_set_value(ep, &s, 1, cli_demo_value(s));
+    if (rc != AC_OK)
+        cli_error("the failed episode: %s", ac_episode_last_error(ep));
     return rc;
 }
 
-static int blame(const double phi[FAIL_AGENTS], const uint32_t *author,
-                 const double *labels, double *reward)
+static int run_pipeline(ac_pipeline *p, const ac_episode *ep)
 {
-    ac_refiner *ref = NULL;
-    int rc = ac_refiner_create(&ref, FAIL_AGENTS, FAIL_MESSAGES, NULL);
-    if (rc == AC_OK) rc = ac_refiner_set_f64(ref, AC_REFINER_PARAM_BOUND, 0.5);
-    if (rc == AC_OK) rc = ac_refiner_set_authors(ref, author, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_refiner_set_credits(ref, phi, FAIL_AGENTS);
-    if (rc == AC_OK) rc = ac_refiner_set_labels(ref, labels, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_refiner_run(ref);
-    if (rc == AC_OK) rc = ac_refiner_rewards(ref, reward, FAIL_MESSAGES);
+    int rc = ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0);
+    if (rc == AC_OK) rc = ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 0.5);
+    if (rc == AC_OK) rc = ac_pipeline_set_int(p, AC_PIPELINE_PARAM_EPISODE_ID,
+                                              FAIL_EPISODE);
+    if (rc == AC_OK) rc = ac_pipeline_set_verifier(p, suite_on_prefix, NULL);
+    if (rc == AC_OK) rc = ac_pipeline_set_repair(p, propose,
+                                                 suite_on_candidate, NULL);
+    if (rc == AC_OK) rc = ac_pipeline_run(p, ep);
     if (rc != AC_OK)
-        cli_error("the refiner failed: %s: %s", ac_strerror(rc),
-                  ref ? ac_refiner_last_error(ref) : "");
-    ac_refiner_free(ref);
+        cli_error("the pipeline failed: %s: %s", ac_strerror(rc),
+                  ac_pipeline_last_error(p));
     return rc;
 }
 
@@ -140,65 +152,68 @@ static void print_pair(const ac_preference_pair *pair)
            pair->candidates, pair->verified, pair->confidence, pair->weight);
 }
 
-int cli_demo_failure(void)
-{
-    uint32_t author[FAIL_MESSAGES], flags[FAIL_MESSAGES];
+/* Every figure of the run, in the arrays below; AC_OK or the getter's
+ * status. */
+struct failure_signals {
+    uint32_t flags[FAIL_MESSAGES];
     double labels[FAIL_MESSAGES], reward[FAIL_MESSAGES], phi[FAIL_AGENTS];
-    for (int t = 0; t < FAIL_MESSAGES; t++)
-        author[t] = episode[t].agent;
-    ac_localizer *loc = NULL;
-    ac_preference_pair pair = {sizeof pair, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t step = -1, calls = 0, scan = 0;
-    uint32_t agent = 0;
-    double prob = 0.0;
-    int rc = ac_localizer_create(&loc, FAIL_MESSAGES, NULL);
-    if (rc == AC_OK) rc = localize(loc, author);
-    if (rc == AC_OK) rc = ac_localizer_result(loc, &step, &agent, &prob);
-    if (rc == AC_OK) rc = ac_localizer_step_flags(loc, flags, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_localizer_blame_labels(loc, labels, FAIL_MESSAGES);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SEARCH_EVALUATIONS, &calls);
-    if (rc == AC_OK) rc = ac_localizer_audit(loc, AC_LOCALIZER_AUDIT_SCAN_EVALUATIONS, &scan);
-    if (rc == AC_OK) rc = ac_localizer_make_pair(loc, FAIL_EPISODE, &pair);
-    if (rc != AC_OK) {
-        cli_error("the localizer failed: %s: %s", ac_strerror(rc),
-                  loc ? ac_localizer_last_error(loc) : "");
-        ac_localizer_free(loc);
-        return CLI_FAILED;
-    }
-    ac_localizer_free(loc);
-    if (step < 0 || cli_demo_credit(0.0, phi) != AC_OK ||
-        blame(phi, author, labels, reward) != AC_OK)
-        return CLI_FAILED;
+    double total, reference, prob;
+    int64_t step, calls;
+    uint32_t agent;
+    ac_preference_pair pair;
+};
 
+static int read_signals(const ac_pipeline *p, struct failure_signals *f)
+{
+    memset(f, 0, sizeof *f);
+    f->pair.struct_size = sizeof f->pair;
+    int rc = ac_pipeline_first_error(p, &f->step, &f->agent, &f->prob);
+    if (rc == AC_OK) rc = ac_pipeline_step_flags(p, f->flags, FAIL_MESSAGES);
+    if (rc == AC_OK) rc = ac_pipeline_labels(p, f->labels, FAIL_MESSAGES);
+    if (rc == AC_OK) rc = ac_pipeline_rewards(p, f->reward, FAIL_MESSAGES);
+    if (rc == AC_OK) rc = ac_pipeline_credits(p, f->phi, NULL, FAIL_AGENTS);
+    if (rc == AC_OK) rc = ac_pipeline_total(p, &f->total, &f->reference);
+    if (rc == AC_OK) rc = ac_pipeline_pair(p, &f->pair);
+    if (rc == AC_OK)
+        rc = ac_pipeline_audit(p, AC_PIPELINE_AUDIT_VERIFIER_EVALUATIONS,
+                               &f->calls);
+    return rc;
+}
+
+static int print_failure(const struct failure_signals *f)
+{
     printf("\nA failed episode: who is to blame (docs/localizer.md)\n\n");
     printf("The same team failed another task: the hidden suite fails on the "
            "final answer. The\n"
            "suite, run on each prefix, is the verifier; a later message can "
            "repair an earlier\n"
            "one, so the localizer scans for the first rejected prefix, then "
-           "judges the rest.\n\n");
+           "judges the rest.\n"
+           "One call of the pipeline (docs/signals.md, section 10) gives "
+           "every signal below.\n\n");
     printf("first error: message %" PRId64 " by agent %u (%s), probability "
-           "%.2f; %" PRId64 " verifier calls to find it, %" PRId64
-           " to judge the rest\n\n", step, agent, cli_demo_role[agent], prob,
-           calls, scan);
+           "%.2f; %" PRId64 " verifier calls to find it and judge the rest\n\n",
+           f->step, f->agent, cli_demo_role[f->agent], f->prob, f->calls);
     printf("%-4s %-10s %-12s %6s %9s  %s\n", "step", "role", "localizer",
            "label", "reward", "message");
     for (int t = 0; t < FAIL_MESSAGES; t++)
         printf("%-4d %-10s %-12s %+6.2f %+9.4f  %s\n", t,
-               cli_demo_role[author[t]], flag_name(flags[t]), labels[t],
-               reward[t], episode[t].text);
-    printf("\nPer agent (credit from the team game with the observed v(all) "
-           "= 0), rewards add up to it:\n");
+               cli_demo_role[episode[t].agent], flag_name(f->flags[t]),
+               f->labels[t], f->reward[t], episode[t].text);
+    printf("\nPer agent (credit from the team game, moved to add up to "
+           "R - reference = %+.2f: the\n"
+           "failure is judged against the success threshold), rewards add "
+           "up to it:\n", f->total);
     int ok = 1;
     for (uint32_t a = 0; a < FAIL_AGENTS; a++) {
         double sum = 0.0;
         for (int t = 0; t < FAIL_MESSAGES; t++)
-            sum += author[t] == a ? reward[t] : 0.0;
-        ok &= fabs(sum - phi[a]) <= 1e-12 * fmax(1.0, fabs(phi[a]));
-        printf("  %-10s credit %+.6f  sum of rewards %+.6f\n", cli_demo_role[a],
-               phi[a], sum);
+            sum += episode[t].agent == a ? f->reward[t] : 0.0;
+        ok &= fabs(sum - f->phi[a]) <= 1e-12 * fmax(1.0, fabs(f->phi[a]));
+        printf("  %-10s credit %+.6f  sum of rewards %+.6f\n",
+               cli_demo_role[a], f->phi[a], sum);
     }
-    print_pair(&pair);
+    print_pair(&f->pair);
     printf("\nReading: the saboteur's cast is the first error and carries the "
            "strongest blame;\n"
            "the helper's revert repaired the run and is rewarded; the "
@@ -206,9 +221,26 @@ int cli_demo_failure(void)
            "the error forward get a milder blame label. The pair teaches "
            "the saboteur's role\n"
            "the verified fix.\n");
-    if (!ok) {
+    if (!ok)
         cli_error("the failure rewards do not add up to the credits");
+    return ok ? CLI_OK : CLI_FAILED;
+}
+
+int cli_demo_failure(void)
+{
+    ac_episode *ep = NULL;
+    ac_pipeline *p = NULL;
+    struct failure_signals f;
+    int rc = ac_episode_create(&ep, NULL);
+    if (rc == AC_OK) rc = build_episode(ep);
+    if (rc == AC_OK) rc = ac_pipeline_create(&p, NULL);
+    if (rc == AC_OK) rc = run_pipeline(p, ep);
+    if (rc == AC_OK) rc = read_signals(p, &f);
+    if (rc == AC_OK && f.step < 0)
+        rc = AC_E_STATE;
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+    if (rc != AC_OK)
         return CLI_FAILED;
-    }
-    return CLI_OK;
+    return print_failure(&f);
 }

@@ -12,6 +12,7 @@ static const struct command {
     {"demo", cli_demo, cli_demo_help},
     {"shapley", cli_shapley, cli_shapley_help},
     {"signals", cli_signals, cli_signals_help},
+    {"import", cli_import, cli_import_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

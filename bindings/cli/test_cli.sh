@@ -466,7 +466,7 @@ signals_jobs)
     # 4 threads: the same lines, messages and summary, in input order
     good=$(sed -n 1p "$data/episodes.jsonl")
     bad=$(sed -n 2p "$data/episodes.jsonl")
-    for k in $(seq 200); do
+    for _ in $(seq 200); do
         echo "$good"; echo "$bad"; echo '{"broken": '
     done >"$tmp/many.jsonl"
     run 1 signals --verifier annotations "$tmp/many.jsonl"
@@ -495,6 +495,275 @@ signals_errors)
     stderr_has 'missing.jsonl: No such file'
     run 0 signals --help
     stdout_has 'agentcredit signals'
+    ;;
+import_who_and_when)
+    # three Who&When files (testdata/import/README.md): two Algorithm-Generated
+    # (the author in "name"; 59's label points at the terminal, a tool) and
+    # one Hand-Crafted (the author folded into "role")
+    src=$data/import
+    files=("$src/algorithm-generated-47.json" "$src/algorithm-generated-59.json"
+           "$src/hand-crafted-6.json")
+    run 0 import --from who-and-when "${files[@]}"
+    [ "$(wc -l <"$out")" -eq 3 ] || fail "3 episode lines expected"
+    stderr_has 'algorithm-generated-59.json: warning: mistake_step: message 1 is by "Computer_terminal", a tool, not an agent; no first-error annotation'
+    stderr_has 'import: 3 files, 3 episodes written, 0 failed, 1 warnings'
+    cp "$out" "$tmp/ww.jsonl"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$out" "${files[@]}" <<'PY' || fail "the episodes are not the files'"
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["id"] for r in rows] == [os.path.basename(f) for f in sys.argv[2:]]
+for r, path in zip(rows, sys.argv[2:]):
+    src = json.load(open(path))
+    assert r["format"] == "agentcredit.episode/1"
+    assert r["outcome"] == 0.0 and r["threshold"] == 0.5  # a failure
+    kinds = {p["name"]: p["kind"] for p in r["participants"]}
+    h = src["history"]
+    assert len(r["messages"]) == len(h)
+    for m, s in zip(r["messages"], h):
+        author = s.get("name") or s["role"].split(" (")[0]
+        assert m["from"] == author and m["role"] == s["role"]
+        assert m.get("text") == s["content"]
+        want = {"Computer_terminal": "tool", "human": "user"}.get(author, "agent")
+        assert kinds[author] == want, (author, kinds[author])
+    assert set(kinds) == {s.get("name") or s["role"].split(" (")[0] for s in h}
+    step = int(src["mistake_step"])
+    if kinds[r["messages"][step]["from"]] == "agent":
+        assert r["annotations"] == {"first_error": step}, r.get("annotations")
+    else:
+        assert "annotations" not in r
+by = {r["id"]: r for r in rows}
+assert by["algorithm-generated-47.json"]["annotations"]["first_error"] == 1
+assert "annotations" not in by["algorithm-generated-59.json"]
+assert by["algorithm-generated-59.json"]["participants"][1] == {
+    "name": "Computer_terminal", "kind": "tool"}
+hc = by["hand-crafted-6.json"]
+assert hc["participants"][0] == {"name": "human", "kind": "user"}
+assert hc["annotations"] == {"first_error": 5}
+# "Orchestrator (-> WebSurfer)" is the parent of WebSurfer's next message
+for t, m in enumerate(hc["messages"]):
+    if m["role"] == "Orchestrator (-> WebSurfer)":
+        nxt = next(u for u in range(t + 1, len(hc["messages"]))
+                   if hc["messages"][u]["from"] == "WebSurfer")
+        assert hc["messages"][nxt]["parent"] == t
+PY
+    # the label as an integer (the format allows both) gives the same
+    sed 's/"mistake_step": "1"/"mistake_step": 1/' "${files[0]}" >"$tmp/47.json"
+    grep -q '"mistake_step": 1,' "$tmp/47.json" || fail "no integer mistake_step"
+    run 0 import -q --from who-and-when "$tmp/47.json"
+    stderr_empty
+    stdout_has '"annotations":{"first_error":1}'
+    # -o writes the same lines
+    run 0 import -q --from who-and-when -o "$tmp/ww-o.jsonl" "${files[@]}"
+    stdout_empty
+    cmp -s "$tmp/ww-o.jsonl" "$tmp/ww.jsonl" || fail "-o differs from stdout"
+    # the episodes load (strictly) and go on to signals, which has no
+    # oracle for values the episodes do not give: each one fails on its line
+    run 1 signals --strict --verifier annotations "$tmp/ww.jsonl"
+    stdout_empty
+    for n in 1 2 3; do stderr_has "ww.jsonl:$n: .*credit: no oracle"; done
+    stderr_has 'signals: 3 episodes, 0 written, 3 failed, 0 warnings'
+    ;;
+import_tau)
+    # three tau-bench runs (10 succeeded; 12 and 59 failed) and the labels
+    # of 12, 59 (its decisive step is a user message) and 104 (no such run)
+    src=$data/import
+    run 0 import --from tau-bench --labels "$src/tau_labels.json" "$src/tau_runs.json"
+    [ "$(wc -l <"$out")" -eq 3 ] || fail "3 episode lines expected"
+    stderr_has 'tau_runs.json: record 2: warning: label of run 59 (step_number 14): message 13 is by "user", a user, not an agent; no first-error annotation'
+    stderr_has 'tau_labels.json: warning: \[2\]: no run has task_id 104; not used'
+    stderr_has 'import: 1 files, 3 episodes written, 0 failed, 2 warnings'
+    cp "$out" "$tmp/tau.jsonl"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$out" "$src/tau_runs.json" "$src/tau_labels.json" <<'PY' || fail "the episodes are not the runs'"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+runs = json.load(open(sys.argv[2]))
+labels = {e["trajectory_id"]: e for e in json.load(open(sys.argv[3]))}
+assert len(rows) == len(runs) == 3
+for r, run in zip(rows, runs):
+    assert r["format"] == "agentcredit.episode/1"
+    assert r["id"] == "%d:%d" % (run["task_id"], run["trial"])
+    assert r["outcome"] == run["reward"] and r["threshold"] == 0.5
+    kinds = {p["name"]: p["kind"] for p in r["participants"]}
+    assert [n for n, k in kinds.items() if k == "agent"] == ["assistant"]
+    assert kinds["system"] == "system" and kinds["user"] == "user"
+    assert all(k == "tool" for n, k in kinds.items() if n.startswith("tool:"))
+    assert len(r["messages"]) == len(run["traj"])
+    calls = {}
+    for t, (m, s) in enumerate(zip(r["messages"], run["traj"])):
+        assert m["role"] == s["role"]
+        if s["role"] == "tool":
+            assert m["from"] == "tool:" + s["name"]
+            assert m["parent"] == calls[s["tool_call_id"]]
+            assert m.get("text") == s["content"]
+        else:
+            assert m["from"] == s["role"]
+        if s.get("tool_calls"):
+            lines = ["%s(%s)" % (c["function"]["name"], c["function"]["arguments"])
+                     for c in s["tool_calls"]]
+            assert m["text"] == "\n".join(([s["content"]] if s["content"] else []) + lines)
+            calls.update({c["id"]: t for c in s["tool_calls"]})
+        elif s["role"] != "tool":
+            assert m.get("text") == s["content"]
+    label = labels.get(run["task_id"])
+    if label is None or run["reward"] >= 0.5:
+        assert "annotations" not in r, r["id"]
+        continue
+    root = label["root_cause"]["failure_id"]
+    step = [f for f in label["failures"] if f["failure_id"] == root][0]["step_number"] - 1
+    if r["messages"][step]["from"] == "assistant":
+        assert r["annotations"] == {"first_error": step}
+    else:
+        assert "annotations" not in r
+assert rows[1]["annotations"] == {"first_error": 18}  # run 12, step 19
+assert "annotations" not in rows[2]                   # run 59: the user's
+PY
+    # without labels: no annotation and no warning
+    run 0 import --from tau-bench "$src/tau_runs.json"
+    ! grep -q '"annotations"' "$out" || fail "an annotation without labels"
+    ! grep -q ': warning: ' "$err" || fail "a warning without labels"
+    # signals: each episode fails on its own line (no values, no oracle)
+    run 1 signals --strict --verifier annotations "$tmp/tau.jsonl"
+    stdout_empty
+    for n in 1 2 3; do stderr_has "tau.jsonl:$n: .*credit: no oracle"; done
+    stderr_has 'signals: 3 episodes, 0 written, 3 failed, 0 warnings'
+    ;;
+import_errors)
+    src=$data/import
+    ww=$src/algorithm-generated-47.json
+    run 2 import "$ww"
+    stderr_has 'import: no --from'
+    run 2 import --from langchain "$ww"
+    stderr_has "'langchain' is not who-and-when or tau-bench"
+    run 2 import --from who-and-when
+    stderr_has 'no input file'
+    run 2 import --from who-and-when --labels "$src/tau_labels.json" "$ww"
+    stderr_has '--labels is for --from tau-bench'
+    run 2 import --from who-and-when --max-bytes 0 "$ww"
+    stderr_has '--max-bytes expects a positive integer'
+    run 2 import --from who-and-when --frobnicate "$ww"
+    stderr_has "unknown option '--frobnicate'"
+    run 0 import --help
+    stdout_has 'agentcredit import --from FORMAT'
+    # a missing file, a directory, malformed JSON, JSON that is not
+    # Who&When: each reported with its name, the good file still imported
+    printf '{"history": [' >"$tmp/broken.json"
+    printf '[1, 2]' >"$tmp/array.json"
+    printf '{"history": [{"content": "hi"}], "is_correct": false}' >"$tmp/noauthor.json"
+    run 1 import --from who-and-when "$tmp/missing.json" "$tmp" "$tmp/broken.json" \
+        "$tmp/array.json" "$tmp/noauthor.json" "$ww"
+    [ "$(wc -l <"$out")" -eq 1 ] || fail "the good file's episode expected"
+    stdout_has '"id":"algorithm-generated-47.json"'
+    stderr_has 'missing.json: No such file or directory'
+    stderr_has "$tmp: is a directory"
+    stderr_has 'broken.json: line 1, column 13: '
+    stderr_has 'array.json: not a JSON object'
+    stderr_has 'noauthor.json: history\[0\]: no author'
+    stderr_has 'import: 6 files, 1 episodes written, 5 failed, 0 warnings'
+    # tau: a bad run is named by its record, the others are written
+    printf '%s' '[{"task_id": 1, "trial": 0, "reward": 1, "traj": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Looking.", "tool_calls": [{"id": "c1",
+         "type": "function", "function": {"name": "find", "arguments": {"q": 1}}}]},
+        {"role": "tool", "name": "find", "tool_call_id": "c1", "content": "none"}]},
+      {"task_id": 2, "traj": [{"role": "user", "content": "x"}]},
+      {"task_id": 3, "reward": 0, "traj": [{"role": "wizard", "content": "x"}]},
+      "a string",
+      {"task_id": "five", "reward": 0.0, "traj": [{"role": "assistant", "content": null}]}]' \
+        >"$tmp/runs.json"
+    run 1 import --from tau-bench "$tmp/runs.json" "$tmp/broken.json"
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "2 episode lines expected"
+    stdout_has '"id":"1:0"'
+    stdout_has '"text":"Looking.\\nfind({\\"q\\":1})"'
+    stdout_has '"from":"tool:find","role":"tool","text":"none","parent":1'
+    stdout_has '"id":"five"'
+    stderr_has 'runs.json: record 1: reward: missing'
+    stderr_has 'runs.json: record 2: traj\[0\].role: "wizard" is not system, user, assistant or tool'
+    stderr_has 'runs.json: record 3: not an object'
+    stderr_has 'broken.json: line 1, column 13: '
+    stderr_has 'import: 2 files, 2 episodes written, 4 failed, 0 warnings'
+    # a file over --max-bytes, known by its size or found while reading
+    run 1 import --from who-and-when --max-bytes 1K "$ww"
+    stdout_empty
+    stderr_has 'algorithm-generated-47.json: 6535 bytes, more than --max-bytes 1024; raise it with --max-bytes N'
+    run 1 import --from who-and-when --max-bytes 1K <(cat "$ww")
+    stdout_empty
+    stderr_has '/dev/fd/[0-9]*: more than --max-bytes 1024 bytes; raise it'
+    run 0 import -q --from who-and-when --max-bytes 7K "$ww"
+    # labels that cannot be read: nothing is imported
+    run 1 import --from tau-bench --labels "$tmp/none.json" "$src/tau_runs.json"
+    stdout_empty
+    stderr_has 'none.json: No such file or directory'
+    stderr_has 'no labels, nothing imported'
+    run 1 import --from tau-bench --labels "$tmp/broken.json" "$src/tau_runs.json"
+    stdout_empty
+    stderr_has 'broken.json: line 1, column 13'
+    ;;
+import_shared_data)
+    # every episode of the shared data (../shared/data beside the source
+    # tree, or $AC_SHARED_DATA): 126 Who&When files, 100 tau-bench runs
+    shared=${AC_SHARED_DATA:-${5:-}}
+    wwdir=$shared/who_and_when/Algorithm-Generated
+    taudir=$shared/agentrx_tau
+    if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
+        echo "no shared data at '$shared' (set AC_SHARED_DATA): skipped"
+        exit 77
+    fi
+    run 0 import --from who-and-when -o "$tmp/ww.jsonl" "$wwdir"/*.json
+    stderr_has 'import: 126 files, 126 episodes written, 0 failed, '
+    [ "$(wc -l <"$tmp/ww.jsonl")" -eq 126 ] || fail "126 Who&When episodes expected"
+    run 0 import --from tau-bench -o "$tmp/tau.jsonl" \
+        --labels "$taudir/tau_ground_truth.json" "$taudir/tau_dataset_full.json"
+    stderr_has 'import: 1 files, 100 episodes written, 0 failed, '
+    [ "$(wc -l <"$tmp/tau.jsonl")" -eq 100 ] || fail "100 tau-bench episodes expected"
+    # every line loads strictly: signals fails each on the values alone
+    for f in ww tau; do
+        run 1 signals --strict -q "$tmp/$f.jsonl"
+        n=$(wc -l <"$tmp/$f.jsonl")
+        [ "$(grep -c 'credit: no oracle' "$err")" -eq "$n" ] ||
+            fail "$f: not every episode loads (and fails on the values alone)"
+    done
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the annotations are not checked"
+    [ -z "$py" ] || "$py" - "$tmp/ww.jsonl" "$wwdir" "$tmp/tau.jsonl" "$taudir" <<'PY' || fail "the annotations are not the labels'"
+import json, os, sys
+ww = [json.loads(l) for l in open(sys.argv[1])]
+annotated = 0
+for r in ww:
+    src = json.load(open(os.path.join(sys.argv[2], r["id"])))
+    h = src["history"]
+    step = int(src["mistake_step"])
+    valid = 0 <= step < len(h) and h[step]["name"] != "Computer_terminal"
+    assert r.get("annotations") == ({"first_error": step} if valid else None), r["id"]
+    assert r["outcome"] == 0.0 and len(r["messages"]) == len(h)
+    annotated += valid
+print("Who&When: %d episodes, %d annotated" % (len(ww), annotated))
+assert len(ww) == 126 and annotated == 124
+tau = [json.loads(l) for l in open(sys.argv[3])]
+runs = json.load(open(os.path.join(sys.argv[4], "tau_dataset_full.json")))
+labels = {e["trajectory_id"]: e
+          for e in json.load(open(os.path.join(sys.argv[4], "tau_ground_truth.json")))}
+annotated = failed = 0
+for r, run in zip(tau, runs):
+    assert r["id"] == "%d:%d" % (run["task_id"], run["trial"])
+    assert r["outcome"] == run["reward"]
+    failed += run["reward"] < 0.5
+    want = None
+    e = labels.get(run["task_id"])
+    if e is not None and run["reward"] < 0.5:
+        root = str(e["root_cause"]["failure_id"])
+        f = [f for f in e["failures"] if str(f["failure_id"]) == root][0]
+        step = f["step_number"] - 1
+        if run["traj"][step]["role"] == "assistant":
+            want = {"first_error": step}
+    assert r.get("annotations") == want, r["id"]
+    annotated += want is not None
+print("tau-bench: %d episodes, %d failed, %d annotated" % (len(tau), failed, annotated))
+assert len(tau) == 100 and failed == 27 and annotated == 18
+PY
     ;;
 *)
     echo "unknown case $case_name" >&2

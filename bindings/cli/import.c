@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT
+ * agentcredit import: transcripts recorded by other systems in, episodes
+ * JSONL out.
+ *
+ * Each input file is read whole (up to --max-bytes) and given to the
+ * importer of --from (import_whowhen.c, import_tau.c); each episode it
+ * builds is written by ac_episode_write_json as one
+ * "agentcredit.episode/1" line, in input order. A file (or, for tau-bench,
+ * a run) that cannot be read is reported with its name (and the run's
+ * index) and the import goes on with the next. docs/cli.md ("import")
+ * describes the mapping of each format. */
+#define _POSIX_C_SOURCE 200809L /* fileno */
+
+#include "cli.h"
+#include "import.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { FROM_WHOWHEN = 1, FROM_TAU = 2 };
+
+typedef struct options {
+    int from, quiet;
+    uint64_t max_bytes;
+    const char *labels, *output;
+} options;
+
+/* The sink's state: where the lines go, a buffer for them, the counts. */
+typedef struct importer {
+    const options *o;
+    FILE *to;
+    char *line;
+    size_t cap;
+    int write_failed;
+    uint64_t files, episodes, failed, warnings;
+} importer;
+
+#define DEFAULT_MAX_BYTES (256ull << 20)
+
+void cli_import_help(FILE *f, const char *lead)
+{
+    fprintf(f,
+            "%simport --from FORMAT [OPTIONS] FILE...\n"
+            "        Transcripts recorded by other systems as episodes: one\n"
+            "        \"agentcredit.episode/1\" line per episode, in input\n"
+            "        order (docs/format.md), ready for 'agentcredit signals'.\n"
+            "        A file (or a tau-bench run) that cannot be read is\n"
+            "        reported as FILE (FILE: record K) and the import goes on.\n"
+            "        --from FORMAT   who-and-when (Who&When: one episode a\n"
+            "                        JSON file, its mistake_step as the\n"
+            "                        first-error annotation) or tau-bench\n"
+            "                        (a JSON array of runs, one episode each)\n"
+            "        --labels FILE   tau-bench: human labels of the runs\n"
+            "                        (AgentRx's tau_ground_truth.json), the\n"
+            "                        decisive failure as the annotation\n"
+            "        --max-bytes N   largest input file, in bytes\n"
+            "                        (default %lluM)\n"
+            "        -o, --output FILE\n"
+            "                        write there instead of stdout\n"
+            "        -q, --quiet     no warnings and no summary\n"
+            "        -h, --help      this text\n"
+            "        Exit status 1 when any file or run failed.\n",
+            lead, (unsigned long long)(DEFAULT_MAX_BYTES >> 20));
+}
+
+/* The value of option argv[*i] (its next argument). */
+static const char *option_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        cli_error("%s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_from(const char *text, int *out)
+{
+    if (strcmp(text, "who-and-when") == 0)
+        *out = FROM_WHOWHEN;
+    else if (strcmp(text, "tau-bench") == 0)
+        *out = FROM_TAU;
+    else {
+        cli_error("--from: '%s' is not who-and-when or tau-bench", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Options, and the first input's index in *first. */
+static int parse_options(int argc, char **argv, options *o, int *first)
+{
+    memset(o, 0, sizeof *o);
+    o->max_bytes = DEFAULT_MAX_BYTES;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            o->quiet = 1;
+        } else if (strcmp(a, "--from") == 0) {
+            if ((v = option_value(argc, argv, &i)) == NULL ||
+                parse_from(v, &o->from) != 0)
+                return CLI_USAGE;
+        } else if (strcmp(a, "--labels") == 0) {
+            if ((o->labels = option_value(argc, argv, &i)) == NULL)
+                return CLI_USAGE;
+        } else if (strcmp(a, "--max-bytes") == 0) {
+            if ((v = option_value(argc, argv, &i)) == NULL ||
+                cli_parse_size(a, v, &o->max_bytes) != 0)
+                return CLI_USAGE;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            if ((o->output = option_value(argc, argv, &i)) == NULL)
+                return CLI_USAGE;
+        } else {
+            cli_error("import: unknown option '%s' (try 'agentcredit "
+                      "import --help')", a);
+            return CLI_USAGE;
+        }
+    }
+    if (o->from == 0) {
+        cli_error("import: no --from (who-and-when or tau-bench; try "
+                  "'agentcredit import --help')");
+        return CLI_USAGE;
+    }
+    if (o->labels != NULL && o->from != FROM_TAU) {
+        cli_error("import: --labels is for --from tau-bench (Who&When "
+                  "files hold their labels)");
+        return CLI_USAGE;
+    }
+    if (i >= argc) {
+        cli_error("import: no input file (try 'agentcredit import --help')");
+        return CLI_USAGE;
+    }
+    *first = i;
+    return CLI_OK;
+}
+
+/* A whole file, at most max_bytes: *text (NUL-terminated, the caller
+ * frees it) and *len. 0, or -1 after a message naming the file. */
+static int read_file(const char *path, uint64_t max_bytes, char **text,
+                     size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    struct stat st;
+    if (in == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(in), &st) != 0)
+        memset(&st, 0, sizeof st); /* neither a directory nor a file */
+    if (S_ISDIR(st.st_mode)) {
+        cli_error("%s: is a directory", path);
+        fclose(in);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
+        cli_error("%s: %llu bytes, more than --max-bytes %llu; raise it "
+                  "with --max-bytes N", path, (unsigned long long)st.st_size,
+                  (unsigned long long)max_bytes);
+        fclose(in);
+        return -1;
+    }
+    /* room for max_bytes + 1 at most: one byte past the limit says the
+     * file is over it */
+    size_t cap = 0, used = 0, most = (size_t)max_bytes + 2;
+    size_t first = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
+    char *buf = NULL;
+    int bad = 0;
+    for (;;) {
+        if (cap - used < 2) {
+            size_t grow = cap ? 2 * cap : first;
+            grow = grow > most || grow < cap ? most : grow;
+            char *g = realloc(buf, grow);
+            if (g == NULL) {
+                cli_error("%s: out of memory", path);
+                bad = 1;
+                break;
+            }
+            buf = g;
+            cap = grow;
+        }
+        size_t got = fread(buf + used, 1, cap - used - 1, in);
+        used += got;
+        if ((uint64_t)used > max_bytes) {
+            cli_error("%s: more than --max-bytes %llu bytes; raise it with "
+                      "--max-bytes N", path, (unsigned long long)max_bytes);
+            bad = 1;
+            break;
+        }
+        if (got == 0) {
+            if (ferror(in)) {
+                cli_error("%s: read error: %s", path, strerror(errno));
+                bad = 1;
+            }
+            break;
+        }
+    }
+    fclose(in);
+    if (bad) {
+        free(buf);
+        return -1;
+    }
+    buf[used] = '\0';
+    *text = buf;
+    *len = used;
+    return 0;
+}
+
+/* The sink: one line per episode. */
+static int write_episode(void *user, const ac_episode *ep)
+{
+    importer *im = user;
+    size_t need = 0;
+    int rc = ac_episode_write_json(ep, im->line, im->cap, &need);
+    if (rc == AC_OK && need >= im->cap) {
+        char *g = realloc(im->line, need + 1);
+        if (g == NULL)
+            rc = AC_E_NO_MEMORY;
+        else {
+            im->line = g;
+            im->cap = need + 1;
+            rc = ac_episode_write_json(ep, im->line, im->cap, &need);
+        }
+    }
+    if (rc != AC_OK) {
+        cli_error("%s: %s", ac_episode_id(ep) ? ac_episode_id(ep) : "episode",
+                  ac_strerror(rc));
+        im->failed++;
+        return 0;
+    }
+    if (fwrite(im->line, 1, need, im->to) != need ||
+        fputc('\n', im->to) == EOF) {
+        cli_error("%s: %s", im->o->output ? im->o->output : "<stdout>",
+                  strerror(errno));
+        im->write_failed = 1;
+        return 1;
+    }
+    im->episodes++;
+    return 0;
+}
+
+static void report(void *user, imp_level level, const char *where,
+                   const char *what)
+{
+    importer *im = user;
+    if (level == IMP_ERROR) {
+        cli_error("%s: %s", where, what);
+        return;
+    }
+    im->warnings++;
+    if (!im->o->quiet)
+        fprintf(stderr, "agentcredit: %s: warning: %s\n", where, what);
+}
+
+/* The labels of --labels; 0, or -1 after a message. */
+static int load_labels(importer *im, const imp_sink *sink,
+                       imp_tau_labels **labels)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (read_file(im->o->labels, im->o->max_bytes, &text, &len) != 0)
+        return -1;
+    int rc = imp_tau_labels_load(im->o->labels, text, len, sink, labels);
+    free(text);
+    return rc;
+}
+
+int cli_import(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            cli_import_help(stdout, "Usage: agentcredit ");
+            return CLI_OK;
+        }
+    options o;
+    int first = 0, rc = parse_options(argc, argv, &o, &first);
+    if (rc != CLI_OK)
+        return rc;
+    importer im;
+    memset(&im, 0, sizeof im);
+    im.o = &o;
+    imp_sink sink = {write_episode, report, &im};
+    imp_tau_labels *labels = NULL;
+    if (o.labels != NULL && load_labels(&im, &sink, &labels) != 0) {
+        cli_error("import: no labels, nothing imported");
+        return CLI_FAILED;
+    }
+    im.to = o.output ? fopen(o.output, "wb") : stdout;
+    if (im.to == NULL) {
+        cli_error("%s: %s", o.output, strerror(errno));
+        imp_tau_labels_free(labels);
+        return CLI_FAILED;
+    }
+    for (int i = first; i < argc && !im.write_failed; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        im.files++;
+        if (read_file(argv[i], o.max_bytes, &text, &len) != 0) {
+            im.failed++;
+            continue;
+        }
+        int failed = o.from == FROM_WHOWHEN
+                         ? imp_whowhen_buffer(argv[i], text, len, &sink)
+                         : imp_tau_buffer(argv[i], text, len, labels, &sink);
+        free(text);
+        if (failed > 0)
+            im.failed += (uint64_t)failed;
+    }
+    if (!im.write_failed)
+        imp_tau_labels_finish(labels, o.labels, &sink);
+    imp_tau_labels_free(labels);
+    free(im.line);
+    int io = im.write_failed;
+    if (fflush(im.to) != 0 || (o.output && fclose(im.to) != 0)) {
+        cli_error("%s: %s", o.output ? o.output : "<stdout>",
+                  strerror(errno));
+        io = 1;
+    }
+    if (!o.quiet)
+        fprintf(stderr, "agentcredit: import: %llu files, %llu episodes "
+                "written, %llu failed, %llu warnings\n",
+                (unsigned long long)im.files,
+                (unsigned long long)im.episodes,
+                (unsigned long long)im.failed,
+                (unsigned long long)im.warnings);
+    return io || im.failed ? CLI_FAILED : CLI_OK;
+}

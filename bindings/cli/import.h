@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT
+ * agentcredit import: transcripts recorded by other systems, as episodes.
+ *
+ * Each importer reads one file's text (a buffer, so that a fuzz target can
+ * call it as the command does) with jansson and hands every episode it
+ * builds to a sink, through ac_episode_* only: the sink writes it with
+ * ac_episode_write_json. Problems go to the sink too, each with where it
+ * is ("FILE", or "FILE: record 3" for one run of a file of many) and what
+ * it is. An error means the file (or the record) gave no episode; a
+ * warning means the episode was written without what the warning names (a
+ * first-error label that is out of range, say). Nothing here keeps state
+ * between calls: everything an import needs is in its arguments.
+ * docs/cli.md ("import") describes the mapping of each format. */
+#ifndef AGENTCREDIT_CLI_IMPORT_H
+#define AGENTCREDIT_CLI_IMPORT_H
+
+#include <agentcredit.h>
+#include <jansson.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum imp_level { IMP_WARNING = 0, IMP_ERROR = 1 } imp_level;
+
+typedef struct imp_sink {
+    /* One episode, complete; the importer frees it after the call. Return
+     * 0 to go on, anything else to stop the import (an output error). */
+    int (*episode)(void *user, const ac_episode *ep);
+    /* One problem: where and what, each a NUL-terminated line. */
+    void (*report)(void *user, imp_level level, const char *where,
+                   const char *what);
+    void *user;
+} imp_sink;
+
+/* What an importer returns: the number of errors it reported (0: every
+ * episode of the text was handed to the sink), or IMP_STOPPED when the
+ * sink's episode callback asked to stop. */
+#define IMP_STOPPED (-1)
+
+/* ---- the steps every importer shares (import_common.c) ---- */
+
+/* Reports "what" (printf-style) at `where`. */
+void imp_report(const imp_sink *sink, imp_level level, const char *where,
+                const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Parses text (len bytes) with jansson: duplicate keys are refused and a
+ * syntax error is reported at `where` as "line L, column C: ...". NULL
+ * after the report. The caller json_decref()s the result. */
+json_t *imp_parse_json(const char *text, size_t len, const char *where,
+                       const imp_sink *sink);
+
+/* A growing NUL-terminated string. */
+typedef struct imp_text {
+    char *s;
+    size_t len, cap;
+} imp_text;
+/* Appends n bytes of s; -1 when memory is short (the text is unchanged). */
+int imp_text_add(imp_text *t, const char *s, size_t n);
+void imp_text_free(imp_text *t);
+
+/* An id from a JSON value: an integer, or a non-empty string; its text in
+ * buf. 0, or -1 when it is neither, or longer than cap - 1 bytes. */
+int imp_json_id(const json_t *v, char *buf, size_t cap);
+/* Room for an id (a run's task_id, a failure_id): 255 bytes. */
+#define IMP_ID_ROOM 256
+/* A non-negative integer, given as a JSON integer or a string of decimal
+ * digits (Who&When writes "mistake_step": "3"). 0, or -1 otherwise. */
+int imp_json_index(const json_t *v, int64_t *out);
+/* A message's content: a string (*text set) or null/absent (*text NULL).
+ * 0, or -1 for any other value. */
+int imp_json_text(const json_t *obj, const char *key, const char **text);
+
+/* An episode in the making: the episode and where it comes from, for the
+ * messages. */
+typedef struct imp_episode {
+    ac_episode *ep;
+    const char *where;
+    const imp_sink *sink;
+    uint32_t last;      /* the participant found last (a cache) */
+} imp_episode;
+
+/* A new episode with its id, outcome and success threshold. 0, or -1
+ * after an error reported at where. */
+int imp_episode_begin(imp_episode *b, const char *where, const imp_sink *sink,
+                      const char *id, double outcome, double threshold);
+/* The participant `name` of `kind`, added the first time it is named;
+ * *index its index. 0, or -1 after an error (a name already taken by a
+ * participant of another kind, or a library limit). */
+int imp_episode_participant(imp_episode *b, const char *name, int32_t kind,
+                            uint32_t *index);
+/* Appends a message; *index (may be NULL) its position. 0, or -1 after an
+ * error naming `field` (as "traj[4]"). */
+int imp_episode_message(imp_episode *b, const char *field,
+                        uint32_t participant, const char *role,
+                        const char *text, uint32_t *index);
+/* Message `message` replies to `parent` (an earlier one). 0, or -1 after
+ * an error. */
+int imp_episode_parent(imp_episode *b, uint32_t message, uint32_t parent);
+/* The human first-error label: the annotation when `step` (0-based) is an
+ * agent's message; otherwise a warning naming `label` (the source's field)
+ * and why, and no annotation. 1 when set, 0 when not. */
+int imp_episode_first_error(imp_episode *b, const char *label, int64_t step);
+/* Hands the episode to the sink and frees it. 0, or IMP_STOPPED. */
+int imp_episode_emit(imp_episode *b);
+/* Frees an episode that is not emitted (after an error). */
+void imp_episode_drop(imp_episode *b);
+
+/* ---- Who&When (import_whowhen.c) ---- */
+
+/* One Who&When episode file (one JSON object): `path` names it in the
+ * reports, and its last component is the episode's id. */
+int imp_whowhen_buffer(const char *path, const char *text, size_t len,
+                       const imp_sink *sink);
+
+/* ---- tau-bench, as AgentRx publishes it (import_tau.c) ---- */
+
+/* Human labels of tau-bench runs (AgentRx's tau_ground_truth.json): the
+ * decisive failure's message per run id. */
+typedef struct imp_tau_labels imp_tau_labels;
+/* Reads a labels file's text; a malformed entry is a warning and is left
+ * out. 0 and *out on success, -1 after an error (the text is not a JSON
+ * array, or memory). */
+int imp_tau_labels_load(const char *path, const char *text, size_t len,
+                        const imp_sink *sink, imp_tau_labels **out);
+/* Warnings for the labels that no run took, or that more than one took
+ * (call once every file is imported). */
+void imp_tau_labels_finish(const imp_tau_labels *labels, const char *path,
+                           const imp_sink *sink);
+void imp_tau_labels_free(imp_tau_labels *labels); /* NULL ok */
+/* One file of tau-bench runs (a JSON array of runs, or one run): one
+ * episode per run, in order; labels (may be NULL) give the first-error
+ * annotations, joined on the run's task_id. A run that cannot be read is
+ * reported as "FILE: record K" (0-based) and the import goes on with the
+ * next. */
+int imp_tau_buffer(const char *path, const char *text, size_t len,
+                   imp_tau_labels *labels, const imp_sink *sink);
+
+#endif
