@@ -38,6 +38,7 @@ void ac_episode_free(ac_episode *ep)
     ac__mem_free(m, ep->msg);
     ac__mem_free(m, ep->known_key);
     ac__mem_free(m, ep->known_value);
+    ac__mem_free(m, ep->known_slots);
     ac__mem_free(m, ep->id);
     ac__mem mem = ep->mem;
     ac__mem_free(&mem, ep);
@@ -316,13 +317,40 @@ static int check_coalition(ac_episode *ep, const uint64_t *coalition,
     return AC_OK;
 }
 
-static uint32_t find_known(const ac_episode *ep, const uint64_t *coalition)
+/* Known values are found through an open-addressing index (slots hold
+ * index + 1, 0 when empty; at most half full): a file of many values
+ * stays linear. */
+static uint32_t *known_slot(const ac_episode *ep, const uint64_t *coalition,
+                            uint32_t *slots, uint32_t cap)
 {
+    uint32_t words = ep->known_words, mask = cap - 1;
+    uint32_t h = (uint32_t)ac__coalition_hash(coalition, words) & mask;
+    while (slots[h] != 0 &&
+           memcmp(ep->known_key + (size_t)(slots[h] - 1) * words, coalition,
+                  words * sizeof *coalition) != 0)
+        h = (h + 1) & mask;
+    return &slots[h];
+}
+
+/* Room in the index for one more value; AC_E_NO_MEMORY changes nothing. */
+static int known_index_room(ac_episode *ep)
+{
+    if (2 * ((uint64_t)ep->n_known + 1) <= ep->slot_cap)
+        return AC_OK;
+    uint64_t cap64 = ep->slot_cap ? 2 * (uint64_t)ep->slot_cap : 32;
+    if (cap64 > UINT32_MAX)
+        return AC_E_TOO_LARGE;
+    uint32_t cap = (uint32_t)cap64;
+    uint32_t *slots = ac__mem_calloc(&ep->mem, cap, sizeof *slots);
+    if (slots == NULL)
+        return AC_E_NO_MEMORY;
     for (uint32_t k = 0; k < ep->n_known; k++)
-        if (memcmp(ep->known_key + (size_t)k * ep->known_words, coalition,
-                   ep->known_words * sizeof *coalition) == 0)
-            return k;
-    return UINT32_MAX;
+        *known_slot(ep, ep->known_key + (size_t)k * ep->known_words, slots,
+                    cap) = k + 1;
+    ac__mem_free(&ep->mem, ep->known_slots);
+    ep->known_slots = slots;
+    ep->slot_cap = cap;
+    return AC_OK;
 }
 
 int ac_episode_set_value(ac_episode *ep, const uint64_t *coalition,
@@ -337,9 +365,11 @@ int ac_episode_set_value(ac_episode *ep, const uint64_t *coalition,
         return ac__fail(ep->err, AC_E_INVALID_ARG,
                         "a coalition value is %g: it must be finite", value);
     ep->known_words = words;
-    uint32_t k = find_known(ep, coalition);
-    if (k != UINT32_MAX) {
-        ep->known_value[k] = value;
+    uint32_t *slot = ep->slot_cap ? known_slot(ep, coalition, ep->known_slots,
+                                               ep->slot_cap)
+                                  : NULL;
+    if (slot != NULL && *slot != 0) {
+        ep->known_value[*slot - 1] = value;
         return AC_OK;
     }
     uint32_t cap = ep->cap_known;
@@ -349,12 +379,19 @@ int ac_episode_set_value(ac_episode *ep, const uint64_t *coalition,
         rc = ac__mem_grow(&ep->mem, (void **)&ep->known_key,
                           (size_t)ep->n_known * words, (size_t)cap * words,
                           sizeof *ep->known_key);
+    if (rc == AC_OK)
+        ep->cap_known = cap;
+    if (rc == AC_OK)
+        rc = known_index_room(ep);
     if (rc != AC_OK)
-        return ac__fail(ep->err, rc, "out of memory adding a known value");
-    ep->cap_known = cap;
+        return ac__fail(ep->err, rc, "%s adding a known value",
+                        rc == AC_E_NO_MEMORY ? "out of memory"
+                                             : "too many values");
     memcpy(ep->known_key + (size_t)ep->n_known * words, coalition,
            words * sizeof *coalition);
-    ep->known_value[ep->n_known++] = value;
+    ep->known_value[ep->n_known] = value;
+    ep->n_known++;
+    *known_slot(ep, coalition, ep->known_slots, ep->slot_cap) = ep->n_known;
     return AC_OK;
 }
 

@@ -41,6 +41,8 @@ struct ac_episode {
     uint64_t *known_key;
     double *known_value;
     uint32_t n_known, cap_known, known_words;
+    uint32_t *known_slots; /* the index (episode.c), slot_cap a power of 2 */
+    uint32_t slot_cap;
 };
 
 /* The agent who wrote message t, or AC__NO_AGENT for a non-player. */
