@@ -8,7 +8,7 @@
  * v(empty)), the verdicts of a failure from its human first-error label
  * (--verifier annotations). An episode that fails writes nothing, is
  * reported with its file and line, and the run goes on with the next. */
-#define _POSIX_C_SOURCE 200809L /* getline */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 
 #include "cli.h"
 
@@ -20,6 +20,8 @@
 
 #define MAX_JOBS 256 /* --jobs at most                                 */
 #define BATCH 1024   /* episodes read, run and written at a time      */
+#define BATCH_BYTES ((size_t)256 << 20) /* ... or this much text       */
+#define DEFAULT_MAX_BYTES ((uint64_t)64 << 20) /* ac_json_limits' too  */
 
 typedef struct options {
     int64_t verifier, seed, budget, jobs;
@@ -185,7 +187,7 @@ typedef struct record {
     char *text, *out, *msg;
     size_t len, out_len, msg_len;
     char where[1024];
-    int ok;
+    int ok, too_long;
     uint64_t warnings;
 } record;
 
@@ -241,7 +243,14 @@ static void run_episode(ac_pipeline *p, const options *o, record *r,
 static void run_record(ac_pipeline *p, const options *o, record *r)
 {
     FILE *err = open_memstream(&r->msg, &r->msg_len);
-    run_episode(p, o, r, err != NULL ? err : stderr);
+    if (r->too_long)
+        fprintf(err != NULL ? err : stderr, "agentcredit: %s: the line is "
+                "longer than --max-bytes (%llu bytes); raise --max-bytes to "
+                "read it\n", r->where,
+                (unsigned long long)(o->max_bytes ? o->max_bytes
+                                                  : DEFAULT_MAX_BYTES));
+    else
+        run_episode(p, o, r, err != NULL ? err : stderr);
     if (err != NULL)
         fclose(err);
 }
@@ -318,7 +327,62 @@ static int write_batch(pool *w, FILE *to, tally *t)
     return io;
 }
 
-/* Every line of one input, BATCH at a time; blank lines are skipped. */
+/* One line of `in` without its line ending into *line (a new buffer),
+ * keeping at most `max` bytes: a longer one is read to its end but not
+ * kept (*too_long), so that memory stays bounded by max. 0 at the end of
+ * the input, -1 out of memory. */
+static int read_line(FILE *in, uint64_t max, char **line, size_t *len,
+                     int *too_long)
+{
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int c, any = 0;
+    *too_long = 0;
+    while ((c = getc(in)) != EOF && (any = 1) && c != '\n') {
+        if (*too_long)
+            continue;
+        if (n >= max) {
+            *too_long = 1;
+            continue;
+        }
+        if (n + 1 >= cap) {
+            size_t want = cap ? 2 * cap : 4096;
+            char *grown = realloc(buf, want);
+            if (grown == NULL) {
+                free(buf);
+                return -1;
+            }
+            buf = grown;
+            cap = want;
+        }
+        buf[n++] = (char)c;
+    }
+    if (!any) {
+        free(buf);
+        return 0;
+    }
+    while (n > 0 && buf[n - 1] == '\r')
+        n--;
+    if (*too_long) {
+        free(buf);
+        buf = NULL;
+        n = 0;
+    }
+    *line = buf;
+    *len = n;
+    return 1;
+}
+
+static int blank(const char *line, size_t len)
+{
+    size_t k = 0;
+    while (k < len && (line[k] == ' ' || line[k] == '\t'))
+        k++;
+    return k == len;
+}
+
+/* Every line of one input, BATCH lines or BATCH_BYTES of text at a time;
+ * blank lines are skipped. */
 static int one_file(pool *w, const char *path, FILE *to, tally *t)
 {
     int is_stdin = strcmp(path, "-") == 0;
@@ -328,38 +392,39 @@ static int one_file(pool *w, const char *path, FILE *to, tally *t)
         t->failed++;
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
+    uint64_t max = w->o->max_bytes ? w->o->max_bytes : DEFAULT_MAX_BYTES;
     uint64_t number = 0;
-    int io = 0;
-    while (!io && (got = getline(&line, &cap, in)) >= 0) {
+    size_t held = 0;
+    int io = 0, got, too_long;
+    char *line = NULL;
+    size_t len = 0;
+    while (!io && (got = read_line(in, max, &line, &len, &too_long)) > 0) {
         number++;
-        size_t len = (size_t)got;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        if (strspn(line, " \t") >= len)
+        if (!too_long && blank(line, len)) {
+            free(line);
             continue;
+        }
         record *r = &w->rec[w->count++];
         snprintf(r->where, sizeof r->where, "%s:%llu",
                  is_stdin ? "<stdin>" : path, (unsigned long long)number);
         r->text = line; /* the record takes the line */
         r->len = len;
-        line = NULL;
-        cap = 0;
-        if (w->count == BATCH) {
+        r->too_long = too_long;
+        held += len;
+        if (w->count == BATCH || held >= BATCH_BYTES) {
             run_batch(w);
             io = write_batch(w, to, t);
+            held = 0;
         }
     }
-    int bad = ferror(in);
+    int bad = ferror(in) || got < 0;
     if (bad)
-        cli_error("%s: read error: %s", path, strerror(errno));
+        cli_error("%s: %s", path, got < 0 ? "out of memory reading a line"
+                                           : strerror(errno));
     if (w->count > 0) {
         run_batch(w);
         io |= write_batch(w, to, t);
     }
-    free(line);
     if (!is_stdin)
         fclose(in);
     return bad || io ? -1 : 0;

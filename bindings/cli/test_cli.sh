@@ -495,6 +495,13 @@ signals_errors)
     stderr_has 'missing.jsonl: No such file'
     run 0 signals --help
     stdout_has 'agentcredit signals'
+    # a line over --max-bytes is refused without being held, the others run
+    { sed -n 1p "$data/episodes.jsonl"
+      printf '{"id": "%s"}\n' "$(head -c 5000 /dev/zero | tr '\0' x)"
+      sed -n 2p "$data/episodes.jsonl"; } >"$tmp/long.jsonl"
+    run 1 signals --max-bytes 1K -q "$tmp/long.jsonl"
+    stderr_has 'long.jsonl:2: the line is longer than --max-bytes (1024 bytes)'
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "the two other lines must run"
     ;;
 import_who_and_when)
     # three Who&When files (testdata/import/README.md): two Algorithm-Generated
