@@ -1303,6 +1303,148 @@ START_TEST(format_examples)
 }
 END_TEST
 
+/* ===================================================================== */
+/* Allocation failure                                                    */
+/* ===================================================================== */
+
+/* An allocator that fails its k-th request (k >= 0; -1: never) and counts
+ * the blocks alive. */
+typedef struct failing {
+    long k, calls, live;
+} failing;
+
+static void *failing_alloc(void *opaque, size_t size)
+{
+    failing *f = opaque;
+    if (f->k >= 0 && f->calls++ == f->k)
+        return NULL;
+    void *q = malloc(size ? size : 1);
+    f->live += q != NULL;
+    return q;
+}
+
+static void failing_free(void *opaque, void *ptr)
+{
+    failing *f = opaque;
+    if (ptr != NULL) {
+        f->live--;
+        free(ptr);
+    }
+}
+
+/* What a run gives, as text: the signals line, compared bit for bit.
+ * *ran: the run succeeded (a failure after it is the writer's). */
+static char *run_text(ac_pipeline *p, const ac_episode *ep, int *rc,
+                      int *ran)
+{
+    *rc = ac_pipeline_run(p, ep);
+    *ran = *rc == AC_OK;
+    if (*rc != AC_OK)
+        return NULL;
+    size_t len = 0;
+    *rc = ac_pipeline_write_json(p, ep, NULL, 0, &len);
+    char *buf = *rc == AC_OK ? malloc(len + 1) : NULL;
+    if (buf != NULL)
+        *rc = ac_pipeline_write_json(p, ep, buf, len + 1, &len);
+    if (*rc != AC_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+static uint32_t scorer_tally[N_MSG]; /* script_scorer's count */
+
+static void setup_pipeline(ac_pipeline *p)
+{
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, check_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose, judge, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_scorer(p, script_scorer, scorer_tally),
+                     AC_OK);
+}
+
+/* Every allocation of loading an episode, running the pipeline on it and
+ * writing its signals fails in turn (k = 0, 1, ... until the call
+ * succeeds): each failure is AC_E_NO_MEMORY with a message, the load
+ * leaves *out alone, a failed run leaves no result, and the same handle
+ * then gives the result of a run that never failed, bit for bit; no block
+ * outlives its handle. */
+START_TEST(allocation_failure)
+{
+    ac_episode *base = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_reference(base, 0.35), AC_OK);
+    char *text = episode_text(base);
+    ac_pipeline *clean = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&clean, NULL), AC_OK);
+    setup_pipeline(clean);
+    int rc, ran;
+    char *want = run_text(clean, base, &rc, &ran);
+    ck_assert_int_eq(rc, AC_OK);
+    long load_failures = 0, run_failures = 0;
+    for (long k = 0;; k++) {
+        failing f = {k, 0, 0};
+        ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+        ac_episode *ep = (ac_episode *)&f;
+        char err[256];
+        rc = ac_episode_load_json(&ep, text, strlen(text), &a, NULL, 0, err,
+                                  sizeof err, NULL, 0);
+        if (rc == AC_OK) {
+            ac_episode_free(ep);
+            ck_assert_int_eq(f.live, 0);
+            break;
+        }
+        ck_assert_int_eq(rc, AC_E_NO_MEMORY);
+        ck_assert(ep == (ac_episode *)&f && err[0] != '\0');
+        ck_assert_int_eq(f.live, 0);
+        load_failures++;
+    }
+    for (long k = 0;; k++) {
+        failing f = {-1, 0, 0};
+        ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+        ac_pipeline *p = NULL;
+        ck_assert_int_eq(ac_pipeline_create(&p, &a), AC_OK);
+        setup_pipeline(p);
+        f.k = f.calls + k; /* the k-th allocation from here on */
+        char *got = run_text(p, base, &rc, &ran);
+        if (rc == AC_OK) {
+            ck_assert_str_eq(got, want);
+            free(got);
+            ac_pipeline_free(p);
+            ck_assert_int_eq(f.live, 0);
+            break;
+        }
+        ck_assert_msg(rc == AC_E_NO_MEMORY, "k %ld: status %d: %s", k, rc,
+                      ac_pipeline_last_error(p));
+        /* a failed run says why and has no result; a failed write (a
+         * status, no message: the pipeline is const there) keeps it */
+        double phi[N_AGENTS];
+        int have = ac_pipeline_credits(p, phi, NULL, N_AGENTS);
+        ck_assert_int_eq(have, ran ? AC_OK : AC_E_STATE);
+        ck_assert(ran || ac_pipeline_last_error(p)[0] != '\0');
+        f.k = -1; /* the same handle, memory back: the clean result */
+        got = run_text(p, base, &rc, &ran);
+        ck_assert_int_eq(rc, AC_OK);
+        ck_assert_str_eq(got, want);
+        free(got);
+        ac_pipeline_free(p);
+        ck_assert_int_eq(f.live, 0);
+        run_failures++;
+    }
+    ck_assert_int_gt(load_failures, 10);
+    ck_assert_int_gt(run_failures, 10);
+    fprintf(stderr, "allocation failure: %ld failures injected into the "
+            "load, %ld into the run and the writer\n", load_failures,
+            run_failures);
+    free(want);
+    free(text);
+    ac_pipeline_free(clean);
+    ac_episode_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -1319,6 +1461,8 @@ int main(void)
     tcase_add_test(tc, parameters_pass_through);
     tcase_add_test(tc, episodes_the_pipeline_refuses);
     tcase_add_test(tc, reentry_from_callbacks);
+    tc = th_tcase(s, "allocation failure");
+    tcase_add_test(tc, allocation_failure);
     tc = th_tcase(s, "json");
     tcase_add_test(tc, episode_json_round_trip);
     tcase_add_test(tc, episode_json_errors);
