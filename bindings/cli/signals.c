@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_JOBS 256 /* --jobs at most                                 */
 #define BATCH 1024   /* episodes read, run and written at a time      */
@@ -300,6 +301,16 @@ static void run_batch(pool *w)
         pthread_join(th[j], NULL);
 }
 
+/* Progress, on a terminal only: one line rewritten after each batch. */
+static void progress(const options *o, const tally *t)
+{
+    if (o->quiet || !isatty(fileno(stderr)))
+        return;
+    fprintf(stderr, "\ragentcredit: signals: %llu episodes, %llu failed...",
+            (unsigned long long)t->episodes, (unsigned long long)t->failed);
+    fflush(stderr);
+}
+
 /* The batch's results in input order; the records are emptied. */
 static int write_batch(pool *w, FILE *to, tally *t)
 {
@@ -415,6 +426,7 @@ static int one_file(pool *w, const char *path, FILE *to, tally *t)
             run_batch(w);
             io = write_batch(w, to, t);
             held = 0;
+            progress(w->o, t);
         }
     }
     int bad = ferror(in) || got < 0;
@@ -424,6 +436,7 @@ static int one_file(pool *w, const char *path, FILE *to, tally *t)
     if (w->count > 0) {
         run_batch(w);
         io |= write_batch(w, to, t);
+        progress(w->o, t);
     }
     if (!is_stdin)
         fclose(in);
@@ -489,6 +502,8 @@ int cli_signals(int argc, char **argv)
         io = 1;
     }
     free_pool(&w);
+    if (!o.quiet && isatty(fileno(stderr)) && t.episodes > 0)
+        fputc('\n', stderr); /* after the progress line */
     if (!o.quiet)
         fprintf(stderr, "agentcredit: signals: %llu episodes, %llu written, "
                 "%llu failed, %llu warnings\n",

@@ -479,6 +479,14 @@ signals_jobs)
     stderr_has 'signals: 600 episodes, 400 written, 200 failed'
     run 2 signals -j 0 "$tmp/many.jsonl"
     stderr_has '-j: 0 is outside'
+    # progress on a terminal only (script(1) gives the tool one)
+    if command -v script >/dev/null 2>&1; then
+        script -qc "'$ac' signals '$tmp/many.jsonl' >/dev/null" /dev/null \
+            >"$tmp/tty.txt" 2>&1 || true
+        grep -q 'signals: 600 episodes, 200 failed\.\.\.' "$tmp/tty.txt" ||
+            fail "no progress line on a terminal"
+        grep -q 'failed\.\.\.' "$err" && fail "progress when not a terminal"
+    fi
     ;;
 signals_errors)
     run 2 signals
