@@ -718,9 +718,10 @@ import_errors)
     stderr_has 'broken.json: line 1, column 13'
     ;;
 import_shared_data)
-    # every episode of the shared data (../shared/data beside the source
-    # tree, or $AC_SHARED_DATA): 126 Who&When files, 100 tau-bench runs
-    shared=${AC_SHARED_DATA:-${5:-}}
+    # every episode of the published data sets, when $AC_SHARED_DATA names
+    # a copy (who_and_when/Algorithm-Generated/*.json and
+    # agentrx_tau/tau_*.json): 126 Who&When files, 100 tau-bench runs
+    shared=${AC_SHARED_DATA:-}
     wwdir=$shared/who_and_when/Algorithm-Generated
     taudir=$shared/agentrx_tau
     if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
