@@ -880,6 +880,14 @@ static int reentrant_oracle(void *user, const uint64_t *coalitions,
     ck_assert_int_eq(ac_pipeline_set_scorer(r->p, NULL, NULL), AC_E_BUSY);
     ck_assert_int_eq(ac_pipeline_set_repair(r->p, NULL, NULL, NULL),
                      AC_E_BUSY);
+    ac_work w;
+    uint64_t c = 0, one = 1;
+    uint32_t n = 0;
+    double a = 0.5;
+    ck_assert_int_eq(ac_pipeline_start(r->p, r->ep, 0), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_ask(r->p, 1, &w, &c, 1, &n), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_tell(r->p, 1, &one, &a, NULL), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_tell_repair(r->p, one, NULL, 0), AC_E_BUSY);
     double phi[N_AGENTS];
     ck_assert_int_eq(ac_pipeline_credits(r->p, phi, NULL, N_AGENTS),
                      AC_E_STATE);
@@ -1446,6 +1454,320 @@ START_TEST(allocation_failure)
 }
 END_TEST
 
+/* ===================================================================== */
+/* Ask/tell                                                              */
+/* ===================================================================== */
+
+/* A host that serves the pipeline's work through ask/tell with the same
+ * answers as the callbacks of setup_pipeline: it asks up to `max` pieces
+ * at a time, keeps asking while work comes (several asks outstanding at
+ * once), then tells everything, in reverse when `reverse`, with coalitions
+ * `words` words apart. */
+typedef struct host {
+    uint32_t max, words;
+    int reverse;
+    uint32_t tally[N_MSG];
+    uint64_t asks, pieces;
+} host;
+
+enum { HOST_ROOM = 512 };
+
+static double answer(host *h, const ac_work *w, const uint64_t *coalition)
+{
+    double v = NAN;
+    int32_t st = 0;
+    switch (w->kind) {
+    case AC_WORK_KIND_VALUE:
+        team_oracle(NULL, coalition, h->words, 1, &v, &st);
+        break;
+    case AC_WORK_KIND_PREFIX:
+        check_verifier(NULL, &w->message, 1, &v, &st);
+        break;
+    case AC_WORK_KIND_SCORE:
+        script_scorer(h->tally, &w->message, 1, &v, &st);
+        break;
+    default:
+        ck_assert_int_eq(w->kind, AC_WORK_KIND_CHECK);
+        judge(NULL, w->message, &w->candidate, 1, &v, &st);
+        break;
+    }
+    return v;
+}
+
+/* One round: ask until nothing more comes, answer, tell. 0: done. */
+static int host_round(ac_pipeline *p, host *h)
+{
+    static ac_work work[HOST_ROOM];
+    static uint64_t coal[HOST_ROOM * 2];
+    static uint64_t tickets[HOST_ROOM];
+    static double answers[HOST_ROOM];
+    uint32_t have = 0, n = 0;
+    do {
+        uint32_t room = HOST_ROOM - have < h->max ? HOST_ROOM - have : h->max;
+        ck_assert_int_eq(ac_pipeline_ask(p, room, work + have,
+                                         coal + (size_t)have * h->words,
+                                         h->words, &n), AC_OK);
+        h->asks++;
+        for (uint32_t k = have; k < have + n; k++)
+            if (work[k].kind == AC_WORK_KIND_REPAIR) {
+                uint64_t ids[16];
+                uint32_t c = 0;
+                ck_assert_uint_le(work[k].max_count, 16);
+                propose(NULL, work[k].message, work[k].max_count, ids, &c);
+                ck_assert_int_eq(ac_pipeline_tell_repair(p, work[k].ticket,
+                                                         ids, c), AC_OK);
+            }
+        have += n;
+    } while (n > 0 && have < HOST_ROOM);
+    uint32_t told = 0;
+    for (uint32_t i = 0; i < have; i++) {
+        uint32_t k = h->reverse ? have - 1 - i : i;
+        if (work[k].kind == AC_WORK_KIND_REPAIR)
+            continue;
+        tickets[told] = work[k].ticket;
+        answers[told++] = answer(h, &work[k], coal + (size_t)k * h->words);
+    }
+    if (told > 0)
+        ck_assert_int_eq(ac_pipeline_tell(p, told, tickets, answers, NULL),
+                         AC_OK);
+    h->pieces += have;
+    return have > 0;
+}
+
+static char *asktell_text(ac_pipeline *p, const ac_episode *ep, host *h)
+{
+    uint32_t serves = AC_SERVES_VERIFIER | AC_SERVES_SCORER |
+                      AC_SERVES_REPAIR;
+    ck_assert_int_eq(ac_pipeline_start(p, ep, serves), AC_OK);
+    while (host_round(p, h))
+        ;
+    int32_t done = 0;
+    uint64_t outstanding = 1;
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &outstanding), AC_OK);
+    ck_assert(done == 1 && outstanding == 0);
+    size_t len = 0;
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, NULL, 0, &len), AC_OK);
+    char *buf = malloc(len + 1);
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, buf, len + 1, &len),
+                     AC_OK);
+    return buf;
+}
+
+/* The ask/tell loop gives what one call gives, bit for bit, whatever the
+ * ask sizes, the stride of the coalitions and the order of the tells: a
+ * success scored by the host, a failure localized by its verdicts with a
+ * repair-aware pair, a failure localized by the annotation. */
+START_TEST(asktell_equals_one_call)
+{
+    static const host HOSTS[] = {{1, 1, 0, {0}, 0, 0}, {3, 2, 1, {0}, 0, 0},
+                                 {HOST_ROOM, 1, 1, {0}, 0, 0}};
+    for (int kind = 0; kind < 3; kind++) {
+        ac_episode *ep = team_episode(kind == 0 ? 1.0 : 0.0);
+        ck_assert_int_eq(ac_episode_set_reference(ep, 0.35), AC_OK);
+        if (kind == 2)
+            ck_assert_int_eq(ac_episode_set_first_error_label(ep, 4), AC_OK);
+        ac_pipeline *p = NULL;
+        ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+        setup_pipeline(p);
+        if (kind == 2)
+            ck_assert_int_eq(ac_pipeline_set_int(
+                                 p, AC_PIPELINE_PARAM_VERIFIER,
+                                 AC_VERIFIER_SOURCE_ANNOTATION), AC_OK);
+        int rc, ran;
+        char *want = run_text(p, ep, &rc, &ran);
+        ck_assert_int_eq(rc, AC_OK);
+        if (kind == 1) /* the pair is the repair's: every kind of work */
+            ck_assert(strstr(want, "\"repair\"") != NULL);
+        for (size_t h = 0; h < sizeof HOSTS / sizeof HOSTS[0]; h++) {
+            host hh = HOSTS[h];
+            char *got = asktell_text(p, ep, &hh);
+            ck_assert_msg(strcmp(got, want) == 0,
+                          "episode %d, host %zu:\n%s\n%s", kind, h, got, want);
+            ck_assert_uint_gt(hh.pieces, 0);
+            free(got);
+        }
+        free(want);
+        ac_pipeline_free(p);
+        ac_episode_free(ep);
+    }
+}
+END_TEST
+
+/* The protocol's rules: nothing before a start, a tell checked whole
+ * (unknown, stale, twice, out of range: nothing taken), a repair's
+ * candidates only through ac_pipeline_tell_repair, a failed answer asked
+ * again under a new ticket, setters refused while a run is under way, a
+ * cancel ending the run, progress. */
+START_TEST(asktell_protocol)
+{
+    ac_episode *ep = team_episode(1.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ac_work w[8];
+    uint64_t c[8] = {0}, t[8];
+    double a[8] = {0};
+    int32_t st[8] = {0};
+    uint32_t n = 99;
+    int32_t done = 0;
+    uint64_t out = 9;
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+    ck_assert(done == 1 && out == 0);
+    ck_assert_int_eq(ac_pipeline_ask(p, 8, w, c, 1, &n), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_tell(p, 0, NULL, NULL, NULL), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_start(p, NULL, 0), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, 8u), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_pipeline_last_error(p), "AC_SERVES_") != NULL);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, 0), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_SEED, 3),
+                     AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL),
+                     AC_E_STATE);
+    /* no room for coalitions: refused, the run goes on */
+    ck_assert_int_eq(ac_pipeline_ask(p, 8, w, NULL, 1, &n), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_ask(p, 8, w, c, 0, &n), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_ask(p, 2, w, c, 1, &n), AC_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(w[0].kind, AC_WORK_KIND_VALUE);
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+    ck_assert(done == 0 && out == 2);
+    /* unknown, twice: nothing taken */
+    t[0] = w[0].ticket;
+    t[1] = w[0].ticket + 100;
+    ck_assert_int_eq(ac_pipeline_tell(p, 2, t, a, NULL), AC_E_INVALID_ARG);
+    t[1] = w[0].ticket;
+    ck_assert_int_eq(ac_pipeline_tell(p, 2, t, a, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_tell_repair(p, w[0].ticket, NULL, 0),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_progress(p, NULL, &out), AC_OK);
+    ck_assert_uint_eq(out, 2);
+    /* failed answers (a status, a value not finite): the same coalitions
+     * again, under new tickets */
+    uint64_t failed_coalition = c[1];
+    t[0] = w[0].ticket;
+    t[1] = w[1].ticket;
+    a[0] = INFINITY;
+    a[1] = 0.0;
+    st[1] = 1;
+    ck_assert_int_eq(ac_pipeline_tell(p, 2, t, a, st), AC_OK);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_pipeline_last_error(p), "told already") != NULL);
+    int again = 0;
+    uint64_t seen = 0;
+    do {
+        ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_OK);
+        if (n == 1 && w[0].kind == AC_WORK_KIND_VALUE) {
+            ck_assert_uint_gt(w[0].ticket, t[1]);
+            again |= c[0] == failed_coalition;
+            seen++;
+            a[0] = team_value(c[0]);
+            ck_assert_int_eq(ac_pipeline_tell(p, 1, &w[0].ticket, a, NULL),
+                             AC_OK);
+        }
+    } while (n > 0);
+    ck_assert(again && seen == 7);
+    /* the rest needs no host (no scorer, a success): done */
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+    ck_assert(done == 1 && out == 0);
+    double phi[N_AGENTS];
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS), AC_OK);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_E_STATE);
+    /* a new start: the old tickets are stale, a cancel ends the run */
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_SEED, 3),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, 0), AC_OK);
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_OK);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_pipeline_last_error(p), "stale") != NULL);
+    ac_pipeline_cancel(p);
+    ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_E_CANCELLED);
+    ck_assert(strstr(ac_pipeline_last_error(p), "credit: ") != NULL);
+    ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_E_CANCELLED);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, &w[0].ticket, a, NULL),
+                     AC_E_CANCELLED);
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, NULL), AC_OK);
+    ck_assert_int_eq(done, 1);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* The pair stage's rules: a REPAIR ticket answered only by
+ * ac_pipeline_tell_repair, within its max_count; a check's answer in
+ * [0, 1]; a check handed out over several asks when the host has little
+ * room; a verifier answer out of range refused, nothing taken. */
+START_TEST(asktell_pair_rules)
+{
+    ac_episode *ep = team_episode(0.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, AC_SERVES_VERIFIER |
+                                                  AC_SERVES_REPAIR), AC_OK);
+    ac_work w[16];
+    uint64_t c[16], t[16];
+    double a[16];
+    uint32_t n = 0, checks = 0, repairs = 0;
+    int refused = 0;
+    for (;;) {
+        ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_OK);
+        if (n == 0)
+            break;
+        t[0] = w[0].ticket;
+        switch (w[0].kind) {
+        case AC_WORK_KIND_VALUE:
+            a[0] = team_value(c[0]);
+            break;
+        case AC_WORK_KIND_PREFIX:
+            if (!refused) {
+                a[0] = 1.5;
+                ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL),
+                                 AC_E_INVALID_ARG);
+                ck_assert(strstr(ac_pipeline_last_error(p), "first error")
+                          != NULL);
+                refused = 1;
+            }
+            a[0] = SCRIPT[w[0].message].on_track;
+            break;
+        case AC_WORK_KIND_REPAIR: {
+            uint64_t ids[3] = {10, 11, 12};
+            ck_assert_uint_eq(w[0].message, 4); /* the critic's cast */
+            a[0] = 0.5;
+            ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL),
+                             AC_E_INVALID_ARG);
+            ck_assert_int_eq(ac_pipeline_tell_repair(p, t[0], ids,
+                                                     w[0].max_count + 1),
+                             AC_E_INVALID_ARG);
+            ck_assert_int_eq(ac_pipeline_tell_repair(p, t[0], ids, 3),
+                             AC_OK);
+            repairs++;
+            continue;
+        }
+        default:
+            ck_assert_int_eq(w[0].kind, AC_WORK_KIND_CHECK);
+            ck_assert_uint_eq(w[0].message, 4);
+            a[0] = -0.1;
+            ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL),
+                             AC_E_INVALID_ARG);
+            a[0] = w[0].candidate == 11 ? 0.9 : 0.1;
+            checks++;
+            break;
+        }
+        ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_OK);
+    }
+    ck_assert(refused && repairs == 1 && checks == 3);
+    ac_preference_pair pair = {.struct_size = sizeof pair};
+    ck_assert_int_eq(ac_pipeline_pair(p, &pair), AC_OK);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(pair.chosen, 11);
+    ck_assert_uint_eq(pair.step, 4);
+    ck_assert_uint_eq(pair.candidates, 3);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -1462,6 +1784,10 @@ int main(void)
     tcase_add_test(tc, parameters_pass_through);
     tcase_add_test(tc, episodes_the_pipeline_refuses);
     tcase_add_test(tc, reentry_from_callbacks);
+    tc = th_tcase(s, "ask/tell");
+    tcase_add_test(tc, asktell_equals_one_call);
+    tcase_add_test(tc, asktell_protocol);
+    tcase_add_test(tc, asktell_pair_rules);
     tc = th_tcase(s, "allocation failure");
     tcase_add_test(tc, allocation_failure);
     tc = th_tcase(s, "json");
