@@ -62,6 +62,10 @@ typedef struct imp_text {
 int imp_text_add(imp_text *t, const char *s, size_t n);
 void imp_text_free(imp_text *t);
 
+/* Room for one more element of `size` bytes in the array *at of *cap
+ * (count used), doubling it: 0, or -1 when memory is short (unchanged). */
+int imp_grow(void **at, size_t *cap, size_t count, size_t size);
+
 /* An id from a JSON value: an integer, or a non-empty string; its text in
  * buf. 0, or -1 when it is neither, or longer than cap - 1 bytes. */
 int imp_json_id(const json_t *v, char *buf, size_t cap);

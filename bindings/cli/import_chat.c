@@ -65,14 +65,10 @@ typedef struct conversation {
 static int calls_add(made_calls *c, const char *id, const char *function,
                      uint32_t message)
 {
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        made_call *grown = realloc(c->at, cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        c->at = grown;
-        c->cap = cap;
-    }
+    void *at = c->at;
+    if (imp_grow(&at, &c->cap, c->count, sizeof *c->at) != 0)
+        return -1;
+    c->at = at;
     c->at[c->count++] = (made_call){id, function, message};
     return 0;
 }

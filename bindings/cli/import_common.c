@@ -51,6 +51,21 @@ int imp_text_add(imp_text *t, const char *s, size_t n)
     return 0;
 }
 
+int imp_grow(void **at, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return 0;
+    size_t more = *cap ? 2 * *cap : 8;
+    if (more > SIZE_MAX / size)
+        return -1;
+    void *grown = realloc(*at, more * size);
+    if (grown == NULL)
+        return -1;
+    *at = grown;
+    *cap = more;
+    return 0;
+}
+
 void imp_text_free(imp_text *t)
 {
     free(t->s);

@@ -48,14 +48,10 @@ static int pendings_set(pendings *p, const char *name, size_t len,
             p->at[k].message = message;
             return 0;
         }
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 8;
-        pending *grown = realloc(p->at, cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        p->at = grown;
-        p->cap = cap;
-    }
+    void *at = p->at;
+    if (imp_grow(&at, &p->cap, p->count, sizeof *p->at) != 0)
+        return -1;
+    p->at = at;
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return -1;
