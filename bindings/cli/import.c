@@ -55,8 +55,10 @@ void cli_import_help(FILE *f, const char *lead)
             "        Transcripts recorded by other systems as episodes: one\n"
             "        \"agentcredit.episode/1\" line per episode, in input\n"
             "        order (docs/format.md), ready for 'agentcredit signals'.\n"
-            "        A file (or a tau-bench run) that cannot be read is\n"
-            "        reported as FILE (FILE: record K) and the import goes on.\n"
+            "        A file (or a record: a tau-bench run, a conversation)\n"
+            "        that cannot be read is reported as FILE (FILE: record K,\n"
+            "        FILE: line N) and the import goes on. A progress line\n"
+            "        on stderr when it is a terminal.\n"
             "        --from FORMAT   who-and-when (Who&When: one episode a\n"
             "                        JSON file, its mistake_step as the\n"
             "                        first-error annotation), tau-bench\n"
@@ -86,7 +88,7 @@ void cli_import_help(FILE *f, const char *lead)
             "                        write there instead of stdout\n"
             "        -q, --quiet     no warnings, no progress, no summary\n"
             "        -h, --help      this text\n"
-            "        Exit status 1 when any file or run failed.\n",
+            "        Exit status 1 when any file or record failed.\n",
             lead, (unsigned long long)(DEFAULT_MAX_BYTES >> 20));
 }
 
