@@ -17,6 +17,8 @@ const ac_allocator *ac__pipeline_object_alloc(const ac_pipeline *p)
     return p->has_alloc ? &p->alloc : NULL;
 }
 
+static void params_default(ac_pipeline *p);
+
 int ac_pipeline_create(ac_pipeline **out, const ac_allocator *alloc)
 {
     if (out == NULL)
@@ -32,6 +34,7 @@ int ac_pipeline_create(ac_pipeline **out, const ac_allocator *alloc)
         p->has_alloc = 1;
     }
     p->verifier_source = AC_VERIFIER_SOURCE_CALLBACK;
+    params_default(p);
     atomic_init(&p->cancelled, 0);
     ac__tickets_init(&p->tk);
     *out = p;
@@ -133,83 +136,39 @@ static int owner_of(int32_t param)
     }
 }
 
-static ac__passed_param *find_passed(ac_pipeline *p, int32_t param)
+/* The pipeline keeps each object's parameters in that object's own struct,
+ * checked by that object's own table (params.c): the same bounds, the
+ * same messages and the same defaults as the objects of each run. */
+static const ac__param_table *table_of(int owner)
 {
-    for (uint32_t k = 0; k < p->n_passed; k++)
-        if (p->passed[k].param == param)
-            return &p->passed[k];
-    return NULL;
+    switch (owner) {
+    case AC__OWNER_ESTIMATOR: return &ac__estimator_param_table;
+    case AC__OWNER_REFINER: return &ac__refiner_param_table;
+    case AC__OWNER_LOCALIZER: return &ac__localizer_param_table;
+    default: return NULL;
+    }
 }
 
-/* Sets (set 1) or reads (set 0) a parameter on a scratch object of its
- * owner: the same check, the same message and the same default as the
- * objects of the run will have. */
-static int scratch_param(const ac_pipeline *p, char *err, int32_t param,
-                         int is_f64, int set, int64_t *i, double *f)
+static void *store_of(ac_pipeline *p, int owner)
 {
-    int rc = AC_E_PARAM_UNSUPPORTED;
-    switch (owner_of(param)) {
-    case AC__OWNER_ESTIMATOR: {
-        ac_estimator *e = NULL;
-        if ((rc = ac_estimator_create(&e, 1, ac__pipeline_object_alloc(p))) != AC_OK)
-            break;
-        rc = set ? (is_f64 ? ac_estimator_set_f64(e, param, *f)
-                           : ac_estimator_set_int(e, param, *i))
-                 : (is_f64 ? ac_estimator_get_f64(e, param, f)
-                           : ac_estimator_get_int(e, param, i));
-        if (err != NULL && rc != AC_OK)
-            ac__fail(err, rc, "%s", ac_estimator_last_error(e));
-        ac_estimator_free(e);
-        break;
+    switch (owner) {
+    case AC__OWNER_ESTIMATOR: return &p->est_params;
+    case AC__OWNER_REFINER: return &p->ref_params;
+    default: return &p->loc_params;
     }
-    case AC__OWNER_REFINER: {
-        ac_refiner *r = NULL;
-        if ((rc = ac_refiner_create(&r, 1, 1, ac__pipeline_object_alloc(p))) != AC_OK)
-            break;
-        rc = set ? (is_f64 ? ac_refiner_set_f64(r, param, *f)
-                           : ac_refiner_set_int(r, param, *i))
-                 : (is_f64 ? ac_refiner_get_f64(r, param, f)
-                           : ac_refiner_get_int(r, param, i));
-        if (err != NULL && rc != AC_OK)
-            ac__fail(err, rc, "%s", ac_refiner_last_error(r));
-        ac_refiner_free(r);
-        break;
-    }
-    case AC__OWNER_LOCALIZER: {
-        ac_localizer *l = NULL;
-        if ((rc = ac_localizer_create(&l, 1, ac__pipeline_object_alloc(p))) != AC_OK)
-            break;
-        rc = set ? (is_f64 ? ac_localizer_set_f64(l, param, *f)
-                           : ac_localizer_set_int(l, param, *i))
-                 : (is_f64 ? ac_localizer_get_f64(l, param, f)
-                           : ac_localizer_get_int(l, param, i));
-        if (err != NULL && rc != AC_OK)
-            ac__fail(err, rc, "%s", ac_localizer_last_error(l));
-        ac_localizer_free(l);
-        break;
-    }
-    default:
-        if (err != NULL)
-            ac__fail(err, rc, "no parameter %d", (int)param);
-        break;
-    }
-    return rc;
 }
 
-static int pass_param(ac_pipeline *p, int32_t param, int is_f64, int64_t i,
-                      double f)
+static void params_default(ac_pipeline *p)
 {
-    int rc = scratch_param(p, p->err, param, is_f64, 1, &i, &f);
-    if (rc != AC_OK)
-        return rc;
-    ac__passed_param *slot = find_passed(p, param);
-    if (slot == NULL) {
-        if (p->n_passed == AC__MAX_PASSED)
-            return ac__fail(p->err, AC_E_TOO_LARGE, "too many parameters");
-        slot = &p->passed[p->n_passed++];
-    }
-    *slot = (ac__passed_param){param, is_f64, i, f};
-    return AC_OK;
+    ac__params_default(&p->est_params);
+    ac__refiner_params_default(&p->ref_params);
+    ac__localizer_params_default(&p->loc_params);
+}
+
+static int unsupported(ac_pipeline *p, int32_t param)
+{
+    return ac__fail(p->err, AC_E_PARAM_UNSUPPORTED, "no parameter %d",
+                    (int)param);
 }
 
 int ac_pipeline_set_int(ac_pipeline *p, int32_t param, int64_t value)
@@ -219,6 +178,7 @@ int ac_pipeline_set_int(ac_pipeline *p, int32_t param, int64_t value)
     int rc = can_set(p, "ac_pipeline_set_int");
     if (rc != AC_OK)
         return rc;
+    int owner = owner_of(param);
     switch (param) {
     case AC_PIPELINE_PARAM_VERIFIER:
         if (value < AC_VERIFIER_SOURCE_CALLBACK ||
@@ -241,10 +201,14 @@ int ac_pipeline_set_int(ac_pipeline *p, int32_t param, int64_t value)
                             "AC_LOCALIZER_PARAM_STRATEGY: the pipeline has "
                             "no per-message scores to give the localizer "
                             "(AC_STRATEGY_SCORES); use a verifier");
-        return pass_param(p, param, 0, value, 0.0);
+        break;
     default:
-        return pass_param(p, param, 0, value, 0.0);
+        break;
     }
+    if (table_of(owner) == NULL)
+        return unsupported(p, param);
+    return ac__param_set_int(table_of(owner), store_of(p, owner), param,
+                             value, p->err);
 }
 
 int ac_pipeline_set_f64(ac_pipeline *p, int32_t param, double value)
@@ -254,13 +218,17 @@ int ac_pipeline_set_f64(ac_pipeline *p, int32_t param, double value)
     int rc = can_set(p, "ac_pipeline_set_f64");
     if (rc != AC_OK)
         return rc;
-    if (owner_of(param) == AC__OWNER_PIPELINE)
+    int owner = owner_of(param);
+    if (owner == AC__OWNER_PIPELINE)
         return ac__fail(p->err, param == AC_PIPELINE_PARAM_VERIFIER ||
                                         param == AC_PIPELINE_PARAM_EPISODE_ID
                                     ? AC_E_INVALID_ARG
                                     : AC_E_PARAM_UNSUPPORTED,
                         "parameter %d is not a double", (int)param);
-    return pass_param(p, param, 1, 0, value);
+    if (table_of(owner) == NULL)
+        return unsupported(p, param);
+    return ac__param_set_f64(table_of(owner), store_of(p, owner), param,
+                             value, p->err);
 }
 
 int ac_pipeline_get_int(const ac_pipeline *p, int32_t param, int64_t *value)
@@ -275,48 +243,57 @@ int ac_pipeline_get_int(const ac_pipeline *p, int32_t param, int64_t *value)
         *value = p->episode_id;
         return AC_OK;
     }
-    for (uint32_t k = 0; k < p->n_passed; k++)
-        if (p->passed[k].param == param && !p->passed[k].is_f64) {
-            *value = p->passed[k].i;
-            return AC_OK;
-        }
-    double unused = 0.0;
-    return scratch_param(p, NULL, param, 0, 0, value, &unused);
+    int owner = owner_of(param);
+    if (table_of(owner) == NULL)
+        return AC_E_PARAM_UNSUPPORTED;
+    return ac__param_get_int(table_of(owner),
+                             store_of((ac_pipeline *)p, owner), param, value);
 }
 
 int ac_pipeline_get_f64(const ac_pipeline *p, int32_t param, double *value)
 {
     if (p == NULL || value == NULL)
         return AC_E_INVALID_ARG;
-    for (uint32_t k = 0; k < p->n_passed; k++)
-        if (p->passed[k].param == param && p->passed[k].is_f64) {
-            *value = p->passed[k].f;
-            return AC_OK;
-        }
-    int64_t unused = 0;
-    return scratch_param(p, NULL, param, 1, 0, &unused, value);
+    int owner = owner_of(param);
+    if (owner == AC__OWNER_PIPELINE)
+        return param == AC_PIPELINE_PARAM_VERIFIER ||
+                       param == AC_PIPELINE_PARAM_EPISODE_ID
+                   ? AC_E_INVALID_ARG
+                   : AC_E_PARAM_UNSUPPORTED;
+    if (table_of(owner) == NULL)
+        return AC_E_PARAM_UNSUPPORTED;
+    return ac__param_get_f64(table_of(owner),
+                             store_of((ac_pipeline *)p, owner), param, value);
 }
 
-/* Gives an object the parameters set for it. */
+/* Gives an object every parameter of its table, through its own setters
+ * (an object of a run starts at the defaults: the same values). */
 int ac__pipeline_apply_params(const ac_pipeline *p, int owner, void *obj)
 {
+    const ac__param_table *t = table_of(owner);
+    const void *store = store_of((ac_pipeline *)p, owner);
     int rc = AC_OK;
-    for (uint32_t k = 0; rc == AC_OK && k < p->n_passed; k++) {
-        const ac__passed_param *q = &p->passed[k];
-        if (owner_of(q->param) != owner)
-            continue;
+    for (size_t k = 0; rc == AC_OK && k < t->count; k++) {
+        const ac__param_spec *spec = &t->specs[k];
+        int64_t i = 0;
+        double f = 0.0;
+        int is_f64 = spec->type == AC__PARAM_F64;
+        rc = is_f64 ? ac__param_get_f64(t, store, spec->id, &f)
+                    : ac__param_get_int(t, store, spec->id, &i);
+        if (rc != AC_OK)
+            break;
         switch (owner) {
         case AC__OWNER_ESTIMATOR:
-            rc = q->is_f64 ? ac_estimator_set_f64(obj, q->param, q->f)
-                           : ac_estimator_set_int(obj, q->param, q->i);
+            rc = is_f64 ? ac_estimator_set_f64(obj, spec->id, f)
+                        : ac_estimator_set_int(obj, spec->id, i);
             break;
         case AC__OWNER_REFINER:
-            rc = q->is_f64 ? ac_refiner_set_f64(obj, q->param, q->f)
-                           : ac_refiner_set_int(obj, q->param, q->i);
+            rc = is_f64 ? ac_refiner_set_f64(obj, spec->id, f)
+                        : ac_refiner_set_int(obj, spec->id, i);
             break;
         default:
-            rc = q->is_f64 ? ac_localizer_set_f64(obj, q->param, q->f)
-                           : ac_localizer_set_int(obj, q->param, q->i);
+            rc = is_f64 ? ac_localizer_set_f64(obj, spec->id, f)
+                        : ac_localizer_set_int(obj, spec->id, i);
             break;
         }
     }

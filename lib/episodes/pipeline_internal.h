@@ -11,18 +11,12 @@
 #include "agentcredit.h"
 #include "common/alloc.h"
 #include "common/errors.h"
+#include "common/params.h"
 #include "common/ticket.h"
+#include "credit/estimator_internal.h"
 #include "episodes/episode_internal.h"
-
-/* A parameter of one of the three objects, kept until each run. */
-typedef struct ac__passed_param {
-    int32_t param;
-    int is_f64;
-    int64_t i;
-    double f;
-} ac__passed_param;
-
-#define AC__MAX_PASSED 64 /* more than the three objects have together */
+#include "failure/localizer_internal.h"
+#include "messages/refiner_internal.h"
 
 enum { AC__OWNER_NONE, AC__OWNER_ESTIMATOR, AC__OWNER_REFINER,
        AC__OWNER_LOCALIZER, AC__OWNER_PIPELINE };
@@ -122,8 +116,10 @@ struct ac_pipeline {
     int has_alloc;
     char err[AC__ERRMSG_CAP];
     int64_t verifier_source, episode_id;
-    ac__passed_param passed[AC__MAX_PASSED];
-    uint32_t n_passed;
+    /* The three objects' parameters, given to the objects of each run. */
+    ac__params est_params;
+    ac__refiner_params ref_params;
+    ac__localizer_params loc_params;
     ac__callbacks cb;
     atomic_int cancelled;
     int in_callback;    /* inside a callback of ac_pipeline_run        */
