@@ -55,7 +55,7 @@ grep -qx dropped <<<"$audit_keys" || { echo "no audit keys read from $header" >&
 grep -qx oddshap <<<"$methods" || { echo "no methods read from $header" >&2; exit 1; }
 # the demo's and shapley's options, as their help must name them
 demo_options="--seed --repeats --help"
-shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --help"
+shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --strict --help"
 # the credit column (4th-from-last field) of a demo row, by role
 demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2); exit }' "$out"; }
 
@@ -374,9 +374,34 @@ bad_json)
     run nonzero shapley "$data/truncated.json"
     stderr_has 'truncated.json'
     stderr_has 'cannot load game'
-    run nonzero shapley "$data/unknown_key.json"
+    run nonzero shapley "$data/unknown_key.json" --strict
     stderr_has 'unknown_key.json'
     stderr_has 'colour'
+    ;;
+shapley_unknown_keys)
+    # an unknown key: a warning naming its path, the same credits as
+    # without it; under --strict an error (exit 2)
+    run 0 shapley "$data/unknown_key.json" --json
+    stderr_has "unknown_key.json: warning: game.colour: unknown key, ignored"
+    grep -o '"credits":\[[^]]*\]' "$out" >"$tmp/with"
+    printf '{"n": 2, "values": [0, 1, 1, 2]}' >"$tmp/plain.json"
+    "$ac" shapley "$tmp/plain.json" --json 2>/dev/null |
+        grep -o '"credits":\[[^]]*\]' >"$tmp/without" || fail "plain game"
+    cmp -s "$tmp/with" "$tmp/without" || fail "an ignored key changed the credits"
+    run 2 shapley "$data/unknown_key.json" --strict
+    stdout_empty
+    stderr_has 'unknown key "colour" (AC_JSON_STRICT)'
+    # a file's seed: a warning saying the run's seed is --seed's; nested
+    # keys named by their path
+    printf '{"n": 2, "seed": 7, "terms": [{"coef": 1, "members": [0], "colour": 1}], "noise": {"kind": "gaussian", "sd": 0.5, "note": "x"}}' >"$tmp/seed.json"
+    run 0 shapley "$tmp/seed.json" --seed 3
+    stderr_has "warning: game.seed: unknown key, ignored (the run's seed is --seed N)"
+    stderr_has 'warning: terms\[0\].colour: unknown key, ignored'
+    stderr_has 'warning: noise.note: unknown key, ignored'
+    # a key of another kind of game: an error without --strict too
+    printf '{"n": 2, "type": "airport", "costs": [1, 2], "weights": [1, 1]}' >"$tmp/mixed.json"
+    run 2 shapley "$tmp/mixed.json"
+    stderr_has 'key "weights" belongs to a voting game, not to this airport game'
     ;;
 bad_option)
     run 2 shapley "$data/glove3.json" --frobnicate
