@@ -1709,9 +1709,12 @@ AC_API AC_NODISCARD int ac_episode_write_json(const ac_episode *ep, char *buf,
  * line of JSON, an "agentcredit.signals/1" object (docs/format.md): the
  * credits with their standard errors, the total and the reference, per
  * message the reward, label and flags (by name), the first error, the
- * preference pair, the audit. As ac_episode_write_json for buf, cap and
- * len. AC_E_STATE before a successful run; AC_E_INVALID_ARG when ep is not
- * the size of the last run's episode. */
+ * preference pair, the audit. The pair's "chosen" is a JSON integer, but
+ * a candidate id past INT64_MAX (the uint64 ids are the host's) is its
+ * decimal digits as a string, which every JSON reader reads exactly. As
+ * ac_episode_write_json for buf, cap and len. AC_E_STATE before a
+ * successful run; AC_E_INVALID_ARG when ep is not the size of the last
+ * run's episode. */
 AC_API AC_NODISCARD int ac_pipeline_write_json(const ac_pipeline *p,
                                                const ac_episode *ep,
                                                char *buf, size_t cap,

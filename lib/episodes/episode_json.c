@@ -2,6 +2,7 @@
  * "agentcredit.episode/1" reader and writer, and the
  * "agentcredit.signals/1" writer, which reads the pipeline through its
  * public getters only. */
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -752,6 +753,19 @@ static json_t *first_error_json(const ac_pipeline *p, const ac_episode *ep,
     return j;
 }
 
+/* The pair's chosen one: a message index, or the host's uint64 candidate
+ * id. An id past INT64_MAX, which jansson (and any reader whose integers
+ * are int64) cannot hold, is written as its decimal digits in a string, so
+ * that it reads back exactly; every other id stays a JSON integer. */
+static json_t *chosen_json(uint64_t chosen)
+{
+    if (chosen <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)chosen);
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRIu64, chosen);
+    return json_string(digits);
+}
+
 static json_t *pair_json(const ac_pipeline *p, const ac_episode *ep, int *ok)
 {
     ac_preference_pair pair;
@@ -769,7 +783,7 @@ static json_t *pair_json(const ac_pipeline *p, const ac_episode *ep, int *ok)
     put(j, "agent", string_or_null(agent_name(ep, pair.agent)), ok);
     put(j, "step", json_integer(pair.step), ok);
     put(j, "prompt_end", json_integer(pair.prompt_end), ok);
-    put(j, "chosen", json_integer((json_int_t)pair.chosen), ok);
+    put(j, "chosen", chosen_json(pair.chosen), ok);
     put(j, "candidates", json_integer(pair.candidates), ok);
     put(j, "verified", json_integer(pair.verified), ok);
     put(j, "confidence", number(pair.confidence), ok);
