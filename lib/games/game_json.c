@@ -445,13 +445,33 @@ static int load_text(ac_game **out, const char *text, size_t len,
     return AC_OK;
 }
 
-/* AC_OK when flags are known; the 1.1 loaders' one new argument. */
-static int check_flags(uint32_t flags, char *err_buf, size_t err_cap)
+/* What a load holds from its first check to its report. */
+typedef struct load_state {
+    ac__json_warnings w;
+    ac__mem mem;
+    ac_game_limits lim;
+    char err[AC__ERRMSG_CAP];
+} load_state;
+
+/* What both loaders check before their input is read: the flags, out and
+ * the input (`what` names it), the allocator and the limits. AC_OK with
+ * st set, or the status with its message in st->err. */
+static int begin_load(load_state *st, ac_game **out, const void *input,
+                      const char *what, const ac_allocator *alloc,
+                      const ac_game_limits *limits, uint32_t flags,
+                      char *warn_buf, size_t warn_cap)
 {
-    if ((flags & ~AC_JSON_STRICT) == 0)
-        return AC_OK;
-    return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                  "unknown flags: only AC_JSON_STRICT");
+    st->err[0] = '\0';
+    ac__json_warnings_init(&st->w, warn_buf, warn_cap, flags);
+    if ((flags & ~AC_JSON_STRICT) != 0)
+        return ac__fail(st->err, AC_E_INVALID_ARG,
+                        "unknown flags: only AC_JSON_STRICT");
+    if (out == NULL || input == NULL)
+        return ac__fail(st->err, AC_E_INVALID_ARG,
+                        "out and %s must not be NULL", what);
+    if (ac__mem_init(&st->mem, alloc) != AC_OK)
+        return ac__fail(st->err, AC_E_INVALID_ARG, "malformed ac_allocator");
+    return ac__game_limits_resolve(&st->lim, limits, st->err);
 }
 
 /* The 1.0 loaders have no place for a warning: an unknown key stays the
@@ -478,30 +498,20 @@ int ac_game_load_json2(ac_game **out, const char *text, size_t len,
                        char *err_buf, size_t err_cap, char *warn_buf,
                        size_t warn_cap)
 {
-    ac__json_warnings w;
-    ac__json_warnings_init(&w, warn_buf, warn_cap, flags);
-    if (check_flags(flags, err_buf, err_cap) != AC_OK)
-        return AC_E_INVALID_ARG;
-    if (out == NULL || text == NULL)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "out and text must not be NULL");
-    ac__mem mem;
-    if (ac__mem_init(&mem, alloc) != AC_OK)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "malformed ac_allocator");
-    char err[AC__ERRMSG_CAP] = "";
-    ac_game_limits lim;
-    int rc = ac__game_limits_resolve(&lim, limits, err);
+    load_state st;
+    int rc = begin_load(&st, out, text, "text", alloc, limits, flags,
+                        warn_buf, warn_cap);
     if (rc == AC_OK)
-        rc = check_text_size(&lim, len, err);
+        rc = check_text_size(&st.lim, len, st.err);
     if (rc == AC_OK) {
         ac__json_scan sc = {0};
         ac__json_scan_feed(&sc, text, len);
-        rc = load_text(out, text, len, &mem, &lim, &sc, 0, &w, err);
+        rc = load_text(out, text, len, &st.mem, &st.lim, &sc, 0, &st.w,
+                       st.err);
     }
     if (rc != AC_OK)
-        ac__json_warnings_clear(&w);
-    return report(err_buf, err_cap, rc, rc == AC_OK ? "" : err);
+        ac__json_warnings_clear(&st.w);
+    return report(err_buf, err_cap, rc, rc == AC_OK ? "" : st.err);
 }
 
 /* A file's text, read whole into memory from the host's allocator. */
@@ -598,22 +608,11 @@ int ac_game_load_file2(ac_game **out, const char *path,
                        char *err_buf, size_t err_cap, char *warn_buf,
                        size_t warn_cap)
 {
-    ac__json_warnings w;
-    ac__json_warnings_init(&w, warn_buf, warn_cap, flags);
-    if (check_flags(flags, err_buf, err_cap) != AC_OK)
-        return AC_E_INVALID_ARG;
-    if (out == NULL || path == NULL)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "out and path must not be NULL");
-    ac__mem mem;
-    if (ac__mem_init(&mem, alloc) != AC_OK)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "malformed ac_allocator");
-    char err[AC__ERRMSG_CAP] = "";
-    ac_game_limits lim;
-    int rc = ac__game_limits_resolve(&lim, limits, err);
+    load_state st;
+    int rc = begin_load(&st, out, path, "path", alloc, limits, flags,
+                        warn_buf, warn_cap);
     if (rc != AC_OK)
-        return report(err_buf, err_cap, rc, err);
+        return report(err_buf, err_cap, rc, st.err);
     char msg[AC__ERRMSG_CAP];
     errno = 0;
     FILE *f = fopen(path, "rb");
@@ -624,17 +623,17 @@ int ac_game_load_file2(ac_game **out, const char *path,
     }
     file_text ft = {0};
     uint64_t size_hint = 0;
-    rc = check_file(f, &lim, &size_hint, err);
+    rc = check_file(f, &st.lim, &size_hint, st.err);
     if (rc == AC_OK)
-        rc = read_text(f, &mem, &lim, size_hint, &ft, err);
+        rc = read_text(f, &st.mem, &st.lim, size_hint, &ft, st.err);
     fclose(f);
     if (rc == AC_OK)
-        rc = load_text(out, ft.buf, ft.len, &mem, &lim, &ft.sc, ft.cap, &w,
-                       err);
-    ac__mem_free(&mem, ft.buf);
+        rc = load_text(out, ft.buf, ft.len, &st.mem, &st.lim, &ft.sc, ft.cap,
+                       &st.w, st.err);
+    ac__mem_free(&st.mem, ft.buf);
     if (rc != AC_OK) {
-        ac__json_warnings_clear(&w);
-        snprintf(msg, sizeof msg, "%.200s: %.300s", path, err);
+        ac__json_warnings_clear(&st.w);
+        snprintf(msg, sizeof msg, "%.200s: %.300s", path, st.err);
     }
     return report(err_buf, err_cap, rc, rc == AC_OK ? "" : msg);
 }
