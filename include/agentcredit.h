@@ -1189,8 +1189,12 @@ AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc,
  * each optionally with "exact": [phi_0, ...] and "noise":
  * {"kind": "gaussian", "sd": s} or {"kind": "bernoulli"} (values are success
  * probabilities; each evaluation returns 0 or 1), and the free-text keys
- * "name" and "description". An unknown key, or a key of another kind of game,
- * is an error.
+ * "name" and "description". An unknown key is a warning, as in every JSON
+ * format of the library ("game.seed: unknown key, ignored",
+ * "terms[2].colour: ..."), and an error under AC_JSON_STRICT. A key of
+ * another kind of game ("weights" in an airport game), or "sd" in
+ * bernoulli noise, is always an error: it is no extension the reader may
+ * skip but a sign that the writer meant another game.
  * docs/estimators.md describes the format. */
 typedef struct ac_game ac_game;
 
@@ -1221,7 +1225,10 @@ typedef struct ac_game_limits {
 AC_API void ac_game_limits_default(ac_game_limits *limits);
 
 /* Parses text (len bytes, need not be NUL-terminated). *out is set on
- * success only. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY,
+ * success only. An unknown key is an error here (AC_E_PARSE, as in
+ * AC_JSON_STRICT): this function has no place for a warning, and a key
+ * dropped unsaid (a misspelt "noise") is what the error guards against;
+ * ac_game_load_json2 reports it as a warning. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY,
  * AC_E_INVALID_ARG for a malformed alloc or limits) a message saying what
  * was wrong and where is written to err_buf (NUL-terminated, truncated to
  * err_cap bytes) when err_buf is not NULL; on success err_buf receives "".
@@ -1243,6 +1250,26 @@ AC_API AC_NODISCARD int ac_game_load_file(ac_game **out, const char *path,
                                           const ac_allocator *alloc,
                                           const ac_game_limits *limits,
                                           char *err_buf, size_t err_cap);
+/* ac_game_load_json and ac_game_load_file with the flags and warnings of
+ * ac_episode_load_json (since ABI 1.1): unknown keys are warnings, one
+ * line each ("game.seed: unknown key, ignored", lines joined by '\n', no
+ * final newline) written to warn_buf (truncated to warn_cap; "" with none,
+ * and "" on failure) when it is not NULL; with AC_JSON_STRICT (the only
+ * flag; another is AC_E_INVALID_ARG) the first is an AC_E_PARSE error,
+ * "game: unknown key "seed" (AC_JSON_STRICT)". Otherwise as above. */
+AC_API AC_NODISCARD int ac_game_load_json2(ac_game **out, const char *text,
+                                           size_t len,
+                                           const ac_allocator *alloc,
+                                           const ac_game_limits *limits,
+                                           uint32_t flags, char *err_buf,
+                                           size_t err_cap, char *warn_buf,
+                                           size_t warn_cap);
+AC_API AC_NODISCARD int ac_game_load_file2(ac_game **out, const char *path,
+                                           const ac_allocator *alloc,
+                                           const ac_game_limits *limits,
+                                           uint32_t flags, char *err_buf,
+                                           size_t err_cap, char *warn_buf,
+                                           size_t warn_cap);
 AC_API void ac_game_free(ac_game *game);
 /* The message of the game's last failed call ("" if none); owned by the
  * game, valid until its next call. "" for NULL. */
@@ -1802,9 +1829,12 @@ AC_API AC_NODISCARD int ac_episode_write_json(const ac_episode *ep, char *buf,
  * line of JSON, an "agentcredit.signals/1" object (docs/format.md): the
  * credits with their standard errors, the total and the reference, per
  * message the reward, label and flags (by name), the first error, the
- * preference pair, the audit. As ac_episode_write_json for buf, cap and
- * len. AC_E_STATE before a successful run; AC_E_INVALID_ARG when ep is not
- * the size of the last run's episode. */
+ * preference pair, the audit. The pair's "chosen" is a JSON integer, but
+ * a candidate id past INT64_MAX (the uint64 ids are the host's) is its
+ * decimal digits as a string, which every JSON reader reads exactly. As
+ * ac_episode_write_json for buf, cap and len. AC_E_STATE before a
+ * successful run; AC_E_INVALID_ARG when ep is not the size of the last
+ * run's episode. */
 AC_API AC_NODISCARD int ac_pipeline_write_json(const ac_pipeline *p,
                                                const ac_episode *ep,
                                                char *buf, size_t cap,

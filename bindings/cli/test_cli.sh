@@ -54,8 +54,8 @@ methods=$(header_names ac_method AC_METHOD_) || true
 grep -qx dropped <<<"$audit_keys" || { echo "no audit keys read from $header" >&2; exit 1; }
 grep -qx oddshap <<<"$methods" || { echo "no methods read from $header" >&2; exit 1; }
 # the demo's and shapley's options, as their help must name them
-demo_options="--seed --repeats --help"
-shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --help"
+demo_options="--seed --repeats --json --help"
+shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --strict --help"
 # the credit column (4th-from-last field) of a demo row, by role
 demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2); exit }' "$out"; }
 
@@ -129,6 +129,55 @@ demo)
     cp "$out" "$tmp/first"
     run 0 demo
     cmp -s "$out" "$tmp/first" || fail "two runs with the same seed differ"
+    ;;
+demo_json)
+    # the demo's two episodes through the pipeline: one signals line each,
+    # the same figures as the tables, the same bytes for the same seed
+    run 0 demo --json --seed 4
+    stderr_empty
+    cp "$out" "$tmp/json"
+    run 0 demo --seed 4
+    cp "$out" "$tmp/tables"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$tmp/json" "$tmp/tables" <<'PY' || fail "the demo's signals are not as documented"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+tables = open(sys.argv[2]).read().splitlines()
+assert [r["id"] for r in rows] == ["demo-success", "demo-failure"], rows
+for r in rows:
+    assert r["format"] == "agentcredit.signals/1"
+    total = sum(a["credit"] for a in r["agents"])
+    assert abs(total - r["total"]) <= 1e-12, (total, r["total"])
+    assert abs(r["total"] - (r["outcome"] - r["reference"])) <= 1e-15
+    for a in r["agents"]:
+        got = sum(m["reward"] for m in r["messages"] if m["from"] == a["name"])
+        assert abs(got - a["credit"]) <= 1e-12, (a, got)
+ok, bad = rows
+# the tables' figures: the credits (4 decimals) and the messages' rewards
+def block(header, count):
+    start = next(k for k, l in enumerate(tables) if l.startswith(header))
+    return [l.split() for l in tables[start + 1:start + 1 + count]]
+credit = {w[1]: float(w[-3]) for w in block("agent  role", 4)}
+for a in ok["agents"]:
+    assert round(a["credit"], 4) == credit[a["name"]], (a, credit)
+reward = [float(w[5]) for w in block("step agent", 10)]
+assert [round(m["reward"], 4) for m in ok["messages"]] == reward, reward
+assert ok["audit"]["success"] and ok["audit"]["labels"] == "scorer"
+assert ok["messages"][7]["flags"] == ["redundant"]
+assert bad["first_error"] == {"message": 3, "agent": "saboteur",
+                              "probability": 1.0}
+assert bad["pair"]["kind"] == "repair" and bad["pair"]["chosen"] == 1
+fail_credit = {w[0]: float(w[2]) for w in block("failure is judged", 4)}
+for a in bad["agents"]:
+    assert round(a["credit"], 6) == fail_credit[a["name"]], (a, fail_credit)
+PY
+    run 0 demo --json --seed 4
+    cmp -s "$out" "$tmp/json" || fail "two runs with the same seed differ"
+    run 0 demo --json --seed 5
+    cmp -s "$out" "$tmp/json" && fail "another seed gave the same signals"
+    run 2 demo --json=yes
+    stderr_has "--json takes no value"
     ;;
 demo_roles)
     for seed in 1 2 3; do
@@ -374,9 +423,34 @@ bad_json)
     run nonzero shapley "$data/truncated.json"
     stderr_has 'truncated.json'
     stderr_has 'cannot load game'
-    run nonzero shapley "$data/unknown_key.json"
+    run nonzero shapley "$data/unknown_key.json" --strict
     stderr_has 'unknown_key.json'
     stderr_has 'colour'
+    ;;
+shapley_unknown_keys)
+    # an unknown key: a warning naming its path, the same credits as
+    # without it; under --strict an error (exit 2)
+    run 0 shapley "$data/unknown_key.json" --json
+    stderr_has "unknown_key.json: warning: game.colour: unknown key, ignored"
+    grep -o '"credits":\[[^]]*\]' "$out" >"$tmp/with"
+    printf '{"n": 2, "values": [0, 1, 1, 2]}' >"$tmp/plain.json"
+    "$ac" shapley "$tmp/plain.json" --json 2>/dev/null |
+        grep -o '"credits":\[[^]]*\]' >"$tmp/without" || fail "plain game"
+    cmp -s "$tmp/with" "$tmp/without" || fail "an ignored key changed the credits"
+    run 2 shapley "$data/unknown_key.json" --strict
+    stdout_empty
+    stderr_has 'unknown key "colour" (AC_JSON_STRICT)'
+    # a file's seed: a warning saying the run's seed is --seed's; nested
+    # keys named by their path
+    printf '{"n": 2, "seed": 7, "terms": [{"coef": 1, "members": [0], "colour": 1}], "noise": {"kind": "gaussian", "sd": 0.5, "note": "x"}}' >"$tmp/seed.json"
+    run 0 shapley "$tmp/seed.json" --seed 3
+    stderr_has "warning: game.seed: unknown key, ignored (the run's seed is --seed N)"
+    stderr_has 'warning: terms\[0\].colour: unknown key, ignored'
+    stderr_has 'warning: noise.note: unknown key, ignored'
+    # a key of another kind of game: an error without --strict too
+    printf '{"n": 2, "type": "airport", "costs": [1, 2], "weights": [1, 1]}' >"$tmp/mixed.json"
+    run 2 shapley "$tmp/mixed.json"
+    stderr_has 'key "weights" belongs to a voting game, not to this airport game'
     ;;
 bad_option)
     run 2 shapley "$data/glove3.json" --frobnicate

@@ -1139,6 +1139,85 @@ START_TEST(episode_json_limits)
 }
 END_TEST
 
+/* Candidates 10, 11 after the host's base id (user): 11 verified. */
+static int propose_from(void *user, uint32_t step, uint32_t max_count,
+                        uint64_t *ids, uint32_t *count)
+{
+    (void)step;
+    uint64_t base = *(const uint64_t *)user;
+    *count = max_count < 2 ? max_count : 2;
+    for (uint32_t k = 0; k < *count; k++)
+        ids[k] = base + 10 + k;
+    return 0;
+}
+
+static int judge_from(void *user, uint32_t step, const uint64_t *ids,
+                      uint32_t count, double *p, int32_t *status)
+{
+    (void)step;
+    (void)status;
+    uint64_t base = *(const uint64_t *)user;
+    for (uint32_t k = 0; k < count; k++)
+        p[k] = ids[k] == base + 11 ? 0.9 : 0.1;
+    return 0;
+}
+
+/* A candidate id is the host's uint64: up to INT64_MAX a JSON integer, past
+ * it the decimal digits as a string; either way it reads back exactly
+ * (before the fix an id of 2^63 or more came out negative). */
+START_TEST(signals_json_large_candidate_ids)
+{
+    static const struct {
+        uint64_t base;
+        const char *digits; /* NULL: an integer */
+    } cases[] = {
+        {0, NULL},
+        {(uint64_t)INT64_MAX - 11, NULL},
+        {(uint64_t)INT64_MAX - 10, "9223372036854775808"},
+        {UINT64_MAX - 11, "18446744073709551615"},
+    };
+    uint64_t base = cases[_i].base;
+    ac_episode *ep = team_episode(0.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, check_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose_from, judge_from,
+                                            &base),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    ck_assert_int_eq(s.pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert(s.pair.chosen == base + 11);
+    size_t len = 0;
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, NULL, 0, &len), AC_OK);
+    char *buf = malloc(len + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, buf, len + 1, &len), AC_OK);
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    ck_assert_msg(root != NULL, "%s", jerr.text);
+    json_t *chosen = json_object_get(json_object_get(root, "pair"), "chosen");
+    if (cases[_i].digits == NULL) {
+        ck_assert(json_is_integer(chosen));
+        ck_assert(json_integer_value(chosen) >= 0);
+        ck_assert((uint64_t)json_integer_value(chosen) == base + 11);
+    } else {
+        ck_assert(json_is_string(chosen));
+        ck_assert_str_eq(json_string_value(chosen), cases[_i].digits);
+        ck_assert(strtoull(json_string_value(chosen), NULL, 10) ==
+                  base + 11);
+    }
+    json_decref(root);
+    free(buf);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
 /* The signals as JSON: what the getters say, by name. */
 START_TEST(signals_json)
 {
@@ -1794,6 +1873,7 @@ int main(void)
     tcase_add_test(tc, episode_json_round_trip);
     tcase_add_test(tc, episode_json_errors);
     tcase_add_test(tc, episode_json_unknown_keys);
+    tcase_add_loop_test(tc, signals_json_large_candidate_ids, 0, 4);
     tcase_add_test(tc, episode_json_limits);
     tcase_add_test(tc, signals_json);
     tcase_add_test(tc, format_examples);
