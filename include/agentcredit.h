@@ -1790,7 +1790,7 @@ typedef struct ac_json_limits {
 } ac_json_limits;
 AC_API void ac_json_limits_default(ac_json_limits *limits);
 
-/* Flags of ac_episode_load_json. */
+/* Flags of ac_episode_load_json and ac_game_load_json2/_file2. */
 #define AC_JSON_STRICT 1u /* an unknown key is an error, not a warning */
 
 /* Parses one episode, an "agentcredit.episode/1" object (docs/format.md;
