@@ -557,8 +557,8 @@ int ac_pipeline_tell_repair(ac_pipeline *p, uint64_t ticket,
     uint64_t *ids = NULL;
     if (count > 0 &&
         (ids = ac__mem_alloc(mem_of(p), count, sizeof *ids)) == NULL)
-        return ac__fail(p->err, AC_E_NO_MEMORY, "out of memory for %u "
-                        "candidates", count);
+        return fail_run(p, ac__fail(p->err, AC_E_NO_MEMORY, "out of memory "
+                                    "for %u candidates", count));
     if (count > 0)
         memcpy(ids, candidates, count * sizeof *ids);
     rp->ids = ids;

@@ -1573,7 +1573,8 @@ static double answer(host *h, const ac_work *w, const uint64_t *coalition)
     return v;
 }
 
-/* One round: ask until nothing more comes, answer, tell. 0: done. */
+/* One round: ask until nothing more comes, answer, tell. 0: done, 1: more
+ * to come, or the first status that was not AC_OK. */
 static int host_round(ac_pipeline *p, host *h)
 {
     static ac_work work[HOST_ROOM];
@@ -1581,55 +1582,74 @@ static int host_round(ac_pipeline *p, host *h)
     static uint64_t tickets[HOST_ROOM];
     static double answers[HOST_ROOM];
     uint32_t have = 0, n = 0;
+    int rc = AC_OK;
     do {
         uint32_t room = HOST_ROOM - have < h->max ? HOST_ROOM - have : h->max;
-        ck_assert_int_eq(ac_pipeline_ask(p, room, work + have,
-                                         coal + (size_t)have * h->words,
-                                         h->words, &n), AC_OK);
+        rc = ac_pipeline_ask(p, room, work + have,
+                             coal + (size_t)have * h->words, h->words, &n);
         h->asks++;
-        for (uint32_t k = have; k < have + n; k++)
+        for (uint32_t k = have; rc == AC_OK && k < have + n; k++)
             if (work[k].kind == AC_WORK_KIND_REPAIR) {
                 uint64_t ids[16];
                 uint32_t c = 0;
                 ck_assert_uint_le(work[k].max_count, 16);
                 propose(NULL, work[k].message, work[k].max_count, ids, &c);
-                ck_assert_int_eq(ac_pipeline_tell_repair(p, work[k].ticket,
-                                                         ids, c), AC_OK);
+                rc = ac_pipeline_tell_repair(p, work[k].ticket, ids, c);
             }
-        have += n;
-    } while (n > 0 && have < HOST_ROOM);
+        have += rc == AC_OK ? n : 0;
+    } while (rc == AC_OK && n > 0 && have < HOST_ROOM);
     uint32_t told = 0;
-    for (uint32_t i = 0; i < have; i++) {
+    for (uint32_t i = 0; rc == AC_OK && i < have; i++) {
         uint32_t k = h->reverse ? have - 1 - i : i;
         if (work[k].kind == AC_WORK_KIND_REPAIR)
             continue;
         tickets[told] = work[k].ticket;
         answers[told++] = answer(h, &work[k], coal + (size_t)k * h->words);
     }
-    if (told > 0)
-        ck_assert_int_eq(ac_pipeline_tell(p, told, tickets, answers, NULL),
-                         AC_OK);
+    if (rc == AC_OK && told > 0)
+        rc = ac_pipeline_tell(p, told, tickets, answers, NULL);
     h->pieces += have;
-    return have > 0;
+    return rc != AC_OK ? rc : have > 0;
 }
 
-static char *asktell_text(ac_pipeline *p, const ac_episode *ep, host *h)
+/* Drives one run through ask/tell; its signals line, or NULL with *rc the
+ * first failed call's status. */
+static char *asktell_try(ac_pipeline *p, const ac_episode *ep, host *h,
+                         int *rc, int *ran)
 {
     uint32_t serves = AC_SERVES_VERIFIER | AC_SERVES_SCORER |
                       AC_SERVES_REPAIR;
-    ck_assert_int_eq(ac_pipeline_start(p, ep, serves), AC_OK);
-    while (host_round(p, h))
-        ;
+    *rc = ac_pipeline_start(p, ep, serves);
+    int more = 1;
+    while (*rc == AC_OK && more)
+        if ((more = host_round(p, h)) < 0)
+            *rc = more;
+    *ran = *rc == AC_OK;
+    if (*rc != AC_OK)
+        return NULL;
     int32_t done = 0;
     uint64_t outstanding = 1;
     ck_assert_int_eq(ac_pipeline_progress(p, &done, &outstanding), AC_OK);
     ck_assert(done == 1 && outstanding == 0);
     size_t len = 0;
-    ck_assert_int_eq(ac_pipeline_write_json(p, ep, NULL, 0, &len), AC_OK);
-    char *buf = malloc(len + 1);
-    ck_assert_int_eq(ac_pipeline_write_json(p, ep, buf, len + 1, &len),
-                     AC_OK);
+    *rc = ac_pipeline_write_json(p, ep, NULL, 0, &len);
+    char *buf = *rc == AC_OK ? malloc(len + 1) : NULL;
+    if (buf != NULL)
+        *rc = ac_pipeline_write_json(p, ep, buf, len + 1, &len);
+    if (*rc != AC_OK) {
+        free(buf);
+        buf = NULL;
+    }
     return buf;
+}
+
+static char *asktell_text(ac_pipeline *p, const ac_episode *ep, host *h)
+{
+    int rc = AC_OK, ran = 0;
+    char *text = asktell_try(p, ep, h, &rc, &ran);
+    ck_assert_msg(rc == AC_OK, "ask/tell: %d: %s", rc,
+                  ac_pipeline_last_error(p));
+    return text;
 }
 
 /* The ask/tell loop gives what one call gives, bit for bit, whatever the
@@ -1847,6 +1867,77 @@ START_TEST(asktell_pair_rules)
 }
 END_TEST
 
+/* The parameters and callbacks are kept without memory: no setter
+ * allocates. Every allocation of an ask/tell drive fails in turn: the call
+ * that meets it returns AC_E_NO_MEMORY with a message and the run has
+ * failed (done, no result, every later ask says so); the same handle then
+ * drives the clean run again, bit for bit; no block outlives it. */
+START_TEST(allocation_failure_asktell)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_reference(ep, 0.35), AC_OK);
+    ac_pipeline *clean = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&clean, NULL), AC_OK);
+    setup_pipeline(clean);
+    host h0 = {5, 1, 1, {0}, 0, 0};
+    char *want = asktell_text(clean, ep, &h0);
+    long failures = 0;
+    for (long k = 0;; k++) {
+        failing f = {-1, 0, 0};
+        ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+        ac_pipeline *p = NULL;
+        ck_assert_int_eq(ac_pipeline_create(&p, &a), AC_OK);
+        f.k = f.calls; /* from here on, any allocation fails */
+        setup_pipeline(p);
+        ck_assert_int_eq(ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 0.9),
+                         AC_OK);
+        ck_assert_int_eq(ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 1.0),
+                         AC_OK);
+        f.k = f.calls + k;
+        host h = {5, 1, 1, {0}, 0, 0};
+        int rc = AC_OK, ran = 0;
+        char *got = asktell_try(p, ep, &h, &rc, &ran);
+        if (rc == AC_OK) {
+            ck_assert_str_eq(got, want);
+            free(got);
+            ac_pipeline_free(p);
+            ck_assert_int_eq(f.live, 0);
+            break;
+        }
+        ck_assert_msg(rc == AC_E_NO_MEMORY, "k %ld: status %d: %s", k, rc,
+                      ac_pipeline_last_error(p));
+        int32_t done = 0;
+        uint64_t out = 1;
+        ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+        ck_assert(done == 1 && out == 0);
+        /* the run failed, or (ran) the writer did and the result stays */
+        double phi[N_AGENTS];
+        ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS),
+                         ran ? AC_OK : AC_E_STATE);
+        ck_assert(ran || ac_pipeline_last_error(p)[0] != '\0');
+        ac_work w;
+        uint64_t c = 0;
+        uint32_t n = 0;
+        ck_assert_int_eq(ac_pipeline_ask(p, 1, &w, &c, 1, &n),
+                         ran ? AC_OK : AC_E_NO_MEMORY);
+        f.k = -1;
+        host h2 = {5, 1, 1, {0}, 0, 0};
+        got = asktell_text(p, ep, &h2);
+        ck_assert_str_eq(got, want);
+        free(got);
+        ac_pipeline_free(p);
+        ck_assert_int_eq(f.live, 0);
+        failures++;
+    }
+    ck_assert_int_gt(failures, 20);
+    fprintf(stderr, "allocation failure: %ld failures injected into "
+            "ask/tell runs\n", failures);
+    free(want);
+    ac_pipeline_free(clean);
+    ac_episode_free(ep);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -1869,6 +1960,7 @@ int main(void)
     tcase_add_test(tc, asktell_pair_rules);
     tc = th_tcase(s, "allocation failure");
     tcase_add_test(tc, allocation_failure);
+    tcase_add_test(tc, allocation_failure_asktell);
     tc = th_tcase(s, "json");
     tcase_add_test(tc, episode_json_round_trip);
     tcase_add_test(tc, episode_json_errors);
