@@ -973,10 +973,9 @@ class Pipeline(Audited):
         return self._callback_exception
 
     def cancel(self):
-        """Asks the running stage to stop (its object's cancel): the run
-        raises Cancelled (a cancel during the corrective scan only ends the
-        scan). Safe from any thread and from the callbacks; a no-op on a
-        closed pipeline or between runs."""
+        """Stops the run: it raises Cancelled once the batch of work under
+        way is answered. Safe from any thread and from the callbacks; a
+        no-op on a closed pipeline or between runs."""
         with self._ptr_lock:
             if self._ptr is not None:
                 lib.ac_pipeline_cancel(self._ptr)
