@@ -136,7 +136,7 @@ def run_dask(lines, args, writer):
     params = pipeline_params(args)
     if args.scheduler is None:
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=":0")
     else:
         cluster = contextlib.nullcontext(args.scheduler)
     with cluster as where, Client(where) as client:
