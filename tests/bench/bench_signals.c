@@ -51,7 +51,6 @@
 
 #include "import.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,12 +59,6 @@
 #include <string.h>
 
 #include "bench_common.h"
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond))                                                       \
-            fail(__VA_ARGS__);                                             \
-    } while (0)
 
 #define MAX_TABLE_AGENTS 20u /* a table oracle of 2^20 values at most */
 #define SYNTH_MESSAGES 100u
@@ -90,14 +83,8 @@ typedef struct corpus {
 static void corpus_add(corpus *c, char *text, size_t len)
 {
     if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        line *grown = realloc(c->lines, cap * sizeof *grown);
-        if (grown == NULL) {
-            fputs("benchmark: out of memory\n", stderr);
-            exit(2);
-        }
-        c->lines = grown;
-        c->cap = cap;
+        c->cap = c->cap ? 2 * c->cap : 64;
+        c->lines = xrealloc(c->lines, c->cap, sizeof *c->lines);
     }
     c->lines[c->n++] = (line){text, len};
 }
@@ -164,15 +151,8 @@ static char *read_file(const char *path, size_t *len)
     char *buf = xcalloc(cap, 1);
     while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += got;
-        if (cap - n - 1 == 0) {
-            char *grown = realloc(buf, 2 * cap);
-            if (grown == NULL) {
-                fputs("benchmark: out of memory\n", stderr);
-                exit(2);
-            }
-            buf = grown;
-            cap *= 2;
-        }
+        if (cap - n - 1 == 0)
+            buf = xrealloc(buf, cap *= 2, 1);
     }
     int bad = ferror(f);
     fclose(f);
@@ -186,43 +166,17 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The Who&When files of dir, `agentcredit import --from who-and-when
- * DIR/<every .json file>`: in name order, as the shell's glob gives them. Returns the
- * number of files. */
+ * DIR/<every .json file>`: in name order, as the shell's glob gives them.
+ * Returns the number of files. */
 static size_t import_whowhen(const char *dir, corpus *c)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL) {
+    size_t n = 0;
+    char **names = list_json_files(dir, NULL, &n);
+    if (names == NULL) {
         fail("cannot open the directory %s", dir);
         return 0;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            char **grown = realloc(names, cap * sizeof *grown);
-            if (grown == NULL) {
-                fputs("benchmark: out of memory\n", stderr);
-                exit(2);
-            }
-            names = grown;
-        }
-        names[n] = xcalloc(strlen(dir) + len + 2, 1);
-        sprintf(names[n++], "%s/%s", dir, e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, by_name);
     imp_sink sink = {keep_episode, count_report, c};
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
