@@ -151,7 +151,8 @@ def run_dask(lines, args, writer):
                 writer.write(window.popleft().result())
         while window:
             writer.write(window.popleft().result())
-        return f"Dask, {workers} worker processes", ready
+        return (f"Dask, {workers} worker process"
+                f"{'es' if workers != 1 else ''}", ready)
 
 
 def parse_args(argv):
