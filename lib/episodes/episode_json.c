@@ -535,21 +535,21 @@ static json_t *string_or_null(const char *s)
 }
 
 /* The text of root into buf, snprintf-style. */
+/* One pass when the text fits: json_dumpb writes what fits and returns
+ * the whole length, so a caller with room pays one dump, not two. */
 static int dump(json_t *root, int ok, char *buf, size_t cap, size_t *len)
 {
-    size_t need = ok ? json_dumpb(root, NULL, 0, JSON_FLAGS) : 0;
-    if (need == 0) {
-        json_decref(root);
-        return AC_E_NO_MEMORY;
-    }
-    *len = need;
-    if (cap > need) {
-        json_dumpb(root, buf, cap, JSON_FLAGS);
-        buf[need] = '\0';
-    } else if (cap > 0) {
-        buf[0] = '\0';
-    }
+    size_t need = ok ? json_dumpb(root, cap > 0 ? buf : NULL,
+                                  cap > 0 ? cap - 1 : 0, JSON_FLAGS)
+                     : 0;
     json_decref(root);
+    if (need == 0)
+        return AC_E_NO_MEMORY;
+    *len = need;
+    if (cap > need)
+        buf[need] = '\0';
+    else if (cap > 0)
+        buf[0] = '\0'; /* too small: nothing partial */
     return AC_OK;
 }
 
