@@ -88,6 +88,19 @@ typedef struct ac__pair_replay {
     int32_t *got_status;
 } ac__pair_replay;
 
+/* The buffers of one batch of ac_pipeline_run: the work asked, its
+ * coalitions, positions, answers and status, and candidate ids (then the
+ * tickets told). */
+typedef struct ac__host_batch {
+    ac_work *work;
+    uint64_t *coalitions;
+    uint32_t *where;
+    double *answers;
+    int32_t *status;
+    uint64_t *ids;
+    uint32_t cap, words;
+} ac__host_batch;
+
 /* The state of one run, from ac_pipeline_start to its end. */
 typedef struct ac__run {
     const ac_episode *ep;
@@ -126,14 +139,7 @@ struct ac_pipeline {
     ac__tickets tk;     /* the host's tickets: over the handle's life  */
     ac__run run;
     ac__result res;
-    /* ac_pipeline_run's buffers for the callbacks' batches. */
-    ac_work *work;
-    uint64_t *coalitions;
-    uint32_t *where;
-    double *answers;
-    int32_t *status;
-    uint64_t *ids;      /* candidates to check, then the tickets       */
-    uint32_t loop_cap, loop_words;
+    ac__host_batch batch;    /* ac_pipeline_run's, for the callbacks        */
 };
 
 /* pipeline.c */

@@ -52,18 +52,24 @@ static void end_run(ac_pipeline *p, ac__stage stage)
     ac__tickets_clear(&p->tk, mem_of(p));
 }
 
+static void free_batch(const ac__mem *m, ac__host_batch *b)
+{
+    ac__mem_free(m, b->work);
+    ac__mem_free(m, b->coalitions);
+    ac__mem_free(m, b->where);
+    ac__mem_free(m, b->answers);
+    ac__mem_free(m, b->status);
+    ac__mem_free(m, b->ids);
+    memset(b, 0, sizeof *b);
+}
+
 void ac__pipeline_free_run(ac_pipeline *p)
 {
     const ac__mem *m = mem_of(p);
     end_run(p, AC__STAGE_IDLE);
     ac__mem_free(m, p->run.obj_tickets);
     ac__mem_free(m, p->run.obj_items);
-    ac__mem_free(m, p->work);
-    ac__mem_free(m, p->coalitions);
-    ac__mem_free(m, p->where);
-    ac__mem_free(m, p->answers);
-    ac__mem_free(m, p->status);
-    ac__mem_free(m, p->ids);
+    free_batch(m, &p->batch);
 }
 
 /* Ends the run failed: no result; every later ask and tell return rc. */
@@ -610,82 +616,68 @@ static uint32_t stage_batch(const ac_pipeline *p)
     return rc == AC_OK && b > 0 && b <= ASK_MAX ? (uint32_t)b : ASK_MAX;
 }
 
-static int grow_loop(ac_pipeline *p, uint32_t n, uint32_t words)
+static int grow_batch(ac_pipeline *p, uint32_t n, uint32_t words)
 {
-    if (n <= p->loop_cap && words <= p->loop_words)
+    ac__host_batch *old = &p->batch;
+    if (n <= old->cap && words <= old->words)
         return AC_OK;
-    n = n > p->loop_cap ? n : p->loop_cap;
-    words = words > p->loop_words ? words : p->loop_words;
     const ac__mem *m = mem_of(p);
-    ac_work *w = ac__mem_alloc(m, n, sizeof *w);
-    uint64_t *c = ac__mem_alloc(m, (size_t)n * words, sizeof *c);
-    uint32_t *where = ac__mem_alloc(m, n, sizeof *where);
-    double *ans = ac__mem_alloc(m, n, sizeof *ans);
-    int32_t *st = ac__mem_alloc(m, n, sizeof *st);
-    uint64_t *ids = ac__mem_alloc(m, n, sizeof *ids);
-    int ok = w && c && where && ans && st && ids;
-    if (ok) {
-        ac__mem_free(m, p->work);
-        ac__mem_free(m, p->coalitions);
-        ac__mem_free(m, p->where);
-        ac__mem_free(m, p->answers);
-        ac__mem_free(m, p->status);
-        ac__mem_free(m, p->ids);
-        p->work = w;
-        p->coalitions = c;
-        p->where = where;
-        p->answers = ans;
-        p->status = st;
-        p->ids = ids;
-        p->loop_cap = n;
-        p->loop_words = words;
+    ac__host_batch b = {0};
+    b.cap = n > old->cap ? n : old->cap;
+    b.words = words > old->words ? words : old->words;
+    b.work = ac__mem_alloc(m, b.cap, sizeof *b.work);
+    b.coalitions = ac__mem_alloc(m, (size_t)b.cap * b.words,
+                                 sizeof *b.coalitions);
+    b.where = ac__mem_alloc(m, b.cap, sizeof *b.where);
+    b.answers = ac__mem_alloc(m, b.cap, sizeof *b.answers);
+    b.status = ac__mem_alloc(m, b.cap, sizeof *b.status);
+    b.ids = ac__mem_alloc(m, b.cap, sizeof *b.ids);
+    if (b.work && b.coalitions && b.where && b.answers && b.status &&
+        b.ids) {
+        free_batch(m, old);
+        *old = b;
         return AC_OK;
     }
-    ac__mem_free(m, w);
-    ac__mem_free(m, c);
-    ac__mem_free(m, where);
-    ac__mem_free(m, ans);
-    ac__mem_free(m, st);
-    ac__mem_free(m, ids);
+    free_batch(m, &b);
     return fail_run(p, ac__fail(p->err, AC_E_NO_MEMORY, "out of memory for "
                                 "a batch of %u", n));
 }
 
 /* Calls a callback as the host: setters, ask, tell and run are refused
  * from inside it (AC_E_BUSY). */
-typedef struct batch {
+typedef struct batch_size {
     uint32_t count;
     uint32_t words;
-} batch;
+} batch_size;
 
-static int call_host(ac_pipeline *p, const batch *b)
+static int call_host(ac_pipeline *p, const batch_size *b)
 {
     const ac__callbacks *cb = &p->cb;
-    int32_t kind = p->work[0].kind;
+    int32_t kind = p->batch.work[0].kind;
     for (uint32_t k = 0; k < b->count; k++) {
-        p->where[k] = p->work[k].message;
-        p->answers[k] = NAN;
-        p->status[k] = 0;
-        p->ids[k] = p->work[k].candidate;
+        p->batch.where[k] = p->batch.work[k].message;
+        p->batch.answers[k] = NAN;
+        p->batch.status[k] = 0;
+        p->batch.ids[k] = p->batch.work[k].candidate;
     }
     p->in_callback = 1;
     int r = 0;
     switch (kind) {
     case AC_WORK_KIND_VALUE:
-        r = cb->oracle(cb->oracle_user, p->coalitions, b->words, b->count,
-                       p->answers, p->status);
+        r = cb->oracle(cb->oracle_user, p->batch.coalitions, b->words, b->count,
+                       p->batch.answers, p->batch.status);
         break;
     case AC_WORK_KIND_PREFIX:
-        r = cb->verifier(cb->verifier_user, p->where, b->count, p->answers,
-                         p->status);
+        r = cb->verifier(cb->verifier_user, p->batch.where, b->count, p->batch.answers,
+                         p->batch.status);
         break;
     case AC_WORK_KIND_SCORE:
-        r = cb->scorer(cb->scorer_user, p->where, b->count, p->answers,
-                       p->status);
+        r = cb->scorer(cb->scorer_user, p->batch.where, b->count, p->batch.answers,
+                       p->batch.status);
         break;
     default: /* AC_WORK_KIND_CHECK: one call of the pair's */
-        r = cb->check(cb->repair_user, p->where[0], p->ids, b->count,
-                      p->answers, p->status);
+        r = cb->check(cb->repair_user, p->batch.where[0], p->batch.ids, b->count,
+                      p->batch.answers, p->batch.status);
         break;
     }
     p->in_callback = 0;
@@ -726,10 +718,10 @@ static int stop_localizer(ac_pipeline *p, int rc)
 static int serve_repair(ac_pipeline *p)
 {
     const ac__callbacks *cb = &p->cb;
-    const ac_work *w = &p->work[0];
+    const ac_work *w = &p->batch.work[0];
     uint32_t n = 0;
     p->in_callback = 1;
-    int r = cb->repair(cb->repair_user, w->message, w->max_count, p->ids, &n);
+    int r = cb->repair(cb->repair_user, w->message, w->max_count, p->batch.ids, &n);
     p->in_callback = 0;
     if (r != 0)
         return fail_run(p, ac__fail(p->err, AC_E_CALLBACK, "%s returned %d",
@@ -739,13 +731,13 @@ static int serve_repair(ac_pipeline *p)
                                     "%u candidates; at most %u were asked",
                                     callback_name(AC_WORK_KIND_REPAIR), n,
                                     w->max_count));
-    int rc = ac_pipeline_tell_repair(p, w->ticket, p->ids, n);
+    int rc = ac_pipeline_tell_repair(p, w->ticket, p->batch.ids, n);
     return rc == AC_OK ? rc : fail_run(p, rc);
 }
 
-static int serve(ac_pipeline *p, const batch *b)
+static int serve(ac_pipeline *p, const batch_size *b)
 {
-    int32_t kind = p->work[0].kind;
+    int32_t kind = p->batch.work[0].kind;
     if (kind == AC_WORK_KIND_REPAIR)
         return serve_repair(p);
     if (kind == AC_WORK_KIND_VALUE && p->cb.oracle == NULL)
@@ -760,10 +752,10 @@ static int serve(ac_pipeline *p, const batch *b)
                                callback_name(kind), r)
                     : AC_OK;
     if (rc == AC_OK) {
-        uint64_t *tickets = p->ids; /* the candidates are told now */
+        uint64_t *tickets = p->batch.ids; /* the candidates are told now */
         for (uint32_t k = 0; k < b->count; k++)
-            tickets[k] = p->work[k].ticket;
-        rc = ac_pipeline_tell(p, b->count, tickets, p->answers, p->status);
+            tickets[k] = p->batch.work[k].ticket;
+        rc = ac_pipeline_tell(p, b->count, tickets, p->batch.answers, p->batch.status);
     }
     if (rc == AC_OK || p->run.stage == AC__STAGE_FAILED)
         return rc;
@@ -782,11 +774,11 @@ int ac_pipeline_run(ac_pipeline *p, const ac_episode *ep)
     uint32_t words = ac_coalition_words(p->res.n_agents);
     while (rc == AC_OK && run_active(p)) {
         uint32_t n = 0, max = stage_batch(p);
-        rc = grow_loop(p, max, words);
+        rc = grow_batch(p, max, words);
         if (rc == AC_OK)
-            rc = ac_pipeline_ask(p, max, p->work, p->coalitions, words, &n);
+            rc = ac_pipeline_ask(p, max, p->batch.work, p->batch.coalitions, words, &n);
         if (rc == AC_OK && n > 0)
-            rc = serve(p, &(batch){n, words});
+            rc = serve(p, &(batch_size){n, words});
         else if (rc == AC_OK && run_active(p))
             rc = fail_run(p, ac__fail(p->err, AC_E_STATE, "%s: the run "
                                       "waits for work it never handed out",
