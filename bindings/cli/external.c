@@ -178,12 +178,27 @@ static void ended(ext_program *pr, char *how, size_t cap)
     program_reset(pr);
 }
 
+/* 1 when cmd is one simple command (words of these characters alone):
+ * the shell may then exec it, and the program's pipes are its alone, so
+ * that its closing stdout is seen (dash keeps a copy while it waits). */
+static int simple_command(const char *cmd)
+{
+    return strspn(cmd, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_./ -:,+@") == strlen(cmd);
+}
+
 /* /bin/sh -c CMD with its stdin and stdout on pipes (close-on-exec in
  * this process, so that the children of other threads do not hold them),
  * SIGPIPE at its default (the tool ignores it), in its own process group
  * (so that a timeout kills what the shell started). */
 static int start(ext_worker *w, ext_program *pr)
 {
+    size_t len = strlen(pr->cmd);
+    char *script = malloc(len + 6);
+    if (script == NULL)
+        return fail(w, pr, "out of memory starting the program");
+    snprintf(script, len + 6, "%s%s", simple_command(pr->cmd) ? "exec " : "",
+             pr->cmd);
     int in[2] = {-1, -1}, out[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -192,6 +207,7 @@ static int start(ext_worker *w, ext_program *pr)
     sigaddset(&dflt, SIGPIPE);
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
         int e = errno;
+        free(script);
         for (int k = 0; k < 2; k++) {
             if (in[k] >= 0)
                 close(in[k]);
@@ -210,11 +226,12 @@ static int start(ext_worker *w, ext_program *pr)
                                             POSIX_SPAWN_SETSIGDEF);
         posix_spawnattr_setpgroup(&attr, 0);
         posix_spawnattr_setsigdefault(&attr, &dflt);
-        char *argv[] = {"sh", "-c", (char *)pr->cmd, NULL};
+        char *argv[] = {"sh", "-c", script, NULL};
         rc = posix_spawn(&pr->pid, "/bin/sh", &fa, &attr, argv, environ);
         posix_spawnattr_destroy(&attr);
         posix_spawn_file_actions_destroy(&fa);
     }
+    free(script);
     close(in[0]);
     close(out[1]);
     if (rc != 0) {
@@ -318,6 +335,19 @@ static void consume(ext_program *pr, size_t line_len)
     pr->len -= used;
 }
 
+/* 1 when the program wrote what no request asked for: bytes left after
+ * its last reply, or waiting in the pipe before the next request. */
+static int unasked_output(ext_program *pr)
+{
+    char c;
+    if (pr->len > 0)
+        return 1;
+    ssize_t n;
+    while ((n = read(pr->from_fd, &c, 1)) < 0 && errno == EINTR)
+        continue;
+    return n > 0; /* 0 (its end) is seen when its reply is read */
+}
+
 /* The request in w->req to the role's program, its reply parsed. */
 static int exchange(ext_worker *w, ext_role role, ext_kind kind,
                     uint32_t count, double *answers, int32_t *status,
@@ -327,9 +357,10 @@ static int exchange(ext_worker *w, ext_role role, ext_kind kind,
     if (w->req_failed)
         return fail(w, pr, "out of memory building a %s request",
                     ext_kind_name(kind));
-    if (pr->len > 0) {
+    if (unasked_output(pr)) {
         discard(pr);
-        return fail(w, pr, "wrote output no request asked for (killed)");
+        return fail(w, pr, "wrote output no request asked for, before this "
+                    "%s request (killed)", ext_kind_name(kind));
     }
     double deadline = w->cfg->timeout > 0 ? now_seconds() + w->cfg->timeout
                                           : 0;
@@ -337,7 +368,7 @@ static int exchange(ext_worker *w, ext_role role, ext_kind kind,
     if (send_request(w, pr, kind, deadline) != 0 ||
         read_reply(w, pr, kind, deadline, &line) != 0)
         return -1;
-    pr->requests++;
+    unsigned long long number = ++pr->requests;
     char why[512];
     ext_reply_status rc = ext_reply_parse(kind, pr->buf, line, count, answers,
                                           status, ids, n_ids, why,
@@ -346,10 +377,14 @@ static int exchange(ext_worker *w, ext_role role, ext_kind kind,
     if (rc == EXT_REPLY_REFUSED)
         return fail(w, pr, "refused the %s request: %s", ext_kind_name(kind),
                     why);
+    if (rc == EXT_REPLY_OK && pr->len > 0) {
+        rc = EXT_REPLY_BAD;
+        snprintf(why, sizeof why, "more than one line");
+    }
     if (rc != EXT_REPLY_OK) {
         discard(pr);
-        return fail(w, pr, "%s reply %llu: %s (killed)", ext_kind_name(kind),
-                    (unsigned long long)pr->requests, why);
+        return fail(w, pr, "reply to request %llu (%s): %s (killed)", number,
+                    ext_kind_name(kind), why);
     }
     return 0;
 }
