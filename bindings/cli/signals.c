@@ -6,7 +6,10 @@
  * "agentcredit.signals/1" line, in input order. The values come from the
  * episode (known coalition values, the outcome as v(all), the baseline as
  * v(empty)), the verdicts of a failure from its human first-error label
- * (--verifier annotations). An episode that fails writes nothing, is
+ * (--verifier annotations); what the episode lacks, from external programs
+ * (--oracle-cmd, --verifier-cmd, --scorer-cmd, --repair-cmd: external.c,
+ * protocol "agentcredit.work/1" in docs/cli.md), each thread with its own.
+ * An episode that fails (a program's failure included) writes nothing, is
  * reported with its file and line, and the run goes on with the next. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 
