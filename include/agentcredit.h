@@ -1189,8 +1189,12 @@ AC_API AC_NODISCARD int ac_localizer_make_pair(ac_localizer *loc,
  * each optionally with "exact": [phi_0, ...] and "noise":
  * {"kind": "gaussian", "sd": s} or {"kind": "bernoulli"} (values are success
  * probabilities; each evaluation returns 0 or 1), and the free-text keys
- * "name" and "description". An unknown key, or a key of another kind of game,
- * is an error.
+ * "name" and "description". An unknown key is a warning, as in every JSON
+ * format of the library ("game.seed: unknown key, ignored",
+ * "terms[2].colour: ..."), and an error under AC_JSON_STRICT. A key of
+ * another kind of game ("weights" in an airport game), or "sd" in
+ * bernoulli noise, is always an error: it is no extension the reader may
+ * skip but a sign that the writer meant another game.
  * docs/estimators.md describes the format. */
 typedef struct ac_game ac_game;
 
@@ -1221,7 +1225,10 @@ typedef struct ac_game_limits {
 AC_API void ac_game_limits_default(ac_game_limits *limits);
 
 /* Parses text (len bytes, need not be NUL-terminated). *out is set on
- * success only. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY,
+ * success only. An unknown key is an error here (AC_E_PARSE, as in
+ * AC_JSON_STRICT): this function has no place for a warning, and a key
+ * dropped unsaid (a misspelt "noise") is what the error guards against;
+ * ac_game_load_json2 reports it as a warning. On failure (AC_E_PARSE, AC_E_TOO_LARGE, AC_E_NO_MEMORY,
  * AC_E_INVALID_ARG for a malformed alloc or limits) a message saying what
  * was wrong and where is written to err_buf (NUL-terminated, truncated to
  * err_cap bytes) when err_buf is not NULL; on success err_buf receives "".
@@ -1243,6 +1250,26 @@ AC_API AC_NODISCARD int ac_game_load_file(ac_game **out, const char *path,
                                           const ac_allocator *alloc,
                                           const ac_game_limits *limits,
                                           char *err_buf, size_t err_cap);
+/* ac_game_load_json and ac_game_load_file with the flags and warnings of
+ * ac_episode_load_json (since ABI 1.1): unknown keys are warnings, one
+ * line each ("game.seed: unknown key, ignored", lines joined by '\n', no
+ * final newline) written to warn_buf (truncated to warn_cap; "" with none,
+ * and "" on failure) when it is not NULL; with AC_JSON_STRICT (the only
+ * flag; another is AC_E_INVALID_ARG) the first is an AC_E_PARSE error,
+ * "game: unknown key "seed" (AC_JSON_STRICT)". Otherwise as above. */
+AC_API AC_NODISCARD int ac_game_load_json2(ac_game **out, const char *text,
+                                           size_t len,
+                                           const ac_allocator *alloc,
+                                           const ac_game_limits *limits,
+                                           uint32_t flags, char *err_buf,
+                                           size_t err_cap, char *warn_buf,
+                                           size_t warn_cap);
+AC_API AC_NODISCARD int ac_game_load_file2(ac_game **out, const char *path,
+                                           const ac_allocator *alloc,
+                                           const ac_game_limits *limits,
+                                           uint32_t flags, char *err_buf,
+                                           size_t err_cap, char *warn_buf,
+                                           size_t warn_cap);
 AC_API void ac_game_free(ac_game *game);
 /* The message of the game's last failed call ("" if none); owned by the
  * game, valid until its next call. "" for NULL. */
@@ -1574,16 +1601,136 @@ AC_API AC_NODISCARD int ac_pipeline_set_repair(ac_pipeline *p,
                                                ac_candidate_fn check,
                                                void *user);
 /* Computes every signal of the episode (read only; the caller keeps it
- * alive and unchanged during the call). The result replaces the previous run's.
- * Returns AC_OK; AC_E_STATE (no outcome, no agent, no message of an agent,
- * or values the estimator needs and no oracle); the error of the object
- * that failed (AC_E_BUDGET, AC_E_ORACLE, AC_E_CALLBACK, AC_E_CANCELLED,
- * AC_E_INFEASIBLE, AC_E_TOO_LARGE, AC_E_NO_MEMORY...), last_error naming
- * the stage. A failed run leaves no result (the getters: AC_E_STATE). */
+ * alive and unchanged during the call) with the callbacks: it is
+ * ac_pipeline_start(p, ep, the AC_SERVES_* of the callbacks set) and a
+ * loop over ac_pipeline_ask/_tell that gives each batch of work to its
+ * callback (the batch sizes the objects' AC_*_PARAM_BATCH), so its result
+ * equals the ask/tell path's. A callback returning non-zero fails the run
+ * with AC_E_CALLBACK, except the verifier's during the corrective scan,
+ * which ends the scan (as ac_localizer_run). The result replaces the
+ * previous run's. Returns AC_OK; AC_E_INVALID_ARG (p or ep NULL: nothing
+ * changes); AC_E_BUSY (from inside a callback); AC_E_STATE (no outcome, no
+ * agent, no message of an agent, or values the estimator needs and no
+ * oracle); the error of the stage that failed (AC_E_BUDGET, AC_E_ORACLE,
+ * AC_E_CALLBACK, AC_E_CANCELLED, AC_E_INFEASIBLE, AC_E_TOO_LARGE,
+ * AC_E_NO_MEMORY...), last_error naming the stage. A failed run leaves no
+ * result (the getters: AC_E_STATE). */
 AC_API AC_NODISCARD int ac_pipeline_run(ac_pipeline *p, const ac_episode *ep);
-/* Asks the running stage to stop (its object's cancel). Safe from any
- * thread; a no-op on NULL or between runs. */
+/* Stops the run: the next ask (or the next batch of ac_pipeline_run)
+ * fails it with AC_E_CANCELLED. Safe from any thread; a no-op on NULL or
+ * between runs (a new start forgets it). */
 AC_API void ac_pipeline_cancel(ac_pipeline *p);
+
+/* Ask/tell: the same run as work for a host that serves it elsewhere (a
+ * cluster, an async pool, another process), through one loop:
+ *   ac_pipeline_start(p, ep, serves)   begins the run of one episode;
+ *   ac_pipeline_ask(p, max, work, ...) hands out up to max pieces of work
+ *       of one kind (one stage at a time: the credit's coalitions, then a
+ *       failure's prefixes, its repair and candidate checks, then the
+ *       scores), or count 0 when the run is done (see progress) or waits
+ *       for outstanding tells; an ask moves the run to its next stage
+ *       once the last one's answers are in;
+ *   ac_pipeline_tell(p, ...)           takes the answers back by ticket;
+ *   ac_pipeline_tell_repair(p, ...)    takes a repair's candidates.
+ * Tickets are never reused over the pipeline's life; a tell is checked
+ * whole before any of it is taken, and the answers follow the answer
+ * rule at the top of this file: a status != 0 or a value that is not
+ * finite is a failed answer, asked again under a new ticket up to the
+ * stage's retries; a finite probability outside [0, 1] or label outside
+ * [-1, 1] refuses the tell (AC_E_INVALID_ARG, nothing taken). Where a
+ * stage's answers come from without the host (the episode's values, the
+ * annotation verifier, the episode's labels), no work is handed out for
+ * them. The result is read with the getters above once progress says
+ * done; it equals ac_pipeline_run's with the same answers, whatever the
+ * ask sizes and the order of the tells. Setters return AC_E_STATE while
+ * a run is under way (started, not ended); starting again abandons it. */
+
+/* What a piece of work is (ac_work.kind) and what answers it. */
+typedef enum ac_work_kind {
+    AC_WORK_KIND_VALUE = 1,  /* v(S) of the coalition of agents handed out with
+                           it: a finite value (ac_pipeline_tell)          */
+    AC_WORK_KIND_PREFIX = 2, /* is the transcript [0, message] on track: a
+                           probability in [0, 1] (ac_pipeline_tell)       */
+    AC_WORK_KIND_SCORE = 3,  /* a label in [-1, 1] for message `message`
+                           (ac_pipeline_tell)                             */
+    AC_WORK_KIND_REPAIR = 4, /* up to max_count replacements of message
+                           `message`, the first error, as host ids
+                           (ac_pipeline_tell_repair)                      */
+    AC_WORK_KIND_CHECK = 5   /* is [0, message) followed by candidate
+                           `candidate` on track: a probability in [0, 1]
+                           (ac_pipeline_tell)                             */
+} ac_work_kind;
+
+/* The work a host serves (ac_pipeline_start's serves). Coalition values
+ * the episode does not give are always asked (VALUE work): no run ends
+ * without them. */
+#define AC_SERVES_VERIFIER 1u /* PREFIX work: verdicts of a failure, when
+                                 AC_PIPELINE_PARAM_VERIFIER is
+                                 AC_VERIFIER_SOURCE_CALLBACK (the default) */
+#define AC_SERVES_SCORER 2u   /* SCORE work: labels of the messages the
+                                 episode gives none, on an episode that is
+                                 not localized                          */
+#define AC_SERVES_REPAIR 4u   /* REPAIR and CHECK work: the candidates of
+                                 a repair-aware preference pair          */
+
+/* One piece of work. Positions are in the transcript (0 .. messages-1). */
+typedef struct ac_work {
+    uint64_t ticket;     /* what the answer is told back with            */
+    int32_t kind;        /* AC_WORK_KIND_*                                    */
+    uint32_t message;    /* PREFIX: the prefix's last message; SCORE: the
+                            message; REPAIR, CHECK: the first error       */
+    uint32_t max_count;  /* REPAIR: candidates at most; 0 otherwise       */
+    uint32_t reserved;   /* 0                                             */
+    uint64_t candidate;  /* CHECK: the host's id of the candidate; 0
+                            otherwise                                     */
+} ac_work;
+
+/* Begins the run of ep (read only: the caller keeps it alive and
+ * unchanged until the run ends) for a host that serves `serves`
+ * (AC_SERVES_* flags), abandoning any run under way and the previous
+ * result. Returns AC_OK; AC_E_INVALID_ARG (p or ep NULL, an unknown flag:
+ * nothing changes); AC_E_BUSY (from inside a callback); AC_E_STATE (no
+ * outcome, no agent, an agent without a message), AC_E_NO_MEMORY, or the
+ * credit stage's setup error (the run has then failed). */
+AC_API AC_NODISCARD int ac_pipeline_start(ac_pipeline *p, const ac_episode *ep,
+                                          uint32_t serves);
+/* Hands out up to max_count pieces of work into work[0 .. *count), all of
+ * one kind. VALUE work k's coalition (over the agent indices, as
+ * ac_coalition_words) is written to coalitions + k * words: coalitions
+ * must have room for max_count coalitions of words >=
+ * ac_coalition_words(agents) words whenever the run may still ask values
+ * (the credit stage). Returns AC_OK (*count 0: done, or waiting for
+ * tells); AC_E_INVALID_ARG (count NULL, work NULL with max_count > 0, no
+ * room for coalitions: nothing handed out); AC_E_STATE (no run started);
+ * AC_E_BUSY; or the run's error when it has failed (AC_E_CANCELLED after
+ * ac_pipeline_cancel, and every error of ac_pipeline_run). */
+AC_API AC_NODISCARD int ac_pipeline_ask(ac_pipeline *p, uint32_t max_count,
+                                        ac_work *work, uint64_t *coalitions,
+                                        uint32_t words, uint32_t *count);
+/* answers[k] answers tickets[k] (VALUE, PREFIX, SCORE or CHECK work; any
+ * mix handed out and not yet told); status may be NULL (all 0). Returns
+ * AC_OK; AC_E_INVALID_ARG (a ticket not outstanding or a REPAIR, an
+ * answer out of range: nothing taken, last_error names it); AC_E_STATE
+ * (no run waiting); the run's error when this tell ended it (AC_E_ORACLE:
+ * an answer failed past its retries). */
+AC_API AC_NODISCARD int ac_pipeline_tell(ac_pipeline *p, uint32_t count,
+                                         const uint64_t *tickets,
+                                         const double *answers,
+                                         const int32_t *status);
+/* The candidates of a REPAIR ticket: count <= its max_count host ids (0:
+ * none). Returns AC_OK; AC_E_INVALID_ARG (not an outstanding REPAIR
+ * ticket, too many candidates, candidates NULL with count > 0: nothing
+ * taken); AC_E_STATE (no run waiting). */
+AC_API AC_NODISCARD int ac_pipeline_tell_repair(ac_pipeline *p,
+                                                uint64_t ticket,
+                                                const uint64_t *candidates,
+                                                uint32_t count);
+/* Where the run stands: *done 1 once it has ended (done: the getters
+ * answer; failed: ask returns its error) or when none was started,
+ * *outstanding the tickets it waits for. Either may be NULL. */
+AC_API AC_NODISCARD int ac_pipeline_progress(const ac_pipeline *p,
+                                             int32_t *done,
+                                             uint64_t *outstanding);
 
 /* The result of the last successful run; AC_E_STATE before one, and
  * AC_E_INVALID_ARG when n is not the episode's count. Credits and their
@@ -1643,7 +1790,7 @@ typedef struct ac_json_limits {
 } ac_json_limits;
 AC_API void ac_json_limits_default(ac_json_limits *limits);
 
-/* Flags of ac_episode_load_json. */
+/* Flags of ac_episode_load_json and ac_game_load_json2/_file2. */
 #define AC_JSON_STRICT 1u /* an unknown key is an error, not a warning */
 
 /* Parses one episode, an "agentcredit.episode/1" object (docs/format.md;
@@ -1682,9 +1829,12 @@ AC_API AC_NODISCARD int ac_episode_write_json(const ac_episode *ep, char *buf,
  * line of JSON, an "agentcredit.signals/1" object (docs/format.md): the
  * credits with their standard errors, the total and the reference, per
  * message the reward, label and flags (by name), the first error, the
- * preference pair, the audit. As ac_episode_write_json for buf, cap and
- * len. AC_E_STATE before a successful run; AC_E_INVALID_ARG when ep is not
- * the size of the last run's episode. */
+ * preference pair, the audit. The pair's "chosen" is a JSON integer, but
+ * a candidate id past INT64_MAX (the uint64 ids are the host's) is its
+ * decimal digits as a string, which every JSON reader reads exactly. As
+ * ac_episode_write_json for buf, cap and len. AC_E_STATE before a
+ * successful run; AC_E_INVALID_ARG when ep is not the size of the last
+ * run's episode. */
 AC_API AC_NODISCARD int ac_pipeline_write_json(const ac_pipeline *p,
                                                const ac_episode *ep,
                                                char *buf, size_t cap,

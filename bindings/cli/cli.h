@@ -100,8 +100,12 @@ int cli_demo_credit(double v_all, double phi[CLI_DEMO_AGENTS]);
 /* The noise-free success probability of a coalition of the demo team (bit
  * i: agent i acts); coalition 0 is the fallback's pass rate. */
 double cli_demo_value(uint64_t coalition);
-/* The demo's failed episode (demo_failure.c). */
-int cli_demo_failure(void);
+/* The demo's failed episode (demo_failure.c): its tables, or with json
+ * its signals as one "agentcredit.signals/1" line on stdout. */
+int cli_demo_failure(int json);
+/* The last run's signals of ep as one JSON line on stdout; AC_OK or the
+ * status (after a message). */
+int cli_print_signals(const ac_pipeline *p, const ac_episode *ep);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; on a match sets
  * *value, advances *i past what it used and returns 1; returns -1 when the

@@ -281,3 +281,21 @@ int cli_parse_size(const char *option, const char *text, uint64_t *out)
     *out = (uint64_t)v << shift;
     return 0;
 }
+
+int cli_print_signals(const ac_pipeline *p, const ac_episode *ep)
+{
+    size_t need = 0, len = 0;
+    int rc = ac_pipeline_write_json(p, ep, NULL, 0, &need);
+    char *line = rc == AC_OK ? malloc(need + 1) : NULL;
+    if (rc == AC_OK && line == NULL)
+        rc = AC_E_NO_MEMORY;
+    if (rc == AC_OK)
+        rc = ac_pipeline_write_json(p, ep, line, need + 1, &len);
+    if (rc == AC_OK && (fwrite(line, 1, len, stdout) != len ||
+                        putchar('\n') == EOF))
+        rc = AC_E_IO;
+    if (rc != AC_OK)
+        cli_error("cannot write the signals: %s", ac_strerror(rc));
+    free(line);
+    return rc;
+}

@@ -36,6 +36,10 @@
  *
  * Last, demo_failure.c shows a failed episode: the first error, the blame
  * per message and the repair-aware preference pair.
+ *
+ * With --json the two episodes go through the pipeline instead (the
+ * observed one with the same rollouts, estimator and refiner as the
+ * tables), and each prints its signals, one "agentcredit.signals/1" line.
  */
 #include "cli.h"
 
@@ -299,10 +303,82 @@ static int demo_adaptive(struct simulator *sim, int64_t budget, int64_t seed,
     return CLI_OK;
 }
 
+/* The judge as the pipeline's scorer (messages are transcript positions).
+ * A scorer, not labels given with the episode: those would be fixed, and
+ * the refiner could not mark the redundant repeat down as the tables do. */
+static int judge_scorer(void *user, const uint32_t *messages, uint32_t count,
+                        double *labels, int32_t *status)
+{
+    (void)user;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        labels[k] = transcript[messages[k]].label;
+    return 0;
+}
+
+/* The observed episode as the pipeline takes it (--json): the team, the
+ * transcript, the outcome v(all), and v(empty) as both the baseline and
+ * the reference, so that the credits add up to v(all) - v(empty) as the
+ * tables' do. */
+static int build_observed(ac_episode *ep, double v_all)
+{
+    int rc = ac_episode_set_id(ep, "demo-success");
+    for (uint32_t a = 0; rc == AC_OK && a < DEMO_AGENTS; a++)
+        rc = ac_episode_add_participant(ep, cli_demo_role[a],
+                                        AC_PARTICIPANT_KIND_AGENT, NULL);
+    for (uint32_t t = 0; rc == AC_OK && t < DEMO_MESSAGES; t++) {
+        rc = ac_episode_add_message(ep, (uint32_t)transcript[t].agent,
+                                    "assistant", transcript[t].text, NULL);
+    }
+    if (rc == AC_OK) rc = ac_episode_set_outcome(ep, v_all);
+    if (rc == AC_OK) rc = ac_episode_set_baseline(ep, DEMO_V_EMPTY);
+    if (rc == AC_OK) rc = ac_episode_set_reference(ep, DEMO_V_EMPTY);
+    if (rc != AC_OK)
+        cli_error("the observed episode: %s", ac_episode_last_error(ep));
+    return rc;
+}
+
+/* The observed episode through the pipeline, with the tables' estimator
+ * (exact, `repeats` rollouts of each coalition, the same seed and
+ * rollouts), judge and refiner bound: its signals as one JSON line. */
+static int demo_json(struct simulator *sim, int64_t seed, int64_t repeats,
+                     int64_t budget, double v_all)
+{
+    ac_episode *ep = NULL;
+    ac_pipeline *p = NULL;
+    int rc = ac_episode_create(&ep, NULL);
+    if (rc == AC_OK) rc = build_observed(ep, v_all);
+    if (rc == AC_OK) rc = ac_pipeline_create(&p, NULL);
+    if (rc == AC_OK) rc = ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_METHOD,
+                                              AC_METHOD_EXACT);
+    if (rc == AC_OK) rc = ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_REPEATS,
+                                              repeats);
+    if (rc == AC_OK) rc = ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_SEED, seed);
+    if (rc == AC_OK) rc = ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BUDGET,
+                                              budget);
+    if (rc == AC_OK) rc = ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND,
+                                              DEMO_BOUND);
+    if (rc == AC_OK) rc = ac_pipeline_set_int(p, AC_PIPELINE_PARAM_EPISODE_ID,
+                                              1);
+    if (rc == AC_OK) rc = ac_pipeline_set_oracle(p, rollout_oracle, sim);
+    if (rc == AC_OK) rc = ac_pipeline_set_scorer(p, judge_scorer, NULL);
+    if (rc == AC_OK && (rc = ac_pipeline_run(p, ep)) != AC_OK)
+        cli_error("the pipeline failed: %s: %s", ac_strerror(rc),
+                  ac_pipeline_last_error(p));
+    else if (rc == AC_OK)
+        rc = cli_print_signals(p, ep);
+    else if (p != NULL)
+        cli_error("cannot set up the pipeline: %s: %s", ac_strerror(rc),
+                  ac_pipeline_last_error(p));
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+    return rc == AC_OK ? CLI_OK : CLI_FAILED;
+}
+
 void cli_demo_help(FILE *f, const char *lead)
 {
     fprintf(f,
-            "%sdemo [--seed N] [--repeats N]\n"
+            "%sdemo [--seed N] [--repeats N] [--json]\n"
             "        A built-in simulated team of %d agents (a carrier, a "
             "helper,\n"
             "        a redundant agent and a saboteur) on a task of %d hidden\n"
@@ -317,12 +393,17 @@ void cli_demo_help(FILE *f, const char *lead)
             "estimator\n"
             "                        (default %d)\n"
             "        --repeats N     rollouts of each coalition (default %d)\n"
+            "        --json          instead of the tables, the signals of the\n"
+            "                        demo's two episodes (the observed one, the\n"
+            "                        failed one) through the pipeline, one\n"
+            "                        \"agentcredit.signals/1\" line each\n"
             "        -h, --help      this text\n",
             lead, DEMO_AGENTS, DEMO_HIDDEN_TESTS, DEMO_SEED, DEMO_REPEATS);
 }
 
 /* CLI_OK to run, CLI_USAGE after a message, -1 when the help was printed. */
-static int demo_args(int argc, char **argv, int64_t *seed, int64_t *repeats)
+static int demo_args(int argc, char **argv, int64_t *seed, int64_t *repeats,
+                     int *json)
 {
     for (int i = 1; i < argc;) {
         const char *val = NULL;
@@ -332,6 +413,13 @@ static int demo_args(int argc, char **argv, int64_t *seed, int64_t *repeats)
             fputc('\n', stdout);
             cli_print_exit_status(stdout);
             return -1;
+        }
+        if ((m = cli_option_flag(argv[i], "--json")) != 0) {
+            if (m < 0)
+                return CLI_USAGE;
+            *json = 1;
+            i++;
+            continue;
         }
         if ((m = cli_option_value(argc, argv, &i, "--seed", &val)) != 0) {
             if (m < 0 || cli_parse_int("--seed", val, seed) != 0)
@@ -357,7 +445,8 @@ static int demo_args(int argc, char **argv, int64_t *seed, int64_t *repeats)
 int cli_demo(int argc, char **argv)
 {
     int64_t seed = DEMO_SEED, repeats = DEMO_REPEATS;
-    int parsed = demo_args(argc, argv, &seed, &repeats);
+    int json = 0;
+    int parsed = demo_args(argc, argv, &seed, &repeats, &json);
     if (parsed != CLI_OK)
         return parsed < 0 ? CLI_OK : parsed;
 
@@ -391,6 +480,13 @@ int cli_demo(int argc, char **argv)
              "the budget (%u coalitions times --repeats)", DEMO_COALITIONS - 2u);
     if (cli_set_int(est, AC_ESTIMATOR_PARAM_BUDGET, budget_what, budget) != 0) {
         status = CLI_USAGE;
+        goto out;
+    }
+    if (json) {
+        if ((status = demo_json(&sim, seed, repeats, budget, v_all)) ==
+                CLI_OK &&
+            (status = cli_demo_failure(1)) == CLI_OK)
+            status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
         goto out;
     }
     if ((rc = ac_estimator_set_value(est, &all, 1, v_all)) != AC_OK ||
@@ -464,7 +560,7 @@ int cli_demo(int argc, char **argv)
     if ((status = demo_adaptive(&sim, budget, seed, v_all, v_empty, se)) !=
             CLI_OK ||
         (status = demo_refine(phi)) != CLI_OK ||
-        (status = cli_demo_failure()) != CLI_OK)
+        (status = cli_demo_failure(0)) != CLI_OK)
         goto out;
     status = fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 

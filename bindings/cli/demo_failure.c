@@ -9,7 +9,7 @@
  * first rejected prefix, then judges the rest to find the corrective
  * messages); blame labels; rewards that add up to each credit; and, from
  * the repair callback's candidates, the verified one as a preference
- * pair. */
+ * pair. With --json, the run's signals as one JSON line instead. */
 #include "cli.h"
 
 #include <inttypes.h>
@@ -96,7 +96,7 @@ static const char *flag_name(uint32_t f)
  * demo's first part estimates from rollouts). */
 static int build_episode(ac_episode *ep)
 {
-    int rc = AC_OK;
+    int rc = ac_episode_set_id(ep, "demo-failure");
     for (uint32_t a = 0; rc == AC_OK && a < FAIL_AGENTS; a++)
         rc = ac_episode_add_participant(ep, cli_demo_role[a],
                                         AC_PARTICIPANT_KIND_AGENT, NULL);
@@ -226,7 +226,7 @@ static int print_failure(const struct failure_signals *f)
     return ok ? CLI_OK : CLI_FAILED;
 }
 
-int cli_demo_failure(void)
+int cli_demo_failure(int json)
 {
     ac_episode *ep = NULL;
     ac_pipeline *p = NULL;
@@ -238,6 +238,12 @@ int cli_demo_failure(void)
     if (rc == AC_OK) rc = read_signals(p, &f);
     if (rc == AC_OK && f.step < 0)
         rc = AC_E_STATE;
+    if (rc == AC_OK && json) {
+        rc = cli_print_signals(p, ep);
+        ac_pipeline_free(p);
+        ac_episode_free(ep);
+        return rc == AC_OK ? CLI_OK : CLI_FAILED;
+    }
     ac_pipeline_free(p);
     ac_episode_free(ep);
     if (rc != AC_OK)

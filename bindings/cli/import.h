@@ -62,6 +62,10 @@ typedef struct imp_text {
 int imp_text_add(imp_text *t, const char *s, size_t n);
 void imp_text_free(imp_text *t);
 
+/* Room for one more element of `size` bytes in the array *at of *cap
+ * (count used), doubling it: 0, or -1 when memory is short (unchanged). */
+int imp_grow(void **at, size_t *cap, size_t count, size_t size);
+
 /* An id from a JSON value: an integer, or a non-empty string; its text in
  * buf. 0, or -1 when it is neither, or longer than cap - 1 bytes. */
 int imp_json_id(const json_t *v, char *buf, size_t cap);
@@ -74,6 +78,32 @@ int imp_json_index(const json_t *v, int64_t *out);
  * 0, or -1 for any other value. */
 int imp_json_text(const json_t *obj, const char *key, const char **text);
 
+/* The name folded for matching a list of known names: lower case, without
+ * '_', '-' and ' ' ("User_proxy" -> "userproxy"). 0, or -1 when it is
+ * longer than cap - 1 bytes (no known name is). */
+int imp_name_key(const char *name, char *key, size_t cap);
+
+/* Appends one "NAME(ARGUMENTS)" line, after a newline when out is not
+ * empty: the arguments as given when a string, compact JSON otherwise,
+ * nothing when null or absent. 0, or -1 when memory is short. */
+int imp_call_line(imp_text *out, const char *name, size_t name_len,
+                  const json_t *args);
+
+/* The records of a file: one JSON object (one record), a JSON array
+ * whose first element is_record() says is a record (each element one:
+ * "FILE: record K", 0-based), any other JSON array (one record, the array
+ * itself: a bare list of messages), or JSON Lines (more than one JSON
+ * value: each non-blank line one record, "FILE: line N", 1-based). fn gets
+ * where it is, an id for it (the file's last component, with ":K" or ":N"
+ * when the file holds many) and the record, and returns 0, 1 after an
+ * error, or IMP_STOPPED. Returns the errors (a syntax error is one), or
+ * IMP_STOPPED. */
+typedef int (*imp_record_fn)(void *user, const char *where, const char *id,
+                             const json_t *record);
+int imp_records(const char *path, const char *text, size_t len,
+                const imp_sink *sink, int (*is_record)(const json_t *),
+                imp_record_fn fn, void *user);
+
 /* An episode in the making: the episode and where it comes from, for the
  * messages. */
 typedef struct imp_episode {
@@ -83,15 +113,23 @@ typedef struct imp_episode {
     uint32_t last;      /* the participant found last (a cache) */
 } imp_episode;
 
-/* A new episode with its id, outcome and success threshold. 0, or -1
- * after an error reported at where. */
+/* A new episode with its id, outcome (NULL: none, the episode has no
+ * outcome) and success threshold. 0, or -1 after an error reported at
+ * where. */
 int imp_episode_begin(imp_episode *b, const char *where, const imp_sink *sink,
-                      const char *id, double outcome, double threshold);
+                      const char *id, const double *outcome,
+                      double threshold);
 /* The participant `name` of `kind`, added the first time it is named;
- * *index its index. 0, or -1 after an error (a name already taken by a
- * participant of another kind, or a library limit). */
-int imp_episode_participant(imp_episode *b, const char *name, int32_t kind,
-                            uint32_t *index);
+ * *index its index. 0, or -1 after an error naming `field` (a name
+ * already taken by a participant of another kind, or a library limit: an
+ * empty or non-UTF-8 name). */
+int imp_episode_participant(imp_episode *b, const char *field,
+                            const char *name, int32_t kind, uint32_t *index);
+/* Appends the calls of a "tool_calls" array (each {"function": {"name",
+ * "arguments"}}) to out, one imp_call_line each. 0, or -1 after an error
+ * naming field.tool_calls[C]. */
+int imp_calls_text(imp_episode *b, const char *field, const json_t *calls,
+                   imp_text *out);
 /* Appends a message; *index (may be NULL) its position. 0, or -1 after an
  * error naming `field` (as "traj[4]"). */
 int imp_episode_message(imp_episode *b, const char *field,
@@ -138,5 +176,28 @@ void imp_tau_labels_free(imp_tau_labels *labels); /* NULL ok */
  * next. */
 int imp_tau_buffer(const char *path, const char *text, size_t len,
                    imp_tau_labels *labels, const imp_sink *sink);
+
+/* ---- conversations in the OpenAI Chat Completions message format, and
+ * AG2 (AutoGen 0.2) chat histories (import_chat.c) ---- */
+
+/* A file of conversations {"messages": [...]} (or TRL's {"prompt": [...],
+ * "completion": [...]}), one object, an array of them, or JSON Lines: one
+ * episode each (docs/cli.md). */
+int imp_openai_buffer(const char *path, const char *text, size_t len,
+                      const imp_sink *sink);
+
+/* A name --non-player gives AG2, and the kind of its participant. */
+typedef struct imp_non_player {
+    const char *name;
+    int32_t kind;
+} imp_non_player;
+
+/* A file of AG2 chat histories: a list of messages, an object holding one
+ * in "chat_history" or "messages", an array of such objects, or JSON
+ * Lines. The author of a message is its "name"; non_players (count 0: the
+ * default rule, docs/cli.md) are the names that are not agents. */
+int imp_ag2_buffer(const char *path, const char *text, size_t len,
+                   const imp_non_player *non_players, size_t count,
+                   const imp_sink *sink);
 
 #endif

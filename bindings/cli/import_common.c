@@ -51,6 +51,21 @@ int imp_text_add(imp_text *t, const char *s, size_t n)
     return 0;
 }
 
+int imp_grow(void **at, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return 0;
+    size_t more = *cap ? 2 * *cap : 8;
+    if (more > SIZE_MAX / size)
+        return -1;
+    void *grown = realloc(*at, more * size);
+    if (grown == NULL)
+        return -1;
+    *at = grown;
+    *cap = more;
+    return 0;
+}
+
 void imp_text_free(imp_text *t)
 {
     free(t->s);
@@ -99,8 +114,164 @@ int imp_json_text(const json_t *obj, const char *key, const char **text)
     return 0;
 }
 
+int imp_name_key(const char *name, char *key, size_t cap)
+{
+    size_t n = 0;
+    for (const char *c = name; *c; c++) {
+        if (*c == '_' || *c == '-' || *c == ' ')
+            continue;
+        if (n + 1 >= cap)
+            return -1;
+        key[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    }
+    key[n] = '\0';
+    return 0;
+}
+
+int imp_call_line(imp_text *out, const char *name, size_t name_len,
+                  const json_t *args)
+{
+    char *dumped = NULL;
+    const char *a = "";
+    if (json_is_string(args))
+        a = json_string_value(args);
+    else if (args != NULL && !json_is_null(args)) {
+        dumped = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (dumped == NULL)
+            return -1;
+        a = dumped;
+    }
+    int bad = (out->len > 0 && imp_text_add(out, "\n", 1) != 0) ||
+              imp_text_add(out, name, name_len) != 0 ||
+              imp_text_add(out, "(", 1) != 0 ||
+              imp_text_add(out, a, strlen(a)) != 0 ||
+              imp_text_add(out, ")", 1) != 0;
+    free(dumped);
+    return bad ? -1 : 0;
+}
+
+/* 1 when the n bytes at s are all white space (the text may hold NULs and
+ * need not end in one). */
+static int blank(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n')
+            return 0;
+    return 1;
+}
+
+/* Where a file's records are read from (imp_records). */
+typedef struct records {
+    const char *path, *base;
+    const imp_sink *sink;
+    imp_record_fn fn;
+    void *user;
+} records;
+
+/* Record `index` of the file: where ("FILE: LABEL INDEX" when many) and
+ * its id. */
+static int one_record(const records *r, const char *label, size_t index,
+                      int many, const json_t *record)
+{
+    char where[1024], id[IMP_ID_ROOM];
+    if (many) {
+        snprintf(where, sizeof where, "%s: %s %zu", r->path, label, index);
+        snprintf(id, sizeof id, "%s:%zu", r->base, index);
+    } else {
+        snprintf(where, sizeof where, "%s", r->path);
+        snprintf(id, sizeof id, "%s", r->base);
+    }
+    return r->fn(r->user, where, id, record);
+}
+
+/* JSON Lines: each non-blank line a record, named by its line. */
+static int json_lines(const records *r, const char *text, size_t len)
+{
+    int failed = 0;
+    size_t line = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len, n = end - at;
+        const char *s = text + at;
+        line++;
+        at = end + 1;
+        if (blank(s, n))
+            continue;
+        json_error_t err;
+        json_t *v = json_loadb(s, n, JSON_REJECT_DUPLICATES, &err);
+        int rc = 1;
+        if (v == NULL) {
+            char where[1024];
+            snprintf(where, sizeof where, "%s: line %zu", r->path, line);
+            imp_report(r->sink, IMP_ERROR, where, "column %d: %s",
+                       err.column, err.text);
+        } else {
+            rc = one_record(r, "line", line, 1, v);
+            json_decref(v);
+        }
+        if (rc == IMP_STOPPED)
+            return IMP_STOPPED;
+        failed += rc;
+    }
+    return failed;
+}
+
+int imp_records(const char *path, const char *text, size_t len,
+                const imp_sink *sink, int (*is_record)(const json_t *),
+                imp_record_fn fn, void *user)
+{
+    const char *base = strrchr(path, '/');
+    records r = {path, base != NULL && base[1] != '\0' ? base + 1 : path,
+                 sink, fn, user};
+    json_error_t err;
+    /* the first value alone: more after it makes the file JSON Lines */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES |
+                              JSON_DISABLE_EOF_CHECK, &err);
+    if (root == NULL) {
+        imp_report(sink, IMP_ERROR, path, "line %d, column %d: %s",
+                   err.line, err.column, err.text);
+        return 1;
+    }
+    size_t used = (size_t)err.position;
+    if (used < len && !blank(text + used, len - used)) {
+        json_decref(root);
+        return json_lines(&r, text, len);
+    }
+    int failed = 0;
+    if (json_is_array(root) && json_array_size(root) > 0 &&
+        is_record(json_array_get(root, 0))) {
+        for (size_t k = 0; k < json_array_size(root); k++) {
+            int rc = one_record(&r, "record", k, 1, json_array_get(root, k));
+            if (rc == IMP_STOPPED) {
+                failed = IMP_STOPPED;
+                break;
+            }
+            failed += rc;
+        }
+    } else if (json_is_array(root) && json_array_size(root) == 0) {
+        failed = 0; /* no record */
+    } else {
+        failed = one_record(&r, "record", 0, 0, root);
+    }
+    json_decref(root);
+    return failed;
+}
+
+static const char *kind_name(int32_t kind)
+{
+    switch (kind) {
+    case AC_PARTICIPANT_KIND_AGENT: return "agent";
+    case AC_PARTICIPANT_KIND_TOOL: return "tool";
+    case AC_PARTICIPANT_KIND_USER: return "user";
+    case AC_PARTICIPANT_KIND_ENVIRONMENT: return "environment";
+    case AC_PARTICIPANT_KIND_SYSTEM: return "system";
+    default: return "participant";
+    }
+}
+
 int imp_episode_begin(imp_episode *b, const char *where, const imp_sink *sink,
-                      const char *id, double outcome, double threshold)
+                      const char *id, const double *outcome,
+                      double threshold)
 {
     b->ep = NULL;
     b->where = where;
@@ -109,8 +280,8 @@ int imp_episode_begin(imp_episode *b, const char *where, const imp_sink *sink,
     int rc = ac_episode_create(&b->ep, NULL);
     if (rc == AC_OK)
         rc = ac_episode_set_id(b->ep, id);
-    if (rc == AC_OK)
-        rc = ac_episode_set_outcome(b->ep, outcome);
+    if (rc == AC_OK && outcome != NULL)
+        rc = ac_episode_set_outcome(b->ep, *outcome);
     if (rc == AC_OK)
         rc = ac_episode_set_threshold(b->ep, threshold);
     if (rc != AC_OK) {
@@ -122,8 +293,8 @@ int imp_episode_begin(imp_episode *b, const char *where, const imp_sink *sink,
     return 0;
 }
 
-int imp_episode_participant(imp_episode *b, const char *name, int32_t kind,
-                            uint32_t *index)
+int imp_episode_participant(imp_episode *b, const char *field,
+                            const char *name, int32_t kind, uint32_t *index)
 {
     uint32_t count = 0;
     if (ac_episode_counts(b->ep, &count, NULL, NULL) != AC_OK)
@@ -138,8 +309,9 @@ int imp_episode_participant(imp_episode *b, const char *name, int32_t kind,
             continue;
         if (have_kind != kind) {
             imp_report(b->sink, IMP_ERROR, b->where,
-                       "participant \"%s\" is named as two kinds of "
-                       "participant", name);
+                       "%s: participant \"%s\" is named as two kinds of "
+                       "participant (%s here, %s before)", field, name,
+                       kind_name(kind), kind_name(have_kind));
             return -1;
         }
         *index = b->last = i;
@@ -147,11 +319,35 @@ int imp_episode_participant(imp_episode *b, const char *name, int32_t kind,
     }
     int rc = ac_episode_add_participant(b->ep, name, kind, index);
     if (rc != AC_OK) {
-        imp_report(b->sink, IMP_ERROR, b->where, "participant \"%s\": %s: %s",
-                   name, ac_strerror(rc), ac_episode_last_error(b->ep));
+        imp_report(b->sink, IMP_ERROR, b->where,
+                   "%s: participant \"%s\": %s: %s", field, name,
+                   ac_strerror(rc), ac_episode_last_error(b->ep));
         return -1;
     }
     b->last = *index;
+    return 0;
+}
+
+int imp_calls_text(imp_episode *b, const char *field, const json_t *calls,
+                   imp_text *out)
+{
+    for (size_t c = 0; c < json_array_size(calls); c++) {
+        const json_t *fn = json_object_get(json_array_get(calls, c),
+                                           "function");
+        const json_t *name = json_object_get(fn, "name");
+        if (!json_is_string(name)) {
+            imp_report(b->sink, IMP_ERROR, b->where, "%s.tool_calls[%zu]: "
+                       "no function.name", field, c);
+            return -1;
+        }
+        if (imp_call_line(out, json_string_value(name),
+                          json_string_length(name),
+                          json_object_get(fn, "arguments")) != 0) {
+            imp_report(b->sink, IMP_ERROR, b->where, "%s: out of memory",
+                       field);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -178,18 +374,6 @@ int imp_episode_parent(imp_episode *b, uint32_t message, uint32_t parent)
         return -1;
     }
     return 0;
-}
-
-static const char *kind_name(int32_t kind)
-{
-    switch (kind) {
-    case AC_PARTICIPANT_KIND_AGENT: return "agent";
-    case AC_PARTICIPANT_KIND_TOOL: return "tool";
-    case AC_PARTICIPANT_KIND_USER: return "user";
-    case AC_PARTICIPANT_KIND_ENVIRONMENT: return "environment";
-    case AC_PARTICIPANT_KIND_SYSTEM: return "system";
-    default: return "participant";
-    }
 }
 
 int imp_episode_first_error(imp_episode *b, const char *label, int64_t step)

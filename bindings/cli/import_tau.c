@@ -208,42 +208,11 @@ static int assistant_text(imp_episode *b, const char *field,
                           imp_text *out)
 {
     out->len = 0;
-    if (content != NULL && imp_text_add(out, content, strlen(content)) != 0)
-        goto memory;
-    for (size_t c = 0; c < json_array_size(calls); c++) {
-        const json_t *fn = json_object_get(json_array_get(calls, c),
-                                           "function");
-        const json_t *name = json_object_get(fn, "name");
-        const json_t *args = json_object_get(fn, "arguments");
-        if (!json_is_string(name)) {
-            imp_report(b->sink, IMP_ERROR, b->where, "%s.tool_calls[%zu]: "
-                       "no function.name", field, c);
-            return -1;
-        }
-        char *dumped = NULL;
-        const char *a = "";
-        if (json_is_string(args))
-            a = json_string_value(args);
-        else if (args != NULL && !json_is_null(args)) {
-            dumped = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
-            if (dumped == NULL)
-                goto memory;
-            a = dumped;
-        }
-        int bad = (out->len > 0 && imp_text_add(out, "\n", 1) != 0) ||
-                  imp_text_add(out, json_string_value(name),
-                               json_string_length(name)) != 0 ||
-                  imp_text_add(out, "(", 1) != 0 ||
-                  imp_text_add(out, a, strlen(a)) != 0 ||
-                  imp_text_add(out, ")", 1) != 0;
-        free(dumped);
-        if (bad)
-            goto memory;
+    if (content != NULL && imp_text_add(out, content, strlen(content)) != 0) {
+        imp_report(b->sink, IMP_ERROR, b->where, "%s: out of memory", field);
+        return -1;
     }
-    return 0;
-memory:
-    imp_report(b->sink, IMP_ERROR, b->where, "%s: out of memory", field);
-    return -1;
+    return imp_calls_text(b, field, calls, out);
 }
 
 /* 1 when the assistant's calls include the id `id`. */
@@ -323,7 +292,7 @@ static int add_traj(imp_episode *b, const json_t *traj)
             rc = -1;
         }
         if (rc == 0)
-            rc = imp_episode_participant(b, who_name, kind, &who);
+            rc = imp_episode_participant(b, field, who_name, kind, &who);
         if (rc == 0)
             rc = imp_episode_message(b, field, who, role, body, &at);
         if (rc == 0 && kind == AC_PARTICIPANT_KIND_TOOL && call_id != NULL &&
@@ -379,7 +348,7 @@ static int one_run(const char *path, size_t k, const json_t *run,
         snprintf(id, sizeof id, "%s", task);
     double r = json_number_value(reward);
     imp_episode b;
-    if (imp_episode_begin(&b, where, sink, id, r, 0.5) != 0)
+    if (imp_episode_begin(&b, where, sink, id, &r, 0.5) != 0)
         return 1;
     if (add_traj(&b, traj) != 0) {
         imp_episode_drop(&b);

@@ -48,14 +48,10 @@ static int pendings_set(pendings *p, const char *name, size_t len,
             p->at[k].message = message;
             return 0;
         }
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 8;
-        pending *grown = realloc(p->at, cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        p->at = grown;
-        p->cap = cap;
-    }
+    void *at = p->at;
+    if (imp_grow(&at, &p->cap, p->count, sizeof *p->at) != 0)
+        return -1;
+    p->at = at;
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return -1;
@@ -87,15 +83,8 @@ static uint32_t pendings_take(pendings *p, const char *name)
 static int32_t kind_of(const char *name)
 {
     char key[24];
-    size_t n = 0;
-    for (const char *c = name; *c; c++) {
-        if (*c == '_' || *c == '-' || *c == ' ')
-            continue;
-        if (n + 1 >= sizeof key)
-            return AC_PARTICIPANT_KIND_AGENT;
-        key[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-    }
-    key[n] = '\0';
+    if (imp_name_key(name, key, sizeof key) != 0)
+        return AC_PARTICIPANT_KIND_AGENT;
     if (strcmp(key, "computerterminal") == 0)
         return AC_PARTICIPANT_KIND_TOOL;
     if (strcmp(key, "human") == 0 || strcmp(key, "user") == 0)
@@ -169,8 +158,8 @@ static int add_history(imp_episode *b, const json_t *history)
         else
             rc = 0;
         if (rc == 0)
-            rc = imp_episode_participant(b, author.s, kind_of(author.s),
-                                         &who);
+            rc = imp_episode_participant(b, field, author.s,
+                                         kind_of(author.s), &who);
         if (rc == 0)
             rc = imp_episode_message(b, field, who, role, text, &at);
         if (rc == 0) {
@@ -263,8 +252,8 @@ int imp_whowhen_buffer(const char *path, const char *text, size_t len,
     const char *id = strrchr(path, '/');
     id = id != NULL && id[1] != '\0' ? id + 1 : path;
     imp_episode b;
-    if (rc == 0 && imp_episode_begin(&b, path, sink, id,
-                                     json_is_true(ok) ? 1.0 : 0.0, 0.5) != 0)
+    double outcome = json_is_true(ok) ? 1.0 : 0.0;
+    if (rc == 0 && imp_episode_begin(&b, path, sink, id, &outcome, 0.5) != 0)
         rc = 1;
     if (rc == 0 && add_history(&b, history) != 0) {
         imp_episode_drop(&b);

@@ -18,6 +18,7 @@ struct shapley_opts {
         has_noisy;
     int known; /* give v(all), v(empty) up front */
     int json;
+    int strict; /* unknown keys of the game file are errors */
     /* what the game file may cost: the library's defaults unless raised */
     ac_game_limits limits;
     int has_max_bytes, has_max_memory, has_max_exact_work;
@@ -86,7 +87,10 @@ void cli_shapley_help(FILE *f, const char *lead)
           "                        evaluations where they pay (adaptive)\n"
           "        --target-se X   stop once every standard error is <= X\n"
           "        --no-known      do not give v(all) and v(empty) up front\n"
-          "        --json          one JSON object on stdout instead of a table\n",
+          "        --json          one JSON object on stdout instead of a table\n"
+          "        --strict        unknown keys of the game file are errors,\n"
+          "                        not warnings (a key of another kind of game\n"
+          "                        is an error either way)\n",
           f);
     /* The game file may come from someone else: what it may cost is
      * bounded; the defaults are read from the library. */
@@ -128,6 +132,10 @@ static int flag_options(const char *arg, struct shapley_opts *o)
     }
     if ((m = cli_option_flag(arg, "--no-known")) != 0) {
         o->known = 0;
+        return m;
+    }
+    if ((m = cli_option_flag(arg, "--strict")) != 0) {
+        o->strict = 1;
         return m;
     }
     return 0;
@@ -459,6 +467,23 @@ static void explain_load_failure(const char *path, const char *detail, int rc)
     print_refusal(lead, detail, rc);
 }
 
+/* The load's warnings, one "GAME: warning: ..." line each. A game file's
+ * "seed" is one of them: it may be the seed the game was generated with as
+ * well as one to run with, so the run's seed stays --seed's, and the line
+ * says so. */
+static void print_warnings(const char *path, const char *warnings)
+{
+    const char *line = warnings;
+    while (*line != '\0') {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        int seed = strncmp(line, "game.seed:", strlen("game.seed:")) == 0;
+        fprintf(stderr, "agentcredit: %s: warning: %.*s%s\n", path, (int)len,
+                line, seed ? " (the run's seed is --seed N)" : "");
+        line += len + (end != NULL);
+    }
+}
+
 /* The game's exact values, when it has some within its limits; when not,
  * the comparison is left out with a note saying why (and, past a limit,
  * which option raises it). */
@@ -493,13 +518,16 @@ int cli_shapley(int argc, char **argv)
     uint64_t *all = NULL, *none = NULL;
     double *phi = NULL, *se = NULL, *exact = NULL;
 
-    char load_error[512] = "";
-    int rc = ac_game_load_file(&game, o.path, NULL, &o.limits, load_error,
-                               sizeof load_error);
+    char load_error[512] = "", warnings[2048] = "";
+    int rc = ac_game_load_file2(&game, o.path, NULL, &o.limits,
+                                o.strict ? AC_JSON_STRICT : 0, load_error,
+                                sizeof load_error, warnings,
+                                sizeof warnings);
     if (rc != AC_OK) {
         explain_load_failure(o.path, load_error, rc);
         return CLI_USAGE;
     }
+    print_warnings(o.path, warnings);
     uint32_t n = 0;
     if ((rc = ac_game_players(game, &n)) != AC_OK) {
         cli_error("game '%s': cannot read its number of players: %s", o.path,

@@ -54,8 +54,8 @@ methods=$(header_names ac_method AC_METHOD_) || true
 grep -qx dropped <<<"$audit_keys" || { echo "no audit keys read from $header" >&2; exit 1; }
 grep -qx oddshap <<<"$methods" || { echo "no methods read from $header" >&2; exit 1; }
 # the demo's and shapley's options, as their help must name them
-demo_options="--seed --repeats --help"
-shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --help"
+demo_options="--seed --repeats --json --help"
+shapley_options="--method --budget --seed --repeats --batch --noisy --target-se --no-known --json --max-bytes --max-memory --max-exact-work --strict --help"
 # the credit column (4th-from-last field) of a demo row, by role
 demo_credit() { awk -v role="$1" '$1 ~ /^[0-9]+$/ && $2 == role { print $(NF - 2); exit }' "$out"; }
 
@@ -129,6 +129,55 @@ demo)
     cp "$out" "$tmp/first"
     run 0 demo
     cmp -s "$out" "$tmp/first" || fail "two runs with the same seed differ"
+    ;;
+demo_json)
+    # the demo's two episodes through the pipeline: one signals line each,
+    # the same figures as the tables, the same bytes for the same seed
+    run 0 demo --json --seed 4
+    stderr_empty
+    cp "$out" "$tmp/json"
+    run 0 demo --seed 4
+    cp "$out" "$tmp/tables"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$tmp/json" "$tmp/tables" <<'PY' || fail "the demo's signals are not as documented"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+tables = open(sys.argv[2]).read().splitlines()
+assert [r["id"] for r in rows] == ["demo-success", "demo-failure"], rows
+for r in rows:
+    assert r["format"] == "agentcredit.signals/1"
+    total = sum(a["credit"] for a in r["agents"])
+    assert abs(total - r["total"]) <= 1e-12, (total, r["total"])
+    assert abs(r["total"] - (r["outcome"] - r["reference"])) <= 1e-15
+    for a in r["agents"]:
+        got = sum(m["reward"] for m in r["messages"] if m["from"] == a["name"])
+        assert abs(got - a["credit"]) <= 1e-12, (a, got)
+ok, bad = rows
+# the tables' figures: the credits (4 decimals) and the messages' rewards
+def block(header, count):
+    start = next(k for k, l in enumerate(tables) if l.startswith(header))
+    return [l.split() for l in tables[start + 1:start + 1 + count]]
+credit = {w[1]: float(w[-3]) for w in block("agent  role", 4)}
+for a in ok["agents"]:
+    assert round(a["credit"], 4) == credit[a["name"]], (a, credit)
+reward = [float(w[5]) for w in block("step agent", 10)]
+assert [round(m["reward"], 4) for m in ok["messages"]] == reward, reward
+assert ok["audit"]["success"] and ok["audit"]["labels"] == "scorer"
+assert ok["messages"][7]["flags"] == ["redundant"]
+assert bad["first_error"] == {"message": 3, "agent": "saboteur",
+                              "probability": 1.0}
+assert bad["pair"]["kind"] == "repair" and bad["pair"]["chosen"] == 1
+fail_credit = {w[0]: float(w[2]) for w in block("failure is judged", 4)}
+for a in bad["agents"]:
+    assert round(a["credit"], 6) == fail_credit[a["name"]], (a, fail_credit)
+PY
+    run 0 demo --json --seed 4
+    cmp -s "$out" "$tmp/json" || fail "two runs with the same seed differ"
+    run 0 demo --json --seed 5
+    cmp -s "$out" "$tmp/json" && fail "another seed gave the same signals"
+    run 2 demo --json=yes
+    stderr_has "--json takes no value"
     ;;
 demo_roles)
     for seed in 1 2 3; do
@@ -374,9 +423,34 @@ bad_json)
     run nonzero shapley "$data/truncated.json"
     stderr_has 'truncated.json'
     stderr_has 'cannot load game'
-    run nonzero shapley "$data/unknown_key.json"
+    run nonzero shapley "$data/unknown_key.json" --strict
     stderr_has 'unknown_key.json'
     stderr_has 'colour'
+    ;;
+shapley_unknown_keys)
+    # an unknown key: a warning naming its path, the same credits as
+    # without it; under --strict an error (exit 2)
+    run 0 shapley "$data/unknown_key.json" --json
+    stderr_has "unknown_key.json: warning: game.colour: unknown key, ignored"
+    grep -o '"credits":\[[^]]*\]' "$out" >"$tmp/with"
+    printf '{"n": 2, "values": [0, 1, 1, 2]}' >"$tmp/plain.json"
+    "$ac" shapley "$tmp/plain.json" --json 2>/dev/null |
+        grep -o '"credits":\[[^]]*\]' >"$tmp/without" || fail "plain game"
+    cmp -s "$tmp/with" "$tmp/without" || fail "an ignored key changed the credits"
+    run 2 shapley "$data/unknown_key.json" --strict
+    stdout_empty
+    stderr_has 'unknown key "colour" (AC_JSON_STRICT)'
+    # a file's seed: a warning saying the run's seed is --seed's; nested
+    # keys named by their path
+    printf '{"n": 2, "seed": 7, "terms": [{"coef": 1, "members": [0], "colour": 1}], "noise": {"kind": "gaussian", "sd": 0.5, "note": "x"}}' >"$tmp/seed.json"
+    run 0 shapley "$tmp/seed.json" --seed 3
+    stderr_has "warning: game.seed: unknown key, ignored (the run's seed is --seed N)"
+    stderr_has 'warning: terms\[0\].colour: unknown key, ignored'
+    stderr_has 'warning: noise.note: unknown key, ignored'
+    # a key of another kind of game: an error without --strict too
+    printf '{"n": 2, "type": "airport", "costs": [1, 2], "weights": [1, 1]}' >"$tmp/mixed.json"
+    run 2 shapley "$tmp/mixed.json"
+    stderr_has 'key "weights" belongs to a voting game, not to this airport game'
     ;;
 bad_option)
     run 2 shapley "$data/glove3.json" --frobnicate
@@ -833,7 +907,7 @@ import_errors)
     run 2 import "$ww"
     stderr_has 'import: no --from'
     run 2 import --from langchain "$ww"
-    stderr_has "'langchain' is not who-and-when or tau-bench"
+    stderr_has "'langchain' is not who-and-when, tau-bench, openai-chat or ag2"
     run 2 import --from who-and-when
     stderr_has 'no input file'
     run 2 import --from who-and-when --labels "$src/tau_labels.json" "$ww"
@@ -897,6 +971,236 @@ import_errors)
     run 1 import --from tau-bench --labels "$tmp/broken.json" "$src/tau_runs.json"
     stdout_empty
     stderr_has 'broken.json: line 1, column 13'
+    ;;
+import_openai_chat)
+    # openai_chat.jsonl: a team of three agents (planner, coder, reviewer)
+    # with tool calls and a reward; a conversation with a developer
+    # message, content parts, a legacy function_call and TRL's label
+    src=$data/import
+    run 0 import --from openai-chat "$src/openai_chat.jsonl"
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "2 episode lines expected"
+    stderr_has 'import: 1 files, 2 episodes written, 0 failed, 0 warnings'
+    cp "$out" "$tmp/chat.jsonl"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$out" "$src/openai_chat.jsonl" <<'PY' || fail "the episodes are not the conversations'"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+convs = [json.loads(l) for l in open(sys.argv[2])]
+assert [r["id"] for r in rows] == ["bugfix-0412", "openai_chat.jsonl:2"]
+for r, c in zip(rows, convs):
+    assert r["format"] == "agentcredit.episode/1" and r["threshold"] == 0.5
+    kinds = {p["name"]: p["kind"] for p in r["participants"]}
+    assert len(r["messages"]) == len(c["messages"])
+    calls = {}
+    for t, (m, s) in enumerate(zip(r["messages"], c["messages"])):
+        assert m["role"] == s["role"]
+        role = s["role"]
+        if role == "assistant":
+            assert m["from"] == s.get("name", "assistant")
+            assert kinds[m["from"]] == "agent"
+        elif role in ("tool", "function"):
+            assert kinds[m["from"]] == "tool" and m["from"].startswith("tool:")
+        else:
+            assert m["from"] == role
+            assert kinds[role] == {"user": "user"}.get(role, "system")
+        content = s["content"]
+        if isinstance(content, list):
+            content = "\n".join(p["text"] if p["type"] == "text" else "[%s]" % p["type"]
+                                for p in content)
+        lines = [content] if content is not None else []
+        for call in s.get("tool_calls", []):
+            lines.append("%s(%s)" % (call["function"]["name"], call["function"]["arguments"]))
+            calls[call["id"]] = (t, call["function"]["name"])
+        if "function_call" in s:
+            fc = s["function_call"]
+            lines.append("%s(%s)" % (fc["name"], fc["arguments"]))
+            calls[fc["name"]] = (t, fc["name"])
+        if role in ("tool", "function"):
+            key = s["tool_call_id"] if role == "tool" else s["name"]
+            assert m["parent"] == calls[key][0]
+            assert m["from"] == "tool:" + calls[key][1]
+        else:
+            assert "parent" not in m
+        assert m.get("text") == "\n".join(lines)
+team = rows[0]
+assert [p["name"] for p in team["participants"] if p["kind"] == "agent"] == [
+    "planner", "coder", "reviewer"]
+assert team["outcome"] == 0.0 and "annotations" not in team
+assert [m["parent"] for m in team["messages"] if "parent" in m] == [3, 3, 6, 9]
+assert rows[1]["outcome"] == 1.0  # "label": true
+PY
+    # one conversation as a JSON object, or an array of them, gives the same
+    sed -n 1p "$src/openai_chat.jsonl" >"$tmp/one.json"
+    run 0 import -q --from openai-chat "$tmp/one.json"
+    stderr_empty
+    cmp -s "$out" <(sed -n 1p "$tmp/chat.jsonl") || fail "one object differs"
+    { echo '['; sed -n 1p "$src/openai_chat.jsonl"; echo ','
+      sed -n 2p "$src/openai_chat.jsonl"; echo ']'; } >"$tmp/array.json"
+    run 0 import -q --from openai-chat "$tmp/array.json"
+    stdout_has '"id":"bugfix-0412"'
+    stdout_has '"id":"array.json:1"'
+    # TRL's prompt-completion: the prompt's messages, then the completion's
+    printf '%s\n' '{"prompt": [{"role": "user", "content": "2+2?"}], "completion": [{"role": "assistant", "content": "4"}], "score": 0.75}' >"$tmp/trl.json"
+    run 0 import -q --from openai-chat "$tmp/trl.json"
+    stdout_has '"messages":\[{"from":"user","role":"user","text":"2+2?"},{"from":"assistant","role":"assistant","text":"4"}\],"outcome":0.75'
+    # the episodes load (strictly) and go on to signals, which fails each on
+    # its line for want of values (no oracle)
+    run 1 signals --strict --verifier annotations "$tmp/chat.jsonl"
+    stdout_empty
+    for n in 1 2; do stderr_has "chat.jsonl:$n: .*credit: no oracle"; done
+    stderr_has 'signals: 2 episodes, 0 written, 2 failed, 0 warnings'
+    # progress on a terminal only (script(1) gives the tool one)
+    if command -v script >/dev/null 2>&1; then
+        script -qc "'$ac' import --from openai-chat '$src/openai_chat.jsonl' '$tmp/one.json' >/dev/null" \
+            /dev/null >"$tmp/tty.txt" 2>&1 || true
+        grep -q 'import: 1/2 files, 2 episodes\.\.\.' "$tmp/tty.txt" ||
+            fail "no progress line on a terminal"
+        grep -q 'import: 2/2 files, 3 episodes\.\.\.' "$tmp/tty.txt" ||
+            fail "the progress line does not count the second file"
+        script -qc "'$ac' import -q --from openai-chat '$src/openai_chat.jsonl' >/dev/null" \
+            /dev/null >"$tmp/tty-q.txt" 2>&1 || true
+        grep -q 'episodes\.\.\.' "$tmp/tty-q.txt" && fail "progress under -q"
+        run 0 import --from openai-chat "$src/openai_chat.jsonl"
+        grep -q 'episodes\.\.\.' "$err" && fail "progress when not a terminal"
+    fi
+    ;;
+import_ag2)
+    # ag2_groupchat.json: the ChatResult of a group chat (User_proxy, the
+    # tool executor, and Planner, Engineer, Critic); ag2_two_agents.json:
+    # a two-agent chat_history whose tool call has no name
+    src=$data/import
+    run 0 import --from ag2 "$src/ag2_groupchat.json" "$src/ag2_two_agents.json"
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "2 episode lines expected"
+    stderr_has 'import: 2 files, 2 episodes written, 0 failed, 0 warnings'
+    cp "$out" "$tmp/ag2.jsonl"
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || echo "no python3: the lines' contents are not checked"
+    [ -z "$py" ] || "$py" - "$out" "$src/ag2_groupchat.json" "$src/ag2_two_agents.json" <<'PY' || fail "the episodes are not the chats'"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+group = json.load(open(sys.argv[2]))
+two = json.load(open(sys.argv[3]))
+g, t = rows
+assert g["id"] == "3" and g["outcome"] == 1.0  # chat_id, reward
+assert t["id"] == "ag2_two_agents.json" and "outcome" not in t
+assert g["participants"] == [
+    {"name": "User_proxy", "kind": "user"}, {"name": "Planner", "kind": "agent"},
+    {"name": "Engineer", "kind": "agent"}, {"name": "tool:get_fx_rate", "kind": "tool"},
+    {"name": "tool:calculator", "kind": "tool"}, {"name": "Critic", "kind": "agent"}]
+for r, hist in ((g, group["chat_history"]), (t, two)):
+    assert len(r["messages"]) == len(hist)
+    for m, s in zip(r["messages"], hist):
+        assert m["role"] == s["role"]
+        if s["role"] == "tool":
+            call = s["tool_responses"][0]["tool_call_id"]
+            p = r["messages"][m["parent"]]
+            caller = [c for c in hist[m["parent"]]["tool_calls"] if c["id"] == call][0]
+            assert m["from"] == "tool:" + caller["function"]["name"]
+            assert m["text"] == s["content"]
+        else:
+            assert m["from"] == s.get("name", "assistant")
+            assert "parent" not in m
+# the nameless tool call is the one agent's; the user proxy is a user
+assert [p["kind"] for p in t["participants"]] == ["user", "agent", "tool"]
+assert t["messages"][1]["from"] == "assistant"
+assert t["messages"][1]["text"] == 'multiply({"a": 4260, "b": 0.17})'
+assert t["messages"][2]["parent"] == 1
+PY
+    # --non-player replaces the default rule: User_proxy becomes an agent,
+    # Critic a tool
+    run 0 import -q --from ag2 --non-player Critic=tool --non-player nobody "$src/ag2_groupchat.json"
+    stdout_has '{"name":"User_proxy","kind":"agent"}'
+    stdout_has '{"name":"Critic","kind":"tool"}'
+    stdout_has '{"name":"Planner","kind":"agent"}'
+    # a bare list, an object with "messages", JSON Lines: the same messages
+    run 0 import -q --from ag2 "$src/ag2_two_agents.json"
+    cp "$out" "$tmp/bare.jsonl"
+    python3 -c 'import json,sys; print(json.dumps({"messages": json.load(open(sys.argv[1]))}))' \
+        "$src/ag2_two_agents.json" >"$tmp/wrapped.json" 2>/dev/null ||
+        { printf '{"messages": '; cat "$src/ag2_two_agents.json"; printf '}'; } >"$tmp/wrapped.json"
+    run 0 import -q --from ag2 "$tmp/wrapped.json"
+    sed 's/"id":"wrapped.json"/"id":"ag2_two_agents.json"/' "$out" >"$tmp/wrapped.out"
+    cmp -s "$tmp/wrapped.out" "$tmp/bare.jsonl" || fail "{\"messages\": [...]} differs from the bare list"
+    # signals reads them back: the group chat fails for want of values, the
+    # two-agent chat for want of an outcome
+    run 1 signals --strict "$tmp/ag2.jsonl"
+    stdout_empty
+    stderr_has 'ag2.jsonl:1: .*credit: no oracle'
+    stderr_has 'ag2.jsonl:2: .*the episode has no outcome'
+    stderr_has 'signals: 2 episodes, 0 written, 2 failed, 0 warnings'
+    ;;
+import_chat_errors)
+    # openai-chat and ag2: each bad record named by its file, record (or
+    # line) and field; the good records still imported
+    run 2 import --from openai-chat --non-player x "$data/import/openai_chat.jsonl"
+    stderr_has '--non-player is for --from ag2'
+    run 2 import --from ag2 --non-player x=robot "$data/import/ag2_two_agents.json"
+    stderr_has "--non-player x=robot: 'robot' is not user, tool, environment or system"
+    run 2 import --from ag2 --non-player =tool "$data/import/ag2_two_agents.json"
+    stderr_has "no name"
+    run 0 import --help
+    stdout_has 'openai-chat'
+    stdout_has '--non-player NAME\[=KIND\]'
+    good='{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'
+    {
+        echo "$good"
+        echo '{"messages": [{"role": "wizard", "content": "x"}]}'
+        echo '{"messages": [{"role": "user", "content": 5}]}'
+        echo '{"messages": [{"role": "user", "content": "x"}], "reward": "high"}'
+        echo '{"messages": [{"role": "user", "content": "x"}], "reward": 1, "score": 0}'
+        echo '{"messages": [{"role": "user", "content": "x"}], "reward": 1e999}'
+        echo '{"messages": []}'
+        echo ''
+        echo '{"messages": [{"role": "user", "content": "x"}'
+        echo '{"messages": [{"role": "assistant", "name": "user", "content": "x"}, {"role": "user", "content": "y"}]}'
+        echo '{"messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "function": {}}]}]}'
+        echo '{"messages": [{"role": "user", "content": [{"type": "text"}]}]}'
+        echo '{"id": "", "messages": [{"role": "user", "content": "x"}]}'
+        echo '"a string"'
+        echo "$good"
+    } >"$tmp/chats.jsonl"
+    run 1 import --from openai-chat "$tmp/chats.jsonl"
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "the 2 good lines' episodes expected"
+    stdout_has '"id":"chats.jsonl:1"'
+    stdout_has '"id":"chats.jsonl:15"'
+    stderr_has 'chats.jsonl: line 2: messages\[0\].role: "wizard" is not system, developer, user, assistant, tool or function'
+    stderr_has 'chats.jsonl: line 3: messages\[0\].content: not a string, null or a list of parts'
+    stderr_has 'chats.jsonl: line 4: reward: not a finite number, true or false'
+    stderr_has 'chats.jsonl: line 5: both reward and score: give one outcome'
+    stderr_has 'chats.jsonl: line 6: column [0-9]*: real number overflow'
+    stderr_has 'chats.jsonl: line 7: messages: no message'
+    stderr_has 'chats.jsonl: line 9: column [0-9]*: '
+    stderr_has 'chats.jsonl: line 10: messages\[1\]: participant "user" is named as two kinds of participant (user here, agent before)'
+    stderr_has 'chats.jsonl: line 11: messages\[0\].tool_calls\[0\]: no function.name'
+    stderr_has 'chats.jsonl: line 12: messages\[0\].content\[0\].text: not a string'
+    stderr_has 'chats.jsonl: line 13: id: not an integer or a non-empty string'
+    stderr_has "chats.jsonl: line 14: column 10: '\[' or '{' expected"
+    stderr_has 'import: 1 files, 2 episodes written, 12 failed, 0 warnings'
+    # an array of conversations: the bad one named by its record
+    printf '[%s, {"prompt": "2+2?"}, %s]' "$good" "$good" >"$tmp/array.json"
+    run 1 import --from openai-chat "$tmp/array.json"
+    [ "$(wc -l <"$out")" -eq 2 ] || fail "2 episode lines expected"
+    stderr_has 'array.json: record 1: prompt: not a list'
+    # a non-UTF-8 name is refused by jansson, a broken file by its line
+    printf '{"messages": [{"role": "assistant", "name": "\xff", "content": "x"}]}' >"$tmp/utf8.json"
+    run 1 import --from openai-chat "$tmp/utf8.json"
+    stderr_has 'utf8.json: line 1, column [0-9]*: unable to decode byte 0xff'
+    # ag2: a message without a name when the chat names two agents
+    printf '%s' '[{"content": "go", "role": "assistant", "name": "Planner"},
+      {"content": "ok", "role": "user", "name": "Engineer"},
+      {"content": null, "role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]' >"$tmp/nameless.json"
+    printf '%s' '{"chat_history": [{"content": "x", "name": "a"}], "messages": []}' >"$tmp/both.json"
+    printf '%s' '{"chat_history": [{"content": "x", "role": "user"}]}' >"$tmp/noname.json"
+    printf '%s' '{"chat_history": [{"content": "x", "name": "a", "tool_calls": 3}]}' >"$tmp/calls.json"
+    run 1 import --from ag2 "$tmp/nameless.json" "$tmp/both.json" "$tmp/noname.json" \
+        "$tmp/calls.json" "$data/import/ag2_two_agents.json"
+    [ "$(wc -l <"$out")" -eq 1 ] || fail "the good file's episode expected"
+    stderr_has 'nameless.json: \[2\]: no name, and more than one agent the conversation names to take it'
+    stderr_has 'both.json: both chat_history and messages: give one'
+    stderr_has 'noname.json: chat_history\[0\]: no name, and no agent the conversation names to take it'
+    stderr_has 'calls.json: chat_history\[0\].tool_calls: not a list or null'
+    stderr_has 'import: 5 files, 1 episodes written, 4 failed, 0 warnings'
     ;;
 import_shared_data)
     # every episode of the published data sets, when $AC_SHARED_DATA names

@@ -6,9 +6,13 @@
  * each prefix is the verifier; the repair callback proposes two
  * replacements of the first error. The group's other episodes of this task
  * succeeded 40% of the time: that is the reference the failure is judged
- * against. */
+ * against. Then the same run as work a host serves elsewhere (a queue, a
+ * cluster): one ask/tell loop, each piece answered by the same functions,
+ * gives the same signals. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "agentcredit.h"
 
@@ -132,6 +136,66 @@ static void print(const ac_pipeline *p)
                (unsigned long long)pair.chosen, pair.confidence, pair.weight);
 }
 
+/* The run as work: ask hands out pieces of one kind at a time (the
+ * coalitions, then the prefixes, the repair, the candidate checks), the
+ * host answers them however it likes (here: at once, in order) and tells
+ * them back by ticket, until an ask hands out nothing. */
+static int serve(ac_pipeline *p, const ac_episode *ep, int *asks,
+                 int *pieces)
+{
+    enum { ROOM = 64 };
+    ac_work work[ROOM];
+    uint64_t coalitions[ROOM], tickets[ROOM];
+    double answers[ROOM];
+    uint32_t n = 0;
+    int rc = ac_pipeline_start(p, ep, AC_SERVES_VERIFIER | AC_SERVES_REPAIR);
+    while (rc == AC_OK &&
+           (rc = ac_pipeline_ask(p, ROOM, work, coalitions, 1, &n)) ==
+               AC_OK &&
+           n > 0) {
+        uint32_t told = 0;
+        ++*asks;
+        *pieces += (int)n;
+        for (uint32_t k = 0; rc == AC_OK && k < n; k++) {
+            const ac_work *w = &work[k];
+            int32_t status = 0;
+            double *a = &answers[told];
+            if (w->kind == AC_WORK_KIND_REPAIR) {
+                uint64_t ids[8];
+                uint32_t count = 0;
+                propose(NULL, w->message, w->max_count < 8 ? w->max_count : 8,
+                        ids, &count);
+                rc = ac_pipeline_tell_repair(p, w->ticket, ids, count);
+                continue;
+            }
+            if (w->kind == AC_WORK_KIND_VALUE)
+                oracle(NULL, &coalitions[k], 1, 1, a, &status);
+            else if (w->kind == AC_WORK_KIND_PREFIX)
+                verifier(NULL, &w->message, 1, a, &status);
+            else /* AC_WORK_KIND_CHECK */
+                check(NULL, w->message, &w->candidate, 1, a, &status);
+            tickets[told++] = w->ticket;
+        }
+        if (rc == AC_OK && told > 0)
+            rc = ac_pipeline_tell(p, told, tickets, answers, NULL);
+    }
+    return rc;
+}
+
+/* The signals line of the last run (malloc'd), or NULL. */
+static char *signals_json(const ac_pipeline *p, const ac_episode *ep)
+{
+    size_t len = 0;
+    char *text = NULL;
+    if (ac_pipeline_write_json(p, ep, NULL, 0, &len) == AC_OK &&
+        (text = malloc(len + 1)) != NULL &&
+        ac_pipeline_write_json(p, ep, text, len + 1, &len) != AC_OK) {
+        free(text);
+        text = NULL;
+    }
+    return text;
+}
+
 int main(void)
 {
     ac_episode *ep = NULL;
@@ -146,11 +210,24 @@ int main(void)
     if (rc == AC_OK) rc = ac_pipeline_set_verifier(p, verifier, NULL);
     if (rc == AC_OK) rc = ac_pipeline_set_repair(p, propose, check, NULL);
     if (rc == AC_OK) rc = ac_pipeline_run(p, ep);
+    char *one_call = rc == AC_OK ? signals_json(p, ep) : NULL;
+    int asks = 0, pieces = 0;
     if (rc == AC_OK)
         print(p);
+    if (rc == AC_OK)
+        rc = serve(p, ep, &asks, &pieces);
+    char *served = rc == AC_OK ? signals_json(p, ep) : NULL;
+    if (rc == AC_OK)
+        printf("ask/tell: %d pieces of work in %d asks, %s signals\n",
+               pieces, asks,
+               one_call && served && strcmp(one_call, served) == 0
+                   ? "the same"
+                   : "OTHER");
     else
         fprintf(stderr, "pipeline: %s: %s\n", ac_strerror(rc),
                 p ? ac_pipeline_last_error(p) : ac_episode_last_error(ep));
+    free(one_call);
+    free(served);
     ac_pipeline_free(p);
     ac_episode_free(ep);
     return rc == AC_OK ? 0 : 1;

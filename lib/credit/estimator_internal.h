@@ -236,5 +236,7 @@ double ac__est_cache_total(const ac_estimator *e, int host);
 
 /* Parameters: defaults, and the table behind the typed setters. */
 void ac__params_default(ac__params *p);
+/* The parameters' table (the pipeline keeps them with it too). */
+extern const struct ac__param_table ac__estimator_param_table;
 
 #endif

@@ -25,8 +25,12 @@ static const ac__param_spec SPECS[] = {
 };
 #undef FIELD
 
-static const ac__param_table TABLE = {SPECS, sizeof SPECS / sizeof SPECS[0],
-                                      "estimator"};
+/* The table is the pipeline's too: it keeps the parameters it passes on
+ * (pipeline.c). */
+const ac__param_table ac__estimator_param_table = {
+    SPECS, sizeof SPECS / sizeof SPECS[0], "estimator"};
+#define TABLE ac__estimator_param_table
+
 
 void ac__params_default(ac__params *p)
 {

@@ -2,6 +2,7 @@
  * "agentcredit.episode/1" reader and writer, and the
  * "agentcredit.signals/1" writer, which reads the pipeline through its
  * public getters only. */
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -40,9 +41,7 @@ void ac_json_limits_default(ac_json_limits *limits)
 typedef struct reader {
     ac_episode *ep;
     char err[AC__ERRMSG_CAP];
-    char *warn;
-    size_t warn_cap, warn_len;
-    uint32_t flags;
+    ac__json_warnings warn;
     json_t *names;
 } reader;
 
@@ -67,32 +66,11 @@ static int setter_failed(reader *r, int rc, const char *path)
 }
 
 /* The keys of `obj` not in `known`: warnings, or under AC_JSON_STRICT the
- * first is an error. */
+ * first is an error (json_scan.h: the rule of every reader). */
 static int check_keys(reader *r, json_t *obj, const char *path,
                       const char *const *known)
 {
-    const char *key;
-    json_t *value;
-    json_object_foreach(obj, key, value) {
-        int k = 0;
-        while (known[k] != NULL && strcmp(known[k], key) != 0)
-            k++;
-        if (known[k] != NULL)
-            continue;
-        if (r->flags & AC_JSON_STRICT)
-            return fail_at(r, path, "unknown key \"%s\" (AC_JSON_STRICT)",
-                           key);
-        if (r->warn != NULL && r->warn_len + 1 < r->warn_cap) {
-            int w = snprintf(r->warn + r->warn_len, r->warn_cap - r->warn_len,
-                             "%s%s.%s: unknown key, ignored",
-                             r->warn_len ? "\n" : "", path, key);
-            if (w > 0)
-                r->warn_len += (size_t)w;
-            if (r->warn_len >= r->warn_cap)
-                r->warn_len = r->warn_cap - 1;
-        }
-    }
-    return AC_OK;
+    return ac__json_check_keys(&r->warn, obj, path, known, r->err);
 }
 
 /* A number (or, when may_be_null, null: *present 0). */
@@ -499,8 +477,7 @@ int ac_episode_load_json(ac_episode **out, const char *text, size_t len,
 {
     reader r;
     memset(&r, 0, sizeof r);
-    if (warn_buf != NULL && warn_cap > 0)
-        warn_buf[0] = '\0';
+    ac__json_warnings_init(&r.warn, warn_buf, warn_cap, flags);
     if (out == NULL || text == NULL || (flags & ~AC_JSON_STRICT) != 0)
         return copy_out(err_buf, err_cap, AC_E_INVALID_ARG,
                         "out and text must not be NULL, flags only "
@@ -515,17 +492,13 @@ int ac_episode_load_json(ac_episode **out, const char *text, size_t len,
     json_t *root = rc == AC_OK ? parse_text(text, len, r.err, &rc) : NULL;
     if (rc == AC_OK && (r.names = json_object()) == NULL)
         rc = ac__fail(r.err, AC_E_NO_MEMORY, "out of memory");
-    r.warn = warn_buf;
-    r.warn_cap = warn_cap;
-    r.flags = flags;
     if (rc == AC_OK)
         rc = read_episode(&r, root);
     json_decref(r.names);
     json_decref(root);
     if (rc != AC_OK) {
         ac_episode_free(r.ep);
-        if (warn_buf != NULL && warn_cap > 0)
-            warn_buf[0] = '\0';
+        ac__json_warnings_clear(&r.warn);
         return copy_out(err_buf, err_cap, rc, r.err);
     }
     *out = r.ep;
@@ -780,6 +753,19 @@ static json_t *first_error_json(const ac_pipeline *p, const ac_episode *ep,
     return j;
 }
 
+/* The pair's chosen one: a message index, or the host's uint64 candidate
+ * id. An id past INT64_MAX, which jansson (and any reader whose integers
+ * are int64) cannot hold, is written as its decimal digits in a string, so
+ * that it reads back exactly; every other id stays a JSON integer. */
+static json_t *chosen_json(uint64_t chosen)
+{
+    if (chosen <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)chosen);
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRIu64, chosen);
+    return json_string(digits);
+}
+
 static json_t *pair_json(const ac_pipeline *p, const ac_episode *ep, int *ok)
 {
     ac_preference_pair pair;
@@ -797,7 +783,7 @@ static json_t *pair_json(const ac_pipeline *p, const ac_episode *ep, int *ok)
     put(j, "agent", string_or_null(agent_name(ep, pair.agent)), ok);
     put(j, "step", json_integer(pair.step), ok);
     put(j, "prompt_end", json_integer(pair.prompt_end), ok);
-    put(j, "chosen", json_integer((json_int_t)pair.chosen), ok);
+    put(j, "chosen", chosen_json(pair.chosen), ok);
     put(j, "candidates", json_integer(pair.candidates), ok);
     put(j, "verified", json_integer(pair.verified), ok);
     put(j, "confidence", number(pair.confidence), ok);

@@ -93,6 +93,8 @@ struct ac_localizer {
 };
 
 void ac__localizer_params_default(ac__localizer_params *p);
+/* The parameters' table (the pipeline keeps them with it too). */
+extern const struct ac__param_table ac__localizer_param_table;
 /* AC_E_INVALID_ARG for NULL, AC_E_BUSY from inside a callback. */
 int ac__localizer_check(ac_localizer *loc, const char *what);
 /* How many of `want` evaluations the budget still pays for, leaving `keep`

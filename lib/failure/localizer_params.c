@@ -35,8 +35,12 @@ static const ac__param_spec SPECS[] = {
 #undef F64
 #undef FIELD
 
-static const ac__param_table TABLE = {SPECS, sizeof SPECS / sizeof SPECS[0],
-                                      "localizer"};
+/* The table is the pipeline's too: it keeps the parameters it passes on
+ * (pipeline.c). */
+const ac__param_table ac__localizer_param_table = {
+    SPECS, sizeof SPECS / sizeof SPECS[0], "localizer"};
+#define TABLE ac__localizer_param_table
+
 
 void ac__localizer_params_default(ac__localizer_params *p)
 {

@@ -20,8 +20,13 @@
 #include "games/game_internal.h"
 
 /* The keys every game may carry, then those of each kind (in the order of
- * the AC__GAME_* kinds). A key of another kind is as wrong as an unknown
- * one: it would be silently ignored. */
+ * the AC__GAME_* kinds). Any other key is unknown: a warning, as in every
+ * format of the library (json_scan.h), so that a file may carry what its
+ * writer needs ("seed", "source", a newer version's keys). A key of another
+ * kind is not unknown: it is an error even without AC_JSON_STRICT, because
+ * it says the writer took the game for another kind ("weights" in an
+ * airport game), and ignoring it would compute a game the writer did not
+ * mean. */
 static const char *const COMMON_KEYS[] = {"n", "type", "exact", "noise",
                                           "name", "description", NULL};
 static const char *const VALUES_KEYS[] = {"values", NULL};
@@ -32,39 +37,46 @@ static const char *const *const KIND_KEYS[] = {VALUES_KEYS, TERMS_KEYS,
                                                AIRPORT_KEYS, VOTING_KEYS};
 static const char *const KIND_NAMES[] = {"values", "terms", "airport", "voting"};
 #define N_KINDS (sizeof KIND_KEYS / sizeof KIND_KEYS[0])
-
-static int key_in(const char *key, const char *const *list)
-{
-    for (; *list != NULL; list++)
-        if (strcmp(key, *list) == 0)
-            return 1;
-    return 0;
-}
+static const char *const TERM_KEYS[] = {"coef", "members", NULL};
+static const char *const NOISE_KEYS[] = {"kind", "sd", NULL};
 
 /* The kind whose data key this is, or -1. */
 static int kind_of_key(const char *key)
 {
     for (size_t k = 0; k < N_KINDS; k++)
-        if (key_in(key, KIND_KEYS[k]))
+        if (ac__json_key_in(key, KIND_KEYS[k]))
             return (int)k;
     return -1;
 }
 
-/* Before the kind is known (kind < 0) only unknown keys are rejected. */
-static int check_keys(json_t *root, int kind, char *err)
+/* The game's unknown keys, before its kind is read. */
+static int check_unknown_keys(json_t *root, ac__json_warnings *w, char *err)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        (void)value;
+        if (ac__json_key_in(key, COMMON_KEYS) || kind_of_key(key) >= 0)
+            continue;
+        int rc = ac__json_unknown_key(w, "game", key, err);
+        if (rc != AC_OK)
+            return rc;
+    }
+    return AC_OK;
+}
+
+/* The keys of kinds other than the game's. */
+static int check_kind_keys(json_t *root, int kind, char *err)
 {
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value) {
         (void)value;
         int owner = kind_of_key(key);
-        if (key_in(key, COMMON_KEYS) || (owner >= 0 && (kind < 0 || owner == kind)))
-            continue;
-        if (owner >= 0)
+        if (owner >= 0 && owner != kind)
             return ac__fail(err, AC_E_PARSE,
                             "key \"%s\" belongs to a %s game, not to this %s "
                             "game", key, KIND_NAMES[owner], KIND_NAMES[kind]);
-        return ac__fail(err, AC_E_PARSE, "unknown key \"%s\" in the game", key);
     }
     return AC_OK;
 }
@@ -145,17 +157,23 @@ static int read_members(ac_game *g, json_t *members, uint32_t t,
 
 /* Checks the shape of every term and counts their members, so that the
  * lists are allocated once, at the size the text gives. */
-static int count_members(ac_game *g, json_t *terms, uint64_t *total)
+static int count_members(ac_game *g, json_t *terms, ac__json_warnings *w,
+                         uint64_t *total)
 {
     *total = 0;
     for (size_t t = 0; t < json_array_size(terms); t++) {
         json_t *term = json_array_get(terms, t);
         json_t *members = json_object_get(term, "members");
-        if (!json_is_object(term) || json_object_size(term) != 2 ||
-            json_object_get(term, "coef") == NULL || members == NULL)
+        if (!json_is_object(term) || json_object_get(term, "coef") == NULL ||
+            members == NULL)
             return ac__fail(g->err, AC_E_PARSE,
                             "\"terms\"[%zu] must be {\"coef\": c, "
                             "\"members\": [...]}", t);
+        char path[48];
+        snprintf(path, sizeof path, "terms[%zu]", t);
+        int rc = ac__json_check_keys(w, term, path, TERM_KEYS, g->err);
+        if (rc != AC_OK)
+            return rc;
         if (!json_is_array(members))
             return ac__fail(g->err, AC_E_PARSE,
                             "\"terms\"[%zu].\"members\" must be an array", t);
@@ -164,7 +182,7 @@ static int count_members(ac_game *g, json_t *terms, uint64_t *total)
     return AC_OK;
 }
 
-static int read_terms(ac_game *g, json_t *root)
+static int read_terms(ac_game *g, json_t *root, ac__json_warnings *w)
 {
     json_t *terms = json_object_get(root, "terms");
     if (!json_is_array(terms))
@@ -174,7 +192,7 @@ static int read_terms(ac_game *g, json_t *root)
         return ac__fail(g->err, AC_E_TOO_LARGE, "%zu terms: at most %u", nt,
                         UINT32_MAX - 1);
     uint64_t total;
-    int rc = count_members(g, terms, &total);
+    int rc = count_members(g, terms, w, &total);
     if (rc != AC_OK)
         return rc;
     if (total > SIZE_MAX / sizeof *g->members)
@@ -211,7 +229,7 @@ static int read_terms(ac_game *g, json_t *root)
     return rc;
 }
 
-static int read_noise(ac_game *g, json_t *root)
+static int read_noise(ac_game *g, json_t *root, ac__json_warnings *w)
 {
     json_t *noise = json_object_get(root, "noise");
     if (noise == NULL)
@@ -221,14 +239,21 @@ static int read_noise(ac_game *g, json_t *root)
         return ac__fail(g->err, AC_E_PARSE,
                         "\"noise\" must be {\"kind\": \"gaussian\", \"sd\": s} "
                         "or {\"kind\": \"bernoulli\"}");
-    if (strcmp(kind, "bernoulli") == 0 && json_object_size(noise) == 1) {
+    int rc = ac__json_check_keys(w, noise, "noise", NOISE_KEYS, g->err);
+    if (rc != AC_OK)
+        return rc;
+    json_t *sd = json_object_get(noise, "sd");
+    /* "sd" in bernoulli noise is a key of another kind of noise: an error,
+     * as one of another kind of game is. */
+    if (strcmp(kind, "bernoulli") == 0 && sd != NULL)
+        return ac__fail(g->err, AC_E_PARSE, "\"noise\": \"sd\" belongs to "
+                        "gaussian noise, not to bernoulli noise");
+    if (strcmp(kind, "bernoulli") == 0) {
         g->noise = AC__NOISE_BERNOULLI;
         return AC_OK;
     }
-    json_t *sd = json_object_get(noise, "sd");
-    if (strcmp(kind, "gaussian") != 0 || json_object_size(noise) != 2 ||
-        !json_is_number(sd) || !(json_number_value(sd) >= 0.0) ||
-        !isfinite(json_number_value(sd)))
+    if (strcmp(kind, "gaussian") != 0 || !json_is_number(sd) ||
+        !(json_number_value(sd) >= 0.0) || !isfinite(json_number_value(sd)))
         return ac__fail(g->err, AC_E_PARSE,
                         "\"noise\": kind \"%s\" is not {\"kind\": \"gaussian\", "
                         "\"sd\": s >= 0} nor {\"kind\": \"bernoulli\"}", kind);
@@ -246,7 +271,7 @@ static int read_nonnegative(ac_game *g, json_t *root, const char *key)
     return rc;
 }
 
-static int read_kind(ac_game *g, json_t *root)
+static int read_kind(ac_game *g, json_t *root, ac__json_warnings *w)
 {
     json_t *type = json_object_get(root, "type");
     const char *t = json_string_value(type);
@@ -282,7 +307,7 @@ static int read_kind(ac_game *g, json_t *root)
     }
     if (json_object_get(root, "terms") != NULL) {
         g->kind = AC__GAME_TERMS;
-        return read_terms(g, root);
+        return read_terms(g, root, w);
     }
     return ac__fail(g->err, AC_E_PARSE,
                     "the game has no \"values\", \"terms\" or \"type\"");
@@ -324,17 +349,17 @@ static int check_probabilities(ac_game *g)
     return AC_OK;
 }
 
-static int parse_game(ac_game *g, json_t *root)
+static int parse_game(ac_game *g, json_t *root, ac__json_warnings *w)
 {
-    int rc = check_keys(root, -1, g->err);
+    int rc = check_unknown_keys(root, w, g->err);
     if (rc == AC_OK)
-        rc = read_kind(g, root);
+        rc = read_kind(g, root, w);
     if (rc == AC_OK)
-        rc = check_keys(root, g->kind, g->err);
+        rc = check_kind_keys(root, g->kind, g->err);
     if (rc == AC_OK && json_object_get(root, "exact") != NULL)
         rc = read_numbers(g, root, "exact", g->n, &g->exact);
     if (rc == AC_OK)
-        rc = read_noise(g, root);
+        rc = read_noise(g, root, w);
     if (rc == AC_OK && g->noise == AC__NOISE_BERNOULLI)
         rc = check_probabilities(g);
     return rc;
@@ -376,7 +401,8 @@ static int check_text_size(const ac_game_limits *lim, uint64_t len,
  * (counted against max_memory until the game is built). */
 static int load_text(ac_game **out, const char *text, size_t len,
                      const ac__mem *mem, const ac_game_limits *lim,
-                     const ac__json_scan *sc, uint64_t text_held, char *err)
+                     const ac__json_scan *sc, uint64_t text_held,
+                     ac__json_warnings *w, char *err)
 {
     int rc = check_tree(lim, sc, text_held, err);
     if (rc != AC_OK)
@@ -405,7 +431,7 @@ static int load_text(ac_game **out, const char *text, size_t len,
         ac__fail(err, rc, "out of memory for the game");
     if (rc == AC_OK) {
         g->loading = text_held + ac__json_scan_tree_bytes(sc);
-        rc = parse_game(g, root);
+        rc = parse_game(g, root, w);
         g->loading = 0;
     }
     if (rc != AC_OK && g != NULL)
@@ -419,28 +445,73 @@ static int load_text(ac_game **out, const char *text, size_t len,
     return AC_OK;
 }
 
+/* What a load holds from its first check to its report. */
+typedef struct load_state {
+    ac__json_warnings w;
+    ac__mem mem;
+    ac_game_limits lim;
+    char err[AC__ERRMSG_CAP];
+} load_state;
+
+/* What both loaders check before their input is read: the flags, out and
+ * the input (`what` names it), the allocator and the limits. AC_OK with
+ * st set, or the status with its message in st->err. */
+static int begin_load(load_state *st, ac_game **out, const void *input,
+                      const char *what, const ac_allocator *alloc,
+                      const ac_game_limits *limits, uint32_t flags,
+                      char *warn_buf, size_t warn_cap)
+{
+    st->err[0] = '\0';
+    ac__json_warnings_init(&st->w, warn_buf, warn_cap, flags);
+    if ((flags & ~AC_JSON_STRICT) != 0)
+        return ac__fail(st->err, AC_E_INVALID_ARG,
+                        "unknown flags: only AC_JSON_STRICT");
+    if (out == NULL || input == NULL)
+        return ac__fail(st->err, AC_E_INVALID_ARG,
+                        "out and %s must not be NULL", what);
+    if (ac__mem_init(&st->mem, alloc) != AC_OK)
+        return ac__fail(st->err, AC_E_INVALID_ARG, "malformed ac_allocator");
+    return ac__game_limits_resolve(&st->lim, limits, st->err);
+}
+
+/* The 1.0 loaders have no place for a warning: an unknown key stays the
+ * error they document, not a key silently dropped. */
 int ac_game_load_json(ac_game **out, const char *text, size_t len,
                       const ac_allocator *alloc, const ac_game_limits *limits,
                       char *err_buf, size_t err_cap)
 {
-    if (out == NULL || text == NULL)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "out and text must not be NULL");
-    ac__mem mem;
-    if (ac__mem_init(&mem, alloc) != AC_OK)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "malformed ac_allocator");
-    char err[AC__ERRMSG_CAP] = "";
-    ac_game_limits lim;
-    int rc = ac__game_limits_resolve(&lim, limits, err);
+    return ac_game_load_json2(out, text, len, alloc, limits, AC_JSON_STRICT,
+                              err_buf, err_cap, NULL, 0);
+}
+
+int ac_game_load_file(ac_game **out, const char *path,
+                      const ac_allocator *alloc, const ac_game_limits *limits,
+                      char *err_buf, size_t err_cap)
+{
+    return ac_game_load_file2(out, path, alloc, limits, AC_JSON_STRICT,
+                              err_buf, err_cap, NULL, 0);
+}
+
+int ac_game_load_json2(ac_game **out, const char *text, size_t len,
+                       const ac_allocator *alloc,
+                       const ac_game_limits *limits, uint32_t flags,
+                       char *err_buf, size_t err_cap, char *warn_buf,
+                       size_t warn_cap)
+{
+    load_state st;
+    int rc = begin_load(&st, out, text, "text", alloc, limits, flags,
+                        warn_buf, warn_cap);
     if (rc == AC_OK)
-        rc = check_text_size(&lim, len, err);
+        rc = check_text_size(&st.lim, len, st.err);
     if (rc == AC_OK) {
         ac__json_scan sc = {0};
         ac__json_scan_feed(&sc, text, len);
-        rc = load_text(out, text, len, &mem, &lim, &sc, 0, err);
+        rc = load_text(out, text, len, &st.mem, &st.lim, &sc, 0, &st.w,
+                       st.err);
     }
-    return report(err_buf, err_cap, rc, rc == AC_OK ? "" : err);
+    if (rc != AC_OK)
+        ac__json_warnings_clear(&st.w);
+    return report(err_buf, err_cap, rc, rc == AC_OK ? "" : st.err);
 }
 
 /* A file's text, read whole into memory from the host's allocator. */
@@ -531,22 +602,17 @@ static int read_text(FILE *f, const ac__mem *mem, const ac_game_limits *lim,
                     ac__game_bytes(limit, sizeof limit, lim->max_bytes));
 }
 
-int ac_game_load_file(ac_game **out, const char *path,
-                      const ac_allocator *alloc, const ac_game_limits *limits,
-                      char *err_buf, size_t err_cap)
+int ac_game_load_file2(ac_game **out, const char *path,
+                       const ac_allocator *alloc,
+                       const ac_game_limits *limits, uint32_t flags,
+                       char *err_buf, size_t err_cap, char *warn_buf,
+                       size_t warn_cap)
 {
-    if (out == NULL || path == NULL)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "out and path must not be NULL");
-    ac__mem mem;
-    if (ac__mem_init(&mem, alloc) != AC_OK)
-        return report(err_buf, err_cap, AC_E_INVALID_ARG,
-                      "malformed ac_allocator");
-    char err[AC__ERRMSG_CAP] = "";
-    ac_game_limits lim;
-    int rc = ac__game_limits_resolve(&lim, limits, err);
+    load_state st;
+    int rc = begin_load(&st, out, path, "path", alloc, limits, flags,
+                        warn_buf, warn_cap);
     if (rc != AC_OK)
-        return report(err_buf, err_cap, rc, err);
+        return report(err_buf, err_cap, rc, st.err);
     char msg[AC__ERRMSG_CAP];
     errno = 0;
     FILE *f = fopen(path, "rb");
@@ -557,14 +623,17 @@ int ac_game_load_file(ac_game **out, const char *path,
     }
     file_text ft = {0};
     uint64_t size_hint = 0;
-    rc = check_file(f, &lim, &size_hint, err);
+    rc = check_file(f, &st.lim, &size_hint, st.err);
     if (rc == AC_OK)
-        rc = read_text(f, &mem, &lim, size_hint, &ft, err);
+        rc = read_text(f, &st.mem, &st.lim, size_hint, &ft, st.err);
     fclose(f);
     if (rc == AC_OK)
-        rc = load_text(out, ft.buf, ft.len, &mem, &lim, &ft.sc, ft.cap, err);
-    ac__mem_free(&mem, ft.buf);
-    if (rc != AC_OK)
-        snprintf(msg, sizeof msg, "%.200s: %.300s", path, err);
+        rc = load_text(out, ft.buf, ft.len, &st.mem, &st.lim, &ft.sc, ft.cap,
+                       &st.w, st.err);
+    ac__mem_free(&st.mem, ft.buf);
+    if (rc != AC_OK) {
+        ac__json_warnings_clear(&st.w);
+        snprintf(msg, sizeof msg, "%.200s: %.300s", path, st.err);
+    }
     return report(err_buf, err_cap, rc, rc == AC_OK ? "" : msg);
 }

@@ -62,6 +62,8 @@ struct ac_refiner {
 };
 
 void ac__refiner_params_default(ac__refiner_params *p);
+/* The parameters' table (the pipeline keeps them with it too). */
+extern const struct ac__param_table ac__refiner_param_table;
 /* AC_E_INVALID_ARG for NULL, AC_E_BUSY from inside the scorer. */
 int ac__refiner_check(ac_refiner *r, const char *what);
 /* The same, and AC_E_STATE unless idle: for the calls that set inputs. */

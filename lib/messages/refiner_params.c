@@ -19,8 +19,12 @@ static const ac__param_spec SPECS[] = {
 };
 #undef FIELD
 
-static const ac__param_table TABLE = {SPECS, sizeof SPECS / sizeof SPECS[0],
-                                      "refiner"};
+/* The table is the pipeline's too: it keeps the parameters it passes on
+ * (pipeline.c). */
+const ac__param_table ac__refiner_param_table = {
+    SPECS, sizeof SPECS / sizeof SPECS[0], "refiner"};
+#define TABLE ac__refiner_param_table
+
 
 void ac__refiner_params_default(ac__refiner_params *p)
 {

@@ -1,17 +1,20 @@
 /* What the benchmark programs under tests/bench share, header-only: their
  * check counter and failure report, clocks, allocation that exits on
- * failure, and their own random numbers (splitmix64 for seeds and hashes,
+ * failure, the listing of a directory's JSON files, and their own random
+ * numbers (splitmix64 for seeds and hashes,
  * xoshiro256** seeded through it). The library's generator is not used, on
  * purpose: a benchmark's noise must not depend on the library it measures.
  * Each program includes it once. */
 #ifndef AC_BENCH_COMMON_H
 #define AC_BENCH_COMMON_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static int g_failures; /* checks that failed: the exit status */
@@ -28,6 +31,13 @@ static inline void fail(const char *fmt, ...)
     fflush(stdout);
     g_failures++;
 }
+
+/* A check: on failure, reported and counted by fail(). */
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond))                                                       \
+            fail(__VA_ARGS__);                                             \
+    } while (0)
 
 static inline double now_cpu(void)
 {
@@ -65,6 +75,54 @@ static inline void *xcalloc(size_t count, size_t size)
         exit(2);
     }
     return p;
+}
+
+/* realloc that ends the program (exit 2) when memory runs out. */
+static inline void *xrealloc(void *p, size_t count, size_t size)
+{
+    void *grown = realloc(p, (count ? count : 1) * (size ? size : 1));
+    if (!grown) {
+        fputs("benchmark: out of memory\n", stderr);
+        exit(2);
+    }
+    return grown;
+}
+
+static inline int bench_strcmp_order(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The paths "DIR/NAME" of the files of dir whose names end in ".json",
+ * sorted by `order` over the array's char * elements (strcmp's order, the
+ * shell's glob's in the C locale, when NULL); *count of them. NULL when
+ * dir cannot be opened (errno says why). The caller frees each path and
+ * the array. */
+static inline char **list_json_files(const char *dir,
+                                     int (*order)(const void *, const void *),
+                                     size_t *count)
+{
+    DIR *d = opendir(dir);
+    *count = 0;
+    if (!d)
+        return NULL;
+    size_t n = 0, cap = 16;
+    char **paths = xcalloc(cap, sizeof *paths);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n == cap)
+            paths = xrealloc(paths, cap *= 2, sizeof *paths);
+        size_t plen = strlen(dir) + len + 2;
+        paths[n] = xcalloc(plen, 1);
+        snprintf(paths[n++], plen, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    qsort(paths, n, sizeof *paths, order ? order : bench_strcmp_order);
+    *count = n;
+    return paths;
 }
 
 static inline uint64_t splitmix64(uint64_t *state)

@@ -40,7 +40,6 @@
 
 #include <agentcredit.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -49,13 +48,6 @@
 #include <string.h>
 
 #include "bench_common.h"
-
-/* A check: on failure, reported and counted by bench_common.h's fail(). */
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond))                                                       \
-            fail(__VA_ARGS__);                                             \
-    } while (0)
 
 /* ------------------------------------------------------------------ */
 /* Randomness and the simulated verifier                               */
@@ -380,35 +372,11 @@ typedef struct episode {
 /* history length and mistake_step of each Who&When file in dir. */
 static size_t load_episodes(const char *dir, episode *out, size_t cap)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return 0;
-    size_t n = 0;
-    char **names = NULL;
-    size_t nn = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        char **grown = realloc(names, (nn + 1) * sizeof *names);
-        if (grown == NULL)
-            break;
-        names = grown;
-        names[nn] = malloc(strlen(dir) + len + 2);
-        if (names[nn] == NULL)
-            break;
-        sprintf(names[nn], "%s/%s", dir, e->d_name);
-        nn++;
-    }
-    closedir(d);
+    size_t n = 0, nn = 0;
     /* a fixed order, whatever the directory's */
-    for (size_t i = 1; i < nn; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
+    char **names = list_json_files(dir, NULL, &nn);
+    if (names == NULL)
+        return 0;
     for (size_t i = 0; i < nn; i++) {
         json_error_t jerr;
         json_t *root = json_load_file(names[i], 0, &jerr);

@@ -41,7 +41,6 @@
 #include <agentcredit.h>
 #include <jansson.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -1622,36 +1621,11 @@ static int cmp_paths(const void *a, const void *b)
 
 static char **list_games(const char *dir, int *count)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    size_t n = 0;
+    char **paths = list_json_files(dir, cmp_paths, &n);
+    if (!paths)
         fail("cannot open the games directory %s: %s", dir, strerror(errno));
-        *count = 0;
-        return NULL;
-    }
-    int cap = 16, n = 0;
-    char **paths = xcalloc((size_t)cap, sizeof(char *));
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        if (n == cap) {
-            cap *= 2;
-            char **np = realloc(paths, (size_t)cap * sizeof(char *));
-            if (!np) {
-                fprintf(stderr, "bench_shapley: out of memory\n");
-                exit(2);
-            }
-            paths = np;
-        }
-        size_t plen = strlen(dir) + len + 2;
-        paths[n] = xcalloc(plen, 1);
-        snprintf(paths[n], plen, "%s/%s", dir, e->d_name);
-        n++;
-    }
-    closedir(d);
-    qsort(paths, (size_t)n, sizeof(char *), cmp_paths);
-    *count = n;
+    *count = (int)n;
     return paths;
 }
 

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT
  *
- * The game JSON parser (ac_game_load_json) on any bytes. A load either
+ * The game JSON parser (ac_game_load_json2 with and without
+ * AC_JSON_STRICT, and ac_game_load_json) on any bytes. A load either
  * fails with a documented status and a message, leaving *out alone, or
  * gives a game whose every answer is sound: a player count in range;
  * values finite, or AC_E_TOO_LARGE when a sum of finite terms passes what
  * a double holds (the same as an oracle's failed evaluation); exact
  * Shapley values finite and adding up to v(all) - v(empty) (unless the
- * file gave them), or an error. The error buffer is written within its
- * capacity and always terminated.
+ * file gave them), or an error. The error and warning buffers are written
+ * within their capacity and always terminated; a warning is a line
+ * "PATH.KEY: unknown key, ignored", none is left by a failure, and the
+ * flag decides nothing else: a strict load succeeds exactly when the
+ * lenient one does without a warning, and ac_game_load_json answers as a
+ * strict load.
  *
  * The limits are the defaults but for the exact computation, kept to 2^20
  * steps and 16 MiB: the default 2^27 steps (about a second) would make the
@@ -20,7 +25,7 @@
 
 #include "fuzz_common.h"
 
-enum { ERR_ROOM = 320, MAX_PROBES = 6 };
+enum { ERR_ROOM = 320, WARN_ROOM = 4096, MAX_PROBES = 6 };
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -189,6 +194,68 @@ static void check_game(ac_game *g, const uint8_t *data, size_t size)
     free(c);
 }
 
+/* The warnings of a load: within cap, terminated, "" after a failure,
+ * and each whole line an unknown key's. */
+static void check_warnings(const char *warn, size_t cap, size_t room, int rc)
+{
+    if (cap == 0)
+        return;
+    const char *end = memchr(warn, '\0', cap);
+    FZ_CHECK(end != NULL, "the warnings are not terminated within %zu bytes",
+             cap);
+    for (size_t i = cap; i < room; i++)
+        FZ_CHECK(warn[i] == 'X', "byte %zu of a %zu-byte warning buffer "
+                 "written", i, cap);
+    FZ_CHECK(rc == AC_OK || warn[0] == '\0', "a failed load (%s) left the "
+             "warnings \"%s\"", ac_status_name(rc), warn);
+    static const char tail[] = ": unknown key, ignored";
+    size_t tail_len = sizeof tail - 1;
+    for (const char *line = warn; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (nl == NULL && (size_t)(end - warn) == cap - 1)
+            break; /* the last line, perhaps truncated */
+        const char *stop = nl != NULL ? nl : end;
+        FZ_CHECK((size_t)(stop - line) > tail_len &&
+                     memcmp(stop - tail_len, tail, tail_len) == 0,
+                 "a warning line \"%.*s\"", (int)(stop - line), line);
+        line = stop + (nl != NULL);
+    }
+}
+
+/* The same text under the other flag, with room for every warning, and
+ * through the 1.0 loader: the flag turns warnings into errors and changes
+ * nothing else. */
+static void check_flags_agree(const uint8_t *data, size_t size,
+                              const ac_game_limits *lim, uint32_t flags,
+                              int rc, int warned)
+{
+    char warn[WARN_ROOM];
+    memset(warn, 'X', sizeof warn);
+    uint32_t other = flags ^ AC_JSON_STRICT;
+    ac_game *g = NULL;
+    int rc2 = ac_game_load_json2(&g, (const char *)data, size, NULL, lim,
+                                 other, NULL, 0, warn, sizeof warn);
+    check_warnings(warn, sizeof warn, sizeof warn, rc2);
+    ac_game_free(g);
+    int strict_rc = other ? rc2 : rc;
+    int lenient_rc = other ? rc : rc2;
+    int lenient_warned = other ? warned : warn[0] != '\0';
+    if (lenient_rc == AC_OK)
+        FZ_CHECK(strict_rc == (lenient_warned ? AC_E_PARSE : AC_OK),
+                 "lenient OK (%s warnings), strict %s",
+                 lenient_warned ? "with" : "without",
+                 ac_status_name(strict_rc));
+    if (strict_rc == AC_OK)
+        FZ_CHECK(lenient_rc == AC_OK && !lenient_warned,
+                 "strict OK, lenient %s", ac_status_name(lenient_rc));
+    g = NULL;
+    int old_rc = ac_game_load_json(&g, (const char *)data, size, NULL, lim,
+                                   NULL, 0);
+    ac_game_free(g);
+    FZ_CHECK(old_rc == strict_rc, "ac_game_load_json %s, strict %s",
+             ac_status_name(old_rc), ac_status_name(strict_rc));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ac_game_limits lim;
@@ -204,13 +271,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t cap = h % 8 == 0 ? (size_t)(h >> 8) % 24 : ERR_ROOM - 16;
     int no_buffer = h % 16 == 1;
 
+    /* Strict or not, and a warning buffer of full size mostly, sometimes
+     * small (truncated) or none. */
+    uint32_t flags = (h >> 40) % 2 ? AC_JSON_STRICT : 0;
+    char warn[WARN_ROOM];
+    memset(warn, 'X', sizeof warn);
+    size_t warn_cap = (h >> 41) % 8 == 0 ? (size_t)(h >> 44) % 40
+                                         : WARN_ROOM - 16;
+
     ac_game *g = (ac_game *)&lim; /* must stay untouched on failure */
-    int rc = ac_game_load_json(&g, (const char *)data, size, NULL, &lim,
-                               no_buffer ? NULL : err, no_buffer ? 0 : cap);
+    int rc = ac_game_load_json2(&g, (const char *)data, size, NULL, &lim,
+                                flags, no_buffer ? NULL : err,
+                                no_buffer ? 0 : cap, warn, warn_cap);
     FZ_CHECK(rc == AC_OK || rc == AC_E_PARSE || rc == AC_E_TOO_LARGE ||
              rc == AC_E_NO_MEMORY, "load = %d", rc);
     if (!no_buffer)
         check_error_buffer(err, cap, rc);
+    check_warnings(warn, warn_cap, sizeof warn, rc);
+    if (flags)
+        FZ_CHECK(warn_cap == 0 || warn[0] == '\0', "warnings under strict");
+    if (warn_cap == WARN_ROOM - 16)
+        check_flags_agree(data, size, &lim, flags, rc,
+                          rc == AC_OK && warn[0] != '\0');
     if (rc != AC_OK) {
         FZ_CHECK(g == (ac_game *)&lim, "a failed load set *out");
         return 0;

@@ -4,6 +4,7 @@
  * an importer writes must read back strictly and write the same text. */
 #include "fuzz_import.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static char *write_episode(const ac_episode *ep)
     return buf;
 }
 
-static void check_whole(const ac_episode *ep)
+static void check_whole(const ac_episode *ep, int outcome_optional)
 {
     uint32_t parts = 0, agents = 0, messages = 0, first = 0;
     FZ_CHECK(ac_episode_counts(ep, &parts, &agents, &messages) == AC_OK,
@@ -33,7 +34,8 @@ static void check_whole(const ac_episode *ep)
     double outcome = NAN, threshold = NAN;
     int set = 0;
     FZ_CHECK(ac_episode_get_f64(ep, AC_EPISODE_FIELD_OUTCOME, &outcome,
-                                &set) == AC_OK && set && isfinite(outcome),
+                                &set) == AC_OK &&
+                 (set ? isfinite(outcome) : outcome_optional),
              "outcome");
     FZ_CHECK(ac_episode_get_f64(ep, AC_EPISODE_FIELD_THRESHOLD, &threshold,
                                 NULL) == AC_OK && threshold == 0.5,
@@ -46,8 +48,8 @@ static void check_whole(const ac_episode *ep)
                          AC_OK &&
                      ac_episode_agent_of(ep, who, &agent) == AC_OK,
                  "the first error %u is not an agent's message", first);
-        FZ_CHECK(outcome < threshold, "a first error in a success (%g)",
-                 outcome);
+        FZ_CHECK(set && outcome < threshold, "a first error in a success "
+                 "(%g) or without an outcome", outcome);
     }
 }
 
@@ -55,7 +57,7 @@ static int on_episode(void *user, const ac_episode *ep)
 {
     fz_import *f = user;
     FZ_CHECK(ep != NULL, "no episode");
-    check_whole(ep);
+    check_whole(ep, f->outcome_optional);
     char *text = write_episode(ep);
     ac_episode *back = NULL;
     char err[512], warn[256];
@@ -95,4 +97,28 @@ void fz_import_init(fz_import *f)
     f->sink.episode = on_episode;
     f->sink.report = on_report;
     f->sink.user = f;
+}
+
+void fz_import_check_records(const fz_import *f, int rc, const uint8_t *data,
+                             size_t size, const char *list_key)
+{
+    FZ_CHECK(rc >= 0, "import = %d", rc);
+    FZ_CHECK((uint64_t)rc == f->errors, "returned %d, %llu errors reported",
+             rc, (unsigned long long)f->errors);
+    json_t *root = json_loadb((const char *)data, size,
+                              JSON_REJECT_DUPLICATES, NULL);
+    size_t records = 0;
+    if (json_is_object(root))
+        records = 1;
+    else if (json_is_array(root) &&
+             json_object_get(json_array_get(root, 0), list_key) != NULL &&
+             json_object_get(json_array_get(root, 0), "role") == NULL &&
+             json_object_get(json_array_get(root, 0), "content") == NULL)
+        records = json_array_size(root);
+    json_decref(root);
+    if (records > 0)
+        FZ_CHECK(f->episodes + f->errors == records, "%zu records: %llu "
+                 "episodes, %llu errors", records,
+                 (unsigned long long)f->episodes,
+                 (unsigned long long)f->errors);
 }

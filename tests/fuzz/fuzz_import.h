@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
- * What the importers' fuzz targets (fuzz_import_whowhen, fuzz_import_tau)
- * share: a sink (bindings/cli/import.h) that checks every episode an
+ * What the importers' fuzz targets (fuzz_import_whowhen, fuzz_import_tau,
+ * fuzz_import_openai, fuzz_import_ag2) share: a sink (bindings/cli/import.h) that checks every episode an
  * importer hands it and every problem it reports, and counts them.
  */
 #ifndef AC_FUZZ_IMPORT_H
@@ -13,6 +13,7 @@
 typedef struct fz_import {
     imp_sink sink;
     uint64_t episodes, errors, warnings;
+    int outcome_optional; /* the format may give no outcome */
 } fz_import;
 
 /* A sink whose episode callback checks that the episode is whole (an id,
@@ -22,5 +23,12 @@ typedef struct fz_import {
  * warning and writes the same text again; and whose report callback checks
  * that every problem names where and what. */
 void fz_import_init(fz_import *f);
+
+/* The invariants of a file of conversations (imp_records): the import
+ * returns the errors it reported, and a file that is one JSON object, or
+ * a JSON array of objects holding `list_key`, gives one episode or one
+ * error per record. */
+void fz_import_check_records(const fz_import *f, int rc, const uint8_t *data,
+                             size_t size, const char *list_key);
 
 #endif

@@ -880,6 +880,14 @@ static int reentrant_oracle(void *user, const uint64_t *coalitions,
     ck_assert_int_eq(ac_pipeline_set_scorer(r->p, NULL, NULL), AC_E_BUSY);
     ck_assert_int_eq(ac_pipeline_set_repair(r->p, NULL, NULL, NULL),
                      AC_E_BUSY);
+    ac_work w;
+    uint64_t c = 0, one = 1;
+    uint32_t n = 0;
+    double a = 0.5;
+    ck_assert_int_eq(ac_pipeline_start(r->p, r->ep, 0), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_ask(r->p, 1, &w, &c, 1, &n), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_tell(r->p, 1, &one, &a, NULL), AC_E_BUSY);
+    ck_assert_int_eq(ac_pipeline_tell_repair(r->p, one, NULL, 0), AC_E_BUSY);
     double phi[N_AGENTS];
     ck_assert_int_eq(ac_pipeline_credits(r->p, phi, NULL, N_AGENTS),
                      AC_E_STATE);
@@ -1128,6 +1136,85 @@ START_TEST(episode_json_limits)
                                           0, err, sizeof err, NULL, 0),
                      AC_E_INVALID_ARG);
     ck_assert(ep == NULL);
+}
+END_TEST
+
+/* Candidates 10, 11 after the host's base id (user): 11 verified. */
+static int propose_from(void *user, uint32_t step, uint32_t max_count,
+                        uint64_t *ids, uint32_t *count)
+{
+    (void)step;
+    uint64_t base = *(const uint64_t *)user;
+    *count = max_count < 2 ? max_count : 2;
+    for (uint32_t k = 0; k < *count; k++)
+        ids[k] = base + 10 + k;
+    return 0;
+}
+
+static int judge_from(void *user, uint32_t step, const uint64_t *ids,
+                      uint32_t count, double *p, int32_t *status)
+{
+    (void)step;
+    (void)status;
+    uint64_t base = *(const uint64_t *)user;
+    for (uint32_t k = 0; k < count; k++)
+        p[k] = ids[k] == base + 11 ? 0.9 : 0.1;
+    return 0;
+}
+
+/* A candidate id is the host's uint64: up to INT64_MAX a JSON integer, past
+ * it the decimal digits as a string; either way it reads back exactly
+ * (before the fix an id of 2^63 or more came out negative). */
+START_TEST(signals_json_large_candidate_ids)
+{
+    static const struct {
+        uint64_t base;
+        const char *digits; /* NULL: an integer */
+    } cases[] = {
+        {0, NULL},
+        {(uint64_t)INT64_MAX - 11, NULL},
+        {(uint64_t)INT64_MAX - 10, "9223372036854775808"},
+        {UINT64_MAX - 11, "18446744073709551615"},
+    };
+    uint64_t base = cases[_i].base;
+    ac_episode *ep = team_episode(0.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_verifier(p, check_verifier, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose_from, judge_from,
+                                            &base),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    signals s;
+    read_signals(p, &s);
+    ck_assert_int_eq(s.pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert(s.pair.chosen == base + 11);
+    size_t len = 0;
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, NULL, 0, &len), AC_OK);
+    char *buf = malloc(len + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(ac_pipeline_write_json(p, ep, buf, len + 1, &len), AC_OK);
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    ck_assert_msg(root != NULL, "%s", jerr.text);
+    json_t *chosen = json_object_get(json_object_get(root, "pair"), "chosen");
+    if (cases[_i].digits == NULL) {
+        ck_assert(json_is_integer(chosen));
+        ck_assert(json_integer_value(chosen) >= 0);
+        ck_assert((uint64_t)json_integer_value(chosen) == base + 11);
+    } else {
+        ck_assert(json_is_string(chosen));
+        ck_assert_str_eq(json_string_value(chosen), cases[_i].digits);
+        ck_assert(strtoull(json_string_value(chosen), NULL, 10) ==
+                  base + 11);
+    }
+    json_decref(root);
+    free(buf);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
 }
 END_TEST
 
@@ -1446,6 +1533,411 @@ START_TEST(allocation_failure)
 }
 END_TEST
 
+/* ===================================================================== */
+/* Ask/tell                                                              */
+/* ===================================================================== */
+
+/* A host that serves the pipeline's work through ask/tell with the same
+ * answers as the callbacks of setup_pipeline: it asks up to `max` pieces
+ * at a time, keeps asking while work comes (several asks outstanding at
+ * once), then tells everything, in reverse when `reverse`, with coalitions
+ * `words` words apart. */
+typedef struct host {
+    uint32_t max, words;
+    int reverse;
+    uint32_t tally[N_MSG];
+    uint64_t asks, pieces;
+} host;
+
+enum { HOST_ROOM = 512 };
+
+static double answer(host *h, const ac_work *w, const uint64_t *coalition)
+{
+    double v = NAN;
+    int32_t st = 0;
+    switch (w->kind) {
+    case AC_WORK_KIND_VALUE:
+        team_oracle(NULL, coalition, h->words, 1, &v, &st);
+        break;
+    case AC_WORK_KIND_PREFIX:
+        check_verifier(NULL, &w->message, 1, &v, &st);
+        break;
+    case AC_WORK_KIND_SCORE:
+        script_scorer(h->tally, &w->message, 1, &v, &st);
+        break;
+    default:
+        ck_assert_int_eq(w->kind, AC_WORK_KIND_CHECK);
+        judge(NULL, w->message, &w->candidate, 1, &v, &st);
+        break;
+    }
+    return v;
+}
+
+/* One round: ask until nothing more comes, answer, tell. 0: done, 1: more
+ * to come, or the first status that was not AC_OK. */
+static int host_round(ac_pipeline *p, host *h)
+{
+    static ac_work work[HOST_ROOM];
+    static uint64_t coal[HOST_ROOM * 2];
+    static uint64_t tickets[HOST_ROOM];
+    static double answers[HOST_ROOM];
+    uint32_t have = 0, n = 0;
+    int rc = AC_OK;
+    do {
+        uint32_t room = HOST_ROOM - have < h->max ? HOST_ROOM - have : h->max;
+        rc = ac_pipeline_ask(p, room, work + have,
+                             coal + (size_t)have * h->words, h->words, &n);
+        h->asks++;
+        for (uint32_t k = have; rc == AC_OK && k < have + n; k++)
+            if (work[k].kind == AC_WORK_KIND_REPAIR) {
+                uint64_t ids[16];
+                uint32_t c = 0;
+                ck_assert_uint_le(work[k].max_count, 16);
+                propose(NULL, work[k].message, work[k].max_count, ids, &c);
+                rc = ac_pipeline_tell_repair(p, work[k].ticket, ids, c);
+            }
+        have += rc == AC_OK ? n : 0;
+    } while (rc == AC_OK && n > 0 && have < HOST_ROOM);
+    uint32_t told = 0;
+    for (uint32_t i = 0; rc == AC_OK && i < have; i++) {
+        uint32_t k = h->reverse ? have - 1 - i : i;
+        if (work[k].kind == AC_WORK_KIND_REPAIR)
+            continue;
+        tickets[told] = work[k].ticket;
+        answers[told++] = answer(h, &work[k], coal + (size_t)k * h->words);
+    }
+    if (rc == AC_OK && told > 0)
+        rc = ac_pipeline_tell(p, told, tickets, answers, NULL);
+    h->pieces += have;
+    return rc != AC_OK ? rc : have > 0;
+}
+
+/* Drives one run through ask/tell; its signals line, or NULL with *rc the
+ * first failed call's status. */
+static char *asktell_try(ac_pipeline *p, const ac_episode *ep, host *h,
+                         int *rc, int *ran)
+{
+    uint32_t serves = AC_SERVES_VERIFIER | AC_SERVES_SCORER |
+                      AC_SERVES_REPAIR;
+    *rc = ac_pipeline_start(p, ep, serves);
+    int more = 1;
+    while (*rc == AC_OK && more)
+        if ((more = host_round(p, h)) < 0)
+            *rc = more;
+    *ran = *rc == AC_OK;
+    if (*rc != AC_OK)
+        return NULL;
+    int32_t done = 0;
+    uint64_t outstanding = 1;
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &outstanding), AC_OK);
+    ck_assert(done == 1 && outstanding == 0);
+    size_t len = 0;
+    *rc = ac_pipeline_write_json(p, ep, NULL, 0, &len);
+    char *buf = *rc == AC_OK ? malloc(len + 1) : NULL;
+    if (buf != NULL)
+        *rc = ac_pipeline_write_json(p, ep, buf, len + 1, &len);
+    if (*rc != AC_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+static char *asktell_text(ac_pipeline *p, const ac_episode *ep, host *h)
+{
+    int rc = AC_OK, ran = 0;
+    char *text = asktell_try(p, ep, h, &rc, &ran);
+    ck_assert_msg(rc == AC_OK, "ask/tell: %d: %s", rc,
+                  ac_pipeline_last_error(p));
+    return text;
+}
+
+/* The ask/tell loop gives what one call gives, bit for bit, whatever the
+ * ask sizes, the stride of the coalitions and the order of the tells: a
+ * success scored by the host, a failure localized by its verdicts with a
+ * repair-aware pair, a failure localized by the annotation. */
+START_TEST(asktell_equals_one_call)
+{
+    static const host HOSTS[] = {{1, 1, 0, {0}, 0, 0}, {3, 2, 1, {0}, 0, 0},
+                                 {HOST_ROOM, 1, 1, {0}, 0, 0}};
+    for (int kind = 0; kind < 3; kind++) {
+        ac_episode *ep = team_episode(kind == 0 ? 1.0 : 0.0);
+        ck_assert_int_eq(ac_episode_set_reference(ep, 0.35), AC_OK);
+        if (kind == 2)
+            ck_assert_int_eq(ac_episode_set_first_error_label(ep, 4), AC_OK);
+        ac_pipeline *p = NULL;
+        ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+        setup_pipeline(p);
+        if (kind == 2)
+            ck_assert_int_eq(ac_pipeline_set_int(
+                                 p, AC_PIPELINE_PARAM_VERIFIER,
+                                 AC_VERIFIER_SOURCE_ANNOTATION), AC_OK);
+        int rc, ran;
+        char *want = run_text(p, ep, &rc, &ran);
+        ck_assert_int_eq(rc, AC_OK);
+        if (kind == 1) /* the pair is the repair's: every kind of work */
+            ck_assert(strstr(want, "\"repair\"") != NULL);
+        for (size_t h = 0; h < sizeof HOSTS / sizeof HOSTS[0]; h++) {
+            host hh = HOSTS[h];
+            char *got = asktell_text(p, ep, &hh);
+            ck_assert_msg(strcmp(got, want) == 0,
+                          "episode %d, host %zu:\n%s\n%s", kind, h, got, want);
+            ck_assert_uint_gt(hh.pieces, 0);
+            free(got);
+        }
+        free(want);
+        ac_pipeline_free(p);
+        ac_episode_free(ep);
+    }
+}
+END_TEST
+
+/* The protocol's rules: nothing before a start, a tell checked whole
+ * (unknown, stale, twice, out of range: nothing taken), a repair's
+ * candidates only through ac_pipeline_tell_repair, a failed answer asked
+ * again under a new ticket, setters refused while a run is under way, a
+ * cancel ending the run, progress. */
+START_TEST(asktell_protocol)
+{
+    ac_episode *ep = team_episode(1.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ac_work w[8];
+    uint64_t c[8] = {0}, t[8];
+    double a[8] = {0};
+    int32_t st[8] = {0};
+    uint32_t n = 99;
+    int32_t done = 0;
+    uint64_t out = 9;
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+    ck_assert(done == 1 && out == 0);
+    ck_assert_int_eq(ac_pipeline_ask(p, 8, w, c, 1, &n), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_tell(p, 0, NULL, NULL, NULL), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_start(p, NULL, 0), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, 8u), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_pipeline_last_error(p), "AC_SERVES_") != NULL);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, 0), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_SEED, 3),
+                     AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL),
+                     AC_E_STATE);
+    /* no room for coalitions: refused, the run goes on */
+    ck_assert_int_eq(ac_pipeline_ask(p, 8, w, NULL, 1, &n), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_ask(p, 8, w, c, 0, &n), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_ask(p, 2, w, c, 1, &n), AC_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(w[0].kind, AC_WORK_KIND_VALUE);
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+    ck_assert(done == 0 && out == 2);
+    /* unknown, twice: nothing taken */
+    t[0] = w[0].ticket;
+    t[1] = w[0].ticket + 100;
+    ck_assert_int_eq(ac_pipeline_tell(p, 2, t, a, NULL), AC_E_INVALID_ARG);
+    t[1] = w[0].ticket;
+    ck_assert_int_eq(ac_pipeline_tell(p, 2, t, a, NULL), AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_tell_repair(p, w[0].ticket, NULL, 0),
+                     AC_E_INVALID_ARG);
+    ck_assert_int_eq(ac_pipeline_progress(p, NULL, &out), AC_OK);
+    ck_assert_uint_eq(out, 2);
+    /* failed answers (a status, a value not finite): the same coalitions
+     * again, under new tickets */
+    uint64_t failed_coalition = c[1];
+    t[0] = w[0].ticket;
+    t[1] = w[1].ticket;
+    a[0] = INFINITY;
+    a[1] = 0.0;
+    st[1] = 1;
+    ck_assert_int_eq(ac_pipeline_tell(p, 2, t, a, st), AC_OK);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_pipeline_last_error(p), "told already") != NULL);
+    int again = 0;
+    uint64_t seen = 0;
+    do {
+        ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_OK);
+        if (n == 1 && w[0].kind == AC_WORK_KIND_VALUE) {
+            ck_assert_uint_gt(w[0].ticket, t[1]);
+            again |= c[0] == failed_coalition;
+            seen++;
+            a[0] = team_value(c[0]);
+            ck_assert_int_eq(ac_pipeline_tell(p, 1, &w[0].ticket, a, NULL),
+                             AC_OK);
+        }
+    } while (n > 0);
+    ck_assert(again && seen == 7);
+    /* the rest needs no host (no scorer, a success): done */
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+    ck_assert(done == 1 && out == 0);
+    double phi[N_AGENTS];
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS), AC_OK);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_E_STATE);
+    /* a new start: the old tickets are stale, a cancel ends the run */
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_SEED, 3),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, 0), AC_OK);
+    ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS), AC_E_STATE);
+    ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_OK);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_E_INVALID_ARG);
+    ck_assert(strstr(ac_pipeline_last_error(p), "stale") != NULL);
+    ac_pipeline_cancel(p);
+    ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_E_CANCELLED);
+    ck_assert(strstr(ac_pipeline_last_error(p), "credit: ") != NULL);
+    ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_E_CANCELLED);
+    ck_assert_int_eq(ac_pipeline_tell(p, 1, &w[0].ticket, a, NULL),
+                     AC_E_CANCELLED);
+    ck_assert_int_eq(ac_pipeline_progress(p, &done, NULL), AC_OK);
+    ck_assert_int_eq(done, 1);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* The pair stage's rules: a REPAIR ticket answered only by
+ * ac_pipeline_tell_repair, within its max_count; a check's answer in
+ * [0, 1]; a check handed out over several asks when the host has little
+ * room; a verifier answer out of range refused, nothing taken. */
+START_TEST(asktell_pair_rules)
+{
+    ac_episode *ep = team_episode(0.0);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_start(p, ep, AC_SERVES_VERIFIER |
+                                                  AC_SERVES_REPAIR), AC_OK);
+    ac_work w[16];
+    uint64_t c[16], t[16];
+    double a[16];
+    uint32_t n = 0, checks = 0, repairs = 0;
+    int refused = 0;
+    for (;;) {
+        ck_assert_int_eq(ac_pipeline_ask(p, 1, w, c, 1, &n), AC_OK);
+        if (n == 0)
+            break;
+        t[0] = w[0].ticket;
+        switch (w[0].kind) {
+        case AC_WORK_KIND_VALUE:
+            a[0] = team_value(c[0]);
+            break;
+        case AC_WORK_KIND_PREFIX:
+            if (!refused) {
+                a[0] = 1.5;
+                ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL),
+                                 AC_E_INVALID_ARG);
+                ck_assert(strstr(ac_pipeline_last_error(p), "first error")
+                          != NULL);
+                refused = 1;
+            }
+            a[0] = SCRIPT[w[0].message].on_track;
+            break;
+        case AC_WORK_KIND_REPAIR: {
+            uint64_t ids[3] = {10, 11, 12};
+            ck_assert_uint_eq(w[0].message, 4); /* the critic's cast */
+            a[0] = 0.5;
+            ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL),
+                             AC_E_INVALID_ARG);
+            ck_assert_int_eq(ac_pipeline_tell_repair(p, t[0], ids,
+                                                     w[0].max_count + 1),
+                             AC_E_INVALID_ARG);
+            ck_assert_int_eq(ac_pipeline_tell_repair(p, t[0], ids, 3),
+                             AC_OK);
+            repairs++;
+            continue;
+        }
+        default:
+            ck_assert_int_eq(w[0].kind, AC_WORK_KIND_CHECK);
+            ck_assert_uint_eq(w[0].message, 4);
+            a[0] = -0.1;
+            ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL),
+                             AC_E_INVALID_ARG);
+            a[0] = w[0].candidate == 11 ? 0.9 : 0.1;
+            checks++;
+            break;
+        }
+        ck_assert_int_eq(ac_pipeline_tell(p, 1, t, a, NULL), AC_OK);
+    }
+    ck_assert(refused && repairs == 1 && checks == 3);
+    ac_preference_pair pair = {.struct_size = sizeof pair};
+    ck_assert_int_eq(ac_pipeline_pair(p, &pair), AC_OK);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(pair.chosen, 11);
+    ck_assert_uint_eq(pair.step, 4);
+    ck_assert_uint_eq(pair.candidates, 3);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* The parameters and callbacks are kept without memory: no setter
+ * allocates. Every allocation of an ask/tell drive fails in turn: the call
+ * that meets it returns AC_E_NO_MEMORY with a message and the run has
+ * failed (done, no result, every later ask says so); the same handle then
+ * drives the clean run again, bit for bit; no block outlives it. */
+START_TEST(allocation_failure_asktell)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_reference(ep, 0.35), AC_OK);
+    ac_pipeline *clean = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&clean, NULL), AC_OK);
+    setup_pipeline(clean);
+    host h0 = {5, 1, 1, {0}, 0, 0};
+    char *want = asktell_text(clean, ep, &h0);
+    long failures = 0;
+    for (long k = 0;; k++) {
+        failing f = {-1, 0, 0};
+        ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+        ac_pipeline *p = NULL;
+        ck_assert_int_eq(ac_pipeline_create(&p, &a), AC_OK);
+        f.k = f.calls; /* from here on, any allocation fails */
+        setup_pipeline(p);
+        ck_assert_int_eq(ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 0.9),
+                         AC_OK);
+        ck_assert_int_eq(ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, 1.0),
+                         AC_OK);
+        f.k = f.calls + k;
+        host h = {5, 1, 1, {0}, 0, 0};
+        int rc = AC_OK, ran = 0;
+        char *got = asktell_try(p, ep, &h, &rc, &ran);
+        if (rc == AC_OK) {
+            ck_assert_str_eq(got, want);
+            free(got);
+            ac_pipeline_free(p);
+            ck_assert_int_eq(f.live, 0);
+            break;
+        }
+        ck_assert_msg(rc == AC_E_NO_MEMORY, "k %ld: status %d: %s", k, rc,
+                      ac_pipeline_last_error(p));
+        int32_t done = 0;
+        uint64_t out = 1;
+        ck_assert_int_eq(ac_pipeline_progress(p, &done, &out), AC_OK);
+        ck_assert(done == 1 && out == 0);
+        /* the run failed, or (ran) the writer did and the result stays */
+        double phi[N_AGENTS];
+        ck_assert_int_eq(ac_pipeline_credits(p, phi, NULL, N_AGENTS),
+                         ran ? AC_OK : AC_E_STATE);
+        ck_assert(ran || ac_pipeline_last_error(p)[0] != '\0');
+        ac_work w;
+        uint64_t c = 0;
+        uint32_t n = 0;
+        ck_assert_int_eq(ac_pipeline_ask(p, 1, &w, &c, 1, &n),
+                         ran ? AC_OK : AC_E_NO_MEMORY);
+        f.k = -1;
+        host h2 = {5, 1, 1, {0}, 0, 0};
+        got = asktell_text(p, ep, &h2);
+        ck_assert_str_eq(got, want);
+        free(got);
+        ac_pipeline_free(p);
+        ck_assert_int_eq(f.live, 0);
+        failures++;
+    }
+    ck_assert_int_gt(failures, 20);
+    fprintf(stderr, "allocation failure: %ld failures injected into "
+            "ask/tell runs\n", failures);
+    free(want);
+    ac_pipeline_free(clean);
+    ac_episode_free(ep);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -1462,12 +1954,18 @@ int main(void)
     tcase_add_test(tc, parameters_pass_through);
     tcase_add_test(tc, episodes_the_pipeline_refuses);
     tcase_add_test(tc, reentry_from_callbacks);
+    tc = th_tcase(s, "ask/tell");
+    tcase_add_test(tc, asktell_equals_one_call);
+    tcase_add_test(tc, asktell_protocol);
+    tcase_add_test(tc, asktell_pair_rules);
     tc = th_tcase(s, "allocation failure");
     tcase_add_test(tc, allocation_failure);
+    tcase_add_test(tc, allocation_failure_asktell);
     tc = th_tcase(s, "json");
     tcase_add_test(tc, episode_json_round_trip);
     tcase_add_test(tc, episode_json_errors);
     tcase_add_test(tc, episode_json_unknown_keys);
+    tcase_add_loop_test(tc, signals_json_large_candidate_ids, 0, 4);
     tcase_add_test(tc, episode_json_limits);
     tcase_add_test(tc, signals_json);
     tcase_add_test(tc, format_examples);

@@ -34,6 +34,12 @@ ODDSHAP_MAX_ROWS = 4096
 EPISODE_MAX_PARTICIPANTS = 4096
 #: AC_MESSAGE_FLAG_NON_PLAYER
 MESSAGE_FLAG_NON_PLAYER = 4
+#: AC_SERVES_VERIFIER
+SERVES_VERIFIER = 1
+#: AC_SERVES_SCORER
+SERVES_SCORER = 2
+#: AC_SERVES_REPAIR
+SERVES_REPAIR = 4
 #: AC_JSON_STRICT
 JSON_STRICT = 1
 
@@ -317,13 +323,25 @@ class LabelSource(enum.IntEnum):
     BLAME = 3  # AC_LABEL_SOURCE_BLAME
 
 
+class WorkKind(enum.IntEnum):
+    """``ac_work_kind``: ``AC_WORK_KIND_*``."""
+
+    VALUE = 1  # AC_WORK_KIND_VALUE
+    PREFIX = 2  # AC_WORK_KIND_PREFIX
+    SCORE = 3  # AC_WORK_KIND_SCORE
+    REPAIR = 4  # AC_WORK_KIND_REPAIR
+    CHECK = 5  # AC_WORK_KIND_CHECK
+
+
 __all__ = [
     "ABI_VERSION", "MAX_PLAYERS", "EXACT_MAX_PLAYERS", "KERNEL_MAX_PLAYERS",
     "ADAPTIVE_MAX_PLAYERS", "ODDSHAP_MAX_ROWS", "EPISODE_MAX_PARTICIPANTS",
-    "MESSAGE_FLAG_NON_PLAYER", "JSON_STRICT", "Status", "Reset", "Method",
+    "MESSAGE_FLAG_NON_PLAYER", "SERVES_VERIFIER", "SERVES_SCORER",
+    "SERVES_REPAIR", "JSON_STRICT", "Status", "Reset", "Method",
     "EstimatorParam", "EstimatorAudit", "EstimatorOutcome", "RefinerParam",
     "Relaxation", "AgentFlag", "MessageFlag", "RefinerAudit", "Strategy",
     "Noise", "LocalizerParam", "LocalizerOutcome", "LocalizerAudit",
     "StepFlag", "PairKind", "PairReason", "ParticipantKind", "EpisodeField",
     "VerifierSource", "PipelineParam", "PipelineAudit", "LabelSource",
+    "WorkKind",
 ]

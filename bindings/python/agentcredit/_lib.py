@@ -104,6 +104,19 @@ class ac_preference_pair(Structure):
     ]
 
 
+class ac_work(Structure):
+    """``struct ac_work``: one piece of a pipeline run's work (ask/tell)."""
+
+    _fields_ = [
+        ("ticket", c_uint64),
+        ("kind", c_int32),
+        ("message", c_uint32),
+        ("max_count", c_uint32),
+        ("reserved", c_uint32),
+        ("candidate", c_uint64),
+    ]
+
+
 #: The C type of every field of the structures, as written in the
 #: header; tests/test_layout.py computes the C layout from these names and
 #: compares it with ctypes' layout.
@@ -125,6 +138,11 @@ C_FIELD_TYPES = {
         ("reserved", "uint32_t"), ("episode", "uint64_t"),
         ("chosen", "uint64_t"), ("confidence", "double"),
         ("localization", "double"), ("weight", "double"),
+    ],
+    "ac_work": [
+        ("ticket", "uint64_t"), ("kind", "int32_t"), ("message", "uint32_t"),
+        ("max_count", "uint32_t"), ("reserved", "uint32_t"),
+        ("candidate", "uint64_t"),
     ],
 }
 
@@ -259,6 +277,10 @@ _FUNCTIONS = [
                                _buf, c_size_t]),
     ("ac_game_load_file", _i, [_hp, c_char_p, _alloc, _limits, _buf,
                                c_size_t]),
+    ("ac_game_load_json2", _i, [_hp, c_char_p, c_size_t, _alloc, _limits,
+                                _u32, _buf, c_size_t, _buf, c_size_t]),
+    ("ac_game_load_file2", _i, [_hp, c_char_p, _alloc, _limits, _u32, _buf,
+                                c_size_t, _buf, c_size_t]),
     ("ac_game_free", None, [_h]),
     ("ac_game_last_error", _str, [_h]),
     ("ac_game_players", _i, [_h, _u32p]),
@@ -309,6 +331,11 @@ _FUNCTIONS = [
     ("ac_pipeline_set_repair", _i, [_h, REPAIR_FN, CANDIDATE_FN, c_void_p]),
     ("ac_pipeline_run", _i, [_h, _h]),
     ("ac_pipeline_cancel", None, [_h]),
+    ("ac_pipeline_start", _i, [_h, _h, _u32]),
+    ("ac_pipeline_ask", _i, [_h, _u32, POINTER(ac_work), _u64p, _u32, _u32p]),
+    ("ac_pipeline_tell", _i, [_h, _u32, _u64p, _f64p, _i32p]),
+    ("ac_pipeline_tell_repair", _i, [_h, _u64, _u64p, _u32]),
+    ("ac_pipeline_progress", _i, [_h, _i32p, _u64p]),
     ("ac_pipeline_credits", _i, [_h, _f64p, _f64p, _u32]),
     ("ac_pipeline_total", _i, [_h, _f64p, _f64p]),
     ("ac_pipeline_rewards", _i, [_h, _f64p, _u32]),

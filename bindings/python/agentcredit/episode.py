@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import dataclasses
 import enum
+import json
 import math
 import threading
 from ctypes import (byref, c_char_p, c_double, c_int, c_int32, c_int64,
@@ -519,6 +520,29 @@ def _json_numbers(values):
     return [_json_number(v) for v in values]
 
 
+_SIGNALS_FORMAT = "agentcredit.signals/1"
+_INT64_MAX = (1 << 63) - 1
+
+#: What the signals name from their episode: its id, outcome and
+#: threshold, each agent's name (by agent index) and each message's author.
+_EpisodeNames = collections.namedtuple(
+    "_EpisodeNames", "id outcome threshold agents authors")
+
+
+def _episode_names(episode):
+    parts = episode.participants
+    agents = sorted((p.agent, p.name) for p in parts if p.agent is not None)
+    return _EpisodeNames(
+        episode.id, episode.outcome, episode.threshold,
+        [name for _, name in agents],
+        [parts[m.participant].name for m in episode.messages])
+
+
+def _chosen_json(chosen):
+    """As the C writer: a candidate id past INT64_MAX is its digits."""
+    return str(chosen) if chosen > _INT64_MAX else chosen
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Signals:
     """Every training signal of one episode, as :meth:`Pipeline.run`
@@ -542,9 +566,10 @@ class Signals:
       ``'given'``, ``'scorer'``, ``'blame'``; ``method`` the estimator's).
 
     The float sequences are lists, or numpy arrays with ``as_numpy=True``.
-    :meth:`to_dict` gives a JSON-ready dict; compare two results by their
-    ``to_dict()`` (the labels hold NaN, and NaN != NaN: ``==`` on Signals
-    is identity)."""
+    :meth:`to_dict` gives the ``"agentcredit.signals/1"`` object
+    (docs/format.md) as a dict, :meth:`to_json` its text; compare two
+    results by their ``to_dict()`` (the labels hold NaN, and NaN != NaN:
+    ``==`` on Signals is identity)."""
 
     credits: Any
     se: Any
@@ -558,6 +583,9 @@ class Signals:
     first_error: Optional[FirstError]
     pair: PreferencePair
     audit: Dict[str, Any]
+    #: the names the JSON form takes from the episode of the run
+    _names: Optional[_EpisodeNames] = dataclasses.field(
+        default=None, repr=False, compare=False)
 
     def message_flag_names(self):
         """``message_flags`` as lists of names (``'redundant'``,
@@ -575,33 +603,67 @@ class Signals:
         return [_flag_list(f, _AGENT_FLAG_NAMES) for f in self.agent_flags]
 
     def to_dict(self):
-        """A dict of JSON types only (``json.dumps(...,
-        allow_nan=False)`` takes it): lists of numbers, None for NaN or an
-        infinity (a non-player's label, an unbounded standard error), flags
-        as lists of names, ``first_error`` a dict or None, ``pair`` its
-        ``to_dict()``."""
-        pair = {k: _json_number(v) if isinstance(v, float) else v
-                for k, v in self.pair.to_dict().items()}
-        first = None
-        if self.first_error is not None:
-            first = {"step": self.first_error.step,
-                     "agent": self.first_error.agent,
-                     "probability": _json_number(
-                         self.first_error.probability)}
-        return {
-            "credits": _json_numbers(self.credits),
-            "se": _json_numbers(self.se),
-            "total": _json_number(self.total),
-            "reference": _json_number(self.reference),
-            "rewards": _json_numbers(self.rewards),
-            "labels": _json_numbers(self.labels),
-            "message_flags": self.message_flag_names(),
-            "step_flags": self.step_flag_names(),
-            "agent_flags": self.agent_flag_names(),
-            "first_error": first,
-            "pair": pair,
-            "audit": dict(self.audit),
-        }
+        """The ``"agentcredit.signals/1"`` object (docs/format.md) as a
+        dict of JSON types only, the keys and values
+        ``json.loads(pipe.to_json(episode))`` gives: per agent its
+        ``name``, ``credit``, ``se``, ``flags``; per message ``from``,
+        ``reward``, ``label``, ``flags``, ``step_flags``; ``first_error``
+        and ``pair`` naming the agent; None for NaN or an infinity (a
+        non-player's label, an unbounded standard error)."""
+        names = self._names
+        if names is None:
+            raise ValueError("to_dict: these Signals were not made by a "
+                             "Pipeline run, and the JSON form names the "
+                             "episode's agents")
+
+        def agent_name(a):
+            return None if a is None else names.agents[a]
+        out = {"format": _SIGNALS_FORMAT}
+        if names.id is not None:
+            out["id"] = names.id
+        out.update(
+            outcome=_json_number(names.outcome),
+            threshold=_json_number(names.threshold),
+            reference=_json_number(self.reference),
+            total=_json_number(self.total),
+            agents=[{"name": name, "credit": _json_number(c),
+                     "se": _json_number(e), "flags": f}
+                    for name, c, e, f in zip(names.agents, self.credits,
+                                             self.se,
+                                             self.agent_flag_names())],
+            messages=[{"from": who, "reward": _json_number(r),
+                       "label": _json_number(lab), "flags": f,
+                       "step_flags": sf}
+                      for who, r, lab, f, sf in zip(
+                          names.authors, self.rewards, self.labels,
+                          self.message_flag_names(),
+                          self.step_flag_names())],
+            first_error=None if self.first_error is None else {
+                "message": self.first_error.step,
+                "agent": agent_name(self.first_error.agent),
+                "probability": _json_number(self.first_error.probability)},
+            pair=self._pair_dict(agent_name),
+            audit=dict(self.audit))
+        return out
+
+    def _pair_dict(self, agent_name):
+        pair = self.pair
+        if not pair:
+            return {"kind": pair.kind, "reason": pair.reason}
+        return {"kind": pair.kind, "agent": agent_name(pair.agent),
+                "step": pair.step, "prompt_end": pair.prompt_end,
+                "chosen": _chosen_json(pair.chosen),
+                "candidates": pair.candidates, "verified": pair.verified,
+                "confidence": _json_number(pair.confidence),
+                "localization": _json_number(pair.localization),
+                "weight": _json_number(pair.weight)}
+
+    def to_json(self):
+        """:meth:`to_dict` as one line of JSON (no newline): the
+        ``"agentcredit.signals/1"`` line ``Pipeline.to_json(episode)`` and
+        ``agentcredit signals`` write, the same keys and values."""
+        return json.dumps(self.to_dict(), allow_nan=False,
+                          ensure_ascii=False, separators=(",", ":"))
 
 
 # The parameters: the pipeline's own, and the three objects' under
@@ -718,6 +780,7 @@ class Pipeline(Audited):
             raise make_error(rc, "", "ac_pipeline_create")
         self._adopt(out.value, keep=allocator)
         self._counts = None             # (agents, messages) of the result
+        self._names = None              # _EpisodeNames of the result
         try:
             self._set_params(params)
             if oracle is not None:
@@ -874,6 +937,7 @@ class Pipeline(Audited):
                             % type(episode).__name__)
         with self._lock:
             self._not_from_a_callback("run")
+            names = _episode_names(episode)
             with self._use("ac_pipeline_run") as ptr, \
                     episode._reading("run") as eptr:
                 agents, messages = c_uint32(), c_uint32()
@@ -897,6 +961,7 @@ class Pipeline(Audited):
                     # has a result only after a successful run).
                     if lib.ac_pipeline_total(ptr, None, None) == Status.OK:
                         self._counts = (agents.value, messages.value)
+                        self._names = names
                 self._check(rc, ptr, "ac_pipeline_run")
                 return self.signals(as_numpy)
 
@@ -908,10 +973,9 @@ class Pipeline(Audited):
         return self._callback_exception
 
     def cancel(self):
-        """Asks the running stage to stop (its object's cancel): the run
-        raises Cancelled (a cancel during the corrective scan only ends the
-        scan). Safe from any thread and from the callbacks; a no-op on a
-        closed pipeline or between runs."""
+        """Stops the run: it raises Cancelled once the batch of work under
+        way is answered. Safe from any thread and from the callbacks; a
+        no-op on a closed pipeline or between runs."""
         with self._ptr_lock:
             if self._ptr is not None:
                 lib.ac_pipeline_cancel(self._ptr)
@@ -962,7 +1026,8 @@ class Pipeline(Audited):
                 labels=B.output(labels, as_numpy),
                 message_flags=list(mflags), step_flags=list(sflags),
                 agent_flags=list(aflags), first_error=first,
-                pair=PreferencePair._from_c(pair), audit=self.audit())
+                pair=PreferencePair._from_c(pair), audit=self.audit(),
+                _names=self._names)
 
     def to_json(self, episode):
         """The last run's signals of ``episode`` (the one it ran) as one

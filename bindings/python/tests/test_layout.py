@@ -57,6 +57,11 @@ class Layout(unittest.TestCase):
         if ctypes.alignment(ctypes.c_uint64) == 8:
             self.assertEqual(size, 80)
 
+    def test_work_layout(self):
+        size = self.check(_lib.ac_work, "ac_work")
+        if ctypes.alignment(ctypes.c_uint64) == 8:
+            self.assertEqual(size, 32)
+
     def test_library_accepts_this_pair_size_or_a_larger_one(self):
         loc = agentcredit.Localizer(4)
         loc.run(lambda ps: [1.0 if p < 2 else 0.0 for p in ps])

@@ -69,7 +69,8 @@ _CALLBACKS = {"ac_oracle_fn": _lib.ORACLE_FN, "ac_scorer_fn": _lib.SCORER_FN,
 _STRUCTS = {"ac_allocator": _lib.ac_allocator,
             "ac_game_limits": _lib.ac_game_limits,
             "ac_json_limits": _lib.ac_json_limits,
-            "ac_preference_pair": _lib.ac_preference_pair}
+            "ac_preference_pair": _lib.ac_preference_pair,
+            "ac_work": _lib.ac_work}
 
 
 def expected_ctype(ctype, is_return=False):

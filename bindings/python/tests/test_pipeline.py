@@ -6,6 +6,7 @@ parameters route by name (prefixed where a bare name is ambiguous); errors
 carry the library's message; Signals.to_dict() is JSON. The team is the
 one of tests/unit/test_pipeline.c."""
 
+import dataclasses
 import json
 import math
 import threading
@@ -376,23 +377,73 @@ class Run(unittest.TestCase):
         text = json.dumps(d, allow_nan=False)
         back = json.loads(text)
         self.assertEqual(back, d)
-        self.assertEqual(set(d), {
-            "credits", "se", "total", "reference", "rewards", "labels",
-            "message_flags", "step_flags", "agent_flags", "first_error",
-            "pair", "audit"})
-        self.assertIsNone(d["labels"][0])              # the user's: NaN
-        self.assertEqual(d["message_flags"][3], ["non_player"])
-        self.assertEqual(d["message_flags"][9], ["redundant"])
-        self.assertEqual(d["step_flags"][4], ["first_error"])
-        self.assertEqual(d["first_error"], {"step": 4, "agent": 2,
+        self.assertEqual(list(d), [
+            "format", "outcome", "threshold", "reference", "total",
+            "agents", "messages", "first_error", "pair", "audit"])
+        self.assertEqual(d["format"], "agentcredit.signals/1")
+        self.assertIsNone(d["messages"][0]["label"])   # the user's: NaN
+        self.assertEqual(d["messages"][3]["flags"], ["non_player"])
+        self.assertEqual(d["messages"][9]["flags"], ["redundant"])
+        self.assertEqual(d["messages"][4]["step_flags"], ["first_error"])
+        critic = next(p.name for p in ep.participants if p.agent == 2)
+        self.assertEqual(d["first_error"], {"message": 4, "agent": critic,
                                             "probability": 1.0})
         self.assertEqual(d["pair"]["kind"], "repair")
+        self.assertEqual(d["pair"]["agent"], critic)
         self.assertEqual(d["audit"]["labels"], "blame")
-        self.assertEqual(d["credits"], s.credits)
+        self.assertEqual([a["credit"] for a in d["agents"]], s.credits)
         # a success: no first error
         d = Pipeline(oracle=team_oracle).run(team_episode(1.0)).to_dict()
         self.assertIsNone(d["first_error"])
         json.dumps(d, allow_nan=False)
+
+    def test_to_dict_and_to_json_are_the_signals_format(self):
+        """One shape (issue 14): Signals.to_dict() is what
+        json.loads(pipe.to_json(episode)) gives, key for key and value for
+        value, and Signals.to_json() is its text; for a failure with a
+        pair, a success, numpy results and pipe.signals() again."""
+        failed = team_episode(0.0)
+        failed.id = "ep-1"
+        pipe = Pipeline(oracle=team_oracle, verifier=check_verifier,
+                        repair=(propose, judge), localizer_monotone=0)
+        for ep, as_numpy in ((failed, False), (team_episode(1.0), False),
+                             (failed, True)):
+            with self.subTest(outcome=ep.outcome, as_numpy=as_numpy):
+                s = pipe.run(ep, as_numpy=as_numpy)
+                want = json.loads(pipe.to_json(ep))
+                self.assertEqual(s.to_dict(), want)
+                self.assertEqual(list(s.to_dict()), list(want))
+                self.assertEqual(json.loads(s.to_json()), want)
+                self.assertNotIn("\n", s.to_json())
+                self.assertEqual(pipe.signals().to_dict(), want)
+        self.assertEqual(want["id"], "ep-1")
+        self.assertEqual(want["pair"]["kind"], "repair")
+
+    def test_to_dict_needs_a_run(self):
+        s = Pipeline(oracle=team_oracle).run(team_episode(1.0))
+        bare = dataclasses.replace(s, _names=None)
+        with self.assertRaises(ValueError):
+            bare.to_dict()
+
+    def test_a_candidate_id_past_int64_is_its_digits(self):
+        """As the C writer: a candidate id of 2^63 or more is a string of
+        its digits in both forms, never a negative number."""
+        big = (1 << 64) - 1
+
+        def big_propose(step, max_count):
+            return [big - 1, big][:max_count]
+
+        def big_judge(step, ids):
+            return [0.9 if i == big else 0.1 for i in ids]
+        ep = team_episode(0.0)
+        pipe = Pipeline(oracle=team_oracle, verifier=check_verifier,
+                        repair=(big_propose, big_judge),
+                        localizer_monotone=0)
+        s = pipe.run(ep)
+        self.assertEqual(s.pair.chosen, big)
+        self.assertEqual(json.loads(pipe.to_json(ep))["pair"]["chosen"],
+                         str(big))
+        self.assertEqual(s.to_dict()["pair"]["chosen"], str(big))
 
     def test_a_game_as_the_oracle(self):
         game = agentcredit.Game({"n": 3, "values": [team_value(m)
