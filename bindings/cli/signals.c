@@ -6,14 +6,19 @@
  * "agentcredit.signals/1" line, in input order. The values come from the
  * episode (known coalition values, the outcome as v(all), the baseline as
  * v(empty)), the verdicts of a failure from its human first-error label
- * (--verifier annotations). An episode that fails writes nothing, is
+ * (--verifier annotations); what the episode lacks, from external programs
+ * (--oracle-cmd, --verifier-cmd, --scorer-cmd, --repair-cmd: external.c,
+ * protocol "agentcredit.work/1" in docs/cli.md), each thread with its own.
+ * An episode that fails (a program's failure included) writes nothing, is
  * reported with its file and line, and the run goes on with the next. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 
 #include "cli.h"
+#include "external.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +32,10 @@
 typedef struct options {
     int64_t verifier, seed, budget, jobs;
     double bound;
-    int strict, quiet, has_seed, has_budget, has_bound;
+    int strict, quiet, has_seed, has_budget, has_bound, has_verifier;
     uint64_t max_bytes;
     const char *output;
+    ext_config ext; /* the external programs, if any */
 } options;
 
 typedef struct tally {
@@ -48,11 +54,29 @@ void cli_signals_help(FILE *f, const char *lead)
             "        in input order (docs/format.md). Coalition values come\n"
             "        from the episode (\"values\", the outcome as v(all), the\n"
             "        baseline as v(empty)); an episode that needs others\n"
-            "        fails. A failed episode writes nothing; it is reported\n"
-            "        as FILE:LINE and the run goes on.\n"
+            "        fails, unless --oracle-cmd gives them. A failed\n"
+            "        episode writes nothing; it is reported as FILE:LINE\n"
+            "        and the run goes on.\n"
             "        --verifier SOURCE  annotations (the human first-error\n"
             "                        label as an exact verifier) or none\n"
             "                        (default none)\n"
+            "        --oracle-cmd CMD    coalition values the episode lacks\n"
+            "        --verifier-cmd CMD  verdicts on prefixes of a failure\n"
+            "                        (instead of --verifier)\n"
+            "        --scorer-cmd CMD    labels of messages the episode\n"
+            "                        gives none\n"
+            "        --repair-cmd CMD    candidate repairs of the first\n"
+            "                        error, and their checks\n"
+            "                        Each CMD runs under /bin/sh -c, one per\n"
+            "                        thread, started on its first request:\n"
+            "                        one JSON request line on its stdin, one\n"
+            "                        reply line on its stdout, protocol\n"
+            "                        \"" EXT_PROTOCOL "\" (docs/cli.md). A\n"
+            "                        program that fails fails the episode\n"
+            "                        and is started again for the next.\n"
+            "        --cmd-timeout S  seconds a request may take (default:\n"
+            "                        no limit); past them the program is\n"
+            "                        killed and the episode fails\n"
             "        --strict        unknown keys are errors, not warnings\n"
             "        --seed N        seed of the estimator\n"
             "        --budget N      hard cap on oracle evaluations\n"
@@ -93,6 +117,49 @@ static const char *option_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* The role whose program option arg is ("--oracle-cmd", ...); -1: none. */
+static int cmd_role(const char *arg)
+{
+    for (int r = 0; r < EXT_ROLES; r++)
+        if (strcmp(arg, ext_role_option((ext_role)r)) == 0)
+            return r;
+    return -1;
+}
+
+/* A program option's value: a command, or --cmd-timeout's seconds. */
+static int parse_program_option(options *o, const char *a, const char *v)
+{
+    int role = cmd_role(a);
+    if (role >= 0 && v[0] == '\0') {
+        cli_error("%s: the command is empty", a);
+        return -1;
+    }
+    if (role >= 0) {
+        o->ext.cmd[role] = v;
+        return 0;
+    }
+    if (cli_parse_f64(a, v, &o->ext.timeout) != 0)
+        return -1;
+    if (!(o->ext.timeout > 0 && o->ext.timeout <= 1e6)) {
+        cli_error("%s: %s is outside (0, 1e6] seconds", a, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* What the options say together: --verifier-cmd is the verifier. */
+static int check_options(options *o)
+{
+    if (o->ext.cmd[EXT_VERIFIER] != NULL && o->has_verifier) {
+        cli_error("signals: --verifier and --verifier-cmd: give one");
+        return CLI_USAGE;
+    }
+    if (o->ext.cmd[EXT_VERIFIER] != NULL)
+        o->verifier = AC_VERIFIER_SOURCE_CALLBACK;
+    o->ext.max_reply = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
+    return CLI_OK;
+}
+
 /* Options, and the first input's index in *first. */
 static int parse_options(int argc, char **argv, options *o, int *first)
 {
@@ -113,6 +180,11 @@ static int parse_options(int argc, char **argv, options *o, int *first)
         } else if (strcmp(a, "--verifier") == 0) {
             if ((v = option_value(argc, argv, &i)) == NULL ||
                 parse_verifier(v, &o->verifier) != 0)
+                return CLI_USAGE;
+            o->has_verifier = 1;
+        } else if (cmd_role(a) >= 0 || strcmp(a, "--cmd-timeout") == 0) {
+            if ((v = option_value(argc, argv, &i)) == NULL ||
+                parse_program_option(o, a, v) != 0)
                 return CLI_USAGE;
         } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--budget") == 0 ||
                    strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
@@ -154,7 +226,7 @@ static int parse_options(int argc, char **argv, options *o, int *first)
         return CLI_USAGE;
     }
     *first = i;
-    return CLI_OK;
+    return check_options(o);
 }
 
 /* The pipeline with the options' parameters; each refused value is named
@@ -206,9 +278,25 @@ static void print_warnings(FILE *err, record *r, const char *warn)
     }
 }
 
-/* The signals of one episode into r->out, its messages into `err`. */
-static void run_episode(ac_pipeline *p, const options *o, record *r,
-                        FILE *err)
+/* The run's failure: the external program's own message when one of
+ * its requests failed, else the library's. */
+static void report_failure(ac_pipeline *p, const ext_worker *ext, record *r,
+                           int rc, FILE *err)
+{
+    if (rc == AC_E_CALLBACK && ext != NULL && ext_worker_error(ext)[0])
+        fprintf(err, "agentcredit: %s: %s\n", r->where,
+                ext_worker_error(ext));
+    else
+        fprintf(err, "agentcredit: %s: %s: %s\n", r->where, ac_strerror(rc),
+                rc == AC_E_NO_MEMORY && r->out == NULL
+                    ? "out of memory"
+                    : ac_pipeline_last_error(p));
+}
+
+/* The signals of one episode into r->out, its messages into `err`; ext:
+ * the thread's external programs (NULL: none). */
+static void run_episode(ac_pipeline *p, ext_worker *ext, const options *o,
+                        record *r, FILE *err)
 {
     ac_json_limits lim;
     ac_json_limits_default(&lim);
@@ -225,7 +313,11 @@ static void run_episode(ac_pipeline *p, const options *o, record *r,
         return;
     }
     size_t need = 0;
+    if (ext != NULL)
+        ext_worker_begin(ext, r->where, r->text, r->len, ep);
     rc = ac_pipeline_run(p, ep);
+    if (ext != NULL)
+        ext_worker_end(ext);
     if (rc == AC_OK)
         rc = ac_pipeline_write_json(p, ep, NULL, 0, &need);
     if (rc == AC_OK && (r->out = malloc(need + 1)) == NULL)
@@ -233,15 +325,13 @@ static void run_episode(ac_pipeline *p, const options *o, record *r,
     if (rc == AC_OK)
         rc = ac_pipeline_write_json(p, ep, r->out, need + 1, &r->out_len);
     if (rc != AC_OK)
-        fprintf(err, "agentcredit: %s: %s: %s\n", r->where, ac_strerror(rc),
-                rc == AC_E_NO_MEMORY && r->out == NULL
-                    ? "out of memory"
-                    : ac_pipeline_last_error(p));
+        report_failure(p, ext, r, rc, err);
     r->ok = rc == AC_OK;
     ac_episode_free(ep);
 }
 
-static void run_record(ac_pipeline *p, const options *o, record *r)
+static void run_record(ac_pipeline *p, ext_worker *ext, const options *o,
+                       record *r)
 {
     FILE *err = open_memstream(&r->msg, &r->msg_len);
     if (r->too_long)
@@ -251,32 +341,34 @@ static void run_record(ac_pipeline *p, const options *o, record *r)
                 (unsigned long long)(o->max_bytes ? o->max_bytes
                                                   : DEFAULT_MAX_BYTES));
     else
-        run_episode(p, o, r, err != NULL ? err : stderr);
+        run_episode(p, ext, o, r, err != NULL ? err : stderr);
     if (err != NULL)
         fclose(err);
 }
 
 /* A batch of records on o->jobs threads, each with its own pipeline (one
- * handle per thread: the library's rule). */
+ * handle per thread: the library's rule) and its own external programs. */
 typedef struct pool {
     const options *o;
     record *rec;
     size_t count;
     atomic_size_t next;
     ac_pipeline **pipes;
+    ext_worker *ext; /* one per thread; NULL without external programs */
 } pool;
 
 /* One thread's share: records taken in turn, run with its own pipeline. */
 typedef struct worker_arg {
     pool *w;
     ac_pipeline *p;
+    ext_worker *ext;
 } worker_arg;
 
 static void *worker(void *arg)
 {
     worker_arg *a = arg;
     for (size_t k; (k = atomic_fetch_add(&a->w->next, 1)) < a->w->count;)
-        run_record(a->p, a->w->o, &a->w->rec[k]);
+        run_record(a->p, a->ext, a->w->o, &a->w->rec[k]);
     return NULL;
 }
 
@@ -289,7 +381,8 @@ static void run_batch(pool *w)
     worker_arg args[MAX_JOBS];
     int64_t started = 0;
     for (int64_t j = 0; j < jobs; j++)
-        args[j] = (worker_arg){w, w->pipes[j]};
+        args[j] = (worker_arg){w, w->pipes[j],
+                               w->ext != NULL ? &w->ext[j] : NULL};
     /* A thread that cannot start leaves its share to the others. */
     for (int64_t j = 1; j < jobs; j++) {
         if (pthread_create(&th[j], NULL, worker, &args[j]) != 0)
@@ -445,8 +538,11 @@ static int one_file(pool *w, const char *path, FILE *to, tally *t)
 
 static void free_pool(pool *w)
 {
+    for (int64_t j = 0; w->ext != NULL && j < w->o->jobs; j++)
+        ext_worker_close(&w->ext[j], stderr);
     for (int64_t j = 0; w->pipes != NULL && j < w->o->jobs; j++)
         ac_pipeline_free(w->pipes[j]);
+    free(w->ext);
     free(w->pipes);
     free(w->rec);
 }
@@ -457,13 +553,23 @@ static int make_pool(const options *o, pool *w)
     w->o = o;
     w->rec = calloc(BATCH, sizeof *w->rec);
     w->pipes = calloc((size_t)o->jobs, sizeof *w->pipes);
-    if (w->rec == NULL || w->pipes == NULL) {
+    int external = ext_config_any(&o->ext);
+    if (external)
+        w->ext = calloc((size_t)o->jobs, sizeof *w->ext);
+    if (w->rec == NULL || w->pipes == NULL || (external && w->ext == NULL)) {
         cli_error("signals: out of memory");
         free_pool(w);
         return CLI_FAILED;
     }
+    for (int64_t j = 0; external && j < o->jobs; j++)
+        ext_worker_init(&w->ext[j], &o->ext);
     for (int64_t j = 0; j < o->jobs; j++) {
         int rc = make_pipeline(o, &w->pipes[j]);
+        if (rc == CLI_OK && external &&
+            ext_worker_attach(&w->ext[j], w->pipes[j]) != AC_OK) {
+            cli_error("signals: %s", ac_pipeline_last_error(w->pipes[j]));
+            rc = CLI_FAILED;
+        }
         if (rc != CLI_OK) {
             free_pool(w);
             return rc;
@@ -486,6 +592,10 @@ int cli_signals(int argc, char **argv)
         rc = make_pool(&o, &w);
     if (rc != CLI_OK)
         return rc;
+    /* A program that ends early must not end the tool: a write to its
+     * pipe fails with EPIPE instead, and is reported. */
+    if (ext_config_any(&o.ext))
+        signal(SIGPIPE, SIG_IGN);
     FILE *to = o.output ? fopen(o.output, "wb") : stdout;
     if (to == NULL) {
         cli_error("%s: %s", o.output, strerror(errno));

@@ -585,6 +585,187 @@ signals_errors)
     stderr_has 'long.jsonl:2: the line is longer than --max-bytes (1024 bytes)'
     [ "$(wc -l <"$out")" -eq 2 ] || fail "the two other lines must run"
     ;;
+signals_external)
+    # external programs (--oracle-cmd ...) lose nothing: the signals of the
+    # episodes without their values, baseline and annotations, served by
+    # test_external_program from the table, are those of the episodes with
+    # them inline, bit for bit but for the oracle's count in the audit
+    prog=${AC_EXTERNAL_PROGRAM:?}
+    tab=$data/external.jsonl
+    serve="$prog $tab"
+    "$prog" --strip values,baseline,annotations <"$tab" >"$tmp/bare.jsonl"
+    run 0 signals --verifier annotations "$tab"
+    [ "$(grep -c '"oracle_evaluations":0' "$out")" -eq 3 ] || fail "inline values cost no evaluation"
+    sed -E 's/"oracle_evaluations":[0-9]+/"oracle_evaluations":N/' "$out" >"$tmp/inline"
+    cp "$out" "$tmp/inline.raw"
+    run 0 signals --oracle-cmd "$serve" --verifier-cmd "$serve" "$tmp/bare.jsonl"
+    [ "$(grep -c '"oracle_evaluations":7' "$out")" -eq 3 ] || fail "7 coalitions asked of the oracle"
+    sed -E 's/"oracle_evaluations":[0-9]+/"oracle_evaluations":N/' "$out" >"$tmp/external"
+    cmp -s "$tmp/inline" "$tmp/external" || fail "the programs' signals differ from the inline ones"
+    stdout_has '"first_error":{"message":4,"agent":"critic","probability":1.0}'
+    # values inline cost the oracle nothing: the program is never started
+    run 0 signals --verifier annotations --oracle-cmd "$serve die ext-failure" "$tab"
+    cmp -s "$out" "$tmp/inline.raw" || fail "an oracle changed inline values"
+    # the scorer's labels are the inline labels: the same rewards (inline
+    # labels are flagged label_fixed, the audit names the source)
+    "$prog" --strip label <"$tab" >"$tmp/unlabelled.jsonl"
+    run 0 signals --verifier annotations --scorer-cmd "$serve" "$tmp/unlabelled.jsonl"
+    norm() {
+        sed -E 's/"flags":\["label_fixed"\]/"flags":[]/g;
+                s/"labels":"(given|neutral)"/"labels":"scorer"/;
+                s/"scorer_evaluations":[0-9]+/"scorer_evaluations":N/' "$1"
+    }
+    cmp -s <(norm "$out") <(norm "$tmp/inline.raw") || fail "the scorer's labels gave other signals"
+    grep -q '"labels":"scorer"' "$out" || fail "the scorer was not asked"
+    # the repair program's candidates: 41, 42, 43 for message 4, 42 verified
+    run 0 signals --verifier annotations --repair-cmd "$serve" "$tab"
+    stdout_has '"pair":{"kind":"repair","agent":"critic","step":4,"prompt_end":4,"chosen":42,"candidates":3,"verified":1,"confidence":0.9'
+    run 0 signals --oracle-cmd "$serve" --verifier-cmd "$serve" --scorer-cmd "$serve" --repair-cmd "$serve" "$tmp/bare.jsonl"
+    stdout_has '"chosen":42,'
+    # the options
+    run 0 signals --help
+    for word in --oracle-cmd --verifier-cmd --scorer-cmd --repair-cmd --cmd-timeout agentcredit.work/1; do
+        stdout_has "$word"
+    done
+    run 2 signals --verifier annotations --verifier-cmd "$serve" "$tab"
+    stderr_has '--verifier and --verifier-cmd: give one'
+    run 2 signals --oracle-cmd '' "$tab"
+    stderr_has '--oracle-cmd: the command is empty'
+    run 2 signals --cmd-timeout 0 --oracle-cmd "$serve" "$tab"
+    stderr_has '--cmd-timeout: 0 is outside'
+    run 2 signals --repair-cmd
+    stderr_has '--repair-cmd needs a value'
+    ;;
+signals_external_jobs)
+    # -j 2 (each thread with its own programs) writes what -j 1 does, with
+    # a program that dies on one episode of three and is started again
+    prog=${AC_EXTERNAL_PROGRAM:?}
+    tab=$data/external.jsonl
+    "$prog" --strip values,baseline,annotations <"$tab" >"$tmp/bare.jsonl"
+    for _ in $(seq 20); do cat "$tmp/bare.jsonl"; done >"$tmp/many.jsonl"
+    for mode in "" "die ext-failure"; do
+        want=0; [ -z "$mode" ] || want=1
+        run $want signals --verifier-cmd "$prog $tab" --oracle-cmd "$prog $tab $mode" "$tmp/many.jsonl"
+        cp "$out" "$tmp/one.out"; cp "$err" "$tmp/one.err"
+        run $want signals -j 2 --verifier-cmd "$prog $tab" --oracle-cmd "$prog $tab $mode" "$tmp/many.jsonl"
+        cmp -s "$out" "$tmp/one.out" || fail "-j 2 wrote other signals ($mode)"
+        cmp -s "$err" "$tmp/one.err" || fail "-j 2 wrote other messages ($mode)"
+    done
+    stderr_has 'signals: 60 episodes, 40 written, 20 failed'
+    [ "$(grep -c 'exited with status 3 before its values reply' "$err")" -eq 20 ] ||
+        fail "every ext-failure fails, and the program is started again each time"
+    ;;
+signals_external_errors)
+    # every way a program can fail: the episode fails with a message naming
+    # the option, the command, the episode and what went wrong; the run goes
+    # on with the next episode (a killed program is started again)
+    prog=${AC_EXTERNAL_PROGRAM:?}
+    cp "$data/external.jsonl" "$tmp/table.jsonl" # its path marks our processes
+    tab=$tmp/table.jsonl
+    "$prog" --strip values,baseline,annotations <"$tab" >"$tmp/bare.jsonl"
+    "$prog" --strip annotations <"$tab" >"$tmp/unannotated.jsonl"
+    "$prog" --strip label <"$tab" >"$tmp/unlabelled.jsonl"
+    # expect LINE WHAT ARGS...: episode LINE of 3 fails with WHAT, the others run
+    expect() {
+        local line=$1 what=$2; shift 2
+        run 1 signals "$@"
+        [ "$(wc -l <"$out")" -eq 2 ] || fail "the two other episodes must run"
+        stderr_has ":$line: $what"
+        stderr_has 'signals: 3 episodes, 2 written, 1 failed'
+    }
+    o="--oracle-cmd '$prog $tab"
+    expect 2 "$o die ext-failure': the program exited with status 3 before its values reply" \
+        --oracle-cmd "$prog $tab die ext-failure" "$tmp/bare.jsonl"
+    expect 2 "$o garbage ext-failure': reply to request 2 (values): not JSON: column 4: .* (killed)" \
+        --oracle-cmd "$prog $tab garbage ext-failure" "$tmp/bare.jsonl"
+    expect 2 "$o count ext-failure': reply to request 2 (values): \"answers\" has 8 entries, the request asked for 7 (killed)" \
+        --oracle-cmd "$prog $tab count ext-failure" "$tmp/bare.jsonl"
+    expect 2 "$o nan ext-failure': reply to request 2 (values): NaN and Infinity are not JSON numbers (write null for a failed answer) (killed)" \
+        --oracle-cmd "$prog $tab nan ext-failure" "$tmp/bare.jsonl"
+    expect 2 "$o hang ext-failure': no values reply within --cmd-timeout 1 s (killed)" \
+        --cmd-timeout 1 --oracle-cmd "$prog $tab hang ext-failure" "$tmp/bare.jsonl"
+    expect 2 "$o close ext-failure': the program closed its stdout before its values reply" \
+        --oracle-cmd "$prog $tab close ext-failure" "$tmp/bare.jsonl"
+    expect 2 "$o error ext-failure': refused the values request: no rollouts for this task" \
+        --oracle-cmd "$prog $tab error ext-failure" "$tmp/bare.jsonl"
+    # failed answers (null) are asked again, then the library gives up
+    expect 2 "oracle evaluations failed beyond the allowed retries: credit: the oracle failed on coalition" \
+        --oracle-cmd "$prog $tab null ext-failure" "$tmp/bare.jsonl"
+    expect 2 "--verifier-cmd '$prog $tab range ext-failure': reply to request 1 (verdicts): answers\\[0\\] = 2.5 is outside \\[0, 1\\] (killed)" \
+        --verifier-cmd "$prog $tab range ext-failure" "$tmp/unannotated.jsonl"
+    expect 2 "--verifier-cmd '$prog $tab twice ext-failure': reply to request 1 (verdicts): more than one line (killed)" \
+        --verifier-cmd "$prog $tab twice ext-failure" "$tmp/unannotated.jsonl"
+    expect 3 "--scorer-cmd '$prog $tab range ext-labelled': reply to request 3 (labels): answers\\[0\\] = 2.5 is outside \\[-1, 1\\] (killed)" \
+        --scorer-cmd "$prog $tab range ext-labelled" "$tmp/unlabelled.jsonl"
+    expect 2 "--repair-cmd '$prog $tab count ext-failure': reply to request 1 (repair): candidates\\[3\\] is not an integer id" \
+        --verifier annotations --repair-cmd "$prog $tab count ext-failure" "$tab"
+    # a command that does not exist: the shell's status 127, every episode
+    run 1 signals --oracle-cmd "$tmp/no-such-program" "$tmp/bare.jsonl"
+    [ "$(grep -c "'$tmp/no-such-program': the program exited with status 127 before" "$err")" -eq 3 ] ||
+        fail "each episode reports the missing program"
+    stderr_has 'signals: 3 episodes, 0 written, 3 failed'
+    # no program is left behind: the killed and the finished are reaped
+    sleep 0.2
+    if ps -eo args 2>/dev/null | grep -F "$tab" | grep -v grep; then
+        fail "a program outlived the tool"
+    fi
+    ;;
+signals_oracle_example)
+    # docs/examples/oracle_counterfactual.py, the stand-in oracle for
+    # imported logs: the shipped Who&When excerpts get signals, each failure
+    # blamed on the agent of its labelled mistake
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
+    src=$(cd "$(dirname "$header")/.." && pwd)
+    oracle="$py $src/docs/examples/oracle_counterfactual.py"
+    "$ac" import --from who-and-when "$src"/tests/data/who_and_when/*.json \
+        >"$tmp/ww.jsonl" 2>/dev/null || fail "import"
+    run 0 signals --verifier annotations --oracle-cmd "$oracle" "$tmp/ww.jsonl"
+    "$py" - "$out" <<'PY' || fail "the stand-in oracle's signals are not as documented"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 6, len(rows)
+for r in rows:
+    credit = {a["name"]: a["credit"] for a in r["agents"]}
+    assert abs(sum(credit.values()) - r["total"]) <= 1e-12
+    erring = r["first_error"]["agent"]
+    n = len(credit)   # every agent spoke in these excerpts
+    # (R - success)/n + (R - reference - (R - baseline))/n with R = 0,
+    # success 1, baseline 0, reference 0.5; one agent alone: all of R - ref
+    want = -0.5 if n == 1 else -1.0 / n - 0.5 / n
+    assert abs(credit[erring] - want) <= 1e-12, r["id"]
+    assert all(credit[a] > credit[erring] for a in credit if a != erring)
+PY
+    # a success: the agents that spoke share R - baseline equally
+    prog=${AC_EXTERNAL_PROGRAM:?}
+    "$prog" --strip values,baseline <"$data/external.jsonl" | head -n 1 >"$tmp/success.jsonl"
+    run 0 signals --oracle-cmd "$oracle" "$tmp/success.jsonl"
+    stdout_has '"agents":\[{"name":"planner","credit":0.13333333333333333,"se":0.0,"flags":\[\]},{"name":"coder","credit":0.13333333333333333,'
+    # it serves values only
+    run 1 signals --oracle-cmd "$oracle" --verifier-cmd "$oracle" "$tmp/ww.jsonl"
+    stderr_has "refused the verdicts request: this oracle serves values only, not verdicts"
+    ;;
+readme_signals)
+    # the README's three lines on the shipped data, as a user types them
+    # from the checkout after 'make' (build/ is the build directory)
+    command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
+    src=$(cd "$(dirname "$header")/.." && pwd)
+    awk '/<!-- test_cli.sh readme_signals -->/ { armed = 1; next }
+         armed && !inside && /^```sh[ \t]*$/ { inside = 1; next }
+         inside && /^```[ \t]*$/ { exit }
+         inside { print }' "$src/README.md" >"$tmp/lines.sh"
+    [ "$(wc -l <"$tmp/lines.sh")" -eq 3 ] || fail "no three lines after the marker in README.md"
+    # a checkout's layout, with this build's tool as build/bindings/cli/agentcredit
+    mkdir -p "$tmp/co/build/bindings/cli"
+    ln -s "$(cd "$(dirname "$ac")" && pwd)/$(basename "$ac")" \
+        "$tmp/co/build/bindings/cli/agentcredit"
+    ln -s "$src/tests" "$tmp/co/tests"
+    ln -s "$src/docs" "$tmp/co/docs"
+    (cd "$tmp/co" && bash -e "$tmp/lines.sh") >"$out" 2>"$err" </dev/null ||
+        fail "the README's lines failed"
+    [ "$(wc -l <"$tmp/co/signals.jsonl")" -eq 6 ] || fail "6 signals lines expected"
+    stdout_has '^{"format":"agentcredit.signals/1","id":"102.json"'
+    ;;
 import_who_and_when)
     # three Who&When files (testdata/import/README.md): two Algorithm-Generated
     # (the author in "name"; 59's label points at the terminal, a tool) and
