@@ -107,6 +107,12 @@ int cli_demo_failure(int json);
  * status (after a message). */
 int cli_print_signals(const ac_pipeline *p, const ac_episode *ep);
 
+/* The last run's signals line of ep, malloc'd into *out (*len bytes, NUL
+ * after them): one write when the text fits in guess bytes, two when not.
+ * Returns what ac_pipeline_write_json returns, or AC_E_NO_MEMORY. */
+int cli_signals_line(const ac_pipeline *p, const ac_episode *ep,
+                     size_t guess, char **out, size_t *len);
+
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; on a match sets
  * *value, advances *i past what it used and returns 1; returns -1 when the
  * value is missing (after a message), 0 when argv[*i] is another option. */

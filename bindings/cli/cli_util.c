@@ -282,15 +282,33 @@ int cli_parse_size(const char *option, const char *text, uint64_t *out)
     return 0;
 }
 
+int cli_signals_line(const ac_pipeline *p, const ac_episode *ep,
+                     size_t guess, char **out, size_t *len)
+{
+    size_t cap = guess + 1, need = 0;
+    char *line = malloc(cap);
+    int rc = line ? ac_pipeline_write_json(p, ep, line, cap, &need)
+                  : AC_E_NO_MEMORY;
+    if (rc == AC_OK && need >= cap) { /* the guess was short: once more */
+        char *more = realloc(line, need + 1);
+        rc = more ? ac_pipeline_write_json(p, ep, more, need + 1, &need)
+                  : AC_E_NO_MEMORY;
+        line = more ? more : line;
+    }
+    if (rc != AC_OK) {
+        free(line);
+        return rc;
+    }
+    *out = line;
+    *len = need;
+    return AC_OK;
+}
+
 int cli_print_signals(const ac_pipeline *p, const ac_episode *ep)
 {
-    size_t need = 0, len = 0;
-    int rc = ac_pipeline_write_json(p, ep, NULL, 0, &need);
-    char *line = rc == AC_OK ? malloc(need + 1) : NULL;
-    if (rc == AC_OK && line == NULL)
-        rc = AC_E_NO_MEMORY;
-    if (rc == AC_OK)
-        rc = ac_pipeline_write_json(p, ep, line, need + 1, &len);
+    char *line = NULL;
+    size_t len = 0;
+    int rc = cli_signals_line(p, ep, 4096, &line, &len);
     if (rc == AC_OK && (fwrite(line, 1, len, stdout) != len ||
                         putchar('\n') == EOF))
         rc = AC_E_IO;

@@ -312,18 +312,14 @@ static void run_episode(ac_pipeline *p, ext_worker *ext, const options *o,
         fprintf(err, "agentcredit: %s: %s\n", r->where, why);
         return;
     }
-    size_t need = 0;
     if (ext != NULL)
         ext_worker_begin(ext, r->where, r->text, r->len, ep);
     rc = ac_pipeline_run(p, ep);
     if (ext != NULL)
         ext_worker_end(ext);
+    /* The signals line is about as long as the episode's, or shorter. */
     if (rc == AC_OK)
-        rc = ac_pipeline_write_json(p, ep, NULL, 0, &need);
-    if (rc == AC_OK && (r->out = malloc(need + 1)) == NULL)
-        rc = AC_E_NO_MEMORY;
-    if (rc == AC_OK)
-        rc = ac_pipeline_write_json(p, ep, r->out, need + 1, &r->out_len);
+        rc = cli_signals_line(p, ep, r->len + 4096, &r->out, &r->out_len);
     if (rc != AC_OK)
         report_failure(p, ext, r, rc, err);
     r->ok = rc == AC_OK;
