@@ -45,15 +45,20 @@ def shooter(go, delays, done):
 
 
 def settle(done):
-    """Waits for the shooter; signals still on their way are swallowed."""
-    while True:
+    """Waits for the shooter; signals still on their way are swallowed.
+
+    A SIGINT the kernel gave to another thread (the shooter, a worker)
+    reaches the main thread's handler only at its next check, which may
+    come after one quiet sleep: the wait ends after 20 ms without one."""
+    quiet = 0
+    while quiet < 4:
         try:
             while not done.wait(0.01):
                 pass
             time.sleep(0.005)
-            return
+            quiet += 1
         except KeyboardInterrupt:
-            pass
+            quiet = 0
 
 
 def one(kind, game, voting):
