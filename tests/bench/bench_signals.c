@@ -31,8 +31,8 @@
  *
  * Per episode: "line" is load + run + write (the JSON line in, the signals
  * line out): "load" ac_episode_load_json, "run" ac_pipeline_run without
- * the callback's time, "write" ac_pipeline_write_json (twice: the size,
- * then the text, as the command line does). Per-episode times are the
+ * the callback's time, "write" ac_pipeline_write_json (once into room for
+ * a line as long as the episode's, as the command line does). Per-episode times are the
  * process's CPU time (CLOCK_PROCESS_CPUTIME_ID; the program has one
  * thread), so that a loaded machine's preemptions stay out of them; the
  * wall-clock time of each line is given beside them (median, p90), and
@@ -373,14 +373,20 @@ static int time_line(ac_pipeline *p, table_oracle *o, const line *l,
     double run_start = now_cpu();
     rc = ac_pipeline_run(p, ep);
     double run_end = now_cpu();
-    size_t need = 0, len = 0;
-    char *out = NULL;
-    if (rc == AC_OK)
-        rc = ac_pipeline_write_json(p, ep, NULL, 0, &need);
-    if (rc == AC_OK && (out = malloc(need + 1)) == NULL)
-        rc = AC_E_NO_MEMORY;
-    if (rc == AC_OK)
-        rc = ac_pipeline_write_json(p, ep, out, need + 1, &len);
+    /* As the command line writes it: one call with room for a line as
+     * long as the episode's, a second only when that was short. */
+    size_t cap = l->len + 4096, len = 0;
+    char *out = malloc(cap);
+    rc = rc != AC_OK ? rc
+         : out == NULL ? AC_E_NO_MEMORY
+                       : ac_pipeline_write_json(p, ep, out, cap, &len);
+    if (rc == AC_OK && len >= cap) {
+        free(out);
+        cap = len + 1;
+        out = malloc(cap);
+        rc = out ? ac_pipeline_write_json(p, ep, out, cap, &len)
+                 : AC_E_NO_MEMORY;
+    }
     double end = now_cpu(), end_wall = now_wall();
     free(out);
     if (rc != AC_OK) {
