@@ -52,7 +52,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 targets=(fuzz_game_json fuzz_api fuzz_asktell fuzz_episode_json
          fuzz_import_whowhen fuzz_import_tau fuzz_import_openai
-         fuzz_import_ag2 fuzz_external_reply)
+         fuzz_import_ag2 fuzz_external_reply fuzz_pipeline)
 ninja -C "$BUILD" "${targets[@]/#/tests/fuzz/}" >/dev/null
 echo "fuzz: built in $((SECONDS - start)) s"
 
@@ -60,11 +60,13 @@ echo "fuzz: built in $((SECONDS - start)) s"
 declare -A runs=([fuzz_game_json]=1000000 [fuzz_api]=80000 [fuzz_asktell]=400000
                  [fuzz_episode_json]=1000000 [fuzz_import_whowhen]=300000
                  [fuzz_import_tau]=160000 [fuzz_import_openai]=150000
-                 [fuzz_import_ag2]=80000 [fuzz_external_reply]=500000)
+                 [fuzz_import_ag2]=80000 [fuzz_external_reply]=500000
+                 [fuzz_pipeline]=8000)
 declare -A max_len=([fuzz_game_json]=8192 [fuzz_api]=512 [fuzz_asktell]=2048
                     [fuzz_episode_json]=4096 [fuzz_import_whowhen]=8192
                     [fuzz_import_tau]=8192 [fuzz_import_openai]=8192
-                    [fuzz_import_ag2]=8192 [fuzz_external_reply]=1024)
+                    [fuzz_import_ag2]=8192 [fuzz_external_reply]=1024
+                    [fuzz_pipeline]=2048)
 
 artifacts="$BUILD/fuzz-artifacts"
 mkdir -p "$artifacts"

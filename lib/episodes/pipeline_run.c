@@ -715,13 +715,21 @@ static int stop_localizer(ac_pipeline *p, int rc)
     return AC_OK;
 }
 
+/* The repair proposes up to max_count candidates: the batch's ids have
+ * room for them whatever the batches before (grown here, the work copied
+ * first: growing moves it). */
 static int serve_repair(ac_pipeline *p)
 {
     const ac__callbacks *cb = &p->cb;
-    const ac_work *w = &p->batch.work[0];
+    ac_work one = p->batch.work[0];
+    const ac_work *w = &one;
+    int rc = grow_batch(p, w->max_count, p->batch.words);
+    if (rc != AC_OK)
+        return rc;
     uint32_t n = 0;
     p->in_callback = 1;
-    int r = cb->repair(cb->repair_user, w->message, w->max_count, p->batch.ids, &n);
+    int r = cb->repair(cb->repair_user, w->message, w->max_count,
+                       p->batch.ids, &n);
     p->in_callback = 0;
     if (r != 0)
         return fail_run(p, ac__fail(p->err, AC_E_CALLBACK, "%s returned %d",
@@ -731,7 +739,7 @@ static int serve_repair(ac_pipeline *p)
                                     "%u candidates; at most %u were asked",
                                     callback_name(AC_WORK_KIND_REPAIR), n,
                                     w->max_count));
-    int rc = ac_pipeline_tell_repair(p, w->ticket, p->batch.ids, n);
+    rc = ac_pipeline_tell_repair(p, w->ticket, p->batch.ids, n);
     return rc == AC_OK ? rc : fail_run(p, rc);
 }
 

@@ -2,6 +2,7 @@
 #include "fuzz_common.h"
 
 #include <float.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -685,6 +686,171 @@ void fz_check_localizer_no_result(const ac_localizer *l, uint32_t n_messages)
              "blame labels without a finished run");
     FZ_CHECK(step == 12345 && p == 12345.0 && x[0] == 12345.0 &&
              flags[0] == 777, "a refused getter wrote its output");
+    free(x);
+    free(flags);
+}
+
+/* ---- the pipeline ---------------------------------------------------- */
+
+/* The agent index of message t's author; UINT32_MAX for a non-player. */
+static uint32_t author_agent(const ac_episode *ep, uint32_t t)
+{
+    uint32_t who = 0, agent = UINT32_MAX;
+    FZ_CHECK(ac_episode_message(ep, t, &who, NULL, NULL) == AC_OK,
+             "message %u", t);
+    return ac_episode_agent_of(ep, who, &agent) == AC_OK ? agent
+                                                         : UINT32_MAX;
+}
+
+static void check_pipeline_credits(const double *phi, uint32_t n,
+                                   double total)
+{
+    for (uint32_t a = 0; a < n; a++)
+        FZ_CHECK(isfinite(phi[a]), "credit %u is %g", a, phi[a]);
+    double scale = fmax(fabs(total), max_abs(phi, n));
+    long double sum = wide_sum(phi, n);
+    FZ_CHECK(fz_close(sum, total, scale), "credits add up to %.17Lg, not "
+             "%.17g", sum, total);
+}
+
+/* Per message: a non-player's reward 0, label NaN and flag NON_PLAYER; an
+ * agent's reward finite, label in [-1, 1], never the flag. Each agent's
+ * rewards add up to its credit. */
+static void check_pipeline_messages(const ac_pipeline *p,
+                                    const ac_episode *ep, const double *phi,
+                                    uint32_t n, uint32_t T)
+{
+    double *reward = zalloc(T, sizeof *reward);
+    double *label = zalloc(T, sizeof *label);
+    double *mine = zalloc(T, sizeof *mine);
+    uint32_t *flags = zalloc(T, sizeof *flags);
+    FZ_CHECK(ac_pipeline_rewards(p, reward, T) == AC_OK &&
+                 ac_pipeline_labels(p, label, T) == AC_OK &&
+                 ac_pipeline_message_flags(p, flags, T) == AC_OK,
+             "message results");
+    for (uint32_t t = 0; t < T; t++) {
+        int player = author_agent(ep, t) != UINT32_MAX;
+        int flagged = (flags[t] & AC_MESSAGE_FLAG_NON_PLAYER) != 0;
+        FZ_CHECK(player != flagged, "message %u: flags 0x%x, a %s", t,
+                 flags[t], player ? "player" : "non-player");
+        if (!player)
+            FZ_CHECK(reward[t] == 0.0 && isnan(label[t]),
+                     "a non-player's message %u: reward %g, label %g", t,
+                     reward[t], label[t]);
+        else
+            FZ_CHECK(isfinite(reward[t]) && label[t] >= -1.0 &&
+                         label[t] <= 1.0,
+                     "message %u: reward %g, label %g", t, reward[t],
+                     label[t]);
+    }
+    for (uint32_t a = 0; a < n; a++) {
+        uint32_t k = 0;
+        for (uint32_t t = 0; t < T; t++)
+            if (author_agent(ep, t) == a)
+                mine[k++] = reward[t];
+        long double got = wide_sum(mine, k);
+        double scale = fmax(fabs(phi[a]), max_abs(mine, k));
+        FZ_CHECK(fz_close(got, phi[a], scale),
+                 "agent %u: rewards add up to %.17Lg, credit %.17g (%u "
+                 "messages)", a, got, phi[a], k);
+    }
+    free(reward);
+    free(label);
+    free(mine);
+    free(flags);
+}
+
+static void check_pipeline_first_error(const ac_pipeline *p,
+                                       const ac_episode *ep, uint32_t T)
+{
+    int64_t step = -2;
+    uint32_t agent = 0;
+    double prob = NAN;
+    FZ_CHECK(ac_pipeline_first_error(p, &step, &agent, &prob) == AC_OK,
+             "first error");
+    if (step == -1) {
+        FZ_CHECK(agent == UINT32_MAX, "no first error, agent %u", agent);
+        return;
+    }
+    FZ_CHECK(step >= 0 && step < (int64_t)T, "first error step %lld of %u",
+             (long long)step, T);
+    uint32_t author = author_agent(ep, (uint32_t)step);
+    FZ_CHECK(author != UINT32_MAX && author == agent, "first error %lld: "
+             "agent %u, the author's agent %u", (long long)step, agent,
+             author);
+    FZ_CHECK(prob >= 0.0 && prob <= 1.0, "first error probability %g",
+             prob);
+}
+
+static char *pipeline_json(const ac_pipeline *p, const ac_episode *ep)
+{
+    size_t len = 0, again = 0;
+    FZ_CHECK(ac_pipeline_write_json(p, ep, NULL, 0, &len) == AC_OK, "json");
+    char *buf = zalloc(len + 1, 1);
+    FZ_CHECK(ac_pipeline_write_json(p, ep, buf, len + 1, &again) == AC_OK &&
+                 again == len && strlen(buf) == len,
+             "json");
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    FZ_CHECK(root != NULL, "signals do not parse: %s\n%s", jerr.text, buf);
+    json_decref(root);
+    return buf;
+}
+
+char *fz_check_pipeline_done(const ac_pipeline *p, const ac_episode *ep)
+{
+    uint32_t n = 0, T = 0;
+    FZ_CHECK(ac_episode_counts(ep, NULL, &n, &T) == AC_OK, "counts");
+    double *phi = zalloc(n, sizeof *phi);
+    double total = NAN, reference = NAN;
+    int rc = ac_pipeline_credits(p, phi, NULL, n);
+    FZ_CHECK(rc == AC_OK, "a finished run has no credits: %s (%s)",
+             ac_status_name(rc), ac_pipeline_last_error(p));
+    FZ_CHECK(ac_pipeline_total(p, &total, &reference) == AC_OK &&
+                 isfinite(total) && isfinite(reference),
+             "total %g, reference %g", total, reference);
+    check_pipeline_credits(phi, n, total);
+    check_pipeline_messages(p, ep, phi, n, T);
+    check_pipeline_first_error(p, ep, T);
+    int32_t done = 0;
+    uint64_t out = 1;
+    FZ_CHECK(ac_pipeline_progress(p, &done, &out) == AC_OK && done == 1 &&
+                 out == 0,
+             "done run: progress %d, %llu", done, (unsigned long long)out);
+    free(phi);
+    return pipeline_json(p, ep);
+}
+
+void fz_check_pipeline_no_result(const ac_pipeline *p, const ac_episode *ep)
+{
+    uint32_t n = 0, T = 0;
+    FZ_CHECK(ac_episode_counts(ep, NULL, &n, &T) == AC_OK, "counts");
+    double *x = zalloc((size_t)n + T, sizeof *x);
+    uint32_t *flags = zalloc((size_t)n + T, sizeof *flags);
+    x[0] = 12345.0;
+    flags[0] = 777;
+    double total = 12345.0;
+    int64_t step = 12345;
+    ac_preference_pair pair = {.struct_size = sizeof pair, .step = 777};
+    size_t len = 12345;
+    char buf[4] = "abc";
+    FZ_CHECK(ac_pipeline_credits(p, x, NULL, n) == AC_E_STATE &&
+                 ac_pipeline_total(p, &total, NULL) == AC_E_STATE &&
+                 ac_pipeline_rewards(p, x, T) == AC_E_STATE &&
+                 ac_pipeline_labels(p, x, T) == AC_E_STATE &&
+                 ac_pipeline_message_flags(p, flags, T) == AC_E_STATE &&
+                 ac_pipeline_step_flags(p, flags, T) == AC_E_STATE &&
+                 ac_pipeline_agent_flags(p, flags, n) == AC_E_STATE &&
+                 ac_pipeline_first_error(p, &step, NULL, NULL) ==
+                     AC_E_STATE &&
+                 ac_pipeline_pair(p, &pair) == AC_E_STATE &&
+                 ac_pipeline_write_json(p, ep, buf, sizeof buf, &len) ==
+                     AC_E_STATE,
+             "a result getter without a result");
+    FZ_CHECK(x[0] == 12345.0 && flags[0] == 777 && total == 12345.0 &&
+                 step == 12345 && pair.step == 777 && len == 12345 &&
+                 strcmp(buf, "abc") == 0,
+             "a refused getter wrote its output");
     free(x);
     free(flags);
 }

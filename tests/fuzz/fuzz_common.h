@@ -149,4 +149,18 @@ void fz_check_refiner_no_result(const ac_refiner *r, uint32_t n_agents,
                                 uint32_t n_messages);
 void fz_check_localizer_no_result(const ac_localizer *l, uint32_t n_messages);
 
+/* The invariants of a pipeline's successful run on ep: credits finite and
+ * adding up to the total R - reference (to a relative 1e-12 of the largest
+ * of |total|, |phi_i|), each agent's rewards to its credit (of the largest
+ * of |credit|, |r_t|), a non-player's message reward 0, label NaN and flag
+ * AC_MESSAGE_FLAG_NON_PLAYER (an agent's never that flag, its label in
+ * [-1, 1]), the first error -1 or an agent's message with that agent,
+ * and signals that jansson reads. Returns the signals' JSON text
+ * (ac_pipeline_write_json, malloc'd: the caller frees it). */
+char *fz_check_pipeline_done(const ac_pipeline *p, const ac_episode *ep);
+/* Every result getter and the writer of a pipeline without a result
+ * (none yet, a run under way or failed) return AC_E_STATE and write
+ * nothing. */
+void fz_check_pipeline_no_result(const ac_pipeline *p, const ac_episode *ep);
+
 #endif

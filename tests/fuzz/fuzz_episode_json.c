@@ -11,7 +11,6 @@
  * non-player's message, and signals that jansson reads back. Message and
  * warning buffers are written within their capacity and terminated.
  */
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,60 +64,6 @@ static int count_oracle(void *user, const uint64_t *coalitions,
     return 0;
 }
 
-static void check_signals(const ac_pipeline *p, const ac_episode *ep,
-                          uint32_t n, uint32_t T)
-{
-    double *phi = calloc(n, sizeof *phi), *reward = calloc(T, sizeof *reward);
-    uint32_t *flags = calloc(T, sizeof *flags);
-    FZ_CHECK(phi && reward && flags, "memory");
-    double total = 0.0, reference = 0.0;
-    FZ_CHECK(ac_pipeline_credits(p, phi, NULL, n) == AC_OK &&
-                 ac_pipeline_rewards(p, reward, T) == AC_OK &&
-                 ac_pipeline_message_flags(p, flags, T) == AC_OK &&
-                 ac_pipeline_total(p, &total, &reference) == AC_OK,
-             "results");
-    double scale = fabs(total), sum = 0.0;
-    for (uint32_t a = 0; a < n; a++) {
-        FZ_CHECK(isfinite(phi[a]), "credit %u is %g", a, phi[a]);
-        scale = fmax(scale, fabs(phi[a]));
-        sum += phi[a];
-    }
-    FZ_CHECK(fz_close(sum, total, scale), "credits add up to %.17g, not "
-             "%.17g", sum, total);
-    for (uint32_t a = 0; a < n; a++) {
-        long double got = 0.0L;
-        for (uint32_t t = 0; t < T; t++) {
-            uint32_t who = 0, agent = UINT32_MAX;
-            FZ_CHECK(ac_episode_message(ep, t, &who, NULL, NULL) == AC_OK,
-                     "message");
-            if (ac_episode_agent_of(ep, who, &agent) != AC_OK) {
-                FZ_CHECK(reward[t] == 0.0 &&
-                             (flags[t] & AC_MESSAGE_FLAG_NON_PLAYER),
-                         "a non-player's message %u has reward %g", t,
-                         reward[t]);
-                continue;
-            }
-            got += agent == a ? reward[t] : 0.0;
-        }
-        FZ_CHECK(fz_close(got, phi[a], fmax(fabs(phi[a]), 1e-300)),
-                 "agent %u: rewards %.17Lg, credit %.17g", a, got, phi[a]);
-    }
-    size_t len = 0;
-    FZ_CHECK(ac_pipeline_write_json(p, ep, NULL, 0, &len) == AC_OK, "json");
-    char *buf = malloc(len + 1);
-    FZ_CHECK(buf != NULL &&
-                 ac_pipeline_write_json(p, ep, buf, len + 1, &len) == AC_OK,
-             "json");
-    json_error_t jerr;
-    json_t *root = json_loads(buf, 0, &jerr);
-    FZ_CHECK(root != NULL, "signals do not parse: %s\n%s", jerr.text, buf);
-    json_decref(root);
-    free(buf);
-    free(phi);
-    free(reward);
-    free(flags);
-}
-
 static void run_pipeline(const ac_episode *ep)
 {
     uint32_t parts = 0, n = 0, T = 0;
@@ -136,7 +81,7 @@ static void run_pipeline(const ac_episode *ep)
                  rc == AC_E_BUDGET || rc == AC_E_INFEASIBLE,
              "run = %s: %s", ac_status_name(rc), ac_pipeline_last_error(p));
     if (rc == AC_OK)
-        check_signals(p, ep, n, T);
+        free(fz_check_pipeline_done(p, ep));
     else
         FZ_CHECK(ac_pipeline_last_error(p)[0] != '\0', "no message");
     ac_pipeline_free(p);

@@ -1692,6 +1692,56 @@ START_TEST(asktell_equals_one_call)
 }
 END_TEST
 
+/* Found by fuzz_pipeline: ac_pipeline_run gave the repair callback room
+ * for the batches of the stages before the pair (64 and 1 by default), not
+ * for the max_count candidates it may propose (here 100). */
+static int propose_all(void *user, uint32_t step, uint32_t max_count,
+                       uint64_t *ids, uint32_t *count)
+{
+    (void)user;
+    (void)step;
+    for (uint32_t k = 0; k < max_count; k++)
+        ids[k] = 1000 + k;
+    *count = max_count;
+    return 0;
+}
+
+static int judge_last(void *user, uint32_t step, const uint64_t *ids,
+                      uint32_t count, double *p, int32_t *status)
+{
+    (void)user;
+    (void)step;
+    (void)status;
+    for (uint32_t k = 0; k < count; k++)
+        p[k] = ids[k] == 1099 ? 0.9 : 0.0;
+    return 0;
+}
+
+START_TEST(repair_gets_room_for_max_count)
+{
+    ac_episode *ep = team_episode(0.0);
+    ck_assert_int_eq(ac_episode_set_first_error_label(ep, 4), AC_OK);
+    ac_pipeline *p = NULL;
+    ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_PIPELINE_PARAM_VERIFIER,
+                                         AC_VERIFIER_SOURCE_ANNOTATION),
+                     AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_CANDIDATES,
+                                         100), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, team_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_repair(p, propose_all, judge_last,
+                                            NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    ac_preference_pair pair = {.struct_size = sizeof pair};
+    ck_assert_int_eq(ac_pipeline_pair(p, &pair), AC_OK);
+    ck_assert_int_eq(pair.kind, AC_PAIR_KIND_REPAIR);
+    ck_assert_uint_eq(pair.candidates, 100);
+    ck_assert_uint_eq(pair.chosen, 1099);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
 /* The protocol's rules: nothing before a start, a tell checked whole
  * (unknown, stale, twice, out of range: nothing taken), a repair's
  * candidates only through ac_pipeline_tell_repair, a failed answer asked
@@ -1958,6 +2008,7 @@ int main(void)
     tcase_add_test(tc, asktell_equals_one_call);
     tcase_add_test(tc, asktell_protocol);
     tcase_add_test(tc, asktell_pair_rules);
+    tcase_add_test(tc, repair_gets_room_for_max_count);
     tc = th_tcase(s, "allocation failure");
     tcase_add_test(tc, allocation_failure);
     tcase_add_test(tc, allocation_failure_asktell);
