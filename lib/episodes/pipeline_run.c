@@ -442,6 +442,26 @@ static const char *object_error(const ac_pipeline *p)
     }
 }
 
+/* An answer out of its kind's range refuses the tell, also one whose
+ * object has ended its run meanwhile (and would not look at it): one rule
+ * whatever the order of the tells. */
+static int check_range(ac_pipeline *p, uint32_t count, const uint64_t *tickets,
+                       const double *answers, const int32_t *status)
+{
+    double lo = p->run.stage == AC__STAGE_REWARDS ? -1.0 : 0.0;
+    if (p->run.stage == AC__STAGE_CREDIT)
+        return AC_OK; /* any finite value */
+    for (uint32_t k = 0; k < count; k++)
+        if ((status == NULL || status[k] == 0) && isfinite(answers[k]) &&
+            !(answers[k] >= lo && answers[k] <= 1.0))
+            return ac__fail(p->err, AC_E_INVALID_ARG, "%s: the answer to "
+                            "ticket %llu (position %u of the tell) is %g, "
+                            "outside [%g, 1]", stage_name(p),
+                            (unsigned long long)tickets[k], k, answers[k],
+                            lo);
+    return AC_OK;
+}
+
 /* A check's answers, kept by place until the whole call is in; then the
  * call joins the replay record. */
 static int keep_checks(ac_pipeline *p, uint32_t count, const uint64_t *tickets,
@@ -460,6 +480,9 @@ int ac_pipeline_tell(ac_pipeline *p, uint32_t count, const uint64_t *tickets,
         return rc;
     if (p->run.stage == AC__STAGE_PAIR)
         return keep_checks(p, count, tickets, answers, status);
+    rc = check_range(p, count, tickets, answers, status);
+    if (rc != AC_OK)
+        return rc;
     rc = object_tickets(p, count, tickets);
     if (rc == AC_OK)
         rc = tell_object(p, count, answers, status);
