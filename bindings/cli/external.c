@@ -282,7 +282,9 @@ static int read_reply(ext_worker *w, ext_program *pr, ext_kind kind,
 {
     size_t scanned = 0;
     for (;;) {
-        char *nl = memchr(pr->buf + scanned, '\n', pr->len - scanned);
+        char *nl = pr->len > scanned /* no buffer yet: nothing to scan */
+                       ? memchr(pr->buf + scanned, '\n', pr->len - scanned)
+                       : NULL;
         if (nl != NULL) {
             *line_len = (size_t)(nl - pr->buf);
             return 0;
