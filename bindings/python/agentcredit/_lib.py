@@ -531,8 +531,9 @@ def load(candidates=None, expected_abi=ABI_VERSION):
                                            why))
     if not any(w.startswith("$" + ENV_VAR) for w, _, _ in attempts):
         lines.append("set %s to the library file (or its directory), e.g. "
-                     "build/lib/%s after building with meson"
-                     % (ENV_VAR, SONAME))
+                     "build/lib/%s after building with meson, or install "
+                     "the package from a built tree with pip (docs/python.md, "
+                     "Installation)" % (ENV_VAR, SONAME))
     cls = AbiMismatchError if abi_mismatch else LibraryNotFoundError
     raise cls("\n".join(lines), attempts)
 
