@@ -23,12 +23,14 @@ agentcredit raises :class:`LibraryNotFoundError` (or
 whose message lists every place tried and why each failed.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
 import pathlib
 import warnings
-from typing import NamedTuple, Optional
+from typing import Iterable, NamedTuple, Optional, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double,
                     c_int, c_int32, c_int64, c_size_t, c_uint32, c_uint64,
                     c_void_p)
@@ -375,7 +377,9 @@ class LibraryNotFoundError(ImportError):
     ``attempts`` is a list of ``(where, spec, why)`` tuples, one per place
     tried, in order; the message lists them too."""
 
-    def __init__(self, message, attempts=()):
+    def __init__(self, message: str,
+                 attempts: Iterable[Tuple[str, Optional[str], str]] = ()
+                 ) -> None:
         super().__init__(message)
         self.attempts = list(attempts)
 
