@@ -24,6 +24,8 @@ docs/python.md is the guide. The library is found through
 ``$AGENTCREDIT_LIB``, next to this package, or the system loader (see
 :mod:`agentcredit._lib`)."""
 
+from __future__ import annotations
+
 from . import _constants, _lib
 from ._constants import *  # noqa: F401,F403  (the header's enums, limits)
 from ._errors import (AgentCreditError, BudgetError, Busy, CallbackError,
@@ -50,17 +52,17 @@ __version__ = _lib.decode(_lib.lib.ac_version_string())
 library = (_lib.LIBRARY_WHERE, _lib.LIBRARY_PATH)
 
 
-def library_version():
+def library_version() -> str:
     """``ac_version_string()`` of the loaded library ("1.0.0")."""
     return _lib.decode(_lib.lib.ac_version_string())
 
 
-def library_version_number():
+def library_version_number() -> int:
     """``ac_version_number()``: MAJOR*10000 + MINOR*100 + PATCH."""
     return _lib.lib.ac_version_number()
 
 
-def abi_version():
+def abi_version() -> int:
     """``ac_abi_version()`` of the loaded library (== ABI_VERSION)."""
     return _lib.lib.ac_abi_version()
 

@@ -5,16 +5,20 @@ the ``ac_status`` the C function returned. The message is ``ac_strerror``'s
 sentence followed by the handle's ``*_last_error`` detail, when there is
 one."""
 
+from __future__ import annotations
+
+from typing import Optional, Type
+
 from ._constants import Status
 from ._lib import decode, lib
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """``ac_strerror``: a static English sentence for any status."""
     return decode(lib.ac_strerror(int(status)))
 
 
-def status_name(status):
+def status_name(status: int) -> str:
     """``ac_status_name``: ``"AC_E_BUDGET"``, or ``"AC_E_UNKNOWN"``."""
     return decode(lib.ac_status_name(int(status)))
 
@@ -27,7 +31,8 @@ class AgentCreditError(Exception):
     message of the Python layer; may be ``""``) and ``function`` (the C
     function, or the Python method, that failed; may be None)."""
 
-    def __init__(self, status, detail="", function=None):
+    def __init__(self, status: int, detail: str = "",
+                 function: Optional[str] = None) -> None:
         self.status = int(status)
         self.status_name = status_name(self.status)
         self.detail = detail or ""
@@ -122,10 +127,11 @@ _BY_STATUS = {
 }
 
 
-def error_class(status):
+def error_class(status: int) -> Type[AgentCreditError]:
     """The exception class for a status (AgentCreditError when unknown)."""
     return _BY_STATUS.get(int(status), AgentCreditError)
 
 
-def make_error(status, detail="", function=None):
+def make_error(status: int, detail: str = "",
+               function: Optional[str] = None) -> AgentCreditError:
     return error_class(status)(status, detail, function)

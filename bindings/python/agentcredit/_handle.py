@@ -1,18 +1,25 @@
 """What every handle class shares: ownership of the C handle, the locks, the
 typed parameters and the callback machinery."""
 
+from __future__ import annotations
+
 import contextlib
 import enum
 import functools
 import threading
 import weakref
 from ctypes import byref, c_double, c_int64
+from typing import Any, Dict, Tuple, TypeVar
 
 from . import _buffers as B
 from . import _interrupt
 from ._constants import Reset, Status
 from ._errors import make_error
 from ._lib import decode, lib
+from ._types import ParamName, ParamValue
+
+_H = TypeVar("_H", bound="Handle")
+_T = TypeVar("_T", bound=type)
 
 
 def value_names(values):
@@ -168,7 +175,7 @@ class Handle:
 
     _kind = "handle"          # "estimator", ... (C prefix ac_<kind>_)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._ptr = None
         self._finalizer = None
         self._lock = threading.RLock()      # serialises calls on the handle
@@ -186,7 +193,7 @@ class Handle:
             self, _free, getattr(lib, "ac_%s_free" % self._kind), ptr, keep,
             self._guard)
 
-    def close(self):
+    def close(self) -> None:
         """Frees the C handle now (also done when the object is collected,
         or at the end of a ``with`` block). Idempotent. Refused (Busy) from
         inside one of the handle's own callbacks; from another thread it
@@ -203,16 +210,15 @@ class Handle:
             self._keep.clear()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True once close() ran."""
         return self._ptr is None
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
-        return False
 
     def __repr__(self):
         state = "closed" if self._ptr is None else "open"
@@ -275,7 +281,7 @@ class Handle:
         return decode(getattr(lib, "ac_%s_last_error" % self._kind)(ptr))
 
     @property
-    def last_error(self):
+    def last_error(self) -> str:
         """The detailed message of the handle's last failure ("" if none)."""
         with self._use("last_error") as ptr:
             return self._last_error(ptr)
@@ -352,7 +358,7 @@ class Parametrised(Handle):
                              "int64" % (spec.name, v), "set_param")
         return int(v)
 
-    def set_param(self, name, value):
+    def set_param(self, name: ParamName, value: ParamValue) -> None:
         """Sets one parameter by name, by its member of the parameter enum
         (``EstimatorParam.BUDGET``) or by its C id. An enum parameter takes
         the name of a value (``'kernelshap'``), the member
@@ -369,7 +375,7 @@ class Parametrised(Handle):
         with self._use(fname) as ptr:
             self._check(getattr(lib, fname)(ptr, spec.id, v), ptr, fname)
 
-    def get_param(self, name):
+    def get_param(self, name: ParamName) -> ParamValue:
         """One parameter's value: an int, a float, a bool, or the name of an
         enum value (``'kernelshap'``)."""
         spec = self._spec(name, what="get_param")
@@ -389,7 +395,7 @@ class Parametrised(Handle):
                     return k
         return v
 
-    def params(self):
+    def params(self) -> Dict[str, ParamValue]:
         """Every parameter's current value, by name."""
         return {name: self.get_param(name) for name in self._PARAMS}
 
@@ -404,7 +410,7 @@ class Parametrised(Handle):
                 self.set_param(name, value)
 
     @classmethod
-    def param_bounds(cls, name):
+    def param_bounds(cls, name: ParamName) -> Tuple[float, float]:
         """``(lower, upper)`` of a parameter (a name, a member of the
         parameter enum or a C id), from the library; no handle needed. Enum
         parameters give the range of their numeric values. The library's
@@ -429,7 +435,7 @@ class Audited(Parametrised):
 
     _AUDIT = ()   # audit_table(): (key, name, {value: name} or None)
 
-    def audit(self):
+    def audit(self) -> Dict[str, Any]:
         """The audit record as a dict: each key of the C audit enum in lower
         case (``AC_ESTIMATOR_AUDIT_OUTCOME`` -> ``'outcome'``, the names of
         the CLI's ``--json``); figures that are values of a C set (method,
@@ -466,14 +472,18 @@ def _property_doc(cls, spec):
     return "%s; the library's bounds: %r to %r" % (spec.doc, lo, hi)
 
 
-def install_params(cls):
-    """Adds a property per parameter (``est.budget = 500``)."""
-    for name, spec in cls._PARAMS.items():
-        def getter(self, _n=name):
-            return self.get_param(_n)
+def param_property(name: str, doc: str) -> property:
+    """A property that reads and sets the parameter ``name``."""
+    def getter(self: Parametrised) -> ParamValue:
+        return self.get_param(name)
 
-        def setter(self, value, _n=name):
-            self.set_param(_n, value)
-        setattr(cls, name, property(getter, setter,
-                                    doc=_property_doc(cls, spec)))
+    def setter(self: Parametrised, value: ParamValue) -> None:
+        self.set_param(name, value)
+    return property(getter, setter, doc=doc)
+
+
+def install_params(cls: _T) -> _T:
+    """Adds a property per parameter (``est.budget = 500``)."""
+    for name, spec in cls._PARAMS.items():  # type: ignore[attr-defined]
+        setattr(cls, name, param_property(name, _property_doc(cls, spec)))
     return cls

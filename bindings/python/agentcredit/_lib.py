@@ -5,8 +5,14 @@ below: name, return type, argument types. The loader tries, in order,
 
 1. the environment variable ``AGENTCREDIT_LIB``: a path to the library file,
    or a directory that holds ``libagentcredit.so.1``;
-2. ``libagentcredit.so.1`` next to this package (``Path(__file__).parent``);
-3. the system loader: ``ctypes.CDLL('libagentcredit.so.1')`` (``LD_LIBRARY_PATH``,
+2. ``libagentcredit.so.1`` next to this package (``Path(__file__).parent``:
+   where ``pip install`` of a built tree bundles it);
+3. after ``meson install``: the install prefix's libdir, which the install
+   recorded in the generated module ``agentcredit._paths`` (found relative to
+   where the package now is, so a DESTDIR or a moved prefix still works);
+4. run from a source tree (``bindings/python`` of a checkout): that tree's
+   own build, ``build/lib/libagentcredit.so.1``;
+5. the system loader: ``ctypes.CDLL('libagentcredit.so.1')`` (``LD_LIBRARY_PATH``,
    the ld.so cache, the default directories), then
    ``ctypes.util.find_library('agentcredit')``.
 
@@ -17,11 +23,14 @@ agentcredit raises :class:`LibraryNotFoundError` (or
 whose message lists every place tried and why each failed.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
 import pathlib
 import warnings
+from typing import Iterable, NamedTuple, Optional, Tuple
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double,
                     c_int, c_int32, c_int64, c_size_t, c_uint32, c_uint64,
                     c_void_p)
@@ -368,7 +377,9 @@ class LibraryNotFoundError(ImportError):
     ``attempts`` is a list of ``(where, spec, why)`` tuples, one per place
     tried, in order; the message lists them too."""
 
-    def __init__(self, message, attempts=()):
+    def __init__(self, message: str,
+                 attempts: Iterable[Tuple[str, Optional[str], str]] = ()
+                 ) -> None:
         super().__init__(message)
         self.attempts = list(attempts)
 
@@ -384,6 +395,44 @@ class _Rejected(Exception):
         self.abi_mismatch = abi_mismatch
 
 
+class InstalledDirs(NamedTuple):
+    """Where ``meson install`` put the library and the CLI."""
+
+    libdir: pathlib.Path
+    bindir: pathlib.Path
+
+
+def installed_dirs(package_dir: pathlib.Path = PACKAGE_DIR
+                   ) -> Optional[InstalledDirs]:
+    """The install prefix's libdir and bindir when ``meson install``
+    installed this package (it generates ``_paths.py``), else None.
+
+    ``_paths`` records absolute paths as configured; they are taken relative
+    to the package's recorded directory, so that a package staged under a
+    DESTDIR, or a prefix moved as a whole, still finds its own library."""
+    try:
+        from . import _paths  # type: ignore  # written by meson install
+    except ImportError:
+        return None
+
+    def relocated(path: str) -> pathlib.Path:
+        return pathlib.Path(os.path.normpath(
+            package_dir / os.path.relpath(path, _paths.PACKAGE_DIR)))
+
+    return InstalledDirs(relocated(_paths.LIBDIR), relocated(_paths.BINDIR))
+
+
+def source_build(package_dir: pathlib.Path = PACKAGE_DIR
+                 ) -> Optional[pathlib.Path]:
+    """``<checkout>/build`` when this package is ``bindings/python/agentcredit``
+    of a source tree (the header beside it says so), else None."""
+    root = package_dir.parent.parent.parent
+    if (package_dir.parent.parent.name == "bindings"
+            and (root / "include" / "agentcredit.h").is_file()):
+        return root / "build"
+    return None
+
+
 def _candidates(environ=None, package_dir=None):
     """Yields ``(where, spec)``: the places to try, in order. ``spec`` is a
     path, or a bare name for the system loader; None when a step has
@@ -397,7 +446,15 @@ def _candidates(environ=None, package_dir=None):
             yield ("$%s (a directory)" % ENV_VAR, str(p / SONAME))
         else:
             yield ("$%s" % ENV_VAR, str(p))
-    yield ("next to the package", str(pathlib.Path(package_dir) / SONAME))
+    package_dir = pathlib.Path(package_dir)
+    yield ("next to the package", str(package_dir / SONAME))
+    installed = installed_dirs(package_dir)
+    if installed is not None:
+        yield ("the install prefix (meson install)",
+               str(installed.libdir / SONAME))
+    build = source_build(package_dir)
+    if build is not None:
+        yield ("the source tree's build", str(build / "lib" / SONAME))
     yield ("system loader", SONAME)
     found = ctypes.util.find_library("agentcredit")
     yield ("ctypes.util.find_library('agentcredit')", found)
@@ -478,8 +535,9 @@ def load(candidates=None, expected_abi=ABI_VERSION):
                                            why))
     if not any(w.startswith("$" + ENV_VAR) for w, _, _ in attempts):
         lines.append("set %s to the library file (or its directory), e.g. "
-                     "build/lib/%s after building with meson"
-                     % (ENV_VAR, SONAME))
+                     "build/lib/%s after building with meson, or install "
+                     "the package from a built tree with pip (docs/python.md, "
+                     "Installation)" % (ENV_VAR, SONAME))
     cls = AbiMismatchError if abi_mismatch else LibraryNotFoundError
     raise cls("\n".join(lines), attempts)
 

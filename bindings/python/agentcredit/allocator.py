@@ -15,7 +15,10 @@ that is the binding's worker thread: see "Ctrl-C" in docs/python.md); an
 exception in ``alloc`` counts as a failed allocation, one in ``free`` is
 ignored, and both are kept in ``errors`` for inspection."""
 
+from __future__ import annotations
+
 import ctypes
+from typing import Any, Callable, Optional, Union
 
 from ._lib import ALLOC_FN, FREE_FN, ac_allocator
 
@@ -23,7 +26,9 @@ from ._lib import ALLOC_FN, FREE_FN, ac_allocator
 class Allocator:
     """``Allocator(alloc, free, opaque=None)``; see the module docstring."""
 
-    def __init__(self, alloc, free, opaque=None):
+    def __init__(self, alloc: Union[Callable[[int], Optional[int]], Any],
+                 free: Union[Callable[[int], Any], Any],
+                 opaque: Optional[int] = None) -> None:
         self.errors = []
         if isinstance(alloc, ctypes._CFuncPtr):
             self._alloc = ctypes.cast(alloc, ALLOC_FN)

@@ -2,6 +2,8 @@
 (``ac_episode``, ``ac_pipeline``). docs/signals.md ("The pipeline") gives
 the wiring; docs/python.md ("Episodes and the pipeline") the Python use."""
 
+from __future__ import annotations
+
 import collections
 import contextlib
 import ctypes
@@ -13,7 +15,7 @@ import threading
 from ctypes import (byref, c_char_p, c_double, c_int, c_int32, c_int64,
                     c_size_t, c_uint32, c_uint64, c_void_p,
                     create_string_buffer)
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NoReturn, Optional, Tuple, Type, Union
 
 from . import _buffers as B
 from . import allocator as _allocator
@@ -24,8 +26,9 @@ from ._constants import (MESSAGE_FLAG_NON_PLAYER, AgentFlag, EpisodeField,
                          VerifierSource)
 from ._errors import make_error
 from ._handle import (Audited, Handle, Param, _check_enum, audit_table,
-                      flag_names, install_params, value_names)
+                      flag_names, install_params, param_property, value_names)
 from ._lib import ac_json_limits, ac_preference_pair, decode, lib
+from ._types import Callback, Coalition, ParamName, ParamValue
 from .estimator import ORACLE_KEYS, Estimator, oracle_callback
 from .localizer import (REPAIR_KEYS, UNKNOWN_AGENT, VERIFIER_KEYS, FirstError,
                         Localizer, PreferencePair, repair_callbacks,
@@ -71,6 +74,18 @@ def _from_c(value):
     return None if value is None else decode(value)
 
 
+def _outcome_property(field: EpisodeField, name: str, clear: Optional[str],
+                      doc: str) -> property:
+    """An outcome field of the episode as a property (None: unset; a field
+    without a clear function cannot be unset)."""
+    def getter(self: Episode) -> Optional[float]:
+        return self._field(field)
+
+    def setter(self: Episode, value: Optional[float]) -> None:
+        self._set_field(name, value, clear)
+    return property(getter, setter, doc=doc)
+
+
 class Episode(Handle):
     """One episode: who took part, the messages in order, how it ended and
     what the host knows (``ac_episode``).
@@ -92,8 +107,11 @@ class Episode(Handle):
 
     _kind = "episode"
 
-    def __init__(self, *, outcome=None, threshold=None, reference=None,
-                 baseline=None, allocator=None):
+    def __init__(self, *, outcome: Optional[float] = None,
+                 threshold: Optional[float] = None,
+                 reference: Optional[float] = None,
+                 baseline: Optional[float] = None,
+                 allocator: Optional[_allocator.Allocator] = None) -> None:
         super().__init__()
         out = c_void_p()
         rc = lib.ac_episode_create(byref(out), _allocator.pointer(allocator))
@@ -120,7 +138,10 @@ class Episode(Handle):
         self.warnings = []
 
     @classmethod
-    def from_json(cls, text, *, strict=False, limits=None, allocator=None):
+    def from_json(cls, text: Union[str, bytes], *, strict: bool = False,
+                  limits: Optional[Dict[str, int]] = None,
+                  allocator: Optional[_allocator.Allocator] = None
+                  ) -> Episode:
         """Reads one ``"agentcredit.episode/1"`` object (docs/format.md):
         ``text`` a str or bytes. Unknown keys are warnings, kept in
         ``episode.warnings``; with ``strict=True`` the first is a
@@ -156,7 +177,7 @@ class Episode(Handle):
         self.warnings = [w for w in decode(warn.value).split("\n") if w]
         return self
 
-    def to_json(self):
+    def to_json(self) -> str:
         """The episode as one line of ``"agentcredit.episode/1"`` JSON (no
         newline); :meth:`from_json` reads it back as it was."""
         with self._use("ac_episode_write_json") as ptr:
@@ -164,14 +185,14 @@ class Episode(Handle):
                 ptr, buf, cap, n), self, ptr, "ac_episode_write_json")
 
     @property
-    def id(self):
+    def id(self) -> Optional[str]:
         """The host's id of the episode (a str), or None."""
         with self._use("ac_episode_id") as ptr:
             raw = lib.ac_episode_id(ptr)
         return None if raw is None else decode(raw)
 
     @id.setter
-    def id(self, value):
+    def id(self, value: Optional[str]) -> None:
         self._set("ac_episode_set_id",
                   None if value is None else _c_string(value, "id"))
 
@@ -229,7 +250,7 @@ class Episode(Handle):
         with self._use(fname) as ptr:
             self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
 
-    def close(self):
+    def close(self) -> None:
         """Frees the C episode now (also at the end of a ``with`` block, or
         when collected). Idempotent. Waits for the pipeline runs of other
         threads that read it; Busy from inside a run's callback."""
@@ -238,7 +259,8 @@ class Episode(Handle):
             super().close()
 
     # -- participants and messages ------------------------------------------
-    def add_participant(self, name, kind="agent"):
+    def add_participant(self, name: str,
+                        kind: Union[str, ParticipantKind] = "agent") -> int:
         """Adds a participant and returns its participant index. ``kind``:
         ``'agent'`` (a player; it also gets the next agent index, see
         :meth:`agent_of`), ``'tool'``, ``'user'``, ``'environment'``,
@@ -279,7 +301,9 @@ class Episode(Handle):
                                  "participant") from None
         return B.u32(participant, "participant")
 
-    def add_message(self, participant, text=None, role=None):
+    def add_message(self, participant: Union[int, str],
+                    text: Optional[str] = None,
+                    role: Optional[str] = None) -> int:
         """Appends a message by ``participant`` (its index or name) and
         returns the message's index. ``text`` and ``role`` (as the
         transcript names it: ``'assistant'``, ``'tool'``, ...) may be None
@@ -290,14 +314,15 @@ class Episode(Handle):
                   _c_string(text, "text"), byref(index))
         return index.value
 
-    def set_parent(self, message, parent):
+    def set_parent(self, message: int, parent: Optional[int]) -> None:
         """The earlier message ``message`` replies to or depends on
         (``parent < message``); None: none (the default). Carried for the
         trainer; the pipeline computes nothing from it."""
         par = _NO_MESSAGE if parent is None else B.u32(parent, "parent")
         self._set("ac_episode_set_parent", B.u32(message, "message"), par)
 
-    def set_token_span(self, message, begin, end=None):
+    def set_token_span(self, message: int, begin: Optional[int],
+                       end: Optional[int] = None) -> None:
         """The message's tokens ``[begin, end)`` in the trained model's
         tokenization of the transcript; ``set_token_span(t, None)``: none
         (the default)."""
@@ -327,31 +352,24 @@ class Episode(Handle):
             return
         self._set("ac_episode_set_%s" % name, B._number(value, name))
 
-    outcome = property(
-        lambda self: self._field(EpisodeField.OUTCOME),
-        lambda self, v: self._set_field("outcome", v),
-        doc="R, the evaluator's score (finite; required by the pipeline); "
-            "None until set.")
-    threshold = property(
-        lambda self: self._field(EpisodeField.THRESHOLD),
-        lambda self, v: self._set_field("threshold", v),
-        doc="Success is R >= threshold (finite; default 0.5).")
-    reference = property(
-        lambda self: self._field(EpisodeField.REFERENCE),
-        lambda self, v: self._set_field("reference", v,
-                                        "ac_episode_clear_reference"),
-        doc="What R is judged against (the group's mean outcome, an "
-            "expected success rate): the agents' credits add up to R - "
-            "reference. None (the default, or set None): the threshold "
-            "serves.")
-    baseline = property(
-        lambda self: self._field(EpisodeField.BASELINE),
-        lambda self, v: self._set_field("baseline", v,
-                                        "ac_episode_clear_baseline"),
-        doc="v(empty), the outcome with no agent acting. None (the default, "
-            "or set None): the oracle is asked for it.")
+    outcome = _outcome_property(
+        EpisodeField.OUTCOME, "outcome", None,
+        "R, the evaluator's score (finite; required by the pipeline); None "
+        "until set.")
+    threshold = _outcome_property(
+        EpisodeField.THRESHOLD, "threshold", None,
+        "Success is R >= threshold (finite; default 0.5).")
+    reference = _outcome_property(
+        EpisodeField.REFERENCE, "reference", "ac_episode_clear_reference",
+        "What R is judged against (the group's mean outcome, an expected "
+        "success rate): the agents' credits add up to R - reference. None "
+        "(the default, or set None): the threshold serves.")
+    baseline = _outcome_property(
+        EpisodeField.BASELINE, "baseline", "ac_episode_clear_baseline",
+        "v(empty), the outcome with no agent acting. None (the default, or "
+        "set None): the oracle is asked for it.")
 
-    def set_value(self, coalition, value):
+    def set_value(self, coalition: Coalition, value: float) -> None:
         """A coalition value the host knows (free for the oracle): the
         coalition an int bitmask over the agent indices (bit a: agent a) or
         an iterable of agent indices. v(all) is the outcome unless given
@@ -367,7 +385,7 @@ class Episode(Handle):
             self._check(lib.ac_episode_set_value(ptr, arr, words, v), ptr,
                         fname)
 
-    def set_label(self, message, label):
+    def set_label(self, message: int, label: Optional[float]) -> None:
         """A label the host gives an agent's message, in [-1, 1] (helpful >
         0 > harmful): on a success the pipeline takes it as given, instead
         of the scorer's. A non-player's message takes none
@@ -376,7 +394,7 @@ class Episode(Handle):
                   B._number(label, "label"))
 
     @property
-    def first_error_label(self):
+    def first_error_label(self) -> Optional[int]:
         """The first erroneous message as a human annotated it (an agent's
         message), or None. The pipeline can use it as an exact verifier
         (``Pipeline(verifier_source='annotation')``)."""
@@ -385,7 +403,7 @@ class Episode(Handle):
         return None if m.value == _NO_MESSAGE else m.value
 
     @first_error_label.setter
-    def first_error_label(self, message):
+    def first_error_label(self, message: Optional[int]) -> None:
         m = _NO_MESSAGE if message is None else B.u32(message, "message")
         self._set("ac_episode_set_first_error_label", m)
 
@@ -396,19 +414,19 @@ class Episode(Handle):
         return p.value, a.value, m.value
 
     @property
-    def n_participants(self):
+    def n_participants(self) -> int:
         return self._counts()[0]
 
     @property
-    def n_agents(self):
+    def n_agents(self) -> int:
         """The agents (the players of the credit game)."""
         return self._counts()[1]
 
     @property
-    def n_messages(self):
+    def n_messages(self) -> int:
         return self._counts()[2]
 
-    def participant(self, participant):
+    def participant(self, participant: Union[int, str]) -> Participant:
         """One :class:`Participant` (by index or name)."""
         index = self._participant(participant)
         name, kind = c_char_p(), c_int32()
@@ -422,18 +440,18 @@ class Episode(Handle):
                            _KIND_OF.get(kind.value, kind.value), agent)
 
     @property
-    def participants(self):
+    def participants(self) -> List[Participant]:
         """Every :class:`Participant`, in participant order."""
         with self._use("participants"):
             return [self.participant(i)
                     for i in range(self.n_participants)]
 
-    def agent_of(self, participant):
+    def agent_of(self, participant: Union[int, str]) -> Optional[int]:
         """The agent index of a participant (index or name); None for a
         non-player."""
         return self.participant(participant).agent
 
-    def message(self, index):
+    def message(self, index: int) -> Message:
         """One :class:`Message`."""
         t = B.u32(index, "message")
         who, role, text = c_uint32(), c_char_p(), c_char_p()
@@ -449,13 +467,13 @@ class Episode(Handle):
                        span)
 
     @property
-    def messages(self):
+    def messages(self) -> List[Message]:
         """Every :class:`Message`, in transcript order."""
         with self._use("messages"):
             return [self.message(t) for t in range(self.n_messages)]
 
     @property
-    def labels(self):
+    def labels(self) -> List[Optional[float]]:
         """The labels given (:meth:`set_label`) per message; None where
         none was."""
         with self._use("labels"):
@@ -465,7 +483,7 @@ class Episode(Handle):
         return [None if math.isnan(v) else v for v in buf]
 
     @property
-    def known_values(self):
+    def known_values(self) -> Dict[int, float]:
         """The known coalition values (:meth:`set_value`): ``{coalition:
         value}``, coalitions as int bitmasks over the agent indices."""
         with self._use("known_values"):
@@ -587,22 +605,22 @@ class Signals:
     _names: Optional[_EpisodeNames] = dataclasses.field(
         default=None, repr=False, compare=False)
 
-    def message_flag_names(self):
+    def message_flag_names(self) -> List[List[str]]:
         """``message_flags`` as lists of names (``'redundant'``,
         ``'label_fixed'``, ``'non_player'``)."""
         return [_flag_list(f, _MSG_FLAG_NAMES) for f in self.message_flags]
 
-    def step_flag_names(self):
+    def step_flag_names(self) -> List[List[str]]:
         """``step_flags`` as lists of names (``'first_error'``,
         ``'propagates'``, ``'corrective'``, ``'recovered'``)."""
         return [_flag_list(f, _STEP_FLAG_NAMES) for f in self.step_flags]
 
-    def agent_flag_names(self):
+    def agent_flag_names(self) -> List[List[str]]:
         """``agent_flags`` as lists of names (``'relaxed_sign'``,
         ``'relaxed_bound'``)."""
         return [_flag_list(f, _AGENT_FLAG_NAMES) for f in self.agent_flags]
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         """The ``"agentcredit.signals/1"`` object (docs/format.md) as a
         dict of JSON types only, the keys and values
         ``json.loads(pipe.to_json(episode))`` gives: per agent its
@@ -658,7 +676,7 @@ class Signals:
                 "localization": _json_number(pair.localization),
                 "weight": _json_number(pair.weight)}
 
-    def to_json(self):
+    def to_json(self) -> str:
         """:meth:`to_dict` as one line of JSON (no newline): the
         ``"agentcredit.signals/1"`` line ``Pipeline.to_json(episode)`` and
         ``agentcredit signals`` write, the same keys and values."""
@@ -770,8 +788,12 @@ class Pipeline(Audited):
     _OWNERS = _OWNERS
     _AUDIT = _AUDIT_KEYS
 
-    def __init__(self, *, oracle=None, verifier=None, scorer=None,
-                 repair=None, allocator=None, **params):
+    def __init__(self, *, oracle: Optional[Callback] = None,
+                 verifier: Optional[Callback] = None,
+                 scorer: Optional[Callback] = None,
+                 repair: Optional[Tuple[Callback, Callback]] = None,
+                 allocator: Optional[_allocator.Allocator] = None,
+                 **params: ParamValue) -> None:
         super().__init__()
         out = c_void_p()
         rc = lib.ac_pipeline_create(byref(out),
@@ -843,7 +865,7 @@ class Pipeline(Audited):
                 self.set_param(full, value)
 
     @classmethod
-    def param_bounds(cls, name):
+    def param_bounds(cls, name: ParamName) -> Tuple[float, float]:
         """``(lower, upper)`` of a parameter: an object's, as that class
         gives them (``Estimator.param_bounds``); the pipeline's own from
         the header."""
@@ -865,7 +887,7 @@ class Pipeline(Audited):
             raise make_error(Status.E_BUSY, "%s of a pipeline from inside "
                              "its own callback" % what, what)
 
-    def set_param(self, name, value):
+    def set_param(self, name: ParamName, value: ParamValue) -> None:
         """Sets one parameter by name (see the class), by its member of
         :class:`PipelineParam`, :class:`EstimatorParam`,
         :class:`RefinerParam` or :class:`LocalizerParam`, or by its C id.
@@ -884,7 +906,7 @@ class Pipeline(Audited):
                     self._keep.pop(k, None)
                 self._keep.update(keep)
 
-    def set_oracle(self, oracle):
+    def set_oracle(self, oracle: Optional[Callback]) -> None:
         """Registers the oracle: a callable ``oracle(coalitions) -> values``
         (coalitions as ints over the agent indices), a :class:`Game` (the
         library's own oracle; it must have as many players as the episode
@@ -893,7 +915,7 @@ class Pipeline(Audited):
         self._register("ac_pipeline_set_oracle", ORACLE_KEYS, (fn, user),
                        keep)
 
-    def set_verifier(self, verifier):
+    def set_verifier(self, verifier: Optional[Callback]) -> None:
         """Registers ``verifier(prefixes) -> p_on_track`` over the whole
         transcript (with ``verifier_source='callback'``, the default), or
         None. See :meth:`Localizer.set_verifier`."""
@@ -901,7 +923,7 @@ class Pipeline(Audited):
         self._register("ac_pipeline_set_verifier", VERIFIER_KEYS,
                        (fn, None), keep)
 
-    def set_scorer(self, scorer):
+    def set_scorer(self, scorer: Optional[Callback]) -> None:
         """Registers ``scorer(messages) -> labels`` (transcript positions of
         agents' messages the episode gives no label), or None. See
         :meth:`Refiner.set_scorer`."""
@@ -909,7 +931,8 @@ class Pipeline(Audited):
         self._register("ac_pipeline_set_scorer", SCORER_KEYS, (fn, None),
                        keep)
 
-    def set_repair(self, repair, check):
+    def set_repair(self, repair: Optional[Callback],
+                   check: Optional[Callback]) -> None:
         """Registers ``repair(step, max_count) -> ids`` and ``check(step,
         ids) -> p_on_track`` for the preference pair of a localized
         failure; ``set_repair(None, None)`` unregisters. See
@@ -919,7 +942,7 @@ class Pipeline(Audited):
                        (rfn, cfn, None), keep)
 
     # -- running -------------------------------------------------------------
-    def run(self, episode, as_numpy=False):
+    def run(self, episode: Episode, as_numpy: bool = False) -> Signals:
         """Computes every signal of ``episode`` (an :class:`Episode`, read
         only) and returns them as :class:`Signals` (float sequences as
         lists, or numpy arrays with ``as_numpy=True``). Raises what the
@@ -951,9 +974,11 @@ class Pipeline(Audited):
                                      % (game.n, agents.value), "run")
                 self._counts = None
                 self._callback_exception = None
+                holding_game = (game._use("run (the oracle game)")
+                                if game is not None
+                                else contextlib.nullcontext())
                 try:
-                    with (game._use("run (the oracle game)")
-                          if game is not None else contextlib.nullcontext()):
+                    with holding_game:
                         rc = self._long_call("ac_pipeline_run", ptr, eptr)
                 finally:
                     # A run that succeeded keeps its result readable, also
@@ -966,13 +991,13 @@ class Pipeline(Audited):
                 return self.signals(as_numpy)
 
     @property
-    def scan_exception(self):
+    def scan_exception(self) -> Optional[BaseException]:
         """The exception the verifier raised during the localizer's
         corrective scan of the last run, which ended the scan but not the
         run (``Localizer.scan_exception``); None otherwise."""
         return self._callback_exception
 
-    def cancel(self):
+    def cancel(self) -> None:
         """Stops the run: it raises Cancelled once the batch of work under
         way is answered. Safe from any thread and from the callbacks; a
         no-op on a closed pipeline or between runs."""
@@ -987,7 +1012,7 @@ class Pipeline(Audited):
                              "the last one failed)" % what, what)
         return self._counts
 
-    def signals(self, as_numpy=False):
+    def signals(self, as_numpy: bool = False) -> Signals:
         """The :class:`Signals` of the last successful run (StateError when
         there is none: no run yet, or the last one failed)."""
         with self._use("signals") as ptr:
@@ -1029,7 +1054,7 @@ class Pipeline(Audited):
                 pair=PreferencePair._from_c(pair), audit=self.audit(),
                 _names=self._names)
 
-    def to_json(self, episode):
+    def to_json(self, episode: Episode) -> str:
         """The last run's signals of ``episode`` (the one it ran) as one
         line of ``"agentcredit.signals/1"`` JSON (docs/format.md): what the
         command line's ``signals`` writes. StateError before a run."""
@@ -1038,7 +1063,7 @@ class Pipeline(Audited):
             return _written(lambda buf, cap, n: lib.ac_pipeline_write_json(
                 ptr, ep, buf, cap, n), self, ptr, "ac_pipeline_write_json")
 
-    def audit(self):
+    def audit(self) -> Dict[str, Any]:
         """The last successful run's audit as a dict: ``success``,
         ``localized``, ``reference_given`` (bools), ``labels`` (where the
         refiner's labels came from: ``'neutral'``, ``'given'``,
@@ -1051,20 +1076,15 @@ class Pipeline(Audited):
             return super().audit()
 
 
-def _install_aliases(cls):
+def _install_aliases(cls: Type[Pipeline]) -> Type[Pipeline]:
     """A property per alias (``pipe.method``), and one per ambiguous bare
     name that says which prefixed names to use instead of quietly making
     an attribute."""
     for alias, full in cls._ALIASES.items():
-        def getter(self, _n=full):
-            return self.get_param(_n)
-
-        def setter(self, value, _n=full):
-            self.set_param(_n, value)
-        setattr(cls, alias, property(getter, setter,
-                                     doc="Alias of %s." % full))
+        setattr(cls, alias, param_property(full, "Alias of %s." % full))
     for name in cls._AMBIGUOUS:
-        def refuse(self, *value, _n=name):
+        def refuse(self: Pipeline, *value: ParamValue, _n: str = name
+                   ) -> NoReturn:
             raise AttributeError(_ambiguous(_n))
         setattr(cls, name, property(refuse, refuse, doc=_ambiguous(name)))
     return cls

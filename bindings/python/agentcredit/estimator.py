@@ -1,9 +1,12 @@
 """Shapley credit over agents: the estimator, and exact values from a table."""
 
+from __future__ import annotations
+
 import collections
 import ctypes
 from collections.abc import Mapping
 from ctypes import byref, c_double, c_int32, c_uint32, c_uint64, c_void_p
+from typing import Iterable, List, Optional, Tuple, Union
 
 from . import _buffers as B
 from . import _interrupt
@@ -14,6 +17,7 @@ from ._errors import make_error
 from ._handle import (Audited, audit_table, install_params, param_table,
                       reset_flags, trampoline)
 from ._lib import ORACLE_FN, lib
+from ._types import Callback, Coalition, FloatVector, Numbers, ParamValue
 
 #: The estimator's result: ``phi[i]`` and its standard error ``se[i]``.
 ShapleyResult = collections.namedtuple("ShapleyResult", "phi se")
@@ -21,12 +25,12 @@ ShapleyResult = collections.namedtuple("ShapleyResult", "phi se")
 Progress = collections.namedtuple("Progress", "done outstanding")
 
 
-def coalition_words(n_players):
+def coalition_words(n_players: int) -> int:
     """``ac_coalition_words``: uint64 words per coalition of n players."""
     return lib.ac_coalition_words(B.u32(n_players, "n_players"))
 
 
-def shapley_exact(values, as_numpy=False):
+def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
     """Exact Shapley values of the game whose value table is ``values``:
     ``values[S] = v(S)`` for every bitmask S of n players (bit i: player i),
     so ``len(values) == 2**n``, 1 <= n <= ``EXACT_MAX_PLAYERS``. Returns
@@ -150,8 +154,10 @@ class Estimator(Audited):
     })
     _AUDIT = _AUDIT_KEYS
 
-    def __init__(self, n_players, *, oracle=None, known=None, allocator=None,
-                 **params):
+    def __init__(self, n_players: int, *, oracle: Optional[Callback] = None,
+                 known: Optional[Mapping[Coalition, float]] = None,
+                 allocator: Optional[_allocator.Allocator] = None,
+                 **params: ParamValue) -> None:
         super().__init__()
         n = B.size(n_players, "n_players")
         out = c_void_p()
@@ -178,27 +184,27 @@ class Estimator(Audited):
         return "n=%d" % self._n
 
     @property
-    def n(self):
+    def n(self) -> int:
         """The number of players."""
         return self._n
 
     @property
-    def words(self):
+    def words(self) -> int:
         """uint64 words per coalition (``ac_coalition_words(n)``)."""
         return self._words
 
-    def coalition(self, c):
+    def coalition(self, c: Coalition) -> int:
         """A coalition (int bitmask or iterable of indices) as an int,
         checked against n."""
         return B.coalition(c, self._n)
 
     @property
-    def grand_coalition(self):
+    def grand_coalition(self) -> int:
         """All players, as an int."""
         return (1 << self._n) - 1
 
     # -- setup -------------------------------------------------------------
-    def set_value(self, coalition, value):
+    def set_value(self, coalition: Coalition, value: float) -> None:
         """A value the host already knows (free, exact). While idle only
         (StateError once a run has started, until ``reset()``)."""
         c = B.coalition(coalition, self._n)
@@ -209,14 +215,14 @@ class Estimator(Audited):
                                                    v),
                         ptr, "ac_estimator_set_value")
 
-    def set_values(self, known):
+    def set_values(self, known: Mapping[Coalition, float]) -> None:
         """``set_value`` for each ``coalition: value`` of a mapping (or an
         iterable of pairs)."""
         items = known.items() if isinstance(known, Mapping) else known
         for c, v in items:
             self.set_value(c, v)
 
-    def set_oracle(self, oracle):
+    def set_oracle(self, oracle: Optional[Callback]) -> None:
         """Registers the oracle that :meth:`run` calls.
 
         * a callable ``oracle(coalitions) -> values``: ``coalitions`` is a
@@ -244,7 +250,8 @@ class Estimator(Audited):
             self._keep.update(keep)
 
     # -- running -------------------------------------------------------------
-    def run(self, oracle=None, as_numpy=False):
+    def run(self, oracle: Optional[Callback] = None,
+            as_numpy: bool = False) -> ShapleyResult:
         """Runs to the end with the oracle (given here or registered before)
         and returns :meth:`result`. The GIL is released while C runs; a
         Python oracle takes it back for each batch. Ctrl-C (on the main
@@ -262,7 +269,7 @@ class Estimator(Audited):
             self._check(rc, ptr, "ac_estimator_run")
             return self.result(as_numpy)
 
-    def ask(self, max_count=64):
+    def ask(self, max_count: int = 64) -> List[Tuple[int, int]]:
         """Up to ``max_count`` evaluations to do, as a list of
         ``(ticket, coalition)`` pairs (coalition an int). An empty list:
         the run is done, or it waits for outstanding tells (see
@@ -282,7 +289,9 @@ class Estimator(Audited):
         return list(zip(tickets[:k],
                         B.read_coalitions(coalitions, self._words, k)))
 
-    def tell(self, tickets, values=None, status=None):
+    def tell(self, tickets: Union[Iterable[int], Mapping[int, Optional[float]]],
+             values: Optional[Iterable[Optional[float]]] = None,
+             status: Optional[Iterable[int]] = None) -> None:
         """Gives values back for asked tickets, in any order and grouping:
         ``tell([t1, t2], [v1, v2])`` or ``tell({t1: v1, t2: v2})``. A value
         None (or NaN, inf, or ``status[k] != 0``) marks a failed evaluation,
@@ -296,7 +305,7 @@ class Estimator(Audited):
             self._check(lib.ac_estimator_tell(ptr, len(t), t, vals, st), ptr,
                         "ac_estimator_tell")
 
-    def progress(self):
+    def progress(self) -> Progress:
         """``Progress(done, outstanding)``: done is True once the result is
         ready (or the run failed), outstanding the asked, untold
         evaluations."""
@@ -308,11 +317,11 @@ class Estimator(Audited):
         return Progress(bool(done.value), outstanding.value)
 
     @property
-    def done(self):
+    def done(self) -> bool:
         """True once the run finished (or failed)."""
         return self.progress().done
 
-    def result(self, as_numpy=False):
+    def result(self, as_numpy: bool = False) -> ShapleyResult:
         """``ShapleyResult(phi, se)``: each player's credit and its standard
         error (0 for exact values, inf when the method had too few samples).
         Lists, or numpy arrays with ``as_numpy=True``. StateError before the
@@ -324,7 +333,7 @@ class Estimator(Audited):
                         "ac_estimator_result")
         return ShapleyResult(B.output(phi, as_numpy), B.output(se, as_numpy))
 
-    def reset(self, *what):
+    def reset(self, *what: Union[str, int]) -> None:
         """Resets ``'session'`` (the default: forget the run, i.e. the
         cache, tickets, result, audit and a cancellation), ``'params'``
         (the defaults), ``'known'`` (the values of ``set_value``) or
@@ -335,7 +344,7 @@ class Estimator(Audited):
             self._check(lib.ac_estimator_reset(ptr, flags), ptr,
                         "ac_estimator_reset")
 
-    def cancel(self):
+    def cancel(self) -> None:
         """Asks the run to stop (Cancelled at the next ask, or between oracle
         calls in run). Safe from any thread, also while another thread is
         inside run(), and from the oracle; a no-op on a closed handle."""

@@ -21,11 +21,17 @@ Rewards are the Refiner's per-message rewards (they add up to each agent's
 credit); pairs are :class:`agentcredit.PreferencePair` objects (or their
 ``to_dict()``)."""
 
+from __future__ import annotations
+
 import io
 import json
 import math
 import os
 from collections.abc import Mapping
+from typing import (Any, Callable, Dict, Hashable, Iterable, List, Optional,
+                    Sequence, TextIO, Union)
+
+from ._types import Messages, Numbers, Record
 
 __all__ = [
     "dpo_record", "reward_record", "kto_records", "prm_record",
@@ -131,9 +137,11 @@ def _pair_metadata(pair):
 # TRL (huggingface/trl: docs/source/dataset_formats.md)
 # --------------------------------------------------------------------------
 
-def dpo_record(messages, pair, chosen=None, *, conversational=True,
-               authors=None, tools=None, weight=False, metadata=False,
-               separator="\n\n"):
+def dpo_record(messages: Messages, pair: Any, chosen: Any = None, *,
+               conversational: bool = True,
+               authors: Optional[Sequence[int]] = None,
+               tools: Optional[Sequence[Any]] = None, weight: bool = False,
+               metadata: bool = False, separator: str = "\n\n") -> Record:
     """A TRL DPO preference record (explicit prompt) from a repair-aware
     pair: TRL's preference format with an explicit prompt, ``prompt``,
     ``chosen`` and ``rejected`` (trl ``docs/source/dataset_formats.md``,
@@ -188,8 +196,10 @@ def dpo_record(messages, pair, chosen=None, *, conversational=True,
     return rec
 
 
-def reward_record(messages, pair, chosen=None, *, conversational=True,
-                  authors=None, separator="\n\n"):
+def reward_record(messages: Messages, pair: Any, chosen: Any = None, *,
+                  conversational: bool = True,
+                  authors: Optional[Sequence[int]] = None,
+                  separator: str = "\n\n") -> Record:
     """A TRL RewardTrainer record (implicit prompt) with the pair's weight
     as the ``margin``, RewardTrainer's optional per-row column (trl
     ``trl/trainer/reward_trainer.py``)::
@@ -213,8 +223,11 @@ def reward_record(messages, pair, chosen=None, *, conversational=True,
     return out
 
 
-def kto_records(messages, rewards, *, agent=None, authors=None,
-                conversational=True, separator="\n\n"):
+def kto_records(messages: Messages, rewards: Numbers, *,
+                agent: Optional[int] = None,
+                authors: Optional[Sequence[int]] = None,
+                conversational: bool = True,
+                separator: str = "\n\n") -> List[Record]:
     """TRL KTO / BCO unpaired-preference records, one per message (of
     ``agent`` only, when given), in TRL's unpaired-preference format,
     ``prompt``, ``completion`` and ``label: bool`` (trl
@@ -245,7 +258,9 @@ def kto_records(messages, rewards, *, agent=None, authors=None,
     return out
 
 
-def prm_record(prompt, messages, rewards, *, agent=None, authors=None):
+def prm_record(prompt: str, messages: Messages, rewards: Numbers, *,
+               agent: Optional[int] = None,
+               authors: Optional[Sequence[int]] = None) -> Record:
     """A TRL (experimental) PRM stepwise-supervision record, standard format
     only, the one PRMTrainer supports (trl ``docs/source/dataset_formats.md``,
     ``trl/experimental/prm/prm_trainer.py``)::
@@ -268,7 +283,8 @@ def prm_record(prompt, messages, rewards, *, agent=None, authors=None):
             "labels": [rs[k] > 0 for k in keep]}
 
 
-def column_reward_func(column="reward_score"):
+def column_reward_func(column: str = "reward_score"
+                       ) -> Callable[..., List[Optional[float]]]:
     """A TRL GRPO reward function that returns a dataset column as the
     rewards (TRL GRPO, trl ``docs/source/grpo_trainer.md`` and
     ``trl/trainer/grpo_trainer.py``: a reward function receives every
@@ -277,7 +293,8 @@ def column_reward_func(column="reward_score"):
     completion per message::
 
         GRPOTrainer(..., reward_funcs=[column_reward_func()])"""
-    def reward_func(prompts=None, completions=None, **kwargs):
+    def reward_func(prompts: Any = None, completions: Any = None,
+                    **kwargs: Any) -> List[Optional[float]]:
         values = kwargs.get(column)
         if values is None:
             raise KeyError("the dataset has no %r column" % column)
@@ -290,8 +307,11 @@ def column_reward_func(column="reward_score"):
 # verl / OpenRLHF / AReaL
 # --------------------------------------------------------------------------
 
-def message_records(messages, rewards, *, episode, group=None, authors=None,
-                    agent=None, conversational=True, separator="\n\n"):
+def message_records(messages: Messages, rewards: Numbers, *, episode: Any,
+                    group: Any = None,
+                    authors: Optional[Sequence[int]] = None,
+                    agent: Optional[int] = None, conversational: bool = True,
+                    separator: str = "\n\n") -> List[Record]:
     """One sample per message, for GRPO / PPO-style trainers that train each
     agent message as its own sample: verl (a row per sample, scored by a
     ``custom_reward_function``, verl
@@ -339,8 +359,11 @@ def message_records(messages, rewards, *, episode, group=None, authors=None,
     return out
 
 
-def token_level_rewards(rewards, token_counts, *, authors=None, agent=None,
-                        length=None, placement="last"):
+def token_level_rewards(rewards: Numbers, token_counts: Iterable[int], *,
+                        authors: Optional[Sequence[int]] = None,
+                        agent: Optional[int] = None,
+                        length: Optional[int] = None,
+                        placement: str = "last") -> Record:
     """Message rewards scattered onto a dense per-token vector over the
     response tokens, the message spans given by per-message token counts
     (message k covers tokens ``[s_k, e_k)``, one after the other):
@@ -410,7 +433,8 @@ def token_level_rewards(rewards, token_counts, *, authors=None, agent=None,
             "action_ranges": ranges}
 
 
-def areal_rewards(completion_ids, rewards):
+def areal_rewards(completion_ids: Iterable[Hashable], rewards: Numbers
+                  ) -> Dict[Hashable, float]:
     """AReaL agent-workflow rewards: ``{completion_id: r_k}``, the dict an
     agent workflow's ``run()`` returns, one reward per LLM call
     (AReaL ``docs/en/reference/agent_workflow.md``). Export with
@@ -433,7 +457,9 @@ def areal_rewards(completion_ids, rewards):
 # JSON Lines
 # --------------------------------------------------------------------------
 
-def write_jsonl(records, destination):
+def write_jsonl(records: Iterable[Mapping[str, Any]],
+                destination: Union[str, bytes, "os.PathLike[str]", TextIO]
+                ) -> int:
     """Writes one JSON object per line (UTF-8) to a path or a text file;
     returns the number of records. NaN and infinities are refused (they are
     not JSON)."""
@@ -452,7 +478,8 @@ def write_jsonl(records, destination):
     return n
 
 
-def read_jsonl(source):
+def read_jsonl(source: Union[str, bytes, "os.PathLike[str]", TextIO]
+               ) -> List[Any]:
     """The records of a JSON Lines file (a path or a text file)."""
     if isinstance(source, (str, bytes, os.PathLike)):
         with open(source, encoding="utf-8") as f:

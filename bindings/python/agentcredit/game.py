@@ -1,22 +1,26 @@
 """Reference games read from JSON (``ac_game``): closed-form and table games
 for tests, benchmarks and demos. docs/estimators.md gives the format."""
 
+from __future__ import annotations
+
 import json
 import os
 from ctypes import byref, c_double, c_int32, c_uint32, c_void_p, \
     create_string_buffer
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 from . import _buffers as B
 from . import allocator as _allocator
 from ._errors import make_error
 from ._handle import Handle
 from ._lib import ac_game_limits, lib
+from ._types import Coalition, FloatVector
 
 _ERR_CAP = 1024
 _LIMIT_KEYS = ("max_bytes", "max_memory", "max_exact_work")
 
 
-def default_limits():
+def default_limits() -> Dict[str, int]:
     """The library's default limits, a dict: ``max_bytes`` (the text),
     ``max_memory`` (what the game may allocate, the parse and
     ``exact()``'s work space included) and ``max_exact_work`` (the steps
@@ -77,7 +81,9 @@ class Game(Handle):
     #: The library's default limits (a dict); see :func:`default_limits`.
     default_limits = staticmethod(default_limits)
 
-    def __init__(self, spec, *, allocator=None, limits=None):
+    def __init__(self, spec: Union[str, bytes, Dict[str, Any]], *,
+                 allocator: Optional[_allocator.Allocator] = None,
+                 limits: Optional[Dict[str, int]] = None) -> None:
         super().__init__()
         if isinstance(spec, dict):
             text = json.dumps(spec).encode("utf-8")
@@ -99,7 +105,9 @@ class Game(Handle):
         self._init(out.value, allocator)
 
     @classmethod
-    def load(cls, path, *, allocator=None, limits=None):
+    def load(cls, path: Union[str, "os.PathLike[str]"], *,
+             allocator: Optional[_allocator.Allocator] = None,
+             limits: Optional[Dict[str, int]] = None) -> Game:
         """Reads a game file (IOFailure when it cannot be read; limits as
         for ``Game(spec)``)."""
         lim = _limits_pointer(limits)
@@ -132,11 +140,11 @@ class Game(Handle):
         return "n=%d" % self._n
 
     @property
-    def n(self):
+    def n(self) -> int:
         """The number of players."""
         return self._n
 
-    def value(self, coalition):
+    def value(self, coalition: Coalition) -> float:
         """v(S), the expected value (no noise)."""
         c = B.coalition(coalition, self._n)
         words = B.coalition_words_array([c], self._words)
@@ -147,11 +155,11 @@ class Game(Handle):
                         ptr, "ac_game_value")
         return out.value
 
-    def values(self):
+    def values(self) -> List[float]:
         """The whole value table ``[v(S) for S in range(2**n)]`` (small n)."""
         return [self.value(s) for s in range(1 << self._n)]
 
-    def exact(self, as_numpy=False):
+    def exact(self, as_numpy: bool = False) -> FloatVector:
         """The Shapley values: the file's ``exact``, a closed form, dynamic
         programming or the table (TooLarge when none applies). Ctrl-C on
         the main thread raises KeyboardInterrupt at once; the computation,
@@ -164,13 +172,13 @@ class Game(Handle):
                         ptr, "ac_game_exact")
         return B.output(phi, as_numpy)
 
-    def seed(self, seed):
+    def seed(self, seed: int) -> None:
         """Seeds the game's noise generator (default 0)."""
         s = B.u64(seed, "seed")
         with self._use("ac_game_seed") as ptr:
             self._check(lib.ac_game_seed(ptr, s), ptr, "ac_game_seed")
 
-    def __call__(self, coalitions):
+    def __call__(self, coalitions: Iterable[Coalition]) -> List[Optional[float]]:
         """One draw per coalition through ``ac_game_oracle``: a Python
         oracle (a list of floats; NaN marks a failed draw)."""
         cs = [B.coalition(c, self._n) for c in coalitions]

@@ -2,13 +2,16 @@
 (``ac_localizer``). docs/localizer.md explains the strategies, the noise
 models and the calibration argument."""
 
+from __future__ import annotations
+
 import collections
 import ctypes
 import dataclasses
 from collections.abc import Mapping
 from ctypes import (byref, c_double, c_int32, c_int64, c_uint32, c_uint64,
                     c_void_p)
-from typing import Optional
+from typing import (Any, Dict, FrozenSet, Iterable, List, Optional, Tuple,
+                    Union)
 
 from . import _buffers as B
 from . import allocator as _allocator
@@ -20,6 +23,7 @@ from ._handle import (Audited, audit_table, flag_names, install_params,
                       param_table, reset_flags, trampoline, value_names)
 from ._lib import (CANDIDATE_FN, REPAIR_FN, VERIFIER_FN, ac_preference_pair,
                    lib)
+from ._types import Callback, FloatVector, Numbers, ParamValue
 from .estimator import Progress
 
 _STEP_NAMES = flag_names(StepFlag)
@@ -65,10 +69,10 @@ class PreferencePair:
     localization: float
     weight: float
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.kind != "none"
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
@@ -200,8 +204,13 @@ class Localizer(Audited):
     })
     _AUDIT = _AUDIT_KEYS
 
-    def __init__(self, n_messages, *, authors=None, prior=None, scores=None,
-                 verifier=None, allocator=None, **params):
+    def __init__(self, n_messages: int, *,
+                 authors: Optional[Iterable[int]] = None,
+                 prior: Optional[Numbers] = None,
+                 scores: Optional[Numbers] = None,
+                 verifier: Optional[Callback] = None,
+                 allocator: Optional[_allocator.Allocator] = None,
+                 **params: ParamValue) -> None:
         super().__init__()
         n = B.size(n_messages, "n_messages")
         out = c_void_p()
@@ -230,7 +239,7 @@ class Localizer(Audited):
         return "messages=%d" % self._n
 
     @property
-    def n_messages(self):
+    def n_messages(self) -> int:
         return self._n
 
     def _call(self, fname, *args):
@@ -242,24 +251,24 @@ class Localizer(Audited):
             self._check(self._long_call(fname, ptr, *args), ptr, fname)
 
     # -- inputs --------------------------------------------------------------
-    def set_authors(self, agent_of):
+    def set_authors(self, agent_of: Iterable[int]) -> None:
         """Who wrote each message (optional; gives the first error's agent
         and lets corrective messages stand in for a repair)."""
         a = B.to_array(agent_of, c_uint32, "agent_of")
         self._call("ac_localizer_set_authors", a, len(a))
 
-    def set_prior(self, prior):
+    def set_prior(self, prior: Numbers) -> None:
         """The prior over the first error: n_messages + 1 weights (the last
         one for "no error"), >= 0, normalised by the library."""
         p = B.to_array(prior, c_double, "prior")
         self._call("ac_localizer_set_prior", p, len(p))
 
-    def set_scores(self, p_error):
+    def set_scores(self, p_error: Numbers) -> None:
         """For the 'scores' strategy: each message's error probability."""
         p = B.to_array(p_error, c_double, "p_error")
         self._call("ac_localizer_set_scores", p, len(p))
 
-    def set_verifier(self, verifier):
+    def set_verifier(self, verifier: Optional[Callback]) -> None:
         """Registers ``verifier(prefixes) -> p_on_track``: ``prefixes`` a
         list of ints (prefix t = messages 0..t), one probability in [0, 1]
         back per prefix (None or NaN: a failed answer, asked again). Raising
@@ -273,7 +282,8 @@ class Localizer(Audited):
                 self._keep.pop(k, None)
             self._keep.update(keep)
 
-    def set_repair(self, repair, check):
+    def set_repair(self, repair: Optional[Callback],
+                   check: Optional[Callback]) -> None:
         """Registers the repair pair of callbacks for :meth:`make_pair`:
 
         * ``repair(step, max_count) -> ids``: up to max_count host ids of
@@ -291,7 +301,7 @@ class Localizer(Audited):
             self._keep.update(keep)
 
     # -- running -------------------------------------------------------------
-    def run(self, verifier=None):
+    def run(self, verifier: Optional[Callback] = None) -> FirstError:
         """Runs the search, then the corrective scan, with the verifier
         given here or registered; returns :meth:`result`. Running out of
         budget is not an error (audit outcome 'out_of_budget'). Once the
@@ -311,14 +321,14 @@ class Localizer(Audited):
             return self.result()
 
     @property
-    def scan_exception(self):
+    def scan_exception(self) -> Optional[BaseException]:
         """The exception the verifier raised during the corrective scan of
         the run, which ended the scan (``audit()['scan_stopped'] ==
         'AC_E_CALLBACK'``) but not the run; None otherwise. Forgotten by
         ``reset()``."""
         return self._callback_exception
 
-    def ask(self, max_count=None):
+    def ask(self, max_count: Optional[int] = None) -> List[Tuple[int, int]]:
         """Up to max_count (default: ``batch``) prefixes to judge, one
         round, as a list of ``(ticket, prefix)`` pairs; [] when the run is
         done or waits for outstanding answers. With independent noise a
@@ -336,7 +346,9 @@ class Localizer(Audited):
         k = count.value
         return list(zip(tickets[:k], prefixes[:k]))
 
-    def tell(self, tickets, p_on_track=None, status=None):
+    def tell(self, tickets: Union[Iterable[int], Mapping[int, Optional[float]]],
+             p_on_track: Optional[Iterable[Optional[float]]] = None,
+             status: Optional[Iterable[int]] = None) -> None:
         """Answers back for asked tickets, in any order and grouping:
         ``tell([t1, t2], [p1, p2])`` or ``tell({t1: p1, t2: p2})``. An
         answer None, NaN or infinite (or ``status[k] != 0``) has failed and
@@ -352,7 +364,7 @@ class Localizer(Audited):
                                        "p_on_track")
         self._call("ac_localizer_tell", len(t), t, vals, st)
 
-    def progress(self):
+    def progress(self) -> Progress:
         """``Progress(done, outstanding)``: done is True once the run has
         ended (done or failed), outstanding the tickets not yet told."""
         done, outstanding = c_int32(), c_uint64()
@@ -360,12 +372,12 @@ class Localizer(Audited):
         return Progress(bool(done.value), outstanding.value)
 
     @property
-    def done(self):
+    def done(self) -> bool:
         """True once the run has ended (done or failed)."""
         return self.progress().done
 
     # -- results -------------------------------------------------------------
-    def result(self):
+    def result(self) -> FirstError:
         """``FirstError(step, agent, probability)``: step None when the
         verifier accepts every prefix, agent None when unknown."""
         step, agent, prob = c_int64(), c_uint32(), c_double()
@@ -376,7 +388,7 @@ class Localizer(Audited):
                           else agent.value,
                           prob.value)
 
-    def probability_within(self, radius):
+    def probability_within(self, radius: int) -> float:
         """P(the first error is within ``radius`` steps of the reported
         one)."""
         p = c_double()
@@ -384,14 +396,15 @@ class Localizer(Audited):
                    byref(p))
         return p.value
 
-    def posterior(self, as_numpy=False):
+    def posterior(self, as_numpy: bool = False) -> FloatVector:
         """The posterior over the first error: n_messages + 1 entries, the
         last for "no error"."""
         buf = (c_double * (self._n + 1))()
         self._call("ac_localizer_posterior", buf, self._n + 1)
         return B.output(buf, as_numpy)
 
-    def step_flags(self, names=False):
+    def step_flags(self, names: bool = False
+                   ) -> Union[List[int], List[FrozenSet[str]]]:
         """:class:`StepFlag` bits per message (ints); ``names=True``:
         frozensets of ``'first_error'``, ``'propagates'``, ``'corrective'``,
         ``'recovered'``."""
@@ -403,14 +416,14 @@ class Localizer(Audited):
                     for f in flags]
         return flags
 
-    def blame_labels(self, as_numpy=False):
+    def blame_labels(self, as_numpy: bool = False) -> FloatVector:
         """Failure blame as refiner labels in [-1, 1] (give them to
         ``Refiner.set_labels`` with the agents' credit)."""
         buf = (c_double * self._n)()
         self._call("ac_localizer_blame_labels", buf, self._n)
         return B.output(buf, as_numpy)
 
-    def make_pair(self, episode=0):
+    def make_pair(self, episode: int = 0) -> PreferencePair:
         """The repair-aware preference pair of the finished localization
         (asks the repair callbacks): a :class:`PreferencePair`, falsy when
         there is none (its ``reason`` says why)."""
@@ -420,7 +433,7 @@ class Localizer(Audited):
                    byref(pair))
         return PreferencePair._from_c(pair)
 
-    def reset(self, *what):
+    def reset(self, *what: Union[str, int]) -> None:
         """``'session'`` (the default: forget the run, i.e. tickets,
         answers, posterior, result, pair, audit and a cancellation),
         ``'params'`` (the defaults), ``'known'`` (the inputs: authors,
@@ -433,7 +446,7 @@ class Localizer(Audited):
             if flags & Reset.SESSION:
                 self._callback_exception = None
 
-    def cancel(self):
+    def cancel(self) -> None:
         """Asks the run to stop: during the search it fails with Cancelled
         at the next ask (or between verifier calls in run); during the
         corrective scan it ends the scan and the run succeeds

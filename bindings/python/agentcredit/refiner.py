@@ -3,9 +3,13 @@
 docs/signals.md gives the construction and proves its five properties:
 conservation, bound, sign, monotonicity and locality."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from ctypes import (byref, c_char_p, c_double, c_int32, c_uint32, c_uint64,
                     c_void_p)
+from typing import (Dict, FrozenSet, Iterable, List, Optional,
+                    Tuple, Union)
 
 from . import _buffers as B
 from . import allocator as _allocator
@@ -15,6 +19,7 @@ from ._errors import make_error
 from ._handle import (Audited, audit_table, flag_names, install_params,
                       param_table, reset_flags, trampoline)
 from ._lib import SCORER_FN, lib
+from ._types import Callback, FloatVector, Numbers, ParamValue
 from .estimator import Progress
 
 _AGENT_FLAG_NAMES = flag_names(AgentFlag)
@@ -94,9 +99,14 @@ class Refiner(Audited):
     })
     _AUDIT = _AUDIT_KEYS
 
-    def __init__(self, n_agents, n_messages, *, authors=None, credits=None,
-                 labels=None, texts=None, scorer=None, allocator=None,
-                 **params):
+    def __init__(self, n_agents: int, n_messages: int, *,
+                 authors: Optional[Iterable[int]] = None,
+                 credits: Optional[Numbers] = None,
+                 labels: Optional[Numbers] = None,
+                 texts: Optional[Iterable[Union[str, bytes]]] = None,
+                 scorer: Optional[Callback] = None,
+                 allocator: Optional[_allocator.Allocator] = None,
+                 **params: ParamValue) -> None:
         super().__init__()
         na = B.size(n_agents, "n_agents")
         nm = B.size(n_messages, "n_messages")
@@ -129,11 +139,11 @@ class Refiner(Audited):
         return "agents=%d messages=%d" % (self._n_agents, self._n_messages)
 
     @property
-    def n_agents(self):
+    def n_agents(self) -> int:
         return self._n_agents
 
     @property
-    def n_messages(self):
+    def n_messages(self) -> int:
         return self._n_messages
 
     def _call(self, fname, *args):
@@ -145,27 +155,27 @@ class Refiner(Audited):
             self._check(self._long_call(fname, ptr, *args), ptr, fname)
 
     # -- inputs --------------------------------------------------------------
-    def set_authors(self, agent_of):
+    def set_authors(self, agent_of: Iterable[int]) -> None:
         """Who wrote each message: ``agent_of[t]`` in 0..n_agents-1."""
         a = B.to_array(agent_of, c_uint32, "agent_of")
         self._call("ac_refiner_set_authors", a, len(a))
 
-    def set_credits(self, credits):
+    def set_credits(self, credits: Numbers) -> None:
         """Each agent's credit (finite), e.g. ``Estimator.result().phi``."""
         c = B.to_array(credits, c_double, "credits")
         self._call("ac_refiner_set_credits", c, len(c))
 
-    def set_labels(self, labels):
+    def set_labels(self, labels: Numbers) -> None:
         """Feed 1: a label per message in [-1, 1] (helpful > 0 > harmful)."""
         lab = B.to_array(labels, c_double, "labels")
         self._call("ac_refiner_set_labels", lab, len(lab))
 
-    def fix_label(self, message, label):
+    def fix_label(self, message: int, label: float) -> None:
         """Fixes one message's label; no feed or redundancy rule changes it."""
         self._call("ac_refiner_fix_label", B.u32(message, "message"),
                    B._number(label, "label"))
 
-    def set_texts(self, texts):
+    def set_texts(self, texts: Iterable[Union[str, bytes]]) -> None:
         """Message texts (str, UTF-8 encoded, or bytes), for redundancy: an
         agent's verbatim repeat (white space collapsed) is flagged redundant
         and labelled -redundancy_penalty."""
@@ -175,7 +185,7 @@ class Refiner(Audited):
         lengths = (c_uint64 * n)(*[len(e) for e in encoded])
         self._call("ac_refiner_set_texts", arr, lengths, n)
 
-    def agent_messages(self, agent):
+    def agent_messages(self, agent: int) -> List[int]:
         """The messages of one agent, in episode order: the map from player k
         of a message-level game to the message index."""
         a = B.u32(agent, "agent")
@@ -186,7 +196,7 @@ class Refiner(Audited):
                    byref(count))
         return list(buf[:count.value])
 
-    def labels_from_shapley(self, agent, message_phi):
+    def labels_from_shapley(self, agent: int, message_phi: Numbers) -> None:
         """Feed 3: labels for one agent's messages from the Shapley values of
         a message-level game over them (``message_phi[k]`` for the k-th
         message of :meth:`agent_messages`), normalised by the largest |phi|."""
@@ -195,7 +205,7 @@ class Refiner(Audited):
                    phi, len(phi))
 
     # -- feed 2: a scorer ----------------------------------------------------
-    def set_scorer(self, scorer):
+    def set_scorer(self, scorer: Optional[Callback]) -> None:
         """Registers ``scorer(messages) -> labels`` for :meth:`run`:
         ``messages`` a list of message indices, one label in [-1, 1] per
         message back (None, NaN or an infinity: a failed label, asked again
@@ -211,7 +221,8 @@ class Refiner(Audited):
             self._keep.update(keep)
 
     # -- running -------------------------------------------------------------
-    def run(self, scorer=None, as_numpy=False):
+    def run(self, scorer: Optional[Callback] = None,
+            as_numpy: bool = False) -> FloatVector:
         """Runs to the end: asks the scorer (given here or registered) for
         every message still without a label, ``batch`` at a time, then
         computes the rewards and returns them, as :meth:`rewards`. No scorer
@@ -225,7 +236,7 @@ class Refiner(Audited):
             self._call_long("ac_refiner_run")
             return self.rewards(as_numpy)
 
-    def ask(self, max_count=64):
+    def ask(self, max_count: int = 64) -> List[Tuple[int, int]]:
         """The scorer as ask/tell: up to max_count messages to label, as a
         list of ``(ticket, message)`` pairs. An empty list: the run is done
         (once every label is in, this ask computed the rewards) or waits for
@@ -241,7 +252,9 @@ class Refiner(Audited):
         k = count.value
         return list(zip(tickets[:k], messages[:k]))
 
-    def tell(self, tickets, labels=None, status=None):
+    def tell(self, tickets: Union[Iterable[int], Mapping[int, Optional[float]]],
+             labels: Optional[Iterable[Optional[float]]] = None,
+             status: Optional[Iterable[int]] = None) -> None:
         """Labels back for asked tickets, in any order and grouping:
         ``tell([t1, t2], [l1, l2])`` or ``tell({t1: l1, t2: l2})``. A label
         None, NaN or infinite (or ``status[k] != 0``) is a failed label,
@@ -254,7 +267,7 @@ class Refiner(Audited):
         vals, st = B.values_and_status(labels, status, len(t), "labels")
         self._call("ac_refiner_tell", len(t), t, vals, st)
 
-    def progress(self):
+    def progress(self) -> Progress:
         """``Progress(done, outstanding)``: done is True once the run has
         ended (rewards ready, or failed), outstanding the tickets not yet
         told."""
@@ -263,11 +276,11 @@ class Refiner(Audited):
         return Progress(bool(done.value), outstanding.value)
 
     @property
-    def done(self):
+    def done(self) -> bool:
         """True once the run has ended (done or failed)."""
         return self.progress().done
 
-    def cancel(self):
+    def cancel(self) -> None:
         """Asks the run to stop (Cancelled at the next ask, or between scorer
         calls in run); a finished run keeps its rewards. Safe from any
         thread and from the scorer; a no-op on a closed handle."""
@@ -281,24 +294,26 @@ class Refiner(Audited):
         self._call(fname, buf, n)
         return B.output(buf, as_numpy)
 
-    def rewards(self, as_numpy=False):
+    def rewards(self, as_numpy: bool = False) -> FloatVector:
         """The message rewards of the run (StateError until it is done)."""
         return self._read("ac_refiner_rewards", c_double, self._n_messages,
                           as_numpy)
 
-    def labels(self, as_numpy=False):
+    def labels(self, as_numpy: bool = False) -> FloatVector:
         """The labels the projection used (after redundancy and fixing)."""
         return self._read("ac_refiner_labels", c_double, self._n_messages,
                           as_numpy)
 
-    def message_flags(self, names=False):
+    def message_flags(self, names: bool = False
+                      ) -> Union[List[int], List[FrozenSet[str]]]:
         """:class:`MessageFlag` bits per message (ints); ``names=True``:
         frozensets of ``'redundant'``, ``'label_fixed'``."""
         flags = self._read("ac_refiner_message_flags", c_uint32,
                            self._n_messages)
         return _names(flags, _MSG_FLAG_NAMES) if names else flags
 
-    def agent_flags(self, names=False):
+    def agent_flags(self, names: bool = False
+                    ) -> Union[List[int], List[FrozenSet[str]]]:
         """:class:`AgentFlag` bits per agent from the run (ints);
         ``names=True``: frozensets of ``'relaxed_sign'``,
         ``'relaxed_bound'``."""
@@ -306,12 +321,12 @@ class Refiner(Audited):
                            self._n_agents)
         return _names(flags, _AGENT_FLAG_NAMES) if names else flags
 
-    def flags(self):
+    def flags(self) -> Dict[str, List[FrozenSet[str]]]:
         """``{'messages': [...], 'agents': [...]}``, both as name sets."""
         return {"messages": self.message_flags(names=True),
                 "agents": self.agent_flags(names=True)}
 
-    def reset(self, *what):
+    def reset(self, *what: Union[str, int]) -> None:
         """``'session'`` (the default: forget the run, i.e. the scorer's
         labels, tickets, results, audit and a cancellation), ``'params'``
         (the defaults), ``'known'`` (the inputs: authors, credits, given and

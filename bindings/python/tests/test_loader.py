@@ -224,11 +224,30 @@ class AbiCheck(unittest.TestCase):
         self.assertEqual(where, "test")
 
 
+def copy_package(into):
+    """Copies the package to into/agentcredit (outside any source tree, so
+    that the source tree's build is not a candidate); returns that path."""
+    pkg = pathlib.Path(into) / "agentcredit"
+    shutil.copytree(support.PYTHON_DIR / "agentcredit", pkg,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return pkg
+
+
+def run_copy(tmp, code, env_update=None):
+    """Runs code against the package copied under tmp (PYTHONPATH=tmp), with
+    no $AGENTCREDIT_LIB or LD_LIBRARY_PATH unless env_update sets them."""
+    return run_python(code, dict({"PYTHONPATH": str(tmp)}, **(env_update or {})),
+                      env_remove=("AGENTCREDIT_LIB", "LD_LIBRARY_PATH"),
+                      cwd=str(tmp))
+
+
 class Loader(unittest.TestCase):
     def test_error_lists_every_place_tried(self):
         missing = "/nonexistent/dir/libagentcredit.so.1"
-        r = run_python("import agentcredit", {"AGENTCREDIT_LIB": missing},
-                       env_remove=("LD_LIBRARY_PATH",))
+        with tempfile.TemporaryDirectory() as tmp:
+            pkg = copy_package(tmp)
+            r = run_copy(tmp, "import agentcredit",
+                         {"AGENTCREDIT_LIB": missing})
         if r.returncode == 0:   # a libagentcredit is installed system-wide
             self.skipTest("the system loader finds an installed library")
         err = r.stderr
@@ -236,16 +255,71 @@ class Loader(unittest.TestCase):
         self.assertIn("cannot load %s (ABI %d); tried, in order:"
                       % (_lib.SONAME, _lib.ABI_VERSION), err)
         self.assertIn("1. $AGENTCREDIT_LIB: %s: no such file" % missing, err)
-        self.assertIn("2. next to the package: %s"
-                      % (support.PYTHON_DIR / "agentcredit" / _lib.SONAME),
-                      err)
+        self.assertIn("2. next to the package: %s: no such file"
+                      % (pkg / _lib.SONAME), err)
         self.assertIn("3. system loader: %s: cannot load it:" % _lib.SONAME,
                       err)
         self.assertIn("4. ctypes.util.find_library('agentcredit')", err)
+        # neither installed by meson nor in a source tree: not tried
+        self.assertNotIn("install prefix", err)
+        self.assertNotIn("source tree", err)
+
+    def test_the_source_trees_build(self):
+        # <tree>/bindings/python/agentcredit with <tree>/include/agentcredit.h
+        # looks in <tree>/build/lib after next to the package
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = pathlib.Path(tmp)
+            python_dir = tree / "bindings" / "python"
+            copy_package(python_dir)
+            (tree / "include").mkdir()
+            (tree / "include" / "agentcredit.h").write_text("")
+            r = run_copy(python_dir, "import agentcredit")
+            if r.returncode == 0:
+                self.skipTest("the system loader finds an installed library")
+            self.assertIn("2. the source tree's build: %s: no such file"
+                          % (tree / "build" / "lib" / _lib.SONAME), r.stderr)
+            (tree / "build" / "lib").mkdir(parents=True)
+            shutil.copy(support.lib_path(), tree / "build" / "lib" / _lib.SONAME)
+            r = run_copy(python_dir, "import agentcredit;"
+                         "print(agentcredit.library);"
+                         "print(agentcredit.shapley_exact([0, 1, 1, 3]))")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.split("\n")[:2], [
+                str(("the source tree's build",
+                     str(tree / "build" / "lib" / _lib.SONAME))),
+                "[1.5, 1.5]"])
+
+    def test_the_install_prefix(self):
+        # _paths.py (meson install) records where the package and the
+        # library went; a staged or moved prefix is found relative to it
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = pathlib.Path(tmp) / "stage" / "opt" / "ac"
+            site = prefix / "lib" / "python3" / "site-packages"
+            pkg = copy_package(site)
+            (pkg / "_paths.py").write_text(
+                'PREFIX = "/opt/ac"\nLIBDIR = "/opt/ac/lib64"\n'
+                'BINDIR = "/opt/ac/bin"\n'
+                'PACKAGE_DIR = "/opt/ac/lib/python3/site-packages/agentcredit"\n')
+            r = run_copy(site, "import agentcredit")
+            if r.returncode == 0:
+                self.skipTest("the system loader finds an installed library")
+            lib = prefix / "lib64" / _lib.SONAME
+            self.assertIn("2. the install prefix (meson install): %s: no "
+                          "such file" % lib, r.stderr)
+            lib.parent.mkdir()
+            shutil.copy(support.lib_path(), lib)
+            r = run_copy(site, "import agentcredit;"
+                         "print(agentcredit.library);"
+                         "print(agentcredit._lib.installed_dirs().bindir)")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.split("\n")[:2], [
+                str(("the install prefix (meson install)", str(lib))),
+                str(prefix / "bin")])
 
     def test_without_the_variable_it_says_how_to_set_it(self):
-        r = run_python("import agentcredit", env_remove=("AGENTCREDIT_LIB",
-                                                         "LD_LIBRARY_PATH"))
+        with tempfile.TemporaryDirectory() as tmp:
+            copy_package(tmp)
+            r = run_copy(tmp, "import agentcredit")
         if r.returncode == 0:
             self.skipTest("the system loader finds an installed library")
         self.assertIn("set AGENTCREDIT_LIB to the library file", r.stderr)
