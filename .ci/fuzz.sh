@@ -59,8 +59,8 @@ echo "fuzz: built in $((SECONDS - start)) s"
 # Executions per target at SCALE 1, and the longest input each may grow.
 declare -A runs=([fuzz_game_json]=1000000 [fuzz_api]=80000 [fuzz_asktell]=400000
                  [fuzz_episode_json]=1000000 [fuzz_import_whowhen]=300000
-                 [fuzz_import_tau]=160000 [fuzz_import_openai]=150000
-                 [fuzz_import_ag2]=80000 [fuzz_external_reply]=500000
+                 [fuzz_import_tau]=160000 [fuzz_import_openai]=60000
+                 [fuzz_import_ag2]=40000 [fuzz_external_reply]=500000
                  [fuzz_pipeline]=8000)
 declare -A max_len=([fuzz_game_json]=8192 [fuzz_api]=512 [fuzz_asktell]=2048
                     [fuzz_episode_json]=4096 [fuzz_import_whowhen]=8192
