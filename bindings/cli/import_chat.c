@@ -444,6 +444,10 @@ static size_t message_lists(const chat_format *f, const json_t *rec,
                             const json_t *lists[2], const char *keys[2])
 {
     if (json_is_array(rec)) {
+        if (json_array_size(rec) == 0) { /* an episode has a message */
+            imp_report(sink, IMP_ERROR, where, "no message");
+            return 0;
+        }
         lists[0] = rec;
         keys[0] = "";
         return 1;

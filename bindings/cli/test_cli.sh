@@ -1230,6 +1230,14 @@ import_chat_errors)
     stderr_has 'noname.json: chat_history\[0\]: no name, and no agent the conversation names to take it'
     stderr_has 'calls.json: chat_history\[0\].tool_calls: not a list or null'
     stderr_has 'import: 5 files, 1 episodes written, 4 failed, 0 warnings'
+    # an empty list of messages is no episode; a tool call the episode
+    # cannot keep (an empty function name) fails its conversation
+    printf '%s\n' '[]' '[{"role": "user", "content": "x"}]' >"$tmp/empty.jsonl"
+    printf '%s' '{"messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "", "arguments": "{}"}}]}]}' >"$tmp/emptyname.json"
+    run 1 import --from openai-chat "$tmp/empty.jsonl" "$tmp/emptyname.json"
+    [ "$(wc -l <"$out")" -eq 1 ] || fail "one episode expected"
+    stderr_has 'empty.jsonl: line 1: no message'
+    stderr_has "emptyname.json: messages\[0\].tool_calls: invalid argument: tool_calls\[0\].function.name: the function's name is empty"
     ;;
 import_shared_data)
     # every episode of the published data sets, when $AC_SHARED_DATA names

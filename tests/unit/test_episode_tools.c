@@ -652,6 +652,34 @@ START_TEST(tool_keys_within_max_memory)
 }
 END_TEST
 
+/* docs/format.md's episode example has the tool keys, and they load. */
+START_TEST(tool_keys_in_the_format_doc)
+{
+    FILE *f = fopen(AC_TEST_DATA_DIR "/../../docs/format.md", "rb");
+    ck_assert_msg(f != NULL, "cannot open docs/format.md");
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *start = strstr(text, "<!-- episode example -->");
+    ck_assert_ptr_nonnull(start);
+    start = strstr(start, "```json\n");
+    ck_assert_ptr_nonnull(start);
+    start += strlen("```json\n");
+    char *end = strstr(start, "\n```");
+    ck_assert_ptr_nonnull(end);
+    *end = '\0';
+    ac_episode *ep = load(start, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    assert_tools(ep, 2,
+                 "[{\"id\":\"call_1\",\"type\":\"function\",\"function\":"
+                 "{\"name\":\"run_tests\",\"arguments\":\"{\\\"path\\\": "
+                 "\\\"tests/\\\"}\"}}]",
+                 "-", "-");
+    assert_tools(ep, 3, "-", "call_1", "run_tests");
+    ac_episode_free(ep);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("episode_tools");
@@ -665,5 +693,6 @@ int main(void)
     tcase_add_test(tc, tool_keys_allocation_failure);
     tcase_add_test(tc, tool_setters_allocation_failure);
     tcase_add_test(tc, tool_keys_within_max_memory);
+    tcase_add_test(tc, tool_keys_in_the_format_doc);
     return th_run_suite(s);
 }
