@@ -433,29 +433,6 @@ END_TEST
 /* Memory                                                                */
 /* ===================================================================== */
 
-typedef struct failing {
-    long k, calls, live;
-} failing;
-
-static void *failing_alloc(void *opaque, size_t size)
-{
-    failing *f = opaque;
-    if (f->k >= 0 && f->calls++ == f->k)
-        return NULL;
-    void *q = malloc(size ? size : 1);
-    f->live += q != NULL;
-    return q;
-}
-
-static void failing_free(void *opaque, void *ptr)
-{
-    failing *f = opaque;
-    if (ptr != NULL) {
-        f->live--;
-        free(ptr);
-    }
-}
-
 static const char *const MEMORY_TEXT = TOOLS_EPISODE(
     ", {\"from\": \"a\", \"text\": null, \"tool_calls\": [{\"id\": \"c1\", "
     "\"function\": {\"name\": \"lookup\", \"arguments\": \"{}\"}}, "
@@ -474,8 +451,8 @@ START_TEST(tool_keys_allocation_failure)
     ac_episode_free(clean);
     long failures = 0;
     for (long k = 0;; k++) {
-        failing f = {k, 0, 0};
-        ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+        th_fail_alloc f = {0, k, 0, 0};
+        ac_allocator a = th_fail_allocator(&f);
         ac_episode *ep = (ac_episode *)&f;
         char err[256];
         int rc = ac_episode_load_json(&ep, MEMORY_TEXT, strlen(MEMORY_TEXT),
@@ -508,8 +485,8 @@ START_TEST(tool_setters_allocation_failure)
     for (int which = 0; which < 3; which++) {
         long failures = 0;
         for (long k = 0;; k++) {
-            failing f = {-1, 0, 0};
-            ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+            th_fail_alloc f = {0, -1, 0, 0};
+            ac_allocator a = th_fail_allocator(&f);
             ac_episode *ep = two_messages(&a);
             ck_assert_int_eq(ac_episode_set_tool_calls(ep, 0, CALL_F,
                                                        strlen(CALL_F)),
@@ -518,14 +495,14 @@ START_TEST(tool_setters_allocation_failure)
                              AC_OK);
             ck_assert_int_eq(ac_episode_set_message_name(ep, 1, "f"), AC_OK);
             long live = f.live;
-            f.k = f.calls + k;
+            f.fail_at = f.calls + k;
             const char *other = "[{\"function\":{\"name\":\"g\","
                                 "\"arguments\":{\"y\":2}}}]";
             int rc = which == 0 ? ac_episode_set_tool_calls(ep, 0, other,
                                                             strlen(other))
                      : which == 1 ? ac_episode_set_tool_call_id(ep, 1, "c2")
                                   : ac_episode_set_message_name(ep, 1, "g");
-            f.k = -1;
+            f.fail_at = -1;
             if (rc == AC_OK) {
                 ck_assert_int_eq(f.live, live); /* one replaced by one */
                 ac_episode_free(ep);
