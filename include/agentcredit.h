@@ -1381,6 +1381,43 @@ AC_API AC_NODISCARD int ac_episode_set_token_span(ac_episode *ep,
                                                   uint32_t message,
                                                   uint64_t begin,
                                                   uint64_t end);
+/* Tool calls, as the OpenAI Chat Completions and TRL chat formats carry
+ * them (since ABI 1.1; docs/format.md): carried to the exports for the
+ * trainer, never read by the pipeline (a verifier reads the calls in the
+ * text, where the importers also write them).
+ *
+ * ac_episode_set_tool_calls: the calls message `message` made, a JSON
+ * array of len bytes (UTF-8, need not be NUL-terminated; parsed with
+ * jansson, which allocates with its own allocator) of
+ *   {"id": "call_1", "type": "function",
+ *    "function": {"name": "lookup", "arguments": "{\"q\": 1}"}}
+ * "id" may be absent (logs without ids), "type" must be "function" and may
+ * be absent, "name" is a non-empty string, "arguments" a string (JSON text
+ * as the model wrote it; kept as given, character for character) or an
+ * object. The episode keeps the calls in a canonical text: compact, keys
+ * in that order, "type" always written, an object's numbers as the
+ * episode writer writes them. An empty array, or json NULL, removes them.
+ * A key the format does not have, any other value, or a text that is not
+ * JSON: AC_E_INVALID_ARG, naming the field ("tool_calls[0].function.name:
+ * a string is needed"), and nothing changes.
+ *
+ * ac_episode_set_tool_call_id: the tool call a tool's message answers
+ * (its "id"); ac_episode_set_message_name: the message's "name" (on a
+ * tool's message the function's name; on another the speaker's name in
+ * the chat format, which need not be the participant's). Both: a
+ * non-empty UTF-8 string, copied, or NULL to remove it (the default);
+ * AC_E_INVALID_ARG for an empty or non-UTF-8 string or a message out of
+ * range. AC_E_NO_MEMORY from any of the three changes nothing. */
+AC_API AC_NODISCARD int ac_episode_set_tool_calls(ac_episode *ep,
+                                                  uint32_t message,
+                                                  const char *json,
+                                                  size_t len);
+AC_API AC_NODISCARD int ac_episode_set_tool_call_id(ac_episode *ep,
+                                                    uint32_t message,
+                                                    const char *tool_call_id);
+AC_API AC_NODISCARD int ac_episode_set_message_name(ac_episode *ep,
+                                                    uint32_t message,
+                                                    const char *name);
 
 /* How the episode ended and what it is judged against (docs/signals.md,
  * "Episodes: success, failure and the reference"):
@@ -1454,6 +1491,16 @@ AC_API AC_NODISCARD int ac_episode_message_links(const ac_episode *ep,
                                                  uint32_t *parent,
                                                  uint64_t *token_begin,
                                                  uint64_t *token_end);
+/* A message's tool keys (since ABI 1.1): its tool calls as their
+ * canonical JSON text (a NUL-terminated array, see
+ * ac_episode_set_tool_calls), its tool_call_id and its name; NULL when
+ * not given. Owned by the episode, valid until that key of the message is
+ * set again or the episode is freed. */
+AC_API AC_NODISCARD int ac_episode_message_tools(const ac_episode *ep,
+                                                 uint32_t index,
+                                                 const char **tool_calls,
+                                                 const char **tool_call_id,
+                                                 const char **name);
 /* The outcome fields: *is_set (may be NULL) says whether the field was
  * given (the threshold always is: 0.5 by default). AC_E_INVALID_ARG for an
  * unknown field. */

@@ -130,6 +130,17 @@ int imp_episode_participant(imp_episode *b, const char *field,
  * naming field.tool_calls[C]. */
 int imp_calls_text(imp_episode *b, const char *field, const json_t *calls,
                    imp_text *out);
+/* The tool keys of message `at` (docs/format.md), kept beside the
+ * "NAME(ARGUMENTS)" text: the calls of a "tool_calls" array and of a
+ * legacy "function_call" object (fcall; NULL: none), each as
+ * {"id"?, "type": "function", "function": {"name", "arguments"}} with the
+ * log's other keys left out and absent or null arguments as "{}"; the
+ * tool_call_id and name of a tool's answer (NULL or "": none). The calls'
+ * names must be strings (imp_calls_text checked them). 0, or -1 after an
+ * error naming field. */
+int imp_episode_tools(imp_episode *b, const char *field, uint32_t at,
+                      const json_t *calls, const json_t *fcall,
+                      const char *call_id, const char *name);
 /* Appends a message; *index (may be NULL) its position. 0, or -1 after an
  * error naming `field` (as "traj[4]"). */
 int imp_episode_message(imp_episode *b, const char *field,

@@ -21,6 +21,9 @@
  * tool_call_id), kind tool, and their parent is the message that made the
  * call. A message's calls are part of its text, one "NAME(ARGUMENTS)" line
  * each after its content: what an agent did is what a verifier must read.
+ * The calls are kept as the message's tool_calls too (a "function_call"
+ * as a call without id), and a tool's answer keeps its tool_call_id and,
+ * as its name, the function it answers (docs/format.md's tool keys).
  * The outcome is the record's "reward", "score", "outcome" (a number, or
  * true/false) or "label" (TRL's true/false), at most one, none: no
  * outcome; the id its "id" (AG2: or "chat_id"), else the file's name.
@@ -231,22 +234,33 @@ static int check_message(conversation *c, const char *field,
     return 0;
 }
 
-/* The call a tool's answer answers: by its tool_call_id (AG2: that of its
- * first tool_responses entry that has one), or for a "function" message
- * the latest function_call of its name. NULL when none is found. */
-static const made_call *answered_call(const conversation *c, const json_t *msg,
-                                 const char *role, const char *name)
+/* The id of the call a tool's answer answers: its tool_call_id, or
+ * (AG2) that of its first tool_responses entry that has one; NULL if
+ * none. */
+static const char *answered_id(const json_t *msg)
 {
     const char *id = NULL;
     if (imp_json_text(msg, "tool_call_id", &id) == 0 && id != NULL)
-        return calls_find(&c->made, id, NULL);
+        return id;
     const json_t *answers = json_object_get(msg, "tool_responses");
     for (size_t k = 0; k < json_array_size(answers); k++) {
         const json_t *aid =
             json_object_get(json_array_get(answers, k), "tool_call_id");
         if (json_is_string(aid))
-            return calls_find(&c->made, json_string_value(aid), NULL);
+            return json_string_value(aid);
     }
+    return NULL;
+}
+
+/* The call a tool's answer answers: by its id (answered_id), or for a
+ * "function" message the latest function_call of its name. NULL when none
+ * is found. */
+static const made_call *answered_call(const conversation *c, const json_t *msg,
+                                 const char *role, const char *name)
+{
+    const char *id = answered_id(msg);
+    if (id != NULL)
+        return calls_find(&c->made, id, NULL);
     if (strcmp(role, "function") == 0)
         return calls_find(&c->made, NULL, name);
     return NULL;
@@ -350,7 +364,7 @@ static int remember_calls(conversation *c, const json_t *msg, uint32_t at)
 /* One message into the episode. 0, or -1 after an error. */
 static int add_message(conversation *c, const char *field, const json_t *msg)
 {
-    const char *role = NULL, *name = NULL, *who = NULL;
+    const char *role = NULL, *name = NULL, *who = NULL, *tool_fn = NULL;
     int32_t kind = AC_PARTICIPANT_KIND_TOOL;
     uint32_t author = 0, at = 0, parent = UINT32_MAX;
     int has = 0;
@@ -374,6 +388,7 @@ static int add_message(conversation *c, const char *field, const json_t *msg)
             return -1;
         }
         who = c->author.s;
+        tool_fn = fn;
         parent = answered != NULL ? answered->message : UINT32_MAX;
     } else if (author_of(c, field, role, name, &who, &kind) != 0) {
         return -1;
@@ -383,6 +398,14 @@ static int add_message(conversation *c, const char *field, const json_t *msg)
                             has ? c->text.s : NULL, &at) != 0)
         return -1;
     if (parent != UINT32_MAX && imp_episode_parent(&c->b, at, parent) != 0)
+        return -1;
+    if (is_tool_role(role)
+            ? imp_episode_tools(&c->b, field, at, NULL, NULL,
+                                answered_id(msg), tool_fn)
+            : imp_episode_tools(&c->b, field, at,
+                                json_object_get(msg, "tool_calls"),
+                                json_object_get(msg, "function_call"), NULL,
+                                NULL))
         return -1;
     if (remember_calls(c, msg, at) != 0) {
         imp_report(c->b.sink, IMP_ERROR, c->b.where, "out of memory");
@@ -421,6 +444,10 @@ static size_t message_lists(const chat_format *f, const json_t *rec,
                             const json_t *lists[2], const char *keys[2])
 {
     if (json_is_array(rec)) {
+        if (json_array_size(rec) == 0) { /* an episode has a message */
+            imp_report(sink, IMP_ERROR, where, "no message");
+            return 0;
+        }
         lists[0] = rec;
         keys[0] = "";
         return 1;

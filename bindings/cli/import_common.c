@@ -423,3 +423,76 @@ void imp_episode_drop(imp_episode *b)
     ac_episode_free(b->ep);
     b->ep = NULL;
 }
+
+/* One call as the episode keeps it: {"id"?, "type": "function",
+ * "function": {"name", "arguments"}}, without the log's other keys. The
+ * arguments: a string or an object as given, "{}" when null or absent
+ * (no arguments), any other value as its JSON text. NULL when memory is
+ * short. */
+static json_t *episode_call(const json_t *id, const json_t *name,
+                            const json_t *args)
+{
+    json_t *a = NULL;
+    if (json_is_string(args) || json_is_object(args))
+        a = json_copy((json_t *)args);
+    else if (args == NULL || json_is_null(args))
+        a = json_string("{}");
+    else {
+        char *text = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
+        a = text != NULL ? json_string(text) : NULL;
+        free(text);
+    }
+    json_t *call = json_is_string(id)
+                       ? json_pack("{sOss}", "id", (json_t *)id, "type",
+                                   "function")
+                       : json_pack("{ss}", "type", "function");
+    json_t *fn = json_pack("{sOso}", "name", (json_t *)name, "arguments", a);
+    if (call == NULL || fn == NULL || json_object_set_new(call, "function",
+                                                          fn) != 0) {
+        json_decref(call);
+        json_decref(fn);
+        return NULL;
+    }
+    return call;
+}
+
+int imp_episode_tools(imp_episode *b, const char *field, uint32_t at,
+                      const json_t *calls, const json_t *fcall,
+                      const char *call_id, const char *name)
+{
+    json_t *list = json_array();
+    int ok = list != NULL;
+    for (size_t c = 0; ok && c < json_array_size(calls); c++) {
+        const json_t *call = json_array_get(calls, c);
+        const json_t *fn = json_object_get(call, "function");
+        ok = json_array_append_new(
+                 list, episode_call(json_object_get(call, "id"),
+                                    json_object_get(fn, "name"),
+                                    json_object_get(fn, "arguments"))) == 0;
+    }
+    if (ok && json_is_object(fcall))
+        ok = json_array_append_new(
+                 list, episode_call(NULL, json_object_get(fcall, "name"),
+                                    json_object_get(fcall, "arguments"))) ==
+             0;
+    char *text = ok ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    if (text == NULL) {
+        imp_report(b->sink, IMP_ERROR, b->where, "%s: out of memory", field);
+        return -1;
+    }
+    const char *key = "tool_calls";
+    int rc = ac_episode_set_tool_calls(b->ep, at, text, strlen(text));
+    free(text);
+    if (rc == AC_OK && call_id != NULL && call_id[0] != '\0')
+        key = "tool_call_id",
+        rc = ac_episode_set_tool_call_id(b->ep, at, call_id);
+    if (rc == AC_OK && name != NULL && name[0] != '\0')
+        key = "name", rc = ac_episode_set_message_name(b->ep, at, name);
+    if (rc != AC_OK) {
+        imp_report(b->sink, IMP_ERROR, b->where, "%s.%s: %s: %s", field, key,
+                   ac_strerror(rc), ac_episode_last_error(b->ep));
+        return -1;
+    }
+    return 0;
+}

@@ -12,6 +12,9 @@
  * message that calls tools has the calls as its text, one "NAME(ARGUMENTS)"
  * line each, after its content when it has one (tau leaves the content
  * null): what the agent did is part of the transcript a verifier reads.
+ * The calls are kept as the message's tool_calls too (arguments as the
+ * model wrote them), and a tool's answer keeps its tool_call_id and name,
+ * for the exports (docs/format.md).
  * The outcome is "reward", the threshold 0.5. The id is "TASK_ID:TRIAL".
  *
  * A label: {"trajectory_id" (the run's task_id), "failures": [{"failure_id",
@@ -295,6 +298,15 @@ static int add_traj(imp_episode *b, const json_t *traj)
             rc = imp_episode_participant(b, field, who_name, kind, &who);
         if (rc == 0)
             rc = imp_episode_message(b, field, who, role, body, &at);
+        if (rc == 0)
+            rc = kind == AC_PARTICIPANT_KIND_TOOL
+                     ? imp_episode_tools(b, field, at, NULL, NULL, call_id,
+                                         tool_name)
+                     : imp_episode_tools(b, field, at,
+                                         kind == AC_PARTICIPANT_KIND_AGENT
+                                             ? calls
+                                             : NULL,
+                                         NULL, NULL, NULL);
         if (rc == 0 && kind == AC_PARTICIPANT_KIND_TOOL && call_id != NULL &&
             last_caller != UINT32_MAX && has_call(calls_of_last, call_id))
             rc = imp_episode_parent(b, at, last_caller);

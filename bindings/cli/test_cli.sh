@@ -876,8 +876,18 @@ for r, run in zip(rows, runs):
                      for c in s["tool_calls"]]
             assert m["text"] == "\n".join(([s["content"]] if s["content"] else []) + lines)
             calls.update({c["id"]: t for c in s["tool_calls"]})
+            # the calls kept as given: arguments strings, byte for byte
+            assert m["tool_calls"] == [
+                {"id": c["id"], "type": "function", "function": c["function"]}
+                for c in s["tool_calls"]]
         elif s["role"] != "tool":
             assert m.get("text") == s["content"]
+        if s["role"] == "tool":
+            assert (m["tool_call_id"], m["name"]) == (s["tool_call_id"], s["name"])
+        else:
+            assert "tool_call_id" not in m and "name" not in m
+        if not s.get("tool_calls"):
+            assert "tool_calls" not in m
     label = labels.get(run["task_id"])
     if label is None or run["reward"] >= 0.5:
         assert "annotations" not in r, r["id"]
@@ -948,7 +958,8 @@ import_errors)
     [ "$(wc -l <"$out")" -eq 2 ] || fail "2 episode lines expected"
     stdout_has '"id":"1:0"'
     stdout_has '"text":"Looking.\\nfind({\\"q\\":1})"'
-    stdout_has '"from":"tool:find","role":"tool","text":"none","parent":1'
+    stdout_has '"from":"tool:find","role":"tool","text":"none","tool_call_id":"c1","name":"find","parent":1'
+    stdout_has '"tool_calls":\[{"id":"c1","type":"function","function":{"name":"find","arguments":{"q":1}}}\]'
     stdout_has '"id":"five"'
     stderr_has 'runs.json: record 1: reward: missing'
     stderr_has 'runs.json: record 2: traj\[0\].role: "wizard" is not system, user, assistant or tool'
@@ -1009,19 +1020,26 @@ for r, c in zip(rows, convs):
             content = "\n".join(p["text"] if p["type"] == "text" else "[%s]" % p["type"]
                                 for p in content)
         lines = [content] if content is not None else []
+        kept = []
         for call in s.get("tool_calls", []):
             lines.append("%s(%s)" % (call["function"]["name"], call["function"]["arguments"]))
             calls[call["id"]] = (t, call["function"]["name"])
+            kept.append({"id": call["id"], "type": "function", "function": call["function"]})
         if "function_call" in s:
             fc = s["function_call"]
             lines.append("%s(%s)" % (fc["name"], fc["arguments"]))
             calls[fc["name"]] = (t, fc["name"])
+            kept.append({"type": "function", "function": fc})  # no id
+        assert m.get("tool_calls") == (kept or None)
         if role in ("tool", "function"):
             key = s["tool_call_id"] if role == "tool" else s["name"]
             assert m["parent"] == calls[key][0]
             assert m["from"] == "tool:" + calls[key][1]
+            assert m.get("tool_call_id") == s.get("tool_call_id")
+            assert m["name"] == calls[key][1]
         else:
             assert "parent" not in m
+            assert "tool_call_id" not in m and "name" not in m
         assert m.get("text") == "\n".join(lines)
 team = rows[0]
 assert [p["name"] for p in team["participants"] if p["kind"] == "agent"] == [
@@ -1098,9 +1116,20 @@ for r, hist in ((g, group["chat_history"]), (t, two)):
             caller = [c for c in hist[m["parent"]]["tool_calls"] if c["id"] == call][0]
             assert m["from"] == "tool:" + caller["function"]["name"]
             assert m["text"] == s["content"]
+            # the tool keys: the call answered, the function (not the
+            # executor's name)
+            assert m["tool_call_id"] == call
+            assert m["name"] == caller["function"]["name"]
+            assert "tool_calls" not in m
         else:
             assert m["from"] == s.get("name", "assistant")
             assert "parent" not in m
+            assert "tool_call_id" not in m and "name" not in m
+            assert m.get("tool_calls") == ([
+                {**({"id": c["id"]} if "id" in c else {}), "type": "function",
+                 "function": {"name": c["function"]["name"],
+                              "arguments": c["function"].get("arguments", "{}")}}
+                for c in s["tool_calls"]] if s.get("tool_calls") else None)
 # the nameless tool call is the one agent's; the user proxy is a user
 assert [p["kind"] for p in t["participants"]] == ["user", "agent", "tool"]
 assert t["messages"][1]["from"] == "assistant"
@@ -1201,6 +1230,14 @@ import_chat_errors)
     stderr_has 'noname.json: chat_history\[0\]: no name, and no agent the conversation names to take it'
     stderr_has 'calls.json: chat_history\[0\].tool_calls: not a list or null'
     stderr_has 'import: 5 files, 1 episodes written, 4 failed, 0 warnings'
+    # an empty list of messages is no episode; a tool call the episode
+    # cannot keep (an empty function name) fails its conversation
+    printf '%s\n' '[]' '[{"role": "user", "content": "x"}]' >"$tmp/empty.jsonl"
+    printf '%s' '{"messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "", "arguments": "{}"}}]}]}' >"$tmp/emptyname.json"
+    run 1 import --from openai-chat "$tmp/empty.jsonl" "$tmp/emptyname.json"
+    [ "$(wc -l <"$out")" -eq 1 ] || fail "one episode expected"
+    stderr_has 'empty.jsonl: line 1: no message'
+    stderr_has "emptyname.json: messages\[0\].tool_calls: invalid argument: tool_calls\[0\].function.name: the function's name is empty"
     ;;
 import_shared_data)
     # every episode of the published data sets, when $AC_SHARED_DATA names

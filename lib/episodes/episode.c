@@ -33,6 +33,9 @@ void ac_episode_free(ac_episode *ep)
     for (uint32_t t = 0; t < ep->n_msg; t++) {
         ac__mem_free(m, ep->msg[t].role);
         ac__mem_free(m, ep->msg[t].text);
+        ac__mem_free(m, ep->msg[t].tool_calls);
+        ac__mem_free(m, ep->msg[t].tool_call_id);
+        ac__mem_free(m, ep->msg[t].name);
     }
     ac__mem_free(m, ep->part);
     ac__mem_free(m, ep->msg);
@@ -191,7 +194,7 @@ int ac_episode_add_message(ac_episode *ep, uint32_t participant,
     if (rc != AC_OK)
         return ac__fail(ep->err, rc, "out of memory adding a message");
     ac__message m = {participant, AC__NO_MESSAGE, AC__NO_TOKEN, AC__NO_TOKEN,
-                     NULL, NULL, NAN};
+                     NULL, NULL, NAN, NULL, NULL, NULL};
     if ((rc = copy_string(ep, role, &m.role)) != AC_OK ||
         (rc = copy_string(ep, text, &m.text)) != AC_OK) {
         ac__mem_free(&ep->mem, m.role);
@@ -204,7 +207,8 @@ int ac_episode_add_message(ac_episode *ep, uint32_t participant,
     return AC_OK;
 }
 
-static int check_message(ac_episode *ep, uint32_t message, const char *what)
+int ac__episode_check_message(ac_episode *ep, uint32_t message,
+                              const char *what)
 {
     if (message >= ep->n_msg)
         return ac__fail(ep->err, AC_E_INVALID_ARG,
@@ -217,7 +221,7 @@ int ac_episode_set_parent(ac_episode *ep, uint32_t message, uint32_t parent)
 {
     if (ep == NULL)
         return AC_E_INVALID_ARG;
-    int rc = check_message(ep, message, "parent");
+    int rc = ac__episode_check_message(ep, message, "parent");
     if (rc != AC_OK)
         return rc;
     if (parent != AC__NO_MESSAGE && parent >= message)
@@ -233,7 +237,7 @@ int ac_episode_set_token_span(ac_episode *ep, uint32_t message,
 {
     if (ep == NULL)
         return AC_E_INVALID_ARG;
-    int rc = check_message(ep, message, "token span");
+    int rc = ac__episode_check_message(ep, message, "token span");
     if (rc != AC_OK)
         return rc;
     int none = begin == AC__NO_TOKEN && end == AC__NO_TOKEN;
@@ -246,6 +250,43 @@ int ac_episode_set_token_span(ac_episode *ep, uint32_t message,
     ep->msg[message].token_begin = begin;
     ep->msg[message].token_end = end;
     return AC_OK;
+}
+
+/* A message's tool_call_id (is_name 0) or name (1): a non-empty UTF-8
+ * copy replaces it, NULL removes it. */
+static int set_message_string(ac_episode *ep, uint32_t message,
+                              const char *what, const char *value,
+                              int is_name)
+{
+    if (ep == NULL)
+        return AC_E_INVALID_ARG;
+    int rc = ac__episode_check_message(ep, message, what);
+    if (rc != AC_OK)
+        return rc;
+    if (value != NULL && value[0] == '\0')
+        return ac__fail(ep->err, AC_E_INVALID_ARG, "message %u: the %s is "
+                        "empty (NULL removes it)", message, what);
+    char *copy;
+    if ((rc = copy_string(ep, value, &copy)) != AC_OK)
+        return rc;
+    ac__message *m = &ep->msg[message];
+    char **field = is_name ? &m->name : &m->tool_call_id;
+    ac__mem_free(&ep->mem, *field);
+    *field = copy;
+    return AC_OK;
+}
+
+int ac_episode_set_tool_call_id(ac_episode *ep, uint32_t message,
+                                const char *tool_call_id)
+{
+    return set_message_string(ep, message, "tool_call_id", tool_call_id,
+                              0);
+}
+
+int ac_episode_set_message_name(ac_episode *ep, uint32_t message,
+                                const char *name)
+{
+    return set_message_string(ep, message, "name", name, 1);
 }
 
 /* The four outcome fields share one setter. */
@@ -398,7 +439,7 @@ int ac_episode_set_value(ac_episode *ep, const uint64_t *coalition,
 static int check_agent_message(ac_episode *ep, uint32_t message,
                                const char *what)
 {
-    int rc = check_message(ep, message, what);
+    int rc = ac__episode_check_message(ep, message, what);
     if (rc == AC_OK && ac__episode_author(ep, message) == AC__NO_AGENT)
         rc = ac__fail(ep->err, AC_E_INVALID_ARG,
                       "%s: message %u is by \"%s\", not an agent", what,
@@ -504,6 +545,22 @@ int ac_episode_message_links(const ac_episode *ep, uint32_t index,
         *token_begin = m->token_begin;
     if (token_end != NULL)
         *token_end = m->token_end;
+    return AC_OK;
+}
+
+int ac_episode_message_tools(const ac_episode *ep, uint32_t index,
+                             const char **tool_calls,
+                             const char **tool_call_id, const char **name)
+{
+    if (ep == NULL || index >= ep->n_msg)
+        return AC_E_INVALID_ARG;
+    const ac__message *m = &ep->msg[index];
+    if (tool_calls != NULL)
+        *tool_calls = m->tool_calls;
+    if (tool_call_id != NULL)
+        *tool_call_id = m->tool_call_id;
+    if (name != NULL)
+        *name = m->name;
     return AC_OK;
 }
 

@@ -24,6 +24,10 @@ typedef struct ac__message {
     uint64_t token_begin, token_end; /* AC__NO_TOKEN: none           */
     char *role, *text;  /* NULL: not given                           */
     double label;       /* NaN: not given                            */
+    /* The OpenAI/TRL tool keys (NULL: not given): the calls as their
+     * canonical JSON text (episode_json.c), the call a tool's message
+     * answers, the message's name. */
+    char *tool_calls, *tool_call_id, *name;
 } ac__message;
 
 struct ac_episode {
@@ -50,6 +54,11 @@ static inline uint32_t ac__episode_author(const ac_episode *ep, uint32_t t)
 {
     return ep->part[ep->msg[t].participant].agent;
 }
+
+/* AC_OK when message is one of the episode's; AC_E_INVALID_ARG with a
+ * message naming `what` otherwise. */
+int ac__episode_check_message(ac_episode *ep, uint32_t message,
+                              const char *what);
 
 /* The pipeline's own memory (its host's allocator), for work made on its
  * behalf (writing its signals) rather than on an episode's. */

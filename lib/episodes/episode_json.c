@@ -45,17 +45,40 @@ typedef struct reader {
     json_t *names;
 } reader;
 
+static int vfail_in(char *err, const char *path, const char *fmt,
+                    va_list ap) AC__PRINTF(3, 0);
+
+static int vfail_in(char *err, const char *path, const char *fmt,
+                    va_list ap)
+{
+    char what[AC__ERRMSG_CAP];
+    vsnprintf(what, sizeof what, fmt, ap);
+    return ac__fail(err, AC_E_PARSE, "%s: %s", path, what);
+}
+
+/* AC_E_PARSE with "PATH: WHAT" in err (AC__ERRMSG_CAP bytes). */
+static int fail_in(char *err, const char *path, const char *fmt, ...)
+    AC__PRINTF(3, 4);
+
+static int fail_in(char *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail_in(err, path, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 static int fail_at(reader *r, const char *path, const char *fmt, ...)
     AC__PRINTF(3, 4);
 
 static int fail_at(reader *r, const char *path, const char *fmt, ...)
 {
-    char what[AC__ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int rc = vfail_in(r->err, path, fmt, ap);
     va_end(ap);
-    return ac__fail(r->err, AC_E_PARSE, "%s: %s", path, what);
+    return rc;
 }
 
 /* An episode setter's failure, under the field's path. */
@@ -186,6 +209,231 @@ static int find_name(reader *r, json_t *j, const char *path, uint32_t *index)
     return AC_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Tool calls                                                          */
+/* ------------------------------------------------------------------ */
+
+/* How a tool call's JSON values are written in its canonical text: as the
+ * episode writer writes them, so that the text reads back to itself. */
+#define TOOL_FLAGS (JSON_FLAGS | JSON_ENCODE_ANY)
+
+/* A checked tool call: its parts in the parsed text (id NULL: none). */
+typedef struct tool_call {
+    json_t *id, *name, *arguments;
+} tool_call;
+
+/* The call's "function": {"name": a non-empty string, "arguments": a
+ * string or an object}. */
+static int check_function(ac__json_warnings *w, json_t *fn, const char *path,
+                          char *err, tool_call *c)
+{
+    static const char *const KEYS[] = {"name", "arguments", NULL};
+    char field[160];
+    snprintf(field, sizeof field, "%s.function", path);
+    if (!json_is_object(fn))
+        return fail_in(err, field, "an object {\"name\", \"arguments\"} is "
+                       "needed");
+    int rc = ac__json_check_keys(w, fn, field, KEYS, err);
+    if (rc != AC_OK)
+        return rc;
+    c->name = json_object_get(fn, "name");
+    c->arguments = json_object_get(fn, "arguments");
+    snprintf(field, sizeof field, "%s.function.name", path);
+    if (!json_is_string(c->name))
+        return fail_in(err, field, "a string is needed");
+    if (json_string_length(c->name) == 0)
+        return fail_in(err, field, "the function's name is empty");
+    snprintf(field, sizeof field, "%s.function.arguments", path);
+    if (!json_is_string(c->arguments) && !json_is_object(c->arguments))
+        return fail_in(err, field, "a string (JSON text) or an object is "
+                       "needed");
+    return AC_OK;
+}
+
+/* One element of tool_calls: {"id"?: a string, "type"?: "function",
+ * "function"}; unknown keys are warnings (w). */
+static int check_tool_call(ac__json_warnings *w, json_t *call,
+                           const char *path, char *err, tool_call *c)
+{
+    static const char *const KEYS[] = {"id", "type", "function", NULL};
+    char field[160];
+    if (!json_is_object(call))
+        return fail_in(err, path, "an object {\"id\", \"type\", "
+                       "\"function\"} is needed");
+    int rc = ac__json_check_keys(w, call, path, KEYS, err);
+    if (rc != AC_OK)
+        return rc;
+    c->id = json_object_get(call, "id");
+    if (json_is_null(c->id))
+        c->id = NULL;
+    snprintf(field, sizeof field, "%s.id", path);
+    if (c->id != NULL && !json_is_string(c->id))
+        return fail_in(err, field, "a string is needed");
+    json_t *type = json_object_get(call, "type");
+    snprintf(field, sizeof field, "%s.type", path);
+    if (type != NULL && !json_is_null(type) &&
+        !(json_is_string(type) &&
+          strcmp(json_string_value(type), "function") == 0))
+        return fail_in(err, field, "\"function\" is needed (the only type "
+                       "of tool call)");
+    return check_function(w, json_object_get(call, "function"), path, err,
+                          c);
+}
+
+/* The canonical text, written twice: counted (buf NULL), then into buf. */
+typedef struct canon {
+    char *buf;
+    size_t len, cap;
+    int ok;
+} canon;
+
+static void canon_raw(canon *o, const char *s)
+{
+    size_t n = strlen(s);
+    if (o->buf != NULL && o->len + n < o->cap)
+        memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void canon_json(canon *o, json_t *v)
+{
+    size_t room = o->buf != NULL && o->len < o->cap ? o->cap - o->len : 0;
+    size_t n = json_dumpb(v, room ? o->buf + o->len : NULL, room, TOOL_FLAGS);
+    if (n == 0)
+        o->ok = 0; /* jansson out of memory: no JSON value dumps empty */
+    o->len += n;
+}
+
+static void canon_calls(canon *o, const tool_call *calls, size_t count)
+{
+    canon_raw(o, "[");
+    for (size_t k = 0; k < count; k++) {
+        canon_raw(o, k ? ",{" : "{");
+        if (calls[k].id != NULL) {
+            canon_raw(o, "\"id\":");
+            canon_json(o, calls[k].id);
+            canon_raw(o, ",");
+        }
+        canon_raw(o, "\"type\":\"function\",\"function\":{\"name\":");
+        canon_json(o, calls[k].name);
+        canon_raw(o, ",\"arguments\":");
+        canon_json(o, calls[k].arguments);
+        canon_raw(o, "}}");
+    }
+    canon_raw(o, "]");
+}
+
+/* The tool calls `list` (null, or an array of OpenAI tool calls) checked,
+ * as their canonical text in the episode's memory (*text NULL for null
+ * and []): compact, keys in OpenAI's order, "type" always given, an id
+ * only when given, string arguments as given and object arguments as
+ * JSON. Errors name the field under `path` (AC_E_PARSE), or
+ * AC_E_NO_MEMORY; unknown keys go to w. */
+static int tool_calls_text(ac_episode *ep, ac__json_warnings *w, json_t *list,
+                           const char *path, char *err, char **text)
+{
+    *text = NULL;
+    if (list == NULL || json_is_null(list))
+        return AC_OK;
+    if (!json_is_array(list))
+        return fail_in(err, path, "an array of tool calls is needed");
+    size_t count = json_array_size(list);
+    if (count == 0)
+        return AC_OK;
+    tool_call *calls = ac__mem_alloc(&ep->mem, count, sizeof *calls);
+    if (calls == NULL)
+        return ac__fail(err, AC_E_NO_MEMORY, "%s: out of memory", path);
+    int rc = AC_OK;
+    char at[128];
+    for (size_t k = 0; rc == AC_OK && k < count; k++) {
+        snprintf(at, sizeof at, "%s[%zu]", path, k);
+        rc = check_tool_call(w, json_array_get(list, k), at, err, &calls[k]);
+    }
+    canon o = {NULL, 0, 0, 1};
+    if (rc == AC_OK)
+        canon_calls(&o, calls, count);
+    if (rc == AC_OK && o.ok) {
+        o.cap = o.len + 1;
+        o.len = 0;
+        o.buf = ac__mem_alloc(&ep->mem, o.cap, 1);
+        if (o.buf != NULL)
+            canon_calls(&o, calls, count);
+    }
+    ac__mem_free(&ep->mem, calls);
+    if (rc == AC_OK && (o.buf == NULL || !o.ok || o.len + 1 != o.cap)) {
+        ac__mem_free(&ep->mem, o.buf);
+        return ac__fail(err, AC_E_NO_MEMORY, "%s: out of memory", path);
+    }
+    if (rc == AC_OK) {
+        o.buf[o.len] = '\0';
+        *text = o.buf;
+    }
+    return rc;
+}
+
+int ac_episode_set_tool_calls(ac_episode *ep, uint32_t message,
+                              const char *json, size_t len)
+{
+    if (ep == NULL)
+        return AC_E_INVALID_ARG;
+    int rc = ac__episode_check_message(ep, message, "tool calls");
+    if (rc != AC_OK)
+        return rc;
+    char *text = NULL;
+    if (json != NULL) {
+        json_error_t jerr;
+        memset(&jerr, 0, sizeof jerr);
+        json_t *list = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+        ac__json_warnings strict;
+        ac__json_warnings_init(&strict, NULL, 0, AC_JSON_STRICT);
+        if (list == NULL)
+            rc = jerr.text[0] == '\0' || json_error_code(&jerr) ==
+                                             json_error_out_of_memory
+                     ? ac__fail(ep->err, AC_E_NO_MEMORY, "out of memory "
+                                "parsing tool calls (jansson)")
+                     : ac__fail(ep->err, AC_E_INVALID_ARG, "tool_calls: "
+                                "line %d, column %d: %s", jerr.line,
+                                jerr.column, jerr.text);
+        else
+            rc = tool_calls_text(ep, &strict, list, "tool_calls", ep->err,
+                                 &text);
+        json_decref(list);
+        if (rc != AC_OK)
+            return rc == AC_E_PARSE ? AC_E_INVALID_ARG : rc;
+    }
+    ac__mem_free(&ep->mem, ep->msg[message].tool_calls);
+    ep->msg[message].tool_calls = text;
+    return AC_OK;
+}
+
+/* A message's tool keys: tool_calls, tool_call_id, name. */
+static int read_message_tools(reader *r, json_t *m, uint32_t t,
+                              const char *path)
+{
+    char field[96];
+    const char *id = NULL, *name = NULL;
+    char *calls = NULL;
+    snprintf(field, sizeof field, "%s.tool_calls", path);
+    int rc = tool_calls_text(r->ep, &r->warn, json_object_get(m, "tool_calls"),
+                             field, r->err, &calls);
+    if (rc != AC_OK)
+        return rc;
+    r->ep->msg[t].tool_calls = calls;
+    snprintf(field, sizeof field, "%s.tool_call_id", path);
+    if ((rc = get_string(r, json_object_get(m, "tool_call_id"), field,
+                         &id)) != AC_OK)
+        return rc;
+    if ((rc = ac_episode_set_tool_call_id(r->ep, t, id)) != AC_OK)
+        return setter_failed(r, rc, field);
+    snprintf(field, sizeof field, "%s.name", path);
+    if ((rc = get_string(r, json_object_get(m, "name"), field, &name)) !=
+        AC_OK)
+        return rc;
+    if ((rc = ac_episode_set_message_name(r->ep, t, name)) != AC_OK)
+        return setter_failed(r, rc, field);
+    return AC_OK;
+}
+
 /* A message's optional parts: parent, tokens, label. */
 static int read_message_links(reader *r, json_t *m, uint32_t t,
                               const char *path)
@@ -228,8 +476,9 @@ static int read_message_links(reader *r, json_t *m, uint32_t t,
 
 static int read_messages(reader *r, json_t *root)
 {
-    static const char *const KEYS[] = {"from", "role", "text", "parent",
-                                       "tokens", "label", NULL};
+    static const char *const KEYS[] = {
+        "from", "role", "text", "parent", "tokens", "label", "tool_calls",
+        "tool_call_id", "name", NULL};
     json_t *list = json_object_get(root, "messages");
     if (!json_is_array(list))
         return fail_at(r, "messages", "an array is needed");
@@ -256,7 +505,8 @@ static int read_messages(reader *r, json_t *root)
         if ((rc = ac_episode_add_message(r->ep, who, role, text, &t)) !=
             AC_OK)
             return setter_failed(r, rc, path);
-        if ((rc = read_message_links(r, m, t, path)) != AC_OK)
+        if ((rc = read_message_links(r, m, t, path)) != AC_OK ||
+            (rc = read_message_tools(r, m, t, path)) != AC_OK)
             return rc;
     }
     return AC_OK;
@@ -417,8 +667,14 @@ static int resolve_limits(ac_json_limits *out, const ac_json_limits *in,
 }
 
 /* The text against the limits, before jansson sees it: its size, a byte
- * no JSON holds, and the parse's memory estimated from a scan (the
- * episode's copies of the strings are at most the text again). */
+ * no JSON holds, and the parse's memory estimated from a scan. The
+ * episode's copies of the strings are at most the text again, and so are
+ * the canonical texts of its tool calls, but for the "type" a call may
+ * not have given (TOOL_TYPE_BYTES an object at most) and the numbers of
+ * arguments objects, which "%.17g" may write longer than they were
+ * given (TOOL_NUMBER_BYTES at most: "-2.2250738585072014e-308"). */
+#define TOOL_TYPE_BYTES 18u
+#define TOOL_NUMBER_BYTES 24u
 static int check_text(const ac_json_limits *lim, const char *text,
                       size_t len, char *err)
 {
@@ -434,7 +690,9 @@ static int check_text(const ac_json_limits *lim, const char *text,
         return ac__fail(err, AC_E_PARSE, "byte %llu is 0x%02x, which no "
                         "JSON text holds", (unsigned long long)sc.bad_at,
                         (unsigned)(sc.bad - 1));
-    uint64_t need = ac__json_scan_tree_bytes(&sc) + 2 * (uint64_t)len;
+    uint64_t need = ac__json_scan_tree_bytes(&sc) + 2 * (uint64_t)len +
+                    TOOL_TYPE_BYTES * sc.objects +
+                    TOOL_NUMBER_BYTES * sc.numbers;
     if (need > lim->max_memory)
         return ac__fail(err, AC_E_TOO_LARGE, "parsing the text (%llu "
                         "values) may take %llu bytes, more than max_memory "
@@ -574,6 +832,12 @@ static json_t *message_json(const ac_episode *ep, uint32_t t, int *ok)
         put(j, "role", json_string(m->role), ok);
     if (m->text != NULL)
         put(j, "text", json_string(m->text), ok);
+    if (m->tool_calls != NULL) /* canonical: it reads back to itself */
+        put(j, "tool_calls", json_loads(m->tool_calls, 0, NULL), ok);
+    if (m->tool_call_id != NULL)
+        put(j, "tool_call_id", json_string(m->tool_call_id), ok);
+    if (m->name != NULL)
+        put(j, "name", json_string(m->name), ok);
     if (m->parent != AC__NO_MESSAGE)
         put(j, "parent", json_integer(m->parent), ok);
     if (m->token_begin != AC__NO_TOKEN)

@@ -8,7 +8,9 @@
  * count, the human label as verifier): a failure is a documented status
  * with a message naming its stage; a success has credits adding up to
  * R - reference, each agent's rewards to its credit, no reward on a
- * non-player's message, and signals that jansson reads back. Message and
+ * non-player's message, and signals that jansson reads back. Tool calls:
+ * the setter keeps the loader's canonical text as it is, and input that
+ * starts with '[' goes to the setter too. Message and
  * warning buffers are written within their capacity and terminated.
  */
 #include <math.h>
@@ -45,6 +47,63 @@ static void check_round_trip(const ac_episode *ep)
     free(again);
     free(text);
     ac_episode_free(back);
+}
+
+/* An episode of one message, for the tool-call setter. */
+static ac_episode *one_message(void)
+{
+    ac_episode *ep = NULL;
+    FZ_CHECK(ac_episode_create(&ep, NULL) == AC_OK &&
+                 ac_episode_add_participant(ep, "a",
+                                            AC_PARTICIPANT_KIND_AGENT,
+                                            NULL) == AC_OK &&
+                 ac_episode_add_message(ep, 0, NULL, NULL, NULL) == AC_OK,
+             "setup");
+    return ep;
+}
+
+/* The tool calls `json` through the setter: refused with a documented
+ * status and a message, changing nothing; or kept as a canonical text
+ * that the setter keeps as it is (a fixed point). want: the canonical
+ * text it must give, or NULL. */
+static void check_tool_setter(const char *json, size_t len, const char *want)
+{
+    ac_episode *ep = one_message();
+    int rc = ac_episode_set_tool_calls(ep, 0, json, len);
+    const char *calls = "x";
+    FZ_CHECK(ac_episode_message_tools(ep, 0, &calls, NULL, NULL) == AC_OK,
+             "tools");
+    if (rc != AC_OK) {
+        FZ_CHECK(want == NULL && (rc == AC_E_INVALID_ARG ||
+                                  rc == AC_E_NO_MEMORY),
+                 "set_tool_calls = %s: %s", ac_status_name(rc),
+                 ac_episode_last_error(ep));
+        FZ_CHECK(ac_episode_last_error(ep)[0] != '\0' && calls == NULL,
+                 "a refusal without message, or with a change");
+    } else if (calls != NULL) {
+        FZ_CHECK(want == NULL || strcmp(calls, want) == 0,
+                 "the setter's text:\n%s\nthe loader's:\n%s", calls, want);
+        if (want == NULL)
+            check_tool_setter(calls, strlen(calls), calls);
+    }
+    ac_episode_free(ep);
+}
+
+/* Every message's tool calls: the setter takes the loader's canonical
+ * text to itself. */
+static void check_tools(const ac_episode *ep)
+{
+    uint32_t T = 0;
+    FZ_CHECK(ac_episode_counts(ep, NULL, NULL, &T) == AC_OK, "counts");
+    for (uint32_t t = 0; t < T; t++) {
+        const char *calls = NULL, *id = NULL, *name = NULL;
+        FZ_CHECK(ac_episode_message_tools(ep, t, &calls, &id, &name) ==
+                     AC_OK, "tools");
+        FZ_CHECK((id == NULL || id[0] != '\0') &&
+                     (name == NULL || name[0] != '\0'), "an empty key");
+        if (calls != NULL)
+            check_tool_setter(calls, strlen(calls), calls);
+    }
 }
 
 /* v(S) = |S| / n: enough for the pipeline to run on any episode. */
@@ -99,6 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(err[ERR_ROOM] == 'X' && warn[WARN_ROOM] == 'X' &&
                  memchr(err, '\0', ERR_ROOM) && memchr(warn, '\0', WARN_ROOM),
              "a buffer overrun");
+    /* the bytes as a tool-call list too (the setter's own parse) */
+    if (size > 0 && data[0] == '[')
+        check_tool_setter((const char *)data, size, NULL);
     if (rc != AC_OK) {
         FZ_CHECK(rc == AC_E_PARSE || rc == AC_E_TOO_LARGE ||
                      rc == AC_E_NO_MEMORY,
@@ -109,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FZ_CHECK(err[0] == '\0', "a message on success: %s", err);
     check_round_trip(ep);
+    check_tools(ep);
     run_pipeline(ep);
     ac_episode_free(ep);
     return 0;

@@ -50,6 +50,13 @@ Participant = collections.namedtuple("Participant", "name kind agent")
 #: to, or None) and ``token_span`` (``(begin, end)`` or None).
 Message = collections.namedtuple("Message",
                                  "participant role text parent token_span")
+#: A message's tool keys, as the OpenAI/TRL chat format has them:
+#: ``tool_calls`` (a list of ``{"id"?, "type": "function", "function":
+#: {"name", "arguments"}}`` dicts, the arguments a str as the model wrote
+#: them or a dict; None when the message made no call), ``tool_call_id``
+#: (the call a tool's message answers) and ``name`` (str or None).
+MessageTools = collections.namedtuple("MessageTools",
+                                      "tool_calls tool_call_id name")
 
 
 def _c_string(value, what):
@@ -336,6 +343,42 @@ class Episode(Handle):
         self._set("ac_episode_set_token_span", B.u32(message, "message"),
                   b, e)
 
+    def set_tool_calls(self, message, tool_calls):
+        """The tool calls ``message`` made: a list of OpenAI tool calls
+        (dicts ``{"id"?, "type"?: "function", "function": {"name",
+        "arguments"}}``, the arguments a str, kept as given, or a dict), or
+        their JSON text (str or bytes); None or ``[]`` removes them. Checked
+        by the library (InvalidArgument naming the field: an unknown key, a
+        name that is not a non-empty str, ...); kept in a canonical form
+        (:meth:`message_tools`). Carried to the exports; the pipeline
+        computes nothing from them."""
+        if tool_calls is None:
+            data = None
+        elif isinstance(tool_calls, (str, bytes, bytearray, memoryview)):
+            data = _c_string(tool_calls, "tool_calls")
+        else:
+            try:
+                data = json.dumps(tool_calls, ensure_ascii=False,
+                                  allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError) as e:
+                raise make_error(Status.E_INVALID_ARG, "tool_calls: not "
+                                 "JSON: %s" % e, "tool_calls") from None
+        self._set("ac_episode_set_tool_calls", B.u32(message, "message"),
+                  data, 0 if data is None else len(data))
+
+    def set_tool_call_id(self, message, tool_call_id):
+        """The id of the tool call a tool's message answers (a non-empty
+        str); None removes it."""
+        self._set("ac_episode_set_tool_call_id", B.u32(message, "message"),
+                  _c_string(tool_call_id, "tool_call_id"))
+
+    def set_message_name(self, message, name):
+        """The message's ``name`` in the chat format (a tool's message: the
+        function's name; another: the speaker's), a non-empty str; None
+        removes it."""
+        self._set("ac_episode_set_message_name", B.u32(message, "message"),
+                  _c_string(name, "name"))
+
     # -- the outcome ----------------------------------------------------------
     def _field(self, field):
         value, is_set = c_double(), c_int()
@@ -465,6 +508,16 @@ class Episode(Handle):
         return Message(who.value, _from_c(role.value), _from_c(text.value),
                        None if parent.value == _NO_MESSAGE else parent.value,
                        span)
+
+    def message_tools(self, index):
+        """One message's :class:`MessageTools` (each None when not
+        given)."""
+        calls, call_id, name = c_char_p(), c_char_p(), c_char_p()
+        self._get("ac_episode_message_tools", B.u32(index, "message"),
+                  byref(calls), byref(call_id), byref(name))
+        return MessageTools(
+            None if calls.value is None else json.loads(decode(calls.value)),
+            _from_c(call_id.value), _from_c(name.value))
 
     @property
     def messages(self) -> List[Message]:

@@ -148,7 +148,9 @@ class FunctionTable(unittest.TestCase):
                         continue
                     # strings the library reads (paths, texts, names)
                     if (name.startswith(("ac_game_load", "ac_episode_add",
-                                         "ac_episode_load", "ac_episode_set_id"))
+                                         "ac_episode_load", "ac_episode_set_id",
+                                         "ac_episode_set_tool",
+                                         "ac_episode_set_message_name"))
                             and c == "const char *"):
                         self.assertIs(got, ctypes.c_char_p)
                         continue

@@ -497,6 +497,80 @@ class Json(unittest.TestCase):
         self.assertEqual(back.add_message("coder", "more"), N_MSG)
         json.loads(text)
 
+    def test_tool_keys(self):
+        MessageTools = agentcredit.episode.MessageTools
+        ep = team_episode(0.0)
+        self.assertEqual(ep.message_tools(2), MessageTools(None, None, None))
+        calls = [{"id": "call_1", "type": "function",
+                  "function": {"name": "pytest",
+                               "arguments": '{"k":  "caf\u00e9"}'}},
+                 {"function": {"arguments": {"b": [1, 2.5], "a": None},
+                               "name": "lint"}}]
+        ep.set_tool_calls(2, calls)
+        ep.set_tool_call_id(3, "call_1")
+        ep.set_message_name(3, "pytest")
+        want = [calls[0], {"type": "function",
+                           "function": {"name": "lint",
+                                        "arguments": {"b": [1, 2.5],
+                                                      "a": None}}}]
+        self.assertEqual(ep.message_tools(2), (want, None, None))
+        self.assertEqual(ep.message_tools(3),
+                         MessageTools(None, "call_1", "pytest"))
+        # the arguments string as given, character for character
+        self.assertEqual(ep.message_tools(2).tool_calls[0]["function"]
+                         ["arguments"], '{"k":  "caf\u00e9"}')
+        text = ep.to_json()
+        self.assertIn('"tool_call_id":"call_1","name":"pytest"', text)
+        back = Episode.from_json(text, strict=True)
+        self.assertEqual(back.to_json(), text)
+        self.assertEqual([back.message_tools(t) for t in range(N_MSG)],
+                         [ep.message_tools(t) for t in range(N_MSG)])
+        self.assertEqual(back.messages, ep.messages)
+        # JSON text works too; None and [] remove
+        ep.set_tool_calls(4, b'[{"function": {"name": "f", '
+                             b'"arguments": "{}"}}]')
+        self.assertEqual(ep.message_tools(4).tool_calls[0]["function"],
+                         {"name": "f", "arguments": "{}"})
+        ep.set_tool_calls(4, [])
+        ep.set_tool_calls(2, None)
+        ep.set_tool_call_id(3, None)
+        ep.set_message_name(3, None)
+        for t in (2, 3, 4):
+            self.assertEqual(ep.message_tools(t), (None, None, None))
+        # refused, naming what: nothing changes
+        ep.set_tool_calls(2, calls)
+        for bad, says in (
+                ([{"function": {"name": "", "arguments": ""}}],
+                 "tool_calls[0].function.name: the function's name is "
+                 "empty"),
+                ([{"function": {"name": "f"}}],
+                 "tool_calls[0].function.arguments"),
+                ([{"index": 0, "function": {"name": "f", "arguments": ""}}],
+                 'unknown key "index"'),
+                ({"function": {}}, "tool_calls: an array"),
+                ([float("nan")], "tool_calls: not JSON"),
+                ("[", "tool_calls: line 1")):
+            with self.assertRaises(InvalidArgument) as cm:
+                ep.set_tool_calls(2, bad)
+            self.assertIn(says, str(cm.exception))
+        with self.assertRaises(InvalidArgument):
+            ep.set_tool_call_id(3, "")
+        with self.assertRaises(InvalidArgument):
+            ep.set_message_name(3, "a\0b")
+        with self.assertRaises(InvalidArgument):
+            ep.message_tools(N_MSG)
+        with self.assertRaises(InvalidArgument):
+            ep.set_tool_call_id(N_MSG, "x")
+        self.assertEqual(ep.message_tools(2).tool_calls, want)
+        # the keys load with no warning
+        ep2 = Episode.from_json(
+            '{"participants": [{"name": "a"}], "messages": [{"from": "a", '
+            '"text": null, "tool_calls": [{"id": "c", "function": {"name": '
+            '"f", "arguments": "{}"}}]}, {"from": "a", "tool_call_id": "c", '
+            '"name": "f"}], "outcome": 1}')
+        self.assertEqual(ep2.warnings, [])
+        self.assertEqual(ep2.message_tools(1), (None, "c", "f"))
+
     def test_errors_and_warnings(self):
         with self.assertRaises(agentcredit.ParseError) as cm:
             Episode.from_json('{"participants": [{"name": "a"}], '
