@@ -69,6 +69,14 @@ json_t *ac__json_parse_text(const char *text, size_t len, char *err, int *rc)
     return root;
 }
 
+int ac__json_fail_at(char *err, const char *path, const char *fmt,
+                     va_list ap)
+{
+    char what[AC__ERRMSG_CAP];
+    vsnprintf(what, sizeof what, fmt, ap);
+    return ac__fail(err, AC_E_PARSE, "%s: %s", path, what);
+}
+
 int ac__json_copy_out(char *buf, size_t cap, int rc, const char *msg)
 {
     if (buf != NULL && cap > 0)

@@ -6,6 +6,7 @@
 #define AC_JSON_IO_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "agentcredit.h"
@@ -26,6 +27,10 @@ int ac__json_check_text(const ac_json_limits *lim, const char *text,
  * naming line and column, or AC_E_NO_MEMORY. */
 json_t *ac__json_parse_text(const char *text, size_t len, char *err,
                             int *rc);
+/* AC_E_PARSE, after the message "PATH: WHAT" into err (AC__ERRMSG_CAP
+ * bytes): a field's error, the form of every reader's. */
+int ac__json_fail_at(char *err, const char *path, const char *fmt,
+                     va_list ap);
 /* rc, after its message (ac_strerror's when msg is "") into the caller's
  * buffer when there is one. */
 int ac__json_copy_out(char *buf, size_t cap, int rc, const char *msg);

@@ -225,12 +225,11 @@ static int fail_at(reader *r, const char *path, const char *fmt, ...)
 
 static int fail_at(reader *r, const char *path, const char *fmt, ...)
 {
-    char what[AC__ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int rc = ac__json_fail_at(r->err, path, fmt, ap);
     va_end(ap);
-    return ac__fail(r->err, AC_E_PARSE, "%s: %s", path, what);
+    return rc;
 }
 
 /* The member `key` of obj, and its path "PATH.KEY" in field. */

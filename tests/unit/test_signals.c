@@ -829,29 +829,6 @@ END_TEST
 /* Allocation failure                                                    */
 /* ===================================================================== */
 
-typedef struct failing {
-    long k, calls, live;
-} failing;
-
-static void *failing_alloc(void *opaque, size_t size)
-{
-    failing *f = opaque;
-    if (f->k >= 0 && f->calls++ == f->k)
-        return NULL;
-    void *q = malloc(size ? size : 1);
-    f->live += q != NULL;
-    return q;
-}
-
-static void failing_free(void *opaque, void *ptr)
-{
-    failing *f = opaque;
-    if (ptr != NULL) {
-        f->live--;
-        free(ptr);
-    }
-}
-
 /* Every allocation of a load, a snapshot and the pipeline's write fails
  * in turn until the call succeeds: each failure is AC_E_NO_MEMORY (with
  * a message for the load), leaves *out alone and no block behind; the
@@ -865,13 +842,13 @@ START_TEST(allocation_failure)
     long failures[3] = {0, 0, 0};
     for (int what = 0; what < 3; what++) {
         for (long k = 0;; k++) {
-            failing f = {-1, 0, 0};
-            ac_allocator a = {sizeof a, 0, failing_alloc, failing_free, &f};
+            th_fail_alloc f = {0, -1, 0, 0};
+            ac_allocator a = th_fail_allocator(&f);
             ac_pipeline *p = what == 2 ? pipeline(&a, NULL) : NULL;
             if (p != NULL)
                 ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
             long live = f.live;
-            f.k = f.calls + k;
+            f.fail_at = f.calls + k;
             ac_signals *s = (ac_signals *)&f;
             char err[256] = "unset";
             char *got = NULL;
