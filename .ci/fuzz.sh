@@ -52,7 +52,8 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 targets=(fuzz_game_json fuzz_api fuzz_asktell fuzz_episode_json
          fuzz_import_whowhen fuzz_import_tau fuzz_import_openai
-         fuzz_import_ag2 fuzz_external_reply fuzz_pipeline)
+         fuzz_import_ag2 fuzz_external_reply fuzz_pipeline
+         fuzz_signals_json)
 ninja -C "$BUILD" "${targets[@]/#/tests/fuzz/}" >/dev/null
 echo "fuzz: built in $((SECONDS - start)) s"
 
@@ -61,12 +62,12 @@ declare -A runs=([fuzz_game_json]=1000000 [fuzz_api]=80000 [fuzz_asktell]=400000
                  [fuzz_episode_json]=1000000 [fuzz_import_whowhen]=300000
                  [fuzz_import_tau]=160000 [fuzz_import_openai]=60000
                  [fuzz_import_ag2]=40000 [fuzz_external_reply]=500000
-                 [fuzz_pipeline]=8000)
+                 [fuzz_pipeline]=8000 [fuzz_signals_json]=300000)
 declare -A max_len=([fuzz_game_json]=8192 [fuzz_api]=512 [fuzz_asktell]=2048
                     [fuzz_episode_json]=4096 [fuzz_import_whowhen]=8192
                     [fuzz_import_tau]=8192 [fuzz_import_openai]=8192
                     [fuzz_import_ag2]=8192 [fuzz_external_reply]=1024
-                    [fuzz_pipeline]=2048)
+                    [fuzz_pipeline]=2048 [fuzz_signals_json]=4096)
 
 artifacts="$BUILD/fuzz-artifacts"
 mkdir -p "$artifacts"
@@ -81,6 +82,7 @@ for t in "${targets[@]}"; do
           -print_final_stats=1 -artifact_prefix="$artifacts/$t-")
     [ "$t" = fuzz_game_json ] && args+=(-dict=tests/fuzz/game_json.dict)
     [ "$t" = fuzz_episode_json ] && args+=(-dict=tests/fuzz/episode_json.dict)
+    [ "$t" = fuzz_signals_json ] && args+=(-dict=tests/fuzz/signals_json.dict)
     t0=$SECONDS
     # New inputs go to the scratch directory, the first one; the committed
     # corpus is only read.

@@ -1879,13 +1879,128 @@ AC_API AC_NODISCARD int ac_episode_write_json(const ac_episode *ep, char *buf,
  * preference pair, the audit. The pair's "chosen" is a JSON integer, but
  * a candidate id past INT64_MAX (the uint64 ids are the host's) is its
  * decimal digits as a string, which every JSON reader reads exactly. As
- * ac_episode_write_json for buf, cap and len. AC_E_STATE before a
- * successful run; AC_E_INVALID_ARG when ep is not the size of the last
- * run's episode. */
+ * ac_episode_write_json for buf, cap and len. It is
+ * ac_signals_write_json of ac_pipeline_signals(p, ep): the same text.
+ * AC_E_STATE before a successful run; AC_E_INVALID_ARG when ep is not
+ * the size of the last run's episode. */
 AC_API AC_NODISCARD int ac_pipeline_write_json(const ac_pipeline *p,
                                                const ac_episode *ep,
                                                char *buf, size_t cap,
                                                size_t *len);
+
+/* ===================================================================== */
+/* The signals of one episode as data (docs/format.md)                   */
+/* ===================================================================== */
+
+/* ac_signals holds the signals of one episode without the pipeline that
+ * computed them: a snapshot of a run (ac_pipeline_signals), or a line of
+ * a signals file read back (ac_signals_load_json), as the trainer
+ * exports do before joining it with its episode. It holds what the
+ * "agentcredit.signals/1" format holds: the episode's id, outcome,
+ * threshold and names, and the run's figures as the pipeline's getters
+ * give them (the pair's `checked` and `episode` are not in the format:
+ * 0 after a load). Read only once made, so thread-safe for readers; no
+ * call leaves a message behind (the loader and ac_signals_matches write
+ * theirs to the caller's buffer). Free with ac_signals_free. */
+typedef struct ac_signals ac_signals;
+
+/* A snapshot of the last successful run of p, whose episode was ep (for
+ * its id, outcome, threshold and names), in memory from alloc (NULL:
+ * malloc): it stays valid after p is freed or runs again. *out is set on
+ * success only. Returns AC_OK; AC_E_INVALID_ARG (a NULL argument, a
+ * malformed alloc, ep not the size of the run's episode); AC_E_STATE (no
+ * successful run, or from inside a callback of one); AC_E_NO_MEMORY. */
+AC_API AC_NODISCARD int ac_pipeline_signals(const ac_pipeline *p,
+                                            const ac_episode *ep,
+                                            const ac_allocator *alloc,
+                                            ac_signals **out);
+/* Parses one "agentcredit.signals/1" object, as ac_episode_load_json
+ * parses an episode: the same arguments, limits, flags, warnings and
+ * messages (`messages[3].reward: a number is needed`). Every figure must
+ * be finite (null only where the format has it: an infinite standard
+ * error, a non-player's label), every name of a flag or an enumeration
+ * known, every index in range, and the figures must hold together as a
+ * run's do: agent names unique; a message flagged non_player exactly
+ * when its sender is no agent, and then with reward 0, label null and
+ * no step flag; labels in [-1, 1], probabilities in [0, 1]; total =
+ * outcome - reference and the credits adding up to it within a relative
+ * 1e-12; audit.success = (outcome >= threshold); the first error an
+ * agent's message. The pair's chosen id past INT64_MAX is read from its
+ * decimal string. Returns AC_OK; AC_E_PARSE; AC_E_TOO_LARGE;
+ * AC_E_NO_MEMORY; AC_E_INVALID_ARG. Thread-safe (no shared state). */
+AC_API AC_NODISCARD int ac_signals_load_json(ac_signals **out,
+                                             const char *text, size_t len,
+                                             const ac_allocator *alloc,
+                                             const ac_json_limits *limits,
+                                             uint32_t flags, char *err_buf,
+                                             size_t err_cap, char *warn_buf,
+                                             size_t warn_cap);
+/* Writes the signals as one line of JSON, as ac_pipeline_write_json
+ * writes the run they were taken from (the same bytes; of a loaded line,
+ * the line as the pipeline would have written it). As
+ * ac_episode_write_json for buf, cap and len. Returns AC_OK;
+ * AC_E_INVALID_ARG; AC_E_NO_MEMORY. */
+AC_API AC_NODISCARD int ac_signals_write_json(const ac_signals *s, char *buf,
+                                              size_t cap, size_t *len);
+AC_API void ac_signals_free(ac_signals *s); /* NULL ok */
+/* AC_OK when s are the signals of ep: the same id (or none on both), the
+ * same agents by name in order, messages and their senders, and the same
+ * outcome when ep has one. Otherwise AC_E_INVALID_ARG, and what differs
+ * (`messages[4]: from "critic" in the signals, "coder" in the episode`)
+ * in err_buf (NUL-terminated, truncated to err_cap; "" on success) when
+ * it is not NULL. */
+AC_API AC_NODISCARD int ac_signals_matches(const ac_signals *s,
+                                           const ac_episode *ep,
+                                           char *err_buf, size_t err_cap);
+/* The getters, as the pipeline's (ac_pipeline_credits and the rest):
+ * AC_E_INVALID_ARG when n is not the count, or a key unknown. Counts of
+ * agents and messages (either pointer may be NULL). */
+AC_API AC_NODISCARD int ac_signals_counts(const ac_signals *s,
+                                          uint32_t *agents,
+                                          uint32_t *messages);
+/* The episode's id (NULL: none); agent `agent`'s name (NULL out of
+ * range); owned by s, valid until it is freed. */
+AC_API const char *ac_signals_id(const ac_signals *s);
+AC_API const char *ac_signals_agent_name(const ac_signals *s,
+                                         uint32_t agent);
+/* Who sent message `message`: the name (owned by s) and the agent index
+ * (UINT32_MAX: a non-player); either may be NULL. */
+AC_API AC_NODISCARD int ac_signals_message_from(const ac_signals *s,
+                                                uint32_t message,
+                                                const char **name,
+                                                uint32_t *agent);
+/* The episode's outcome and success threshold. */
+AC_API AC_NODISCARD int ac_signals_outcome(const ac_signals *s,
+                                           double *outcome,
+                                           double *threshold);
+AC_API AC_NODISCARD int ac_signals_credits(const ac_signals *s, double *phi,
+                                           double *se, uint32_t n_agents);
+AC_API AC_NODISCARD int ac_signals_total(const ac_signals *s, double *total,
+                                         double *reference);
+AC_API AC_NODISCARD int ac_signals_rewards(const ac_signals *s,
+                                           double *rewards,
+                                           uint32_t n_messages);
+AC_API AC_NODISCARD int ac_signals_labels(const ac_signals *s,
+                                          double *labels,
+                                          uint32_t n_messages);
+AC_API AC_NODISCARD int ac_signals_message_flags(const ac_signals *s,
+                                                 uint32_t *flags,
+                                                 uint32_t n_messages);
+AC_API AC_NODISCARD int ac_signals_step_flags(const ac_signals *s,
+                                              uint32_t *flags,
+                                              uint32_t n_messages);
+AC_API AC_NODISCARD int ac_signals_agent_flags(const ac_signals *s,
+                                               uint32_t *flags,
+                                               uint32_t n_agents);
+AC_API AC_NODISCARD int ac_signals_first_error(const ac_signals *s,
+                                               int64_t *step,
+                                               uint32_t *agent,
+                                               double *probability);
+AC_API AC_NODISCARD int ac_signals_pair(const ac_signals *s,
+                                        ac_preference_pair *pair);
+/* One figure of the audit (AC_PIPELINE_AUDIT_*). */
+AC_API AC_NODISCARD int ac_signals_audit(const ac_signals *s, int32_t key,
+                                         int64_t *value);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,6 @@
-/* Episodes and signals as JSON through jansson (docs/format.md): the
- * "agentcredit.episode/1" reader and writer, and the
- * "agentcredit.signals/1" writer, which reads the pipeline through its
- * public getters only. */
-#include <inttypes.h>
+/* Episodes as JSON through jansson (docs/format.md): the
+ * "agentcredit.episode/1" reader and writer (the signals' are in
+ * signals_json.c). */
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,12 +9,11 @@
 
 #include "common/json_scan.h"
 #include "episodes/episode_internal.h"
+#include "episodes/json_io.h"
 
 #define EPISODE_FORMAT "agentcredit.episode/1"
-#define SIGNALS_FORMAT "agentcredit.signals/1"
 #define DEFAULT_MAX_BYTES ((uint64_t)64 << 20)
 #define DEFAULT_MAX_MEMORY ((uint64_t)512 << 20)
-#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
 
 static const char *const KIND_NAMES[] = {"agent", "tool", "user",
                                          "environment", "system"};
@@ -45,17 +42,6 @@ typedef struct reader {
     json_t *names;
 } reader;
 
-static int vfail_in(char *err, const char *path, const char *fmt,
-                    va_list ap) AC__PRINTF(3, 0);
-
-static int vfail_in(char *err, const char *path, const char *fmt,
-                    va_list ap)
-{
-    char what[AC__ERRMSG_CAP];
-    vsnprintf(what, sizeof what, fmt, ap);
-    return ac__fail(err, AC_E_PARSE, "%s: %s", path, what);
-}
-
 /* AC_E_PARSE with "PATH: WHAT" in err (AC__ERRMSG_CAP bytes). */
 static int fail_in(char *err, const char *path, const char *fmt, ...)
     AC__PRINTF(3, 4);
@@ -64,7 +50,7 @@ static int fail_in(char *err, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = vfail_in(err, path, fmt, ap);
+    int rc = ac__json_fail_at(err, path, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -76,7 +62,7 @@ static int fail_at(reader *r, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = vfail_in(r->err, path, fmt, ap);
+    int rc = ac__json_fail_at(r->err, path, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -215,7 +201,7 @@ static int find_name(reader *r, json_t *j, const char *path, uint32_t *index)
 
 /* How a tool call's JSON values are written in its canonical text: as the
  * episode writer writes them, so that the text reads back to itself. */
-#define TOOL_FLAGS (JSON_FLAGS | JSON_ENCODE_ANY)
+#define TOOL_FLAGS (AC__JSON_DUMP_FLAGS | JSON_ENCODE_ANY)
 
 /* A checked tool call: its parts in the parsed text (id NULL: none). */
 typedef struct tool_call {
@@ -649,84 +635,6 @@ static int read_episode(reader *r, json_t *root)
     return rc;
 }
 
-static int resolve_limits(ac_json_limits *out, const ac_json_limits *in,
-                          char *err)
-{
-    ac_json_limits_default(out);
-    if (in == NULL)
-        return AC_OK;
-    if (in->struct_size != sizeof *in || in->reserved != 0)
-        return ac__fail(err, AC_E_INVALID_ARG, "malformed ac_json_limits "
-                        "(struct_size %u, expected %zu; reserved %u)",
-                        in->struct_size, sizeof *in, in->reserved);
-    if (in->max_bytes != 0)
-        out->max_bytes = in->max_bytes;
-    if (in->max_memory != 0)
-        out->max_memory = in->max_memory;
-    return AC_OK;
-}
-
-/* The text against the limits, before jansson sees it: its size, a byte
- * no JSON holds, and the parse's memory estimated from a scan. The
- * episode's copies of the strings are at most the text again, and so are
- * the canonical texts of its tool calls, but for the "type" a call may
- * not have given (TOOL_TYPE_BYTES an object at most) and the numbers of
- * arguments objects, which "%.17g" may write longer than they were
- * given (TOOL_NUMBER_BYTES at most: "-2.2250738585072014e-308"). */
-#define TOOL_TYPE_BYTES 18u
-#define TOOL_NUMBER_BYTES 24u
-static int check_text(const ac_json_limits *lim, const char *text,
-                      size_t len, char *err)
-{
-    if (len > lim->max_bytes)
-        return ac__fail(err, AC_E_TOO_LARGE, "the text is %zu bytes, more "
-                        "than max_bytes = %llu; raise ac_json_limits."
-                        "max_bytes to load it", len,
-                        (unsigned long long)lim->max_bytes);
-    ac__json_scan sc;
-    memset(&sc, 0, sizeof sc);
-    ac__json_scan_feed(&sc, text, len);
-    if (sc.bad)
-        return ac__fail(err, AC_E_PARSE, "byte %llu is 0x%02x, which no "
-                        "JSON text holds", (unsigned long long)sc.bad_at,
-                        (unsigned)(sc.bad - 1));
-    uint64_t need = ac__json_scan_tree_bytes(&sc) + 2 * (uint64_t)len +
-                    TOOL_TYPE_BYTES * sc.objects +
-                    TOOL_NUMBER_BYTES * sc.numbers;
-    if (need > lim->max_memory)
-        return ac__fail(err, AC_E_TOO_LARGE, "parsing the text (%llu "
-                        "values) may take %llu bytes, more than max_memory "
-                        "= %llu; raise ac_json_limits.max_memory to load it",
-                        (unsigned long long)ac__json_scan_values(&sc),
-                        (unsigned long long)need,
-                        (unsigned long long)lim->max_memory);
-    return AC_OK;
-}
-
-static json_t *parse_text(const char *text, size_t len, char *err, int *rc)
-{
-    json_error_t jerr;
-    memset(&jerr, 0, sizeof jerr);
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    *rc = AC_OK;
-    if (root == NULL && (jerr.text[0] == '\0' ||
-                         json_error_code(&jerr) == json_error_out_of_memory))
-        *rc = ac__fail(err, AC_E_NO_MEMORY, "out of memory parsing the JSON "
-                       "text (jansson)");
-    else if (root == NULL)
-        *rc = ac__fail(err, AC_E_PARSE, "line %d, column %d: %s", jerr.line,
-                       jerr.column, jerr.text);
-    return root;
-}
-
-static int copy_out(char *buf, size_t cap, int rc, const char *msg)
-{
-    if (buf != NULL && cap > 0)
-        snprintf(buf, cap, "%s",
-                 rc != AC_OK && msg[0] == '\0' ? ac_strerror(rc) : msg);
-    return rc;
-}
-
 int ac_episode_load_json(ac_episode **out, const char *text, size_t len,
                          const ac_allocator *alloc,
                          const ac_json_limits *limits, uint32_t flags,
@@ -737,17 +645,18 @@ int ac_episode_load_json(ac_episode **out, const char *text, size_t len,
     memset(&r, 0, sizeof r);
     ac__json_warnings_init(&r.warn, warn_buf, warn_cap, flags);
     if (out == NULL || text == NULL || (flags & ~AC_JSON_STRICT) != 0)
-        return copy_out(err_buf, err_cap, AC_E_INVALID_ARG,
+        return ac__json_copy_out(err_buf, err_cap, AC_E_INVALID_ARG,
                         "out and text must not be NULL, flags only "
                         "AC_JSON_STRICT");
     ac_json_limits lim;
-    int rc = resolve_limits(&lim, limits, r.err);
+    int rc = ac__json_resolve_limits(&lim, limits, r.err);
     if (rc == AC_OK)
-        rc = check_text(&lim, text, len, r.err);
+        rc = ac__json_check_text(&lim, text, len, r.err);
     if (rc == AC_OK && (rc = ac_episode_create(&r.ep, alloc)) != AC_OK)
         ac__fail(r.err, rc, rc == AC_E_NO_MEMORY ? "out of memory"
                                                  : "malformed ac_allocator");
-    json_t *root = rc == AC_OK ? parse_text(text, len, r.err, &rc) : NULL;
+    json_t *root =
+        rc == AC_OK ? ac__json_parse_text(text, len, r.err, &rc) : NULL;
     if (rc == AC_OK && (r.names = json_object()) == NULL)
         rc = ac__fail(r.err, AC_E_NO_MEMORY, "out of memory");
     if (rc == AC_OK)
@@ -757,59 +666,15 @@ int ac_episode_load_json(ac_episode **out, const char *text, size_t len,
     if (rc != AC_OK) {
         ac_episode_free(r.ep);
         ac__json_warnings_clear(&r.warn);
-        return copy_out(err_buf, err_cap, rc, r.err);
+        return ac__json_copy_out(err_buf, err_cap, rc, r.err);
     }
     *out = r.ep;
-    return copy_out(err_buf, err_cap, AC_OK, "");
+    return ac__json_copy_out(err_buf, err_cap, AC_OK, "");
 }
 
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
-
-/* Builders: a NULL from any jansson call makes the whole build NULL (out
- * of memory), which the writers report. */
-static void put(json_t *obj, const char *key, json_t *value, int *ok)
-{
-    if (value == NULL || json_object_set_new(obj, key, value) != 0)
-        *ok = 0;
-}
-
-static void push(json_t *arr, json_t *value, int *ok)
-{
-    if (value == NULL || json_array_append_new(arr, value) != 0)
-        *ok = 0;
-}
-
-/* A double, or null for NaN (and for infinity, which JSON cannot hold). */
-static json_t *number(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *string_or_null(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
-/* The text of root into buf, snprintf-style. */
-/* One pass when the text fits: json_dumpb writes what fits and returns
- * the whole length, so a caller with room pays one dump, not two. */
-static int dump(json_t *root, int ok, char *buf, size_t cap, size_t *len)
-{
-    size_t need = ok ? json_dumpb(root, cap > 0 ? buf : NULL,
-                                  cap > 0 ? cap - 1 : 0, JSON_FLAGS)
-                     : 0;
-    json_decref(root);
-    if (need == 0)
-        return AC_E_NO_MEMORY;
-    *len = need;
-    if (cap > need)
-        buf[need] = '\0';
-    else if (cap > 0)
-        buf[0] = '\0'; /* too small: nothing partial */
-    return AC_OK;
-}
 
 static json_t *participants_json(const ac_episode *ep, int *ok)
 {
@@ -900,234 +765,5 @@ int ac_episode_write_json(const ac_episode *ep, char *buf, size_t cap,
         put(root, "annotations",
             json_pack("{sI}", "first_error", (json_int_t)ep->first_error),
             &ok);
-    return dump(root, ok && root != NULL, buf, cap, len);
-}
-
-/* ------------------------------------------------------------------ */
-/* The signals                                                         */
-/* ------------------------------------------------------------------ */
-
-/* The names of the bits set in `flags`, bit k named names[k]. */
-static json_t *flag_names(uint32_t flags, const char *const *names,
-                          int count, int *ok)
-{
-    json_t *list = json_array();
-    for (int k = 0; list != NULL && k < count; k++)
-        if (flags >> k & 1u)
-            push(list, json_string(names[k]), ok);
-    return list;
-}
-
-static const char *const MESSAGE_FLAGS[] = {"redundant", "label_fixed",
-                                            "non_player"};
-static const char *const STEP_FLAGS[] = {"first_error", "propagates",
-                                         "corrective", "recovered"};
-static const char *const AGENT_FLAGS[] = {"relaxed_sign", "relaxed_bound"};
-static const char *const METHODS[] = {"auto", "exact", "permutation",
-                                      "kernelshap", "adaptive", "oddshap"};
-static const char *const LABEL_SOURCES[] = {"neutral", "given", "scorer",
-                                             "blame"};
-static const char *const PAIR_KINDS[] = {"none", "repair", "corrective"};
-static const char *const PAIR_REASONS[] = {"none", "not_localized",
-                                           "no_candidate", "not_verified",
-                                           "no_budget"};
-
-static const char *name_of(const char *const *names, int count, int64_t v)
-{
-    return v >= 0 && v < count ? names[v] : "unknown";
-}
-
-/* Per-agent and per-message arrays of the last run, in one block. */
-typedef struct run_arrays {
-    double *phi, *se, *reward, *label;
-    uint32_t *agent_flags, *msg_flags, *step_flags;
-} run_arrays;
-
-static int read_arrays(const ac_pipeline *p, uint32_t n, uint32_t T,
-                       run_arrays *a)
-{
-    int rc = ac_pipeline_credits(p, a->phi, a->se, n);
-    if (rc == AC_OK) rc = ac_pipeline_agent_flags(p, a->agent_flags, n);
-    if (rc == AC_OK) rc = ac_pipeline_rewards(p, a->reward, T);
-    if (rc == AC_OK) rc = ac_pipeline_labels(p, a->label, T);
-    if (rc == AC_OK) rc = ac_pipeline_message_flags(p, a->msg_flags, T);
-    if (rc == AC_OK) rc = ac_pipeline_step_flags(p, a->step_flags, T);
-    return rc;
-}
-
-static json_t *agents_json(const ac_episode *ep, const run_arrays *a,
-                           int *ok)
-{
-    json_t *list = json_array();
-    for (uint32_t i = 0; list != NULL && i < ep->n_part; i++) {
-        uint32_t k = ep->part[i].agent;
-        if (k == AC__NO_AGENT)
-            continue;
-        json_t *j = json_object();
-        put(j, "name", json_string(ep->part[i].name), ok);
-        put(j, "credit", number(a->phi[k]), ok);
-        put(j, "se", number(a->se[k]), ok);
-        put(j, "flags", flag_names(a->agent_flags[k], AGENT_FLAGS, 2, ok),
-            ok);
-        push(list, j, ok);
-    }
-    return list;
-}
-
-static json_t *messages_json(const ac_episode *ep, const run_arrays *a,
-                             int *ok)
-{
-    json_t *list = json_array();
-    for (uint32_t t = 0; list != NULL && t < ep->n_msg; t++) {
-        json_t *j = json_object();
-        put(j, "from", json_string(ep->part[ep->msg[t].participant].name),
-            ok);
-        put(j, "reward", number(a->reward[t]), ok);
-        put(j, "label", number(a->label[t]), ok);
-        put(j, "flags", flag_names(a->msg_flags[t], MESSAGE_FLAGS, 3, ok),
-            ok);
-        put(j, "step_flags", flag_names(a->step_flags[t], STEP_FLAGS, 4, ok),
-            ok);
-        push(list, j, ok);
-    }
-    return list;
-}
-
-static const char *agent_name(const ac_episode *ep, uint32_t agent)
-{
-    for (uint32_t i = 0; i < ep->n_part; i++)
-        if (ep->part[i].agent == agent)
-            return ep->part[i].name;
-    return NULL;
-}
-
-static json_t *first_error_json(const ac_pipeline *p, const ac_episode *ep,
-                                int *ok)
-{
-    int64_t step;
-    uint32_t agent;
-    double prob;
-    if (ac_pipeline_first_error(p, &step, &agent, &prob) != AC_OK ||
-        step < 0)
-        return json_null();
-    json_t *j = json_object();
-    put(j, "message", json_integer(step), ok);
-    put(j, "agent", string_or_null(agent_name(ep, agent)), ok);
-    put(j, "probability", number(prob), ok);
-    return j;
-}
-
-/* The pair's chosen one: a message index, or the host's uint64 candidate
- * id. An id past INT64_MAX, which jansson (and any reader whose integers
- * are int64) cannot hold, is written as its decimal digits in a string, so
- * that it reads back exactly; every other id stays a JSON integer. */
-static json_t *chosen_json(uint64_t chosen)
-{
-    if (chosen <= (uint64_t)INT64_MAX)
-        return json_integer((json_int_t)chosen);
-    char digits[24];
-    snprintf(digits, sizeof digits, "%" PRIu64, chosen);
-    return json_string(digits);
-}
-
-static json_t *pair_json(const ac_pipeline *p, const ac_episode *ep, int *ok)
-{
-    ac_preference_pair pair;
-    memset(&pair, 0, sizeof pair);
-    pair.struct_size = sizeof pair;
-    if (ac_pipeline_pair(p, &pair) != AC_OK)
-        return NULL;
-    json_t *j = json_object();
-    put(j, "kind", json_string(name_of(PAIR_KINDS, 3, pair.kind)), ok);
-    if (pair.kind == AC_PAIR_KIND_NONE) {
-        put(j, "reason", json_string(name_of(PAIR_REASONS, 5, pair.reason)),
-            ok);
-        return j;
-    }
-    put(j, "agent", string_or_null(agent_name(ep, pair.agent)), ok);
-    put(j, "step", json_integer(pair.step), ok);
-    put(j, "prompt_end", json_integer(pair.prompt_end), ok);
-    put(j, "chosen", chosen_json(pair.chosen), ok);
-    put(j, "candidates", json_integer(pair.candidates), ok);
-    put(j, "verified", json_integer(pair.verified), ok);
-    put(j, "confidence", number(pair.confidence), ok);
-    put(j, "localization", number(pair.localization), ok);
-    put(j, "weight", number(pair.weight), ok);
-    return j;
-}
-
-static json_t *audit_json(const ac_pipeline *p, int *ok)
-{
-    static const char *const KEYS[] = {
-        NULL, "success", "localized", "labels", "reference_given", "method",
-        "oracle_evaluations", "verifier_evaluations", "scorer_evaluations",
-        "relaxed_agents"};
-    json_t *j = json_object();
-    for (int32_t k = AC_PIPELINE_AUDIT_SUCCESS;
-         j != NULL && k <= AC_PIPELINE_AUDIT_RELAXED_AGENTS; k++) {
-        int64_t v = 0;
-        if (ac_pipeline_audit(p, k, &v) != AC_OK)
-            *ok = 0;
-        if (k == AC_PIPELINE_AUDIT_METHOD)
-            put(j, KEYS[k], json_string(name_of(METHODS, 6, v)), ok);
-        else if (k == AC_PIPELINE_AUDIT_LABELS)
-            put(j, KEYS[k], json_string(name_of(LABEL_SOURCES, 4, v)), ok);
-        else if (k <= AC_PIPELINE_AUDIT_REFERENCE_GIVEN)
-            put(j, KEYS[k], json_boolean(v != 0), ok);
-        else
-            put(j, KEYS[k], json_integer(v), ok);
-    }
-    return j;
-}
-
-static int signals_json(const ac_pipeline *p, const ac_episode *ep,
-                        const run_arrays *a, char *buf, size_t cap,
-                        size_t *len)
-{
-    int ok = 1;
-    double total = 0.0, reference = 0.0;
-    ok &= ac_pipeline_total(p, &total, &reference) == AC_OK;
-    json_t *root = json_object();
-    put(root, "format", json_string(SIGNALS_FORMAT), &ok);
-    if (ep->id != NULL)
-        put(root, "id", json_string(ep->id), &ok);
-    put(root, "outcome", number(ep->outcome), &ok);
-    put(root, "threshold", number(ep->threshold), &ok);
-    put(root, "reference", number(reference), &ok);
-    put(root, "total", number(total), &ok);
-    put(root, "agents", agents_json(ep, a, &ok), &ok);
-    put(root, "messages", messages_json(ep, a, &ok), &ok);
-    put(root, "first_error", first_error_json(p, ep, &ok), &ok);
-    put(root, "pair", pair_json(p, ep, &ok), &ok);
-    put(root, "audit", audit_json(p, &ok), &ok);
-    return dump(root, ok && root != NULL, buf, cap, len);
-}
-
-int ac_pipeline_write_json(const ac_pipeline *p, const ac_episode *ep,
-                           char *buf, size_t cap, size_t *len)
-{
-    if (p == NULL || ep == NULL || len == NULL || (buf == NULL && cap > 0))
-        return AC_E_INVALID_ARG;
-    uint32_t n = ep->n_agents, T = ep->n_msg;
-    const ac__mem *m = ac__pipeline_mem(p); /* readers share the episode */
-    run_arrays a = {
-        ac__mem_alloc(m, n, sizeof(double)), ac__mem_alloc(m, n, sizeof(double)),
-        ac__mem_alloc(m, T, sizeof(double)), ac__mem_alloc(m, T, sizeof(double)),
-        ac__mem_alloc(m, n, sizeof(uint32_t)),
-        ac__mem_alloc(m, T, sizeof(uint32_t)),
-        ac__mem_alloc(m, T, sizeof(uint32_t))};
-    int rc = a.phi && a.se && a.reward && a.label && a.agent_flags &&
-                     a.msg_flags && a.step_flags
-                 ? read_arrays(p, n, T, &a)
-                 : AC_E_NO_MEMORY;
-    if (rc == AC_OK)
-        rc = signals_json(p, ep, &a, buf, cap, len);
-    ac__mem_free(m, a.phi);
-    ac__mem_free(m, a.se);
-    ac__mem_free(m, a.reward);
-    ac__mem_free(m, a.label);
-    ac__mem_free(m, a.agent_flags);
-    ac__mem_free(m, a.msg_flags);
-    ac__mem_free(m, a.step_flags);
-    return rc;
+    return ac__json_dump(root, ok && root != NULL, buf, cap, len);
 }

@@ -37,7 +37,8 @@ from ._lib import AbiMismatchError, LibraryNotFoundError
 from .allocator import Allocator
 from .estimator import (Estimator, Progress, ShapleyResult, coalition_words,
                         shapley_exact)
-from .episode import Episode, Message, Participant, Pipeline, Signals
+from .episode import (Episode, Message, MessageTools, Participant, Pipeline,
+                      Signals)
 from .game import Game
 from .localizer import FirstError, Localizer, PreferencePair
 from .refiner import Refiner
@@ -71,7 +72,7 @@ __all__ = sorted(_constants.__all__ + [
     "AbiMismatchError", "AgentCreditError", "Allocator", "BudgetError",
     "Busy", "CallbackError", "Cancelled", "Episode", "Estimator",
     "FirstError", "Game", "IOFailure", "Infeasible", "InvalidArgument",
-    "LibraryNotFoundError", "Localizer", "Message", "NoMemory",
+    "LibraryNotFoundError", "Localizer", "Message", "MessageTools", "NoMemory",
     "OracleError", "ParamOutOfBound", "ParamUnsupported", "ParseError",
     "Participant", "Pipeline", "PreferencePair", "Progress", "Refiner",
     "ShapleyResult", "Signals", "StateError", "TooLarge", "abi_version",

@@ -343,7 +343,9 @@ class Episode(Handle):
         self._set("ac_episode_set_token_span", B.u32(message, "message"),
                   b, e)
 
-    def set_tool_calls(self, message, tool_calls):
+    def set_tool_calls(self, message: int,
+                       tool_calls: Union[None, str, List[Dict[str, Any]]]
+                       ) -> None:
         """The tool calls ``message`` made: a list of OpenAI tool calls
         (dicts ``{"id"?, "type"?: "function", "function": {"name",
         "arguments"}}``, the arguments a str, kept as given, or a dict), or
@@ -366,13 +368,14 @@ class Episode(Handle):
         self._set("ac_episode_set_tool_calls", B.u32(message, "message"),
                   data, 0 if data is None else len(data))
 
-    def set_tool_call_id(self, message, tool_call_id):
+    def set_tool_call_id(self, message: int,
+                         tool_call_id: Optional[str]) -> None:
         """The id of the tool call a tool's message answers (a non-empty
         str); None removes it."""
         self._set("ac_episode_set_tool_call_id", B.u32(message, "message"),
                   _c_string(tool_call_id, "tool_call_id"))
 
-    def set_message_name(self, message, name):
+    def set_message_name(self, message: int, name: Optional[str]) -> None:
         """The message's ``name`` in the chat format (a tool's message: the
         function's name; another: the speaker's), a non-empty str; None
         removes it."""
@@ -509,7 +512,7 @@ class Episode(Handle):
                        None if parent.value == _NO_MESSAGE else parent.value,
                        span)
 
-    def message_tools(self, index):
+    def message_tools(self, index: int) -> "MessageTools":
         """One message's :class:`MessageTools` (each None when not
         given)."""
         calls, call_id, name = c_char_p(), c_char_p(), c_char_p()
