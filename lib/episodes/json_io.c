@@ -80,6 +80,23 @@ json_t *ac__json_parse_text(const char *text, size_t len, char *err, int *rc)
     return root;
 }
 
+int ac__json_open(const void *out, const char *text, size_t len,
+                  uint32_t flags, const ac_json_limits *limits, char *err,
+                  json_t **root)
+{
+    *root = NULL;
+    if (out == NULL || text == NULL || (flags & ~AC_JSON_STRICT) != 0)
+        return ac__fail(err, AC_E_INVALID_ARG, "out and text must not be "
+                        "NULL, flags only AC_JSON_STRICT");
+    ac_json_limits lim;
+    int rc = ac__json_resolve_limits(&lim, limits, err);
+    if (rc == AC_OK)
+        rc = ac__json_check_text(&lim, text, len, err);
+    if (rc == AC_OK)
+        *root = ac__json_parse_text(text, len, err, &rc);
+    return rc;
+}
+
 int ac__json_fail_at(char *err, const char *path, const char *fmt,
                      va_list ap)
 {

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agentcredit.h"
 
@@ -27,6 +28,11 @@ int ac__json_check_text(const ac_json_limits *lim, const char *text,
  * naming line and column, or AC_E_NO_MEMORY. */
 json_t *ac__json_parse_text(const char *text, size_t len, char *err,
                             int *rc);
+/* A reader's first steps: the arguments (AC_E_INVALID_ARG, message in
+ * err), the limits, the text against them, the parse into *root. */
+int ac__json_open(const void *out, const char *text, size_t len,
+                  uint32_t flags, const ac_json_limits *limits, char *err,
+                  json_t **root);
 /* AC_E_PARSE, after the message "PATH: WHAT" into err (AC__ERRMSG_CAP
  * bytes): a field's error, the form of every reader's. */
 int ac__json_fail_at(char *err, const char *path, const char *fmt,

@@ -753,21 +753,11 @@ int ac_signals_load_json(ac_signals **out, const char *text, size_t len,
     reader r;
     memset(&r, 0, sizeof r);
     ac__json_warnings_init(&r.warn, warn_buf, warn_cap, flags);
-    if (out == NULL || text == NULL || (flags & ~AC_JSON_STRICT) != 0)
-        return ac__json_copy_out(err_buf, err_cap, AC_E_INVALID_ARG,
-                                 "out and text must not be NULL, flags "
-                                 "only AC_JSON_STRICT");
+    json_t *root = NULL;
     ac__mem mem;
-    ac_json_limits lim;
-    int rc = ac__mem_init(&mem, alloc);
-    if (rc != AC_OK)
+    int rc = ac__json_open(out, text, len, flags, limits, r.err, &root);
+    if (rc == AC_OK && (rc = ac__mem_init(&mem, alloc)) != AC_OK)
         ac__fail(r.err, rc, "malformed ac_allocator");
-    if (rc == AC_OK)
-        rc = ac__json_resolve_limits(&lim, limits, r.err);
-    if (rc == AC_OK)
-        rc = ac__json_check_text(&lim, text, len, r.err);
-    json_t *root = rc == AC_OK ? ac__json_parse_text(text, len, r.err, &rc)
-                               : NULL;
     if (rc == AC_OK && (r.places = json_object()) == NULL)
         rc = ac__fail(r.err, AC_E_NO_MEMORY, "out of memory");
     if (rc == AC_OK)
