@@ -787,4 +787,24 @@ static inline ac_allocator th_fail_allocator(th_fail_alloc *f)
     return a;
 }
 
+/* An episode loaded from text (flags: AC_JSON_STRICT or 0), asserting the
+ * status `want`, that the message holds `says` (NULL: anything) and that
+ * *out is set exactly on success; warnings into warn when not NULL. */
+static inline ac_episode *th_load(const char *text, uint32_t flags,
+                                          int want, const char *says,
+                                          char *warn, size_t warn_cap)
+{
+    ac_episode *ep = NULL;
+    char err[512];
+    int rc = ac_episode_load_json(&ep, text, strlen(text), NULL, NULL, flags,
+                                  err, sizeof err, warn, warn_cap);
+    ck_assert_msg(rc == want, "%s: status %d (%s), want %d", text, rc, err,
+                  want);
+    ck_assert_msg(says == NULL || strstr(err, says) != NULL,
+                  "%s: the message \"%s\" does not say \"%s\"", text, err,
+                  says);
+    ck_assert(rc == AC_OK ? ep != NULL && err[0] == '\0' : ep == NULL);
+    return ep;
+}
+
 #endif /* AC_TEST_HELPERS_H */

@@ -23,21 +23,6 @@
 /* A message of agent a with the tool_calls `calls`. */
 #define CALLS(calls) ", {\"from\": \"a\", \"tool_calls\": " calls "}"
 
-static ac_episode *load(const char *text, uint32_t flags, int want,
-                        const char *says, char *warn, size_t warn_cap)
-{
-    ac_episode *ep = NULL;
-    char err[512];
-    int rc = ac_episode_load_json(&ep, text, strlen(text), NULL, NULL, flags,
-                                  err, sizeof err, warn, warn_cap);
-    ck_assert_msg(rc == want, "%s: status %d (%s), want %d", text, rc, err,
-                  want);
-    ck_assert_msg(says == NULL || strstr(err, says) != NULL,
-                  "%s: the message \"%s\" does not say \"%s\"", text, err,
-                  says);
-    ck_assert(rc == AC_OK ? ep != NULL && err[0] == '\0' : ep == NULL);
-    return ep;
-}
 
 static char *episode_text(const ac_episode *ep)
 {
@@ -61,12 +46,12 @@ static void assert_tools(const ac_episode *ep, uint32_t t, const char *calls,
     ck_assert_str_eq(n != NULL ? n : "-", name);
 }
 
-/* write(load(text)) is a fixed point: loading it again and writing gives
+/* write(th_load(text)) is a fixed point: loading it again and writing gives
  * the same bytes. Returns the written text. */
 static char *assert_round_trip(const ac_episode *ep)
 {
     char *text = episode_text(ep);
-    ac_episode *again = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_episode *again = th_load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
     char *text2 = episode_text(again);
     ck_assert_str_eq(text2, text);
     free(text2);
@@ -101,7 +86,7 @@ START_TEST(tool_keys_read_back)
         "\"name\": null}"
         ", {\"from\": \"a\", \"tool_calls\": []}");
     char warn[256];
-    ac_episode *ep = load(text, AC_JSON_STRICT, AC_OK, NULL, warn,
+    ac_episode *ep = th_load(text, AC_JSON_STRICT, AC_OK, NULL, warn,
                           sizeof warn);
     ck_assert_str_eq(warn, "");
     uint32_t messages = 0;
@@ -213,7 +198,7 @@ START_TEST(tool_keys_errors)
          "line 1"}, /* a duplicate key */
     };
     for (size_t k = 0; k < sizeof BAD / sizeof BAD[0]; k++)
-        load(BAD[k].text, 0, AC_E_PARSE, BAD[k].says, NULL, 0);
+        th_load(BAD[k].text, 0, AC_E_PARSE, BAD[k].says, NULL, 0);
 }
 END_TEST
 
@@ -223,7 +208,7 @@ START_TEST(tool_keys_unknown)
         "[{\"id\": \"c1\", \"index\": 0, \"function\": {\"name\": \"f\", "
         "\"arguments\": \"{}\", \"strict\": true}}]"));
     char warn[512];
-    ac_episode *ep = load(text, 0, AC_OK, NULL, warn, sizeof warn);
+    ac_episode *ep = th_load(text, 0, AC_OK, NULL, warn, sizeof warn);
     ck_assert_str_eq(warn, "messages[1].tool_calls[0].index: unknown key, "
                            "ignored\nmessages[1].tool_calls[0].function."
                            "strict: unknown key, ignored");
@@ -234,12 +219,12 @@ START_TEST(tool_keys_unknown)
                  "-", "-");
     free(assert_round_trip(ep));
     ac_episode_free(ep);
-    load(text, AC_JSON_STRICT, AC_E_PARSE, "messages[1].tool_calls[0]: "
+    th_load(text, AC_JSON_STRICT, AC_E_PARSE, "messages[1].tool_calls[0]: "
          "unknown key \"index\" (AC_JSON_STRICT)", warn, sizeof warn);
     ck_assert_str_eq(warn, "");
     /* the three keys are no longer unknown */
     char w2[64];
-    ep = load(TOOLS_EPISODE(", {\"from\": \"a\", \"tool_call_id\": \"x\", "
+    ep = th_load(TOOLS_EPISODE(", {\"from\": \"a\", \"tool_call_id\": \"x\", "
                             "\"name\": \"y\"}"),
               0, AC_OK, NULL, w2, sizeof w2);
     ck_assert_str_eq(w2, "");
@@ -380,7 +365,7 @@ START_TEST(tool_arguments_kept)
                          AC_OK);
         free(json);
         char *text = assert_round_trip(ep);
-        ac_episode *again = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+        ac_episode *again = th_load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
         const char *calls = NULL;
         ck_assert_int_eq(ac_episode_message_tools(again, 0, &calls, NULL,
                                                   NULL),
@@ -445,7 +430,7 @@ static const char *const MEMORY_TEXT = TOOLS_EPISODE(
  * succeeds with the whole episode. */
 START_TEST(tool_keys_allocation_failure)
 {
-    ac_episode *clean = load(MEMORY_TEXT, AC_JSON_STRICT, AC_OK, NULL, NULL,
+    ac_episode *clean = th_load(MEMORY_TEXT, AC_JSON_STRICT, AC_OK, NULL, NULL,
                              0);
     char *want = episode_text(clean);
     ac_episode_free(clean);
@@ -646,7 +631,7 @@ START_TEST(tool_keys_in_the_format_doc)
     char *end = strstr(start, "\n```");
     ck_assert_ptr_nonnull(end);
     *end = '\0';
-    ac_episode *ep = load(start, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_episode *ep = th_load(start, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
     assert_tools(ep, 2,
                  "[{\"id\":\"call_1\",\"type\":\"function\",\"function\":"
                  "{\"name\":\"run_tests\",\"arguments\":\"{\\\"path\\\": "

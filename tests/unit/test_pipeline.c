@@ -945,21 +945,6 @@ static char *episode_text(const ac_episode *ep)
     return buf;
 }
 
-static ac_episode *load(const char *text, uint32_t flags, int want,
-                        const char *says, char *warn, size_t warn_cap)
-{
-    ac_episode *ep = NULL;
-    char err[512];
-    int rc = ac_episode_load_json(&ep, text, strlen(text), NULL, NULL, flags,
-                                  err, sizeof err, warn, warn_cap);
-    ck_assert_msg(rc == want, "%s: status %d (%s), want %d", text, rc, err,
-                  want);
-    ck_assert_msg(says == NULL || strstr(err, says) != NULL,
-                  "%s: the message \"%s\" does not say \"%s\"", text, err,
-                  says);
-    ck_assert(rc == AC_OK ? ep != NULL && err[0] == '\0' : ep == NULL);
-    return ep;
-}
 
 /* Episode -> JSON -> episode -> JSON gives the same text, and the episode
  * read back has every field. */
@@ -977,7 +962,7 @@ START_TEST(episode_json_round_trip)
     uint64_t c = 3;
     ck_assert_int_eq(ac_episode_set_value(ep, &c, 1, 1.0 / 3.0), AC_OK);
     char *text = episode_text(ep);
-    ac_episode *back = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_episode *back = th_load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
     char *again = episode_text(back);
     ck_assert_str_eq(again, text);
     ck_assert_str_eq(ac_episode_id(back), "who&when/17");
@@ -1065,14 +1050,14 @@ START_TEST(episode_json_errors)
         {"{\"outcome\": 1,\001}", AC_E_PARSE, "byte 14 is 0x01"},
     };
     for (size_t k = 0; k < sizeof BAD / sizeof BAD[0]; k++)
-        load(BAD[k].text, 0, BAD[k].rc, BAD[k].says, NULL, 0);
+        th_load(BAD[k].text, 0, BAD[k].rc, BAD[k].says, NULL, 0);
     /* no outcome: it loads (and writes back the same), the pipeline
      * refuses it */
-    ac_episode *none = load("{\"participants\": [{\"name\": \"a\"}], "
+    ac_episode *none = th_load("{\"participants\": [{\"name\": \"a\"}], "
                             "\"messages\": [{\"from\": \"a\"}]}",
                             AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
     char *text = episode_text(none);
-    ac_episode *again = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_episode *again = th_load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
     ac_pipeline *p = NULL;
     ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
     ck_assert_int_eq(ac_pipeline_run(p, again), AC_E_STATE);
@@ -1097,15 +1082,15 @@ START_TEST(episode_json_unknown_keys)
     const char *text = MIN_EPISODE(", \"colour\": \"red\", \"annotations\": "
                                    "{\"who\": \"x\"}");
     char warn[256];
-    ac_episode *ep = load(text, 0, AC_OK, NULL, warn, sizeof warn);
+    ac_episode *ep = th_load(text, 0, AC_OK, NULL, warn, sizeof warn);
     ck_assert_str_eq(warn, "episode.colour: unknown key, ignored\n"
                            "annotations.who: unknown key, ignored");
     ac_episode_free(ep);
     char tiny[12];
-    ep = load(text, 0, AC_OK, NULL, tiny, sizeof tiny); /* truncated */
+    ep = th_load(text, 0, AC_OK, NULL, tiny, sizeof tiny); /* truncated */
     ck_assert_uint_eq(strlen(tiny), sizeof tiny - 1);
     ac_episode_free(ep);
-    load(text, AC_JSON_STRICT, AC_E_PARSE,
+    th_load(text, AC_JSON_STRICT, AC_E_PARSE,
          "episode: unknown key \"colour\" (AC_JSON_STRICT)", NULL, 0);
 }
 END_TEST
@@ -1360,7 +1345,7 @@ START_TEST(format_examples)
     text[n] = '\0';
     char *sig_text = doc_block(text, "<!-- signals example -->");
     char *ep_text = doc_block(text, "<!-- episode example -->");
-    ac_episode *ep = load(ep_text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_episode *ep = th_load(ep_text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
     ac_pipeline *p = NULL;
     ck_assert_int_eq(ac_pipeline_create(&p, NULL), AC_OK);
     ck_assert_int_eq(ac_pipeline_set_int(p, AC_LOCALIZER_PARAM_MONOTONE, 0),
