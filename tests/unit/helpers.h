@@ -791,8 +791,8 @@ static inline ac_allocator th_fail_allocator(th_fail_alloc *f)
  * status `want`, that the message holds `says` (NULL: anything) and that
  * *out is set exactly on success; warnings into warn when not NULL. */
 static inline ac_episode *th_load(const char *text, uint32_t flags,
-                                          int want, const char *says,
-                                          char *warn, size_t warn_cap)
+                                  int want, const char *says,
+                                  char *warn, size_t warn_cap)
 {
     ac_episode *ep = NULL;
     char err[512];
