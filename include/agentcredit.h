@@ -588,7 +588,11 @@ typedef enum ac_agent_flag {
                                         this agent)                       */
     AC_AGENT_FLAG_RELAXED_BOUND = 2  /* |phi| > |M_i| B: every message gets
                                         phi/|M_i|, beyond B (property 2
-                                        dropped)                          */
+                                        dropped); what the shares'
+                                        roundings miss, when past 1e-12
+                                        (subnormal credits), to the
+                                        highest label (a gain) or the
+                                        lowest (a loss)                   */
 } ac_agent_flag;
 
 /* Per-message flags (ac_refiner_message_flags). */

@@ -557,8 +557,21 @@ static int refine_agent(ac_refiner *r, uint32_t a, agent_work *w,
                         r->p.bound);
     flags[a] = (uint32_t)f;
     if (f & (int)AC_AGENT_FLAG_RELAXED_BOUND) {
-        for (uint32_t j = 0; j < k; j++)
-            reward[r->by_agent[first + j]] = phi / k;
+        /* The k shares miss phi by k roundings at most: nothing next to
+         * the promised 1e-12 for a normal credit, so the split stays equal;
+         * but most of a share for a subnormal one (180 units of 2^-1074
+         * over 19 messages: 9 each, 171 in all). Past the promise, what
+         * they miss (fma-exact) goes to the message of the highest label
+         * (a gain) or the lowest (a loss): the order of labels holds. */
+        double share = phi / k, miss = fma(-(double)k, share, phi);
+        uint32_t to = 0;
+        for (uint32_t j = 0; j < k; j++) {
+            reward[r->by_agent[first + j]] = share;
+            if (miss > 0.0 ? labels[j] >= labels[to] : labels[j] <= labels[to])
+                to = j;
+        }
+        if (fabs(miss) > 1e-12 * fabs(phi))
+            reward[r->by_agent[first + to]] += miss;
         return AC_OK;
     }
     /* The projection works in a space scaled by 2^-s, exactly (a power of

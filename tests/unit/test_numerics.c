@@ -629,6 +629,42 @@ static int subnormal_fn(void *user, const uint64_t *coalitions,
     return 0;
 }
 
+/* Found by the long run of fuzz_api (stop 22): an agent whose bound the
+ * refiner relaxed, credit 180 units of 2^-1074 over 19 messages, bound one
+ * unit: the equal shares (9 units each) added up to 171. What they miss
+ * now goes to the highest label (a gain) or the lowest (a loss). */
+START_TEST(subnormal_relaxed_bound_conserves)
+{
+    for (int sign = -1; sign <= 1; sign += 2) {
+        const uint32_t K = 19;
+        double unit = ldexp(1.0, -1074), phi = sign * 180 * unit;
+        uint32_t author[19] = {0};
+        double labels[19], reward[19];
+        for (uint32_t t = 0; t < K; t++)
+            labels[t] = -1.0 + 2.0 * t / (K - 1);
+        ac_refiner *r = NULL;
+        ck_assert_int_eq(ac_refiner_create(&r, 1, K, NULL), AC_OK);
+        ck_assert_int_eq(ac_refiner_set_f64(r, AC_REFINER_PARAM_BOUND, unit),
+                         AC_OK);
+        ck_assert_int_eq(ac_refiner_set_authors(r, author, K), AC_OK);
+        ck_assert_int_eq(ac_refiner_set_credits(r, &phi, 1), AC_OK);
+        ck_assert_int_eq(ac_refiner_set_labels(r, labels, K), AC_OK);
+        ck_assert_int_eq(ac_refiner_run(r), AC_OK);
+        ck_assert_int_eq(ac_refiner_rewards(r, reward, K), AC_OK);
+        uint32_t flags = 0;
+        ck_assert_int_eq(ac_refiner_agent_flags(r, &flags, 1), AC_OK);
+        ck_assert(flags & AC_AGENT_FLAG_RELAXED_BOUND);
+        double sum = 0.0; /* subnormal sums are exact */
+        for (uint32_t t = 0; t < K; t++)
+            sum += reward[t];
+        ck_assert_msg(sum == phi, "sum %g, credit %g", sum, phi);
+        for (uint32_t t = 1; t < K; t++) /* labels increase: so do rewards */
+            ck_assert(reward[t - 1] <= reward[t]);
+        ac_refiner_free(r);
+    }
+}
+END_TEST
+
 /* Credits in the subnormal range: each taken back from the scaled space
  * rounds to a multiple of the smallest double, and 51 of them summed to 0
  * where v(all) - v(empty) was 20 of it (tests/fuzz/crashes/
@@ -999,6 +1035,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, ask_reserves_for_the_work_not_max_count);
     tc = th_tcase(s, "found by fuzzing");
     tcase_add_test(tc, subnormal_credits_conserve_exactly);
+    tcase_add_test(tc, subnormal_relaxed_bound_conserves);
     tcase_add_test(tc, tiny_total_beside_huge_values_conserves);
     tcase_add_test(tc, adaptive_with_nothing_to_plan_ends);
     tcase_add_test(tc, adaptive_memory_does_not_grow_with_the_budget);
