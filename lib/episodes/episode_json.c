@@ -42,30 +42,9 @@ typedef struct reader {
     json_t *names;
 } reader;
 
-/* AC_E_PARSE with "PATH: WHAT" in err (AC__ERRMSG_CAP bytes). */
-static int fail_in(char *err, const char *path, const char *fmt, ...)
-    AC__PRINTF(3, 4);
 
-static int fail_in(char *err, const char *path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = ac__json_fail_at(err, path, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static int fail_at(reader *r, const char *path, const char *fmt, ...)
-    AC__PRINTF(3, 4);
-
-static int fail_at(reader *r, const char *path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = ac__json_fail_at(r->err, path, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A field's failure, into the reader's message. */
+#define fail_at(r, ...) ac__json_fail((r)->err, __VA_ARGS__)
 
 /* An episode setter's failure, under the field's path. */
 static int setter_failed(reader *r, int rc, const char *path)
@@ -217,8 +196,9 @@ static int check_function(ac__json_warnings *w, json_t *fn, const char *path,
     char field[160];
     snprintf(field, sizeof field, "%s.function", path);
     if (!json_is_object(fn))
-        return fail_in(err, field, "an object {\"name\", \"arguments\"} is "
-                       "needed");
+        return ac__json_fail(err, field,
+                             "an object {\"name\", \"arguments\"} is "
+                             "needed");
     int rc = ac__json_check_keys(w, fn, field, KEYS, err);
     if (rc != AC_OK)
         return rc;
@@ -226,13 +206,13 @@ static int check_function(ac__json_warnings *w, json_t *fn, const char *path,
     c->arguments = json_object_get(fn, "arguments");
     snprintf(field, sizeof field, "%s.function.name", path);
     if (!json_is_string(c->name))
-        return fail_in(err, field, "a string is needed");
+        return ac__json_fail(err, field, "a string is needed");
     if (json_string_length(c->name) == 0)
-        return fail_in(err, field, "the function's name is empty");
+        return ac__json_fail(err, field, "the function's name is empty");
     snprintf(field, sizeof field, "%s.function.arguments", path);
     if (!json_is_string(c->arguments) && !json_is_object(c->arguments))
-        return fail_in(err, field, "a string (JSON text) or an object is "
-                       "needed");
+        return ac__json_fail(err, field, "a string (JSON text) or an object is "
+                             "needed");
     return AC_OK;
 }
 
@@ -244,7 +224,7 @@ static int check_tool_call(ac__json_warnings *w, json_t *call,
     static const char *const KEYS[] = {"id", "type", "function", NULL};
     char field[160];
     if (!json_is_object(call))
-        return fail_in(err, path, "an object {\"id\", \"type\", "
+        return ac__json_fail(err, path, "an object {\"id\", \"type\", "
                        "\"function\"} is needed");
     int rc = ac__json_check_keys(w, call, path, KEYS, err);
     if (rc != AC_OK)
@@ -254,14 +234,15 @@ static int check_tool_call(ac__json_warnings *w, json_t *call,
         c->id = NULL;
     snprintf(field, sizeof field, "%s.id", path);
     if (c->id != NULL && !json_is_string(c->id))
-        return fail_in(err, field, "a string is needed");
+        return ac__json_fail(err, field, "a string is needed");
     json_t *type = json_object_get(call, "type");
     snprintf(field, sizeof field, "%s.type", path);
     if (type != NULL && !json_is_null(type) &&
         !(json_is_string(type) &&
           strcmp(json_string_value(type), "function") == 0))
-        return fail_in(err, field, "\"function\" is needed (the only type "
-                       "of tool call)");
+        return ac__json_fail(err, field,
+                             "\"function\" is needed (the only type "
+                             "of tool call)");
     return check_function(w, json_object_get(call, "function"), path, err,
                           c);
 }
@@ -322,7 +303,7 @@ static int tool_calls_text(ac_episode *ep, ac__json_warnings *w, json_t *list,
     if (list == NULL || json_is_null(list))
         return AC_OK;
     if (!json_is_array(list))
-        return fail_in(err, path, "an array of tool calls is needed");
+        return ac__json_fail(err, path, "an array of tool calls is needed");
     size_t count = json_array_size(list);
     if (count == 0)
         return AC_OK;

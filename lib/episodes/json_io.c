@@ -105,6 +105,15 @@ int ac__json_fail_at(char *err, const char *path, const char *fmt,
     return ac__fail(err, AC_E_PARSE, "%s: %s", path, what);
 }
 
+int ac__json_fail(char *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = ac__json_fail_at(err, path, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int ac__json_copy_out(char *buf, size_t cap, int rc, const char *msg)
 {
     if (buf != NULL && cap > 0)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agentcredit.h"
+#include "common/errors.h"
 
 /* Compact, and every double written so that it reads back exactly. */
 #define AC__JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
@@ -37,6 +38,9 @@ int ac__json_open(const void *out, const char *text, size_t len,
  * bytes): a field's error, the form of every reader's. */
 int ac__json_fail_at(char *err, const char *path, const char *fmt,
                      va_list ap);
+/* The same with the arguments: every reader's fail_at. */
+int ac__json_fail(char *err, const char *path, const char *fmt, ...)
+    AC__PRINTF(3, 4);
 /* rc, after its message (ac_strerror's when msg is "") into the caller's
  * buffer when there is one. */
 int ac__json_copy_out(char *buf, size_t cap, int rc, const char *msg);

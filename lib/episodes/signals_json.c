@@ -220,17 +220,8 @@ typedef struct reader {
     ac_signals *s;
 } reader;
 
-static int fail_at(reader *r, const char *path, const char *fmt, ...)
-    AC__PRINTF(3, 4);
-
-static int fail_at(reader *r, const char *path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = ac__json_fail_at(r->err, path, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A field's failure, into the reader's message. */
+#define fail_at(r, ...) ac__json_fail((r)->err, __VA_ARGS__)
 
 /* The member `key` of obj, and its path "PATH.KEY" in field. */
 static json_t *member(json_t *obj, const char *path, const char *key,
