@@ -2006,6 +2006,173 @@ AC_API AC_NODISCARD int ac_signals_pair(const ac_signals *s,
 AC_API AC_NODISCARD int ac_signals_audit(const ac_signals *s, int32_t key,
                                          int64_t *value);
 
+/* ===================================================================== */
+/* Trainer exports (docs/trainers.md)                                    */
+/* ===================================================================== */
+
+/* ac_export turns one episode and its signals into the records a trainer
+ * loads (one JSON object a line): TRL's preference, KTO, reward and
+ * stepwise-PRM datasets, verl's rows and per-token rewards, OpenRLHF's
+ * prompts, AReaL's per-completion rewards, prime-rl's traces, rLLM's
+ * episodes and SkyRL's per-token rewards. Each format, and what the
+ * trainer then does with the figures (sums, discounts, masks), is in
+ * docs/trainers.md. A record is written only where the trainer can load
+ * it; what cannot be written is a skip with its reason (an empty prompt,
+ * no pair, a zero reward...), never an error. One handle converts any
+ * number of episodes, one at a time; its parameters stay set. Not
+ * thread-safe for one handle; handles are independent. The handle owns
+ * what it hands out (text, skips, names), valid until its next call. New
+ * formats are additions: a format's number never changes meaning. */
+typedef struct ac_export ac_export;
+
+typedef enum ac_export_format {
+    AC_EXPORT_FORMAT_TRL_DPO = 1,          /* "trl-dpo": conversational DPO pairs */
+    AC_EXPORT_FORMAT_TRL_DPO_STANDARD = 2, /* "trl-dpo-standard": string DPO pairs*/
+    AC_EXPORT_FORMAT_TRL_REWARD = 3,       /* "trl-reward": reward-model pairs,
+                                       with margin                        */
+    AC_EXPORT_FORMAT_TRL_KTO = 4,          /* "trl-kto": one message, a label    */
+    AC_EXPORT_FORMAT_TRL_PRM = 5,          /* "trl-prm": stepwise labels         */
+    AC_EXPORT_FORMAT_VERL = 6,             /* "verl": rows with the keys verl
+                                       reads                              */
+    AC_EXPORT_FORMAT_VERL_TOKENS = 7,      /* "verl-tokens": per-token rewards   */
+    AC_EXPORT_FORMAT_OPENRLHF = 8,         /* "openrlhf": input and label rows   */
+    AC_EXPORT_FORMAT_AREAL = 9,            /* "areal": per-completion rewards
+                                       undoing AReaL's discount pass      */
+    AC_EXPORT_FORMAT_PRIME_RL = 10,        /* "prime-rl": one trace per agent    */
+    AC_EXPORT_FORMAT_RLLM = 11,            /* "rllm": one episode, a trajectory
+                                       per agent                          */
+    AC_EXPORT_FORMAT_SKYRL = 12            /* "skyrl": per-token rewards and loss
+                                       mask                               */
+} ac_export_format;
+
+/* The format named `name` ("trl-dpo"...), 0 for none; the name of a
+ * format (static), NULL for an unknown one. */
+AC_API int32_t ac_export_format_from_name(const char *name);
+AC_API const char *ac_export_format_name(int32_t format);
+
+/* Where a message's reward goes among its tokens (AC_EXPORT_PARAM_PLACEMENT). */
+typedef enum ac_token_placement {
+    AC_TOKEN_PLACEMENT_LAST = 0,  /* all of it on the message's last token */
+    AC_TOKEN_PLACEMENT_SPREAD = 1 /* an equal share on each of its tokens  */
+} ac_token_placement;
+
+typedef enum ac_export_param {
+    /* int: an ac_token_placement (verl-tokens, skyrl). Default LAST. */
+    AC_EXPORT_PARAM_PLACEMENT = 500,
+    /* f64: AReaL's agent.turn_discount, which the exported rewards undo.
+     * [0, 1], default 1. */
+    AC_EXPORT_PARAM_TURN_DISCOUNT = 501,
+    /* int: 1 writes another agent's or a tool's message as "NAME: text"
+     * (the trained agent's own never). {0, 1}, default 1. */
+    AC_EXPORT_PARAM_SPEAKER_PREFIX = 502,
+    /* int: the most tokens a per-token record may have (a response past
+     * it is AC_E_TOO_LARGE). [1, 2^26], default 2^20. */
+    AC_EXPORT_PARAM_MAX_TOKENS = 503,
+    /* string: the system message that stands for an empty conversational
+     * prompt; NULL (the default) skips the record (AC_EXPORT_SKIP_REASON_EMPTY_PROMPT):
+     * the exporter never invents what the agent was given. */
+    AC_EXPORT_PARAM_EMPTY_PROMPT = 510,
+    /* string: an episode's group is its id up to the last occurrence of
+     * this separator (the id itself without one). "" : the id. Default ":". */
+    AC_EXPORT_PARAM_GROUP_SEP = 511,
+    /* string: a JSON array of tool schemas written as every conversational
+     * record's "tools" column; NULL (default): no column. */
+    AC_EXPORT_PARAM_TOOLS = 512,
+    /* string: verl's data_source. Default "agentcredit". */
+    AC_EXPORT_PARAM_DATA_SOURCE = 513
+} ac_export_param;
+
+/* Why a record was not written (ac_export_skip). */
+typedef enum ac_export_skip_reason {
+    AC_EXPORT_SKIP_REASON_EMPTY_PROMPT = 1,      /* nothing before the message     */
+    AC_EXPORT_SKIP_REASON_NO_PAIR = 2,           /* the signals have no pair       */
+    AC_EXPORT_SKIP_REASON_NO_CANDIDATE_TEXT = 3, /* a repair pair whose candidate's
+                                             text was not loaded            */
+    AC_EXPORT_SKIP_REASON_ZERO_REWARD = 4,       /* reward 0: no preference        */
+    AC_EXPORT_SKIP_REASON_NO_TOKENS = 5,         /* a message without a token span */
+    AC_EXPORT_SKIP_REASON_ARGUMENTS_NOT_JSON = 6,/* tool-call arguments that are not
+                                             a JSON object                  */
+    AC_EXPORT_SKIP_REASON_NOT_TRAINED_AGENT = 7  /* no trained agent in the episode */
+} ac_export_skip_reason;
+
+/* The name of a skip reason ("empty_prompt"...; static), NULL unknown. */
+AC_API const char *ac_export_skip_name(int32_t reason);
+
+/* Creates an exporter of `format` with every parameter at its default,
+ * every agent trained and no candidate loaded; alloc may be NULL
+ * (malloc). Returns AC_OK; AC_E_INVALID_ARG (out NULL, an unknown
+ * format, a malformed alloc); AC_E_NO_MEMORY. */
+AC_API AC_NODISCARD int ac_export_create(ac_export **out, int32_t format,
+                                         const ac_allocator *alloc);
+AC_API void ac_export_free(ac_export *x); /* NULL ok */
+/* The message of the last failed call ("" if none); owned by x, valid
+ * until its next call. "" for NULL. */
+AC_API const char *ac_export_last_error(const ac_export *x);
+AC_API int32_t ac_export_format_of(const ac_export *x); /* 0 for NULL */
+/* Typed parameters (AC_EXPORT_PARAM_*), as every object's: AC_OK;
+ * AC_E_PARAM_UNSUPPORTED; AC_E_INVALID_ARG (wrong type, NULL, a TOOLS
+ * text that is not a JSON array); AC_E_PARAM_OUT_OF_BOUND; AC_E_NO_MEMORY
+ * (set_str; nothing changed). set_str copies value (NULL: the default);
+ * get_str gives the handle's copy (NULL when unset), valid until the
+ * parameter is set again or x is freed. */
+AC_API AC_NODISCARD int ac_export_set_int(ac_export *x, int32_t param,
+                                          int64_t value);
+AC_API AC_NODISCARD int ac_export_get_int(const ac_export *x, int32_t param,
+                                          int64_t *value);
+AC_API AC_NODISCARD int ac_export_set_f64(ac_export *x, int32_t param,
+                                          double value);
+AC_API AC_NODISCARD int ac_export_get_f64(const ac_export *x, int32_t param,
+                                          double *value);
+AC_API AC_NODISCARD int ac_export_set_str(ac_export *x, int32_t param,
+                                          const char *value);
+AC_API AC_NODISCARD int ac_export_get_str(const ac_export *x, int32_t param,
+                                          const char **value);
+/* The trained agents, by name (copied): records are written for them
+ * only, from their point of view. count 0: every agent (the default). A
+ * name an episode does not have is ignored in that episode. Returns
+ * AC_OK; AC_E_INVALID_ARG (names NULL with count > 0, a NULL or empty
+ * name); AC_E_NO_MEMORY (nothing changed). */
+AC_API AC_NODISCARD int ac_export_set_agents(ac_export *x,
+                                             const char *const *names,
+                                             uint32_t count);
+/* The chosen side of repair pairs: a JSON object {"<episode id>":
+ * {"<candidate id>": CANDIDATE}} where CANDIDATE is the text (a string)
+ * or an assistant message {"role": "assistant", "content": string or
+ * null, "tool_calls": [...]} (role optional; no other key). Replaces what
+ * was loaded. Limits as ac_episode_load_json (NULL: the defaults).
+ * Returns AC_OK; AC_E_PARSE (last_error names the place:
+ * `"tau:0"."7".tool_calls: an array is needed`); AC_E_TOO_LARGE;
+ * AC_E_NO_MEMORY; AC_E_INVALID_ARG. Nothing changes on failure. */
+AC_API AC_NODISCARD int ac_export_load_candidates(ac_export *x,
+                                                  const char *text,
+                                                  size_t len,
+                                                  const ac_json_limits *limits);
+
+/* Converts one episode (read only) with its signals: the records, one
+ * JSON object a line each ending in "\n", replace the previous call's
+ * (ac_export_text), and so do the skips (ac_export_skip). The signals
+ * must be ep's (ac_signals_matches). Returns AC_OK (possibly with no
+ * record); AC_E_INVALID_ARG (a NULL argument, signals of another episode,
+ * a zero-length token span with a reward, a group or agent name that
+ * rLLM would split: last_error names it); AC_E_TOO_LARGE (a record past
+ * AC_EXPORT_PARAM_MAX_TOKENS); AC_E_NO_MEMORY. A failed call leaves no
+ * record and no skip. */
+AC_API AC_NODISCARD int ac_export_episode(ac_export *x, const ac_episode *ep,
+                                          const ac_signals *s);
+/* The last call's records: *text (owned by x, NUL-terminated; "" with
+ * none), its length and the number of records; any pointer may be NULL. */
+AC_API AC_NODISCARD int ac_export_text(const ac_export *x, const char **text,
+                                       size_t *len, uint32_t *records);
+/* The last call's skips: their count, then skip k: its reason
+ * (AC_EXPORT_SKIP_REASON_*), the message it concerns (-1: the episode) and the
+ * agent's name (NULL: none; owned by x). AC_E_INVALID_ARG past the
+ * count. Pointers may be NULL. */
+AC_API AC_NODISCARD int ac_export_skip_count(const ac_export *x,
+                                             uint32_t *count);
+AC_API AC_NODISCARD int ac_export_skip(const ac_export *x, uint32_t k,
+                                       int32_t *reason, int64_t *message,
+                                       const char **agent);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,6 +83,7 @@ int cli_demo(int argc, char **argv);
 int cli_shapley(int argc, char **argv);
 int cli_signals(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_export(int argc, char **argv);
 /* A command's help: its synopsis after lead ("  " within 'agentcredit
  * --help', "Usage: agentcredit " alone), then what it does and its
  * options, indented by eight. */
@@ -90,6 +91,7 @@ void cli_demo_help(FILE *f, const char *lead);
 void cli_shapley_help(FILE *f, const char *lead);
 void cli_signals_help(FILE *f, const char *lead);
 void cli_import_help(FILE *f, const char *lead);
+void cli_export_help(FILE *f, const char *lead);
 
 /* The demo team (demo.c): its agents' roles, and the credits of its
  * noise-free game with the observed outcome v(all) and the fallback's known
@@ -121,6 +123,14 @@ int cli_option_value(int argc, char **argv, int *i, const char *name,
 /* Matches the value-less option "--name" at arg: 1 on a match, 0 when arg
  * is another option, -1 (after a message) for "--name=VALUE". */
 int cli_option_flag(const char *arg, const char *name);
+/* One line of `in` without its line ending into *line (malloc'd),
+ * keeping at most `max` bytes: a longer one is read to its end but not
+ * kept (*too_long, *line NULL), so that memory stays bounded by max. 1 a
+ * line, 0 at the end of the input, -1 out of memory. */
+int cli_read_line(FILE *in, uint64_t max, char **line, size_t *len,
+                  int *too_long);
+/* 1 when the line holds only spaces and tabs. */
+int cli_blank(const char *line, size_t len);
 /* 1 when arg asks for help (-h, --help). */
 int cli_is_help(const char *arg);
 

@@ -317,3 +317,53 @@ int cli_print_signals(const ac_pipeline *p, const ac_episode *ep)
     free(line);
     return rc;
 }
+
+int cli_read_line(FILE *in, uint64_t max, char **line, size_t *len,
+                     int *too_long)
+{
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int c, any = 0;
+    *too_long = 0;
+    while ((c = getc(in)) != EOF && (any = 1) && c != '\n') {
+        if (*too_long)
+            continue;
+        if (n >= max) {
+            *too_long = 1;
+            continue;
+        }
+        if (n + 1 >= cap) {
+            size_t want = cap ? 2 * cap : 4096;
+            char *grown = realloc(buf, want);
+            if (grown == NULL) {
+                free(buf);
+                return -1;
+            }
+            buf = grown;
+            cap = want;
+        }
+        buf[n++] = (char)c;
+    }
+    if (!any) {
+        free(buf);
+        return 0;
+    }
+    while (n > 0 && buf[n - 1] == '\r')
+        n--;
+    if (*too_long) {
+        free(buf);
+        buf = NULL;
+        n = 0;
+    }
+    *line = buf;
+    *len = n;
+    return 1;
+}
+
+int cli_blank(const char *line, size_t len)
+{
+    size_t k = 0;
+    while (k < len && (line[k] == ' ' || line[k] == '\t'))
+        k++;
+    return k == len;
+}

@@ -13,6 +13,7 @@ static const struct command {
     {"shapley", cli_shapley, cli_shapley_help},
     {"signals", cli_signals, cli_signals_help},
     {"import", cli_import, cli_import_help},
+    {"export", cli_export, cli_export_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -427,60 +427,6 @@ static int write_batch(pool *w, FILE *to, tally *t)
     return io;
 }
 
-/* One line of `in` without its line ending into *line (a new buffer),
- * keeping at most `max` bytes: a longer one is read to its end but not
- * kept (*too_long), so that memory stays bounded by max. 0 at the end of
- * the input, -1 out of memory. */
-static int read_line(FILE *in, uint64_t max, char **line, size_t *len,
-                     int *too_long)
-{
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    int c, any = 0;
-    *too_long = 0;
-    while ((c = getc(in)) != EOF && (any = 1) && c != '\n') {
-        if (*too_long)
-            continue;
-        if (n >= max) {
-            *too_long = 1;
-            continue;
-        }
-        if (n + 1 >= cap) {
-            size_t want = cap ? 2 * cap : 4096;
-            char *grown = realloc(buf, want);
-            if (grown == NULL) {
-                free(buf);
-                return -1;
-            }
-            buf = grown;
-            cap = want;
-        }
-        buf[n++] = (char)c;
-    }
-    if (!any) {
-        free(buf);
-        return 0;
-    }
-    while (n > 0 && buf[n - 1] == '\r')
-        n--;
-    if (*too_long) {
-        free(buf);
-        buf = NULL;
-        n = 0;
-    }
-    *line = buf;
-    *len = n;
-    return 1;
-}
-
-static int blank(const char *line, size_t len)
-{
-    size_t k = 0;
-    while (k < len && (line[k] == ' ' || line[k] == '\t'))
-        k++;
-    return k == len;
-}
-
 /* Every line of one input, BATCH lines or BATCH_BYTES of text at a time;
  * blank lines are skipped. */
 static int one_file(pool *w, const char *path, FILE *to, tally *t)
@@ -498,9 +444,9 @@ static int one_file(pool *w, const char *path, FILE *to, tally *t)
     int io = 0, got, too_long;
     char *line = NULL;
     size_t len = 0;
-    while (!io && (got = read_line(in, max, &line, &len, &too_long)) > 0) {
+    while (!io && (got = cli_read_line(in, max, &line, &len, &too_long)) > 0) {
         number++;
-        if (!too_long && blank(line, len)) {
+        if (!too_long && cli_blank(line, len)) {
             free(line);
             continue;
         }

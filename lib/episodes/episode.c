@@ -55,7 +55,7 @@ const char *ac_episode_last_error(const ac_episode *ep)
 /* The length of the well-formed UTF-8 prefix of s (RFC 3629: no overlong
  * forms, no surrogates, nothing past U+10FFFF): all of it when s is
  * UTF-8. JSON holds only UTF-8, so an episode holds only UTF-8 too. */
-static size_t utf8_prefix(const unsigned char *s, size_t len)
+size_t ac__utf8_prefix(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -86,7 +86,7 @@ static int copy_string(ac_episode *ep, const char *s, char **copy)
     if (s == NULL)
         return AC_OK;
     size_t len = strlen(s);
-    size_t good = utf8_prefix((const unsigned char *)s, len);
+    size_t good = ac__utf8_prefix((const unsigned char *)s, len);
     if (good != len)
         return ac__fail(ep->err, AC_E_INVALID_ARG, "a string is not UTF-8 "
                         "(byte %zu of %zu: 0x%02x)", good, len,

@@ -60,6 +60,10 @@ static inline uint32_t ac__episode_author(const ac_episode *ep, uint32_t t)
 int ac__episode_check_message(ac_episode *ep, uint32_t message,
                               const char *what);
 
+/* The length of the well-formed UTF-8 prefix of s (RFC 3629): all of it
+ * when s is UTF-8, which is all JSON and an episode hold. */
+size_t ac__utf8_prefix(const unsigned char *s, size_t len);
+
 /* The pipeline's own memory (its host's allocator), for work made on its
  * behalf (writing its signals) rather than on an episode's. */
 const ac__mem *ac__pipeline_mem(const ac_pipeline *p);

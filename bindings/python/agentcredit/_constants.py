@@ -333,6 +333,55 @@ class WorkKind(enum.IntEnum):
     CHECK = 5  # AC_WORK_KIND_CHECK
 
 
+class ExportFormat(enum.IntEnum):
+    """``ac_export_format``: ``AC_EXPORT_FORMAT_*``."""
+
+    TRL_DPO = 1  # AC_EXPORT_FORMAT_TRL_DPO
+    TRL_DPO_STANDARD = 2  # AC_EXPORT_FORMAT_TRL_DPO_STANDARD
+    TRL_REWARD = 3  # AC_EXPORT_FORMAT_TRL_REWARD
+    TRL_KTO = 4  # AC_EXPORT_FORMAT_TRL_KTO
+    TRL_PRM = 5  # AC_EXPORT_FORMAT_TRL_PRM
+    VERL = 6  # AC_EXPORT_FORMAT_VERL
+    VERL_TOKENS = 7  # AC_EXPORT_FORMAT_VERL_TOKENS
+    OPENRLHF = 8  # AC_EXPORT_FORMAT_OPENRLHF
+    AREAL = 9  # AC_EXPORT_FORMAT_AREAL
+    PRIME_RL = 10  # AC_EXPORT_FORMAT_PRIME_RL
+    RLLM = 11  # AC_EXPORT_FORMAT_RLLM
+    SKYRL = 12  # AC_EXPORT_FORMAT_SKYRL
+
+
+class TokenPlacement(enum.IntEnum):
+    """``ac_token_placement``: ``AC_TOKEN_PLACEMENT_*``."""
+
+    LAST = 0  # AC_TOKEN_PLACEMENT_LAST
+    SPREAD = 1  # AC_TOKEN_PLACEMENT_SPREAD
+
+
+class ExportParam(enum.IntEnum):
+    """``ac_export_param``: ``AC_EXPORT_PARAM_*``."""
+
+    PLACEMENT = 500  # AC_EXPORT_PARAM_PLACEMENT
+    TURN_DISCOUNT = 501  # AC_EXPORT_PARAM_TURN_DISCOUNT
+    SPEAKER_PREFIX = 502  # AC_EXPORT_PARAM_SPEAKER_PREFIX
+    MAX_TOKENS = 503  # AC_EXPORT_PARAM_MAX_TOKENS
+    EMPTY_PROMPT = 510  # AC_EXPORT_PARAM_EMPTY_PROMPT
+    GROUP_SEP = 511  # AC_EXPORT_PARAM_GROUP_SEP
+    TOOLS = 512  # AC_EXPORT_PARAM_TOOLS
+    DATA_SOURCE = 513  # AC_EXPORT_PARAM_DATA_SOURCE
+
+
+class ExportSkipReason(enum.IntEnum):
+    """``ac_export_skip_reason``: ``AC_EXPORT_SKIP_REASON_*``."""
+
+    EMPTY_PROMPT = 1  # AC_EXPORT_SKIP_REASON_EMPTY_PROMPT
+    NO_PAIR = 2  # AC_EXPORT_SKIP_REASON_NO_PAIR
+    NO_CANDIDATE_TEXT = 3  # AC_EXPORT_SKIP_REASON_NO_CANDIDATE_TEXT
+    ZERO_REWARD = 4  # AC_EXPORT_SKIP_REASON_ZERO_REWARD
+    NO_TOKENS = 5  # AC_EXPORT_SKIP_REASON_NO_TOKENS
+    ARGUMENTS_NOT_JSON = 6  # AC_EXPORT_SKIP_REASON_ARGUMENTS_NOT_JSON
+    NOT_TRAINED_AGENT = 7  # AC_EXPORT_SKIP_REASON_NOT_TRAINED_AGENT
+
+
 __all__ = [
     "ABI_VERSION", "MAX_PLAYERS", "EXACT_MAX_PLAYERS", "KERNEL_MAX_PLAYERS",
     "ADAPTIVE_MAX_PLAYERS", "ODDSHAP_MAX_ROWS", "EPISODE_MAX_PARTICIPANTS",
@@ -343,5 +392,6 @@ __all__ = [
     "Noise", "LocalizerParam", "LocalizerOutcome", "LocalizerAudit",
     "StepFlag", "PairKind", "PairReason", "ParticipantKind", "EpisodeField",
     "VerifierSource", "PipelineParam", "PipelineAudit", "LabelSource",
-    "WorkKind",
+    "WorkKind", "ExportFormat", "TokenPlacement", "ExportParam",
+    "ExportSkipReason",
 ]

@@ -392,6 +392,28 @@ _FUNCTIONS = [
     ("ac_signals_first_error", _i, [_h, _i64p, _u32p, _f64p]),
     ("ac_signals_pair", _i, [_h, POINTER(ac_preference_pair)]),
     ("ac_signals_audit", _i, [_h, _i32, _i64p]),
+    # trainer exports
+    ("ac_export_format_from_name", _i32, [c_char_p]),
+    ("ac_export_format_name", _str, [_i32]),
+    ("ac_export_skip_name", _str, [_i32]),
+    ("ac_export_create", _i, [_hp, _i32, _alloc]),
+    ("ac_export_free", None, [_h]),
+    ("ac_export_last_error", _str, [_h]),
+    ("ac_export_format_of", _i32, [_h]),
+    ("ac_export_set_int", _i, [_h, _i32, _i64]),
+    ("ac_export_get_int", _i, [_h, _i32, _i64p]),
+    ("ac_export_set_f64", _i, [_h, _i32, _f64]),
+    ("ac_export_get_f64", _i, [_h, _i32, _f64p]),
+    ("ac_export_set_str", _i, [_h, _i32, c_char_p]),
+    ("ac_export_get_str", _i, [_h, _i32, POINTER(c_char_p)]),
+    ("ac_export_set_agents", _i, [_h, POINTER(c_char_p), _u32]),
+    ("ac_export_load_candidates", _i, [_h, c_char_p, c_size_t,
+                                       POINTER(ac_json_limits)]),
+    ("ac_export_episode", _i, [_h, _h, _h]),
+    ("ac_export_text", _i, [_h, POINTER(c_char_p), POINTER(c_size_t),
+                            _u32p]),
+    ("ac_export_skip_count", _i, [_h, _u32p]),
+    ("ac_export_skip", _i, [_h, _u32, _i32p, _i64p, POINTER(c_char_p)]),
 ]
 
 

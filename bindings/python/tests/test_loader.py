@@ -61,7 +61,7 @@ _SCALARS = {
 #: Every typed enum of the header: passed as an int.
 _ENUMS = set(re.findall(r"typedef\s+enum\s+(ac_\w+)\s*\{", HEADER))
 _HANDLES = {"ac_estimator", "ac_refiner", "ac_localizer", "ac_game",
-            "ac_episode", "ac_pipeline", "ac_signals"}
+            "ac_episode", "ac_pipeline", "ac_signals", "ac_export"}
 _CALLBACKS = {"ac_oracle_fn": _lib.ORACLE_FN, "ac_scorer_fn": _lib.SCORER_FN,
               "ac_verifier_fn": _lib.VERIFIER_FN,
               "ac_repair_fn": _lib.REPAIR_FN,
@@ -151,7 +151,10 @@ class FunctionTable(unittest.TestCase):
                                          "ac_episode_load", "ac_episode_set_id",
                                          "ac_episode_set_tool",
                                          "ac_episode_set_message_name",
-                                         "ac_signals_load"))
+                                         "ac_signals_load",
+                                         "ac_export_format_from_name",
+                                         "ac_export_set_str",
+                                         "ac_export_load_candidates"))
                             and c == "const char *"):
                         self.assertIs(got, ctypes.c_char_p)
                         continue
