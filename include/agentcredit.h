@@ -2075,8 +2075,9 @@ typedef enum ac_export_param {
     /* string: an episode's group is its id up to the last occurrence of
      * this separator (the id itself without one). "" : the id. Default ":". */
     AC_EXPORT_PARAM_GROUP_SEP = 511,
-    /* string: a JSON array of tool schemas written as every conversational
-     * record's "tools" column; NULL (default): no column. */
+    /* string: a JSON array of tool schemas written as the "tools" column
+     * of every record made of chat turns (trl-dpo, trl-reward, trl-kto,
+     * verl, openrlhf); NULL (default): no column. */
     AC_EXPORT_PARAM_TOOLS = 512,
     /* string: verl's data_source. Default "agentcredit". */
     AC_EXPORT_PARAM_DATA_SOURCE = 513

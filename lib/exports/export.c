@@ -344,12 +344,22 @@ int ac__export_oom(ac__xrun *r, const char *what)
                     what);
 }
 
+/* The formats whose records are chat turns, which a "tools" column
+ * describes. */
+static int is_chat(int32_t format)
+{
+    return format == AC_EXPORT_FORMAT_TRL_DPO ||
+           format == AC_EXPORT_FORMAT_TRL_REWARD ||
+           format == AC_EXPORT_FORMAT_TRL_KTO || format == AC_EXPORT_FORMAT_VERL ||
+           format == AC_EXPORT_FORMAT_OPENRLHF;
+}
+
 int ac__export_emit(ac__xrun *r, json_t *rec)
 {
     ac_export *x = r->x;
     if (rec == NULL)
         return ac__export_oom(r, "a record");
-    if (x->tools != NULL && json_object_get(rec, "prompt") != NULL &&
+    if (x->tools != NULL && is_chat(x->format) &&
         json_object_set(rec, "tools", x->tools) != 0) {
         json_decref(rec);
         return ac__export_oom(r, "a record");

@@ -33,7 +33,7 @@ static int locate(ac__xrun *r, uint32_t a, response *resp)
     uint32_t n = r->s->n_msg, first = 0;
     while (first < n && ac__xrun_author(r, first) == AC__NO_AGENT)
         first++;
-    if (!has_span(r, first))
+    if (first == n || !has_span(r, first))
         return AC_EXPORT_SKIP_REASON_NO_TOKENS;
     for (uint32_t k = first; k < n; k++)
         if (ac__xrun_author(r, k) == a && !has_span(r, k))
