@@ -354,6 +354,23 @@ static int is_chat(int32_t format)
            format == AC_EXPORT_FORMAT_OPENRLHF;
 }
 
+/* A record's text is in the output from `at` (rc AC_OK): its newline
+ * ends it; otherwise no part of it stays. */
+static int end_line(ac__xrun *r, size_t at, int rc)
+{
+    ac_export *x = r->x;
+    if (rc == AC_OK)
+        rc = ac__text_add(&x->mem, &x->out, "\n", 1);
+    if (rc != AC_OK) {
+        x->out.len = at;
+        if (x->out.p != NULL)
+            x->out.p[at] = '\0';
+        return ac__export_oom(r, "a record");
+    }
+    x->records++;
+    return AC_OK;
+}
+
 int ac__export_emit(ac__xrun *r, json_t *rec)
 {
     ac_export *x = r->x;
@@ -364,14 +381,61 @@ int ac__export_emit(ac__xrun *r, json_t *rec)
         json_decref(rec);
         return ac__export_oom(r, "a record");
     }
+    size_t at = x->out.len;
     int rc = ac__text_dump(&x->mem, &x->out, rec, AC__JSON_DUMP_FLAGS);
     json_decref(rec);
-    if (rc == AC_OK)
-        rc = ac__text_add(&x->mem, &x->out, "\n", 1);
-    if (rc != AC_OK)
+    return end_line(r, at, rc);
+}
+
+/* Appends d[from, to) to the output. */
+static int add_part(ac__xrun *r, const ac__text *d, size_t from, size_t to)
+{
+    return ac__text_add(&r->x->mem, &r->x->out, d->p + from, to - from);
+}
+
+/* The dump of a record whose spliced keys hold null, with each key's
+ * text in place of its null: a key's quotes never occur unescaped inside
+ * a JSON string, so the first `"KEY":null` after the previous key's is
+ * the key's own. */
+static int splice(ac__xrun *r, const ac__text *d, int n,
+                  const char *const *keys, const ac__text *const *values)
+{
+    size_t at = 0;
+    int rc = AC_OK;
+    for (int i = 0; rc == AC_OK && i < n; i++) {
+        char pattern[64];
+        snprintf(pattern, sizeof pattern, "\"%s\":null", keys[i]);
+        const char *hit = strstr(d->p + at, pattern);
+        if (hit == NULL)
+            return AC_E_NO_MEMORY; /* a builder lost the key */
+        size_t value = (size_t)(hit - d->p) + strlen(pattern) - 4;
+        rc = add_part(r, d, at, value);
+        if (rc == AC_OK)
+            rc = ac__text_add(&r->x->mem, &r->x->out, values[i]->p,
+                              values[i]->len);
+        at = value + 4;
+    }
+    return rc == AC_OK ? add_part(r, d, at, d->len) : rc;
+}
+
+int ac__export_emit_spliced(ac__xrun *r, json_t *rec, int n,
+                            const char *const *keys,
+                            const ac__text *const *values)
+{
+    ac_export *x = r->x;
+    if (rec == NULL)
         return ac__export_oom(r, "a record");
-    x->records++;
-    return AC_OK;
+    ac__text d = {0};
+    int rc = x->tools != NULL && is_chat(x->format) &&
+                     json_object_set(rec, "tools", x->tools) != 0
+                 ? AC_E_NO_MEMORY
+                 : ac__text_dump(&x->mem, &d, rec, AC__JSON_DUMP_FLAGS);
+    json_decref(rec);
+    size_t at = x->out.len;
+    if (rc == AC_OK)
+        rc = splice(r, &d, n, keys, values);
+    ac__text_free(&x->mem, &d);
+    return end_line(r, at, rc);
 }
 
 int ac__export_skip(ac__xrun *r, int32_t reason, int64_t message,
@@ -528,14 +592,28 @@ int ac_export_episode(ac_export *x, const ac_episode *ep, const ac_signals *s)
     if (ac_signals_matches(s, ep, why, sizeof why) != AC_OK)
         return ac__fail(x->err, AC_E_INVALID_ARG, "the signals are not the "
                         "episode's: %s", why);
-    ac__xrun r = {x, ep, s, ep->id == NULL ? "" : ep->id, 0, NULL};
+    ac__xrun r = {x, ep, s, ep->id == NULL ? "" : ep->id, 0, NULL, NULL,
+                  NULL};
     r.group_len = group_length(x, r.id);
     int any = 0;
     int rc = mark_trained(&r, &any);
+    size_t n_turns = 2 * (size_t)s->n_msg + 1;
+    if (rc == AC_OK && is_chat(x->format) &&
+        ((r.turns = ac__mem_calloc(&x->mem, n_turns, sizeof *r.turns)) ==
+             NULL ||
+         (r.texts = ac__mem_calloc(&x->mem, n_turns, sizeof *r.texts)) ==
+             NULL))
+        rc = ac__export_oom(&r, "the turns");
     if (rc == AC_OK)
         rc = any ? convert(&r)
-                 : ac__export_skip(&r, AC_EXPORT_SKIP_REASON_NOT_TRAINED_AGENT, -1,
-                                   AC__NO_AGENT);
+                 : ac__export_skip(&r, AC_EXPORT_SKIP_REASON_NOT_TRAINED_AGENT,
+                                   -1, AC__NO_AGENT);
+    for (size_t k = 0; r.turns != NULL && k < n_turns; k++)
+        json_decref(r.turns[k]);
+    for (size_t k = 0; r.texts != NULL && k < n_turns; k++)
+        ac__text_free(&x->mem, &r.texts[k]);
+    ac__mem_free(&x->mem, r.turns);
+    ac__mem_free(&x->mem, r.texts);
     ac__mem_free(&x->mem, r.trained);
     if (rc != AC_OK)
         clear_result(x);

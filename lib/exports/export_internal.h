@@ -64,6 +64,10 @@ typedef struct ac__xrun {
     const char *id;       /* "" when the episode has none          */
     size_t group_len;     /* the group: id[0 .. group_len)         */
     uint8_t *trained;     /* per agent: 1 trained                  */
+    /* Chat formats: message k's turn as its author's own (2k) and as
+     * anyone else's (2k + 1), made once and shared by the records. */
+    json_t **turns;
+    ac__text *texts;      /* the same turns as JSON text           */
 } ac__xrun;
 
 /* Statuses of the renderers and formats: AC_OK, an AC_E_* error (the
@@ -75,6 +79,13 @@ typedef struct ac__xrun {
 const char *ac__export_str(const ac_export *x, int32_t param);
 /* Appends rec (released) as a line of the output. */
 int ac__export_emit(ac__xrun *r, json_t *rec);
+/* Appends rec (released) as a line of the output with the text of
+ * values[i] as the value of keys[i] (null in rec; keys in rec's order):
+ * what is written once and repeated (prompts) or long (per-token
+ * vectors) is not built as a tree. */
+int ac__export_emit_spliced(ac__xrun *r, json_t *rec, int n,
+                            const char *const *keys,
+                            const ac__text *const *values);
 /* Records a skip of message (-1: the episode) of agent (AC__NO_AGENT:
  * none). */
 int ac__export_skip(ac__xrun *r, int32_t reason, int64_t message,
@@ -104,6 +115,10 @@ int ac__render_turn(ac__xrun *r, uint32_t k, uint32_t view, json_t **out);
  * EMPTY_PROMPT parameter's system turn, or the skip. */
 int ac__render_prompt(ac__xrun *r, uint32_t end, uint32_t view,
                       json_t **out);
+/* The prompt as ac__render_prompt gives it, as JSON text into out: each
+ * turn's text is made once per conversion and copied after. */
+int ac__render_prompt_text(ac__xrun *r, uint32_t end, uint32_t view,
+                           ac__text *out);
 /* Message k as text seen by view (AC__NO_AGENT: every agent and tool
  * with its speaker prefix), appended to t. */
 int ac__render_text(ac__xrun *r, uint32_t k, uint32_t view, ac__text *t);

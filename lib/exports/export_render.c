@@ -224,7 +224,7 @@ static int tool_turn(ac__xrun *r, uint32_t k, json_t **out)
     return ok ? AC_OK : ac__export_oom(r, "a turn");
 }
 
-int ac__render_turn(ac__xrun *r, uint32_t k, uint32_t view, json_t **out)
+static int make_turn(ac__xrun *r, uint32_t k, uint32_t view, json_t **out)
 {
     const ac__participant *p = sender(r, k);
     if (p->kind == AC_PARTICIPANT_KIND_AGENT)
@@ -236,6 +236,23 @@ int ac__render_turn(ac__xrun *r, uint32_t k, uint32_t view, json_t **out)
     *out = turn(p->kind == AC_PARTICIPANT_KIND_SYSTEM ? "system" : "user",
                 text, text == NULL ? 0 : strlen(text));
     return *out != NULL ? AC_OK : ac__export_oom(r, "a turn");
+}
+
+/* A message's turn depends on the view only through whether the view
+ * wrote it: two variants, each made once (a skip is not kept). */
+int ac__render_turn(ac__xrun *r, uint32_t k, uint32_t view, json_t **out)
+{
+    const ac__participant *p = sender(r, k);
+    int own = p->kind == AC_PARTICIPANT_KIND_AGENT && p->agent == view;
+    json_t **kept = r->turns == NULL ? NULL : &r->turns[2 * (size_t)k + !own];
+    if (kept != NULL && *kept != NULL) {
+        *out = json_incref(*kept);
+        return AC_OK;
+    }
+    int rc = make_turn(r, k, view, out);
+    if (rc == AC_OK && kept != NULL)
+        *kept = json_incref(*out);
+    return rc;
 }
 
 int ac__render_prompt(ac__xrun *r, uint32_t end, uint32_t view, json_t **out)
@@ -298,4 +315,51 @@ int ac__render_candidate(ac__xrun *r, const json_t *cand, json_t **out,
         json_decref(t);
     *out = rc == AC_OK ? t : NULL;
     return rc;
+}
+
+/* Message k's turn seen by view as JSON text, kept beside the turn. */
+static int turn_text(ac__xrun *r, uint32_t k, uint32_t view,
+                     const ac__text **out)
+{
+    const ac__participant *p = sender(r, k);
+    int own = p->kind == AC_PARTICIPANT_KIND_AGENT && p->agent == view;
+    ac__text *kept = &r->texts[2 * (size_t)k + !own];
+    if (kept->p == NULL) {
+        json_t *t = NULL;
+        int rc = ac__render_turn(r, k, view, &t);
+        if (rc != AC_OK)
+            return rc;
+        rc = ac__text_dump(&r->x->mem, kept, t, AC__JSON_DUMP_FLAGS);
+        json_decref(t);
+        if (rc != AC_OK) {
+            ac__text_free(&r->x->mem, kept);
+            return ac__export_oom(r, "a turn");
+        }
+    }
+    *out = kept;
+    return AC_OK;
+}
+
+int ac__render_prompt_text(ac__xrun *r, uint32_t end, uint32_t view,
+                           ac__text *out)
+{
+    if (end == 0) {
+        json_t *prompt = NULL;
+        int rc = ac__render_prompt(r, 0, view, &prompt);
+        if (rc == AC_OK &&
+            ac__text_dump(&r->x->mem, out, prompt, AC__JSON_DUMP_FLAGS) != AC_OK)
+            rc = ac__export_oom(r, "a prompt");
+        json_decref(prompt);
+        return rc;
+    }
+    int rc = add(r, out, "[");
+    for (uint32_t k = 0; rc == AC_OK && k < end; k++) {
+        const ac__text *t = NULL;
+        rc = turn_text(r, k, view, &t);
+        if (rc == AC_OK && k > 0)
+            rc = add(r, out, ",");
+        if (rc == AC_OK && ac__text_add(&r->x->mem, out, t->p, t->len) != AC_OK)
+            rc = ac__export_oom(r, "a prompt");
+    }
+    return rc == AC_OK ? add(r, out, "]") : rc;
 }

@@ -36,8 +36,7 @@ static json_t *row_info(ac__xrun *r, uint32_t k, uint32_t a, int64_t turn,
 
 /* verl: the keys its reward managers read unconditionally
  * (verl/workers/reward_manager/naive.py:121-123). */
-static json_t *verl_row(ac__xrun *r, json_t *prompt, json_t *info,
-                        const ac__text *truth)
+static json_t *verl_row(ac__xrun *r, json_t *info, const ac__text *truth)
 {
     const char *source = ac__export_str(r->x, AC_EXPORT_PARAM_DATA_SOURCE);
     json_t *row = json_object(), *model = json_object(), *extra = json_object();
@@ -49,15 +48,13 @@ static json_t *verl_row(ac__xrun *r, json_t *prompt, json_t *info,
         info = NULL;
         put(row, "data_source",
             json_string(source != NULL ? source : "agentcredit"), &ok);
-        put(row, "prompt", prompt, &ok);
-        prompt = NULL;
+        put(row, "prompt", json_null(), &ok);
         put(row, "ability", json_string("agentcredit"), &ok);
         put(row, "reward_model", model, &ok);
         model = NULL;
         put(row, "extra_info", extra, &ok);
         extra = NULL;
     }
-    json_decref(prompt);
     json_decref(info);
     json_decref(model);
     json_decref(extra);
@@ -68,7 +65,7 @@ static json_t *verl_row(ac__xrun *r, json_t *prompt, json_t *info,
 
 /* OpenRLHF: its default input key and the label as text, which it
  * passes to the reward function (openrlhf/cli/train_ppo_ray.py:542). */
-static json_t *openrlhf_row(ac__xrun *r, json_t *prompt, json_t *info)
+static json_t *openrlhf_row(ac__xrun *r, json_t *info)
 {
     ac__text label = {0};
     int ok = ac__text_dump(&r->x->mem, &label, info, AC__JSON_DUMP_FLAGS) ==
@@ -77,11 +74,9 @@ static json_t *openrlhf_row(ac__xrun *r, json_t *prompt, json_t *info)
     json_t *row = ok ? json_object() : NULL;
     ok = row != NULL;
     if (ok) {
-        put(row, "input", prompt, &ok);
-        prompt = NULL;
+        put(row, "input", json_null(), &ok);
         put(row, "label", ac__text_json(&label), &ok);
     }
-    json_decref(prompt);
     ac__text_free(&r->x->mem, &label);
     if (!ok)
         json_decref(row);
@@ -90,23 +85,23 @@ static json_t *openrlhf_row(ac__xrun *r, json_t *prompt, json_t *info)
 
 static int message_row(ac__xrun *r, uint32_t k, uint32_t a, int64_t turn)
 {
-    json_t *prompt = NULL;
-    ac__text truth = {0};
-    int rc = ac__render_prompt(r, k, a, &prompt);
+    ac__text prompt = {0}, truth = {0};
+    int rc = ac__render_prompt_text(r, k, a, &prompt);
     if (rc == AC_OK)
         rc = ac__render_text(r, k, a, &truth);
     int openrlhf = r->x->format == AC_EXPORT_FORMAT_OPENRLHF;
-    json_t *info = rc == AC_OK
-                       ? row_info(r, k, a, turn, openrlhf ? &truth : NULL)
-                       : NULL;
-    json_t *row = NULL;
-    if (rc == AC_OK && info != NULL)
-        row = openrlhf ? openrlhf_row(r, prompt, info)
-                       : verl_row(r, prompt, info, &truth);
-    else
-        json_decref(prompt);
+    if (rc == AC_OK) {
+        json_t *info = row_info(r, k, a, turn, openrlhf ? &truth : NULL);
+        json_t *row = info == NULL ? NULL
+                      : openrlhf   ? openrlhf_row(r, info)
+                                   : verl_row(r, info, &truth);
+        const char *key = openrlhf ? "input" : "prompt";
+        const ac__text *value = &prompt;
+        rc = ac__export_emit_spliced(r, row, 1, &key, &value);
+    }
+    ac__text_free(&r->x->mem, &prompt);
     ac__text_free(&r->x->mem, &truth);
-    return rc != AC_OK ? rc : ac__export_emit(r, row);
+    return rc;
 }
 
 /* One row a message of a trained agent; turn j is the agent's j-th

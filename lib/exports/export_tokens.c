@@ -4,6 +4,7 @@
  * tokens, and the mask keeps the agent's own tokens only (not the other
  * agents', the tools' or the gaps'). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "episodes/json_io.h"
@@ -89,26 +90,59 @@ static int place(ac__xrun *r, uint32_t a, response *resp)
     return AC_OK;
 }
 
-static json_t *reals(const double *v, size_t n)
+/* A double as jansson writes it at JSON_REAL_PRECISION(17): "%.17g", ".0"
+ * when it would read back as an integer, the exponent without '+' or
+ * leading zeros, and '.' whatever the locale's decimal point: the bytes
+ * jansson would write, at a fraction of the cost of a tree of reals. */
+static size_t real_text(double v, char buf[40])
 {
-    json_t *arr = json_array();
-    int ok = arr != NULL;
-    for (size_t i = 0; ok && i < n; i++)
-        push(arr, json_real(v[i]), &ok);
-    if (!ok)
-        json_decref(arr);
-    return ok ? arr : NULL;
+    if (v == 0 && !signbit(v)) {
+        memcpy(buf, "0.0", 4);
+        return 3;
+    }
+    snprintf(buf, 32, "%.17g", v);
+    int point = 0;
+    for (char *c = buf; *c != '\0'; c++) {
+        if ((*c < '0' || *c > '9') && *c != '-' && *c != '+' && *c != 'e') {
+            *c = '.';
+            point = 1;
+        }
+    }
+    char *start = strchr(buf, 'e');
+    if (start == NULL && !point)
+        strcat(buf, ".0");
+    if (start != NULL) {
+        char *end = ++start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start)
+            memmove(start, end, strlen(end) + 1);
+    }
+    return strlen(buf);
 }
 
-static json_t *ints(const uint8_t *v, size_t n)
+static int add_reals(const ac__mem *m, ac__text *t, const double *v, size_t n)
 {
-    json_t *arr = json_array();
-    int ok = arr != NULL;
-    for (size_t i = 0; ok && i < n; i++)
-        push(arr, json_integer(v[i]), &ok);
-    if (!ok)
-        json_decref(arr);
-    return ok ? arr : NULL;
+    char buf[40];
+    int rc = ac__text_add(m, t, "[", 1);
+    for (size_t i = 0; rc == AC_OK && i < n; i++) {
+        if (i > 0)
+            rc = ac__text_add(m, t, ",", 1);
+        if (rc == AC_OK)
+            rc = ac__text_add(m, t, buf, real_text(v[i], buf));
+    }
+    return rc == AC_OK ? ac__text_add(m, t, "]", 1) : rc;
+}
+
+static int add_flags(const ac__mem *m, ac__text *t, const uint8_t *v, size_t n)
+{
+    int rc = ac__text_add(m, t, "[", 1);
+    for (size_t i = 0; rc == AC_OK && i < n; i++)
+        rc = ac__text_add(m, t, i == 0 ? (v[i] ? "1" : "0")
+                                       : (v[i] ? ",1" : ",0"), i == 0 ? 1 : 2);
+    return rc == AC_OK ? ac__text_add(m, t, "]", 1) : rc;
 }
 
 /* The agent's spans, relative to the response. */
@@ -133,9 +167,9 @@ static json_t *spans(const ac__xrun *r, uint32_t a, const response *resp)
     return ok ? arr : NULL;
 }
 
+/* The record with nulls where its vectors go. */
 static json_t *token_record(ac__xrun *r, uint32_t a, const response *resp)
 {
-    size_t T = (size_t)resp->length;
     int skyrl = r->x->format == AC_EXPORT_FORMAT_SKYRL;
     json_t *rec = json_object();
     int ok = rec != NULL;
@@ -147,14 +181,33 @@ static json_t *token_record(ac__xrun *r, uint32_t a, const response *resp)
     if (!skyrl)
         put(rec, "key", ac__xrun_key(r, a, -1), &ok);
     put(rec, "begin", json_integer((json_int_t)resp->begin), &ok);
-    put(rec, "length", json_integer((json_int_t)T), &ok);
-    put(rec, skyrl ? "rewards" : "token_rewards", reals(resp->reward, T), &ok);
-    put(rec, skyrl ? "loss_mask" : "response_mask", ints(resp->mask, T), &ok);
+    put(rec, "length", json_integer((json_int_t)resp->length), &ok);
+    put(rec, skyrl ? "rewards" : "token_rewards", json_null(), &ok);
+    put(rec, skyrl ? "loss_mask" : "response_mask", json_null(), &ok);
     put(rec, "spans", spans(r, a, resp), &ok);
     put(rec, "credit", json_real(r->s->credit[a]), &ok);
     if (!ok)
         json_decref(rec);
     return ok ? rec : NULL;
+}
+
+static int write_record(ac__xrun *r, uint32_t a, const response *resp)
+{
+    int skyrl = r->x->format == AC_EXPORT_FORMAT_SKYRL;
+    const char *keys[2] = {skyrl ? "rewards" : "token_rewards",
+                           skyrl ? "loss_mask" : "response_mask"};
+    const ac__mem *m = &r->x->mem;
+    ac__text rewards = {0}, mask = {0};
+    size_t T = (size_t)resp->length;
+    int rc = add_reals(m, &rewards, resp->reward, T) == AC_OK &&
+                     add_flags(m, &mask, resp->mask, T) == AC_OK
+                 ? ac__export_emit_spliced(r, token_record(r, a, resp), 2, keys,
+                                           (const ac__text *const[]){&rewards,
+                                                                     &mask})
+                 : ac__export_oom(r, "a per-token record");
+    ac__text_free(m, &rewards);
+    ac__text_free(m, &mask);
+    return rc;
 }
 
 static int token_agent(ac__xrun *r, uint32_t a)
@@ -164,7 +217,7 @@ static int token_agent(ac__xrun *r, uint32_t a)
     if (rc == AC_OK)
         rc = place(r, a, &resp);
     if (rc == AC_OK)
-        rc = ac__export_emit(r, token_record(r, a, &resp));
+        rc = write_record(r, a, &resp);
     ac__mem_free(&r->x->mem, resp.reward);
     ac__mem_free(&r->x->mem, resp.mask);
     return rc;

@@ -127,27 +127,28 @@ static int kto_record(ac__xrun *r, uint32_t k, uint32_t a)
 {
     if (r->s->reward[k] == 0)
         return AC_EXPORT_SKIP_REASON_ZERO_REWARD;
-    json_t *prompt = NULL, *turn = NULL;
-    int rc = ac__render_prompt(r, k, a, &prompt);
+    ac__text prompt = {0};
+    json_t *turn = NULL;
+    int rc = ac__render_prompt_text(r, k, a, &prompt);
     if (rc == AC_OK)
         rc = ac__render_turn(r, k, a, &turn);
-    if (rc != AC_OK) {
-        json_decref(prompt);
-        return rc;
-    }
-    json_t *rec = json_object();
+    json_t *rec = rc == AC_OK ? json_object() : NULL;
     int ok = rec != NULL;
     if (ok) {
-        put(rec, "prompt", prompt, &ok);
+        put(rec, "prompt", json_null(), &ok);
         put(rec, "completion", side(NULL, turn), &ok);
         put(rec, "label", json_boolean(r->s->reward[k] > 0), &ok);
     } else {
-        json_decref(prompt);
         json_decref(turn);
     }
-    if (!ok)
-        json_decref(rec);
-    return ac__export_emit(r, ok ? rec : NULL);
+    if (rc == AC_OK) {
+        const char *key = "prompt";
+        const ac__text *value = &prompt;
+        rc = ac__export_emit_spliced(r, ok ? rec : (json_decref(rec), NULL),
+                                     1, &key, &value);
+    }
+    ac__text_free(&r->x->mem, &prompt);
+    return rc;
 }
 
 int ac__export_trl_kto(ac__xrun *r)

@@ -541,7 +541,9 @@ static void time_corpus(const corpus *c, const char *name, timing *t,
 /* ------------------------------------------------------------------ */
 /* Section data: the published transcripts.                            */
 
-static void section_data(const char *data)
+static void time_exports(const corpus *c, const char *name);
+
+static void section_data(const char *data, int exports)
 {
     printf("## data: import + signals over the published transcripts\n\n");
     if (data == NULL || *data == '\0') {
@@ -593,10 +595,125 @@ static void section_data(const char *data)
     print_row("Who&When, all", tw, ww.n, 0, 0);
     print_row("tau-bench, all", tt, tau.n, 0, 0);
     printf("\n");
+    if (exports) {
+        printf("exports (each episode's signals as every trainer format), "
+               "library CPU time per episode:\n\n");
+        time_exports(&ww, "Who&When");
+        time_exports(&tau, "tau-bench");
+    }
     free(tw);
     free(tt);
     corpus_free(&ww);
     corpus_free(&tau);
+}
+
+/* ------------------------------------------------------------------ */
+/* Exports: each episode's signals as every trainer format.            */
+
+#define N_FORMATS 12 /* AC_EXPORT_FORMAT_TRL_DPO .. _SKYRL */
+
+typedef struct export_tally {
+    double *us;                 /* CPU per episode                  */
+    uint64_t records, skips, bytes;
+} export_tally;
+
+/* The signals of line l through p (untimed); NULL after a failed check. */
+static ac_signals *line_signals(ac_pipeline *p, const line *l,
+                                const char *what, ac_episode **ep)
+{
+    char why[512];
+    ac_signals *s = NULL;
+    if (ac_episode_load_json(ep, l->text, l->len, NULL, NULL, 0, why,
+                             sizeof why, NULL, 0) != AC_OK) {
+        fail("%s: %s", what, why);
+        return NULL;
+    }
+    int rc = ac_pipeline_run(p, *ep);
+    if (rc == AC_OK)
+        rc = ac_pipeline_signals(p, *ep, NULL, &s);
+    if (rc != AC_OK) {
+        fail("%s: %s: %s", what, ac_strerror(rc), ac_pipeline_last_error(p));
+        ac_episode_free(*ep);
+        *ep = NULL;
+    }
+    return s;
+}
+
+/* One episode as every format, each call timed (CPU). */
+static void export_episode(ac_export **x, const ac_episode *ep,
+                           const ac_signals *s, size_t i, const char *what,
+                           export_tally *t)
+{
+    for (int f = 0; f < N_FORMATS; f++) {
+        double start = now_cpu();
+        int rc = ac_export_episode(x[f], ep, s);
+        t[f].us[i] = 1e6 * (now_cpu() - start);
+        const char *text = NULL;
+        size_t len = 0;
+        uint32_t records = 0, skips = 0;
+        CHECK(rc == AC_OK, "%s: export %s: %s", what,
+              ac_export_format_name(f + 1), ac_export_last_error(x[f]));
+        CHECK(ac_export_text(x[f], &text, &len, &records) == AC_OK &&
+              ac_export_skip_count(x[f], &skips) == AC_OK,
+              "%s: ac_export_text", what);
+        t[f].records += records;
+        t[f].skips += skips;
+        t[f].bytes += len;
+    }
+}
+
+/* Every line of c exported as every format: per-format CPU time per
+ * episode, records, skips and bytes. The pipeline's run is not timed. */
+static void time_exports(const corpus *c, const char *name)
+{
+    table_oracle *tables = xcalloc(c->n, sizeof *tables), current = {0};
+    ac_pipeline *p = make_pipeline(&current);
+    ac_export *x[N_FORMATS];
+    export_tally t[N_FORMATS];
+    for (int f = 0; f < N_FORMATS; f++) {
+        CHECK(ac_export_create(&x[f], f + 1, NULL) == AC_OK,
+              "ac_export_create %d", f + 1);
+        memset(&t[f], 0, sizeof t[f]);
+        t[f].us = xcalloc(c->n ? c->n : 1, sizeof(double));
+    }
+    char what[128];
+    size_t done = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        uint32_t agents = 0, messages = 0;
+        if (line_counts(&c->lines[i], &agents, &messages) != 0 ||
+            agents < 1 || agents > MAX_TABLE_AGENTS)
+            continue;
+        table_fill(&tables[i], agents, 0x5eedull + i);
+        current = tables[i];
+        snprintf(what, sizeof what, "%s episode %zu", name, i);
+        ac_episode *ep = NULL;
+        ac_signals *s = line_signals(p, &c->lines[i], what, &ep);
+        if (s != NULL)
+            export_episode(x, ep, s, done++, what, t);
+        ac_signals_free(s);
+        ac_episode_free(ep);
+    }
+    printf("| %s: format | records | skips | MB | median us | p90 us | "
+           "total ms |\n|---|---|---|---|---|---|---|\n", name);
+    for (int f = 0; f < N_FORMATS; f++) {
+        double total = 0.0;
+        for (size_t i = 0; i < done; i++)
+            total += t[f].us[i];
+        summary sm = summarize(t[f].us, done);
+        printf("| %s | %llu | %llu | %.2f | %.1f | %.1f | %.1f |\n",
+               ac_export_format_name(f + 1),
+               (unsigned long long)t[f].records,
+               (unsigned long long)t[f].skips, t[f].bytes / 1e6, sm.median,
+               sm.p90, total / 1e3);
+        free(t[f].us);
+        ac_export_free(x[f]);
+    }
+    printf("\n%zu episodes exported, each as %d formats\n\n", done,
+           N_FORMATS);
+    ac_pipeline_free(p);
+    for (size_t i = 0; i < c->n; i++)
+        free(tables[i].v);
+    free(tables);
 }
 
 /* ------------------------------------------------------------------ */
@@ -648,6 +765,8 @@ static line synthetic_line(uint32_t n, uint64_t seed)
                                           is_tool ? "tool" : "assistant",
                                           text, NULL),
                    ep, "message");
+        add_or_die(ac_episode_set_token_span(ep, m, 20u * m, 20u * m + 20u),
+                   ep, "tokens");
         if (!is_tool)
             agent_messages[count++] = m;
     }
@@ -667,7 +786,7 @@ static line synthetic_line(uint32_t n, uint64_t seed)
     return l;
 }
 
-static void section_synthetic(size_t per_count)
+static void section_synthetic(size_t per_count, int exports)
 {
     printf("## synthetic: %u messages, %u..%u agents, a failure, exact "
            "credit (%zu episodes per agent count)\n\n",
@@ -698,6 +817,11 @@ static void section_synthetic(size_t per_count)
     printf("target: %zu of %zu runs took under %.0f us of library CPU "
            "time\n\n", under, c.n, TARGET_US);
     free(t);
+    if (exports) {
+        printf("exports (each episode's signals as every trainer format; "
+               "20 tokens a message), library CPU time per episode:\n\n");
+        time_exports(&c, "synthetic");
+    }
     corpus_free(&c);
 }
 
@@ -713,7 +837,10 @@ static void usage(void)
            "is skipped\n"
            "  --episodes N   synthetic episodes per agent count (500; "
            "--quick: 5)\n"
-           "  --only LIST    data, synthetic (both by default)\n"
+           "  --only LIST    data, synthetic, exports (all by default; "
+           "exports\n"
+           "                 times every trainer format over the sections' "
+           "episodes)\n"
            "Exit status 1 when a check fails; docs/performance.md, section "
            "5.\n");
 }
@@ -757,18 +884,22 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (only != NULL && !wants(only, "data") && !wants(only, "synthetic")) {
-        fprintf(stderr, "bench_signals: --only: data, synthetic\n");
+    if (only != NULL && !wants(only, "data") && !wants(only, "synthetic") &&
+        !wants(only, "exports")) {
+        fprintf(stderr, "bench_signals: --only: data, synthetic, exports\n");
         return 2;
     }
     if (episodes < 0)
         episodes = quick ? 5 : 500;
     printf("bench_signals: agentcredit %s%s\n\n", ac_version_string(),
            quick ? ", --quick" : "");
-    if (wants(only, "data"))
-        section_data(data);
-    if (wants(only, "synthetic"))
-        section_synthetic((size_t)episodes);
+    /* the exports are timed over the sections' episodes: --only exports
+     * runs both sections too */
+    int exports = wants(only, "exports");
+    if (wants(only, "data") || (only != NULL && exports))
+        section_data(data, exports);
+    if (wants(only, "synthetic") || (only != NULL && exports))
+        section_synthetic((size_t)episodes, exports);
     printf("%s: %d failed checks\n", g_failures ? "FAILED" : "ok",
            g_failures);
     return g_failures ? 1 : 0;
