@@ -349,7 +349,11 @@ int ac__export_emit(ac__xrun *r, json_t *rec)
     ac_export *x = r->x;
     if (rec == NULL)
         return ac__export_oom(r, "a record");
-    if (x->tools != NULL && json_object_get(rec, "prompt") != NULL &&
+    /* TRL reads "tools" beside a prompt, or beside the chosen side of a
+     * reward pair, which holds its prompt (reward_trainer.py:665-667). */
+    int prompted = json_object_get(rec, "prompt") != NULL ||
+                   json_object_get(rec, "chosen") != NULL;
+    if (x->tools != NULL && prompted &&
         json_object_set(rec, "tools", x->tools) != 0) {
         json_decref(rec);
         return ac__export_oom(r, "a record");
