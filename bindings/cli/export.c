@@ -33,7 +33,8 @@ typedef struct kept {
     const char *id;
     ac_episode *ep;
     uint64_t line;
-    int used, twice; /* twice: another line has its id */
+    int twice;    /* another line has its id                       */
+    char *joined; /* FILE:LINE of its signals (malloc'd), NULL: none */
 } kept;
 
 /* The episodes file: its episodes sorted by id, and the lines that gave
@@ -384,8 +385,10 @@ static int by_id(const void *a, const void *b)
 
 static void free_episodes(episodes *e)
 {
-    for (size_t i = 0; i < e->n; i++)
+    for (size_t i = 0; i < e->n; i++) {
         ac_episode_free(e->k[i].ep);
+        free(e->k[i].joined);
+    }
     free(e->k);
 }
 
@@ -420,7 +423,7 @@ static int keep_episode(episodes *e, uint64_t line, const char *text,
         e->k = grown;
         e->cap = want;
     }
-    e->k[e->n++] = (kept){ac_episode_id(ep), ep, line, 0, 0};
+    e->k[e->n++] = (kept){ac_episode_id(ep), ep, line, 0, NULL};
     return 0;
 }
 
@@ -524,7 +527,7 @@ static kept *join(episodes *e, const ac_signals *s, const char *where)
                   where);
         return NULL;
     }
-    kept key = {id, NULL, 0, 0, 0};
+    kept key = {id, NULL, 0, 0, NULL};
     kept *k = e->n > 0 ? bsearch(&key, e->k, e->n, sizeof *e->k, by_id)
                        : NULL;
     if (k == NULL)
@@ -533,7 +536,11 @@ static kept *join(episodes *e, const ac_signals *s, const char *where)
     else if (k->twice)
         cli_error("%s: %s has more than one episode with id \"%s\"", where,
                   e->path, id);
-    return k == NULL || k->twice ? NULL : k;
+    else if (k->joined != NULL)
+        cli_error("%s: the signals of \"%s\" were exported from %s already "
+                  "(each episode's records are written once)", where, id,
+                  k->joined);
+    return k == NULL || k->twice || k->joined != NULL ? NULL : k;
 }
 
 /* One signals line: loaded, joined, converted, written. */
@@ -563,7 +570,9 @@ static void export_line(ac_export *x, episodes *e, const char *where,
             tlen = records = 0;
         fwrite(text, 1, tlen, to);
         t->records += records;
-        k->used = 1;
+        size_t n = strlen(where) + 1;
+        if ((k->joined = malloc(n)) != NULL)
+            memcpy(k->joined, where, n);
         report_skips(x, report, k->id, ac_export_format_name(
                                            ac_export_format_of(x)), t);
     }
@@ -630,7 +639,7 @@ static void summary(const options *o, const tally *t, const episodes *e)
         }
     size_t unused = 0;
     for (size_t i = 0; i < e->n; i++)
-        unused += !e->k[i].used && !e->k[i].twice;
+        unused += e->k[i].joined == NULL && !e->k[i].twice;
     if (e->failed > 0)
         fprintf(stderr, "; %llu episode lines failed",
                 (unsigned long long)e->failed);

@@ -1610,12 +1610,14 @@ assert all(list(r) == ["id", "format", "reason", "message", "agent"] and
            r["format"] == "trl-kto" for r in rows)
 PY
     # the summary: records and skips of every file, episodes not joined
-    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" \
-        "$repair" - <"$exp/signals.jsonl"
-    stderr_has '^agentcredit: export: 10 signals lines, 3 records, 0 failed; skipped: empty_prompt 1, no_pair 6$'
     head -n 2 "$repair" >"$tmp/two.jsonl"
     run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" "$tmp/two.jsonl"
     stderr_has '^agentcredit: export: 2 signals lines, 1 records, 0 failed; skipped: empty_prompt 1; 3 episodes without a signals line$'
+    cp "$out" "$tmp/first.jsonl"
+    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" \
+        "$tmp/two.jsonl" - <<<"$(tail -n 3 "$repair")"
+    stderr_has '^agentcredit: export: 5 signals lines, 3 records, 0 failed; skipped: empty_prompt 1, no_pair 1$'
+    head -n 1 "$out" | cmp -s - "$tmp/first.jsonl" || fail "the records in the files' order"
     ;;
 export_errors)
     exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
@@ -1709,10 +1711,44 @@ export_errors)
     stderr_has 'sig.jsonl:8: the signals have no "id", which the join needs'
     stderr_has 'sig.jsonl:9: the line is longer than --max-bytes (2048 bytes)'
     stderr_has '^agentcredit: export: 9 signals lines, 3 records, 6 failed; 3 episode lines failed$'
+    # an episode's signals twice: its records once
+    run 1 export --to rllm --episodes "$eps" "$sig" - <"$sig"
+    [ "$(wc -l <"$out")" -eq 5 ] || fail "each episode's record once"
+    stderr_has "<stdin>:4: the signals of \"team:3\" were exported from $sig:4 already"
+    stderr_has '^agentcredit: export: 10 signals lines, 5 records, 5 failed$'
     # signals of another episode under the same id
     sed -n 5p "$sig" | sed 's/"id":"team:4"/"id":"team:3"/' >"$tmp/other.jsonl"
     run 1 export --to rllm --episodes "$eps" "$tmp/other.jsonl"
     stderr_has "other.jsonl:1: the signals are not the episode's: "
+    ;;
+export_docs)
+    # the blocks of docs/cli.md and docs/trainers.md that run agentcredit
+    # export, as a user types them in tests/data/exports (here a copy):
+    # each command succeeds and writes records; the signals they compute
+    # are the fixture's
+    src=$(cd "$(dirname "$header")/.." && pwd)
+    mkdir "$tmp/bin" "$tmp/run"
+    ln -s "$(cd "$(dirname "$ac")" && pwd)/$(basename "$ac")" "$tmp/bin/agentcredit"
+    cp "$src"/tests/data/exports/*.json "$src"/tests/data/exports/*.jsonl "$tmp/run/"
+    cp "$tmp/run/signals.jsonl" "$tmp/signals.fixture"
+    for doc in cli trainers; do
+        awk '/^```sh[ \t]*$/ { inside = 1; block = ""; next }
+             inside && /^```[ \t]*$/ { inside = 0
+                                       if (block ~ /agentcredit export/) printf "%s", block
+                                       next }
+             inside { block = block $0 "\n" }' "$src/docs/$doc.md" >"$tmp/$doc.sh"
+        n=$(grep -c '^agentcredit export\|agentcredit export --to' "$tmp/$doc.sh" || true)
+        echo "docs/$doc.md: $n export commands"
+        [ "$n" -ge 6 ] || fail "docs/$doc.md: too few export commands found ($n)"
+        (cd "$tmp/run" && PATH="$tmp/bin:$PATH" bash -e -o pipefail "$tmp/$doc.sh") \
+            >"$out" 2>"$err" </dev/null || fail "docs/$doc.md: a command failed"
+        ! grep -q ' 0 records' "$err" || fail "docs/$doc.md: a command wrote no record"
+    done
+    cmp -s "$tmp/run/signals.jsonl" "$tmp/signals.fixture" ||
+        fail "tests/data/exports/signals.jsonl is not what signals writes now"
+    for f in "$tmp"/run/*.jsonl; do
+        [ -s "$f" ] || fail "$(basename "$f"): empty"
+    done
     ;;
 export_shared_data)
     # the published data sets, when $AC_SHARED_DATA names a copy: imported,
