@@ -39,6 +39,28 @@ stdout_has() { grep -q -e "$1" "$out" || fail "stdout lacks '$1'"; }
 stderr_has() { grep -q -e "$1" "$err" || fail "stderr lacks '$1'"; }
 stdout_empty() { [ ! -s "$out" ] || fail "nothing belongs on stdout"; }
 stderr_empty() { [ ! -s "$err" ] || fail "nothing belongs on stderr"; }
+# shared_data: $wwdir and $taudir, the published Who&When and tau-bench
+# data under $AC_SHARED_DATA; the case is skipped (exit 77) without them
+shared_data() {
+    local shared=${AC_SHARED_DATA:-}
+    wwdir=$shared/who_and_when/Algorithm-Generated
+    taudir=$shared/agentrx_tau
+    if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
+        echo "no shared data at '$shared' (set AC_SHARED_DATA): skipped"
+        exit 77
+    fi
+}
+# export_fixtures: python3 as $py (the case is skipped without it) and
+# the fixtures of tests/data/exports: $exp, $eps, $sig, $repair, $cands
+export_fixtures() {
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
+    exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
+    eps=$exp/episodes.jsonl
+    sig=$exp/signals.jsonl
+    repair=$exp/signals-repair.jsonl
+    cands=$exp/candidates.json
+}
 # header_names TYPE PREFIX: the enumerators the header defines for the enum
 # TYPE, lower case, without PREFIX (AC_ESTIMATOR_AUDIT_DROPPED -> dropped)
 header_names() {
@@ -1243,13 +1265,7 @@ import_shared_data)
     # every episode of the published data sets, when $AC_SHARED_DATA names
     # a copy (who_and_when/Algorithm-Generated/*.json and
     # agentrx_tau/tau_*.json): 126 Who&When files, 100 tau-bench runs
-    shared=${AC_SHARED_DATA:-}
-    wwdir=$shared/who_and_when/Algorithm-Generated
-    taudir=$shared/agentrx_tau
-    if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
-        echo "no shared data at '$shared' (set AC_SHARED_DATA): skipped"
-        exit 77
-    fi
+    shared_data
     run 0 import --from who-and-when -o "$tmp/ww.jsonl" "$wwdir"/*.json
     stderr_has 'import: 126 files, 126 episodes written, 0 failed, '
     [ "$(wc -l <"$tmp/ww.jsonl")" -eq 126 ] || fail "126 Who&When episodes expected"
@@ -1306,12 +1322,7 @@ PY
 export_trl)
     # the TRL formats on tests/data/exports (its README's checks): what the
     # library writes reaches stdout, its skips the summary and --report
-    py=$(command -v python3 || true)
-    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
-    exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
-    eps=$exp/episodes.jsonl
-    cands=$exp/candidates.json
-    repair=$exp/signals-repair.jsonl
+    export_fixtures
     run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" \
         --report "$tmp/dpo-report.jsonl" "$repair"
     stderr_has '^agentcredit: export: 5 signals lines, 3 records, 0 failed; skipped: empty_prompt 1, no_pair 1$'
@@ -1415,11 +1426,7 @@ export_rl)
     # the RL trainers' formats on tests/data/exports (its README's checks),
     # with the options that reach them: --placement, --turn-discount,
     # --group-sep, --data-source, --agent
-    py=$(command -v python3 || true)
-    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
-    exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
-    eps=$exp/episodes.jsonl
-    sig=$exp/signals.jsonl
+    export_fixtures
     run 0 export --to verl --episodes "$eps" "$sig"
     stderr_has '^agentcredit: export: 5 signals lines, 19 records, 0 failed; skipped: empty_prompt 1$'
     cp "$out" "$tmp/verl.jsonl"
@@ -1552,12 +1559,7 @@ PY
 export_options)
     # the options that shape every format: --agent, --no-speaker-prefix,
     # --tools, --empty-prompt, -o, --report, -q, '-' for stdin
-    py=$(command -v python3 || true)
-    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
-    exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
-    eps=$exp/episodes.jsonl
-    cands=$exp/candidates.json
-    repair=$exp/signals-repair.jsonl
+    export_fixtures
     run 0 export --to areal --agent critic --agent coder --episodes "$eps" "$exp/signals.jsonl"
     stderr_has ' 4 records, 0 failed; skipped: not_trained_agent 3$'
     [ "$(grep -c '"agent":"coder"' "$out")" -eq 2 ] || fail "coder's two records"
@@ -1620,9 +1622,7 @@ PY
     head -n 1 "$out" | cmp -s - "$tmp/first.jsonl" || fail "the records in the files' order"
     ;;
 export_errors)
-    exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
-    eps=$exp/episodes.jsonl
-    sig=$exp/signals.jsonl
+    export_fixtures
     # the command line (exit 2, nothing read)
     run 2 export --episodes "$eps" "$sig"
     stderr_has 'export: no --to FORMAT'
@@ -1756,13 +1756,7 @@ export_shared_data)
     # stand-in oracle; the human labels as the verifier; a repair program
     # proposing candidate 7 for each first error, checked at 0.9), and
     # every format exported from them
-    shared=${AC_SHARED_DATA:-}
-    wwdir=$shared/who_and_when/Algorithm-Generated
-    taudir=$shared/agentrx_tau
-    if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
-        echo "no shared data at '$shared' (set AC_SHARED_DATA): skipped"
-        exit 77
-    fi
+    shared_data
     py=$(command -v python3 || true)
     [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
     src=$(cd "$(dirname "$header")/.." && pwd)
