@@ -28,13 +28,23 @@ typedef struct options {
     uint64_t max_bytes;
 } options;
 
-/* The episodes by id, sorted for the join. */
+/* An episode of the episodes file, by id for the join. */
 typedef struct kept {
     const char *id;
     ac_episode *ep;
-    char where[64];
-    int used;
+    uint64_t line;
+    int twice;    /* another line has its id                       */
+    char *joined; /* FILE:LINE of its signals (malloc'd), NULL: none */
 } kept;
+
+/* The episodes file: its episodes sorted by id, and the lines that gave
+ * none (not an episode, no id, an id given twice). */
+typedef struct episodes {
+    const char *path;
+    kept *k;
+    size_t n, cap;
+    uint64_t failed;
+} episodes;
 
 typedef struct tally {
     uint64_t lines, records, failed, skips[16];
@@ -52,7 +62,9 @@ void cli_export_help(FILE *f, const char *lead)
             "        verl, verl-tokens, openrlhf, areal, prime-rl, rllm,\n"
             "        skyrl. What a format cannot write (an empty prompt, no\n"
             "        pair, a zero reward, no token spans...) is skipped and\n"
-            "        counted by reason.\n"
+            "        counted by reason. A line that cannot be read or joined\n"
+            "        is reported as FILE:LINE and the run goes on. The\n"
+            "        options come before the files.\n"
             "        --to FORMAT      the trainer's format (required)\n"
             "        --episodes FILE  the episodes of the signals (required)\n"
             "        --agent NAME     train this agent only (repeatable;\n"
@@ -76,17 +88,21 @@ void cli_export_help(FILE *f, const char *lead)
             "                        as the records' \"tools\"\n"
             "        --data-source NAME  verl's data_source (default\n"
             "                        agentcredit)\n"
-            "        --max-bytes N    longest line, in bytes (default 64M)\n"
+            "        --max-bytes N    longest line, and largest --candidates\n"
+            "                        or --tools file, in bytes (default 64M)\n"
             "        --report FILE    one JSON line per skip: id, format,\n"
             "                        reason, message, agent\n"
             "        -o, --output FILE  write there instead of stdout\n"
             "        -q, --quiet      no summary\n"
             "        -h, --help       this text\n"
-            "        Exit status 1 when any line failed.\n",
+            "        Exit status 1 when any line failed or a file could not\n"
+            "        be read (a skip is no failure); 2 for a bad option, or a\n"
+            "        --tools or --candidates file that is not what it needs.\n",
             lead);
 }
 
-/* A whole small file (the candidates, the tools) into a malloc'd text. */
+/* A whole small file (the candidates, the tools) into a malloc'd text,
+ * at most max bytes. */
 static char *slurp(const char *path, uint64_t max, size_t *len)
 {
     FILE *in = fopen(path, "rb");
@@ -100,9 +116,11 @@ static char *slurp(const char *path, uint64_t max, size_t *len)
     while ((c = getc(in)) != EOF) {
         if (n + 1 >= cap) {
             size_t want = cap ? 2 * cap : 4096;
-            char *grown = want > max + 1 ? NULL : realloc(text, want);
+            if (want > max + 1)
+                want = (size_t)max + 1;
+            char *grown = n >= max ? NULL : realloc(text, want);
             if (grown == NULL) {
-                cli_error("%s: %s", path, want > max + 1
+                cli_error("%s: %s", path, n >= max
                                               ? "longer than --max-bytes"
                                               : "out of memory");
                 free(text);
@@ -117,7 +135,7 @@ static char *slurp(const char *path, uint64_t max, size_t *len)
     int bad = ferror(in);
     fclose(in);
     if (bad) {
-        cli_error("%s: read error", path);
+        cli_error("%s: read error: %s", path, strerror(errno));
         free(text);
         return NULL;
     }
@@ -153,8 +171,10 @@ static int parse_value(options *o, const char *name, const char *v)
     if (strcmp(name, "--agent") == 0) {
         const char **grown = realloc(o->agents, (o->n_agents + 1) *
                                                     sizeof *o->agents);
-        if (grown == NULL)
+        if (grown == NULL) {
+            cli_error("export: --agent: out of memory");
             return -1;
+        }
         o->agents = grown;
         o->agents[o->n_agents++] = v;
         return 0;
@@ -191,25 +211,58 @@ static const char *const VALUE_OPTIONS[] = {
     "--placement", "--turn-discount", "--group-sep", "--tools",
     "--data-source", "--max-bytes", "--report", "--output"};
 
+/* The value-less options; 1 when arg is one of them (-1 after a
+ * message: one given a value). */
+static int parse_flag(const char *a, options *o)
+{
+    int quiet = strcmp(a, "-q") == 0 ? 1 : cli_option_flag(a, "--quiet");
+    int prefix = cli_option_flag(a, "--no-speaker-prefix");
+    if (quiet == 1)
+        o->quiet = 1;
+    if (prefix == 1)
+        o->speaker_prefix = 0;
+    return quiet != 0 ? quiet : prefix;
+}
+
+/* What is needed and not given; options after the files (they would be
+ * read as signals files). */
+static int check_command_line(int argc, char **argv, const options *o,
+                              int first, int dashdash)
+{
+    const char *missing = o->format == 0      ? "no --to FORMAT"
+                          : o->episodes == NULL ? "no --episodes FILE"
+                          : first >= argc       ? "no signals file"
+                                                : NULL;
+    if (missing != NULL) {
+        cli_error("export: %s (see --help)", missing);
+        return CLI_USAGE;
+    }
+    for (int i = first; !dashdash && i < argc; i++)
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_error("export: '%s' after the signals files: options come "
+                      "before them (a file named so: after '--')", argv[i]);
+            return CLI_USAGE;
+        }
+    return CLI_OK;
+}
+
 static int parse_options(int argc, char **argv, options *o, int *first)
 {
     memset(o, 0, sizeof *o);
     o->speaker_prefix = 1;
     o->max_bytes = DEFAULT_MAX_BYTES;
-    int i = 1;
+    int i = 1, dashdash = 0;
     while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "--") == 0) {
             i++;
+            dashdash = 1;
             break;
         }
-        if (strcmp(a, "-q") == 0 || cli_option_flag(a, "--quiet") == 1) {
-            o->quiet = 1;
-            i++;
-            continue;
-        }
-        if (cli_option_flag(a, "--no-speaker-prefix") == 1) {
-            o->speaker_prefix = 0;
+        int flag = parse_flag(a, o);
+        if (flag < 0)
+            return CLI_USAGE;
+        if (flag == 1) {
             i++;
             continue;
         }
@@ -238,16 +291,75 @@ static int parse_options(int argc, char **argv, options *o, int *first)
             return CLI_USAGE;
     }
     *first = i;
-    if (o->format == 0 || o->episodes == NULL || i >= argc) {
-        cli_error("export: --to FORMAT, --episodes FILE and a signals file "
-                  "are needed (see --help)");
-        return CLI_USAGE;
+    return check_command_line(argc, argv, o, i, dashdash);
+}
+
+/* A library refusal of an option's value, named by the option; the
+ * exit status it gives (out of memory is not the command line's fault). */
+static int refused(const ac_export *x, int rc, const char *option,
+                   const char *file)
+{
+    cli_error("export: %s%s%s: %s", option, file != NULL ? " " : "",
+              file != NULL ? file : "", ac_export_last_error(x));
+    return rc == AC_E_NO_MEMORY ? CLI_FAILED : CLI_USAGE;
+}
+
+/* The options' values into the exporter: CLI_OK, or the exit status
+ * after a message naming the option. */
+static int set_values(ac_export *x, const options *o)
+{
+    if (ac_export_set_int(x, AC_EXPORT_PARAM_PLACEMENT, o->placement) != AC_OK ||
+        ac_export_set_int(x, AC_EXPORT_PARAM_SPEAKER_PREFIX,
+                          o->speaker_prefix) != AC_OK)
+        return refused(x, AC_E_INVALID_ARG, "--placement", NULL);
+    int rc = o->has_discount ? ac_export_set_f64(x, AC_EXPORT_PARAM_TURN_DISCOUNT,
+                                                 o->turn_discount)
+                             : AC_OK;
+    if (rc != AC_OK)
+        return refused(x, rc, "--turn-discount", NULL);
+    if ((rc = ac_export_set_str(x, AC_EXPORT_PARAM_EMPTY_PROMPT,
+                                o->empty_prompt)) != AC_OK)
+        return refused(x, rc, "--empty-prompt", NULL);
+    if ((rc = ac_export_set_str(x, AC_EXPORT_PARAM_GROUP_SEP,
+                                o->group_sep)) != AC_OK)
+        return refused(x, rc, "--group-sep", NULL);
+    if ((rc = ac_export_set_str(x, AC_EXPORT_PARAM_DATA_SOURCE,
+                                o->data_source)) != AC_OK)
+        return refused(x, rc, "--data-source", NULL);
+    if ((rc = ac_export_set_agents(x, o->agents, o->n_agents)) != AC_OK)
+        return refused(x, rc, "--agent", NULL);
+    return CLI_OK;
+}
+
+/* The --tools and --candidates files into the exporter; a file that
+ * cannot be read is a failed run, one the library refuses a bad input
+ * (its message names the place in the file). */
+static int load_files(ac_export *x, const options *o)
+{
+    size_t len;
+    char *text;
+    int rc = AC_OK;
+    if (o->tools != NULL) {
+        if ((text = slurp(o->tools, o->max_bytes, &len)) == NULL)
+            return CLI_FAILED;
+        rc = ac_export_set_str(x, AC_EXPORT_PARAM_TOOLS, text);
+        free(text);
+        if (rc != AC_OK)
+            return refused(x, rc, "--tools", o->tools);
+    }
+    if (o->candidates != NULL) {
+        if ((text = slurp(o->candidates, o->max_bytes, &len)) == NULL)
+            return CLI_FAILED;
+        rc = ac_export_load_candidates(x, text, len, NULL);
+        free(text);
+        if (rc != AC_OK)
+            return refused(x, rc, "--candidates", o->candidates);
     }
     return CLI_OK;
 }
 
-/* The exporter with the options set; CLI_USAGE when the library refuses
- * one (its message names it). */
+/* The exporter with the options set, or the exit status after a
+ * message. */
 static int make_export(const options *o, ac_export **out)
 {
     ac_export *x;
@@ -255,47 +367,12 @@ static int make_export(const options *o, ac_export **out)
         cli_error("export: out of memory");
         return CLI_FAILED;
     }
-    int rc = ac_export_set_int(x, AC_EXPORT_PARAM_PLACEMENT, o->placement);
-    if (rc == AC_OK)
-        rc = ac_export_set_int(x, AC_EXPORT_PARAM_SPEAKER_PREFIX,
-                               o->speaker_prefix);
-    if (rc == AC_OK && o->has_discount)
-        rc = ac_export_set_f64(x, AC_EXPORT_PARAM_TURN_DISCOUNT,
-                               o->turn_discount);
-    if (rc == AC_OK)
-        rc = ac_export_set_str(x, AC_EXPORT_PARAM_EMPTY_PROMPT,
-                               o->empty_prompt);
-    if (rc == AC_OK && o->group_sep != NULL)
-        rc = ac_export_set_str(x, AC_EXPORT_PARAM_GROUP_SEP, o->group_sep);
-    if (rc == AC_OK && o->data_source != NULL)
-        rc = ac_export_set_str(x, AC_EXPORT_PARAM_DATA_SOURCE, o->data_source);
-    if (rc == AC_OK)
-        rc = ac_export_set_agents(x, o->agents, o->n_agents);
-    size_t len;
-    char *text = NULL;
-    if (rc == AC_OK && o->tools != NULL) {
-        if ((text = slurp(o->tools, o->max_bytes, &len)) == NULL) {
-            ac_export_free(x);
-            return CLI_FAILED;
-        }
-        rc = ac_export_set_str(x, AC_EXPORT_PARAM_TOOLS, text);
-        free(text);
-    }
-    if (rc == AC_OK && o->candidates != NULL) {
-        if ((text = slurp(o->candidates, o->max_bytes, &len)) == NULL) {
-            ac_export_free(x);
-            return CLI_FAILED;
-        }
-        rc = ac_export_load_candidates(x, text, len, NULL);
-        free(text);
-        if (rc != AC_OK)
-            cli_error("%s: %s", o->candidates, ac_export_last_error(x));
-    }
-    if (rc != AC_OK) {
-        if (o->candidates == NULL || rc != AC_E_PARSE)
-            cli_error("export: %s", ac_export_last_error(x));
+    int rc = set_values(x, o);
+    if (rc == CLI_OK)
+        rc = load_files(x, o);
+    if (rc != CLI_OK) {
         ac_export_free(x);
-        return rc == AC_E_NO_MEMORY ? CLI_FAILED : CLI_USAGE;
+        return rc;
     }
     *out = x;
     return CLI_OK;
@@ -306,87 +383,102 @@ static int by_id(const void *a, const void *b)
     return strcmp(((const kept *)a)->id, ((const kept *)b)->id);
 }
 
-static void free_kept(kept *k, size_t n)
+static void free_episodes(episodes *e)
 {
-    for (size_t i = 0; i < n; i++)
-        ac_episode_free(k[i].ep);
-    free(k);
+    for (size_t i = 0; i < e->n; i++) {
+        ac_episode_free(e->k[i].ep);
+        free(e->k[i].joined);
+    }
+    free(e->k);
 }
 
-/* One episode line into the table; -1 (after a message) when it fails. */
-static int keep_episode(kept **k, size_t *n, size_t *cap, const char *where,
-                        const char *line, size_t len)
+/* One episode line into the table; -1 (after a message) when it gives
+ * no episode to join. */
+static int keep_episode(episodes *e, uint64_t line, const char *text,
+                        size_t len)
 {
     char err[512];
     ac_episode *ep;
-    int rc = ac_episode_load_json(&ep, line, len, NULL, NULL, 0, err,
+    int rc = ac_episode_load_json(&ep, text, len, NULL, NULL, 0, err,
                                   sizeof err, NULL, 0);
     if (rc != AC_OK) {
-        cli_error("%s: %s", where, err);
+        cli_error("%s:%llu: %s", e->path, (unsigned long long)line, err);
         return -1;
     }
     if (ac_episode_id(ep) == NULL) {
-        cli_error("%s: the episode has no \"id\", which the join needs",
-                  where);
+        cli_error("%s:%llu: the episode has no \"id\", which the join "
+                  "needs", e->path, (unsigned long long)line);
         ac_episode_free(ep);
         return -1;
     }
-    if (*n == *cap) {
-        size_t want = *cap ? 2 * *cap : 256;
-        kept *grown = realloc(*k, want * sizeof **k);
+    if (e->n == e->cap) {
+        size_t want = e->cap ? 2 * e->cap : 256;
+        kept *grown = realloc(e->k, want * sizeof *e->k);
         if (grown == NULL) {
-            cli_error("%s: out of memory", where);
+            cli_error("%s:%llu: out of memory", e->path,
+                      (unsigned long long)line);
             ac_episode_free(ep);
             return -1;
         }
-        *k = grown;
-        *cap = want;
+        e->k = grown;
+        e->cap = want;
     }
-    kept *e = &(*k)[(*n)++];
-    e->id = ac_episode_id(ep);
-    e->ep = ep;
-    e->used = 0;
-    snprintf(e->where, sizeof e->where, "%s", where);
+    e->k[e->n++] = (kept){ac_episode_id(ep), ep, line, 0, NULL};
     return 0;
 }
 
-/* Every episode of the file, sorted by id; duplicates are an error. */
-static int read_episodes(const options *o, kept **out, size_t *count)
+/* An id on two lines joins neither: both are marked, each line after
+ * the first reported (qsort keeps no order: the lines are compared). */
+static void mark_twice(episodes *e)
 {
+    for (size_t i = 1; i < e->n; i++) {
+        kept *a = &e->k[i - 1], *b = &e->k[i];
+        if (strcmp(a->id, b->id) != 0)
+            continue;
+        a->twice = b->twice = 1;
+        cli_error("%s:%llu: id \"%s\" is also on line %llu; signals with "
+                  "it cannot be joined", e->path,
+                  (unsigned long long)(a->line > b->line ? a->line : b->line),
+                  b->id,
+                  (unsigned long long)(a->line > b->line ? b->line : a->line));
+        e->failed++;
+    }
+}
+
+/* Every episode of the file, sorted by id; -1 when the file cannot be
+ * read (a line that cannot is counted, and the run goes on). */
+static int read_episodes(const options *o, episodes *e)
+{
+    memset(e, 0, sizeof *e);
+    e->path = o->episodes;
     FILE *in = fopen(o->episodes, "rb");
     if (in == NULL) {
         cli_error("%s: %s", o->episodes, strerror(errno));
         return -1;
     }
-    kept *k = NULL;
-    size_t n = 0, cap = 0;
     uint64_t number = 0;
-    int bad = 0, got, too_long;
+    int got, too_long;
     char *line;
     size_t len;
     while ((got = cli_read_line(in, o->max_bytes, &line, &len, &too_long)) > 0) {
-        char where[64];
-        snprintf(where, sizeof where, "%.40s:%llu", o->episodes,
-                 (unsigned long long)++number);
+        number++;
         if (too_long)
-            cli_error("%s: longer than --max-bytes", where);
-        else if (!cli_blank(line, len))
-            bad |= keep_episode(&k, &n, &cap, where, line, len) != 0;
-        bad |= too_long;
+            cli_error("%s:%llu: the line is longer than --max-bytes (%llu "
+                      "bytes)", e->path, (unsigned long long)number,
+                      (unsigned long long)o->max_bytes);
+        if (too_long || (!cli_blank(line, len) &&
+                         keep_episode(e, number, line, len) != 0))
+            e->failed++;
         free(line);
     }
-    bad |= got < 0 || ferror(in);
+    int bad = got < 0 || ferror(in);
+    if (bad)
+        cli_error("%s: %s", e->path, got < 0 ? "out of memory reading a line"
+                                              : strerror(errno));
     fclose(in);
-    if (n > 0)
-        qsort(k, n, sizeof *k, by_id);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(k[i - 1].id, k[i].id) == 0) {
-            cli_error("%s and %s: two episodes with id \"%s\"",
-                      k[i - 1].where, k[i].where, k[i].id);
-            bad = 1;
-        }
-    *out = k;
-    *count = n;
+    if (e->n > 0)
+        qsort(e->k, e->n, sizeof *e->k, by_id);
+    mark_twice(e);
     return bad ? -1 : 0;
 }
 
@@ -425,8 +517,34 @@ static void report_skips(const ac_export *x, FILE *report, const char *id,
     }
 }
 
+/* The episode of signals s: NULL (after a message) when there is none
+ * to join. */
+static kept *join(episodes *e, const ac_signals *s, const char *where)
+{
+    const char *id = ac_signals_id(s);
+    if (id == NULL) {
+        cli_error("%s: the signals have no \"id\", which the join needs",
+                  where);
+        return NULL;
+    }
+    kept key = {id, NULL, 0, 0, NULL};
+    kept *k = e->n > 0 ? bsearch(&key, e->k, e->n, sizeof *e->k, by_id)
+                       : NULL;
+    if (k == NULL)
+        cli_error("%s: no episode with id \"%s\" in %s", where, id,
+                  e->path);
+    else if (k->twice)
+        cli_error("%s: %s has more than one episode with id \"%s\"", where,
+                  e->path, id);
+    else if (k->joined != NULL)
+        cli_error("%s: the signals of \"%s\" were exported from %s already "
+                  "(each episode's records are written once)", where, id,
+                  k->joined);
+    return k == NULL || k->twice || k->joined != NULL ? NULL : k;
+}
+
 /* One signals line: loaded, joined, converted, written. */
-static void export_line(ac_export *x, kept *k, size_t n, const char *where,
+static void export_line(ac_export *x, episodes *e, const char *where,
                         const char *line, size_t len, FILE *to,
                         FILE *report, tally *t)
 {
@@ -438,14 +556,10 @@ static void export_line(ac_export *x, kept *k, size_t n, const char *where,
         t->failed++;
         return;
     }
-    const char *id = ac_signals_id(s);
-    kept key = {id != NULL ? id : "", NULL, "", 0};
-    kept *e = n > 0 ? bsearch(&key, k, n, sizeof *k, by_id) : NULL;
-    if (e == NULL) {
-        cli_error("%s: no episode with id \"%s\" in the episodes file",
-                  where, key.id);
+    kept *k = join(e, s, where);
+    if (k == NULL) {
         t->failed++;
-    } else if (ac_export_episode(x, e->ep, s) != AC_OK) {
+    } else if (ac_export_episode(x, k->ep, s) != AC_OK) {
         cli_error("%s: %s", where, ac_export_last_error(x));
         t->failed++;
     } else {
@@ -456,14 +570,16 @@ static void export_line(ac_export *x, kept *k, size_t n, const char *where,
             tlen = records = 0;
         fwrite(text, 1, tlen, to);
         t->records += records;
-        e->used = 1;
-        report_skips(x, report, key.id, ac_export_format_name(
-                                             ac_export_format_of(x)), t);
+        size_t n = strlen(where) + 1;
+        if ((k->joined = malloc(n)) != NULL)
+            memcpy(k->joined, where, n);
+        report_skips(x, report, k->id, ac_export_format_name(
+                                           ac_export_format_of(x)), t);
     }
     ac_signals_free(s);
 }
 
-static int one_file(ac_export *x, const options *o, kept *k, size_t n,
+static int one_file(ac_export *x, const options *o, episodes *e,
                     const char *path, FILE *to, FILE *report, tally *t)
 {
     int is_stdin = strcmp(path, "-") == 0;
@@ -473,33 +589,41 @@ static int one_file(ac_export *x, const options *o, kept *k, size_t n,
         t->failed++;
         return -1;
     }
+    const char *name = is_stdin ? "<stdin>" : path;
+    size_t cap = strlen(name) + 32;
+    char *where = malloc(cap);
     uint64_t number = 0;
-    int got, too_long;
+    int got = where == NULL ? -1 : 1, too_long;
     char *line;
     size_t len;
-    while ((got = cli_read_line(in, o->max_bytes, &line, &len, &too_long)) > 0) {
-        char where[64];
-        snprintf(where, sizeof where, "%.40s:%llu",
-                 is_stdin ? "<stdin>" : path, (unsigned long long)++number);
+    while (got > 0 &&
+           (got = cli_read_line(in, o->max_bytes, &line, &len, &too_long)) > 0) {
+        snprintf(where, cap, "%s:%llu", name, (unsigned long long)++number);
         if (too_long) {
-            cli_error("%s: longer than --max-bytes", where);
+            cli_error("%s: the line is longer than --max-bytes (%llu bytes)",
+                      where, (unsigned long long)o->max_bytes);
+            t->lines++;
             t->failed++;
         } else if (!cli_blank(line, len)) {
             t->lines++;
-            export_line(x, k, n, where, line, len, to, report, t);
+            export_line(x, e, where, line, len, to, report, t);
         }
         free(line);
     }
     int bad = got < 0 || ferror(in);
     if (bad)
-        cli_error("%s: %s", path, got < 0 ? "out of memory reading a line"
-                                           : "read error");
+        cli_error("%s: %s", name, got < 0 ? "out of memory reading a line"
+                                           : strerror(errno));
+    free(where);
     if (!is_stdin)
         fclose(in);
     return bad ? -1 : 0;
 }
 
-static void summary(const options *o, const tally *t, size_t unused)
+/* The last line on stderr: the counts, the skips by reason, the
+ * episodes lines that gave no episode and the episodes no signals line
+ * joined. */
+static void summary(const options *o, const tally *t, const episodes *e)
 {
     if (o->quiet)
         return;
@@ -513,6 +637,12 @@ static void summary(const options *o, const tally *t, size_t unused)
                     (unsigned long long)t->skips[r]);
             sep = ", ";
         }
+    size_t unused = 0;
+    for (size_t i = 0; i < e->n; i++)
+        unused += e->k[i].joined == NULL && !e->k[i].twice;
+    if (e->failed > 0)
+        fprintf(stderr, "; %llu episode lines failed",
+                (unsigned long long)e->failed);
     if (unused > 0)
         fprintf(stderr, "; %zu episodes without a signals line", unused);
     fputc('\n', stderr);
@@ -550,9 +680,9 @@ int cli_export(int argc, char **argv)
     ac_export *x = NULL;
     if (rc == CLI_OK)
         rc = make_export(&o, &x);
-    kept *k = NULL;
-    size_t n = 0;
-    if (rc == CLI_OK && read_episodes(&o, &k, &n) != 0)
+    episodes e;
+    memset(&e, 0, sizeof e);
+    if (rc == CLI_OK && read_episodes(&o, &e) != 0)
         rc = CLI_FAILED;
     FILE *to = rc == CLI_OK ? open_out(o.output) : NULL;
     FILE *report = rc == CLI_OK && to != NULL && o.report != NULL
@@ -563,15 +693,14 @@ int cli_export(int argc, char **argv)
     memset(&t, 0, sizeof t);
     int io = 0;
     for (int i = first; rc == CLI_OK && i < argc; i++)
-        io |= one_file(x, &o, k, n, argv[i], to, report, &t) != 0;
+        io |= one_file(x, &o, &e, argv[i], to, report, &t) != 0;
     io |= close_out(to, o.output) | close_out(report, o.report);
-    size_t unused = 0;
-    for (size_t i = 0; i < n; i++)
-        unused += !k[i].used;
     if (rc == CLI_OK)
-        summary(&o, &t, unused);
-    free_kept(k, n);
+        summary(&o, &t, &e);
+    free_episodes(&e);
     ac_export_free(x);
     free(o.agents);
-    return rc != CLI_OK ? rc : io || t.failed ? CLI_FAILED : CLI_OK;
+    return rc != CLI_OK            ? rc
+           : io || t.failed || e.failed ? CLI_FAILED
+                                        : CLI_OK;
 }

@@ -39,6 +39,28 @@ stdout_has() { grep -q -e "$1" "$out" || fail "stdout lacks '$1'"; }
 stderr_has() { grep -q -e "$1" "$err" || fail "stderr lacks '$1'"; }
 stdout_empty() { [ ! -s "$out" ] || fail "nothing belongs on stdout"; }
 stderr_empty() { [ ! -s "$err" ] || fail "nothing belongs on stderr"; }
+# shared_data: $wwdir and $taudir, the published Who&When and tau-bench
+# data under $AC_SHARED_DATA; the case is skipped (exit 77) without them
+shared_data() {
+    local shared=${AC_SHARED_DATA:-}
+    wwdir=$shared/who_and_when/Algorithm-Generated
+    taudir=$shared/agentrx_tau
+    if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
+        echo "no shared data at '$shared' (set AC_SHARED_DATA): skipped"
+        exit 77
+    fi
+}
+# export_fixtures: python3 as $py (the case is skipped without it) and
+# the fixtures of tests/data/exports: $exp, $eps, $sig, $repair, $cands
+export_fixtures() {
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
+    exp=$(cd "$(dirname "$header")/.." && pwd)/tests/data/exports
+    eps=$exp/episodes.jsonl
+    sig=$exp/signals.jsonl
+    repair=$exp/signals-repair.jsonl
+    cands=$exp/candidates.json
+}
 # header_names TYPE PREFIX: the enumerators the header defines for the enum
 # TYPE, lower case, without PREFIX (AC_ESTIMATOR_AUDIT_DROPPED -> dropped)
 header_names() {
@@ -1243,13 +1265,7 @@ import_shared_data)
     # every episode of the published data sets, when $AC_SHARED_DATA names
     # a copy (who_and_when/Algorithm-Generated/*.json and
     # agentrx_tau/tau_*.json): 126 Who&When files, 100 tau-bench runs
-    shared=${AC_SHARED_DATA:-}
-    wwdir=$shared/who_and_when/Algorithm-Generated
-    taudir=$shared/agentrx_tau
-    if [ -z "$shared" ] || [ ! -d "$wwdir" ] || [ ! -f "$taudir/tau_dataset_full.json" ]; then
-        echo "no shared data at '$shared' (set AC_SHARED_DATA): skipped"
-        exit 77
-    fi
+    shared_data
     run 0 import --from who-and-when -o "$tmp/ww.jsonl" "$wwdir"/*.json
     stderr_has 'import: 126 files, 126 episodes written, 0 failed, '
     [ "$(wc -l <"$tmp/ww.jsonl")" -eq 126 ] || fail "126 Who&When episodes expected"
@@ -1301,6 +1317,513 @@ for r, run in zip(tau, runs):
     annotated += want is not None
 print("tau-bench: %d episodes, %d failed, %d annotated" % (len(tau), failed, annotated))
 assert len(tau) == 100 and failed == 27 and annotated == 18
+PY
+    ;;
+export_trl)
+    # the TRL formats on tests/data/exports (its README's checks): what the
+    # library writes reaches stdout, its skips the summary and --report
+    export_fixtures
+    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" \
+        --report "$tmp/dpo-report.jsonl" "$repair"
+    stderr_has '^agentcredit: export: 5 signals lines, 3 records, 0 failed; skipped: empty_prompt 1, no_pair 1$'
+    cp "$out" "$tmp/dpo.jsonl"
+    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" \
+        --empty-prompt 'system:You answer arithmetic questions.' "$repair"
+    stderr_has ' 4 records, 0 failed; skipped: no_pair 1$'
+    cp "$out" "$tmp/dpo-system.jsonl"
+    # no pair in signals.jsonl; no candidate text without --candidates
+    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" "$exp/signals.jsonl"
+    stdout_empty
+    stderr_has ' 0 records, 0 failed; skipped: no_pair 5$'
+    run 0 export --to trl-dpo --episodes "$eps" "$repair"
+    stderr_has ' 0 records, 0 failed; skipped: empty_prompt 1, no_pair 1, no_candidate_text 3$'
+    run 0 export --to trl-dpo-standard --episodes "$eps" --candidates "$cands" "$repair"
+    stderr_has ' 4 records, 0 failed; skipped: no_pair 1$'
+    cp "$out" "$tmp/standard.jsonl"
+    run 0 export --to trl-reward --episodes "$eps" --candidates "$cands" "$repair"
+    stderr_has ' 4 records, 0 failed; skipped: no_pair 1$'
+    cp "$out" "$tmp/reward.jsonl"
+    run 0 export --to trl-kto --episodes "$eps" --report "$tmp/kto-report.jsonl" "$exp/signals.jsonl"
+    stderr_has ' 16 records, 0 failed; skipped: empty_prompt 1, zero_reward 3$'
+    grep '"id":"team:3"' "$exp/signals.jsonl" >"$tmp/team3.jsonl"
+    "$ac" export --to trl-kto --episodes "$eps" - <"$tmp/team3.jsonl" \
+        >"$tmp/kto-team3.jsonl" 2>"$err" || fail "trl-kto from stdin"
+    stderr_has ' 6 records, 0 failed; skipped: zero_reward 1; 4 episodes without a signals line$'
+    run 0 export --to trl-prm --episodes "$eps" "$exp/signals.jsonl"
+    stderr_has ' 5 records, 0 failed$'
+    cp "$out" "$tmp/prm.jsonl"
+    run 0 export --to trl-prm --agent critic --episodes "$eps" "$exp/signals.jsonl"
+    stderr_has ' 2 records, 0 failed; skipped: not_trained_agent 3$'
+    cp "$out" "$tmp/prm-critic.jsonl"
+    "$py" - "$tmp" "$exp" <<'PY' || fail "the TRL records are not as tests/data/exports/README.md says"
+import json, os, sys
+tmp, exp = sys.argv[1:]
+def lines(name):
+    # NaN and Infinity are no JSON: refused
+    return [json.loads(l, parse_constant=lambda c: 1 / 0)
+            for l in open(os.path.join(tmp, name))]
+report = lines("dpo-report.jsonl")
+assert report == [
+    {"id": "step0:0", "format": "trl-dpo", "reason": "empty_prompt",
+     "message": 0, "agent": "solver"},
+    {"id": "team:4", "format": "trl-dpo", "reason": "no_pair",
+     "message": None, "agent": None}], report
+step1, tau, team3 = lines("dpo.jsonl")
+assert step1 == {
+    "prompt": [{"role": "system", "content": "Answer with one number."},
+               {"role": "user", "content": "Which is larger, 9.8 or 9.11?"}],
+    "chosen": [{"role": "assistant", "content": "9.8"}],
+    "rejected": [{"role": "assistant", "content": "9.11"}]}, step1
+p = tau["prompt"]
+assert len(p) == 4 and p[2]["role"] == "assistant" and p[2]["content"] == ""
+assert p[2]["tool_calls"][0]["function"]["arguments"] == {"order_id": "#W123"}
+assert p[3]["role"] == "tool" and p[3]["name"] == "get_order_details"
+assert p[3]["tool_call_id"] == "call_1"
+args = lambda side: side[0]["tool_calls"][0]["function"]["arguments"]
+assert args(tau["rejected"]) == {"order_id": "#W124", "reason": "no longer needed"}
+assert args(tau["chosen"]) == {"order_id": "#W123", "reason": "no longer needed"}
+assert [(m["role"], m.get("name")) for m in team3["prompt"]] == [
+    ("user", None), ("user", "planner"), ("user", "coder"), ("tool", "pytest")]
+assert team3["prompt"][1]["content"] == "planner: Plan: group by key, then sum."
+assert team3["rejected"] == [{"role": "assistant",
+                              "content": "Cast amounts to int, it is faster."}]
+# --empty-prompt system:TEXT: step0:0 is written, its prompt that message
+first = lines("dpo-system.jsonl")[0]
+assert first["prompt"] == [{"role": "system",
+                            "content": "You answer arithmetic questions."}]
+assert first["chosen"][0]["content"] == "9.8 is larger: 9.8 = 9.80 > 9.11."
+std = lines("standard.jsonl")
+assert std[0]["prompt"] == "" and std[0]["rejected"] == "The answer is 9.11 because 11 > 8."
+assert all(r["prompt"].endswith("\n\n") for r in std[1:])
+assert std[2]["rejected"] == 'cancel_pending_order({"order_id": "#W124", "reason": "no longer needed"})'
+assert "\n\nget_order_details({\"order_id\": \"#W123\"})\n\n" in std[2]["prompt"]
+rw = lines("reward.jsonl")
+assert len(rw[0]["chosen"]) == 1 and len(rw[0]["rejected"]) == 1
+assert all(type(r["margin"]) is float and r["margin"] == 0.9 for r in rw)
+assert rw[1]["chosen"][:-1] == rw[1]["rejected"][:-1] == step1["prompt"]
+kto = lines("kto-team3.jsonl")
+assert [r["label"] for r in kto] == [True, True, False, False, False, False]
+assert all(type(r["label"]) is bool for r in lines("kto-team3.jsonl"))
+assert [r["completion"][0]["content"] for r in kto][2:4] == [
+    "Cast amounts to int, it is faster.", "Applied the cast."]
+assert {(r["id"], r["reason"], r["message"]) for r in lines("kto-report.jsonl")} >= {
+    ("step0:0", "empty_prompt", 0), ("team:3", "zero_reward", 7)}
+prm = lines("prm.jsonl")
+step0, team = prm[0], prm[3]
+assert step0 == {"prompt": "", "completions": [
+    "solver: The answer is 9.11 because 11 > 8.", "checker: Checked: 9.11 > 9.8.",
+    "solver: Final answer: 9.11."], "labels": [0, 0, -100]}, step0
+assert team["prompt"] == "Sum the amounts per key.\n"
+assert len(team["completions"]) == 9
+assert team["labels"] == [1, 1, -100, 0, 0, -100, -100, 0, 0]
+critic = lines("prm-critic.jsonl")[0]
+assert critic["completions"] == team["completions"]
+assert critic["labels"] == [-100, -100, -100, 0, -100, -100, -100, -100, -100]
+assert all(type(l) is int for r in prm for l in r["labels"])
+PY
+    ;;
+export_rl)
+    # the RL trainers' formats on tests/data/exports (its README's checks),
+    # with the options that reach them: --placement, --turn-discount,
+    # --group-sep, --data-source, --agent
+    export_fixtures
+    run 0 export --to verl --episodes "$eps" "$sig"
+    stderr_has '^agentcredit: export: 5 signals lines, 19 records, 0 failed; skipped: empty_prompt 1$'
+    cp "$out" "$tmp/verl.jsonl"
+    run 0 export --to verl --group-sep - --data-source retail --agent assistant --episodes "$eps" "$sig"
+    stderr_has ' 3 records, 0 failed; skipped: not_trained_agent 4$'
+    cp "$out" "$tmp/verl-options.jsonl"
+    for placement in last spread; do
+        run 0 export --to verl-tokens --placement "$placement" --agent critic \
+            --report "$tmp/tokens-report.jsonl" --episodes "$eps" "$sig"
+        stderr_has ' 2 records, 0 failed; skipped: not_trained_agent 3$'
+        cp "$out" "$tmp/verl-tokens-$placement.jsonl"
+    done
+    run 0 export --to verl-tokens --episodes "$eps" --report "$tmp/tokens-report.jsonl" "$sig"
+    stderr_has ' 6 records, 0 failed; skipped: no_tokens 5$'
+    run 0 export --to skyrl --agent critic --episodes "$eps" "$sig"
+    cp "$out" "$tmp/skyrl.jsonl"
+    run 0 export --to openrlhf --episodes "$eps" "$sig"
+    stderr_has ' 19 records, 0 failed; skipped: empty_prompt 1$'
+    cp "$out" "$tmp/openrlhf.jsonl"
+    for g in 1.0 0.9; do
+        run 0 export --to areal --turn-discount "$g" --episodes "$eps" "$sig"
+        stderr_has ' 11 records, 0 failed$'
+        cp "$out" "$tmp/areal-$g.jsonl"
+    done
+    run 0 export --to areal --episodes "$eps" "$sig"
+    cmp -s "$out" "$tmp/areal-1.0.jsonl" || fail "--turn-discount 1.0 is not the default"
+    run 0 export --to prime-rl --episodes "$eps" "$sig"
+    cp "$out" "$tmp/prime-rl.jsonl"
+    run 0 export --to rllm --episodes "$eps" "$sig"
+    stderr_has ' 5 records, 0 failed$'
+    cp "$out" "$tmp/rllm.jsonl"
+    "$py" - "$tmp" "$sig" <<'PY' || fail "the RL records are not as tests/data/exports/README.md says"
+import json, math, os, sys
+tmp, sig = sys.argv[1:]
+signals = {r["id"]: r for r in map(json.loads, open(sig))}
+credit = {(i, a["name"]): a["credit"] for i, r in signals.items() for a in r["agents"]}
+def lines(name):
+    return [json.loads(l, parse_constant=lambda c: 1 / 0)
+            for l in open(os.path.join(tmp, name))]
+verl = lines("verl.jsonl")
+for row in verl:
+    info = row["extra_info"]["agentcredit"]
+    assert row["data_source"] == "agentcredit" and row["ability"] == "agentcredit"
+    assert isinstance(row["reward_model"]["ground_truth"], str) and row["prompt"]
+    assert info["reward"] == signals[info["episode"]]["messages"][info["message"]]["reward"]
+    assert info["credit"] == credit[info["episode"], info["agent"]]
+    assert all(isinstance(f, str) for f in info["flags"] + info["step_flags"])
+keys = [r["extra_info"]["agentcredit"]["key"] for r in verl
+        if r["extra_info"]["agentcredit"]["episode"] == "team:3"
+        and r["extra_info"]["agentcredit"]["agent"] == "critic"]
+assert keys == ["team:critic:0", "team:critic:1"], keys
+by_msg = {(r["extra_info"]["agentcredit"]["episode"], r["extra_info"]["agentcredit"]["message"]): r
+          for r in verl}
+assert by_msg["team:3", 8]["extra_info"]["agentcredit"]["flags"] == ["redundant"]
+assert by_msg["team:3", 4]["reward_model"]["ground_truth"] == "Cast amounts to int, it is faster."
+assert ("step0:0", 0) not in by_msg  # empty_prompt
+opt = lines("verl-options.jsonl")
+assert [r["extra_info"]["agentcredit"]["key"] for r in opt] == [
+    "tau:assistant:0", "tau:assistant:1", "tau:assistant:2"]
+assert all(r["data_source"] == "retail" and
+           r["extra_info"]["agentcredit"]["group"] == "tau" for r in opt)
+# verl-tokens and skyrl: team:3's critic, placement last and spread
+mask = [0] * 65
+for b, e in ((21, 30), (40, 49)):
+    mask[b:e] = [1] * (e - b)
+last, spread = (lines("verl-tokens-%s.jsonl" % p)[0] for p in ("last", "spread"))
+for rec in (last, spread):
+    assert list(rec) == ["episode", "group", "agent", "key", "begin", "length",
+                         "token_rewards", "response_mask", "spans", "credit"], list(rec)
+    assert (rec["episode"], rec["group"], rec["agent"], rec["key"]) == (
+        "team:3", "team", "critic", "team:critic")
+    assert rec["begin"] == 6 and rec["length"] == 65 and rec["response_mask"] == mask
+    assert rec["spans"] == [[21, 30], [40, 49]] and rec["credit"] == -0.25
+    assert abs(sum(rec["token_rewards"]) - rec["credit"]) <= 1e-12
+want = [0.0] * 65
+want[29] = -0.25
+assert last["token_rewards"] == want
+assert all(abs(spread["token_rewards"][i] - (-0.25 / 9 if 21 <= i < 30 else 0.0)) <= 1e-15
+           for i in range(65))
+report = lines("tokens-report.jsonl")
+assert {"id": "tau-cancel:0", "format": "verl-tokens", "reason": "no_tokens",
+        "message": None, "agent": "assistant"} in report
+sky = lines("skyrl.jsonl")[0]
+assert list(sky) == ["episode", "group", "agent", "begin", "length", "rewards",
+                     "loss_mask", "spans", "credit"], list(sky)
+assert sky["rewards"] == last["token_rewards"] and sky["loss_mask"] == mask
+# openrlhf: input and a label that is the row's object as text
+sums = {}
+for row in lines("openrlhf.jsonl"):
+    assert list(row) == ["input", "label"] and isinstance(row["label"], str)
+    label = json.loads(row["label"])
+    key = (label["episode"], label["agent"])
+    sums[key] = sums.get(key, 0.0) + label["reward"]
+    assert isinstance(label["response"], str) and row["input"]
+for key, total in sums.items():
+    if key[0].startswith("team:"):
+        assert abs(total - credit[key]) <= 1e-12, (key, total)
+# areal: tau-cancel:0; AReaL's backward pass R = s + g R_next gives back
+# the rewards
+for g in (1.0, 0.9):
+    rec = [r for r in lines("areal-%s.jsonl" % g) if r["episode"] == "tau-cancel:0"][0]
+    assert rec["messages"] == [2, 4, 6] and rec["turn_discount"] == g
+    assert [round(r, 12) for r in rec["rewards"]] == [0.075, -0.475, -0.1]
+    back, acc = [], 0.0
+    for s in reversed(rec["set_rewards"]):
+        acc = s + g * acc
+        back.insert(0, acc)
+    assert all(abs(a - b) <= 1e-12 for a, b in zip(back, rec["rewards"])), back
+    want = ([0.55, -0.375, -0.1] if g == 1.0 else
+            [0.075 + 0.9 * 0.475, -0.475 + 0.9 * 0.1, -0.1])
+    assert all(abs(a - b) <= 1e-12 for a, b in zip(rec["set_rewards"], want)), rec
+# prime-rl: the credit as the trace's reward, the turn rewards in info
+team3 = [r for r in lines("prime-rl.jsonl") if r["info"]["agentcredit"]["episode"] == "team:3"]
+assert [r["agent"]["name"] for r in team3] == ["planner", "coder", "critic"]
+for r in team3:
+    assert r["rewards"]["agentcredit"] == {
+        "score": credit["team:3", r["agent"]["name"]], "weight": 1.0}
+assert team3[2]["info"]["agentcredit"]["turn_rewards"] == [-0.25, 0.0]
+# rllm: the group before the first ':', one trajectory per agent
+rllm = {r["id"]: r for r in lines("rllm.jsonl")}
+t3 = rllm["team:3"]
+assert t3["id"].split(":")[0] == "team" and t3["is_correct"] is False
+assert rllm["team:4"]["is_correct"] is True
+assert [t["name"] for t in t3["trajectories"]] == ["planner", "coder", "critic"]
+for t in t3["trajectories"]:
+    assert t["reward"] == credit["team:3", t["name"]]
+    assert abs(sum(s["reward"] for s in t["steps"]) - t["reward"]) <= 1e-12
+PY
+    ;;
+export_options)
+    # the options that shape every format: --agent, --no-speaker-prefix,
+    # --tools, --empty-prompt, -o, --report, -q, '-' for stdin
+    export_fixtures
+    run 0 export --to areal --agent critic --agent coder --episodes "$eps" "$exp/signals.jsonl"
+    stderr_has ' 4 records, 0 failed; skipped: not_trained_agent 3$'
+    [ "$(grep -c '"agent":"coder"' "$out")" -eq 2 ] || fail "coder's two records"
+    [ "$(grep -c '"agent":"critic"' "$out")" -eq 2 ] || fail "critic's two records"
+    run 0 export --to trl-dpo --no-speaker-prefix --episodes "$eps" --candidates "$cands" "$repair"
+    stdout_has '{"role":"user","content":"Plan: group by key, then sum.","name":"planner"}'
+    stdout_has '{"role":"tool","content":"tests: 3 passed","name":"pytest"}'
+    run 0 export --to trl-dpo-standard --no-speaker-prefix --episodes "$eps" --candidates "$cands" "$repair"
+    stdout_has '"prompt":"Sum the amounts per key.\\n\\nPlan: group by key, then sum.\\n\\n'
+    # --tools: the schemas in the records with a prompt (TRL's, verl's)
+    printf '[{"type": "function", "function": {"name": "cancel_pending_order",\n "parameters": {"type": "object"}}}]\n' >"$tmp/tools.json"
+    for to in trl-dpo trl-reward areal; do
+        run 0 export --to "$to" --tools "$tmp/tools.json" --episodes "$eps" --candidates "$cands" "$repair"
+        cp "$out" "$tmp/tools-$to.jsonl"
+    done
+    "$py" - "$tmp" <<'PY' || fail "--tools"
+import json, os, sys
+tools = json.load(open(os.path.join(sys.argv[1], "tools.json")))
+rows = lambda f: [json.loads(l) for l in open(os.path.join(sys.argv[1], "tools-%s.jsonl" % f))]
+assert all(r["tools"] == tools for f in ("trl-dpo", "trl-reward") for r in rows(f))
+assert len(rows("trl-dpo")) == 3 and len(rows("trl-reward")) == 4
+assert not any("tools" in r for r in rows("areal"))
+PY
+    # --empty-prompt: a system message for an empty prompt; else a usage error
+    run 0 export --to trl-kto --empty-prompt 'system:Add the numbers.' --episodes "$eps" "$exp/signals.jsonl"
+    stderr_has ' 17 records, 0 failed; skipped: zero_reward 3$'
+    stdout_has '^{"prompt":\[{"role":"system","content":"Add the numbers."}\],"completion":\[{"role":"assistant","content":"The answer is 9.11 because 11 > 8."}\],"label":false}$'
+    for bad in system: ask 'System:x'; do
+        run 2 export --to trl-kto --empty-prompt "$bad" --episodes "$eps" "$exp/signals.jsonl"
+        stdout_empty
+        stderr_has "--empty-prompt: 'skip' or 'system:TEXT', not '$bad'"
+    done
+    run 0 export --to trl-kto --empty-prompt skip --episodes "$eps" "$exp/signals.jsonl"
+    stderr_has ' 16 records, 0 failed; skipped: empty_prompt 1, zero_reward 3$'
+    # -o and --report write files; -q leaves stderr empty; '-' is stdin
+    run 0 export --to trl-kto --episodes "$eps" "$exp/signals.jsonl"
+    cp "$out" "$tmp/kto.jsonl"
+    run 0 export -q --to trl-kto --episodes "$eps" -o "$tmp/kto-o.jsonl" \
+        --report "$tmp/report.jsonl" - <"$exp/signals.jsonl"
+    stdout_empty
+    stderr_empty
+    cmp -s "$tmp/kto-o.jsonl" "$tmp/kto.jsonl" || fail "-o and stdin differ from stdout"
+    "$py" - "$tmp/report.jsonl" <<'PY' || fail "--report"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [(r["id"], r["reason"], r["message"], r["agent"]) for r in rows] == [
+    ("step0:0", "empty_prompt", 0, "solver"), ("step0:0", "zero_reward", 2, "solver"),
+    ("step0:1", "zero_reward", 4, "solver"), ("team:3", "zero_reward", 7, "critic")], rows
+assert all(list(r) == ["id", "format", "reason", "message", "agent"] and
+           r["format"] == "trl-kto" for r in rows)
+PY
+    # the summary: records and skips of every file, episodes not joined
+    head -n 2 "$repair" >"$tmp/two.jsonl"
+    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" "$tmp/two.jsonl"
+    stderr_has '^agentcredit: export: 2 signals lines, 1 records, 0 failed; skipped: empty_prompt 1; 3 episodes without a signals line$'
+    cp "$out" "$tmp/first.jsonl"
+    run 0 export --to trl-dpo --episodes "$eps" --candidates "$cands" \
+        "$tmp/two.jsonl" - <<<"$(tail -n 3 "$repair")"
+    stderr_has '^agentcredit: export: 5 signals lines, 3 records, 0 failed; skipped: empty_prompt 1, no_pair 1$'
+    head -n 1 "$out" | cmp -s - "$tmp/first.jsonl" || fail "the records in the files' order"
+    ;;
+export_errors)
+    export_fixtures
+    # the command line (exit 2, nothing read)
+    run 2 export --episodes "$eps" "$sig"
+    stderr_has 'export: no --to FORMAT'
+    run 2 export --to trl-sft --episodes "$eps" "$sig"
+    stderr_has "export: --to: no format 'trl-sft'"
+    run 2 export --to verl "$sig"
+    stderr_has 'export: no --episodes FILE'
+    run 2 export --to verl --episodes "$eps"
+    stderr_has 'export: no signals file'
+    run 2 export --to verl --episodes "$eps" "$sig" -q
+    stdout_empty
+    stderr_has "export: '-q' after the signals files: options come before them"
+    run 2 export --to verl --frobnicate --episodes "$eps" "$sig"
+    stderr_has "export: unknown option '--frobnicate'"
+    run 2 export --to verl --episodes
+    stderr_has '--episodes needs a value'
+    run 2 export --to verl --placement first --episodes "$eps" "$sig"
+    stderr_has "--placement: 'last' or 'spread', not 'first'"
+    run 2 export --to areal --turn-discount 1.5 --episodes "$eps" "$sig"
+    stderr_has 'export: --turn-discount: .* 1.5 is outside \[0, 1\]'
+    run 2 export --to areal --turn-discount nan --episodes "$eps" "$sig"
+    stderr_has '--turn-discount'
+    run 2 export --to verl --quiet=yes --episodes "$eps" "$sig"
+    stderr_has '--quiet takes no value'
+    run 0 export --help
+    stdout_has '^Usage: agentcredit export --to FORMAT --episodes EPISODES.jsonl'
+    stdout_has 'options come before the files'
+    # --tools and --candidates files: not what they need (exit 2, named),
+    # or missing (exit 1)
+    printf '{"name": "cancel"}\n' >"$tmp/tools.json"
+    run 2 export --to trl-dpo --tools "$tmp/tools.json" --episodes "$eps" "$sig"
+    stdout_empty
+    stderr_has "export: --tools $tmp/tools.json: .*a JSON array of tool schemas is needed"
+    printf '{"team:3": {"7": {"role": "assistant", "tool_calls": {}}}}' >"$tmp/cands.json"
+    run 2 export --to trl-dpo --candidates "$tmp/cands.json" --episodes "$eps" "$sig"
+    stderr_has "export: --candidates $tmp/cands.json: \"team:3\".\"7\": tool_calls: an array is needed"
+    printf '{"team:3": {"seven": "x"}}' >"$tmp/cands.json"
+    run 2 export --to trl-dpo --candidates "$tmp/cands.json" --episodes "$eps" "$sig"
+    stderr_has '"team:3"."seven": a candidate id is the decimal digits'
+    printf '{"team:3": ' >"$tmp/cands.json"
+    run 2 export --to trl-dpo --candidates "$tmp/cands.json" --episodes "$eps" "$sig"
+    stderr_has "cands.json: line 1, column 11: "
+    run 1 export --to trl-dpo --candidates "$tmp/none.json" --episodes "$eps" "$sig"
+    stdout_empty
+    stderr_has "none.json: No such file or directory"
+    run 1 export --to trl-dpo --tools "$tmp" --episodes "$eps" "$sig"
+    stderr_has "$tmp: read error: Is a directory"
+    run 1 export --to trl-dpo --candidates "$exp/candidates.json" --max-bytes 100 --episodes "$eps" "$sig"
+    stderr_has 'candidates.json: longer than --max-bytes'
+    # missing files: the episodes (nothing runs), a signals file (the
+    # others run)
+    run 1 export --to verl --episodes "$tmp/none.jsonl" "$sig"
+    stdout_empty
+    stderr_has 'none.jsonl: No such file or directory'
+    run 1 export --to rllm --episodes "$eps" "$tmp/none.jsonl" "$sig"
+    [ "$(wc -l <"$out")" -eq 5 ] || fail "the other file's 5 records"
+    stderr_has 'none.jsonl: No such file or directory'
+    stderr_has 'export: 5 signals lines, 5 records, 1 failed$'
+    # the join: an episode without id, an id on two lines, a broken line,
+    # a signals line without its episode, a malformed one, one without id,
+    # one too long; each named by FILE:LINE, the other lines written
+    { sed -n 1p "$eps"
+      sed -n 2p "$eps" | sed 's/"id":"step0:1",//'
+      sed -n 3p "$eps"
+      echo '{"format": "agentcredit.episode/1", "id": '
+      echo
+      sed -n 4,5p "$eps"
+      sed -n 3p "$eps"; } >"$tmp/eps.jsonl"
+    { cat "$sig"
+      sed -n 4p "$sig" | sed 's/"id":"team:3"/"id":"team:9"/'
+      echo '{"format": "agentcredit.signals/2"}'
+      sed -n 4p "$sig" | sed 's/"id":"team:3",//'
+      printf '{"id": "%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' x)"; } >"$tmp/sig.jsonl"
+    run 1 export --to rllm --max-bytes 2K --episodes "$tmp/eps.jsonl" "$tmp/sig.jsonl"
+    [ "$(wc -l <"$out")" -eq 3 ] || fail "the 3 joined lines"
+    stdout_has '^{"id":"step0:0",'
+    stdout_has '^{"id":"team:3",'
+    stdout_has '^{"id":"team:4",'
+    stderr_has "eps.jsonl:2: the episode has no \"id\", which the join needs"
+    stderr_has "eps.jsonl:4: line 1, column "
+    stderr_has "eps.jsonl:8: id \"tau-cancel:0\" is also on line 3; signals with it cannot be joined"
+    stderr_has "sig.jsonl:2: no episode with id \"step0:1\" in $tmp/eps.jsonl"
+    stderr_has "sig.jsonl:3: $tmp/eps.jsonl has more than one episode with id \"tau-cancel:0\""
+    stderr_has "sig.jsonl:6: no episode with id \"team:9\""
+    stderr_has 'sig.jsonl:7: format: '
+    stderr_has 'sig.jsonl:8: the signals have no "id", which the join needs'
+    stderr_has 'sig.jsonl:9: the line is longer than --max-bytes (2048 bytes)'
+    stderr_has '^agentcredit: export: 9 signals lines, 3 records, 6 failed; 3 episode lines failed$'
+    # an episode's signals twice: its records once
+    run 1 export --to rllm --episodes "$eps" "$sig" - <"$sig"
+    [ "$(wc -l <"$out")" -eq 5 ] || fail "each episode's record once"
+    stderr_has "<stdin>:4: the signals of \"team:3\" were exported from $sig:4 already"
+    stderr_has '^agentcredit: export: 10 signals lines, 5 records, 5 failed$'
+    # signals of another episode under the same id
+    sed -n 5p "$sig" | sed 's/"id":"team:4"/"id":"team:3"/' >"$tmp/other.jsonl"
+    run 1 export --to rllm --episodes "$eps" "$tmp/other.jsonl"
+    stderr_has "other.jsonl:1: the signals are not the episode's: "
+    ;;
+export_docs)
+    # the blocks of docs/cli.md and docs/trainers.md that run agentcredit
+    # export, as a user types them in tests/data/exports (here a copy):
+    # each command succeeds and writes records; the signals they compute
+    # are the fixture's
+    src=$(cd "$(dirname "$header")/.." && pwd)
+    mkdir "$tmp/bin" "$tmp/run"
+    ln -s "$(cd "$(dirname "$ac")" && pwd)/$(basename "$ac")" "$tmp/bin/agentcredit"
+    cp "$src"/tests/data/exports/*.json "$src"/tests/data/exports/*.jsonl "$tmp/run/"
+    cp "$tmp/run/signals.jsonl" "$tmp/signals.fixture"
+    for doc in cli trainers; do
+        awk '/^```sh[ \t]*$/ { inside = 1; block = ""; next }
+             inside && /^```[ \t]*$/ { inside = 0
+                                       if (block ~ /agentcredit export/) printf "%s", block
+                                       next }
+             inside { block = block $0 "\n" }' "$src/docs/$doc.md" >"$tmp/$doc.sh"
+        n=$(grep -c '^agentcredit export\|agentcredit export --to' "$tmp/$doc.sh" || true)
+        echo "docs/$doc.md: $n export commands"
+        [ "$n" -ge 6 ] || fail "docs/$doc.md: too few export commands found ($n)"
+        (cd "$tmp/run" && PATH="$tmp/bin:$PATH" bash -e -o pipefail "$tmp/$doc.sh") \
+            >"$out" 2>"$err" </dev/null || fail "docs/$doc.md: a command failed"
+        ! grep -q ' 0 records' "$err" || fail "docs/$doc.md: a command wrote no record"
+    done
+    cmp -s "$tmp/run/signals.jsonl" "$tmp/signals.fixture" ||
+        fail "tests/data/exports/signals.jsonl is not what signals writes now"
+    for f in "$tmp"/run/*.jsonl; do
+        [ -s "$f" ] || fail "$(basename "$f"): empty"
+    done
+    ;;
+export_shared_data)
+    # the published data sets, when $AC_SHARED_DATA names a copy: imported,
+    # their signals (values from docs/examples/oracle_counterfactual.py, a
+    # stand-in oracle; the human labels as the verifier; a repair program
+    # proposing candidate 7 for each first error, checked at 0.9), and
+    # every format exported from them
+    shared_data
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || { echo "no python3: skipped"; exit 77; }
+    src=$(cd "$(dirname "$header")/.." && pwd)
+    cat >"$tmp/repair.py" <<'PY'
+import json, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["request"] == "repair":
+        print(json.dumps({"candidates": [7]}), flush=True)
+    else:
+        print(json.dumps({"answers": [0.9] * len(req["candidates"])}), flush=True)
+PY
+    run 0 import -q --from who-and-when -o "$tmp/ww.jsonl" "$wwdir"/*.json
+    run 0 import -q --from tau-bench -o "$tmp/tau.jsonl" \
+        --labels "$taudir/tau_ground_truth.json" "$taudir/tau_dataset_full.json"
+    formats="trl-dpo trl-dpo-standard trl-reward trl-kto trl-prm verl verl-tokens openrlhf areal prime-rl rllm skyrl"
+    for set in ww tau; do
+        run 0 signals --verifier annotations \
+            --oracle-cmd "$py $src/docs/examples/oracle_counterfactual.py" \
+            --repair-cmd "$py $tmp/repair.py" -o "$tmp/$set.sig" "$tmp/$set.jsonl"
+        # the chosen side of each repair pair
+        "$py" -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+json.dump({r["id"]: {"7": "The corrected step."} for r in rows
+           if r["pair"]["kind"] == "repair"}, sys.stdout)' "$tmp/$set.sig" >"$tmp/$set.cands"
+        for f in $formats; do
+            run 0 export --to "$f" --episodes "$tmp/$set.jsonl" --candidates "$tmp/$set.cands" \
+                --report "$tmp/$set-$f.skips" -o "$tmp/$set-$f.out" "$tmp/$set.sig"
+            stderr_has "^agentcredit: export: $(wc -l <"$tmp/$set.sig") signals lines, [0-9]* records, 0 failed"
+        done
+        run 0 export --to trl-dpo --empty-prompt 'system:Solve the task with your team.' \
+            --episodes "$tmp/$set.jsonl" --candidates "$tmp/$set.cands" \
+            --report "$tmp/$set-system.skips" -o "$tmp/$set-system.out" "$tmp/$set.sig"
+    done
+    "$py" - "$tmp" "$formats" <<'PY' || fail "the exports of the published data"
+import json, os, sys
+tmp, formats = sys.argv[1], sys.argv[2].split()
+def lines(name):
+    return [json.loads(l, parse_constant=lambda c: 1 / 0)
+            for l in open(os.path.join(tmp, name))]
+CHAT = {"trl-dpo": "prompt", "trl-kto": "prompt", "verl": "prompt",
+        "openrlhf": "input", "trl-reward": "chosen"}
+for s in ("ww", "tau"):
+    sig = lines(s + ".sig")
+    at0 = {r["id"] for r in sig if (r["first_error"] or {}).get("message") == 0}
+    pairs = sum(r["pair"]["kind"] == "repair" for r in sig)
+    counts = {}
+    for f in formats:
+        recs, skips = lines("%s-%s.out" % (s, f)), lines("%s-%s.skips" % (s, f))
+        counts[f] = (len(recs), len(skips))
+        key = CHAT.get(f)
+        for r in recs:
+            if key is not None:
+                assert isinstance(r[key], list) and r[key], (s, f, r)
+                assert all(m["content"] or m.get("tool_calls") or m["role"] == "tool"
+                           for m in r[key][:1]), (s, f, r)
+        assert not any(k["reason"] == "arguments_not_json" for k in skips), (s, f)
+    dpo = lines(s + "-trl-dpo.skips")
+    empty = {k["id"] for k in dpo if k["reason"] == "empty_prompt"}
+    assert empty == at0, (s, sorted(empty ^ at0))
+    assert len(lines(s + "-trl-dpo.out")) == pairs - len(at0)
+    assert not any(k["reason"] == "empty_prompt" for k in lines(s + "-system.skips"))
+    assert len(lines(s + "-system.out")) == pairs
+    print("%s: %d episodes, %d pairs, %d first errors at message 0; records, skips: %s"
+          % (s, len(sig), pairs, len(at0), counts))
+    if s == "ww":
+        assert len(sig) == 126 and pairs == 124 and len(at0) == 20
 PY
     ;;
 *)

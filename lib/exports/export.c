@@ -345,7 +345,8 @@ int ac__export_oom(ac__xrun *r, const char *what)
 }
 
 /* The formats whose records are chat turns, which a "tools" column
- * describes. */
+ * describes (TRL reads it beside a prompt, and beside the chosen side of
+ * a reward pair, which holds its prompt: reward_trainer.py:665-667). */
 static int is_chat(int32_t format)
 {
     return format == AC_EXPORT_FORMAT_TRL_DPO ||
