@@ -1,25 +1,27 @@
 #!/usr/bin/env python3
 """A training-loop sketch: simulated episodes in, trainer data out.
 
-A team of four agents (planner, coder, reviewer, tester) solves tasks. Each
-episode is one rollout: a transcript of messages and an outcome from the
-evaluator (pass or fail). For every episode:
+A team of four agents (planner, coder, reviewer, tester) solves tasks a
+user gives. Each episode is one rollout: the user's task, the agents'
+messages and an outcome from the evaluator (pass or fail). The pipeline
+computes every signal of an episode in one call:
 
-* success: Shapley credit per agent from counterfactual rollouts (a
-  simulated team oracle that re-runs the task with only some agents
-  acting), then message rewards that add up to each agent's credit, labelled
-  by a judge (the scorer callback) with verbatim repeats penalised;
-* failure: the same credit, then the first erroneous message found by a
-  verifier (a test suite over transcript prefixes), blame labels, message
-  rewards that still add up to the credit, and a repair-aware DPO pair.
+* Shapley credit per agent from counterfactual rollouts (a simulated team
+  oracle that re-runs the task with only some agents acting);
+* on a failure, the first erroneous message found by a verifier (a test
+  suite over transcript prefixes), blame, and a repair-aware preference
+  pair (candidate fixes, checked by the test suite);
+* message rewards that add up to each agent's credit, labelled by a judge
+  (the scorer) on a success, with verbatim repeats penalised.
 
-It writes two files in TRL / verl shape (docs/python.md, "Trainer
-formats", names the trainers' sources):
+The library's exporter (the one ``agentcredit export`` runs) then writes
+two files (docs/trainers.md says what each trainer does with them):
 
-* ``dpo.jsonl``: TRL DPO preference records (conversational prompt, chosen,
+* ``dpo.jsonl``: TRL DPO records (conversational prompt, chosen,
   rejected), one per failed episode with a verified repair;
-* ``grpo.jsonl``: one sample per message with its reward (``reward_score``)
-  and its GRPO group key (``uid``), for GRPO / PPO-style trainers.
+* ``verl.jsonl``: verl rows, one per agent message, its reward and group
+  key in ``extra_info["agentcredit"]`` (scored by
+  ``agentcredit.verl.compute_score``).
 
 Usage: ``trainer.py [OUTDIR] [--episodes N] [--seed S]`` (OUTDIR defaults to
 a new temporary directory). Standard library only; the shared library is
@@ -34,11 +36,13 @@ import sys
 import tempfile
 
 try:
-    from agentcredit import Estimator, Localizer, Refiner, formats
+    import agentcredit
 except ModuleNotFoundError:   # run from a source tree: use its bindings
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] /
                            "bindings" / "python"))
-    from agentcredit import Estimator, Localizer, Refiner, formats
+    import agentcredit
+
+from agentcredit import Episode, Pipeline, formats
 
 AGENTS = ["planner", "coder", "reviewer", "tester"]
 # how much each agent adds to the chance of success (the hidden truth the
@@ -60,91 +64,58 @@ def p_success(coalition):
 
 
 def simulate_episode(rng, k):
-    """One rollout: a transcript (8 messages, round robin) and its outcome.
-    A failed episode has a first error at some message of the coder or the
-    tester; everything after it stays broken."""
+    """One rollout as an Episode: the user's task, then 8 agent messages
+    round robin (transcript positions 1..8). A failed episode has a first
+    error at a message of the coder or the tester; everything after it
+    stays broken. Returns (episode, failed, error_at)."""
     failed = rng.random() > p_success(0b1111)
-    error_at = rng.choice([1, 3, 5, 7]) if failed else None
-    messages = []
-    for t in range(8):
-        agent = t % len(AGENTS)
+    error_at = rng.choice([2, 4, 6, 8]) if failed else None
+    ep = Episode(outcome=0.0 if failed else 1.0, baseline=0.0)
+    ep.id = "task-%d:0" % k          # group "task-k", rollout 0
+    ep.add_participant("user", "user")
+    for name in AGENTS:
+        ep.add_participant(name)
+    ep.add_message("user", "Task %d: make the tests pass." % k, role="user")
+    for t in range(1, 9):
+        agent = (t - 1) % len(AGENTS)
         if t == error_at:
-            text = "%s: step %d of task %d, with a subtle bug" % (
-                AGENTS[agent], t, k)
-        elif agent == 2 and t > 3:
-            text = "reviewer: looks good to me"   # a verbatim repeat below
+            text = "step %d of task %d, with a subtle bug" % (t, k)
+        elif agent == 2:
+            text = "looks good to me"   # a verbatim repeat
         else:
-            text = "%s: step %d of task %d" % (AGENTS[agent], t, k)
-        messages.append({"agent": agent, "content": text})
-    if not failed:
-        messages[6]["content"] = messages[2]["content"] = \
-            "reviewer: looks good to me"
-    return messages, failed, error_at
+            text = "step %d of task %d" % (t, k)
+        ep.add_message(AGENTS[agent], text, role="assistant")
+    return ep, failed, error_at
 
 
-def credit(rng, observed, episode_seed):
-    """Shapley credit over the agents from counterfactual rollouts: each
-    oracle evaluation re-runs the task with only some agents acting (a
-    Bernoulli draw of p_success), averaged over 8 repeats."""
-    n = len(AGENTS)
-
+def pipeline(rng, episode_seed, error_at, k, repairs):
+    """The pipeline of one episode, its callbacks closed over the rollout:
+    the team oracle (8 counterfactual re-runs per coalition), the test
+    suite as the verifier, a judge as the scorer, candidate fixes as the
+    repair source (their texts kept in ``repairs`` for the export)."""
     def team_oracle(coalitions):
         return [float(rng.random() < p_success(c)) for c in coalitions]
-    with Estimator(n, method="exact", repeats=8, budget=8 * 16,
-                   seed=episode_seed) as est:
-        est.set_value(est.grand_coalition, observed)   # the outcome R
-        est.set_value(0, 0.0)                          # the baseline
-        phi, se = est.run(team_oracle)
-    return phi, se
-
-
-def judge(messages):
-    """A judge as a scorer callback: a label in [-1, 1] per message."""
-    def scorer(indices):
-        return [1.0 if messages[t]["agent"] == 1 else 0.5 for t in indices]
-    return scorer
-
-
-def success_rewards(messages, phi):
-    authors = [m["agent"] for m in messages]
-    with Refiner(len(AGENTS), len(messages), bound=0.5, authors=authors,
-                 credits=phi, texts=[m["content"] for m in messages]) as ref:
-        rewards = ref.run(judge(messages))   # scores, then the rewards
-        redundant = [t for t, f in enumerate(ref.message_flags(names=True))
-                     if "redundant" in f]
-    return rewards, redundant
-
-
-def failure_signals(messages, phi, error_at, k):
-    """First error, blame, rewards and the repair-aware pair."""
-    authors = [m["agent"] for m in messages]
 
     def test_suite(prefixes):           # exact and monotone
-        return [1.0 if p < error_at else 0.0 for p in prefixes]
+        return [1.0 if error_at is None or p < error_at else 0.0
+                for p in prefixes]
 
-    repairs = {}
+    def judge(indices):                 # a label in [-1, 1] per message
+        return [1.0 if (t - 1) % len(AGENTS) == 1 else 0.5 for t in indices]
 
     def propose(step, max_count):       # candidate fixes of message `step`
         ids = [1000 * k + step * 10 + j for j in range(min(2, max_count))]
         for j, i in enumerate(ids):
-            repairs[i] = ("%s: step %d of task %d" if j else
-                          "%s: step %d of task %d (still buggy)") % (
-                AGENTS[authors[step]], step, k)
+            repairs[str(i)] = ("step %d of task %d" if j else
+                               "step %d of task %d (still buggy)") % (step, k)
         return ids
 
     def check(step, ids):               # the test suite on the repaired run
-        return [0.1 if "buggy" in repairs[i] else 0.95 for i in ids]
+        return [0.1 if "buggy" in repairs[str(i)] else 0.95 for i in ids]
 
-    with Localizer(len(messages), authors=authors) as loc:
-        first = loc.run(test_suite)
-        labels = loc.blame_labels()
-        loc.set_repair(propose, check)
-        pair = loc.make_pair(episode=k)
-    with Refiner(len(AGENTS), len(messages), bound=0.5, authors=authors,
-                 credits=phi, labels=labels) as ref:
-        rewards = ref.run()
-    dpo = formats.dpo_record(messages, pair, repairs) if pair else None
-    return first, rewards, dpo
+    return Pipeline(oracle=team_oracle, verifier=test_suite, scorer=judge,
+                    repair=(propose, check), method="exact", repeats=8,
+                    estimator_budget=8 * 16, seed=episode_seed, bound=0.5)
 
 
 def main(argv=None):
@@ -158,38 +129,45 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
 
-    dpo_records, grpo_records = [], []
+    episodes, signals, candidates = [], [], {}
     for k in range(args.episodes):
-        messages, failed, error_at = simulate_episode(rng, k)
-        phi, se = credit(rng, 0.0 if failed else 1.0, args.seed * 1000 + k)
-        credits = " ".join("%s %+.2f" % (a[:4], p) for a, p in zip(AGENTS,
-                                                                    phi))
+        ep, failed, error_at = simulate_episode(rng, k)
+        repairs = candidates.setdefault(ep.id, {})
+        with pipeline(rng, args.seed * 1000 + k, error_at, k,
+                      repairs) as pipe:
+            s = pipe.run(ep)
+        credits = " ".join("%s %+.2f" % (a[:4], c)
+                           for a, c in zip(AGENTS, s.credits))
         if failed:
-            first, rewards, dpo = failure_signals(messages, phi, error_at, k)
             note = "first error at message %d (%s)" % (
-                first.step, AGENTS[first.agent])
-            if dpo is not None:
-                dpo_records.append(dpo)
-                note += ", DPO pair"
+                s.first_error.step, AGENTS[s.first_error.agent])
+            if s.pair:
+                note += ", %s pair" % s.pair.kind
         else:
-            rewards, redundant = success_rewards(messages, phi)
+            redundant = [t for t, f in enumerate(s.message_flag_names())
+                         if "redundant" in f]
             note = "repeats flagged: %s" % (redundant or "none")
         # the message rewards add up to each agent's credit, failure or not
-        for a in range(len(AGENTS)):
-            got = math.fsum(r for r, m in zip(rewards, messages)
-                            if m["agent"] == a)
-            assert abs(got - phi[a]) <= 1e-12 * max(1.0, abs(phi[a]))
-        grpo_records += formats.message_records(messages, rewards, episode=k,
-                                                group="task-%d" % k)
+        authors = [m.participant - 1 for m in ep.messages]   # user: -1
+        for a, c in enumerate(s.credits):
+            got = math.fsum(r for r, who in zip(s.rewards, authors)
+                            if who == a)
+            assert abs(got - c) <= 1e-12 * max(1.0, abs(c))
+        episodes.append(ep)
+        signals.append(s)
         print("episode %2d %-7s credit %s; %s" % (
             k, "failed" if failed else "passed", credits, note))
 
-    n_dpo = formats.write_jsonl(dpo_records, out / "dpo.jsonl")
-    n_grpo = formats.write_jsonl(grpo_records, out / "grpo.jsonl")
-    print("wrote %d DPO records to %s" % (n_dpo, out / "dpo.jsonl"))
-    print("wrote %d per-message reward records to %s"
-          % (n_grpo, out / "grpo.jsonl"))
-    return 0 if n_dpo and n_grpo else 1
+    dpo = agentcredit.export("trl-dpo", episodes, signals,
+                             candidates=candidates)
+    verl = agentcredit.export("verl", episodes, signals)
+    n_dpo = formats.write_jsonl(dpo.records, out / "dpo.jsonl")
+    n_verl = formats.write_jsonl(verl.records, out / "verl.jsonl")
+    skipped = sorted({s.reason for s in dpo.skips})
+    print("wrote %d DPO records to %s (skipped: %s)"
+          % (n_dpo, out / "dpo.jsonl", ", ".join(skipped) or "none"))
+    print("wrote %d per-message verl rows to %s" % (n_verl, out / "verl.jsonl"))
+    return 0 if n_dpo and n_verl else 1
 
 
 if __name__ == "__main__":

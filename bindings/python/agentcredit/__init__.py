@@ -14,7 +14,13 @@ libagentcredit.so.1:
   (:class:`Signals`: credits, message rewards, labels, flags, the first
   error, the preference pair, the audit) in one call;
 * :class:`Game`: reference games (JSON);
-* :mod:`agentcredit.formats`: records for TRL, OpenRLHF, verl and AReaL;
+* :class:`Exporter` and :func:`export` (:mod:`agentcredit.exports`): the
+  records TRL, verl, OpenRLHF, AReaL, prime-rl, rLLM and SkyRL load, by
+  the library's exporter (what ``agentcredit export`` writes);
+  :mod:`agentcredit.formats` the TRL ones per episode, and JSON Lines;
+* trainer hooks, standard library only: :mod:`agentcredit.verl`
+  (``compute_score``, the agent-loop worker), :mod:`agentcredit.openrlhf`
+  (``reward_func``), :mod:`agentcredit.areal` (``completion_rewards``);
 * the header's enums as :class:`enum.IntEnum` / :class:`enum.IntFlag`
   classes (:class:`Method`, :class:`EstimatorParam`, :class:`StepFlag`,
   :class:`Status`, ...) and its limits (``MAX_PLAYERS``, ...), generated
@@ -39,10 +45,12 @@ from .estimator import (Estimator, Progress, ShapleyResult, coalition_words,
                         shapley_exact)
 from .episode import (Episode, Message, MessageTools, Participant, Pipeline,
                       Signals)
+from .exports import ExportResult, Exporter, Skip, export
 from .game import Game
 from .localizer import FirstError, Localizer, PreferencePair
 from .refiner import Refiner
-from . import formats  # noqa: E402  (stdlib only)
+from . import formats  # noqa: E402
+from . import areal, openrlhf, verl  # noqa: E402  (stdlib only)
 
 #: The loaded library's version: the package is versioned with the library it
 #: drives (include/agentcredit.h holds the number).
@@ -71,12 +79,13 @@ def abi_version() -> int:
 __all__ = sorted(_constants.__all__ + [
     "AbiMismatchError", "AgentCreditError", "Allocator", "BudgetError",
     "Busy", "CallbackError", "Cancelled", "Episode", "Estimator",
-    "FirstError", "Game", "IOFailure", "Infeasible", "InvalidArgument",
-    "LibraryNotFoundError", "Localizer", "Message", "MessageTools", "NoMemory",
-    "OracleError", "ParamOutOfBound", "ParamUnsupported", "ParseError",
-    "Participant", "Pipeline", "PreferencePair", "Progress", "Refiner",
-    "ShapleyResult", "Signals", "StateError", "TooLarge", "abi_version",
-    "coalition_words", "error_class", "formats", "library",
-    "library_version", "library_version_number", "shapley_exact",
-    "status_name", "strerror",
+    "ExportResult", "Exporter", "FirstError", "Game", "IOFailure",
+    "Infeasible", "InvalidArgument", "LibraryNotFoundError", "Localizer",
+    "Message", "MessageTools", "NoMemory", "OracleError", "ParamOutOfBound",
+    "ParamUnsupported", "ParseError", "Participant", "Pipeline",
+    "PreferencePair", "Progress", "Refiner", "ShapleyResult", "Signals",
+    "Skip", "StateError", "TooLarge", "abi_version", "areal",
+    "coalition_words", "error_class", "export", "formats", "library",
+    "library_version", "library_version_number", "openrlhf",
+    "shapley_exact", "status_name", "strerror", "verl",
 ])

@@ -443,17 +443,23 @@ class Audited(Parametrised):
         ``'AC_E_...'``, a yes/no figure as a bool. Valid during and after a
         run."""
         fname = "ac_%s_audit" % self._kind
-        out = {}
         with self._use(fname) as ptr:
-            v = c_int64()
-            for key, name, names in self._AUDIT:
-                self._check(getattr(lib, fname)(ptr, key, byref(v)), ptr,
-                            fname)
-                val = v.value
-                if names:
-                    val = names.get(val, val)
-                out[name] = val
-        return out
+            return read_audit(self._AUDIT, lambda key, out: self._check(
+                getattr(lib, fname)(ptr, key, out), ptr, fname))
+
+
+def read_audit(table, call):
+    """The audit dict of an ``audit_table``: ``call(key, byref(int64))``
+    makes one C audit call (and raises when it fails)."""
+    out = {}
+    v = c_int64()
+    for key, name, names in table:
+        call(key, byref(v))
+        val = v.value
+        if names:
+            val = names.get(val, val)
+        out[name] = val
+    return out
 
 
 def _property_doc(cls, spec):

@@ -21,13 +21,10 @@ ParamValue = Union[int, float, bool, str]
 #: A callback the library calls (oracle, verifier, scorer, repair, check:
 #: docs/python.md, "Callbacks and exceptions", gives their arguments).
 Callback = Callable[..., Any]
-#: A JSON record (formats): what json.dumps takes.
+#: A JSON record (a trainer's, from the exports): what json.dumps takes.
 Record = Dict[str, Any]
-#: A transcript's messages as the formats take them: dicts with "role" and
-#: "content", or objects with those attributes.
-Messages = Sequence[Any]
 
 __all__ = ["Any", "Callable", "Dict", "Iterable", "List", "Optional",
            "Sequence", "Tuple", "Union", "Coalition", "Numbers",
            "FloatVector", "IntVector", "ParamName", "ParamValue", "Callback",
-           "Record", "Messages"]
+           "Record"]

@@ -15,7 +15,8 @@ import threading
 from ctypes import (byref, c_char_p, c_double, c_int, c_int32, c_int64,
                     c_size_t, c_uint32, c_uint64, c_void_p,
                     create_string_buffer)
-from typing import Any, Dict, List, NoReturn, Optional, Tuple, Type, Union
+from typing import (Any, Dict, Iterator, List, Mapping, NoReturn, Optional,
+                    Tuple, Type, Union)
 
 from . import _buffers as B
 from . import allocator as _allocator
@@ -26,7 +27,8 @@ from ._constants import (MESSAGE_FLAG_NON_PLAYER, AgentFlag, EpisodeField,
                          VerifierSource)
 from ._errors import make_error
 from ._handle import (Audited, Handle, Param, _check_enum, audit_table,
-                      flag_names, install_params, param_property, value_names)
+                      flag_names, install_params, param_property, read_audit,
+                      value_names)
 from ._lib import ac_json_limits, ac_preference_pair, decode, lib
 from ._types import Callback, Coalition, ParamName, ParamValue
 from .estimator import ORACLE_KEYS, Estimator, oracle_callback
@@ -79,6 +81,38 @@ def _c_string(value, what):
 
 def _from_c(value):
     return None if value is None else decode(value)
+
+
+def _load_json(fname, text, strict, limits, allocator):
+    """``ac_episode_load_json`` or ``ac_signals_load_json`` (the same
+    arguments) of a str or bytes: (the handle's address, the warnings as a
+    list of str). ``limits``: None or a dict of ``max_bytes`` and/or
+    ``max_memory``."""
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    elif isinstance(text, (bytearray, memoryview)):
+        text = bytes(text)
+    elif not isinstance(text, bytes):
+        raise TypeError("%s: expected JSON text (str or bytes), got %s"
+                        % (fname, type(text).__name__))
+    lim = None
+    if limits is not None:
+        lim = ac_json_limits()
+        lib.ac_json_limits_default(byref(lim))
+        for key, value in dict(limits).items():
+            if key not in ("max_bytes", "max_memory"):
+                raise TypeError("limits: unknown key %r (max_bytes, "
+                                "max_memory)" % key)
+            setattr(lim, key, int(value))
+        lim = byref(lim)
+    out = c_void_p()
+    err, warn = create_string_buffer(512), create_string_buffer(8192)
+    rc = getattr(lib, fname)(byref(out), text, len(text),
+                             _allocator.pointer(allocator), lim,
+                             1 if strict else 0, err, 512, warn, 8192)
+    if rc:
+        raise make_error(rc, decode(err.value), fname)
+    return out.value, [w for w in decode(warn.value).split("\n") if w]
 
 
 def _outcome_property(field: EpisodeField, name: str, clear: Optional[str],
@@ -156,32 +190,14 @@ class Episode(Handle):
         ``max_memory`` (the library's defaults otherwise). Raises
         ParseError naming the line and column or the field, TooLarge past
         a limit."""
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        lim = None
-        if limits is not None:
-            lim = ac_json_limits()
-            lib.ac_json_limits_default(byref(lim))
-            for key, value in dict(limits).items():
-                if key not in ("max_bytes", "max_memory"):
-                    raise TypeError("limits: unknown key %r (max_bytes, "
-                                    "max_memory)" % key)
-                setattr(lim, key, int(value))
-            lim = byref(lim)
-        out = c_void_p()
-        err, warn = create_string_buffer(512), create_string_buffer(8192)
-        rc = lib.ac_episode_load_json(byref(out), text, len(text),
-                                      _allocator.pointer(allocator), lim,
-                                      1 if strict else 0, err, 512, warn,
-                                      8192)
-        if rc:
-            raise make_error(rc, decode(err.value), "ac_episode_load_json")
+        ptr, warnings = _load_json("ac_episode_load_json", text, strict,
+                                   limits, allocator)
         self = cls.__new__(cls)
         Handle.__init__(self)
-        self._adopt(out.value, keep=allocator)
+        self._adopt(ptr, keep=allocator)
         self._setup()
         self._index = {p.name: i for i, p in enumerate(self.participants)}
-        self.warnings = [w for w in decode(warn.value).split("\n") if w]
+        self.warnings = warnings
         return self
 
     def to_json(self) -> str:
@@ -617,6 +633,109 @@ def _chosen_json(chosen):
     return str(chosen) if chosen > _INT64_MAX else chosen
 
 
+def _read_signals(get, na, nm, audit, names, as_numpy):
+    """Signals through the getters of a pipeline's result or of an
+    ``ac_signals`` (the same shapes): ``get(name, *args)`` calls
+    ``ac_pipeline_<name>`` or ``ac_signals_<name>`` and raises when it
+    fails."""
+    phi, se = (c_double * na)(), (c_double * na)()
+    get("credits", phi, se, na)
+    total, reference = c_double(), c_double()
+    get("total", byref(total), byref(reference))
+    rewards, labels = (c_double * nm)(), (c_double * nm)()
+    get("rewards", rewards, nm)
+    get("labels", labels, nm)
+    mflags, sflags = (c_uint32 * nm)(), (c_uint32 * nm)()
+    get("message_flags", mflags, nm)
+    get("step_flags", sflags, nm)
+    aflags = (c_uint32 * na)()
+    get("agent_flags", aflags, na)
+    step, agent, prob = c_int64(), c_uint32(), c_double()
+    get("first_error", byref(step), byref(agent), byref(prob))
+    pair = ac_preference_pair()
+    pair.struct_size = ctypes.sizeof(ac_preference_pair)
+    get("pair", byref(pair))
+    first = None
+    if step.value >= 0:
+        first = FirstError(step.value,
+                           None if agent.value == UNKNOWN_AGENT
+                           else agent.value, prob.value)
+    return Signals(
+        credits=B.output(phi, as_numpy), se=B.output(se, as_numpy),
+        total=total.value, reference=reference.value,
+        rewards=B.output(rewards, as_numpy),
+        labels=B.output(labels, as_numpy),
+        message_flags=list(mflags), step_flags=list(sflags),
+        agent_flags=list(aflags), first_error=first,
+        pair=PreferencePair._from_c(pair), audit=audit, _names=names)
+
+
+#: What a trainer export and :meth:`Signals.from_json` take as signals: a
+#: :class:`Signals` of a pipeline run (or read back), the
+#: ``"agentcredit.signals/1"`` object as a dict, or its JSON text.
+SignalsLike = Union["Signals", Mapping[str, Any], str, bytes]
+
+
+def _signals_text(signals):
+    if isinstance(signals, Signals):
+        return signals.to_json()
+    if isinstance(signals, Mapping):
+        try:
+            return json.dumps(signals, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise make_error(Status.E_INVALID_ARG, "signals: not JSON: %s"
+                             % e, "signals") from None
+    if isinstance(signals, (str, bytes, bytearray, memoryview)):
+        return signals
+    raise TypeError("signals: expected agentcredit.Signals, a dict or a "
+                    "JSON line (str or bytes), got %s"
+                    % type(signals).__name__)
+
+
+@contextlib.contextmanager
+def signals_pointer(signals: SignalsLike, *, strict: bool = False,
+                    limits: Optional[Dict[str, int]] = None,
+                    warnings: Optional[List[str]] = None) -> Iterator[int]:
+    """An ``ac_signals`` (its address) of ``signals``, loaded by the
+    library (``ac_signals_load_json``: every figure checked) and freed
+    when the block ends. Its warnings (unknown keys) go to ``warnings``
+    when given."""
+    ptr, warned = _load_json("ac_signals_load_json", _signals_text(signals),
+                             strict, limits, None)
+    if warnings is not None:
+        warnings.extend(warned)
+    try:
+        yield ptr
+    finally:
+        lib.ac_signals_free(ptr)
+
+
+def _loaded_signals(ptr, as_numpy):
+    """The :class:`Signals` of an ``ac_signals``."""
+    def get(name, *args):
+        fname = "ac_signals_" + name
+        rc = getattr(lib, fname)(ptr, *args)
+        if rc:
+            raise make_error(rc, "", fname)
+    na, nm = c_uint32(), c_uint32()
+    get("counts", byref(na), byref(nm))
+    na, nm = na.value, nm.value
+    outcome, threshold = c_double(), c_double()
+    get("outcome", byref(outcome), byref(threshold))
+    authors = []
+    for k in range(nm):
+        name = c_char_p()
+        get("message_from", k, byref(name), None)
+        authors.append(decode(name.value))
+    names = _EpisodeNames(
+        _from_c(lib.ac_signals_id(ptr)), outcome.value, threshold.value,
+        [decode(lib.ac_signals_agent_name(ptr, a)) for a in range(na)],
+        authors)
+    audit = read_audit(_AUDIT_KEYS,
+                       lambda key, out: get("audit", key, out))
+    return _read_signals(get, na, nm, audit, names, as_numpy)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Signals:
     """Every training signal of one episode, as :meth:`Pipeline.run`
@@ -660,6 +779,36 @@ class Signals:
     #: the names the JSON form takes from the episode of the run
     _names: Optional[_EpisodeNames] = dataclasses.field(
         default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes], *, strict: bool = False,
+                  limits: Optional[Dict[str, int]] = None,
+                  as_numpy: bool = False) -> Signals:
+        """Reads one ``"agentcredit.signals/1"`` line (what ``agentcredit
+        signals`` and :meth:`to_json` write) through the library, which
+        checks that the figures hold together as a run's do
+        (``ac_signals_load_json``; ParseError naming the field, as
+        ``messages[3].reward: a number is needed``). ``strict`` and
+        ``limits`` as for :meth:`Episode.from_json`; unknown keys are
+        ignored unless ``strict``. ``to_dict()`` and ``to_json()`` of the
+        result give the line back (the same keys and numbers)."""
+        if not isinstance(text, (str, bytes, bytearray, memoryview)):
+            raise TypeError("Signals.from_json: expected str or bytes, got "
+                            "%s (Signals.from_dict takes a dict)"
+                            % type(text).__name__)
+        with signals_pointer(text, strict=strict, limits=limits) as ptr:
+            return _loaded_signals(ptr, as_numpy)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, strict: bool = False,
+                  as_numpy: bool = False) -> Signals:
+        """:meth:`from_json` of the ``"agentcredit.signals/1"`` object as
+        a dict (``json.loads`` of a signals line, or :meth:`to_dict`)."""
+        if not isinstance(data, Mapping):
+            raise TypeError("Signals.from_dict: expected a dict, got %s"
+                            % type(data).__name__)
+        with signals_pointer(data, strict=strict) as ptr:
+            return _loaded_signals(ptr, as_numpy)
 
     def message_flag_names(self) -> List[List[str]]:
         """``message_flags`` as lists of names (``'redundant'``,
@@ -1074,41 +1223,11 @@ class Pipeline(Audited):
         with self._use("signals") as ptr:
             na, nm = self._result_counts("signals")
 
-            def get(fname, *args):
+            def get(name, *args):
+                fname = "ac_pipeline_" + name
                 self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
-
-            phi, se = (c_double * na)(), (c_double * na)()
-            get("ac_pipeline_credits", phi, se, na)
-            total, reference = c_double(), c_double()
-            get("ac_pipeline_total", byref(total), byref(reference))
-            rewards, labels = (c_double * nm)(), (c_double * nm)()
-            get("ac_pipeline_rewards", rewards, nm)
-            get("ac_pipeline_labels", labels, nm)
-            mflags, sflags = (c_uint32 * nm)(), (c_uint32 * nm)()
-            get("ac_pipeline_message_flags", mflags, nm)
-            get("ac_pipeline_step_flags", sflags, nm)
-            aflags = (c_uint32 * na)()
-            get("ac_pipeline_agent_flags", aflags, na)
-            step, agent, prob = c_int64(), c_uint32(), c_double()
-            get("ac_pipeline_first_error", byref(step), byref(agent),
-                byref(prob))
-            pair = ac_preference_pair()
-            pair.struct_size = ctypes.sizeof(ac_preference_pair)
-            get("ac_pipeline_pair", byref(pair))
-            first = None
-            if step.value >= 0:
-                first = FirstError(step.value,
-                                   None if agent.value == UNKNOWN_AGENT
-                                   else agent.value, prob.value)
-            return Signals(
-                credits=B.output(phi, as_numpy), se=B.output(se, as_numpy),
-                total=total.value, reference=reference.value,
-                rewards=B.output(rewards, as_numpy),
-                labels=B.output(labels, as_numpy),
-                message_flags=list(mflags), step_flags=list(sflags),
-                agent_flags=list(aflags), first_error=first,
-                pair=PreferencePair._from_c(pair), audit=self.audit(),
-                _names=self._names)
+            return _read_signals(get, na, nm, self.audit(), self._names,
+                                 as_numpy)
 
     def to_json(self, episode: Episode) -> str:
         """The last run's signals of ``episode`` (the one it ran) as one

@@ -1,239 +1,252 @@
-"""Trainer records (agentcredit.formats): field names as in the trainers'
-own formats (TRL, verl, OpenRLHF, AReaL; sources in formats.py),
-conservation carried into the records, JSON round trips."""
+"""agentcredit.formats after issue 15: the TRL records go through the
+library's exporter, and each mismatch the issue lists is checked here
+against the trainer line it encodes (docs/exports-spec.md, section 1;
+upstream `path:line` at TRL f2cd5771, verl 1dda039b, OpenRLHF 3c3be623,
+AReaL cbff54d6). Every class below failed on the Python-built records
+the module made before (they took messages and rewards and wrote what
+TRL, verl and AReaL could not load or read differently). JSON Lines
+round trips, sets included."""
 
 import io
+import itertools
 import json
 import math
 import os
 import tempfile
 import unittest
 
-import support  # noqa: F401  (puts the package on sys.path)
+from support import ROOT
 
-from agentcredit import Localizer, Refiner, formats
+from agentcredit import (Episode, Exporter, Pipeline, Refiner, Signals,
+                         areal, formats)
 
-MESSAGES = [
-    {"agent": 0, "content": "Plan: parse the input, then sort."},
-    {"agent": 1, "content": "def solve(xs): return sorted(xs)"},
-    {"agent": 2, "content": "Looks right."},
-    {"agent": 1, "content": "def solve(xs): return xs[::-1]"},   # the error
-    {"agent": 2, "content": "Tests fail on [3, 1, 2]."},
-    {"agent": 0, "content": "Revert to sorted()."},
-]
-AUTHORS = [m["agent"] for m in MESSAGES]
-CREDITS = [0.2, -0.5, 0.1]
+DATA = ROOT / "tests" / "data" / "exports"
+EPISODES = {json.loads(line)["id"]: line for line in
+            (DATA / "episodes.jsonl").read_text().splitlines()}
+SIGNALS = {json.loads(line)["id"]: line for line in
+           (DATA / "signals.jsonl").read_text().splitlines()}
+REPAIR = {json.loads(line)["id"]: line for line in
+          (DATA / "signals-repair.jsonl").read_text().splitlines()}
+CANDIDATES = json.loads((DATA / "candidates.json").read_text())
 
-
-def episode():
-    """A failed episode through the library: pair and rewards."""
-    loc = Localizer(6, authors=AUTHORS, candidates=2)
-    loc.run(lambda ps: [1.0 if p < 3 else 0.0 for p in ps])
-    loc.set_repair(lambda step, m: [7, 8],
-                   lambda step, ids: [0.4, 0.9])
-    pair = loc.make_pair(episode=12)
-    rewards = Refiner(3, 6, authors=AUTHORS, credits=CREDITS,
-                      labels=loc.blame_labels()).run()
-    return pair, rewards
+TRL_KEYS = ["prompt", "chosen", "rejected", "completion", "messages"]
 
 
-class Preference(unittest.TestCase):
-    def setUp(self):
-        self.pair, self.rewards = episode()
-        self.repair = {7: "def solve(xs): return sorted(xs)  # kept",
-                       8: "def solve(xs): return sorted(xs)"}
+def trl_is_conversational(example, first):
+    """trl/data_utils.py:184-196 with the key the set pops given: a list
+    column is indexed at [0] (an IndexError when it is empty)."""
+    maybe_messages = example[first]
+    if isinstance(maybe_messages, list):
+        maybe_message = maybe_messages[0]
+        return isinstance(maybe_message, dict) and "role" in maybe_message
+    return False
 
-    def test_dpo_conversational(self):
-        rec = formats.dpo_record(MESSAGES, self.pair, self.repair)
-        self.assertEqual(list(rec), ["prompt", "chosen", "rejected"])
-        self.assertEqual(rec["prompt"], [
-            {"role": "user", "content": MESSAGES[0]["content"]},
-            {"role": "assistant", "content": MESSAGES[1]["content"]},
-            {"role": "user", "content": MESSAGES[2]["content"]}])
-        self.assertEqual(rec["chosen"], [{"role": "assistant",
-                                          "content": self.repair[8]}])
-        self.assertEqual(rec["rejected"], [{"role": "assistant",
-                                            "content": MESSAGES[3]
-                                            ["content"]}])
-        # a callable or the text itself work too
-        self.assertEqual(formats.dpo_record(MESSAGES, self.pair,
-                                            self.repair.get), rec)
-        self.assertEqual(formats.dpo_record(MESSAGES, self.pair,
-                                            self.repair[8]), rec)
-        # roles given by the host are kept, tool calls copied
-        msgs = [dict(m, role="system") if k == 0 else m
-                for k, m in enumerate(MESSAGES)]
-        msgs[1] = dict(msgs[1], tool_calls=[{"type": "function"}])
-        rec2 = formats.dpo_record(msgs, self.pair, self.repair,
-                                  tools=[{"name": "run_tests"}])
-        self.assertEqual(rec2["prompt"][0]["role"], "system")
-        self.assertEqual(rec2["prompt"][1]["tool_calls"],
-                         [{"type": "function"}])
-        self.assertEqual(rec2["tools"], [{"name": "run_tests"}])
 
-    def test_dpo_plain_with_weight_and_metadata(self):
-        rec = formats.dpo_record(MESSAGES, self.pair.to_dict(), self.repair,
-                                 conversational=False, weight=True,
-                                 metadata=True, separator="\n")
-        self.assertEqual(rec["prompt"], "\n".join(m["content"]
-                                                  for m in MESSAGES[:3]))
-        self.assertEqual(rec["chosen"], self.repair[8])
-        self.assertEqual(rec["rejected"], MESSAGES[3]["content"])
-        self.assertEqual(rec["weight"], self.pair.weight)
-        self.assertEqual(rec["metadata"]["episode"], 12)
-        self.assertEqual(rec["metadata"]["step"], 3)
-        self.assertEqual(rec["metadata"]["agent"], 1)
-        self.assertEqual(rec["metadata"]["chosen"], 8)
+def check_trl_loads(test, record):
+    """is_conversational on every key the set could pop first (which one
+    depends on PYTHONHASHSEED): none may raise."""
+    for key in (k for k in TRL_KEYS if k in record):
+        trl_is_conversational(record, key)
 
-    def test_corrective_pair_needs_no_text(self):
-        def verifier(ps):
-            return [0.0 if p in (3, 4) else 1.0 for p in ps]
-        loc = Localizer(6, authors=[0, 1, 2, 1, 2, 1], monotone=False)
-        loc.run(verifier)
-        pair = loc.make_pair()
-        self.assertEqual((pair.kind, pair.chosen), ("corrective", 5))
-        rec = formats.dpo_record(MESSAGES, pair)
-        self.assertEqual(rec["chosen"][0]["content"], MESSAGES[5]["content"])
 
-    def test_no_pair_or_no_text_is_an_error(self):
-        loc = Localizer(6)
-        loc.run(lambda ps: [1.0] * len(ps))
+class Claim1EmptyPrompt(unittest.TestCase):
+    """TRL indexes a conversational column's [0] (trl/data_utils.py:193),
+    called per row by dpo_trainer.py:1024, kto_trainer.py:1056,
+    reward_trainer.py:672: the first error at step 0 made an empty
+    prompt."""
+
+    def test_step0_pair_has_no_record_unless_the_prompt_is_given(self):
+        ep, sig = EPISODES["step0:0"], REPAIR["step0:0"]
+        self.assertIsNone(formats.dpo_record(ep, sig,
+                                             candidates=CANDIDATES))
+        rec = formats.dpo_record(ep, sig, candidates=CANDIDATES,
+                                 empty_prompt="Which is larger?")
+        self.assertEqual(rec["prompt"], [{"role": "system",
+                                          "content": "Which is larger?"}])
+        # the standard format keeps it: "" tokenizes (dpo_trainer.py:1042)
+        std = formats.dpo_record(ep, sig, candidates=CANDIDATES,
+                                 conversational=False)
+        self.assertEqual(std["prompt"], "")
+
+    def test_no_conversational_column_is_empty(self):
+        for eid in EPISODES:
+            recs = formats.kto_records(EPISODES[eid], SIGNALS[eid])
+            for fmt in ("trl-dpo", "trl-reward"):
+                with Exporter(fmt, candidates=CANDIDATES) as x:
+                    recs += x.convert(EPISODES[eid], REPAIR[eid]).records
+            for rec in recs:
+                with self.subTest(episode=eid, keys=sorted(rec)):
+                    check_trl_loads(self, rec)
+                    self.assertTrue(all(rec[k] for k in TRL_KEYS
+                                        if k in rec))
+
+
+class Claim2ToolMessages(unittest.TestCase):
+    """trl docs/source/dataset_formats.md:141-155: an assistant message's
+    tool_calls with arguments an object, a tool message with its name;
+    the OpenAI shape has content None on a call."""
+
+    def test_names_ids_and_arguments_are_kept(self):
+        rec = formats.dpo_record(EPISODES["tau-cancel:0"],
+                                 REPAIR["tau-cancel:0"],
+                                 candidates=CANDIDATES)
+        call, answer = rec["prompt"][2], rec["prompt"][3]
+        self.assertEqual(call["content"], "")
+        self.assertEqual(call["tool_calls"][0]["function"],
+                         {"name": "get_order_details",
+                          "arguments": {"order_id": "#W123"}})
+        self.assertEqual(answer["name"], "get_order_details")
+        self.assertEqual(answer["tool_call_id"], "call_1")
+
+    def test_content_none_is_taken(self):
+        ep = Episode.from_json(EPISODES["tau-cancel:0"])
+        self.assertIsNone(ep.message(2).text)
+        recs = formats.kto_records(ep, SIGNALS["tau-cancel:0"])
+        self.assertEqual(recs[0]["completion"][0]["content"], "")
+
+
+class Claim3Grpo(unittest.TestCase):
+    """trl grpo_trainer.py:1617-1618, :1659-1660: dataset columns reach the
+    reward functions beside completions GRPO has just generated; a stored
+    reward column scored the logged message instead."""
+
+    def test_the_column_reward_function_is_gone(self):
+        with self.assertRaises(AttributeError) as cm:
+            formats.column_reward_func   # noqa: B018
+        self.assertIn("GRPO", str(cm.exception))
+        self.assertNotIn("column_reward_func", formats.__all__)
+
+
+class Claim4Verl(unittest.TestCase):
+    """verl reads data_source and reward_model.ground_truth of every row
+    (verl/workers/reward_manager/naive.py:121-122) and overwrites uid
+    (verl/trainer/ppo/ray_trainer.py:1482-1484)."""
+
+    def test_rows_carry_what_verl_reads(self):
+        with Exporter("verl") as x:
+            rows = x.convert(EPISODES["team:3"], SIGNALS["team:3"]).records
+        for row in rows:
+            self.assertEqual(row["data_source"], "agentcredit")
+            self.assertIsInstance(row["reward_model"]["ground_truth"], str)
+            self.assertNotIn("uid", row)
+            self.assertIn("key", row["extra_info"]["agentcredit"])
+        self.assertRaises(AttributeError, getattr, formats,
+                          "message_records")
+
+
+class Claim5OpenRLHF(unittest.TestCase):
+    """OpenRLHF's input key is `input` (openrlhf/cli/train_ppo_ray.py:542)
+    and its labels are text."""
+
+    def test_input_and_label(self):
+        with Exporter("openrlhf") as x:
+            rows = x.convert(EPISODES["team:3"], SIGNALS["team:3"]).records
+        for row in rows:
+            self.assertEqual(sorted(row), ["input", "label"])
+            self.assertIsInstance(json.loads(row["label"])["reward"], float)
+
+
+class Claim6AReaL(unittest.TestCase):
+    """AReaL adds each later reward back into the earlier ones at every
+    discount, 1.0 included (areal/experimental/openai/cache.py:256,
+    areal/api/cli_args.py:2392-2395)."""
+
+    def test_the_exported_rewards_survive_the_pass(self):
+        with Exporter("areal") as x:
+            rec = x.convert(EPISODES["tau-cancel:0"],
+                            SIGNALS["tau-cancel:0"]).records[0]
+        back = areal.check_backward(rec)
+        for got, want in zip(back, rec["rewards"]):
+            self.assertAlmostEqual(got, want, delta=1e-12)
+        # the message rewards themselves, as formats.areal_rewards gave
+        # them, come out of the pass as sums of the later ones
         with self.assertRaises(ValueError):
-            formats.dpo_record(MESSAGES, loc.make_pair())
-        with self.assertRaises(ValueError):
-            formats.dpo_record(MESSAGES, self.pair)   # repair text missing
-
-    def test_reward_record(self):
-        rec = formats.reward_record(MESSAGES, self.pair, self.repair)
-        self.assertEqual(list(rec), ["chosen", "rejected", "margin"])
-        self.assertEqual(len(rec["chosen"]), 4)
-        self.assertEqual(rec["chosen"][:3], rec["rejected"][:3])
-        self.assertEqual(rec["margin"], self.pair.weight)
-        plain = formats.reward_record(MESSAGES, self.pair, self.repair,
-                                      conversational=False)
-        self.assertTrue(plain["chosen"].endswith(self.repair[8]))
-        self.assertTrue(plain["rejected"].startswith(MESSAGES[0]["content"]))
+            areal.check_backward(dict(rec, set_rewards=rec["rewards"]))
+        self.assertRaises(AttributeError, getattr, formats, "areal_rewards")
 
 
-class PerMessage(unittest.TestCase):
-    def setUp(self):
-        self.pair, self.rewards = episode()
+class Claim7Prm(unittest.TestCase):
+    """PRMTrainer labels each step's last token with int(label), -100
+    elsewhere, and the loss ignores -100 (trl/experimental/prm/
+    prm_trainer.py:331-342, :55-71): a solution keeps every step."""
 
-    def test_kto(self):
-        recs = formats.kto_records(MESSAGES, self.rewards)
-        self.assertEqual(len(recs), 6)
-        for k, rec in enumerate(recs):
-            self.assertEqual(list(rec), ["prompt", "completion", "label"])
-            self.assertEqual(len(rec["prompt"]), k)
-            self.assertIs(rec["label"], self.rewards[k] > 0)
-        only = formats.kto_records(MESSAGES, self.rewards, agent=2,
-                                   conversational=False)
-        self.assertEqual([r["completion"] for r in only],
-                         [MESSAGES[2]["content"], MESSAGES[4]["content"]])
+    def test_one_agent_keeps_the_whole_solution(self):
+        full = formats.prm_record(EPISODES["team:3"], SIGNALS["team:3"])
+        critic = formats.prm_record(EPISODES["team:3"], SIGNALS["team:3"],
+                                    agents=["critic"])
+        self.assertEqual(len(critic["completions"]), 9)
+        self.assertEqual(critic["completions"], full["completions"])
+        self.assertEqual(critic["labels"],
+                         [-100, -100, -100, 0, -100, -100, -100, -100, -100])
+        self.assertEqual(full["labels"], [1, 1, -100, 0, 0, -100, -100, 0, 0])
+        # labels are ints, never bools (prm_trainer.py:225, int64)
+        self.assertTrue(all(type(v) is int for v in full["labels"]))
 
-    def test_prm(self):
-        rec = formats.prm_record("Sort the list.", MESSAGES, self.rewards,
-                                 agent=1)
-        self.assertEqual(rec, {"prompt": "Sort the list.",
-                               "completions": [MESSAGES[1]["content"],
-                                               MESSAGES[3]["content"]],
-                               "labels": [self.rewards[1] > 0,
-                                          self.rewards[3] > 0]})
+
+class Claim8Flags(unittest.TestCase):
+    """The refiner's flags by name are frozensets."""
+
+    def test_write_jsonl_writes_sets_as_sorted_lists(self):
+        ref = Refiner(2, 4, authors=[0, 1, 0, 1], credits=[0.5, -0.2],
+                      texts=["a", "b", "a", "b"])
+        ref.run(lambda ts: [0.5] * len(ts))
+        flags = ref.message_flags(names=True)
+        self.assertIsInstance(flags[0], frozenset)
+        out = io.StringIO()
+        formats.write_jsonl([{"flags": flags, "set": {"b", "a", "c"},
+                              "mixed": frozenset([2, "x", 1])}], out)
+        rec = json.loads(out.getvalue())
+        self.assertEqual(rec["flags"], [sorted(f) for f in flags])
+        self.assertIn(["redundant"], rec["flags"])
+        self.assertEqual(rec["set"], ["a", "b", "c"])
+        self.assertEqual(rec["mixed"], [1, 2, "x"])
         with self.assertRaises(TypeError):
-            formats.prm_record([{"role": "user"}], MESSAGES, self.rewards)
+            formats.write_jsonl([{"x": object()}], io.StringIO())
 
-    def test_message_records_conserve_credit(self):
-        recs = formats.message_records(MESSAGES, self.rewards, episode=12,
-                                       group="task-3")
-        self.assertEqual(len(recs), 6)
-        self.assertEqual(list(recs[0]), ["prompt", "response", "reward_score",
-                                         "uid", "extra_info"])
-        self.assertEqual([r["uid"] for r in recs],
-                         ["task-3:0:0", "task-3:1:0", "task-3:2:0",
-                          "task-3:1:1", "task-3:2:1", "task-3:0:1"])
-        for a, credit in enumerate(CREDITS):
-            got = math.fsum(r["reward_score"] for r in recs
-                            if r["extra_info"]["agent"] == a)
-            self.assertAlmostEqual(got, credit, delta=1e-12)
-        self.assertEqual(recs[3]["prompt"][1],
-                         {"role": "assistant",
-                          "content": MESSAGES[1]["content"]})
-        self.assertEqual(recs[3]["extra_info"],
-                         {"episode": 12, "group": "task-3", "agent": 1,
-                          "turn": 1, "message": 3})
-        plain = formats.message_records([m["content"] for m in MESSAGES],
-                                        self.rewards, episode=1,
-                                        authors=AUTHORS, agent=0,
-                                        conversational=False)
-        self.assertEqual([r["uid"] for r in plain], ["1:0:0", "1:0:1"])
-        self.assertEqual(plain[1]["prompt"], "\n\n".join(
-            m["content"] for m in MESSAGES[:5]))
-        with self.assertRaises(ValueError):
-            formats.message_records(MESSAGES, self.rewards[:3], episode=1)
-        with self.assertRaises(ValueError):
-            formats.message_records(MESSAGES, [math.nan] * 6, episode=1)
 
-    def test_token_level_rewards(self):
-        counts = [5, 3, 0, 4, 2, 6]
-        rewards = [0.1, -0.2, 0.0, 0.3, 0.05, -0.1]
-        out = formats.token_level_rewards(rewards, counts)
-        self.assertEqual(list(out), ["token_level_rewards", "response_mask",
-                                     "action_ranges"])
-        t = out["token_level_rewards"]
-        self.assertEqual(len(t), 20)
-        self.assertEqual([i for i, x in enumerate(t) if x != 0],
-                         [4, 7, 11, 13, 19])
-        self.assertEqual(out["action_ranges"], [[0, 5], [5, 8], [8, 12],
-                                                [12, 14], [14, 20]])
-        self.assertEqual(out["response_mask"], [1] * 20)
-        # one agent's tokens only: the vector adds up to its credit
-        pair, rw = episode()
-        counts = [4, 6, 2, 6, 3, 2]
-        for a, credit in enumerate(CREDITS):
-            out = formats.token_level_rewards(rw, counts, authors=AUTHORS,
-                                              agent=a, length=30)
-            self.assertEqual(len(out["token_level_rewards"]), 30)
-            self.assertAlmostEqual(math.fsum(out["token_level_rewards"]),
-                                   credit, delta=1e-12)
-            masked = [v for v, m in zip(out["token_level_rewards"],
-                                        out["response_mask"]) if not m]
-            self.assertEqual(set(masked) - {0.0}, set())
-        uni = formats.token_level_rewards(rw, counts, placement="uniform")
-        self.assertAlmostEqual(math.fsum(uni["token_level_rewards"]),
-                               math.fsum(rw), delta=1e-12)
-        self.assertEqual(len(set(uni["token_level_rewards"][:4])), 1)
-        for bad in (dict(length=3), dict(placement="first"),
-                    dict(agent=0)):
-            with self.assertRaises(ValueError):
-                formats.token_level_rewards(rw, counts, **bad)
-        with self.assertRaises(ValueError):
-            formats.token_level_rewards([1.0], [0])   # nowhere to put it
+class Records(unittest.TestCase):
+    """The remaining functions are the exporter's records of one
+    episode."""
 
-    def test_areal_and_grpo(self):
-        ids = ["c%d" % k for k in range(6)]
-        self.assertEqual(formats.areal_rewards(ids, self.rewards),
-                         dict(zip(ids, self.rewards)))
-        with self.assertRaises(ValueError):
-            formats.areal_rewards(["a", "a"], [1.0, 2.0])
-        recs = formats.message_records(MESSAGES, self.rewards, episode=0)
-        fn = formats.column_reward_func()
-        cols = {k: [r[k] for r in recs] for k in recs[0]}
-        got = fn(prompts=cols["prompt"], completions=cols["response"],
-                 **{k: v for k, v in cols.items() if k != "prompt"})
-        self.assertEqual(got, self.rewards)
-        with self.assertRaises(KeyError):
-            fn(prompts=[], completions=[])
+    def test_same_as_the_exporter(self):
+        for eid in EPISODES:
+            ep, sig = EPISODES[eid], REPAIR[eid]
+            for fn, fmt in ((formats.dpo_record, "trl-dpo"),
+                            (formats.reward_record, "trl-reward"),
+                            (formats.prm_record, "trl-prm")):
+                with Exporter(fmt, candidates=CANDIDATES) as x:
+                    want = x.convert(ep, sig).records
+                got = fn(ep, sig, candidates=CANDIDATES)
+                self.assertEqual([got] if got is not None else [], want)
+            with Exporter("trl-kto") as x:
+                self.assertEqual(formats.kto_records(ep, sig),
+                                 x.convert(ep, sig).records)
+
+    def test_from_a_pipeline_run(self):
+        ep = Episode.from_json(EPISODES["team:4"])
+        s = Pipeline(verifier_source="annotation").run(ep)
+        labels = [r["label"] for r in formats.kto_records(ep, s)]
+        self.assertEqual(labels, [True, True, False, True])
+        self.assertEqual(formats.kto_records(ep, s),
+                         formats.kto_records(ep, Signals.from_json(
+                             SIGNALS["team:4"])))
+
+    def test_old_arguments_are_refused(self):
+        messages = [{"agent": 0, "content": "x"}]
+        with self.assertRaises(TypeError):
+            formats.kto_records(messages, [0.5])
+        with self.assertRaises(AttributeError) as cm:
+            formats.token_level_rewards   # noqa: B018
+        self.assertIn("verl-tokens", str(cm.exception))
 
 
 class JsonLines(unittest.TestCase):
     def test_round_trip(self):
-        pair, rewards = episode()
-        repair = {8: "def solve(xs): return sorted(xs)"}
-        records = ([formats.dpo_record(MESSAGES, pair, repair, weight=True,
-                                       metadata=True)] +
-                   formats.message_records(MESSAGES, rewards, episode=3) +
-                   [formats.token_level_rewards(rewards, [1] * 6),
-                    pair.to_dict(), {"text": "ünïcødé"}])
+        with Exporter("trl-dpo", candidates=CANDIDATES) as x:
+            records = list(itertools.chain.from_iterable(
+                x.convert(EPISODES[e], REPAIR[e]).records
+                for e in EPISODES))
+        records += [{"text": "ünïcødé"}]
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "out.jsonl")
             self.assertEqual(formats.write_jsonl(records, path), len(records))
@@ -247,7 +260,6 @@ class JsonLines(unittest.TestCase):
         formats.write_jsonl(records, buf)
         buf.seek(0)
         self.assertEqual(formats.read_jsonl(buf), records)
-        self.assertEqual(json.loads(json.dumps(records)), records)
 
     def test_refuses_non_json(self):
         with self.assertRaises(ValueError):

@@ -8,7 +8,11 @@ from support import PYTHON_DIR
 
 import agentcredit
 from agentcredit import __main__ as main_module
-from agentcredit import formats
+from agentcredit import areal, exports, formats, openrlhf, verl
+
+#: The package's modules whose __all__ is public API beside the top level.
+MODULES = {"formats": formats, "exports": exports, "verl": verl,
+           "openrlhf": openrlhf, "areal": areal}
 
 #: Special methods that are public API of the classes that define them.
 PUBLIC_DUNDERS = ("__init__", "__call__", "__enter__", "__exit__", "__bool__")
@@ -21,11 +25,13 @@ def ours(obj):
 def public_api():
     """[(qualified name, function)] of every public function, method,
     classmethod, staticmethod and property accessor: the names of
-    agentcredit.__all__, agentcredit.formats.__all__ and
+    agentcredit.__all__, the __all__ of the MODULES and
     ``agentcredit.__main__.main``, with the members of their classes (the
     ones they inherit from the package's base classes too)."""
     roots = [(n, getattr(agentcredit, n)) for n in agentcredit.__all__]
-    roots += [("formats." + n, getattr(formats, n)) for n in formats.__all__]
+    for prefix, module in MODULES.items():
+        roots += [("%s.%s" % (prefix, n), getattr(module, n))
+                  for n in module.__all__]
     roots.append(("__main__.main", main_module.main))
     out = []
     for name, obj in roots:
@@ -72,7 +78,11 @@ class Annotations(unittest.TestCase):
                          "Pipeline.run", "Episode.outcome (fget)",
                          "Game.__call__", "formats.dpo_record",
                          "shapley_exact", "Refiner.close",
-                         "Pipeline.method (fget)", "__main__.main"):
+                         "Pipeline.method (fget)", "__main__.main",
+                         "Exporter.convert", "exports.export",
+                         "Signals.from_json", "verl.compute_score",
+                         "verl.agent_loop_worker", "openrlhf.reward_func",
+                         "areal.completion_rewards"):
             self.assertIn(expected, names)
         self.assertGreater(len(api), 200)
         bare = ["%s: %s (%s:%d)" % (name, ", ".join(missing_annotations(fn)),
