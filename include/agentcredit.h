@@ -2142,7 +2142,7 @@ AC_API AC_NODISCARD int ac_export_set_agents(ac_export *x,
  * null, "tool_calls": [...]} (role optional; no other key). Replaces what
  * was loaded. Limits as ac_episode_load_json (NULL: the defaults).
  * Returns AC_OK; AC_E_PARSE (last_error names the place:
- * `"tau:0"."7".tool_calls: an array is needed`); AC_E_TOO_LARGE;
+ * `"tau:0"."7": tool_calls: an array is needed`); AC_E_TOO_LARGE;
  * AC_E_NO_MEMORY; AC_E_INVALID_ARG. Nothing changes on failure. */
 AC_API AC_NODISCARD int ac_export_load_candidates(ac_export *x,
                                                   const char *text,
