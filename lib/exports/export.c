@@ -314,14 +314,19 @@ int ac__text_add(const ac__mem *m, ac__text *t, const char *s, size_t n)
     return AC_OK;
 }
 
-/* json_dumpb straight into the text: jansson allocates nothing. */
+/* json_dumpb straight into the text. Each dump allocates (jansson's
+ * check for loops), so the second can fail where the first did not: its
+ * length says so, and nothing of it is kept. */
 int ac__text_dump(const ac__mem *m, ac__text *t, const json_t *json,
                   size_t flags)
 {
     size_t need = json_dumpb(json, NULL, 0, flags);
     if (need == 0 || need == SIZE_MAX || text_room(m, t, need + 1) != AC_OK)
         return AC_E_NO_MEMORY;
-    json_dumpb(json, t->p + t->len, need, flags);
+    if (json_dumpb(json, t->p + t->len, need, flags) != need) {
+        t->p[t->len] = '\0';
+        return AC_E_NO_MEMORY;
+    }
     t->len += need;
     t->p[t->len] = '\0';
     return AC_OK;
@@ -344,12 +349,22 @@ int ac__export_oom(ac__xrun *r, const char *what)
                     what);
 }
 
+/* A record of chat turns (a prompt, or reward pairs' sides, that are
+ * lists): what a chat template renders with the tools (TRL reads them for
+ * every such record: dpo_trainer.py:1019-1022, kto_trainer.py:1052-1055,
+ * reward_trainer.py:665-667). */
+static int conversational(const json_t *rec)
+{
+    return json_is_array(json_object_get(rec, "prompt")) ||
+           json_is_array(json_object_get(rec, "chosen"));
+}
+
 int ac__export_emit(ac__xrun *r, json_t *rec)
 {
     ac_export *x = r->x;
     if (rec == NULL)
         return ac__export_oom(r, "a record");
-    if (x->tools != NULL && json_object_get(rec, "prompt") != NULL &&
+    if (x->tools != NULL && conversational(rec) &&
         json_object_set(rec, "tools", x->tools) != 0) {
         json_decref(rec);
         return ac__export_oom(r, "a record");
