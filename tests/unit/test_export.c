@@ -146,6 +146,15 @@ static ac_export *xnew(int32_t format)
     return x;
 }
 
+/* A handle with candidates.json loaded. */
+static ac_export *xnew_loaded(int32_t format, const fixtures *fx)
+{
+    ac_export *x = xnew(format);
+    X_OK(ac_export_load_candidates(x, fx->candidates, strlen(fx->candidates),
+                                   NULL), x);
+    return x;
+}
+
 /* Every number finite, every "flags" / "step_flags" an array of strings,
  * and OpenRLHF's label (a string) the JSON text of an object, checked the
  * same way. */
@@ -409,9 +418,7 @@ START_TEST(trl_dpo)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_DPO, &fx);
 
     /* step0:0: no record, empty_prompt: TRL indexes prompt[0]
      * (trl/data_utils.py:193). */
@@ -510,9 +517,7 @@ START_TEST(trl_dpo_empty_prompt_system)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_DPO, &fx);
     X_OK(ac_export_set_str(x, AC_EXPORT_PARAM_EMPTY_PROMPT,
                            "Answer the question."), x);
     xout o = convert_ok(x, fx.ep[STEP0_0], fx.repair[STEP0_0]);
@@ -552,9 +557,7 @@ START_TEST(trl_dpo_standard)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO_STANDARD);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_DPO_STANDARD, &fx);
     xout o = convert_ok(x, fx.ep[STEP0_0], fx.repair[STEP0_0]);
     ck_assert_uint_eq(o.records, 1);
     ck_assert_uint_eq(o.n_skips, 0);
@@ -604,9 +607,7 @@ START_TEST(trl_reward)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_REWARD);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_REWARD, &fx);
     int records = 0;
     for (int e = 0; e < N_EP; e++) {
         xout o = convert_ok(x, fx.ep[e], fx.repair[e]);
@@ -1183,9 +1184,7 @@ START_TEST(every_format_invariants)
     fixtures fx;
     fx_load(&fx);
     for (int variant = 0; variant < 2; variant++) {
-        ac_export *x = xnew(format);
-        X_OK(ac_export_load_candidates(x, fx.candidates,
-                                       strlen(fx.candidates), NULL), x);
+        ac_export *x = xnew_loaded(format, &fx);
         double g = variant ? 0.5 : 1.0;
         X_OK(ac_export_set_int(x, AC_EXPORT_PARAM_PLACEMENT, variant), x);
         X_OK(ac_export_set_f64(x, AC_EXPORT_PARAM_TURN_DISCOUNT, g), x);
@@ -1201,10 +1200,7 @@ START_TEST(every_format_invariants)
                 ck_assert(memcmp(again.skip, o.skip,
                                  o.n_skips * sizeof o.skip[0]) == 0);
                 xout_free(&again);
-                ac_export *y = xnew(format);
-                X_OK(ac_export_load_candidates(y, fx.candidates,
-                                               strlen(fx.candidates), NULL),
-                     y);
+                ac_export *y = xnew_loaded(format, &fx);
                 X_OK(ac_export_set_int(y, AC_EXPORT_PARAM_PLACEMENT, variant),
                      y);
                 X_OK(ac_export_set_f64(y, AC_EXPORT_PARAM_TURN_DISCOUNT, g),
@@ -1515,9 +1511,7 @@ START_TEST(trained_agents)
     fx_load(&fx);
     const char *nobody[] = {"nobody"};
     for (int32_t f = 1; f <= N_FORMATS; f++) {
-        ac_export *x = xnew(f);
-        X_OK(ac_export_load_candidates(x, fx.candidates,
-                                       strlen(fx.candidates), NULL), x);
+        ac_export *x = xnew_loaded(f, &fx);
         X_OK(ac_export_set_agents(x, nobody, 1), x);
         xout o = convert_ok(x, fx.ep[TEAM3], fx.repair[TEAM3]);
         ck_assert_uint_eq(o.records, 0);
@@ -1525,9 +1519,7 @@ START_TEST(trained_agents)
         xout_free(&o);
         ac_export_free(x);
     }
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_DPO, &fx);
     const char *planner[] = {"nobody", "planner"};
     X_OK(ac_export_set_agents(x, planner, 2), x);
     xout o = convert_ok(x, fx.ep[TEAM3], fx.repair[TEAM3]);
@@ -1557,9 +1549,7 @@ START_TEST(speaker_prefix_off)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_DPO, &fx);
     X_OK(ac_export_set_int(x, AC_EXPORT_PARAM_SPEAKER_PREFIX, 0), x);
     int64_t v = -1;
     ck_assert_int_eq(ac_export_get_int(x, AC_EXPORT_PARAM_SPEAKER_PREFIX, &v),
@@ -1643,9 +1633,7 @@ START_TEST(tools_column)
         "[{\"type\":\"function\",\"function\":{\"name\":\"get_order_details\","
         "\"parameters\":{\"type\":\"object\"}}}]";
     for (int32_t f = 1; f <= N_FORMATS; f++) {
-        ac_export *x = xnew(f);
-        X_OK(ac_export_load_candidates(x, fx.candidates,
-                                       strlen(fx.candidates), NULL), x);
+        ac_export *x = xnew_loaded(f, &fx);
         X_OK(ac_export_set_str(x, AC_EXPORT_PARAM_TOOLS, TOOLS), x);
         const char *v = NULL;
         ck_assert_int_eq(ac_export_get_str(x, AC_EXPORT_PARAM_TOOLS, &v),
@@ -1987,9 +1975,7 @@ START_TEST(candidates_malformed)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-    X_OK(ac_export_load_candidates(x, fx.candidates, strlen(fx.candidates),
-                                   NULL), x);
+    ac_export *x = xnew_loaded(AC_EXPORT_FORMAT_TRL_DPO, &fx);
     for (size_t c = 0; c < sizeof BAD_CANDIDATES / sizeof BAD_CANDIDATES[0];
          c++) {
         const char *t = BAD_CANDIDATES[c].text;
@@ -2222,201 +2208,19 @@ static char *snapshot(const ac_export *x)
     ck_assert_int_eq(ac_export_skip_count(x, &n), AC_OK);
     char *out = malloc(len + 64 + (size_t)n * 96);
     ck_assert_ptr_nonnull(out);
-    size_t at_ = (size_t)sprintf(out, "%u records\n%s", records, text);
+    size_t end = (size_t)sprintf(out, "%u records\n%s", records, text);
     for (uint32_t k = 0; k < n; k++) {
         int32_t reason = 0;
         int64_t message = 0;
         const char *agent = NULL;
         ck_assert_int_eq(ac_export_skip(x, k, &reason, &message, &agent),
                          AC_OK);
-        at_ += (size_t)sprintf(out + at_, "skip %d %lld %.60s\n", (int)reason,
+        end += (size_t)sprintf(out + end, "skip %d %lld %.60s\n", (int)reason,
                                (long long)message,
                                agent == NULL ? "-" : agent);
     }
     return out;
 }
-
-/* A failed call: AC_E_NO_MEMORY with a message, no record, no skip. */
-static void assert_oom_left_nothing(const ac_export *x, int rc, long k)
-{
-    ck_assert_msg(rc == AC_E_NO_MEMORY, "allocation %ld failing: %s (%s)", k,
-                  ac_status_name(rc), ac_export_last_error(x));
-    ck_assert_msg(th_icontains(ac_export_last_error(x), "memory"),
-                  "AC_E_NO_MEMORY, but the message is \"%s\"",
-                  ac_export_last_error(x));
-    char *left = snapshot(x);
-    ck_assert_str_eq(left, "0 records\n");
-    free(left);
-}
-
-/* The clean result of ep with s on a handle set up as configure says. */
-static char *clean_result(int32_t format, const fixtures *fx, int full,
-                          const ac_episode *ep, const ac_signals *s)
-{
-    ac_export *x = xnew(format);
-    configure(x, fx, full);
-    X_OK(ac_export_episode(x, ep, s), x);
-    char *want = snapshot(x);
-    ac_export_free(x);
-    return want;
-}
-
-/* ac_export_episode with the host's allocation k failing, k = 0, 1, ...
- * until the call succeeds, on every fixture episode (both signals files)
- * and two setups: each failure AC_E_NO_MEMORY with a message and no
- * result; the next call on the handle gives the bytes of one that never
- * failed; after free no block is live. */
-START_TEST(oom_episode_host)
-{
-    int32_t format = _i + 1;
-    fixtures fx;
-    fx_load(&fx);
-    long failures = 0;
-    for (int full = 0; full < 2; full++)
-        for (int e = 0; e < 2 * N_EP; e++) {
-            const ac_episode *ep = fx.ep[e % N_EP];
-            const ac_signals *s = e < N_EP ? fx.plain[e] : fx.repair[e - N_EP];
-            char *want = clean_result(format, &fx, full, ep, s);
-            for (long k = 0;; k++) {
-                ck_assert_int_lt(k, 10000);
-                th_fail_alloc f = {0, -1, 0, 0};
-                ac_allocator a = th_fail_allocator(&f);
-                ac_export *x = NULL;
-                ck_assert_int_eq(ac_export_create(&x, format, &a), AC_OK);
-                configure(x, &fx, full);
-                f.fail_at = f.calls + k;
-                int rc = ac_export_episode(x, ep, s);
-                f.fail_at = -1;
-                if (rc == AC_OK) {
-                    ck_assert_msg(f.failed == 0, "allocation %ld failed and "
-                                  "the call succeeded", k);
-                    char *got = snapshot(x);
-                    assert_same_text(got, want, "the result");
-                    free(got);
-                    ac_export_free(x);
-                    ck_assert_int_eq(f.live, 0);
-                    break;
-                }
-                assert_oom_left_nothing(x, rc, k);
-                X_OK(ac_export_episode(x, ep, s), x);
-                char *got = snapshot(x);
-                assert_same_text(got, want, "the result");
-                free(got);
-                ac_export_free(x);
-                ck_assert_msg(f.live == 0, "%ld blocks left", f.live);
-                failures++;
-            }
-            free(want);
-        }
-    ck_assert_int_ge(failures, 4 * N_EP); /* at least the trained agents */
-    fx_free(&fx);
-}
-END_TEST
-
-/* create, set_agents, set_str and load_candidates with allocation k
- * failing: AC_E_NO_MEMORY (with a message when there is a handle),
- * nothing changed, the handle still whole; then the same call succeeds
- * and the handle converts as one that never failed. */
-static int change(ac_export *x, int what)
-{
-    static const char *const AGENTS[] = {"planner", "coder", "critic"};
-    static const char *const CANDS = "{\"team:3\": {\"7\": {\"content\": "
-                                     "\"Keep Decimal.\"}}}";
-    switch (what) {
-    case 0: return ac_export_set_agents(x, AGENTS, 3);
-    case 1: return ac_export_set_str(x, AC_EXPORT_PARAM_EMPTY_PROMPT, "B");
-    case 2: return ac_export_set_str(x, AC_EXPORT_PARAM_GROUP_SEP, ":");
-    case 3: return ac_export_set_str(x, AC_EXPORT_PARAM_TOOLS, TOOLS_TEXT);
-    case 4: return ac_export_set_str(x, AC_EXPORT_PARAM_DATA_SOURCE, "B");
-    default: return ac_export_load_candidates(x, CANDS, strlen(CANDS), NULL);
-    }
-}
-
-/* Every format's records of team:3 and step0:0, one text. */
-static char *team_results(ac_export *x, const fixtures *fx)
-{
-    X_OK(ac_export_episode(x, fx->ep[TEAM3], fx->repair[TEAM3]), x);
-    char *a = snapshot(x);
-    X_OK(ac_export_episode(x, fx->ep[STEP0_0], fx->repair[STEP0_0]), x);
-    char *b = snapshot(x);
-    char *both = malloc(strlen(a) + strlen(b) + 1);
-    strcpy(both, a);
-    strcat(both, b);
-    free(a);
-    free(b);
-    return both;
-}
-
-START_TEST(oom_setters_host)
-{
-    int32_t format = _i + 1;
-    fixtures fx;
-    fx_load(&fx);
-    /* create */
-    for (long k = 0;; k++) {
-        th_fail_alloc f = {0, k, 0, 0};
-        ac_allocator a = th_fail_allocator(&f);
-        ac_export *x = (ac_export *)(void *)&f;
-        int rc = ac_export_create(&x, format, &a);
-        if (rc == AC_OK) {
-            ck_assert_int_eq(f.failed, 0);
-            ac_export_free(x);
-            ck_assert_int_eq(f.live, 0);
-            break;
-        }
-        ck_assert_int_eq(rc, AC_E_NO_MEMORY);
-        ck_assert_ptr_eq(x, (ac_export *)(void *)&f);
-        ck_assert_int_eq(f.live, 0);
-    }
-    for (int what = 0; what < 6; what++) {
-        ac_export *clean = xnew(format);
-        configure(clean, &fx, 1);
-        char *before = team_results(clean, &fx);
-        X_OK(change(clean, what), clean);
-        char *want = team_results(clean, &fx);
-        ac_export_free(clean);
-        long failures = 0;
-        for (long k = 0;; k++) {
-            th_fail_alloc f = {0, -1, 0, 0};
-            ac_allocator a = th_fail_allocator(&f);
-            ac_export *x = NULL;
-            ck_assert_int_eq(ac_export_create(&x, format, &a), AC_OK);
-            configure(x, &fx, 1);
-            f.fail_at = f.calls + k;
-            int rc = change(x, what);
-            f.fail_at = -1;
-            char *got;
-            if (rc == AC_OK) {
-                ck_assert_int_eq(f.failed, 0);
-                got = team_results(x, &fx);
-                assert_same_text(got, want, "the result");
-                free(got);
-                ac_export_free(x);
-                ck_assert_int_eq(f.live, 0);
-                break;
-            }
-            ck_assert_int_eq(rc, AC_E_NO_MEMORY);
-            ck_assert(th_icontains(ac_export_last_error(x), "memory"));
-            got = team_results(x, &fx); /* nothing changed */
-            assert_same_text(got, before, "the result before");
-            free(got);
-            X_OK(change(x, what), x);
-            got = team_results(x, &fx);
-            assert_same_text(got, want, "the result");
-            free(got);
-            ac_export_free(x);
-            ck_assert_int_eq(f.live, 0);
-            failures++;
-        }
-        /* The agents, each name and every string copied; the candidates
-         * are jansson's. */
-        ck_assert_int_eq(failures, what == 0 ? 4 : what == 5 ? 0 : 1);
-        free(before);
-        free(want);
-    }
-    fx_free(&fx);
-}
-END_TEST
 
 /* jansson allocates with its own global allocator (the header says so):
  * this program, not the library, sets it to fail the k-th allocation
@@ -2447,6 +2251,213 @@ static void jfail_free(void *p)
     }
 }
 
+/* One call under allocation failure, on a handle set up as configure
+ * says (and with `extra` candidates): the call, and what it leaves to
+ * compare (the result, or the handle's conversions). */
+typedef struct oom_case {
+    int32_t format;
+    const fixtures *fx;
+    int full;
+    const char *extra;
+    const ac_episode *ep;
+    const ac_signals *s;
+    int what; /* the setter (change) */
+    int (*call)(ac_export *x, const struct oom_case *c);
+    char *(*result)(ac_export *x, const struct oom_case *c);
+    int jansson; /* fail jansson's allocations, not the host's */
+} oom_case;
+
+static int change(ac_export *x, const oom_case *c);
+
+static ac_export *oom_handle(const oom_case *c, const ac_allocator *a)
+{
+    ac_export *x = NULL;
+    ck_assert_int_eq(ac_export_create(&x, c->format, a), AC_OK);
+    configure(x, c->fx, c->full);
+    if (c->extra != NULL)
+        X_OK(ac_export_load_candidates(x, c->extra, strlen(c->extra), NULL),
+             x);
+    return x;
+}
+
+static char *oom_clean(const oom_case *c, int called)
+{
+    ac_export *x = oom_handle(c, NULL);
+    if (called)
+        X_OK(c->call(x, c), x);
+    char *r = c->result(x, c);
+    ac_export_free(x);
+    return r;
+}
+
+/* The call with allocation k failing, k = 0, 1, ... until one is past
+ * the call's last, each on a fresh handle: a failure is AC_E_NO_MEMORY
+ * with a message (for jansson's parse of a setter's text also the syntax
+ * error jansson 2.14 reports for some of its failed allocations,
+ * akheron/jansson#362), changes nothing (the result of a handle that was
+ * not called), leaves nothing behind (the host's blocks after free,
+ * jansson's after the call); the same call then succeeds with the
+ * result of a handle that never failed; a success despite a failure
+ * (jansson recovers from some) has that result too. Returns the
+ * failures reported. */
+static long oom_drive(const oom_case *c)
+{
+    char *before = oom_clean(c, 0), *want = oom_clean(c, 1);
+    long reported = 0;
+    for (long k = 0;; k++) {
+        ck_assert_int_lt(k, 100000);
+        th_fail_alloc f = {0, -1, 0, 0};
+        ac_allocator a = th_fail_allocator(&f);
+        ac_export *x = oom_handle(c, &a);
+        long failed0 = jfail.failed, live0 = jfail.live;
+        if (c->jansson) {
+            json_set_alloc_funcs(jfail_malloc, jfail_free);
+            jfail.fail_at = jfail.calls + k;
+        } else {
+            f.fail_at = f.calls + k;
+        }
+        int rc = c->call(x, c);
+        jfail.fail_at = f.fail_at = -1;
+        json_set_alloc_funcs(malloc, free);
+        long failed = c->jansson ? jfail.failed - failed0 : f.failed;
+        char what[160];
+        snprintf(what, sizeof what, "%s, %s allocation %ld failing: %s",
+                 ac_export_format_name(c->format),
+                 c->jansson ? "jansson's" : "the host's", k,
+                 ac_status_name(rc));
+        /* A setter that succeeds releases what it replaced. */
+        ck_assert_msg(jfail.live == live0 || (rc == AC_OK && c->call == change),
+                      "%s: jansson holds %ld more blocks", what,
+                      jfail.live - live0);
+        ck_assert_msg(rc == AC_OK || failed == 1, "%s, no failure", what);
+        if (rc != AC_OK) {
+            int parse = c->call == change && c->jansson &&
+                        (rc == AC_E_PARSE || rc == AC_E_INVALID_ARG);
+            ck_assert_msg(rc == AC_E_NO_MEMORY || parse, "%s (%s)", what,
+                          ac_export_last_error(x));
+            ck_assert_msg(rc != AC_E_NO_MEMORY ||
+                              th_icontains(ac_export_last_error(x), "memory"),
+                          "%s, but the message is \"%s\"", what,
+                          ac_export_last_error(x));
+            char *got = c->result(x, c);
+            assert_same_text(got, before, what);
+            free(got);
+            X_OK(c->call(x, c), x);
+            reported++;
+        }
+        char *got = c->result(x, c);
+        assert_same_text(got, want, what);
+        free(got);
+        ac_export_free(x);
+        ck_assert_msg(f.live == 0, "%s: %ld blocks left", what, f.live);
+        if (rc == AC_OK && failed == 0)
+            break; /* past the call's last allocation */
+    }
+    free(before);
+    free(want);
+    return reported;
+}
+
+static int call_episode(ac_export *x, const oom_case *c)
+{
+    return ac_export_episode(x, c->ep, c->s);
+}
+
+/* A conversion's result; "0 records" before any (a failed one leaves
+ * that). */
+static char *episode_result(ac_export *x, const oom_case *c)
+{
+    (void)c;
+    return snapshot(x);
+}
+
+/* The setters, each changing what configure set. */
+static int change(ac_export *x, const oom_case *c)
+{
+    static const char *const AGENTS[] = {"planner", "coder", "critic"};
+    static const char *const CANDS = "{\"team:3\": {\"7\": {\"content\": "
+                                     "\"Keep Decimal.\"}}}";
+    switch (c->what) {
+    case 0: return ac_export_set_agents(x, AGENTS, 3);
+    case 1: return ac_export_set_str(x, AC_EXPORT_PARAM_EMPTY_PROMPT, "B");
+    case 2: return ac_export_set_str(x, AC_EXPORT_PARAM_GROUP_SEP, ":");
+    case 3: return ac_export_set_str(x, AC_EXPORT_PARAM_TOOLS, "[{}, 1]");
+    case 4: return ac_export_set_str(x, AC_EXPORT_PARAM_DATA_SOURCE, "B");
+    default: return ac_export_load_candidates(x, CANDS, strlen(CANDS), NULL);
+    }
+}
+
+/* What a setter changes: the handle's records of team:3 and step0:0. */
+static char *handle_result(ac_export *x, const oom_case *c)
+{
+    X_OK(ac_export_episode(x, c->fx->ep[TEAM3], c->fx->repair[TEAM3]), x);
+    char *a = snapshot(x);
+    X_OK(ac_export_episode(x, c->fx->ep[STEP0_0], c->fx->repair[STEP0_0]), x);
+    char *b = snapshot(x);
+    char *both = malloc(strlen(a) + strlen(b) + 1);
+    ck_assert_ptr_nonnull(both);
+    strcpy(both, a);
+    strcat(both, b);
+    free(a);
+    free(b);
+    return both;
+}
+
+/* ac_export_episode under the host's allocation failures, on every
+ * fixture episode with both signals files and two setups. */
+START_TEST(oom_episode_host)
+{
+    fixtures fx;
+    fx_load(&fx);
+    oom_case c = {_i + 1, &fx, 0, NULL, NULL, NULL, 0, call_episode,
+                  episode_result, 0};
+    long reported = 0;
+    for (c.full = 0; c.full < 2; c.full++)
+        for (int e = 0; e < 2 * N_EP; e++) {
+            c.ep = fx.ep[e % N_EP];
+            c.s = e < N_EP ? fx.plain[e] : fx.repair[e - N_EP];
+            long n = oom_drive(&c);
+            ck_assert_int_ge(n, 1); /* the trained agents, at least */
+            reported += n;
+        }
+    fprintf(stderr, "export %s, the host's allocator: %ld failures "
+            "reported\n", ac_export_format_name(c.format), reported);
+    fx_free(&fx);
+}
+END_TEST
+
+/* create, and every setter that allocates, under the host's allocation
+ * failures. */
+START_TEST(oom_setters_host)
+{
+    int32_t format = _i + 1;
+    for (long k = 0;; k++) {
+        th_fail_alloc f = {0, k, 0, 0};
+        ac_allocator a = th_fail_allocator(&f);
+        ac_export *x = (ac_export *)(void *)&f;
+        int rc = ac_export_create(&x, format, &a);
+        if (rc == AC_OK) {
+            ck_assert_int_eq(f.failed, 0);
+            ac_export_free(x);
+            ck_assert_int_eq(f.live, 0);
+            break;
+        }
+        ck_assert_int_eq(rc, AC_E_NO_MEMORY);
+        ck_assert_ptr_eq(x, (ac_export *)(void *)&f); /* untouched */
+        ck_assert_int_eq(f.live, 0);
+    }
+    fixtures fx;
+    fx_load(&fx);
+    oom_case c = {format, &fx, 1, NULL, NULL, NULL, 0, change,
+                  handle_result, 0};
+    for (c.what = 0; c.what < 6; c.what++)
+        /* The array and each agent's name; a string's copy; the
+         * candidates are jansson's alone. */
+        ck_assert_int_eq(oom_drive(&c), c.what == 0 ? 4 : c.what == 5 ? 0 : 1);
+    fx_free(&fx);
+}
+END_TEST
+
 /* A long prompt (12 messages, the first error at 10 with a repair):
  * jansson grows arrays past 8 elements, and its json_copy of an array
  * drops an element it fails to append. */
@@ -2469,146 +2480,54 @@ static ac_episode *long_episode(void)
                    messages, 10);
 }
 
-/* ac_export_episode of ep with s on a handle set up as configure says
- * (and `extra` candidates), with jansson's allocation k failing, k = 0,
- * 1, ... past its last: AC_E_NO_MEMORY with a message and no result,
- * never a success with another text and never a skip in memory's stead;
- * nothing of jansson's left; the next call gives the clean bytes. */
-static void jansson_case(int32_t format, const fixtures *fx, int full,
-                         const ac_episode *ep, const ac_signals *s,
-                         const char *extra, long *injected, long *recovered)
-{
-    ac_export *x = xnew(format);
-    configure(x, fx, full);
-    if (extra != NULL)
-        X_OK(ac_export_load_candidates(x, extra, strlen(extra), NULL), x);
-    X_OK(ac_export_episode(x, ep, s), x);
-    char *want = snapshot(x);
-    json_set_alloc_funcs(jfail_malloc, jfail_free);
-    for (long k = 0;; k++) {
-        ck_assert_int_lt(k, 100000);
-        long failed0 = jfail.failed, live0 = jfail.live;
-        jfail.fail_at = jfail.calls + k;
-        int rc = ac_export_episode(x, ep, s);
-        jfail.fail_at = -1;
-        ck_assert_msg(jfail.live == live0, "jansson holds %ld more blocks",
-                      jfail.live - live0);
-        char *got = snapshot(x);
-        if (rc == AC_OK) {
-            char what[160];
-            snprintf(what, sizeof what, "%s %s: jansson's allocation %ld "
-                     "failing: AC_OK", ac_export_format_name(format),
-                     ac_episode_id(ep), k);
-            assert_same_text(got, want, what);
-            free(got);
-            if (jfail.failed == failed0)
-                break; /* past jansson's last allocation */
-            (*recovered)++;
-            continue;
-        }
-        free(got);
-        ck_assert_int_eq(jfail.failed - failed0, 1);
-        assert_oom_left_nothing(x, rc, k);
-        X_OK(ac_export_episode(x, ep, s), x);
-        got = snapshot(x);
-        assert_same_text(got, want, "the result");
-        free(got);
-        (*injected)++;
-    }
-    json_set_alloc_funcs(malloc, free);
-    ac_export_free(x);
-    free(want);
-}
-
-/* Every fixture episode (the pair formats with signals-repair.jsonl, the
- * others with signals.jsonl, which differ in the pair only), team:3 with
- * the full setup too, and the long prompt: each call costs as many runs
- * as it makes allocations. */
+/* ac_export_episode under jansson's allocation failures: never a success
+ * with another text and never a skip in memory's stead. Every fixture
+ * episode (the pair formats with signals-repair.jsonl, the others with
+ * signals.jsonl, which differ in the pair only), team:3 with the full
+ * setup, and the long prompt: each call costs as many runs as it makes
+ * allocations. */
 START_TEST(oom_episode_jansson)
 {
-    int32_t format = _i + 1;
-    int pairs = format <= AC_EXPORT_FORMAT_TRL_REWARD;
     fixtures fx;
     fx_load(&fx);
-    long injected = 0, recovered = 0;
-    for (int e = 0; e < N_EP; e++)
-        jansson_case(format, &fx, 0, fx.ep[e],
-                     pairs ? fx.repair[e] : fx.plain[e], NULL, &injected,
-                     &recovered);
-    jansson_case(format, &fx, 1, fx.ep[TEAM3], fx.repair[TEAM3], NULL,
-                 &injected, &recovered);
-    ac_episode *ep = long_episode();
-    ac_signals *s = signals_of_run(ep, 1);
-    jansson_case(format, &fx, 0, ep, s, LONG_CANDIDATES, &injected,
-                 &recovered);
-    ac_signals_free(s);
-    ac_episode_free(ep);
-    ck_assert_int_gt(injected, 20);
-    fprintf(stderr, "export %s, jansson's allocator: %ld failures reported, "
-            "%ld recovered from\n", ac_export_format_name(format), injected,
-            recovered);
+    oom_case c = {_i + 1, &fx, 0, NULL, NULL, NULL, 0, call_episode,
+                  episode_result, 1};
+    int pairs = c.format <= AC_EXPORT_FORMAT_TRL_REWARD;
+    long reported = 0;
+    for (int e = 0; e < N_EP; e++) {
+        c.ep = fx.ep[e];
+        c.s = pairs ? fx.repair[e] : fx.plain[e];
+        reported += oom_drive(&c);
+    }
+    c.full = 1;
+    c.ep = fx.ep[TEAM3];
+    c.s = fx.repair[TEAM3];
+    reported += oom_drive(&c);
+    c.full = 0;
+    c.extra = LONG_CANDIDATES;
+    c.ep = long_episode();
+    c.s = signals_of_run(c.ep, 1);
+    reported += oom_drive(&c);
+    ac_signals_free((ac_signals *)c.s);
+    ac_episode_free((ac_episode *)c.ep);
+    ck_assert_int_gt(reported, 20);
+    fprintf(stderr, "export %s, jansson's allocator: %ld failures "
+            "reported\n", ac_export_format_name(c.format), reported);
     fx_free(&fx);
 }
 END_TEST
 
-/* The setters that parse (TOOLS, the candidates) with jansson's
- * allocation k failing: refused (AC_E_NO_MEMORY, or the syntax error
- * jansson 2.14's lexer reports for some of its failed allocations,
- * akheron/jansson#362) with nothing changed and nothing of jansson's left,
- * or a success equal to the clean one. */
+/* The setters that parse (TOOLS, the candidates) under jansson's
+ * allocation failures. */
 START_TEST(oom_setters_jansson)
 {
     fixtures fx;
     fx_load(&fx);
-    ac_export *clean = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-    configure(clean, &fx, 1);
-    char *before = team_results(clean, &fx);
-    for (int what = 3; what < 6; what += 2) {
-        ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-        configure(x, &fx, 1);
-        ac_export *y = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-        configure(y, &fx, 1);
-        X_OK(change(y, what), y);
-        char *want = team_results(y, &fx);
-        ac_export_free(y);
-        long injected = 0;
-        for (long k = 0;; k++) {
-            ck_assert_int_lt(k, 100000);
-            json_set_alloc_funcs(jfail_malloc, jfail_free);
-            long failed0 = jfail.failed, live0 = jfail.live;
-            jfail.fail_at = jfail.calls + k;
-            int rc = change(x, what);
-            jfail.fail_at = -1;
-            json_set_alloc_funcs(malloc, free);
-            ck_assert_msg(rc == AC_OK || ac_export_last_error(x)[0] != '\0',
-                          "setter %d, jansson's allocation %ld failing: %s "
-                          "without a message", what, k, ac_status_name(rc));
-            char *got = team_results(x, &fx);
-            if (rc == AC_OK) {
-                assert_same_text(got, want, "the result");
-                free(got);
-                if (jfail.failed == failed0)
-                    break;
-                /* Back to the first setup for the next k. */
-                ac_export_free(x);
-                x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
-                configure(x, &fx, 1);
-                continue;
-            }
-            ck_assert_int_eq(jfail.live, live0);
-            ck_assert_msg(rc == AC_E_NO_MEMORY || rc == AC_E_PARSE ||
-                              rc == AC_E_INVALID_ARG,
-                          "%s", ac_status_name(rc));
-            assert_same_text(got, before, "the result before");
-            free(got);
-            injected++;
-        }
-        ck_assert_int_gt(injected, 2);
-        free(want);
-        ac_export_free(x);
-    }
-    free(before);
-    ac_export_free(clean);
+    oom_case c = {AC_EXPORT_FORMAT_TRL_DPO, &fx, 1, NULL, NULL, NULL, 3,
+                  change, handle_result, 1};
+    ck_assert_int_gt(oom_drive(&c), 2);
+    c.what = 5;
+    ck_assert_int_gt(oom_drive(&c), 2);
     fx_free(&fx);
 }
 END_TEST
