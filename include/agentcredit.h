@@ -2076,8 +2076,9 @@ typedef enum ac_export_param {
      * this separator (the id itself without one). "" : the id. Default ":". */
     AC_EXPORT_PARAM_GROUP_SEP = 511,
     /* string: a JSON array of tool schemas written as the "tools" column
-     * of every record made of chat turns (trl-dpo, trl-reward, trl-kto,
-     * verl, openrlhf); NULL (default): no column. */
+     * of every record whose prompt is chat turns read with a chat
+     * template's tools (trl-dpo, trl-reward, trl-kto, verl); NULL
+     * (default): no column. */
     AC_EXPORT_PARAM_TOOLS = 512,
     /* string: verl's data_source. Default "agentcredit". */
     AC_EXPORT_PARAM_DATA_SOURCE = 513

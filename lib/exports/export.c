@@ -314,14 +314,19 @@ int ac__text_add(const ac__mem *m, ac__text *t, const char *s, size_t n)
     return AC_OK;
 }
 
-/* json_dumpb straight into the text: jansson allocates nothing. */
+/* json_dumpb straight into the text. Each dump allocates (jansson's
+ * check for loops), so the second can fail where the first did not: its
+ * length says so, and nothing of it is kept. */
 int ac__text_dump(const ac__mem *m, ac__text *t, const json_t *json,
                   size_t flags)
 {
     size_t need = json_dumpb(json, NULL, 0, flags);
     if (need == 0 || need == SIZE_MAX || text_room(m, t, need + 1) != AC_OK)
         return AC_E_NO_MEMORY;
-    json_dumpb(json, t->p + t->len, need, flags);
+    if (json_dumpb(json, t->p + t->len, need, flags) != need) {
+        t->p[t->len] = '\0';
+        return AC_E_NO_MEMORY;
+    }
     t->len += need;
     t->p[t->len] = '\0';
     return AC_OK;
@@ -344,15 +349,26 @@ int ac__export_oom(ac__xrun *r, const char *what)
                     what);
 }
 
-/* The formats whose records are chat turns, which a "tools" column
- * describes (TRL reads it beside a prompt, and beside the chosen side of
- * a reward pair, which holds its prompt: reward_trainer.py:665-667). */
-static int is_chat(int32_t format)
+/* The formats whose records hold chat turns (their turns are made once
+ * per episode: ac__xrun.turns). */
+static int has_turns(int32_t format)
 {
     return format == AC_EXPORT_FORMAT_TRL_DPO ||
            format == AC_EXPORT_FORMAT_TRL_REWARD ||
-           format == AC_EXPORT_FORMAT_TRL_KTO || format == AC_EXPORT_FORMAT_VERL ||
+           format == AC_EXPORT_FORMAT_TRL_KTO ||
+           format == AC_EXPORT_FORMAT_VERL ||
            format == AC_EXPORT_FORMAT_OPENRLHF;
+}
+
+/* Those whose turns a chat template renders with the "tools" column: TRL
+ * reads it for every such record (dpo_trainer.py:1019-1022,
+ * kto_trainer.py:1052-1055, and beside the chosen side of a reward pair,
+ * which holds its prompt: reward_trainer.py:665-667), verl's dataset
+ * beside the prompt; OpenRLHF's prompt dataset applies the template
+ * without tools. */
+static int takes_tools(int32_t format)
+{
+    return has_turns(format) && format != AC_EXPORT_FORMAT_OPENRLHF;
 }
 
 /* A record's text is in the output from `at` (rc AC_OK): its newline
@@ -377,7 +393,7 @@ int ac__export_emit(ac__xrun *r, json_t *rec)
     ac_export *x = r->x;
     if (rec == NULL)
         return ac__export_oom(r, "a record");
-    if (x->tools != NULL && is_chat(x->format) &&
+    if (x->tools != NULL && takes_tools(x->format) &&
         json_object_set(rec, "tools", x->tools) != 0) {
         json_decref(rec);
         return ac__export_oom(r, "a record");
@@ -427,7 +443,7 @@ int ac__export_emit_spliced(ac__xrun *r, json_t *rec, int n,
     if (rec == NULL)
         return ac__export_oom(r, "a record");
     ac__text d = {0};
-    int rc = x->tools != NULL && is_chat(x->format) &&
+    int rc = x->tools != NULL && takes_tools(x->format) &&
                      json_object_set(rec, "tools", x->tools) != 0
                  ? AC_E_NO_MEMORY
                  : ac__text_dump(&x->mem, &d, rec, AC__JSON_DUMP_FLAGS);
@@ -599,7 +615,7 @@ int ac_export_episode(ac_export *x, const ac_episode *ep, const ac_signals *s)
     int any = 0;
     int rc = mark_trained(&r, &any);
     size_t n_turns = 2 * (size_t)s->n_msg + 1;
-    if (rc == AC_OK && is_chat(x->format) &&
+    if (rc == AC_OK && has_turns(x->format) &&
         ((r.turns = ac__mem_calloc(&x->mem, n_turns, sizeof *r.turns)) ==
              NULL ||
          (r.texts = ac__mem_calloc(&x->mem, n_turns, sizeof *r.texts)) ==

@@ -37,6 +37,34 @@ static const char *speaker(const ac__xrun *r, uint32_t k, uint32_t view)
     return p->kind == AC_PARTICIPANT_KIND_TOOL ? tool_name(r, k) : NULL;
 }
 
+/* text parsed, trusted only when a second parse gives the same value:
+ * jansson 2.14's lexer, when one of its allocations fails, can lose a
+ * character and still succeed, or report a syntax error
+ * (akheron/jansson#362); without a failure a parse is a function of the
+ * text. NULL with *oom set: out of memory (either parse failed for it, or
+ * they differ); NULL with *oom 0: the text is not JSON. */
+static json_t *parse_checked(const char *text, size_t len, size_t flags,
+                             int *oom)
+{
+    json_error_t e1, e2;
+    memset(&e1, 0, sizeof e1);
+    memset(&e2, 0, sizeof e2);
+    json_t *a = json_loadb(text, len, flags, &e1);
+    json_t *b = json_loadb(text, len, flags, &e2);
+    int same = a != NULL || b != NULL
+                   ? json_equal(a, b)
+                   : e1.text[0] != '\0' &&
+                         json_error_code(&e1) != json_error_out_of_memory &&
+                         e1.position == e2.position &&
+                         strcmp(e1.text, e2.text) == 0;
+    json_decref(b);
+    *oom = !same;
+    if (same)
+        return a;
+    json_decref(a);
+    return NULL;
+}
+
 /* The message's tool calls, parsed from the episode's canonical text;
  * NULL (rc AC_OK) without any. */
 static int parse_calls(ac__xrun *r, uint32_t k, json_t **calls)
@@ -45,7 +73,8 @@ static int parse_calls(ac__xrun *r, uint32_t k, json_t **calls)
     const char *text = msg(r, k)->tool_calls;
     if (text == NULL)
         return AC_OK;
-    *calls = json_loads(text, 0, NULL);
+    int oom;
+    *calls = parse_checked(text, strlen(text), 0, &oom);
     return *calls == NULL ? ac__export_oom(r, "tool calls") : AC_OK;
 }
 
@@ -130,19 +159,15 @@ int ac__render_calls(ac__xrun *r, const json_t *calls, json_t **out)
     json_array_foreach(*out, i, call) {
         json_t *fn = json_object_get(call, "function");
         json_t *args = json_object_get(fn, "arguments");
-        json_error_t jerr;
-        memset(&jerr, 0, sizeof jerr);
+        int oom = 0;
         json_t *obj = json_is_string(args)
-                          ? json_loadb(json_string_value(args),
-                                       json_string_length(args),
-                                       JSON_DECODE_ANY, &jerr)
+                          ? parse_checked(json_string_value(args),
+                                          json_string_length(args),
+                                          JSON_DECODE_ANY, &oom)
                           : json_incref(args);
         int rc = json_is_object(obj) ? AC_OK
-                 : obj == NULL && json_is_string(args) &&
-                           (jerr.text[0] == '\0' ||
-                            json_error_code(&jerr) == json_error_out_of_memory)
-                     ? ac__export_oom(r, "tool calls")
-                     : AC_EXPORT_SKIP_REASON_ARGUMENTS_NOT_JSON;
+                 : oom               ? ac__export_oom(r, "tool calls")
+                                     : AC_EXPORT_SKIP_REASON_ARGUMENTS_NOT_JSON;
         if (rc == AC_OK && json_object_set_new(fn, "arguments", obj) != 0)
             rc = ac__export_oom(r, "tool calls");
         else if (rc != AC_OK)

@@ -23,12 +23,17 @@ static int chosen_side(ac__xrun *r, json_t **turn, ac__text *text)
     return ac__render_candidate(r, cand, turn, text);
 }
 
-/* A list of one turn, after the prompt's turns when prompt is given. */
+/* A list of one turn, after the prompt's turns when prompt is given
+ * (jansson's json_copy of an array drops what it fails to append: the
+ * size says so). */
 static json_t *side(const json_t *prompt, json_t *turn)
 {
     json_t *list = prompt != NULL ? json_copy((json_t *)prompt) : json_array();
-    if (list == NULL || json_array_append_new(list, turn) != 0) {
-        if (list == NULL)
+    int whole = list != NULL && json_array_size(list) ==
+                                    (prompt != NULL ? json_array_size(prompt)
+                                                    : 0);
+    if (!whole || json_array_append_new(list, turn) != 0) {
+        if (!whole)
             json_decref(turn);
         json_decref(list);
         return NULL;
