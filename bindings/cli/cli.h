@@ -133,5 +133,7 @@ int cli_read_line(FILE *in, uint64_t max, char **line, size_t *len,
 int cli_blank(const char *line, size_t len);
 /* 1 when arg asks for help (-h, --help). */
 int cli_is_help(const char *arg);
+/* 1, after the command's help on stdout, when an argument asks for it. */
+int cli_help_asked(int argc, char **argv, void (*help)(FILE *, const char *));
 
 #endif

@@ -367,3 +367,13 @@ int cli_blank(const char *line, size_t len)
         k++;
     return k == len;
 }
+
+int cli_help_asked(int argc, char **argv, void (*help)(FILE *, const char *))
+{
+    for (int i = 1; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            help(stdout, "Usage: agentcredit ");
+            return 1;
+        }
+    return 0;
+}

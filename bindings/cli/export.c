@@ -670,11 +670,8 @@ static int close_out(FILE *f, const char *path)
 
 int cli_export(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (cli_is_help(argv[i])) {
-            cli_export_help(stdout, "Usage: agentcredit ");
-            return CLI_OK;
-        }
+    if (cli_help_asked(argc, argv, cli_export_help))
+        return CLI_OK;
     options o;
     int first = 0, rc = parse_options(argc, argv, &o, &first);
     ac_export *x = NULL;

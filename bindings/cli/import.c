@@ -418,11 +418,8 @@ static void import_file(importer *im, const imp_sink *sink,
 
 int cli_import(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (cli_is_help(argv[i])) {
-            cli_import_help(stdout, "Usage: agentcredit ");
-            return CLI_OK;
-        }
+    if (cli_help_asked(argc, argv, cli_import_help))
+        return CLI_OK;
     options o;
     int first = 0, rc = parse_options(argc, argv, &o, &first);
     if (rc != CLI_OK) {

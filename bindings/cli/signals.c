@@ -522,11 +522,8 @@ static int make_pool(const options *o, pool *w)
 
 int cli_signals(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (cli_is_help(argv[i])) {
-            cli_signals_help(stdout, "Usage: agentcredit ");
-            return CLI_OK;
-        }
+    if (cli_help_asked(argc, argv, cli_signals_help))
+        return CLI_OK;
     options o;
     pool w;
     int first = 0, rc = parse_options(argc, argv, &o, &first);
