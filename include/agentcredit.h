@@ -2155,10 +2155,12 @@ AC_API AC_NODISCARD int ac_export_load_candidates(ac_export *x,
  * (ac_export_text), and so do the skips (ac_export_skip). The signals
  * must be ep's (ac_signals_matches). Returns AC_OK (possibly with no
  * record); AC_E_INVALID_ARG (a NULL argument, signals of another episode,
- * a zero-length token span with a reward, a group or agent name that
- * rLLM would split: last_error names it); AC_E_TOO_LARGE (a record past
- * AC_EXPORT_PARAM_MAX_TOKENS); AC_E_NO_MEMORY. A failed call leaves no
- * record and no skip. */
+ * a pair the episode contradicts (its step not its agent's message,
+ * prompt_end not the step, a corrective message not the agent's later
+ * one), a zero-length token span with a reward, a group or agent name
+ * that rLLM would split: last_error names it); AC_E_TOO_LARGE (a record
+ * past AC_EXPORT_PARAM_MAX_TOKENS, a figure beyond a double);
+ * AC_E_NO_MEMORY. A failed call leaves no record and no skip. */
 AC_API AC_NODISCARD int ac_export_episode(ac_export *x, const ac_episode *ep,
                                           const ac_signals *s);
 /* The last call's records: *text (owned by x, NUL-terminated; "" with

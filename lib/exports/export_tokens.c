@@ -210,12 +210,26 @@ static int write_record(ac__xrun *r, uint32_t a, const response *resp)
     return rc;
 }
 
+/* Rewards of spans that share a token add up there, and may pass a
+ * double: a vector with an infinity is no record. */
+static int sums_finite(ac__xrun *r, const response *resp)
+{
+    for (uint64_t i = 0; i < resp->length; i++)
+        if (!isfinite(resp->reward[i]))
+            return ac__fail(r->x->err, AC_E_TOO_LARGE, "the rewards on "
+                            "token %llu of the response add up beyond a "
+                            "double", (unsigned long long)i);
+    return AC_OK;
+}
+
 static int token_agent(ac__xrun *r, uint32_t a)
 {
     response resp = {0, 0, NULL, NULL};
     int rc = locate(r, a, &resp);
     if (rc == AC_OK)
         rc = place(r, a, &resp);
+    if (rc == AC_OK)
+        rc = sums_finite(r, &resp);
     if (rc == AC_OK)
         rc = write_record(r, a, &resp);
     ac__mem_free(&r->x->mem, resp.reward);

@@ -110,6 +110,31 @@ static int pair_chat(ac__xrun *r, int reward)
     return ac__export_emit(r, ok ? rec : NULL);
 }
 
+/* The pair as the episode must have it (ac_preference_pair): the
+ * rejected message the agent's, the prompt every message before it, a
+ * corrective message the agent's and later. Signals read from JSON are
+ * checked field by field only; a contradiction would write another
+ * speaker's message as the agent's completion. */
+static int pair_fits(ac__xrun *r)
+{
+    const ac_preference_pair *pair = &r->s->pair;
+    const char *agent = ac__xrun_agent_name(r, pair->agent);
+    if (ac__xrun_author(r, pair->step) != pair->agent)
+        return ac__fail(r->x->err, AC_E_INVALID_ARG, "pair: message %u (the "
+                        "rejected step) is not agent \"%s\"'s", pair->step,
+                        agent);
+    if (pair->prompt_end != pair->step)
+        return ac__fail(r->x->err, AC_E_INVALID_ARG, "pair: prompt_end %u "
+                        "is not the step %u", pair->prompt_end, pair->step);
+    if (pair->kind == AC_PAIR_KIND_CORRECTIVE &&
+        (pair->chosen <= pair->step ||
+         ac__xrun_author(r, (uint32_t)pair->chosen) != pair->agent))
+        return ac__fail(r->x->err, AC_E_INVALID_ARG, "pair: the corrective "
+                        "message %llu is not agent \"%s\"'s after step %u",
+                        (unsigned long long)pair->chosen, agent, pair->step);
+    return AC_OK;
+}
+
 int ac__export_trl_pair(ac__xrun *r)
 {
     const ac_preference_pair *pair = &r->s->pair;
@@ -120,7 +145,10 @@ int ac__export_trl_pair(ac__xrun *r)
                                pair->step, pair->agent < r->s->n_agents
                                                ? pair->agent
                                                : AC__NO_AGENT);
-    int rc = r->x->format == AC_EXPORT_FORMAT_TRL_DPO_STANDARD
+    int rc = pair_fits(r);
+    if (rc != AC_OK)
+        return rc;
+    rc = r->x->format == AC_EXPORT_FORMAT_TRL_DPO_STANDARD
                  ? pair_standard(r)
                  : pair_chat(r, r->x->format == AC_EXPORT_FORMAT_TRL_REWARD);
     return ac__export_settle(r, rc, pair->step, pair->agent);

@@ -1459,12 +1459,9 @@ START_TEST(arguments_as_objects)
 }
 END_TEST
 
-/* A corrective pair's chosen side is the later message of the transcript,
- * written as the erring agent's turn. */
-START_TEST(corrective_pair)
+/* The step0:1 line of signals-repair.jsonl with another pair. */
+static ac_signals *step0_1_pair(const char *pair_json)
 {
-    fixtures fx;
-    fx_load(&fx);
     char *lines = slurp("signals-repair.jsonl");
     char *line = strstr(lines, "{\"format\":\"agentcredit.signals/1\","
                                "\"id\":\"step0:1\"");
@@ -1473,18 +1470,28 @@ START_TEST(corrective_pair)
     char *pair = strstr(line, "\"pair\":{\"kind\":\"repair\"");
     ck_assert_ptr_nonnull(pair);
     char text[4096];
-    snprintf(text, sizeof text,
-             "%.*s\"pair\":{\"kind\":\"corrective\",\"agent\":\"solver\","
-             "\"step\":2,\"prompt_end\":2,\"chosen\":4,\"candidates\":0,"
-             "\"verified\":0,\"confidence\":1.0,\"localization\":1.0,"
-             "\"weight\":1.0}%s",
-             (int)(pair - line), line, strstr(pair, "},\"audit\"") + 1);
+    snprintf(text, sizeof text, "%.*s\"pair\":%s%s", (int)(pair - line), line,
+             pair_json, strstr(pair, "},\"audit\"") + 1);
     ac_signals *s = NULL;
     char err[256];
     ck_assert_msg(ac_signals_load_json(&s, text, strlen(text), NULL, NULL,
                                        AC_JSON_STRICT, err, sizeof err, NULL,
                                        0) == AC_OK,
                   "%s", err);
+    free(lines);
+    return s;
+}
+
+/* A corrective pair's chosen side is the later message of the transcript,
+ * written as the erring agent's turn. */
+START_TEST(corrective_pair)
+{
+    fixtures fx;
+    fx_load(&fx);
+    ac_signals *s = step0_1_pair(
+        "{\"kind\":\"corrective\",\"agent\":\"solver\",\"step\":2,"
+        "\"prompt_end\":2,\"chosen\":4,\"candidates\":0,\"verified\":0,"
+        "\"confidence\":1.0,\"localization\":1.0,\"weight\":1.0}");
     ac_export *x = xnew(AC_EXPORT_FORMAT_TRL_DPO);
     xout o = convert_ok(x, fx.ep[STEP0_1], s);
     ck_assert_uint_eq(o.records, 1);
@@ -1498,7 +1505,6 @@ START_TEST(corrective_pair)
     xout_free(&o);
     ac_export_free(x);
     ac_signals_free(s);
-    free(lines);
     fx_free(&fx);
 }
 END_TEST
@@ -2126,6 +2132,36 @@ START_TEST(token_errors)
 }
 END_TEST
 
+/* Signals of a one-agent episode of two messages with these rewards. */
+static ac_signals *two_rewards(const char *id, double r0, double r1)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"format\":\"agentcredit.signals/1\",\"id\":\"%s\","
+             "\"outcome\":0.0,\"threshold\":0.5,\"reference\":0.5,"
+             "\"total\":-0.5,\"agents\":[{\"name\":\"a\",\"credit\":-0.5,"
+             "\"se\":0.0,\"flags\":[]}],\"messages\":["
+             "{\"from\":\"a\",\"reward\":%.17g,\"label\":0.1,\"flags\":[],"
+             "\"step_flags\":[]},"
+             "{\"from\":\"a\",\"reward\":%.17g,\"label\":-1.0,\"flags\":[],"
+             "\"step_flags\":[\"first_error\"]}],"
+             "\"first_error\":{\"message\":1,\"agent\":\"a\","
+             "\"probability\":1.0},"
+             "\"pair\":{\"kind\":\"none\",\"reason\":\"no_candidate\"},"
+             "\"audit\":{\"success\":false,\"localized\":true,"
+             "\"labels\":\"blame\",\"reference_given\":true,"
+             "\"method\":\"exact\",\"oracle_evaluations\":0,"
+             "\"verifier_evaluations\":2,\"scorer_evaluations\":0,"
+             "\"relaxed_agents\":0}}",
+             id, r0, r1);
+    ac_signals *s = NULL;
+    char err[256];
+    ck_assert_msg(ac_signals_load_json(&s, text, strlen(text), NULL, NULL, 0,
+                                       err, sizeof err, NULL, 0) == AC_OK,
+                  "%s", err);
+    return s;
+}
+
 /* AReaL: a reward to set beyond a double (r_k - g r_{k+1} overflows) is
  * AC_E_TOO_LARGE, never an infinity written. */
 START_TEST(areal_overflow)
@@ -2135,27 +2171,7 @@ START_TEST(areal_overflow)
                              "[{\"from\":\"a\",\"text\":\"x\"},"
                              "{\"from\":\"a\",\"text\":\"y\"}]",
                              1);
-    static const char *const SIGNALS =
-        "{\"format\":\"agentcredit.signals/1\",\"id\":\"big:0\","
-        "\"outcome\":0.0,\"threshold\":0.5,\"reference\":0.5,\"total\":-0.5,"
-        "\"agents\":[{\"name\":\"a\",\"credit\":-0.5,\"se\":0.0,"
-        "\"flags\":[]}],\"messages\":["
-        "{\"from\":\"a\",\"reward\":1.5e308,\"label\":0.1,\"flags\":[],"
-        "\"step_flags\":[]},"
-        "{\"from\":\"a\",\"reward\":-1.5e308,\"label\":-1.0,\"flags\":[],"
-        "\"step_flags\":[\"first_error\"]}],"
-        "\"first_error\":{\"message\":1,\"agent\":\"a\",\"probability\":1.0},"
-        "\"pair\":{\"kind\":\"none\",\"reason\":\"no_candidate\"},"
-        "\"audit\":{\"success\":false,\"localized\":true,\"labels\":\"blame\","
-        "\"reference_given\":true,\"method\":\"exact\","
-        "\"oracle_evaluations\":0,\"verifier_evaluations\":2,"
-        "\"scorer_evaluations\":0,\"relaxed_agents\":0}}";
-    ac_signals *s = NULL;
-    char err[256];
-    ck_assert_msg(ac_signals_load_json(&s, SIGNALS, strlen(SIGNALS), NULL,
-                                       NULL, 0, err, sizeof err, NULL,
-                                       0) == AC_OK,
-                  "%s", err);
+    ac_signals *s = two_rewards("big:0", 1.5e308, -1.5e308);
     ac_signals *run = signals_of(ep);
     ac_export *x = xnew(AC_EXPORT_FORMAT_AREAL);
     fails_after_success(x, ep, run, ep, s, AC_E_TOO_LARGE, "beyond a double");
@@ -2168,6 +2184,71 @@ START_TEST(areal_overflow)
     ac_export_free(x);
     ac_signals_free(s);
     ac_episode_free(ep);
+}
+END_TEST
+
+/* Per-token rewards that add up past a double where two of an agent's
+ * spans share a token: AC_E_TOO_LARGE, never "inf" (or worse) written
+ * into a vector; at half the size the record is written. */
+START_TEST(token_overflow)
+{
+    static const char *const PARTS = "[{\"name\":\"a\",\"kind\":\"agent\"}]";
+    ac_episode *ep = episode("big:1", PARTS,
+                             "[{\"from\":\"a\",\"text\":\"x\",\"tokens\":[0,1]},"
+                             "{\"from\":\"a\",\"text\":\"y\",\"tokens\":[0,1]}]",
+                             1);
+    ac_signals *huge = two_rewards("big:1", 1.5e308, 1.5e308);
+    ac_signals *half = two_rewards("big:1", 0.75e308, 0.75e308);
+    for (int f = 0; f < 4; f++) {
+        ac_export *x = xnew(f < 2 ? AC_EXPORT_FORMAT_VERL_TOKENS
+                                  : AC_EXPORT_FORMAT_SKYRL);
+        X_OK(ac_export_set_int(x, AC_EXPORT_PARAM_PLACEMENT, f % 2), x);
+        fails_after_success(x, ep, half, ep, huge, AC_E_TOO_LARGE,
+                            "beyond a double");
+        ac_export_free(x);
+    }
+    ac_signals_free(half);
+    ac_signals_free(huge);
+    ac_episode_free(ep);
+}
+END_TEST
+
+/* A pair the episode contradicts (signals written by hand: the loader
+ * checks each index alone): the rejected message not the pair agent's, a
+ * prompt that does not end at it, a corrective message of another agent
+ * or not after the error. The pair formats refuse it, AC_E_INVALID_ARG
+ * naming the pair, rather than write another agent's message as the
+ * erring agent's completion. */
+static const char *const BAD_PAIRS[] = {
+    "{\"kind\":\"repair\",\"agent\":\"solver\",\"step\":3,\"prompt_end\":3,"
+    "\"chosen\":7,\"candidates\":1,\"verified\":1,\"confidence\":0.9,"
+    "\"localization\":1.0,\"weight\":0.9}",
+    "{\"kind\":\"repair\",\"agent\":\"solver\",\"step\":2,\"prompt_end\":4,"
+    "\"chosen\":7,\"candidates\":1,\"verified\":1,\"confidence\":0.9,"
+    "\"localization\":1.0,\"weight\":0.9}",
+    "{\"kind\":\"corrective\",\"agent\":\"solver\",\"step\":2,"
+    "\"prompt_end\":2,\"chosen\":3,\"candidates\":0,\"verified\":0,"
+    "\"confidence\":1.0,\"localization\":1.0,\"weight\":1.0}",
+    "{\"kind\":\"corrective\",\"agent\":\"solver\",\"step\":2,"
+    "\"prompt_end\":2,\"chosen\":2,\"candidates\":0,\"verified\":0,"
+    "\"confidence\":1.0,\"localization\":1.0,\"weight\":1.0}"};
+
+START_TEST(pair_contradicts_episode)
+{
+    fixtures fx;
+    fx_load(&fx);
+    ac_signals *bad = step0_1_pair(BAD_PAIRS[_i]);
+    static const int32_t PAIR_FORMATS[] = {AC_EXPORT_FORMAT_TRL_DPO,
+                                           AC_EXPORT_FORMAT_TRL_DPO_STANDARD,
+                                           AC_EXPORT_FORMAT_TRL_REWARD};
+    for (int f = 0; f < 3; f++) {
+        ac_export *x = xnew_loaded(PAIR_FORMATS[f], &fx);
+        fails_after_success(x, fx.ep[STEP0_1], fx.repair[STEP0_1],
+                            fx.ep[STEP0_1], bad, AC_E_INVALID_ARG, "pair");
+        ac_export_free(x);
+    }
+    ac_signals_free(bad);
+    fx_free(&fx);
 }
 END_TEST
 
@@ -2571,6 +2652,9 @@ int main(void)
     tcase_add_test(tc, rllm_refuses_colons);
     tcase_add_test(tc, token_errors);
     tcase_add_test(tc, areal_overflow);
+    tcase_add_test(tc, token_overflow);
+    tcase_add_loop_test(tc, pair_contradicts_episode, 0,
+                        (int)(sizeof BAD_PAIRS / sizeof BAD_PAIRS[0]));
     tc = th_tcase(s, "memory");
     tcase_add_loop_test(tc, oom_episode_host, 0, N_FORMATS);
     tcase_add_loop_test(tc, oom_setters_host, 0, N_FORMATS);
