@@ -2091,7 +2091,8 @@ typedef enum ac_export_skip_reason {
     AC_EXPORT_SKIP_REASON_NO_CANDIDATE_TEXT = 3, /* a repair pair whose candidate's
                                              text was not loaded            */
     AC_EXPORT_SKIP_REASON_ZERO_REWARD = 4,       /* reward 0: no preference        */
-    AC_EXPORT_SKIP_REASON_NO_TOKENS = 5,         /* a message without a token span */
+    AC_EXPORT_SKIP_REASON_NO_TOKENS = 5,         /* a message without a token
+                                                    span, or no token at all */
     AC_EXPORT_SKIP_REASON_ARGUMENTS_NOT_JSON = 6,/* tool-call arguments that are not
                                              a JSON object                  */
     AC_EXPORT_SKIP_REASON_NOT_TRAINED_AGENT = 7  /* no trained agent in the episode */

@@ -342,6 +342,12 @@ static int load_files(ac_export *x, const options *o)
     if (o->tools != NULL) {
         if ((text = slurp(o->tools, o->max_bytes, &len)) == NULL)
             return CLI_FAILED;
+        if (memchr(text, '\0', len) != NULL) { /* the library takes a string */
+            cli_error("export: --tools %s: a NUL byte, which no JSON text "
+                      "holds", o->tools);
+            free(text);
+            return CLI_USAGE;
+        }
         rc = ac_export_set_str(x, AC_EXPORT_PARAM_TOOLS, text);
         free(text);
         if (rc != AC_OK)

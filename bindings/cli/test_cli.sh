@@ -1656,6 +1656,11 @@ export_errors)
     run 2 export --to trl-dpo --tools "$tmp/tools.json" --episodes "$eps" "$sig"
     stdout_empty
     stderr_has "export: --tools $tmp/tools.json: .*a JSON array of tool schemas is needed"
+    # a NUL byte would cut the text short where the library reads it
+    printf '[]\0junk' >"$tmp/tools.json"
+    run 2 export --to trl-dpo --tools "$tmp/tools.json" --episodes "$eps" "$sig"
+    stdout_empty
+    stderr_has "export: --tools $tmp/tools.json: a NUL byte"
     printf '{"team:3": {"7": {"role": "assistant", "tool_calls": {}}}}' >"$tmp/cands.json"
     run 2 export --to trl-dpo --candidates "$tmp/cands.json" --episodes "$eps" "$sig"
     stderr_has "export: --candidates $tmp/cands.json: \"team:3\".\"7\": tool_calls: an array is needed"

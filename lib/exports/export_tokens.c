@@ -54,6 +54,8 @@ static int locate(ac__xrun *r, uint32_t a, response *resp)
             end = msg(r, k)->token_end;
     }
     resp->length = end - resp->begin;
+    if (resp->length == 0) /* no token to put a reward on or to train */
+        return AC_EXPORT_SKIP_REASON_NO_TOKENS;
     if (resp->length > (uint64_t)r->x->p.max_tokens)
         return ac__fail(r->x->err, AC_E_TOO_LARGE, "the response spans %llu "
                         "tokens, more than AC_EXPORT_PARAM_MAX_TOKENS = %lld",

@@ -2132,6 +2132,37 @@ START_TEST(token_errors)
 }
 END_TEST
 
+/* A response of no token (every span from the first agent message on is
+ * empty, every reward 0) has no position for verl or SkyRL to train: a
+ * skip, no_tokens, not a record with empty vectors. */
+START_TEST(empty_response_skipped)
+{
+    ac_episode *ep = th_load(
+        "{\"format\":\"agentcredit.episode/1\",\"id\":\"e:0\","
+        "\"participants\":[{\"name\":\"user\",\"kind\":\"user\"},"
+        "{\"name\":\"a\",\"kind\":\"agent\"}],"
+        "\"messages\":[{\"from\":\"user\",\"text\":\"q\",\"tokens\":[0,2]},"
+        "{\"from\":\"a\",\"text\":\"\",\"tokens\":[2,2]}],"
+        "\"outcome\":0.5,\"threshold\":0.5,\"reference\":0.5}",
+        AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ac_signals *s = signals_of(ep);
+    double r[2];
+    ck_assert_int_eq(ac_signals_rewards(s, r, 2), AC_OK);
+    ck_assert(r[1] == 0);
+    for (int skyrl = 0; skyrl < 2; skyrl++) {
+        ac_export *x = xnew(skyrl ? AC_EXPORT_FORMAT_SKYRL
+                                  : AC_EXPORT_FORMAT_VERL_TOKENS);
+        xout o = convert_ok(x, ep, s);
+        ck_assert_uint_eq(o.records, 0);
+        ck_assert(has_skip(&o, AC_EXPORT_SKIP_REASON_NO_TOKENS, -1, "a"));
+        xout_free(&o);
+        ac_export_free(x);
+    }
+    ac_signals_free(s);
+    ac_episode_free(ep);
+}
+END_TEST
+
 /* Signals of a one-agent episode of two messages with these rewards. */
 static ac_signals *two_rewards(const char *id, double r0, double r1)
 {
@@ -2651,6 +2682,7 @@ int main(void)
     tcase_add_test(tc, candidates_malformed);
     tcase_add_test(tc, rllm_refuses_colons);
     tcase_add_test(tc, token_errors);
+    tcase_add_test(tc, empty_response_skipped);
     tcase_add_test(tc, areal_overflow);
     tcase_add_test(tc, token_overflow);
     tcase_add_loop_test(tc, pair_contradicts_episode, 0,

@@ -167,7 +167,8 @@ class Exporter(Handle):
     * ``group_sep``: an episode's group is its id up to the last
       occurrence (``""``: the id);
     * ``tools``: a JSON array of tool schemas (a list, or its text),
-      written as every conversational record's ``tools``;
+      written as the ``tools`` of every record whose chat turns a template
+      renders with tools (trl-dpo, trl-reward, trl-kto, verl);
     * ``data_source``: verl's ``data_source``;
     * ``max_tokens``: the most tokens of a per-token record (None: the
       library's default, 2^20);
