@@ -129,6 +129,8 @@ int cli_option_flag(const char *arg, const char *name);
  * line, 0 at the end of the input, -1 out of memory. */
 int cli_read_line(FILE *in, uint64_t max, char **line, size_t *len,
                   int *too_long);
+/* The input named path ("-": stdin), or NULL after a message naming it. */
+FILE *cli_open_input(const char *path);
 /* 1 when the line holds only spaces and tabs. */
 int cli_blank(const char *line, size_t len);
 /* 1 when arg asks for help (-h, --help). */

@@ -377,3 +377,13 @@ int cli_help_asked(int argc, char **argv, void (*help)(FILE *, const char *))
         }
     return 0;
 }
+
+FILE *cli_open_input(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return stdin;
+    FILE *in = fopen(path, "rb");
+    if (in == NULL)
+        cli_error("%s: %s", path, strerror(errno));
+    return in;
+}

@@ -589,9 +589,8 @@ static int one_file(ac_export *x, const options *o, episodes *e,
                     const char *path, FILE *to, FILE *report, tally *t)
 {
     int is_stdin = strcmp(path, "-") == 0;
-    FILE *in = is_stdin ? stdin : fopen(path, "rb");
+    FILE *in = cli_open_input(path);
     if (in == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
         t->failed++;
         return -1;
     }

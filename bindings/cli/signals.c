@@ -432,9 +432,8 @@ static int write_batch(pool *w, FILE *to, tally *t)
 static int one_file(pool *w, const char *path, FILE *to, tally *t)
 {
     int is_stdin = strcmp(path, "-") == 0;
-    FILE *in = is_stdin ? stdin : fopen(path, "rb");
+    FILE *in = cli_open_input(path);
     if (in == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
         t->failed++;
         return -1;
     }
