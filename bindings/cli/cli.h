@@ -129,6 +129,11 @@ int cli_option_flag(const char *arg, const char *name);
  * line, 0 at the end of the input, -1 out of memory. */
 int cli_read_line(FILE *in, uint64_t max, char **line, size_t *len,
                   int *too_long);
+/* A whole file, at most max_bytes: *text (NUL-terminated, the caller
+ * frees it) and *len. 0, or -1 after a message naming the file (a
+ * directory, past the limit, a read error). */
+int cli_read_file(const char *path, uint64_t max_bytes, char **text,
+                  size_t *len);
 /* The input named path ("-": stdin), or NULL after a message naming it. */
 FILE *cli_open_input(const char *path);
 /* 1 when the line holds only spaces and tabs. */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * agentcredit command-line tool: option parsing and estimator helpers. */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
+
 #include "cli.h"
 
 #include <errno.h>
@@ -8,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -386,4 +389,73 @@ FILE *cli_open_input(const char *path)
     if (in == NULL)
         cli_error("%s: %s", path, strerror(errno));
     return in;
+}
+
+int cli_read_file(const char *path, uint64_t max_bytes, char **text,
+                  size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    struct stat st;
+    if (in == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(in), &st) != 0)
+        memset(&st, 0, sizeof st); /* neither a directory nor a file */
+    if (S_ISDIR(st.st_mode)) {
+        cli_error("%s: is a directory", path);
+        fclose(in);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
+        cli_error("%s: %llu bytes, more than --max-bytes %llu; raise it "
+                  "with --max-bytes N", path, (unsigned long long)st.st_size,
+                  (unsigned long long)max_bytes);
+        fclose(in);
+        return -1;
+    }
+    /* room for max_bytes + 1 at most: one byte past the limit says the
+     * file is over it */
+    size_t cap = 0, used = 0, most = (size_t)max_bytes + 2;
+    size_t first = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
+    char *buf = NULL;
+    int bad = 0;
+    for (;;) {
+        if (cap - used < 2) {
+            size_t grow = cap ? 2 * cap : first;
+            grow = grow > most || grow < cap ? most : grow;
+            char *g = realloc(buf, grow);
+            if (g == NULL) {
+                cli_error("%s: out of memory", path);
+                bad = 1;
+                break;
+            }
+            buf = g;
+            cap = grow;
+        }
+        size_t got = fread(buf + used, 1, cap - used - 1, in);
+        used += got;
+        if ((uint64_t)used > max_bytes) {
+            cli_error("%s: more than --max-bytes %llu bytes; raise it with "
+                      "--max-bytes N", path, (unsigned long long)max_bytes);
+            bad = 1;
+            break;
+        }
+        if (got == 0) {
+            if (ferror(in)) {
+                cli_error("%s: read error: %s", path, strerror(errno));
+                bad = 1;
+            }
+            break;
+        }
+    }
+    fclose(in);
+    if (bad) {
+        free(buf);
+        return -1;
+    }
+    buf[used] = '\0';
+    *text = buf;
+    *len = used;
+    return 0;
 }

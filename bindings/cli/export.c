@@ -101,51 +101,6 @@ void cli_export_help(FILE *f, const char *lead)
             lead);
 }
 
-/* A whole small file (the candidates, the tools) into a malloc'd text,
- * at most max bytes. */
-static char *slurp(const char *path, uint64_t max, size_t *len)
-{
-    FILE *in = fopen(path, "rb");
-    if (in == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    int c;
-    while ((c = getc(in)) != EOF) {
-        if (n + 1 >= cap) {
-            size_t want = cap ? 2 * cap : 4096;
-            if (want > max + 1)
-                want = (size_t)max + 1;
-            char *grown = n >= max ? NULL : realloc(text, want);
-            if (grown == NULL) {
-                cli_error("%s: %s", path, n >= max
-                                              ? "longer than --max-bytes"
-                                              : "out of memory");
-                free(text);
-                fclose(in);
-                return NULL;
-            }
-            text = grown;
-            cap = want;
-        }
-        text[n++] = (char)c;
-    }
-    int bad = ferror(in);
-    fclose(in);
-    if (bad) {
-        cli_error("%s: read error: %s", path, strerror(errno));
-        free(text);
-        return NULL;
-    }
-    if (text == NULL && (text = malloc(1)) == NULL)
-        return NULL;
-    text[n] = '\0';
-    *len = n;
-    return text;
-}
-
 static int parse_empty_prompt(const char *v, options *o)
 {
     if (strcmp(v, "skip") == 0) {
@@ -340,7 +295,7 @@ static int load_files(ac_export *x, const options *o)
     char *text;
     int rc = AC_OK;
     if (o->tools != NULL) {
-        if ((text = slurp(o->tools, o->max_bytes, &len)) == NULL)
+        if (cli_read_file(o->tools, o->max_bytes, &text, &len) != 0)
             return CLI_FAILED;
         if (memchr(text, '\0', len) != NULL) { /* the library takes a string */
             cli_error("export: --tools %s: a NUL byte, which no JSON text "
@@ -354,7 +309,7 @@ static int load_files(ac_export *x, const options *o)
             return refused(x, rc, "--tools", o->tools);
     }
     if (o->candidates != NULL) {
-        if ((text = slurp(o->candidates, o->max_bytes, &len)) == NULL)
+        if (cli_read_file(o->candidates, o->max_bytes, &text, &len) != 0)
             return CLI_FAILED;
         rc = ac_export_load_candidates(x, text, len, NULL);
         free(text);

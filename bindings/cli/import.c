@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 enum { FROM_WHOWHEN = 1, FROM_TAU = 2, FROM_OPENAI = 3, FROM_AG2 = 4 };
@@ -224,77 +223,6 @@ static int parse_options(int argc, char **argv, options *o, int *first)
     return CLI_OK;
 }
 
-/* A whole file, at most max_bytes: *text (NUL-terminated, the caller
- * frees it) and *len. 0, or -1 after a message naming the file. */
-static int read_file(const char *path, uint64_t max_bytes, char **text,
-                     size_t *len)
-{
-    FILE *in = fopen(path, "rb");
-    struct stat st;
-    if (in == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fileno(in), &st) != 0)
-        memset(&st, 0, sizeof st); /* neither a directory nor a file */
-    if (S_ISDIR(st.st_mode)) {
-        cli_error("%s: is a directory", path);
-        fclose(in);
-        return -1;
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
-        cli_error("%s: %llu bytes, more than --max-bytes %llu; raise it "
-                  "with --max-bytes N", path, (unsigned long long)st.st_size,
-                  (unsigned long long)max_bytes);
-        fclose(in);
-        return -1;
-    }
-    /* room for max_bytes + 1 at most: one byte past the limit says the
-     * file is over it */
-    size_t cap = 0, used = 0, most = (size_t)max_bytes + 2;
-    size_t first = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
-    char *buf = NULL;
-    int bad = 0;
-    for (;;) {
-        if (cap - used < 2) {
-            size_t grow = cap ? 2 * cap : first;
-            grow = grow > most || grow < cap ? most : grow;
-            char *g = realloc(buf, grow);
-            if (g == NULL) {
-                cli_error("%s: out of memory", path);
-                bad = 1;
-                break;
-            }
-            buf = g;
-            cap = grow;
-        }
-        size_t got = fread(buf + used, 1, cap - used - 1, in);
-        used += got;
-        if ((uint64_t)used > max_bytes) {
-            cli_error("%s: more than --max-bytes %llu bytes; raise it with "
-                      "--max-bytes N", path, (unsigned long long)max_bytes);
-            bad = 1;
-            break;
-        }
-        if (got == 0) {
-            if (ferror(in)) {
-                cli_error("%s: read error: %s", path, strerror(errno));
-                bad = 1;
-            }
-            break;
-        }
-    }
-    fclose(in);
-    if (bad) {
-        free(buf);
-        return -1;
-    }
-    buf[used] = '\0';
-    *text = buf;
-    *len = used;
-    return 0;
-}
-
 /* The progress line, rewritten in place: on a terminal only. */
 static void progress(importer *im)
 {
@@ -375,7 +303,7 @@ static int load_labels(importer *im, const imp_sink *sink,
 {
     char *text = NULL;
     size_t len = 0;
-    if (read_file(im->o->labels, im->o->max_bytes, &text, &len) != 0)
+    if (cli_read_file(im->o->labels, im->o->max_bytes, &text, &len) != 0)
         return -1;
     int rc = imp_tau_labels_load(im->o->labels, text, len, sink, labels);
     free(text);
@@ -390,8 +318,8 @@ static void import_file(importer *im, const imp_sink *sink,
     char *text = NULL;
     size_t len = 0;
     im->files++;
-    progress_break(im); /* read_file's messages */
-    if (read_file(path, o->max_bytes, &text, &len) != 0) {
+    progress_break(im); /* cli_read_file's messages */
+    if (cli_read_file(path, o->max_bytes, &text, &len) != 0) {
         im->failed++;
         return;
     }

@@ -1674,9 +1674,9 @@ export_errors)
     stdout_empty
     stderr_has "none.json: No such file or directory"
     run 1 export --to trl-dpo --tools "$tmp" --episodes "$eps" "$sig"
-    stderr_has "$tmp: read error: Is a directory"
+    stderr_has "$tmp: is a directory"
     run 1 export --to trl-dpo --candidates "$exp/candidates.json" --max-bytes 100 --episodes "$eps" "$sig"
-    stderr_has 'candidates.json: longer than --max-bytes'
+    stderr_has 'candidates.json: [0-9]* bytes, more than --max-bytes 100'
     # missing files: the episodes (nothing runs), a signals file (the
     # others run)
     run 1 export --to verl --episodes "$tmp/none.jsonl" "$sig"
