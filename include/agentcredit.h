@@ -291,7 +291,8 @@ typedef enum ac_method {
                                   adaptive for a noisy oracle
                                   (AC_ESTIMATOR_PARAM_NOISY) whose whole
                                   table it pays, exact when it pays the
-                                  table, OddSHAP while its fit fits,
+                                  table (not with an error target),
+                                  OddSHAP while its fit fits,
                                   KernelSHAP up to AC_KERNEL_MAX_PLAYERS,
                                   permutation sampling (docs/estimators.md
                                   gives the margins) */
@@ -342,8 +343,12 @@ typedef enum ac_estimator_param {
      * evaluation on a repeat the host did not ask for
      * (AC_ESTIMATOR_PARAM_REPEATS). [0, 1], default 0. */
     AC_ESTIMATOR_PARAM_NOISY = 106,
-    /* f64: stop sampling once every standard error is at most this. 0 turns
-     * it off. [0, 1e300], default 0. Ignored by the exact method. */
+    /* f64: stop once every standard error is at most this (outcome
+     * AC_ESTIMATOR_OUTCOME_TARGET), tested at checkpoints: the sampled
+     * methods, and AC_METHOD_ADAPTIVE between its phases. AC_METHOD_EXACT
+     * cannot stop early: with a target it is refused (AC_E_INVALID_ARG at
+     * the start), and AUTO does not take it. 0 turns it off. [0, 1e300],
+     * default 0. */
     AC_ESTIMATOR_PARAM_TARGET_SE = 110
 } ac_estimator_param;
 
@@ -493,7 +498,9 @@ AC_API AC_NODISCARD int ac_estimator_progress(const ac_estimator *est,
                                               uint64_t *outstanding);
 /* Copies the estimate: phi[i] and its standard error se[i] for the n players
  * (n must equal the estimator's). se may be NULL. Infinity as a standard error
- * means the method had too few samples to estimate it. sum(phi) equals
+ * means the method had too few samples to estimate it, or an oracle declared
+ * noisy (AC_ESTIMATOR_PARAM_NOISY) whose noise it could not see (one
+ * evaluation of each coalition, values other than 0/1). sum(phi) equals
  * v(all) - v(empty) to a relative 1e-12 (exactly for subnormal credits).
  * AC_E_STATE before the run is done. */
 AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est,

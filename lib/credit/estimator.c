@@ -310,11 +310,25 @@ static const ac__method *choose_method(const ac_estimator *e)
 {
     for (uint32_t k = 0; k < ac__n_methods; k++) {
         const ac__method *m = ac__methods[k];
-        if (e->p.method == AC_METHOD_AUTO ? m->affordable(e)
-                                          : m->id == e->p.method)
+        if (e->p.method != AC_METHOD_AUTO ? m->id == e->p.method
+                                          : m->affordable(e) &&
+                                                (e->p.target_se == 0.0 ||
+                                                 m->checkpoints))
             return m;
     }
     return NULL;
+}
+
+/* A method that cannot stop early cannot honour an error target: refused,
+ * rather than spending the budget the host meant to save. */
+static int refuse_target(ac_estimator *e)
+{
+    return ac__fail(e->err, AC_E_INVALID_ARG,
+                    "the %s method evaluates every coalition and cannot stop "
+                    "on AC_ESTIMATOR_PARAM_TARGET_SE (%g): set it to 0, or "
+                    "take AC_METHOD_AUTO, AC_METHOD_ADAPTIVE (a noisy oracle) "
+                    "or a sampled method",
+                    e->method->name, e->p.target_se);
 }
 
 static int fail_run(ac_estimator *e, int status, int reason)
@@ -354,6 +368,8 @@ static int start_run(ac_estimator *e)
                  e->p.method == AC_METHOD_AUTO ? " is affordable" : "");
         return refuse_start(e, AC_E_INVALID_ARG);
     }
+    if (e->p.target_se > 0.0 && !e->method->checkpoints)
+        return refuse_start(e, refuse_target(e));
     e->method_used = e->method->id;
     /* v(empty) and v(all) enter every method's result (the total to
      * conserve), so they are requested first. */
@@ -542,7 +558,11 @@ static int test_target(ac_estimator *e, int *stopped)
     }
     *stopped = met;
     e->at_checkpoint = 0;
-    e->next_checkpoint += e->next_checkpoint / 4 + 1;
+    /* The next point of the grid past what is committed: a plan that
+     * jumped several points (a whole layer, a phase) has nothing new to
+     * show at the ones in between. */
+    while (e->next_checkpoint <= e->committed)
+        e->next_checkpoint += e->next_checkpoint / 4 + 1;
     return met ? finish_run(e, AC_ESTIMATOR_OUTCOME_TARGET) : AC_OK;
 }
 

@@ -1,9 +1,11 @@
 /* The game's full table of 2^n values, which several methods reach (exact
  * and adaptive by plan, the sampled ones when the budget covers it): what it
  * costs, whether the cache holds it, and the exact values from it. */
-#include <string.h>
+#include <math.h>
 
+#include "common/bits.h"
 #include "credit/estimator_internal.h"
+#include "credit/noise_model.h"
 #include "credit/shapley_exact.h"
 
 /* The table pays when every coalition not known fits in the budget with a
@@ -27,31 +29,75 @@ int ac__est_cache_complete(const ac_estimator *e)
            e->cache.count == ((uint64_t)1 << e->n) && e->dropped == 0;
 }
 
+/* Whether every evaluated value (the host's, not scaled) is 0 or 1. */
+static int cache_binary(const ac_estimator *e)
+{
+    const ac__cache *c = &e->cache;
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->entries[i].state == AC__ENTRY_KNOWN)
+            continue;
+        const double *slot = c->slots + (uint64_t)i * c->repeats;
+        for (uint32_t r = 0; r < c->repeats; r++)
+            if (slot[r] != 0.0 && slot[r] != 1.0)
+                return 0;
+    }
+    return 1;
+}
+
+/* The variance of each coalition's mean into table (by mask), from the
+ * noise model over the cache: each coalition's own repeats shrunk towards
+ * its layer, or p(1 - p) for 0/1 values. Known values have none. 0 when
+ * the model has nothing to go on (one evaluation each of values that are
+ * not 0/1): the noise was declared but cannot be seen. */
+static int cache_noise(const ac_estimator *e, double *table)
+{
+    const ac__cache *c = &e->cache;
+    double r = c->repeats;
+    ac__layer_noise L;
+    ac__noise_init(&L, e->n, cache_binary(e));
+    for (uint32_t i = 0; i < c->count; i++)
+        if (c->entries[i].state != AC__ENTRY_KNOWN)
+            ac__noise_add(&L, ac__popcount64(ac__cache_key(c, i)[0]), r,
+                          ac__est_value(e, i), ac__est_var(e, i) * r);
+    if (!ac__noise_pool(&L))
+        return 0;
+    for (uint32_t i = 0; i < c->count; i++) {
+        uint64_t mask = ac__cache_key(c, i)[0];
+        table[mask] = c->entries[i].state == AC__ENTRY_KNOWN
+                          ? 0.0
+                          : ac__noise_var(&L, ac__popcount64(mask), r,
+                                          ac__est_value(e, i),
+                                          ac__est_var(e, i) * r,
+                                          AC__NOISE_SE_PRIOR) / r;
+    }
+    return 1;
+}
+
 /* With every coalition in the cache (n <= 30, so one word a key), the
- * cache is the value table (in the scaled space: ac__est_value). */
+ * cache is the value table (in the scaled space: ac__est_value). The
+ * standard errors are 0 for a deterministic oracle; with noise (declared,
+ * or repeats) they come from the noise model, and are infinite (unknown)
+ * when it cannot see the noise. */
 int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se)
 {
     uint64_t total = (uint64_t)1 << e->n;
     double *table = ac__mem_alloc(&e->mem, (size_t)total, sizeof *table);
     if (table == NULL)
         return AC_E_NO_MEMORY;
-    int noisy = 0;
     for (uint32_t i = 0; i < e->cache.count; i++) {
         if (i % 65536 == 0 && ac__est_cancelled(e)) { /* up to 2^30 */
             ac__mem_free(&e->mem, table);
             return AC_E_CANCELLED;
         }
         table[ac__cache_key(&e->cache, i)[0]] = ac__est_value(e, i);
-        noisy |= ac__est_var(e, i) > 0.0;
     }
     int rc = ac__shapley_table_stop(&e->mem, e->n, table, &e->cancelled, phi);
-    if (rc == AC_OK && noisy) {
-        for (uint32_t i = 0; i < e->cache.count; i++)
-            table[ac__cache_key(&e->cache, i)[0]] = ac__est_var(e, i);
+    int noisy = e->p.noisy || e->cache.repeats > 1;
+    if (rc == AC_OK && noisy && cache_noise(e, table))
         rc = ac__shapley_table_se(&e->mem, e->n, table, &e->cancelled, se);
-    } else if (rc == AC_OK) {
-        memset(se, 0, e->n * sizeof *se);
-    }
+    else if (rc == AC_OK)
+        for (uint32_t i = 0; i < e->n; i++)
+            se[i] = noisy ? INFINITY : 0.0;
     ac__mem_free(&e->mem, table);
     return rc;
 }

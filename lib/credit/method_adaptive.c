@@ -39,15 +39,15 @@
 
 #include "common/bits.h"
 #include "credit/methods.h"
+#include "credit/noise_model.h"
 #include "credit/shapley_exact.h"
 
 #define MAX_PHASES 16   /* each costs O(2^n) work between two rounds */
 /* Weight of the layer in a shrunk variance, in evaluations: strong for the
  * allocation (chasing the noise of a few rollouts costs more than the
- * differences within a layer gain), light for the standard errors (which
- * should follow each coalition's own data). */
+ * differences within a layer gain), light for the standard errors
+ * (AC__NOISE_SE_PRIOR: they should follow each coalition's own data). */
 #define ALLOC_PRIOR 16.0
-#define SE_PRIOR 2.0
 #define PROBE_MIN 64    /* coalitions re-evaluated to look for noise   */
 #define PHASE_MIN_CAP ((int64_t)1 << 16) /* see phase_cap()          */
 
@@ -245,76 +245,22 @@ static int all_binary(const ac_estimator *e, const adaptive_state *s)
     return s->f_binary; /* the extras, folded by tally */
 }
 
-/* 0/1 outcomes: the variance of one evaluation is p(1 - p), with p the
- * coalition's success rate shrunk towards its layer's, `prior`
- * pseudo-evaluations strong. A coalition that failed (or succeeded) every
- * time keeps a variance that falls as it is evaluated more, instead of a
- * sample variance of 0 that would never give it another rollout. */
-static void bernoulli_variances(adaptive_state *s, double prior)
-{
-    double hits[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
-    double seen[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
-    for (uint64_t m = 0; m < s->total; m++) {
-        if (!isfinite(s->count[m]))
-            continue;
-        uint32_t z = ac__popcount64(m);
-        hits[z] += s->mean[m] * s->count[m];
-        seen[z] += s->count[m];
-    }
-    for (uint64_t m = 0; m < s->total; m++) {
-        if (!isfinite(s->count[m]))
-            continue;
-        uint32_t z = ac__popcount64(m);
-        /* The layer's rate itself gets one success and one failure: a
-         * layer that never succeeded yet keeps a small chance to. */
-        double layer = (hits[z] + 1.0) / (seen[z] + 2.0);
-        double p = (s->mean[m] * s->count[m] + prior * layer) /
-                   (s->count[m] + prior);
-        s->var[m] = p * (1.0 - p);
-    }
-}
-
-/* Replaces each sample variance by one shrunk towards the pooled variance
- * of its size layer (the whole game's when the layer has none), weighted by
- * degrees of freedom: a coalition seen once takes the pool. */
-static void pooled_variances(adaptive_state *s, double prior)
-{
-    uint32_t n = s->n;
-    double layer_ss[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
-    double layer_dof[AC_ADAPTIVE_MAX_PLAYERS + 1] = {0};
-    double ss = 0.0, dof = 0.0;
-    for (uint64_t m = 0; m < s->total; m++) {
-        if (!isfinite(s->count[m]) || !(s->count[m] > 1.0))
-            continue;
-        uint32_t z = ac__popcount64(m);
-        layer_ss[z] += s->var[m] * (s->count[m] - 1.0);
-        layer_dof[z] += s->count[m] - 1.0;
-    }
-    for (uint32_t z = 0; z <= n; z++) {
-        ss += layer_ss[z];
-        dof += layer_dof[z];
-    }
-    double global = dof > 0.0 ? ss / dof : 0.0;
-    for (uint64_t m = 0; m < s->total; m++) {
-        if (!isfinite(s->count[m]))
-            continue;
-        uint32_t z = ac__popcount64(m);
-        double pool = layer_dof[z] > 0.0 ? layer_ss[z] / layer_dof[z] : global;
-        double d = s->count[m] - 1.0;
-        s->var[m] = d > 0.0 ? (prior * pool + d * s->var[m]) / (prior + d)
-                            : pool;
-    }
-}
-
 /* The variance of one evaluation of each coalition, shrunk towards its
- * layer by `prior` evaluations' worth. */
+ * layer by `prior` evaluations' worth (credit/noise_model.h). */
 static void model_variances(const ac_estimator *e, adaptive_state *s,
                             double prior)
 {
-    if (all_binary(e, s))
-        bernoulli_variances(s, prior);
-    else
-        pooled_variances(s, prior);
+    ac__layer_noise L;
+    ac__noise_init(&L, s->n, all_binary(e, s));
+    for (uint64_t m = 0; m < s->total; m++)
+        if (isfinite(s->count[m]))
+            ac__noise_add(&L, ac__popcount64(m), s->count[m], s->mean[m],
+                          s->var[m]);
+    ac__noise_pool(&L);
+    for (uint64_t m = 0; m < s->total; m++)
+        if (isfinite(s->count[m]))
+            s->var[m] = ac__noise_var(&L, ac__popcount64(m), s->count[m],
+                                      s->mean[m], s->var[m], prior);
 }
 
 typedef struct frac_item {
@@ -496,7 +442,10 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
     if (rc == AC_OK)
         rc = allocate(e, s, fill);
     int64_t rest = left - probe - fill, rounds = rest / width;
-    s->phases_left = (int)(rounds < MAX_PHASES ? rounds : MAX_PHASES);
+    /* With an error target the phases grow with what is spent (see
+     * phase_share), as many as the budget holds. */
+    int64_t most = e->p.target_se > 0.0 ? INT32_MAX : MAX_PHASES;
+    s->phases_left = (int)(rounds < most ? rounds : most);
     if (rc == AC_OK && rounds == 0)
         rc = plan_at_once(e, s, rest, margin);
     return rc;
@@ -531,6 +480,28 @@ static int64_t phase_cap(const adaptive_state *s)
                                              : PHASE_MIN_CAP;
 }
 
+/* What the next phase plans: whole rounds, the last phase the rest; a
+ * share above the cap is spent over more phases than planned. With an
+ * error target, a quarter of what was committed so far: the checkpoints
+ * (estimator.c) grow by a quarter too, so the run stops within about a
+ * quarter of the evaluations the target needs. */
+static int64_t phase_share(ac_estimator *e, adaptive_state *s)
+{
+    int64_t rest = ac__est_remaining(e), width = e->p.batch;
+    int64_t share = rest, cap = phase_cap(s) / width * width;
+    if (e->p.target_se > 0.0 && e->committed / 4 < rest)
+        share = e->committed / 4 / width * width;
+    else if (s->phases_left > 1)
+        share = rest / s->phases_left / width * width;
+    if (share < width)
+        share = width < rest ? width : rest;
+    if (share > (cap > width ? cap : width))
+        share = cap > width ? cap : width;
+    else
+        s->phases_left--;
+    return share;
+}
+
 static int adaptive_extend(ac_estimator *e, int *grew)
 {
     adaptive_state *s = e->mstate;
@@ -550,20 +521,7 @@ static int adaptive_extend(ac_estimator *e, int *grew)
     }
     model_variances(e, s, ALLOC_PRIOR);
     allocation_weights(s, 1);
-    /* Whole rounds a phase, the last phase the rest; a share above the
-     * cap is spent over more phases than planned. */
-    int64_t rest = ac__est_remaining(e), width = e->p.batch;
-    int64_t share = rest, cap = phase_cap(s) / width * width;
-    if (s->phases_left > 1) {
-        share = rest / s->phases_left / width * width;
-        if (share < width)
-            share = width < rest ? width : rest;
-    }
-    if (share > (cap > width ? cap : width))
-        share = cap > width ? cap : width;
-    else
-        s->phases_left--;
-    int rc = allocate(e, s, share);
+    int rc = allocate(e, s, phase_share(e, s));
     /* Nothing to allocate (no coalition with a variance to cut): the
      * phases are over, or a share that was capped would come back for
      * ever. */
@@ -580,7 +538,7 @@ static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
     /* v(all) - v(empty) over every evaluation of the two, repeats included:
      * the total the credits conserve. */
     s->delta = s->mean[s->total - 1] - s->mean[0];
-    model_variances(e, s, SE_PRIOR);
+    model_variances(e, s, AC__NOISE_SE_PRIOR);
     int rc = ac__shapley_table_stop(&e->mem, s->n, s->mean, &e->cancelled,
                                     phi);
     if (rc != AC_OK)
@@ -653,7 +611,15 @@ static void adaptive_end(ac_estimator *e)
     ac__mem_free(&e->mem, s);
 }
 
+/* The estimate means something once the pilot (every coalition) is in. */
+static int adaptive_settled(const ac_estimator *e)
+{
+    const adaptive_state *s = e->mstate;
+    return s->started;
+}
+
 static const ac__method_ops OPS = {
+    .settled = adaptive_settled,
     .begin = adaptive_begin,
     .extend = adaptive_extend,
     .estimate = adaptive_estimate,
@@ -663,11 +629,13 @@ static const ac__method_ops OPS = {
     .take_extra = adaptive_take_extra,
 };
 
-/* Its estimate weighs the repeats, so a complete cache is no shortcut; it
- * evaluates the whole table, so there is no error target to test. */
+/* Its estimate weighs the repeats, so a complete cache is no shortcut.
+ * The error target is tested between phases (each waits for the values
+ * before it), once the pilot is planned. */
 const ac__method ac__method_adaptive = {
     .name = "adaptive",
     .id = AC_METHOD_ADAPTIVE,
     .affordable = adaptive_affordable,
     .ops = &OPS,
+    .checkpoints = 1,
 };

@@ -465,6 +465,72 @@ START_TEST(budget_edges_and_pilot_failures)
 }
 END_TEST
 
+/* The issue's case: a noisy 3-agent team with a budget of 20,000 and a
+ * target met after a few hundred rollouts stops there (it spent the whole
+ * budget before), every error at or below the target, the result honest;
+ * a tighter target costs more; the stop does not depend on the batch. */
+START_TEST(error_target_stops_the_run)
+{
+    const uint32_t n = 3;
+    const double targets[2] = {0.03, 0.015};
+    int64_t spent[2];
+    double want[3];
+    team_exact(n, want);
+    for (int t = 0; t < 2; t++) {
+        team_oracle o;
+        ac_estimator *e = team_run(n, AC_METHOD_AUTO, 20000, 1, 7, &o);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
+        th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE,
+                                   targets[t]), e);
+        th_ok(ac_estimator_run(e), e);
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD),
+                         AC_METHOD_ADAPTIVE);
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME),
+                         AC_ESTIMATOR_OUTCOME_TARGET);
+        spent[t] = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
+        ck_assert_int_eq((int64_t)o.evals, spent[t]);
+        double phi[3], se[3];
+        th_ok(ac_estimator_result(e, phi, se, n), e);
+        th_assert_conserves(phi, n, team_p(n, 7), team_p(n, 0));
+        for (uint32_t i = 0; i < n; i++)
+            ck_assert_msg(se[i] > 0 && se[i] <= targets[t] &&
+                              fabs(phi[i] - want[i]) < 5 * targets[t],
+                          "phi[%u] %g exact %g se %g", i, phi[i], want[i],
+                          se[i]);
+        ac_estimator_free(e);
+        team_done(&o);
+    }
+    ck_assert_msg(spent[0] < 2000 && spent[1] > 2 * spent[0] &&
+                      spent[1] < 8000,
+                  "spent %lld at 0.03 and %lld at 0.015", (long long)spent[0],
+                  (long long)spent[1]);
+}
+END_TEST
+
+/* Checkpoints sit on a grid of committed evaluations and wait for every
+ * value: rounds of 8 or of 64 stop at the same point with the same bits. */
+START_TEST(error_target_stop_ignores_the_batch)
+{
+    double phi[2][3];
+    int64_t spent[2];
+    for (int w = 0; w < 2; w++) {
+        team_oracle o;
+        ac_estimator *e = team_run(3, AC_METHOD_ADAPTIVE, 20000, 1, 9, &o);
+        th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, w ? 8 : 64), e);
+        th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.02), e);
+        th_ok(ac_estimator_run(e), e);
+        spent[w] = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
+        th_ok(ac_estimator_result(e, phi[w], NULL, 3), e);
+        ac_estimator_free(e);
+        team_done(&o);
+    }
+    ck_assert_int_lt(spent[0], 20000);
+    ck_assert_int_lt(spent[1], 20000);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert(isfinite(phi[0][i]) && isfinite(phi[1][i]));
+}
+END_TEST
+
 static Suite *adaptive_suite(void)
 {
     Suite *s = suite_create("adaptive");
@@ -480,6 +546,8 @@ static Suite *adaptive_suite(void)
     tcase_add_loop_test(tc, auto_takes_adaptive_for_a_noisy_oracle, 0, 2);
     tcase_add_test(tc, unknown_ends_are_repeated_and_conserved);
     tcase_add_loop_test(tc, budget_edges_and_pilot_failures, 0, 2);
+    tcase_add_test(tc, error_target_stops_the_run);
+    tcase_add_test(tc, error_target_stop_ignores_the_batch);
     return s;
 }
 

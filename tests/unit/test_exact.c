@@ -595,12 +595,110 @@ static int rec_oracle_fn(void *user, const uint64_t *coalitions,
     return 0;
 }
 
+/* Runs exact on a game given by its table (n = 3, ends known) through the
+ * plain oracle, with the repeats and the noise flag given; se out. */
+static void run_exact_table(const double *table, int64_t repeats,
+                            int64_t noisy, double *phi, double *se)
+{
+    th_game *g = th_game_from_table(3, table);
+    ac_estimator *e = th_est(3, AC_METHOD_EXACT, 1000, 0);
+    th_oracle o;
+    th_oracle_init(&o, g, 0);
+    th_est_ends(e, g);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_REPEATS, repeats), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, noisy), e);
+    th_ok(ac_estimator_set_oracle(e, th_oracle_fn, &o), e);
+    th_ok(ac_estimator_run(e), e);
+    th_ok(ac_estimator_result(e, phi, se, 3), e);
+    th_assert_conserves(phi, 3, table[7], table[0]);
+    ac_estimator_free(e);
+    th_game_free(g);
+}
+
+/* 0/1 rollouts that agreed twice are not certain: the variance of a 0/1
+ * value follows from its success rate, shrunk towards its layer's (it was
+ * 0 for 11% of the runs of a 3-agent team). */
+START_TEST(binary_repeats_that_agree_keep_an_error)
+{
+    const double table[8] = {0, 1, 0, 1, 1, 1, 0, 1};
+    double phi[3], se[3];
+    run_exact_table(table, 2, 0, phi, se);
+    /* p(S) = (2 x(S) + 2 layer) / 4, layer = (hits + 1) / (seen + 2). */
+    double layer1 = (2.0 * 2 + 1) / (6 + 2), layer2 = (2.0 * 2 + 1) / (6 + 2);
+    double var[8] = {0};
+    for (uint64_t S = 1; S < 7; S++) {
+        double layer = th_popcount64(S) == 1 ? layer1 : layer2;
+        double p = (2.0 * table[S] + 2.0 * layer) / 4.0;
+        var[S] = p * (1 - p) / 2.0;
+    }
+    for (uint32_t i = 0; i < 3; i++) {
+        double s2 = 0;
+        for (uint64_t S = 1; S < 7; S++) {
+            uint32_t z = th_popcount64(S);
+            double c = (S >> i) & 1u ? th_weight(3, z - 1u) : -th_weight(3, z);
+            s2 += c * c * var[S];
+        }
+        ck_assert_msg(se[i] > 0 && fabs(se[i] - sqrt(s2)) <= 1e-12,
+                      "se[%u] %.17g want %.17g", i, se[i], sqrt(s2));
+    }
+}
+END_TEST
+
+/* Declared noisy, one evaluation each: values that are not 0/1 show no
+ * noise, so the error is unknown (infinite), never 0; 0/1 values have
+ * their variance from their rate. A deterministic oracle keeps 0. */
+START_TEST(noisy_single_evaluations_are_not_certain)
+{
+    const double real[8] = {0, 0.2, 0.5, 0.9, 0.3, 0.6, 0.7, 1.4};
+    const double binary[8] = {0, 1, 0, 1, 0, 1, 1, 1};
+    double phi[3], se[3];
+    run_exact_table(real, 1, 1, phi, se);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_msg(isinf(se[i]) && se[i] > 0, "se[%u] = %g", i, se[i]);
+    run_exact_table(binary, 1, 1, phi, se);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_msg(isfinite(se[i]) && se[i] > 0.05, "se[%u] = %g", i,
+                      se[i]);
+    run_exact_table(real, 1, 0, phi, se);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_msg(se[i] == 0.0, "se[%u] = %g", i, se[i]);
+}
+END_TEST
+
+/* The issue's case: a noisy 0/1 oracle at a budget of exactly the table.
+ * AUTO takes a sampled method (the table leaves no retry margin), which
+ * reaches every coalition and reports the exact values: with errors. */
+START_TEST(auto_noisy_at_table_budget_reports_errors)
+{
+    const uint32_t n = 4;
+    double table[16];
+    for (uint64_t S = 0; S < 16; S++)
+        table[S] = (double)(th_popcount64(S) >= 2 || S == 1);
+    table[0] = 0;
+    th_game *g = th_game_from_table(n, table);
+    ac_estimator *e = th_est(n, AC_METHOD_AUTO, 14, 3);
+    th_oracle o;
+    th_oracle_init(&o, g, 0);
+    th_est_ends(e, g);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
+    th_ok(ac_estimator_set_oracle(e, th_oracle_fn, &o), e);
+    th_ok(ac_estimator_run(e), e);
+    double phi[4], se[4];
+    th_ok(ac_estimator_result(e, phi, se, n), e);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_COALITIONS), 14);
+    for (uint32_t i = 0; i < n; i++)
+        ck_assert_msg(isfinite(se[i]) && se[i] > 0, "se[%u] = %g", i, se[i]);
+    ac_estimator_free(e);
+    th_game_free(g);
+}
+END_TEST
+
 START_TEST(noisy_repeats_standard_errors)
 {
     /* n = 3, ends known, 4 repeats: 6 coalitions x 4 = 24 evaluations.
      * phi_i = sum_S c_iS mean(S) and se_i = sqrt(sum_S c_iS^2 s2(S) / r)
      * with c_iS = w(|S|-1) if i in S else -w(|S|) and s2 the unbiased sample
-     * variance; known coalitions have no variance. */
+     * variance shrunk towards its layer's; known coalitions have none. */
     const uint32_t n = 3, r = 4;
     th_game *g = th_game_random_table(n, 21);
     ac_estimator *e = th_est(n, AC_METHOD_EXACT, 1000, 0);
@@ -629,6 +727,16 @@ START_TEST(noisy_repeats_standard_errors)
         mean[S] = o.sum[S] / r;
         var[S] = (o.sumsq[S] - r * mean[S] * mean[S]) / (r - 1);
     }
+    /* Each sample variance is shrunk towards its size layer's pooled one,
+     * with the layer weighing 2 evaluations (docs/estimators.md). */
+    double pool[4] = {0}, shrunk[8];
+    for (uint64_t S = 1; S < 7; S++)
+        pool[th_popcount64(S)] += var[S] / 3.0;
+    for (uint64_t S = 0; S < 8; S++)
+        shrunk[S] = S == 0 || S == 7
+                        ? 0.0
+                        : (2.0 * pool[th_popcount64(S)] + (r - 1) * var[S]) /
+                              (2.0 + (r - 1));
     for (uint32_t i = 0; i < n; i++) {
         double p = 0, s2 = 0;
         for (uint64_t S = 0; S < 8; S++) {
@@ -636,7 +744,7 @@ START_TEST(noisy_repeats_standard_errors)
             double c = (S >> i) & 1u ? th_weight(n, size - 1u)
                                      : -th_weight(n, size);
             p += c * mean[S];
-            s2 += c * c * var[S] / r;
+            s2 += c * c * shrunk[S] / r;
         }
         ck_assert_msg(fabs(phi[i] - p) <= 1e-12, "phi[%u] %.17g want %.17g", i,
                       phi[i], p);
@@ -677,6 +785,9 @@ static Suite *exact_suite(void)
     tcase_add_test(tc, budget_too_small);
     tcase_add_test(tc, all_known_budget_zero);
     tcase_add_test(tc, noisy_repeats_standard_errors);
+    tcase_add_test(tc, binary_repeats_that_agree_keep_an_error);
+    tcase_add_test(tc, noisy_single_evaluations_are_not_certain);
+    tcase_add_test(tc, auto_noisy_at_table_budget_reports_errors);
     return s;
 }
 

@@ -341,7 +341,11 @@ START_TEST(target_se_stops_early)
 }
 END_TEST
 
-START_TEST(target_se_ignored_by_exact)
+/* Exact evaluates every coalition: it cannot stop on an error target, so a
+ * target is refused before any evaluation, naming the method and the
+ * parameter, and the handle stays idle: without the target it runs. AUTO
+ * with a target takes a method that can stop. */
+START_TEST(target_se_refused_by_exact)
 {
     th_game *g = th_game_random_table(6, 5);
     ac_estimator *e = th_est(6, AC_METHOD_EXACT, 2048, 0);
@@ -349,12 +353,31 @@ START_TEST(target_se_ignored_by_exact)
     double phi[6], want[6];
     th_shapley_subsets(6, g->table, want);
     th_est_ends(e, g);
+    th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.01), e);
+    th_oracle_init(&o, g, 0);
+    ck_assert_int_eq(th_run(e, &o, phi, NULL), AC_E_INVALID_ARG);
+    ck_assert(th_icontains(ac_estimator_last_error(e), "exact"));
+    ck_assert(th_icontains(ac_estimator_last_error(e), "TARGET_SE"));
+    ck_assert_int_eq(o.evals, 0);
+    th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.0), e);
+    th_ok(th_run(e, &o, phi, NULL), e);
+    th_assert_vec_near(phi, want, 6, 1e-12, "exact without a target");
+    ac_estimator_free(e);
+
+    th_game_free(g);
+
+    /* n = 8: 254 coalitions, the first checkpoint at 64 evaluations. */
+    g = th_game_random_table(8, 5);
+    double phi8[8];
+    e = th_est(8, AC_METHOD_AUTO, 2048, 0);
+    th_est_ends(e, g);
     th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 1e10), e);
     th_oracle_init(&o, g, 0);
-    th_ok(th_run(e, &o, phi, NULL), e);
-    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 62);
-    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME), AC_ESTIMATOR_OUTCOME_COMPLETE);
-    th_assert_vec_near(phi, want, 6, 1e-12, "exact with a target");
+    th_ok(th_run(e, &o, phi8, NULL), e);
+    ck_assert_int_ne(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_EXACT);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME),
+                     AC_ESTIMATOR_OUTCOME_TARGET);
+    ck_assert_int_lt(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 254);
     ac_estimator_free(e);
     th_game_free(g);
 }
@@ -526,7 +549,7 @@ static Suite *sampled_suite(void)
     tcase_add_test(tc, permutation_few_units_never_certain);
     tc = th_tcase(s, "target");
     tcase_add_loop_test(tc, target_se_stops_early, 0, 2);
-    tcase_add_test(tc, target_se_ignored_by_exact);
+    tcase_add_test(tc, target_se_refused_by_exact);
     tc = th_tcase(s, "auto");
     tcase_add_test(tc, auto_choice);
     tc = th_tcase(s, "large");
