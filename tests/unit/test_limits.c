@@ -555,6 +555,8 @@ START_TEST(regular_file_past_max_bytes)
     assert_names(err, path);
     ck_assert_uint_eq(c.calls, 0);
     unlink(path);
+    *strrchr(path, '/') = '\0'; /* and its directory */
+    rmdir(path);
     free(path);
 }
 END_TEST
