@@ -1518,6 +1518,16 @@ static void section_plan_game(const bench_game *g, const options *opt)
             printf("%-20s %-10s %8.3g %10" PRId64 " %10.4f %12.3f %12.3f\n",
                    cases[c].label, param, targets[t], budget, model_se,
                    o.max_rmse / targets[t], o.rms_rmse / targets[t]);
+            /* The plan's promise, once the seeds can read it (5% or
+             * better): within 25% of the model's se over the agents, and
+             * at the worst-case rate no agent above it. */
+            double rms = o.rms_rmse / model_se, worst = o.max_rmse / model_se;
+            if (opt->plan_seeds >= 100 && c > 0 && !(rms > 0.75 && rms < 1.25))
+                fail("%s: plan (%s, target %g): the RMSE over agents is %.3f "
+                     "times the model's se", g->name, param, targets[t], rms);
+            if (opt->plan_seeds >= 100 && c == 0 && !(worst < 1.25))
+                fail("%s: plan (%s, target %g): the worst agent's RMSE is %.3f "
+                     "times the model's se", g->name, param, targets[t], worst);
         }
     }
     print_rule(100);
