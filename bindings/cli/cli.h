@@ -84,6 +84,7 @@ int cli_shapley(int argc, char **argv);
 int cli_signals(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_plan(int argc, char **argv);
 /* A command's help: its synopsis after lead ("  " within 'agentcredit
  * --help', "Usage: agentcredit " alone), then what it does and its
  * options, indented by eight. */
@@ -92,6 +93,7 @@ void cli_shapley_help(FILE *f, const char *lead);
 void cli_signals_help(FILE *f, const char *lead);
 void cli_import_help(FILE *f, const char *lead);
 void cli_export_help(FILE *f, const char *lead);
+void cli_plan_help(FILE *f, const char *lead);
 
 /* The demo team (demo.c): its agents' roles, and the credits of its
  * noise-free game with the observed outcome v(all) and the fallback's known
