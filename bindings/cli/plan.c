@@ -82,21 +82,13 @@ static int parse_args(int argc, char **argv, struct plan_opts *o)
             i++;
             continue;
         }
-#define VALUE_OPTION(name, parse, flag)                                      \
-    if ((m = cli_option_value(argc, argv, &i, name, &val)) != 0) {          \
-        if (m < 0 || parse != 0)                                            \
-            return CLI_USAGE;                                               \
-        o->flag = 1;                                                        \
-        continue;                                                           \
-    }
-        VALUE_OPTION("--agents", cli_parse_int("--agents", val, &o->agents),
+        CLI_VALUE_OPTION("--agents", cli_parse_int("--agents", val, &o->agents),
                      has_agents)
-        VALUE_OPTION("--success-rate",
+        CLI_VALUE_OPTION("--success-rate",
                      cli_parse_f64("--success-rate", val, &o->rate), has_rate)
-        VALUE_OPTION("--sd", cli_parse_f64("--sd", val, &o->sd), has_sd)
-        VALUE_OPTION("--target-se",
+        CLI_VALUE_OPTION("--sd", cli_parse_f64("--sd", val, &o->sd), has_sd)
+        CLI_VALUE_OPTION("--target-se",
                      cli_parse_f64("--target-se", val, &o->target), has_target)
-#undef VALUE_OPTION
         cli_error("plan: unknown %s '%s' (try 'agentcredit plan --help')",
                   arg[0] == '-' ? "option" : "argument", arg);
         return CLI_USAGE;

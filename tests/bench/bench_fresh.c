@@ -65,6 +65,14 @@ static void text_array(text *t, const char *key, const double *x, size_t n)
     text_printf(t, "]");
 }
 
+/* Ends a game's text with its "exact" and hands the text over. */
+static char *text_finish(text *t, const double *phi, size_t n)
+{
+    text_array(t, "exact", phi, n);
+    text_printf(t, "}");
+    return t->p;
+}
+
 /* ===================================================================== */
 /* Random numbers and weights                                            */
 /* ===================================================================== */
@@ -133,11 +141,10 @@ static char *soum_json(uint64_t seed, uint32_t n, int terms, int size_lo,
         text_printf(&t, "]}");
     }
     text_printf(&t, "]");
-    text_array(&t, "exact", phi, n);
-    text_printf(&t, "}");
+    char *json = text_finish(&t, phi, n);
     free(phi);
     free(members);
-    return t.p;
+    return json;
 }
 
 /* Player i's value: sum over k of w(k) times the coalitions of k others
@@ -197,12 +204,11 @@ static char *voting_json(uint64_t seed, uint32_t n, const char *name)
     text_printf(&t, "{\"name\":\"%s\",\"n\":%u,\"type\":\"voting\",\"quota\":%d",
                 name, n, quota);
     text_array(&t, "weights", wd, n);
-    text_array(&t, "exact", phi, n);
-    text_printf(&t, "}");
+    char *json = text_finish(&t, phi, n);
     free(weight);
     free(phi);
     free(wd);
-    return t.p;
+    return json;
 }
 
 static int by_cost(const void *x, const void *y)
@@ -233,12 +239,11 @@ static char *airport_json(uint64_t seed, uint32_t n, const char *name)
     text t = {0};
     text_printf(&t, "{\"name\":\"%s\",\"n\":%u,\"type\":\"airport\"", name, n);
     text_array(&t, "costs", cost, n);
-    text_array(&t, "exact", phi, n);
-    text_printf(&t, "}");
+    char *json = text_finish(&t, phi, n);
     free(cost);
     free(phi);
     free(order);
-    return t.p;
+    return json;
 }
 
 enum { ROLE_COMP, ROLE_SUBS, ROLE_HELPER, ROLE_SAB, ROLE_NULL };
@@ -320,11 +325,10 @@ static char *team_json(uint64_t seed, uint32_t n, const char *name)
     text_printf(&t, "{\"name\":\"%s\",\"n\":%u,\"noise\":{\"kind\":"
                     "\"bernoulli\"}", name, n);
     text_array(&t, "values", v, (size_t)size);
-    text_array(&t, "exact", phi, n);
-    text_printf(&t, "}");
+    char *json = text_finish(&t, phi, n);
     free(v);
     free(phi);
-    return t.p;
+    return json;
 }
 
 /* ===================================================================== */
