@@ -522,6 +522,57 @@ AC_API void ac_estimator_cancel(ac_estimator *est);
  * Owned by the estimator, valid until the next call on it. */
 AC_API const char *ac_estimator_last_error(const ac_estimator *est);
 
+/* Planning a budget (since ABI 1.1): before any rollout, the evaluations
+ * AC_METHOD_ADAPTIVE needs for a target standard error of every agent's
+ * credit, for a team of n_players and a noise model. The model
+ * (docs/estimators.md, "Planning a budget"): every evaluation of every
+ * coalition has the same variance sigma^2; the method evaluates every
+ * coalition not known once, then spreads the rest of the budget by
+ * water-filling, m_S = max(1, lambda a_S) (Neyman allocation with every
+ * coalition at least once); every agent's credit then has the variance
+ * (sigma^2 / n) sum_S a_S^2 / m_S, and the plan is the smallest budget
+ * whose variance is at most target_se^2. The answer is at least the table
+ * (2^n coalitions, less the two ends when they are known) plus the retry
+ * margin of AC_METHOD_AUTO at the default AC_ESTIMATOR_PARAM_MAX_RETRIES
+ * (2 + table / 32), so that AUTO with AC_ESTIMATOR_PARAM_NOISY = 1 takes
+ * the adaptive method at that budget; 0 when nothing is unknown.
+ *   noise, noise_param  AC_PLAN_NOISE_ROLLOUTS: 0/1 rollouts whose success
+ *                       rate is expected near noise_param, in (0, 1):
+ *                       sigma^2 = p (1 - p); 0.5 is the worst case, an
+ *                       upper bound whatever the rates.
+ *                       AC_PLAN_NOISE_SD: any values whose single
+ *                       evaluation has the standard deviation noise_param
+ *                       (finite, > 0).
+ *   target_se           finite, > 0.
+ *   flags               AC_PLAN_FLAG_* (0: nothing known).
+ *   *evaluations        the budget to set (AC_ESTIMATOR_PARAM_BUDGET).
+ *   se                  (may be NULL) the standard error of every agent's
+ *                       credit the model gives at that budget: target_se
+ *                       or less (less when the table alone does better).
+ * err_buf (may be NULL) receives a message naming what was wrong, as
+ * ac_game_load_json's; "" on success. Thread-safe (no handle). Returns:
+ * AC_OK; AC_E_INVALID_ARG (evaluations NULL, n_players 0, an unknown noise
+ * or flag, a noise_param or target_se out of its range, NaN included);
+ * AC_E_TOO_LARGE (n_players beyond AC_ADAPTIVE_MAX_PLAYERS: the sampled
+ * methods' error depends on the game, not on the noise alone, so no plan
+ * is made for them; or a plan beyond AC_ESTIMATOR_PARAM_BUDGET's upper
+ * bound). *evaluations and *se are written on success only. */
+typedef enum ac_plan_noise {
+    AC_PLAN_NOISE_ROLLOUTS = 1, /* 0/1 outcomes; noise_param: success rate */
+    AC_PLAN_NOISE_SD = 2        /* noise_param: sd of one evaluation      */
+} ac_plan_noise;
+typedef enum ac_plan_flag {
+    /* v(empty) and v(all) will be given (ac_estimator_set_value): they cost
+     * nothing and carry no noise */
+    AC_PLAN_FLAG_ENDS_KNOWN = 1
+} ac_plan_flag;
+AC_API AC_NODISCARD int ac_estimator_plan(uint32_t n_players,
+                                          ac_plan_noise noise,
+                                          double noise_param,
+                                          double target_se, uint32_t flags,
+                                          int64_t *evaluations, double *se,
+                                          char *err_buf, size_t err_cap);
+
 /* ===================================================================== */
 /* Message refiner: per-message rewards that add up to each agent's credit */
 /* ===================================================================== */

@@ -84,6 +84,7 @@ int cli_shapley(int argc, char **argv);
 int cli_signals(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_plan(int argc, char **argv);
 /* A command's help: its synopsis after lead ("  " within 'agentcredit
  * --help', "Usage: agentcredit " alone), then what it does and its
  * options, indented by eight. */
@@ -92,6 +93,7 @@ void cli_shapley_help(FILE *f, const char *lead);
 void cli_signals_help(FILE *f, const char *lead);
 void cli_import_help(FILE *f, const char *lead);
 void cli_export_help(FILE *f, const char *lead);
+void cli_plan_help(FILE *f, const char *lead);
 
 /* The demo team (demo.c): its agents' roles, and the credits of its
  * noise-free game with the observed outcome v(all) and the fallback's known
@@ -120,6 +122,18 @@ int cli_signals_line(const ac_pipeline *p, const ac_episode *ep,
  * value is missing (after a message), 0 when argv[*i] is another option. */
 int cli_option_value(int argc, char **argv, int *i, const char *name,
                      const char **value);
+/* In an option loop (argc, argv, int i, const char *val, int m and the
+ * options struct pointer o in scope): "--name VALUE" at argv[i] is parsed
+ * by `parse` (an expression, 0 on success), then o->flag is set and the
+ * loop continues; a missing or bad value returns CLI_USAGE (after a
+ * message). */
+#define CLI_VALUE_OPTION(name, parse, flag)                                  \
+    if ((m = cli_option_value(argc, argv, &i, name, &val)) != 0) {          \
+        if (m < 0 || parse != 0)                                            \
+            return CLI_USAGE;                                               \
+        o->flag = 1;                                                        \
+        continue;                                                           \
+    }
 /* Matches the value-less option "--name" at arg: 1 on a match, 0 when arg
  * is another option, -1 (after a message) for "--name=VALUE". */
 int cli_option_flag(const char *arg, const char *name);

@@ -14,6 +14,7 @@ static const struct command {
     {"signals", cli_signals, cli_signals_help},
     {"import", cli_import, cli_import_help},
     {"export", cli_export, cli_export_help},
+    {"plan", cli_plan, cli_plan_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

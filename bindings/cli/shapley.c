@@ -164,38 +164,30 @@ static int parse_args(int argc, char **argv, struct shapley_opts *o)
             i++;
             continue;
         }
-#define VALUE_OPTION(name, parse, flag)                                      \
-    if ((m = cli_option_value(argc, argv, &i, name, &val)) != 0) {          \
-        if (m < 0 || parse != 0)                                            \
-            return CLI_USAGE;                                               \
-        o->flag = 1;                                                        \
-        continue;                                                           \
-    }
-        VALUE_OPTION("--method", cli_parse_method(val, &o->method), has_method)
-        VALUE_OPTION("--budget", cli_parse_int("--budget", val, &o->budget),
+        CLI_VALUE_OPTION("--method", cli_parse_method(val, &o->method), has_method)
+        CLI_VALUE_OPTION("--budget", cli_parse_int("--budget", val, &o->budget),
                      has_budget)
-        VALUE_OPTION("--seed", cli_parse_int("--seed", val, &o->seed),
+        CLI_VALUE_OPTION("--seed", cli_parse_int("--seed", val, &o->seed),
                      has_seed)
-        VALUE_OPTION("--repeats",
+        CLI_VALUE_OPTION("--repeats",
                      cli_parse_int("--repeats", val, &o->repeats), has_repeats)
-        VALUE_OPTION("--batch", cli_parse_int("--batch", val, &o->batch),
+        CLI_VALUE_OPTION("--batch", cli_parse_int("--batch", val, &o->batch),
                      has_batch)
-        VALUE_OPTION("--noisy", cli_parse_int("--noisy", val, &o->noisy),
+        CLI_VALUE_OPTION("--noisy", cli_parse_int("--noisy", val, &o->noisy),
                      has_noisy)
-        VALUE_OPTION("--target-se",
+        CLI_VALUE_OPTION("--target-se",
                      cli_parse_f64("--target-se", val, &o->target_se),
                      has_target)
-        VALUE_OPTION("--max-bytes",
+        CLI_VALUE_OPTION("--max-bytes",
                      cli_parse_size("--max-bytes", val, &o->limits.max_bytes),
                      has_max_bytes)
-        VALUE_OPTION("--max-memory",
+        CLI_VALUE_OPTION("--max-memory",
                      cli_parse_size("--max-memory", val, &o->limits.max_memory),
                      has_max_memory)
-        VALUE_OPTION("--max-exact-work",
+        CLI_VALUE_OPTION("--max-exact-work",
                      cli_parse_size("--max-exact-work", val,
                                  &o->limits.max_exact_work),
                      has_max_exact_work)
-#undef VALUE_OPTION
         if (arg[0] == '-' && arg[1] != '\0') {
             cli_error("shapley: unknown option '%s' (try 'agentcredit "
                       "shapley --help')",

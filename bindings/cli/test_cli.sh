@@ -1831,6 +1831,45 @@ for s in ("ww", "tau"):
         assert len(sig) == 126 and pairs == 124 and len(at0) == 20
 PY
     ;;
+plan)
+    # the hand-computed case: 2 agents, ends known, sd 1, target 0.1:
+    # sd^2 / B = 0.01 times 1.05, plus the retry margin 2
+    run 0 plan --agents 2 --sd 1 --target-se 0.1 --known-ends
+    stderr_empty
+    stdout_has '^107 evaluations: 2 agents, sd 1'
+    run 0 plan --agents 3 --rollouts --target-se 0.05 --known-ends --json
+    stdout_has '"evaluations":212,'
+    stdout_has '"noise":"rollouts","success_rate":0.5,'
+    # the worst case is the default rate; a rate away from it costs less
+    worst=$(sed -n 's/.*"evaluations":\([0-9]*\).*/\1/p' "$out")
+    run 0 plan --agents 3 --success-rate 0.1 --target-se 0.05 --known-ends --json
+    less=$(sed -n 's/.*"evaluations":\([0-9]*\).*/\1/p' "$out")
+    [ "$less" -lt "$worst" ] || fail "rate 0.1 plans $less, the worst case $worst"
+    run 0 plan --agents 2 --sd 1 --target-se 0.1 --known-ends --help
+    stdout_has '^Usage: agentcredit plan'
+    for word in --agents --rollouts --success-rate --sd --target-se --known-ends --json; do
+        stdout_has "$word"
+    done
+    # refusals: exit 2, what was wrong on stderr, nothing on stdout
+    run 2 plan --agents 3 --target-se 0.1
+    stdout_empty
+    stderr_has 'no noise model given'
+    run 2 plan --agents 3 --rollouts --sd 1 --target-se 0.1
+    stderr_has 'one noise model only'
+    run 2 plan --rollouts --target-se 0.1
+    stderr_has '--agents N is required'
+    run 2 plan --agents 21 --rollouts --target-se 0.1
+    stdout_empty
+    stderr_has 'at most 20 players'
+    run 2 plan --agents 3 --success-rate 1 --target-se 0.1
+    stderr_has 'success rate'
+    run 2 plan --agents 3 --sd 1 --target-se 0
+    stderr_has 'target_se'
+    run 2 plan --agents 20 --sd 1 --target-se 1e-9
+    stderr_has 'AC_ESTIMATOR_PARAM_BUDGET'
+    run 2 plan --agents 3 --sd 1 --target-se 0.1 extra
+    stderr_has "unknown argument 'extra'"
+    ;;
 *)
     echo "unknown case $case_name" >&2
     exit 2

@@ -226,6 +226,9 @@ static inline int ac__est_cancelled(const ac_estimator *e)
  * in the cache; and the exact Shapley values (with noise errors) computed
  * from a complete cache. */
 int ac__est_table_affordable(const ac_estimator *e);
+/* The margin for retries that table costs `cost` evaluations: 2 + cost/32
+ * with retries on, else 0 (the planner adds it too). */
+int64_t ac__est_retry_margin(int64_t cost, int64_t max_retries);
 int ac__est_cache_complete(const ac_estimator *e);
 int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se);
 /* The outcome of a sampled plan: COMPLETE when the cache reached every

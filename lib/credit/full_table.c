@@ -19,8 +19,12 @@ int ac__est_table_affordable(const ac_estimator *e)
         return 0;
     int64_t missing = ((int64_t)1 << e->n) - (int64_t)e->known.count;
     int64_t cost = missing * e->p.repeats;
-    int64_t margin = e->p.max_retries > 0 ? 2 + cost / 32 : 0;
-    return cost + margin <= e->p.budget;
+    return cost + ac__est_retry_margin(cost, e->p.max_retries) <= e->p.budget;
+}
+
+int64_t ac__est_retry_margin(int64_t cost, int64_t max_retries)
+{
+    return max_retries > 0 ? 2 + cost / 32 : 0;
 }
 
 int ac__est_cache_complete(const ac_estimator *e)

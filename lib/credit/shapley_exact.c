@@ -21,6 +21,16 @@ void ac__shapley_weights(uint32_t n, double *w)
     }
 }
 
+void ac__shapley_layer_norms(uint32_t n, double *a)
+{
+    double w[AC_EXACT_MAX_PLAYERS];
+    ac__shapley_weights(n, w);
+    for (uint32_t s = 0; s <= n; s++) {
+        double in = s > 0 ? w[s - 1] : 0.0, out = s < n ? w[s] : 0.0;
+        a[s] = sqrt((double)s * in * in + (double)(n - s) * out * out);
+    }
+}
+
 int ac__table_contrib(const ac__mem *m, uint32_t n, const double *x,
                       double xscale, const double *in_coef,
                       const double *out_coef, const atomic_int *stop,

@@ -22,6 +22,10 @@ int ac__table_contrib(const ac__mem *m, uint32_t n, const double *x,
                       double *out, double *xmax);
 /* The Shapley weights w(k) = 1 / (n * C(n-1, k)), k = 0 .. n-1. */
 void ac__shapley_weights(uint32_t n, double *w);
+/* a[s] for s = 0 .. n: the norm over players of the coefficients of a v(S)
+ * with |S| = s in the Shapley values, sqrt(s w(s-1)^2 + (n-s) w(s)^2):
+ * sum_i Var(phi_i) = sum_S a[|S|]^2 Var(v(S)). n <= AC_EXACT_MAX_PLAYERS. */
+void ac__shapley_layer_norms(uint32_t n, double *a);
 /* Shapley values of the table of finite values, conserving v(all) -
  * v(empty). Values beyond 2^+-AC__SCALE_EXP in magnitude are worked on in
  * the scaled space of credit/scale.h (ordinary tables keep every bit).

@@ -53,6 +53,7 @@
 #include <time.h>
 
 #include "bench_common.h"
+#include "bench_fresh.h"
 
 #ifndef AC_BENCH_GAMES_DIR
 #define AC_BENCH_GAMES_DIR "tests/bench/games"
@@ -225,20 +226,15 @@ static double max_abs_diff(const double *a, const double *b, uint32_t n,
     return d;
 }
 
-/* Loads a game, reads its noise kind, and cross-checks the library's exact
- * values (computed with "exact" removed from the file) against the file's.
- * Returns NULL after reporting a failure. */
-static bench_game *game_open(const char *path)
+/* Loads a game from its text (path names it in messages, name in the
+ * tables), reads its noise kind, and cross-checks the library's exact
+ * values (computed with "exact" removed from the text) against the
+ * text's. Returns NULL after reporting a failure. */
+static bench_game *game_open_text(const char *path, const char *name,
+                                  const char *text, size_t len)
 {
-    size_t len = 0;
-    char *text = read_text(path, &len);
-    if (!text) {
-        fail("%s: cannot read: %s", path, strerror(errno));
-        return NULL;
-    }
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
-    free(text);
     if (!root || !json_is_object(root)) {
         fail("%s: not a JSON object (%s, line %d)", path, jerr.text, jerr.line);
         json_decref(root);
@@ -247,11 +243,7 @@ static bench_game *game_open(const char *path)
 
     bench_game *g = xcalloc(1, sizeof *g);
     g->path = xstrdup(path);
-    const char *base = strrchr(path, '/');
-    g->name = xstrdup(base ? base + 1 : path);
-    char *dot = strstr(g->name, ".json");
-    if (dot)
-        *dot = '\0';
+    g->name = xstrdup(name);
     json_t *type = json_object_get(root, "type");
     if (json_is_string(type))
         g->kind = json_string_value(type)[0] == 'a' ? "airport" : "voting";
@@ -265,9 +257,10 @@ static bench_game *game_open(const char *path)
         g->file_noise = NOISE_GAUSS;
 
     char perr[256];
-    int rc = ac_game_load_file(&g->game, path, NULL, NULL, perr, sizeof perr);
+    int rc = ac_game_load_json(&g->game, text, len, NULL, NULL, perr,
+                               sizeof perr);
     if (rc != AC_OK) {
-        fail("%s: ac_game_load_file: %s: %s", path, ac_status_name(rc), perr);
+        fail("%s: ac_game_load_json: %s: %s", path, ac_status_name(rc), perr);
         goto fail_out;
     }
     rc = ac_game_players(g->game, &g->n);
@@ -362,6 +355,26 @@ fail_out:
     free(g->name);
     free(g);
     return NULL;
+}
+
+/* A game file: its name in the tables is the file's, without ".json". */
+static bench_game *game_open(const char *path)
+{
+    size_t len = 0;
+    char *text = read_text(path, &len);
+    if (!text) {
+        fail("%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    const char *base = strrchr(path, '/');
+    char *name = xstrdup(base ? base + 1 : path);
+    char *dot = strstr(name, ".json");
+    if (dot)
+        *dot = '\0';
+    bench_game *g = game_open_text(path, name, text, len);
+    free(name);
+    free(text);
+    return g;
 }
 
 static void game_close(bench_game *g)
@@ -753,13 +766,18 @@ typedef struct options {
     int quick;
     int seeds;
     int team_seeds;
+    int plan_seeds;
+    int fresh;            /* --fresh: the generated instances */
+    uint64_t fresh_seed;
     const char *games_dir;
     int64_t budgets[N_BUDGETS_MAX];
     int n_budgets;
     int sections; /* bit set of SEC_* */
 } options;
 
-enum { SEC_MSE = 1, SEC_TEAM = 2, SEC_CPU = 4, SEC_EXACT = 8, SEC_ALL = 15 };
+enum { SEC_MSE = 1, SEC_TEAM = 2, SEC_CPU = 4, SEC_EXACT = 8, SEC_PLAN = 16,
+       SEC_ALL = 31 };
+#define SEC_GAMES (SEC_MSE | SEC_TEAM | SEC_PLAN) /* the sections of games */
 
 static const int MSE_METHODS[] = {AC_METHOD_PERMUTATION, AC_METHOD_KERNELSHAP,
                                   AC_METHOD_ODDSHAP, AC_METHOD_AUTO};
@@ -1043,11 +1061,10 @@ typedef struct yardsticks {
     double neyman1;   /* the best with every m_S >= 1 (water-filling) */
 } yardsticks;
 
-static void team_yardsticks(uint32_t n, const double *p, double budget,
-                            double r, yardsticks *y)
+/* a2[z] = a_S^2 for |S| = z, z = 0 .. n. */
+static void layer_a2(uint32_t n, double *a2)
 {
-    uint64_t size = 1ull << n;
-    double w[AC_EXACT_MAX_PLAYERS + 1], a2[AC_EXACT_MAX_PLAYERS + 2];
+    double w[AC_EXACT_MAX_PLAYERS + 1];
     /* w(k) = 1 / (n C(n-1, k)) */
     for (uint32_t k = 0; k < n; k++) {
         double binom = 1.0;
@@ -1059,6 +1076,14 @@ static void team_yardsticks(uint32_t n, const double *p, double budget,
         double in = z > 0 ? w[z - 1] : 0.0, out = z < n ? w[z] : 0.0;
         a2[z] = (double)z * in * in + (double)(n - z) * out * out;
     }
+}
+
+static void team_yardsticks(uint32_t n, const double *p, double budget,
+                            double r, yardsticks *y)
+{
+    uint64_t size = 1ull << n;
+    double a2[AC_EXACT_MAX_PLAYERS + 2];
+    layer_a2(n, a2);
     double sum_a = 0.0, sum_a2v = 0.0, sum_av = 0.0, sum_as = 0.0, c_max = 0.0;
     double unknown = (double)(size - 2);
     for (uint64_t s = 1; s + 1 < size; s++) {
@@ -1132,6 +1157,23 @@ static const char *fmt_ratio(char *buf, size_t len, double x, double rse1,
     return buf;
 }
 
+/* The game's expected values v(S), S = 0 .. 2^n - 1 (malloc'd); NULL
+ * after a failure. */
+static double *game_table(const bench_game *g)
+{
+    uint64_t full = (uint64_t)1 << g->n;
+    double *p = xcalloc((size_t)full, sizeof(double));
+    for (uint64_t s = 0; s < full; s++) {
+        uint64_t coal[1] = {s};
+        if (ac_game_value(g->game, coal, 1, &p[s]) != AC_OK) {
+            fail("%s: ac_game_value", g->name);
+            free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
 static void section_team_game(const bench_game *g, const options *opt)
 {
     static const int64_t mult_full[N_TEAM_BUDGETS] = {1, 2, 4, 16};
@@ -1148,15 +1190,9 @@ static void section_team_game(const bench_game *g, const options *opt)
     const int r_adapt = team_row_index(AC_METHOD_ADAPTIVE, 0, 0, 0);
 
     /* The true success probabilities, for the analytic yardsticks. */
-    double *p = xcalloc((size_t)full, sizeof(double));
-    for (int64_t s = 0; s < full; s++) {
-        uint64_t coal[1] = {(uint64_t)s};
-        if (ac_game_value(g->game, coal, 1, &p[s]) != AC_OK) {
-            fail("%s: ac_game_value", g->name);
-            free(p);
-            return;
-        }
-    }
+    double *p = game_table(g);
+    if (p == NULL)
+        return;
     yardsticks ys[N_TEAM_BUDGETS];
     for (int b = 0; b < nb; b++)
         team_yardsticks(g->n, p, (double)(full * mult[b]), (double)mult[b],
@@ -1347,6 +1383,155 @@ static void section_team_game(const bench_game *g, const options *opt)
         putchar('\n');
     }
     print_rule(width);
+    fflush(stdout);
+}
+
+/* ===================================================================== */
+/* Section plan: the cost planner (ac_estimator_plan) against runs        */
+/* ===================================================================== */
+
+/* The rate whose sd sqrt(p (1 - p)) is the mean of the unknown coalitions'
+ * sd_S = sqrt(p_S (1 - p_S)) weighted by a_S: with it the planner's
+ * one-sigma model gives the variance of the Neyman allocation the adaptive
+ * method approaches, (sum_S a_S sd_S)^2 / B (for B well above the table). */
+static double effective_rate(uint32_t n, const double *p)
+{
+    double a2[AC_EXACT_MAX_PLAYERS + 2], sum_a = 0.0, sum_as = 0.0;
+    layer_a2(n, a2);
+    uint64_t size = (uint64_t)1 << n;
+    for (uint64_t s = 1; s + 1 < size; s++) {
+        double a = sqrt(a2[__builtin_popcountll(s)]);
+        sum_a += a;
+        sum_as += a * sqrt(fmax(0.0, p[s] * (1.0 - p[s])));
+    }
+    double sd = sum_as / sum_a; /* at most 1/2 */
+    return 0.5 - sqrt(fmax(0.0, 0.25 - sd * sd));
+}
+
+/* What the runs at a planned budget achieved: per agent the root mean
+ * square over seeds of phi_i - exact_i, then its largest and its root mean
+ * square over the agents. */
+typedef struct plan_outcome {
+    double max_rmse, rms_rmse;
+    int ok; /* seeds that ran */
+} plan_outcome;
+
+static void plan_runs(const bench_game *g, int64_t budget, int noise, double sd,
+                      int seeds, plan_outcome *out)
+{
+    double *phi = xcalloc(g->n, sizeof(double));
+    double *se = xcalloc(g->n, sizeof(double));
+    double *sq = xcalloc(g->n, sizeof(double));
+    out->ok = 0;
+    for (int s = 0; s < seeds; s++) {
+        run_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.method = AC_METHOD_ADAPTIVE;
+        spec.budget = budget;
+        spec.seed = (uint64_t)s;
+        spec.noise = noise;
+        spec.sd = sd;
+        spec.noise_seed = mix_seed((uint64_t)s, (uint64_t)budget, (uint64_t)noise);
+        run_out r;
+        run_one(g, &spec, phi, se, &r);
+        if (r.status != AC_OK)
+            continue;
+        out->ok++;
+        for (uint32_t i = 0; i < g->n; i++)
+            sq[i] += (phi[i] - g->exact[i]) * (phi[i] - g->exact[i]);
+    }
+    out->max_rmse = out->rms_rmse = NAN;
+    if (out->ok > 0) {
+        double m = 0.0, t = 0.0;
+        for (uint32_t i = 0; i < g->n; i++) {
+            double v = sq[i] / out->ok;
+            m = fmax(m, v);
+            t += v;
+        }
+        out->max_rmse = sqrt(m);
+        out->rms_rmse = sqrt(t / g->n);
+    }
+    free(phi);
+    free(se);
+    free(sq);
+}
+
+#define PLAN_SD 0.25
+
+static void section_plan_game(const bench_game *g, const options *opt)
+{
+    static const double targets_full[] = {0.05, 0.02, 0.01};
+    static const double targets_quick[] = {0.05};
+    const double *targets = opt->quick ? targets_quick : targets_full;
+    int nt = opt->quick ? 1 : 3;
+    if (g->n > AC_ADAPTIVE_MAX_PLAYERS) {
+        printf("\n%s: n = %u is beyond the planner (n <= %u)\n", g->name, g->n,
+               AC_ADAPTIVE_MAX_PLAYERS);
+        return;
+    }
+    double *p = game_table(g);
+    if (p == NULL)
+        return;
+    double rate = effective_rate(g->n, p);
+    free(p);
+    struct {
+        const char *label;
+        ac_plan_noise noise;
+        double param;
+        int bench_noise;
+    } cases[] = {
+        {"0/1, worst case", AC_PLAN_NOISE_ROLLOUTS, 0.5, NOISE_BERNOULLI},
+        {"0/1, game's rate", AC_PLAN_NOISE_ROLLOUTS, rate, NOISE_BERNOULLI},
+        {"Gaussian, sd known", AC_PLAN_NOISE_SD, PLAN_SD, NOISE_GAUSS},
+    };
+    double t0 = now_wall();
+    printf("\n%s  (n=%u; v(empty), v(all) known; AC_METHOD_ADAPTIVE at the "
+           "planned budget;\nRMSE_i over %d seeds, relative s.e. about %.0f%%; "
+           "Gaussian: sd %.2f added to v(S))\n", g->name, g->n, opt->plan_seeds,
+           100.0 / sqrt(2.0 * opt->plan_seeds), PLAN_SD);
+    print_rule(100);
+    printf("%-20s %-10s %8s %10s %10s %12s %12s\n", "noise", "planned", "target",
+           "budget", "model se", "max_i/target", "rms_i/target");
+    print_rule(100);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int t = 0; t < nt; t++) {
+            int64_t budget = 0;
+            double model_se = NAN;
+            char err[256], param[24];
+            int rc = ac_estimator_plan(g->n, cases[c].noise, cases[c].param,
+                                       targets[t], AC_PLAN_FLAG_ENDS_KNOWN,
+                                       &budget, &model_se, err, sizeof err);
+            snprintf(param, sizeof param, "%s %.3g",
+                     cases[c].noise == AC_PLAN_NOISE_SD ? "sd" : "p",
+                     cases[c].param);
+            if (rc != AC_OK) {
+                fail("%s: ac_estimator_plan(%s, target %g): %s: %s", g->name,
+                     param, targets[t], ac_status_name(rc), err);
+                continue;
+            }
+            CHECK(model_se <= targets[t] * (1.0 + 1e-12),
+                  "%s: the plan's model se %.6g is above the target %g",
+                  g->name, model_se, targets[t]);
+            plan_outcome o;
+            plan_runs(g, budget, cases[c].bench_noise, PLAN_SD, opt->plan_seeds,
+                      &o);
+            printf("%-20s %-10s %8.3g %10" PRId64 " %10.4f %12.3f %12.3f\n",
+                   cases[c].label, param, targets[t], budget, model_se,
+                   o.max_rmse / targets[t], o.rms_rmse / targets[t]);
+            /* The plan's promise, once the seeds can read it (5% or
+             * better): within 25% of the model's se over the agents, and
+             * at the worst-case rate no agent above it. */
+            double rms = o.rms_rmse / model_se, worst = o.max_rmse / model_se;
+            if (opt->plan_seeds >= 100 && c > 0 && !(rms > 0.75 && rms < 1.25))
+                fail("%s: plan (%s, target %g): the RMSE over agents is %.3f "
+                     "times the model's se", g->name, param, targets[t], rms);
+            if (opt->plan_seeds >= 100 && c == 0 && !(worst < 1.25))
+                fail("%s: plan (%s, target %g): the worst agent's RMSE is %.3f "
+                     "times the model's se", g->name, param, targets[t], worst);
+        }
+    }
+    print_rule(100);
+    printf("%.1f s\n", now_wall() - t0);
     fflush(stdout);
 }
 
@@ -1629,6 +1814,26 @@ static char **list_games(const char *dir, int *count)
     return paths;
 }
 
+/* The fresh instances (--fresh), each opened as a game file is; *count
+ * of them. Their names say "fresh, seed S", which no peer figure matches. */
+static bench_game **open_fresh(const options *opt, int *count)
+{
+    size_t n = 0;
+    fresh_game *fresh = fresh_games(opt->fresh_seed, opt->quick, &n);
+    bench_game **games = xcalloc(n, sizeof(bench_game *));
+    for (size_t i = 0; i < n; i++) {
+        char path[64], name[96];
+        snprintf(path, sizeof path, "fresh:%s", fresh[i].name);
+        snprintf(name, sizeof name, "%s (fresh, seed %" PRIu64 ")",
+                 fresh[i].name, opt->fresh_seed);
+        games[i] = game_open_text(path, name, fresh[i].json,
+                                  strlen(fresh[i].json));
+    }
+    fresh_games_free(fresh, n);
+    *count = (int)n;
+    return games;
+}
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -1640,7 +1845,12 @@ static void usage(FILE *to)
         "                  --quick: 3)\n"
         "  --budgets LIST  comma-separated budgets of the mse section\n"
         "                  (default 100,500,1000,5000; --quick: 100,500)\n"
-        "  --only LIST     sections to run: mse,team,cpu,exact (default all)\n"
+        "  --plan-seeds N  seeds per planned budget of the plan section (default\n"
+        "                  200; --quick: 3)\n"
+        "  --fresh SEED    instead of the committed games, fresh instances of every\n"
+        "                  family generated from SEED with other ranges\n"
+        "                  (bench_fresh.c); the tables say 'fresh, seed SEED'\n"
+        "  --only LIST     sections to run: mse,team,plan,cpu,exact (default all)\n"
         "  --quick         few seeds and small budgets: a smoke test\n"
         "  --verbose       also print the checks that passed\n"
         "Exit status: 0 when every check passed, 1 when one failed, 2 on a usage "
@@ -1653,7 +1863,7 @@ int main(int argc, char **argv)
     memset(&opt, 0, sizeof opt);
     opt.games_dir = AC_BENCH_GAMES_DIR;
     opt.sections = SEC_ALL;
-    int seeds_set = 0, team_seeds_set = 0, budgets_set = 0;
+    int seeds_set = 0, team_seeds_set = 0, plan_seeds_set = 0, budgets_set = 0;
     char **files = xcalloc((size_t)argc, sizeof(char *));
     int n_files = 0;
 
@@ -1682,6 +1892,20 @@ int main(int argc, char **argv)
             }
             opt.team_seeds = (int)v;
             team_seeds_set = 1;
+        } else if (strcmp(a, "--plan-seeds") == 0 && i + 1 < argc) {
+            if (parse_int(argv[++i], 1, 1000000, &v)) {
+                usage(stderr);
+                return 2;
+            }
+            opt.plan_seeds = (int)v;
+            plan_seeds_set = 1;
+        } else if (strcmp(a, "--fresh") == 0 && i + 1 < argc) {
+            if (parse_int(argv[++i], 0, INT64_MAX, &v)) {
+                usage(stderr);
+                return 2;
+            }
+            opt.fresh = 1;
+            opt.fresh_seed = (uint64_t)v;
         } else if (strcmp(a, "--games") == 0 && i + 1 < argc) {
             opt.games_dir = argv[++i];
         } else if (strcmp(a, "--budgets") == 0 && i + 1 < argc) {
@@ -1704,6 +1928,7 @@ int main(int argc, char **argv)
             for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
                 if (strcmp(tok, "mse") == 0) opt.sections |= SEC_MSE;
                 else if (strcmp(tok, "team") == 0) opt.sections |= SEC_TEAM;
+                else if (strcmp(tok, "plan") == 0) opt.sections |= SEC_PLAN;
                 else if (strcmp(tok, "cpu") == 0) opt.sections |= SEC_CPU;
                 else if (strcmp(tok, "exact") == 0) opt.sections |= SEC_EXACT;
                 else {
@@ -1723,6 +1948,8 @@ int main(int argc, char **argv)
         opt.seeds = opt.quick ? 3 : 30;
     if (!team_seeds_set)
         opt.team_seeds = opt.quick ? 3 : 1000;
+    if (!plan_seeds_set)
+        opt.plan_seeds = opt.quick ? 3 : 200;
     if (!budgets_set) {
         static const int64_t full[] = {100, 500, 1000, 5000};
         static const int64_t quick[] = {100, 500};
@@ -1753,13 +1980,17 @@ int main(int argc, char **argv)
         printf("machine: %d logical CPUs, %s; the benchmark runs on one thread\n",
                cpus, model);
     }
-    printf("seeds: %d (team games: %d)\n", opt.seeds, opt.team_seeds);
+    printf("seeds: %d (team games: %d, plan: %d)\n", opt.seeds, opt.team_seeds,
+           opt.plan_seeds);
+    if (opt.fresh)
+        printf("games: fresh, seed %" PRIu64 " (bench_fresh.c), not the committed "
+               "files\n", opt.fresh_seed);
 
     char **listed = NULL;
     int n_listed = 0;
     char **paths = files;
     int n_paths = n_files;
-    if ((opt.sections & (SEC_MSE | SEC_TEAM)) && n_files == 0) {
+    if ((opt.sections & SEC_GAMES) && n_files == 0 && !opt.fresh) {
         listed = list_games(opt.games_dir, &n_listed);
         paths = listed;
         n_paths = n_listed;
@@ -1767,11 +1998,16 @@ int main(int argc, char **argv)
             fail("no games (*.json) in %s", opt.games_dir);
     }
 
-    double t_mse = 0.0, t_team = 0.0, t_cpu = 0.0, t_exact = 0.0;
-    if (opt.sections & (SEC_MSE | SEC_TEAM)) {
-        bench_game **games = xcalloc((size_t)n_paths, sizeof(bench_game *));
-        for (int i = 0; i < n_paths; i++)
-            games[i] = game_open(paths[i]);
+    double t_mse = 0.0, t_team = 0.0, t_plan = 0.0, t_cpu = 0.0, t_exact = 0.0;
+    if (opt.sections & SEC_GAMES) {
+        bench_game **games = NULL;
+        if (opt.fresh)
+            games = open_fresh(&opt, &n_paths);
+        else {
+            games = xcalloc((size_t)n_paths, sizeof(bench_game *));
+            for (int i = 0; i < n_paths; i++)
+                games[i] = game_open(paths[i]);
+        }
         if (opt.sections & SEC_MSE) {
             double t0 = now_wall();
             printf("\n=== Mean squared error against exact values ===\n");
@@ -1800,6 +2036,21 @@ int main(int argc, char **argv)
                     section_team_game(games[i], &opt);
             t_team = now_wall() - t0;
         }
+        if (opt.sections & SEC_PLAN) {
+            double t0 = now_wall();
+            printf("\n=== The cost planner against runs (ac_estimator_plan) "
+                   "===\n");
+            printf("The planned budget for each target standard error, then "
+                   "AC_METHOD_ADAPTIVE run at it;\n'max_i/target': the worst "
+                   "agent's RMSE over the seeds against the target (the\n"
+                   "planner's promise: every agent's standard error at most "
+                   "the target); 'game's rate':\nthe rate whose sd is the "
+                   "a_S-weighted mean of the coalitions' (see effective_rate).\n");
+            for (int i = 0; i < n_paths; i++)
+                if (games[i] && games[i]->file_noise == NOISE_BERNOULLI)
+                    section_plan_game(games[i], &opt);
+            t_plan = now_wall() - t0;
+        }
         for (int i = 0; i < n_paths; i++)
             game_close(games[i]);
         free(games);
@@ -1817,8 +2068,9 @@ int main(int argc, char **argv)
 
     printf("\nlargest relative conservation error seen: %.3g (bound %.0e)\n",
            g_max_cons_rel, CONSERVATION_RTOL);
-    printf("wall time: mse %.1f s, team %.1f s, cpu %.1f s, exact %.1f s, total "
-           "%.1f s\n", t_mse, t_team, t_cpu, t_exact, now_wall() - t_start);
+    printf("wall time: mse %.1f s, team %.1f s, plan %.1f s, cpu %.1f s, exact "
+           "%.1f s, total %.1f s\n", t_mse, t_team, t_plan, t_cpu, t_exact,
+           now_wall() - t_start);
     printf("%s: %d check%s failed\n", g_failures ? "FAILED" : "OK", g_failures,
            g_failures == 1 ? "" : "s");
 

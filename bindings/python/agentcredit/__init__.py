@@ -6,6 +6,7 @@ libagentcredit.so.1:
 * :class:`Estimator`: Shapley credit over agents from a coalition value
   oracle (a Python callable, a :class:`Game`, or ask/tell);
 * :func:`shapley_exact`: exact Shapley values from a full value table;
+* :func:`plan`: the budget a target standard error needs, before any rollout;
 * :class:`Refiner`: per-message rewards that add up to each agent's credit;
 * :class:`Localizer`: the first erroneous message of a failed episode, blame
   labels and repair-aware :class:`PreferencePair` s;
@@ -41,8 +42,8 @@ from ._errors import (AgentCreditError, BudgetError, Busy, CallbackError,
                       error_class, status_name, strerror)
 from ._lib import AbiMismatchError, LibraryNotFoundError
 from .allocator import Allocator
-from .estimator import (Estimator, Progress, ShapleyResult, coalition_words,
-                        shapley_exact)
+from .estimator import (Estimator, Plan, Progress, ShapleyResult,
+                        coalition_words, plan, shapley_exact)
 from .episode import (Episode, Message, MessageTools, Participant, Pipeline,
                       Signals)
 from .exports import ExportResult, Exporter, Skip, export
@@ -82,10 +83,10 @@ __all__ = sorted(_constants.__all__ + [
     "ExportResult", "Exporter", "FirstError", "Game", "IOFailure",
     "Infeasible", "InvalidArgument", "LibraryNotFoundError", "Localizer",
     "Message", "MessageTools", "NoMemory", "OracleError", "ParamOutOfBound",
-    "ParamUnsupported", "ParseError", "Participant", "Pipeline",
+    "ParamUnsupported", "ParseError", "Participant", "Pipeline", "Plan",
     "PreferencePair", "Progress", "Refiner", "ShapleyResult", "Signals",
     "Skip", "StateError", "TooLarge", "abi_version", "areal",
     "coalition_words", "error_class", "export", "formats", "library",
-    "library_version", "library_version_number", "openrlhf",
+    "library_version", "library_version_number", "openrlhf", "plan",
     "shapley_exact", "status_name", "strerror", "verl",
 ])

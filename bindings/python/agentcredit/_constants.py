@@ -126,6 +126,19 @@ class EstimatorOutcome(enum.IntEnum):
     ERROR = 5  # AC_ESTIMATOR_OUTCOME_ERROR
 
 
+class PlanNoise(enum.IntEnum):
+    """``ac_plan_noise``: ``AC_PLAN_NOISE_*``."""
+
+    ROLLOUTS = 1  # AC_PLAN_NOISE_ROLLOUTS
+    SD = 2  # AC_PLAN_NOISE_SD
+
+
+class PlanFlag(enum.IntFlag):
+    """``ac_plan_flag``: ``AC_PLAN_FLAG_*``."""
+
+    ENDS_KNOWN = 1  # AC_PLAN_FLAG_ENDS_KNOWN
+
+
 class RefinerParam(enum.IntEnum):
     """``ac_refiner_param``: ``AC_REFINER_PARAM_*``."""
 
@@ -387,11 +400,11 @@ __all__ = [
     "ADAPTIVE_MAX_PLAYERS", "ODDSHAP_MAX_ROWS", "EPISODE_MAX_PARTICIPANTS",
     "MESSAGE_FLAG_NON_PLAYER", "SERVES_VERIFIER", "SERVES_SCORER",
     "SERVES_REPAIR", "JSON_STRICT", "Status", "Reset", "Method",
-    "EstimatorParam", "EstimatorAudit", "EstimatorOutcome", "RefinerParam",
-    "Relaxation", "AgentFlag", "MessageFlag", "RefinerAudit", "Strategy",
-    "Noise", "LocalizerParam", "LocalizerOutcome", "LocalizerAudit",
-    "StepFlag", "PairKind", "PairReason", "ParticipantKind", "EpisodeField",
-    "VerifierSource", "PipelineParam", "PipelineAudit", "LabelSource",
-    "WorkKind", "ExportFormat", "TokenPlacement", "ExportParam",
+    "EstimatorParam", "EstimatorAudit", "EstimatorOutcome", "PlanNoise",
+    "PlanFlag", "RefinerParam", "Relaxation", "AgentFlag", "MessageFlag",
+    "RefinerAudit", "Strategy", "Noise", "LocalizerParam", "LocalizerOutcome",
+    "LocalizerAudit", "StepFlag", "PairKind", "PairReason", "ParticipantKind",
+    "EpisodeField", "VerifierSource", "PipelineParam", "PipelineAudit",
+    "LabelSource", "WorkKind", "ExportFormat", "TokenPlacement", "ExportParam",
     "ExportSkipReason",
 ]

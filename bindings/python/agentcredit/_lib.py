@@ -223,6 +223,8 @@ _FUNCTIONS = [
     ("ac_estimator_audit", _i, [_h, _i, _i64p]),
     ("ac_estimator_cancel", None, [_h]),
     ("ac_estimator_last_error", _str, [_h]),
+    ("ac_estimator_plan", _i, [_u32, _i, _f64, _f64, _u32, _i64p, _f64p,
+                               _buf, c_size_t]),
     # refiner
     ("ac_refiner_create", _i, [_hp, _u32, _u32, _alloc]),
     ("ac_refiner_free", None, [_h]),

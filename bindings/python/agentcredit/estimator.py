@@ -5,14 +5,16 @@ from __future__ import annotations
 import collections
 import ctypes
 from collections.abc import Mapping
-from ctypes import byref, c_double, c_int32, c_uint32, c_uint64, c_void_p
+from ctypes import (byref, c_double, c_int32, c_int64, c_uint32, c_uint64,
+                    c_void_p, create_string_buffer)
 from typing import Iterable, List, Optional, Tuple, Union
 
 from . import _buffers as B
 from . import _interrupt
 from . import allocator as _allocator
 from ._constants import (EXACT_MAX_PLAYERS, MAX_PLAYERS, EstimatorAudit,
-                         EstimatorOutcome, EstimatorParam, Method, Status)
+                         EstimatorOutcome, EstimatorParam, Method, PlanFlag,
+                         PlanNoise, Status)
 from ._errors import make_error
 from ._handle import (Audited, audit_table, install_params, param_table,
                       reset_flags, trampoline)
@@ -23,6 +25,8 @@ from ._types import Callback, Coalition, FloatVector, Numbers, ParamValue
 ShapleyResult = collections.namedtuple("ShapleyResult", "phi se")
 #: Where an ask/tell run stands.
 Progress = collections.namedtuple("Progress", "done outstanding")
+#: A planned budget and the standard error the planner's model gives at it.
+Plan = collections.namedtuple("Plan", "evaluations se")
 
 
 def coalition_words(n_players: int) -> int:
@@ -60,6 +64,33 @@ def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
                             if rc == Status.E_INVALID_ARG else "failed"),
                          "ac_shapley_exact")
     return B.output(phi, as_numpy)
+
+
+def plan(n_players: int, target_se: float, *, success_rate: float = 0.5,
+         sd: Optional[float] = None, ends_known: bool = False) -> Plan:
+    """The budget ``Method.ADAPTIVE`` needs for a standard error of
+    ``target_se`` on every agent's credit, before any rollout
+    (``ac_estimator_plan``). The noise: 0/1 rollouts whose success rate is
+    expected near ``success_rate`` (0.5, the default, is the worst case),
+    or, with ``sd``, values whose single evaluation has that standard
+    deviation. ``ends_known``: v(empty) and v(all) will be given as known
+    values. Returns ``Plan(evaluations, se)``: the budget to set and the
+    standard error the model gives at it (``target_se`` or less). Raises
+    InvalidArgument for a bad input, TooLarge beyond
+    ``ADAPTIVE_MAX_PLAYERS`` players or beyond the budget's bound.
+    Thread-safe (docs/estimators.md, "Planning a budget")."""
+    noise, param = ((PlanNoise.ROLLOUTS, success_rate) if sd is None
+                    else (PlanNoise.SD, sd))
+    flags = PlanFlag.ENDS_KNOWN if ends_known else 0
+    evaluations, se = c_int64(), c_double()
+    err = create_string_buffer(512)
+    rc = lib.ac_estimator_plan(B.u32(n_players, "n_players"), int(noise),
+                               float(param), float(target_se), int(flags),
+                               byref(evaluations), byref(se), err, len(err))
+    if rc:
+        raise make_error(rc, err.value.decode("utf-8", "replace"),
+                         "ac_estimator_plan")
+    return Plan(evaluations.value, se.value)
 
 
 _AUDIT_KEYS = audit_table(

@@ -315,5 +315,64 @@ class BitIdenticalWithC(unittest.TestCase):
         self.assertEqual(sum(popcount(s) for s in range(8)), 12)
 
 
+class Planning(unittest.TestCase):
+    """agentcredit.plan (ac_estimator_plan) and `agentcredit plan`."""
+
+    def test_hand_computed(self):
+        # n = 2, ends known: Var(phi_i) = sd^2 / B, times 1.05 (the
+        # adaptive method over its allocation), plus the retry margin 2
+        got = agentcredit.plan(2, 0.1, sd=1.0, ends_known=True)
+        self.assertEqual(got.evaluations, 105 + 2)
+        self.assertAlmostEqual(got.se, 0.1, places=12)
+        # 0/1 rollouts: sd 1/2 at the default (worst-case) rate
+        self.assertEqual(agentcredit.plan(3, 0.05, ends_known=True),
+                         agentcredit.plan(3, 0.05, sd=0.5, ends_known=True))
+        self.assertIsInstance(agentcredit.plan(4, 0.1), agentcredit.Plan)
+
+    def test_monotone(self):
+        last = 0
+        for target in (0.2, 0.1, 0.05, 0.02, 0.01):
+            b = agentcredit.plan(6, target).evaluations
+            self.assertGreaterEqual(b, last)
+            self.assertLessEqual(agentcredit.plan(6, target,
+                                                  success_rate=0.1)
+                                 .evaluations, b)
+            last = b
+
+    def test_refusals(self):
+        with self.assertRaises(agentcredit.InvalidArgument) as cm:
+            agentcredit.plan(4, 0.0)
+        self.assertIn("target_se", str(cm.exception))
+        for bad in (0.0, 1.0, math.nan):
+            with self.assertRaises(agentcredit.InvalidArgument):
+                agentcredit.plan(4, 0.1, success_rate=bad)
+        with self.assertRaises(agentcredit.InvalidArgument):
+            agentcredit.plan(4, 0.1, sd=-1.0)
+        with self.assertRaises(agentcredit.InvalidArgument):
+            agentcredit.plan(0, 0.1)
+        with self.assertRaises(agentcredit.TooLarge) as cm:
+            agentcredit.plan(agentcredit.ADAPTIVE_MAX_PLAYERS + 1, 0.1)
+        self.assertIn("n_players", str(cm.exception))
+        with self.assertRaises(agentcredit.TooLarge):
+            agentcredit.plan(20, 1e-9)
+
+    def test_equals_the_cli(self):
+        cli = support.cli_path()
+        if cli is None:
+            raise unittest.SkipTest("the agentcredit CLI is not built")
+        for args, kw in ((["--rollouts"], {}),
+                         (["--success-rate", "0.2", "--known-ends"],
+                          {"success_rate": 0.2, "ends_known": True}),
+                         (["--sd", "0.25"], {"sd": 0.25})):
+            out = subprocess.run([cli, "plan", "--agents", "7",
+                                  "--target-se", "0.02", "--json", *args],
+                                 capture_output=True, text=True, check=True,
+                                 timeout=60)
+            got = json.loads(out.stdout)
+            want = agentcredit.plan(7, 0.02, **kw)
+            self.assertEqual(got["evaluations"], want.evaluations)
+            self.assertEqual(float(got["se"]).hex(), want.se.hex())
+
+
 if __name__ == "__main__":
     unittest.main()
