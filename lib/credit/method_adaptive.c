@@ -80,19 +80,6 @@ typedef struct adaptive_state {
     uint8_t *varies;    /* some value of S differs from its first     */
 } adaptive_state;
 
-/* a_|S| for every size: the square root of the sum over players of the
- * squared coefficient of v(S) in phi_i (w(|S|-1) if i is in S, -w(|S|) if
- * not). */
-static void layer_weights(uint32_t n, double *a)
-{
-    double w[AC_EXACT_MAX_PLAYERS];
-    ac__shapley_weights(n, w);
-    for (uint32_t s = 0; s <= n; s++) {
-        double in = s > 0 ? w[s - 1] : 0.0, out = s < n ? w[s] : 0.0;
-        a[s] = sqrt((double)s * in * in + (double)(n - s) * out * out);
-    }
-}
-
 static int adaptive_begin(ac_estimator *e)
 {
     if (e->n > AC_ADAPTIVE_MAX_PLAYERS)
@@ -128,7 +115,7 @@ static int adaptive_begin(ac_estimator *e)
         !s->varies || !s->f_count || !s->f_mean || !s->f_m2 || !s->f_varies)
         return AC_E_NO_MEMORY;
     s->f_binary = 1;
-    layer_weights(e->n, s->a);
+    ac__shapley_layer_norms(e->n, s->a); /* a_|S| */
     return AC_OK;
 }
 
@@ -423,8 +410,8 @@ static int plan_pilot(ac_estimator *e, adaptive_state *s)
      * exact method's retry margin stays unplanned until the pilot is in.
      * That costs a round, so only a budget of four rounds or more, where
      * it costs at most a quarter, keeps one back. */
-    int64_t margin = e->p.max_retries > 0 && e->p.budget >= 4 * width
-                         ? 2 + s->missing / 32
+    int64_t margin = e->p.budget >= 4 * width
+                         ? ac__est_retry_margin(s->missing, e->p.max_retries)
                          : 0;
     if (left < width) /* no round to spare for learning */
         return plan_at_once(e, s, left, margin);
