@@ -450,6 +450,7 @@ typedef struct run_out {
     int64_t method_used;
     double cons_rel;   /* |sum phi - (v(all) - v(empty))| / scale */
     int64_t rounds;    /* AC_ESTIMATOR_AUDIT_ROUNDS: oracle calls */
+    int64_t outcome;   /* AC_ESTIMATOR_AUDIT_OUTCOME */
     int64_t batch;     /* AC_ESTIMATOR_PARAM_BATCH in force */
     int covered;       /* players with |phi - exact| <= 1.96 se */
 } run_out;
@@ -464,6 +465,7 @@ typedef struct run_spec {
     uint64_t noise_seed;
     int64_t batch;       /* AC_ESTIMATOR_PARAM_BATCH; 0 leaves the default */
     int declare_noisy;   /* 1: AC_ESTIMATOR_PARAM_NOISY = 1; 0 leaves the default */
+    double target_se;    /* AC_ESTIMATOR_PARAM_TARGET_SE; 0 leaves it off */
 } run_spec;
 
 static double g_max_cons_rel; /* largest conservation error seen */
@@ -518,6 +520,12 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         && (rc = set_param(est, AC_ESTIMATOR_PARAM_NOISY, 1, "AC_ESTIMATOR_PARAM_NOISY", g->name))
                != AC_OK)
         goto done;
+    if (spec->target_se > 0.0
+        && (rc = ac_estimator_set_f64(est, AC_ESTIMATOR_PARAM_TARGET_SE, spec->target_se))
+               != AC_OK) {
+        fail("%s: ac_estimator_set_f64(TARGET_SE): %s", g->name, ac_status_name(rc));
+        goto done;
+    }
     if ((rc = ac_estimator_set_value(est, g->empty, g->words, g->v_empty)) != AC_OK
         || (rc = ac_estimator_set_value(est, g->all, g->words, g->v_all)) != AC_OK) {
         fail("%s: ac_estimator_set_value: %s: %s", g->name, ac_status_name(rc),
@@ -549,6 +557,8 @@ static void run_one(const bench_game *g, const run_spec *spec, double *phi,
         fail("%s: the audit could not be read", g->name);
     out->evaluations = evals;
     out->method_used = used;
+    if (ac_estimator_audit(est, AC_ESTIMATOR_AUDIT_OUTCOME, &out->outcome) != AC_OK)
+        fail("%s: the audit's outcome could not be read", g->name);
     if (evals < 0 || (uint64_t)evals != o.evals)
         fail("%s: %s budget %" PRId64 ": audit says %" PRId64 " evaluations, "
              "the oracle saw %" PRIu64, g->name, method_name(spec->method),
@@ -1413,16 +1423,20 @@ static double effective_rate(uint32_t n, const double *p)
  * square over the agents. */
 typedef struct plan_outcome {
     double max_rmse, rms_rmse;
+    double spent;    /* mean evaluations of a run */
+    double on_target; /* share of the runs that stopped on the target */
     int ok; /* seeds that ran */
 } plan_outcome;
 
-static void plan_runs(const bench_game *g, int64_t budget, int noise, double sd,
-                      int seeds, plan_outcome *out)
+/* Runs at `budget`; with target > 0, AC_ESTIMATOR_PARAM_TARGET_SE too. */
+static void plan_runs(const bench_game *g, int64_t budget, double target,
+                      int noise, double sd, int seeds, plan_outcome *out)
 {
     double *phi = xcalloc(g->n, sizeof(double));
     double *se = xcalloc(g->n, sizeof(double));
     double *sq = xcalloc(g->n, sizeof(double));
     out->ok = 0;
+    out->spent = out->on_target = 0.0;
     for (int s = 0; s < seeds; s++) {
         run_spec spec;
         memset(&spec, 0, sizeof spec);
@@ -1432,16 +1446,21 @@ static void plan_runs(const bench_game *g, int64_t budget, int noise, double sd,
         spec.noise = noise;
         spec.sd = sd;
         spec.noise_seed = mix_seed((uint64_t)s, (uint64_t)budget, (uint64_t)noise);
+        spec.target_se = target;
         run_out r;
         run_one(g, &spec, phi, se, &r);
         if (r.status != AC_OK)
             continue;
         out->ok++;
+        out->spent += (double)r.evaluations;
+        out->on_target += r.outcome == AC_ESTIMATOR_OUTCOME_TARGET;
         for (uint32_t i = 0; i < g->n; i++)
             sq[i] += (phi[i] - g->exact[i]) * (phi[i] - g->exact[i]);
     }
     out->max_rmse = out->rms_rmse = NAN;
     if (out->ok > 0) {
+        out->spent /= out->ok;
+        out->on_target /= out->ok;
         double m = 0.0, t = 0.0;
         for (uint32_t i = 0; i < g->n; i++) {
             double v = sq[i] / out->ok;
@@ -1490,8 +1509,11 @@ static void section_plan_game(const bench_game *g, const options *opt)
            "Gaussian: sd %.2f added to v(S))\n", g->name, g->n, opt->plan_seeds,
            100.0 / sqrt(2.0 * opt->plan_seeds), PLAN_SD);
     print_rule(100);
-    printf("%-20s %-10s %8s %10s %10s %12s %12s\n", "noise", "planned", "target",
-           "budget", "model se", "max_i/target", "rms_i/target");
+    printf("%-20s %-10s %8s %10s %10s %12s %12s %14s %12s\n", "noise", "planned",
+           "target", "budget", "model se", "max_i/target", "rms_i/target",
+           "TARGET_SE:", "rms_i/target");
+    printf("%-20s %-10s %8s %10s %10s %12s %12s %14s %12s\n", "", "", "", "", "",
+           "", "", "spent/budget", "");
     print_rule(100);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int t = 0; t < nt; t++) {
@@ -1512,12 +1534,21 @@ static void section_plan_game(const bench_game *g, const options *opt)
             CHECK(model_se <= targets[t] * (1.0 + 1e-12),
                   "%s: the plan's model se %.6g is above the target %g",
                   g->name, model_se, targets[t]);
-            plan_outcome o;
-            plan_runs(g, budget, cases[c].bench_noise, PLAN_SD, opt->plan_seeds,
-                      &o);
-            printf("%-20s %-10s %8.3g %10" PRId64 " %10.4f %12.3f %12.3f\n",
+            plan_outcome o, stop;
+            plan_runs(g, budget, 0.0, cases[c].bench_noise, PLAN_SD,
+                      opt->plan_seeds, &o);
+            /* The same target as AC_ESTIMATOR_PARAM_TARGET_SE, with ten
+             * times the budget: where the run stops, against the plan. */
+            plan_runs(g, 10 * budget, targets[t], cases[c].bench_noise, PLAN_SD,
+                      opt->plan_seeds, &stop);
+            CHECK(stop.on_target == 1.0,
+                  "%s: %.0f%% of the runs with TARGET_SE %g stopped on it",
+                  g->name, 100.0 * stop.on_target, targets[t]);
+            printf("%-20s %-10s %8.3g %10" PRId64 " %10.4f %12.3f %12.3f %14.3f "
+                   "%12.3f\n",
                    cases[c].label, param, targets[t], budget, model_se,
-                   o.max_rmse / targets[t], o.rms_rmse / targets[t]);
+                   o.max_rmse / targets[t], o.rms_rmse / targets[t],
+                   stop.spent / (double)budget, stop.rms_rmse / targets[t]);
             /* The plan's promise, once the seeds can read it (5% or
              * better): within 25% of the model's se over the agents, and
              * at the worst-case rate no agent above it. */
