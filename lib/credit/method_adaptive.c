@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "common/bits.h"
+#include "credit/interactions.h"
 #include "credit/methods.h"
 #include "credit/shapley_exact.h"
 
@@ -590,6 +591,20 @@ static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
     return ac__shapley_table_se(&e->mem, s->n, s->var, &e->cancelled, se);
 }
 
+/* The pairs' interactions from the means and the variance model of the
+ * credits' standard errors (adaptive_estimate): the same figures, so that
+ * the two errors agree. */
+static int adaptive_interactions(ac_estimator *e, double *index, double *se)
+{
+    adaptive_state *s = e->mstate;
+    tally(e, s);
+    model_variances(e, s, SE_PRIOR);
+    for (uint64_t m = 0; m < s->total; m++)
+        s->var[m] = isfinite(s->count[m]) ? s->var[m] / s->count[m] : 0.0;
+    return ac__pair_interactions(&e->mem, s->n, s->mean, s->var,
+                                 &e->cancelled, index, se);
+}
+
 static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)
 {
     adaptive_state *s = e->mstate;
@@ -661,6 +676,7 @@ static const ac__method_ops OPS = {
     .outcome = adaptive_outcome,
     .total = adaptive_total,
     .take_extra = adaptive_take_extra,
+    .interactions = adaptive_interactions,
 };
 
 /* Its estimate weighs the repeats, so a complete cache is no shortcut; it

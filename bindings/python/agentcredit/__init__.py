@@ -41,8 +41,8 @@ from ._errors import (AgentCreditError, BudgetError, Busy, CallbackError,
                       error_class, status_name, strerror)
 from ._lib import AbiMismatchError, LibraryNotFoundError
 from .allocator import Allocator
-from .estimator import (Estimator, Progress, ShapleyResult, coalition_words,
-                        shapley_exact)
+from .estimator import (Estimator, InteractionResult, Progress, ShapleyResult,
+                        coalition_words, shapley_exact, shapley_interactions)
 from .episode import (Episode, Message, MessageTools, Participant, Pipeline,
                       Signals)
 from .exports import ExportResult, Exporter, Skip, export
@@ -80,12 +80,14 @@ __all__ = sorted(_constants.__all__ + [
     "AbiMismatchError", "AgentCreditError", "Allocator", "BudgetError",
     "Busy", "CallbackError", "Cancelled", "Episode", "Estimator",
     "ExportResult", "Exporter", "FirstError", "Game", "IOFailure",
-    "Infeasible", "InvalidArgument", "LibraryNotFoundError", "Localizer",
+    "Infeasible", "InteractionResult", "InvalidArgument",
+    "LibraryNotFoundError", "Localizer",
     "Message", "MessageTools", "NoMemory", "OracleError", "ParamOutOfBound",
     "ParamUnsupported", "ParseError", "Participant", "Pipeline",
     "PreferencePair", "Progress", "Refiner", "ShapleyResult", "Signals",
     "Skip", "StateError", "TooLarge", "abi_version", "areal",
     "coalition_words", "error_class", "export", "formats", "library",
     "library_version", "library_version_number", "openrlhf",
-    "shapley_exact", "status_name", "strerror", "verl",
+    "shapley_exact", "shapley_interactions", "status_name", "strerror",
+    "verl",
 ])

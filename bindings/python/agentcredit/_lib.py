@@ -203,6 +203,8 @@ _FUNCTIONS = [
     # coalitions, exact Shapley values
     ("ac_coalition_words", _u32, [_u32]),
     ("ac_shapley_exact", _i, [_u32, _f64p, _u64, _f64p]),
+    ("ac_shapley_interactions_exact", _i,
+     [_u32, _f64p, _u64, _f64p, c_size_t]),
     # estimator
     ("ac_estimator_create", _i, [_hp, _u32, _alloc]),
     ("ac_estimator_free", None, [_h]),
@@ -220,6 +222,7 @@ _FUNCTIONS = [
     ("ac_estimator_tell", _i, [_h, _u32, _u64p, _f64p, _i32p]),
     ("ac_estimator_progress", _i, [_h, _i32p, _u64p]),
     ("ac_estimator_result", _i, [_h, _f64p, _f64p, _u32]),
+    ("ac_estimator_interactions", _i, [_h, _f64p, _f64p, c_size_t]),
     ("ac_estimator_audit", _i, [_h, _i, _i64p]),
     ("ac_estimator_cancel", None, [_h]),
     ("ac_estimator_last_error", _str, [_h]),
