@@ -1839,6 +1839,18 @@ AC_API AC_NODISCARD int ac_pipeline_credits(const ac_pipeline *p, double *phi,
                                             double *se, uint32_t n_agents);
 AC_API AC_NODISCARD int ac_pipeline_total(const ac_pipeline *p, double *total,
                                           double *reference);
+/* The interactions of the agent pairs and their standard errors, as
+ * ac_estimator_interactions gives them (len = n(n-1)/2, condensed order,
+ * se may be NULL), when the run's estimator had
+ * AC_ESTIMATOR_PARAM_INTERACTIONS set (a pipeline parameter like the
+ * estimator's others) and its method ended with them; AC_E_STATE when the
+ * run has none. They are those of the game the estimator evaluated
+ * (v(empty) the baseline or the oracle's, v(all) R unless given), not
+ * moved to the reference as the credits are: that would add the same
+ * constant to every pair. */
+AC_API AC_NODISCARD int ac_pipeline_interactions(const ac_pipeline *p,
+                                                 double *index, double *se,
+                                                 size_t len);
 AC_API AC_NODISCARD int ac_pipeline_rewards(const ac_pipeline *p,
                                             double *rewards,
                                             uint32_t n_messages);
@@ -2022,6 +2034,10 @@ AC_API AC_NODISCARD int ac_signals_outcome(const ac_signals *s,
                                            double *threshold);
 AC_API AC_NODISCARD int ac_signals_credits(const ac_signals *s, double *phi,
                                            double *se, uint32_t n_agents);
+/* As ac_pipeline_interactions: AC_E_STATE when the signals have none. */
+AC_API AC_NODISCARD int ac_signals_interactions(const ac_signals *s,
+                                                double *index, double *se,
+                                                size_t len);
 AC_API AC_NODISCARD int ac_signals_total(const ac_signals *s, double *total,
                                          double *reference);
 AC_API AC_NODISCARD int ac_signals_rewards(const ac_signals *s,
