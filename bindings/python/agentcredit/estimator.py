@@ -35,6 +35,22 @@ def coalition_words(n_players: int) -> int:
     return lib.ac_coalition_words(B.u32(n_players, "n_players"))
 
 
+def _value_table(values: Numbers, fname: str) -> Tuple[ctypes.Array, int,
+                                                        int]:
+    """A full value table as a C array, its length and its n players
+    (``fname`` names the C function in the errors)."""
+    table = B.to_array(values, c_double, "values")
+    length = len(table)
+    n = max(length.bit_length() - 1, 0)
+    if length != 1 << n or n == 0:
+        raise make_error(Status.E_INVALID_ARG, "values: the table has %d "
+                         "entries, not 2**n for some n >= 1" % length, fname)
+    if n > EXACT_MAX_PLAYERS:
+        raise make_error(Status.E_TOO_LARGE, "values: %d players, beyond %d"
+                         % (n, EXACT_MAX_PLAYERS), fname)
+    return table, length, n
+
+
 def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
     """Exact Shapley values of the game whose value table is ``values``:
     ``values[S] = v(S)`` for every bitmask S of n players (bit i: player i),
@@ -42,16 +58,7 @@ def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
     ``phi`` (a list, or a numpy array with ``as_numpy=True``);
     ``sum(phi) == v(all) - v(empty)`` to a relative 1e-12.
     ``ac_shapley_exact``; thread-safe."""
-    table = B.to_array(values, c_double, "values")
-    length = len(table)
-    n = max(length.bit_length() - 1, 0)
-    if length != 1 << n or n == 0:
-        raise make_error(Status.E_INVALID_ARG, "values: the table has %d "
-                         "entries, not 2**n for some n >= 1" % length,
-                         "ac_shapley_exact")
-    if n > EXACT_MAX_PLAYERS:
-        raise make_error(Status.E_TOO_LARGE, "values: %d players, beyond %d"
-                         % (n, EXACT_MAX_PLAYERS), "ac_shapley_exact")
+    table, length, n = _value_table(values, "ac_shapley_exact")
     phi = (c_double * n)()
     # Nothing can cancel it: Ctrl-C raises at once, and the computation
     # (seconds for n in the high twenties) finishes alone on its worker.
@@ -90,13 +97,7 @@ def shapley_interactions(values: Numbers,
     matrix with a NaN diagonal (a list of lists, or a numpy array with
     ``as_numpy=True``). Negative: the two are redundant; positive:
     complementary. ``ac_shapley_interactions_exact``; thread-safe."""
-    table = B.to_array(values, c_double, "values")
-    length = len(table)
-    n = max(length.bit_length() - 1, 0)
-    if length != 1 << n or n == 0:
-        raise make_error(Status.E_INVALID_ARG, "values: the table has %d "
-                         "entries, not 2**n for some n >= 1" % length,
-                         "ac_shapley_interactions_exact")
+    table, length, n = _value_table(values, "ac_shapley_interactions_exact")
     pairs = n * (n - 1) // 2
     index = (c_double * max(pairs, 1))()
     rc, interrupt = _interrupt.call(lib.ac_shapley_interactions_exact,
