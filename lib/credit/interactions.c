@@ -49,9 +49,9 @@ static void add_coalition(uint64_t mask, uint32_t s, double v, uint32_t n,
     double *row = in + (size_t)s * n, *prow = both + (size_t)s * pairs;
     for (uint32_t a = 0; a < m; a++) {
         row[idx[a]] += v;
-        double *pa = prow + base[idx[a]];
+        uint64_t at = base[idx[a]];
         for (uint32_t b = a + 1; b < m; b++)
-            pa[idx[b]] += v;
+            prow[at + idx[b]] += v;
     }
 }
 
@@ -89,7 +89,8 @@ int ac__pair_table_contrib(const ac__mem *m, uint32_t n, const double *x,
                                   sizeof *both);
     uint64_t *base = ac__mem_alloc(m, n, sizeof *base);
     int rc = total && in && both && base ? AC_OK : AC_E_NO_MEMORY;
-    for (uint32_t i = 0; rc == AC_OK && i < n; i++) /* (i,j) at base[i]+j */
+    /* (i,j) at base[i] + j, in unsigned arithmetic (base[0] is -1) */
+    for (uint32_t i = 0; rc == AC_OK && i < n; i++)
         base[i] = (uint64_t)i * (2 * n - i - 1) / 2 - i - 1;
     double big = 0.0;
     for (uint64_t mask = 0; rc == AC_OK && mask < len; mask++) {
