@@ -263,6 +263,25 @@ AC_API AC_NODISCARD int ac_shapley_exact(uint32_t n, const double *values,
                                          uint64_t len, double *phi);
 #define AC_EXACT_MAX_PLAYERS 30u
 
+/* The Shapley interaction index (Grabisch and Roubens 1999) of every pair
+ * of players of the same table:
+ *   I_ij = sum over S in N \ {i,j} of |S|! (n-|S|-2)! / (n-1)!
+ *          [v(S+i+j) - v(S+i) - v(S+j) + v(S)],
+ * in the condensed order (0,1), (0,2), ..., (0,n-1), (1,2), ... (scipy's
+ * pdist order): index_len must be n(n-1)/2 (index may be NULL when it is
+ * 0). Negative: the two are redundant with each other (either does what
+ * both do); positive: complementary (together they do more than apart).
+ * O(n^2 2^n) time, O(n^3) extra memory; values of any finite magnitude.
+ * index is written only on success. Thread-safe (no handle). Returns:
+ * AC_OK; AC_E_INVALID_ARG (as ac_shapley_exact, or index_len);
+ * AC_E_TOO_LARGE (n beyond AC_EXACT_MAX_PLAYERS, or an index beyond what a
+ * double holds); AC_E_NO_MEMORY. */
+AC_API AC_NODISCARD int ac_shapley_interactions_exact(uint32_t n,
+                                                      const double *values,
+                                                      uint64_t len,
+                                                      double *index,
+                                                      size_t index_len);
+
 /* ===================================================================== */
 /* Shapley estimator over a coalition value oracle                       */
 /* ===================================================================== */
@@ -349,7 +368,18 @@ typedef enum ac_estimator_param {
      * cannot stop early: with a target it is refused (AC_E_INVALID_ARG at
      * the start), and AUTO does not take it. 0 turns it off. [0, 1e300],
      * default 0. */
-    AC_ESTIMATOR_PARAM_TARGET_SE = 110
+    AC_ESTIMATOR_PARAM_TARGET_SE = 110,
+    /* int: 1 computes the interaction index of every pair of players from
+     * the same evaluations as the credits (ac_estimator_interactions): an
+     * O(n^2 2^n) pass over the whole table at the end, so it is asked
+     * for. It needs every coalition: AC_METHOD_EXACT and
+     * AC_METHOD_ADAPTIVE give it; a sampled method when the budget pays
+     * for the table (AC_E_BUDGET at the start otherwise) and its cache
+     * ends up complete. AUTO chooses as without it (exact or adaptive
+     * whenever the budget pays for the table). n beyond
+     * AC_EXACT_MAX_PLAYERS: AC_E_TOO_LARGE at the start. [0, 1], default
+     * 0. */
+    AC_ESTIMATOR_PARAM_INTERACTIONS = 111
 } ac_estimator_param;
 
 /* Audit record keys (ac_estimator_audit): valid during and after a run. */
@@ -506,6 +536,19 @@ AC_API AC_NODISCARD int ac_estimator_progress(const ac_estimator *est,
 AC_API AC_NODISCARD int ac_estimator_result(const ac_estimator *est,
                                             double *phi, double *se,
                                             uint32_t n);
+/* Copies the interaction index of every pair of players (as
+ * ac_shapley_interactions_exact: condensed order, len = n(n-1)/2, index
+ * NULL only when len is 0) and its standard error se[p] (se may be NULL),
+ * of a run with AC_ESTIMATOR_PARAM_INTERACTIONS 1. Negative: the pair is
+ * redundant; positive: complementary. The standard errors come from the
+ * coalitions' variances as the credits' do (0 for a deterministic oracle
+ * with no repeats). Read-only: safe where ac_estimator_result is.
+ * AC_E_INVALID_ARG (len); AC_E_STATE before the run is done, after it
+ * failed, when the parameter was 0, or when a sampled method ended without
+ * every coalition (last_error says which). */
+AC_API AC_NODISCARD int ac_estimator_interactions(const ac_estimator *est,
+                                                  double *index, double *se,
+                                                  size_t len);
 /* One figure of the audit record. Valid during and after a run. An unknown
  * key is AC_E_INVALID_ARG (*value untouched). */
 AC_API AC_NODISCARD int ac_estimator_audit(const ac_estimator *est,
@@ -1854,6 +1897,18 @@ AC_API AC_NODISCARD int ac_pipeline_credits(const ac_pipeline *p, double *phi,
                                             double *se, uint32_t n_agents);
 AC_API AC_NODISCARD int ac_pipeline_total(const ac_pipeline *p, double *total,
                                           double *reference);
+/* The interactions of the agent pairs and their standard errors, as
+ * ac_estimator_interactions gives them (len = n(n-1)/2, condensed order,
+ * se may be NULL), when the run's estimator had
+ * AC_ESTIMATOR_PARAM_INTERACTIONS set (a pipeline parameter like the
+ * estimator's others) and its method ended with them; AC_E_STATE when the
+ * run has none. They are those of the game the estimator evaluated
+ * (v(empty) the baseline or the oracle's, v(all) R unless given), not
+ * moved to the reference as the credits are: that would add the same
+ * constant to every pair. */
+AC_API AC_NODISCARD int ac_pipeline_interactions(const ac_pipeline *p,
+                                                 double *index, double *se,
+                                                 size_t len);
 AC_API AC_NODISCARD int ac_pipeline_rewards(const ac_pipeline *p,
                                             double *rewards,
                                             uint32_t n_messages);
@@ -2037,6 +2092,10 @@ AC_API AC_NODISCARD int ac_signals_outcome(const ac_signals *s,
                                            double *threshold);
 AC_API AC_NODISCARD int ac_signals_credits(const ac_signals *s, double *phi,
                                            double *se, uint32_t n_agents);
+/* As ac_pipeline_interactions: AC_E_STATE when the signals have none. */
+AC_API AC_NODISCARD int ac_signals_interactions(const ac_signals *s,
+                                                double *index, double *se,
+                                                size_t len);
 AC_API AC_NODISCARD int ac_signals_total(const ac_signals *s, double *total,
                                          double *reference);
 AC_API AC_NODISCARD int ac_signals_rewards(const ac_signals *s,

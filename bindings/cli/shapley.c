@@ -18,6 +18,7 @@ struct shapley_opts {
         has_noisy;
     int known; /* give v(all), v(empty) up front */
     int json;
+    int interactions; /* every pair's interaction index too */
     int strict; /* unknown keys of the game file are errors */
     /* what the game file may cost: the library's defaults unless raised */
     ac_game_limits limits;
@@ -87,6 +88,10 @@ void cli_shapley_help(FILE *f, const char *lead)
           "                        evaluations where they pay (adaptive)\n"
           "        --target-se X   stop once every standard error is <= X\n"
           "        --no-known      do not give v(all) and v(empty) up front\n"
+          "        --interactions  every pair's Shapley interaction index and\n"
+          "                        its std. error too (negative: redundant,\n"
+          "                        positive: complementary); needs every\n"
+          "                        coalition (exact, adaptive)\n"
           "        --json          one JSON object on stdout instead of a table\n"
           "        --strict        unknown keys of the game file are errors,\n"
           "                        not warnings (a key of another kind of game\n"
@@ -132,6 +137,10 @@ static int flag_options(const char *arg, struct shapley_opts *o)
     }
     if ((m = cli_option_flag(arg, "--no-known")) != 0) {
         o->known = 0;
+        return m;
+    }
+    if ((m = cli_option_flag(arg, "--interactions")) != 0) {
+        o->interactions = 1;
         return m;
     }
     if ((m = cli_option_flag(arg, "--strict")) != 0) {
@@ -228,6 +237,9 @@ static int apply_params(ac_estimator *est, const struct shapley_opts *o)
     if (o->has_target &&
         cli_set_f64(est, AC_ESTIMATOR_PARAM_TARGET_SE, "--target-se", o->target_se))
         return -1;
+    if (o->interactions &&
+        cli_set_int(est, AC_ESTIMATOR_PARAM_INTERACTIONS, "--interactions", 1))
+        return -1;
     return 0;
 }
 
@@ -236,9 +248,16 @@ static int apply_params(ac_estimator *est, const struct shapley_opts *o)
 struct shapley_result {
     uint32_t n;
     const double *phi, *se, *exact; /* exact NULL: no comparison */
+    /* the pairs' interactions, condensed order; NULL: none */
+    const double *inter, *inter_se;
     int have_known;
     double v_all, v_empty, sum, total, difference, max_abs, mse;
 };
+
+static size_t pair_count(uint32_t n)
+{
+    return (size_t)n * (n - 1) / 2;
+}
 
 static void summarize(struct shapley_result *r)
 {
@@ -299,6 +318,11 @@ static int check_finite(const struct shapley_result *r)
         if (!isfinite(r->difference))
             return not_finite("the conservation difference", r->difference);
     }
+    for (size_t p = 0; r->inter != NULL && p < pair_count(r->n); p++) {
+        snprintf(what, sizeof what, "interaction %zu", p);
+        if (!isfinite(r->inter[p]) || !isfinite(r->inter_se[p]))
+            return not_finite(what, r->inter[p]);
+    }
     if (r->exact != NULL && !isfinite(r->max_abs))
         return not_finite("the largest error against the exact values",
                           r->max_abs);
@@ -320,6 +344,24 @@ static json_t *jarray(const double *x, uint32_t n)
     json_t *a = json_array();
     for (uint32_t i = 0; a != NULL && i < n; i++)
         json_array_append_new(a, jnum(x[i]));
+    return a;
+}
+
+/* The pairs in the condensed order, {"players": [i, j], "index", "se"}. */
+static json_t *interactions_json(const struct shapley_result *r)
+{
+    json_t *a = json_array();
+    size_t p = 0;
+    for (uint32_t i = 0; a != NULL && i < r->n; i++)
+        for (uint32_t j = i + 1; j < r->n; j++, p++) {
+            json_t *pair = json_pack("{s:[i,i],s:o,s:o}", "players", (int)i,
+                                     (int)j, "index", jnum(r->inter[p]),
+                                     "se", jnum(r->inter_se[p]));
+            if (pair == NULL || json_array_append_new(a, pair) != 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
     return a;
 }
 
@@ -367,6 +409,8 @@ static int print_json(const struct shapley_opts *o,
         json_object_set_new(root, "max_abs_error", jnum(r->max_abs));
         json_object_set_new(root, "mse", jnum(r->mse));
     }
+    if (r->inter != NULL)
+        json_object_set_new(root, "interactions", interactions_json(r));
     json_object_set_new(root, "audit", jaudit);
     int rc = json_dumpf(root, stdout, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(root);
@@ -417,8 +461,50 @@ static void print_table(const struct shapley_opts *o,
         printf("error against exact: max |error| %.3g, mean squared error "
                "%.3g\n",
                r->max_abs, r->mse);
+    if (r->inter != NULL) {
+        printf("\ninteractions (negative: redundant, positive: "
+               "complementary)\n%-12s %14s %12s\n", "pair", "index",
+               "std.err");
+        size_t p = 0;
+        for (uint32_t i = 0; i < r->n; i++)
+            for (uint32_t j = i + 1; j < r->n; j++, p++) {
+                char pair[24];
+                snprintf(pair, sizeof pair, "%" PRIu32 "-%" PRIu32, i, j);
+                printf("%-12s", pair);
+                print_credit(r->inter[p]);
+                printf(" %12.3g\n", r->inter_se[p]);
+            }
+        putchar('\n');
+    }
     printf("audit: ");
     cli_audit_print(stdout, est);
+}
+
+/* The run's interactions into *inter and *inter_se (allocated), or NULL
+ * with a note when the method ended without them; -1 after an error. */
+static int read_interactions(const ac_estimator *est, uint32_t n,
+                             double **inter, double **inter_se)
+{
+    size_t pairs = pair_count(n);
+    *inter = calloc(pairs + 1, sizeof **inter);
+    *inter_se = calloc(pairs + 1, sizeof **inter_se);
+    if (*inter == NULL || *inter_se == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    int rc = ac_estimator_interactions(est, *inter, *inter_se, pairs);
+    if (rc == AC_OK)
+        return 0;
+    if (rc != AC_E_STATE) {
+        cli_error("cannot read the interactions: %s: %s", ac_strerror(rc),
+                  ac_estimator_last_error(est));
+        return -1;
+    }
+    fprintf(stderr, "agentcredit: note: %s\n", ac_estimator_last_error(est));
+    free(*inter);
+    free(*inter_se);
+    *inter = *inter_se = NULL;
+    return 0;
 }
 
 /* The option that raises the limit a library message names, or NULL. */
@@ -509,6 +595,7 @@ int cli_shapley(int argc, char **argv)
     ac_estimator *est = NULL;
     uint64_t *all = NULL, *none = NULL;
     double *phi = NULL, *se = NULL, *exact = NULL;
+    double *inter = NULL, *inter_se = NULL;
 
     char load_error[512] = "", warnings[2048] = "";
     int rc = ac_game_load_file2(&game, o.path, NULL, &o.limits,
@@ -595,8 +682,10 @@ int cli_shapley(int argc, char **argv)
                   ac_estimator_last_error(est));
         goto out;
     }
+    if (o.interactions && read_interactions(est, n, &inter, &inter_se) != 0)
+        goto out;
     struct shapley_result res = {
-        .n = n, .phi = phi, .se = se,
+        .n = n, .phi = phi, .se = se, .inter = inter, .inter_se = inter_se,
         .exact = game_exact(game, o.path, exact, n) ? exact : NULL,
         .have_known = o.known, .v_all = v_all, .v_empty = v_empty};
     summarize(&res);
@@ -616,6 +705,8 @@ out:
     free(phi);
     free(se);
     free(exact);
+    free(inter);
+    free(inter_se);
     ac_estimator_free(est);
     ac_game_free(game);
     return status;

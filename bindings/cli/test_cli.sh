@@ -283,6 +283,29 @@ shapley_json)
         stdout_has "$key"
     done
     ;;
+shapley_interactions)
+    # the glove game: the left glove complements each right one (+0.5),
+    # the two right gloves are redundant (-0.5)
+    run 0 shapley "$data/glove3.json" --interactions
+    cat "$out"
+    stdout_has '^interactions (negative: redundant, positive: complementary)'
+    stdout_has '^0-1  *+0.500000000  *0$'
+    stdout_has '^1-2  *-0.500000000  *0$'
+    run 0 shapley "$data/glove3.json" --interactions --json
+    stdout_has '"interactions":\[{"players":\[0,1\],"index":0.5,"se":0.0},{"players":\[0,2\],"index":0.5,"se":0.0},{"players":\[1,2\],"index":-0.5,"se":0.0}\]'
+    run 0 shapley "$data/glove3.json" --json
+    grep -q interactions "$out" && fail "interactions printed without --interactions"
+    # a noisy game through the adaptive method: every pair has an error
+    run 0 shapley "$data/team6_noisy.json" --method adaptive --budget 1000 --interactions --json
+    [ "$(grep -o '"players":' "$out" | wc -l)" -eq 15 ] || fail "not the 15 pairs of 6 players"
+    grep -q '"se":0.0}' "$out" && fail "a noisy game's interaction has a standard error of 0"
+    # a budget that cannot pay for the table is refused before any evaluation
+    run 1 shapley "$data/team6.json" --method kernelshap --budget 20 --interactions
+    stderr_has 'AC_E_BUDGET'
+    stderr_has 'interactions (AC_ESTIMATOR_PARAM_INTERACTIONS) need every coalition'
+    stderr_has 'evaluations 0,'
+    run 2 shapley "$data/glove3.json" --interactions=1
+    ;;
 shapley_sampled)
     for method in permutation kernelshap auto; do
         run 0 shapley "$data/team6.json" --method "$method" --budget 40 --seed 7 --batch 5

@@ -51,8 +51,11 @@ static void session_clear(ac_estimator *e)
     ac__mem_free(&e->mem, e->queue);
     ac__mem_free(&e->mem, e->phi);
     ac__mem_free(&e->mem, e->se);
+    ac__mem_free(&e->mem, e->inter);
+    ac__mem_free(&e->mem, e->inter_se);
     e->queue = NULL;
     e->phi = e->se = NULL;
+    e->inter = e->inter_se = NULL;
     e->q_head = e->q_len = e->q_cap = 0;
     ac__tickets_clear(&e->tickets, &e->mem); /* earlier tickets go stale */
     e->committed = 0;
@@ -371,6 +374,8 @@ static int start_run(ac_estimator *e)
     if (e->p.target_se > 0.0 && !e->method->checkpoints)
         return refuse_start(e, refuse_target(e));
     e->method_used = e->method->id;
+    if ((rc = ac__est_interactions_check(e)) != AC_OK)
+        return refuse_start(e, rc);
     /* v(empty) and v(all) enter every method's result (the total to
      * conserve), so they are requested first. */
     uint64_t key[AC_MAX_PLAYERS / 64];
@@ -511,6 +516,12 @@ static int finish_run(ac_estimator *e, int reason)
         double total = by->ops->total(e, 0);
         ac__conserve(phi, se, e->n, total);
         rc = to_host_units(e, phi, se, total, by->ops->total(e, 1), by);
+        if (rc == AC_OK && (rc = ac__est_interactions_finish(e)) != AC_OK &&
+            rc != AC_E_TOO_LARGE) {
+            ac__mem_free(&e->mem, phi);
+            ac__mem_free(&e->mem, se);
+            return fail_estimate(e, rc);
+        }
         if (rc != AC_OK) {
             ac__mem_free(&e->mem, phi);
             ac__mem_free(&e->mem, se);

@@ -71,6 +71,12 @@ typedef struct ac__method_ops {
      * ac__est_request_extra, under the method's `serial`; NaN when it was
      * given up after its retries. NULL: the method asks for none. */
     void (*take_extra)(ac_estimator *e, uint32_t serial, double value);
+    /* The interaction index of every pair (credit/interactions.h) and its
+     * standard error, in the scaled space, read after estimate(): for a
+     * method whose own values of the whole table are not the cache's.
+     * NULL: from a complete cache when the method is exact_when_complete,
+     * else none (estimator_interactions.c). */
+    int (*interactions)(ac_estimator *e, double *index, double *se);
 } ac__method_ops;
 
 /* A method as the core sees it: one entry, defined in the method's file,
@@ -108,6 +114,7 @@ typedef struct ac__slot {
 typedef struct ac__params {
     int64_t method, budget, seed, batch, repeats, max_retries, noisy;
     double target_se;
+    int64_t interactions; /* AC_ESTIMATOR_PARAM_INTERACTIONS */
 } ac__params;
 
 struct ac_estimator {
@@ -141,6 +148,10 @@ struct ac_estimator {
     int64_t next_checkpoint;
     int outcome;
     double *phi, *se;      /* the result, once DONE                    */
+    /* The pairs' interactions and their standard errors in the host's
+     * units, once DONE with AC_ESTIMATOR_PARAM_INTERACTIONS; NULL when
+     * the method ended without them. */
+    double *inter, *inter_se;
     /* The scaled space (credit/scale.h): the largest magnitude of a value
      * the run took (told or known), and the k the methods work at: they
      * read every value times 2^-k, and the core multiplies their credits
@@ -231,11 +242,30 @@ int ac__est_table_affordable(const ac_estimator *e);
 int64_t ac__est_retry_margin(int64_t cost, int64_t max_retries);
 int ac__est_cache_complete(const ac_estimator *e);
 int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se);
+/* From a complete cache: the table of every coalition's mean (by mask, in
+ * the scaled space; AC_OK or AC_E_CANCELLED), and the variance of each
+ * mean as the standard errors read it (credit/noise_model.h): NONE for a
+ * deterministic oracle (var untouched: errors of 0), SEEN (var written),
+ * or UNSEEN when the oracle was declared noisy but one evaluation of values
+ * that are not 0/1 shows no noise (errors unknown: infinite). */
+int ac__est_cache_means(ac_estimator *e, double *mean);
+enum { AC__NOISE_NONE = 0, AC__NOISE_SEEN = 1, AC__NOISE_UNSEEN = 2 };
+int ac__est_cache_noise(const ac_estimator *e, double *var);
 /* The outcome of a sampled plan: COMPLETE when the cache reached every
  * coalition, else BUDGET. */
 int ac__est_sampled_outcome(const ac_estimator *e);
 /* v(all) - v(empty) from the cache: the total most methods conserve. */
 double ac__est_cache_total(const ac_estimator *e, int host);
+
+/* Interactions (estimator_interactions.c). Whether the run may start with
+ * AC_ESTIMATOR_PARAM_INTERACTIONS on its method (the refusal's status and
+ * message otherwise); the interactions at the end of a run whose estimate
+ * is in (e->inter, e->inter_se: set, or left NULL when the method ended
+ * without them); and those of a complete cache, in the scaled space. */
+int ac__est_interactions_check(ac_estimator *e);
+int ac__est_interactions_finish(ac_estimator *e);
+int ac__est_interactions_from_cache(ac_estimator *e, double *index,
+                                    double *se);
 
 /* Parameters: defaults, and the table behind the typed setters. */
 void ac__params_default(ac__params *p);

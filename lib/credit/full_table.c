@@ -48,12 +48,10 @@ static int cache_binary(const ac_estimator *e)
     return 1;
 }
 
-/* The variance of each coalition's mean into table (by mask), from the
+/* The variance of each coalition's mean into var (by mask), from the
  * noise model over the cache: each coalition's own repeats shrunk towards
- * its layer, or p(1 - p) for 0/1 values. Known values have none. 0 when
- * the model has nothing to go on (one evaluation each of values that are
- * not 0/1): the noise was declared but cannot be seen. */
-static int cache_noise(const ac_estimator *e, double *table)
+ * its layer, or p(1 - p) for 0/1 values; known values have none. */
+static int cache_model(const ac_estimator *e, double *var)
 {
     const ac__cache *c = &e->cache;
     double r = c->repeats;
@@ -64,44 +62,53 @@ static int cache_noise(const ac_estimator *e, double *table)
             ac__noise_add(&L, ac__popcount64(ac__cache_key(c, i)[0]), r,
                           ac__est_value(e, i), ac__est_var(e, i) * r);
     if (!ac__noise_pool(&L))
-        return 0;
+        return AC__NOISE_UNSEEN;
     for (uint32_t i = 0; i < c->count; i++) {
         uint64_t mask = ac__cache_key(c, i)[0];
-        table[mask] = c->entries[i].state == AC__ENTRY_KNOWN
-                          ? 0.0
-                          : ac__noise_var(&L, ac__popcount64(mask), r,
-                                          ac__est_value(e, i),
-                                          ac__est_var(e, i) * r,
-                                          AC__NOISE_SE_PRIOR) / r;
+        var[mask] = c->entries[i].state == AC__ENTRY_KNOWN
+                        ? 0.0
+                        : ac__noise_var(&L, ac__popcount64(mask), r,
+                                        ac__est_value(e, i),
+                                        ac__est_var(e, i) * r,
+                                        AC__NOISE_SE_PRIOR) / r;
     }
-    return 1;
+    return AC__NOISE_SEEN;
 }
 
-/* With every coalition in the cache (n <= 30, so one word a key), the
- * cache is the value table (in the scaled space: ac__est_value). The
- * standard errors are 0 for a deterministic oracle; with noise (declared,
- * or repeats) they come from the noise model, and are infinite (unknown)
- * when it cannot see the noise. */
+int ac__est_cache_noise(const ac_estimator *e, double *var)
+{
+    if (!e->p.noisy && e->cache.repeats == 1)
+        return AC__NOISE_NONE;
+    return cache_model(e, var);
+}
+
+int ac__est_cache_means(ac_estimator *e, double *mean)
+{
+    for (uint32_t i = 0; i < e->cache.count; i++) {
+        if (i % 65536 == 0 && ac__est_cancelled(e)) /* up to 2^30 */
+            return AC_E_CANCELLED;
+        mean[ac__cache_key(&e->cache, i)[0]] = ac__est_value(e, i);
+    }
+    return AC_OK;
+}
+
+/* The exact values from the cache's means; their standard errors from the
+ * noise, 0 for a deterministic oracle, infinite when it cannot be seen. */
 int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se)
 {
     uint64_t total = (uint64_t)1 << e->n;
     double *table = ac__mem_alloc(&e->mem, (size_t)total, sizeof *table);
     if (table == NULL)
         return AC_E_NO_MEMORY;
-    for (uint32_t i = 0; i < e->cache.count; i++) {
-        if (i % 65536 == 0 && ac__est_cancelled(e)) { /* up to 2^30 */
-            ac__mem_free(&e->mem, table);
-            return AC_E_CANCELLED;
-        }
-        table[ac__cache_key(&e->cache, i)[0]] = ac__est_value(e, i);
-    }
-    int rc = ac__shapley_table_stop(&e->mem, e->n, table, &e->cancelled, phi);
-    int noisy = e->p.noisy || e->cache.repeats > 1;
-    if (rc == AC_OK && noisy && cache_noise(e, table))
+    int rc = ac__est_cache_means(e, table), noise = AC__NOISE_NONE;
+    if (rc == AC_OK)
+        rc = ac__shapley_table_stop(&e->mem, e->n, table, &e->cancelled, phi);
+    if (rc == AC_OK && (noise = ac__est_cache_noise(e, table)) ==
+                           AC__NOISE_SEEN)
         rc = ac__shapley_table_se(&e->mem, e->n, table, &e->cancelled, se);
     else if (rc == AC_OK)
         for (uint32_t i = 0; i < e->n; i++)
-            se[i] = noisy ? INFINITY : 0.0;
+            se[i] = noise == AC__NOISE_UNSEEN ? INFINITY : 0.0;
     ac__mem_free(&e->mem, table);
     return rc;
 }

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "common/bits.h"
+#include "credit/interactions.h"
 #include "credit/methods.h"
 #include "credit/noise_model.h"
 #include "credit/shapley_exact.h"
@@ -518,21 +519,39 @@ static int adaptive_extend(ac_estimator *e, int *grew)
     return rc;
 }
 
+/* Every coalition's mean (s->mean) and the variance of that mean
+ * (s->var) as the standard errors read them: the noise model shrunk
+ * lightly towards the layer, over the evaluations. */
+static void mean_variances(ac_estimator *e, adaptive_state *s)
+{
+    tally(e, s);
+    model_variances(e, s, AC__NOISE_SE_PRIOR);
+    for (uint64_t m = 0; m < s->total; m++)
+        s->var[m] = isfinite(s->count[m]) ? s->var[m] / s->count[m] : 0.0;
+}
+
 static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
 {
     adaptive_state *s = e->mstate;
-    tally(e, s);
+    mean_variances(e, s);
     /* v(all) - v(empty) over every evaluation of the two, repeats included:
      * the total the credits conserve. */
     s->delta = s->mean[s->total - 1] - s->mean[0];
-    model_variances(e, s, AC__NOISE_SE_PRIOR);
     int rc = ac__shapley_table_stop(&e->mem, s->n, s->mean, &e->cancelled,
                                     phi);
     if (rc != AC_OK)
         return rc;
-    for (uint64_t m = 0; m < s->total; m++)
-        s->var[m] = isfinite(s->count[m]) ? s->var[m] / s->count[m] : 0.0;
     return ac__shapley_table_se(&e->mem, s->n, s->var, &e->cancelled, se);
+}
+
+/* The pairs' interactions from the same means and variances as the
+ * credits, so that the two errors agree. */
+static int adaptive_interactions(ac_estimator *e, double *index, double *se)
+{
+    adaptive_state *s = e->mstate;
+    mean_variances(e, s);
+    return ac__pair_interactions(&e->mem, s->n, s->mean, s->var,
+                                 &e->cancelled, index, se);
 }
 
 static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)
@@ -614,6 +633,7 @@ static const ac__method_ops OPS = {
     .outcome = adaptive_outcome,
     .total = adaptive_total,
     .take_extra = adaptive_take_extra,
+    .interactions = adaptive_interactions,
 };
 
 /* Its estimate weighs the repeats, so a complete cache is no shortcut.

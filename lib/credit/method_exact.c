@@ -68,6 +68,7 @@ static const ac__method_ops OPS = {
     .end = exact_end,
     .outcome = exact_outcome,
     .total = ac__est_cache_total,
+    .interactions = ac__est_interactions_from_cache,
 };
 
 const ac__method ac__method_exact = {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "credit/interactions.h"
 #include "episodes/pipeline_internal.h"
 
 const ac__mem *ac__pipeline_mem(const ac_pipeline *p)
@@ -49,6 +50,8 @@ void ac__pipeline_free_result(ac_pipeline *p)
     ac__mem_free(m, r->se);
     ac__mem_free(m, r->reward);
     ac__mem_free(m, r->label);
+    ac__mem_free(m, r->inter);
+    ac__mem_free(m, r->inter_se);
     ac__mem_free(m, r->msg_flags);
     ac__mem_free(m, r->step_flags);
     ac__mem_free(m, r->agent_flags);
@@ -387,6 +390,24 @@ int ac_pipeline_credits(const ac_pipeline *p, double *phi, double *se,
         memcpy(phi, p->res.phi, n_agents * sizeof *phi);
     if (se != NULL)
         memcpy(se, p->res.se, n_agents * sizeof *se);
+    return AC_OK;
+}
+
+int ac_pipeline_interactions(const ac_pipeline *p, double *index,
+                             double *se, size_t len)
+{
+    int rc = check_result(p, 0, 0);
+    if (rc != AC_OK)
+        return rc;
+    uint32_t n = p->res.n_agents;
+    if ((index == NULL && len > 0) || len != ac__pair_count(n))
+        return AC_E_INVALID_ARG;
+    if (p->res.inter == NULL)
+        return AC_E_STATE;
+    if (len > 0)
+        memcpy(index, p->res.inter, len * sizeof *index);
+    if (se != NULL && len > 0)
+        memcpy(se, p->res.inter_se, len * sizeof *se);
     return AC_OK;
 }
 

@@ -37,6 +37,9 @@ typedef struct ac__callbacks {
 typedef struct ac__result {
     uint32_t n_agents, n_msg;
     double *phi, *se, *reward, *label;
+    /* The estimator's interactions of the agent pairs and their standard
+     * errors (AC_ESTIMATOR_PARAM_INTERACTIONS); NULL: none. */
+    double *inter, *inter_se;
     uint32_t *msg_flags, *step_flags, *agent_flags;
     double total, reference;
     int64_t step;

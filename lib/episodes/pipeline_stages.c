@@ -12,6 +12,7 @@
 
 #include "common/coalition.h"
 #include "credit/conserve.h"
+#include "credit/interactions.h"
 #include "episodes/pipeline_internal.h"
 
 /* An object's failure, named by its stage: "credit: the budget ...". */
@@ -166,11 +167,33 @@ static int refer_credits(ac_pipeline *p, const ac_episode *ep)
     return AC_OK;
 }
 
+/* The estimator's interactions, when it was asked for them and its method
+ * ended with them (AC_E_STATE otherwise: none, which is no failure). They
+ * are the interactions of the game the estimator evaluated: unlike the
+ * credits they are not moved to the reference, which would add the same
+ * constant to every pair. */
+static int take_interactions(ac_pipeline *p, ac_estimator *e)
+{
+    ac__result *r = &p->res;
+    size_t pairs = (size_t)ac__pair_count(r->n_agents);
+    if (!p->est_params.interactions || e->inter == NULL)
+        return AC_OK;
+    r->inter = ac__mem_alloc(&p->mem, pairs ? pairs : 1, sizeof *r->inter);
+    r->inter_se = ac__mem_alloc(&p->mem, pairs ? pairs : 1,
+                                sizeof *r->inter_se);
+    if (r->inter == NULL || r->inter_se == NULL)
+        return ac__fail(p->err, AC_E_NO_MEMORY, "out of memory for the "
+                        "interactions of %u agents", r->n_agents);
+    return ac_estimator_interactions(e, r->inter, r->inter_se, pairs);
+}
+
 int ac__stage_credit_end(ac_pipeline *p)
 {
     ac__result *r = &p->res;
     ac_estimator *e = p->run.est;
     int rc = ac_estimator_result(e, r->phi, r->se, r->n_agents);
+    if (rc == AC_OK)
+        rc = take_interactions(p, e);
     if (rc == AC_OK)
         rc = ac_estimator_audit(e, AC_ESTIMATOR_AUDIT_METHOD,
                                 &r->audit[AC_PIPELINE_AUDIT_METHOD]);

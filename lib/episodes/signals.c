@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "credit/interactions.h"
 #include "episodes/episode_internal.h"
+#include "episodes/pipeline_internal.h"
 #include "episodes/signals_internal.h"
 
 const char *const ac__message_flag_names[AC__N_MESSAGE_FLAGS] = {
@@ -77,6 +79,16 @@ ac_signals *ac__signals_new(const ac__mem *mem, uint32_t n_agents,
     return s;
 }
 
+int ac__signals_alloc_interactions(ac_signals *s)
+{
+    size_t pairs = (size_t)ac__pair_count(s->n_agents);
+    s->inter = ac__mem_calloc(&s->mem, 2 * pairs + 1, sizeof *s->inter);
+    if (s->inter == NULL)
+        return AC_E_NO_MEMORY;
+    s->inter_se = s->inter + pairs;
+    return AC_OK;
+}
+
 const char *ac__signals_keep(ac_signals *sig, size_t *at, const char *s)
 {
     size_t len = strlen(s) + 1;
@@ -92,6 +104,7 @@ void ac_signals_free(ac_signals *s)
         return;
     ac__mem mem = s->mem;
     ac__mem_free(&mem, s->block);
+    ac__mem_free(&mem, s->inter);
     ac__mem_free(&mem, s->pool);
     ac__mem_free(&mem, s);
 }
@@ -133,6 +146,10 @@ static int copy_result(const ac_pipeline *p, ac_signals *s)
         rc = ac_pipeline_first_error(p, &s->step, &s->agent,
                                      &s->probability);
     if (rc == AC_OK) rc = ac_pipeline_pair(p, &s->pair);
+    if (rc == AC_OK && p->res.inter != NULL &&
+        (rc = ac__signals_alloc_interactions(s)) == AC_OK)
+        rc = ac_pipeline_interactions(p, s->inter, s->inter_se,
+                                      (size_t)ac__pair_count(n));
     for (int32_t k = AC_PIPELINE_AUDIT_SUCCESS;
          rc == AC_OK && k < AC__SIGNALS_AUDIT_KEYS; k++)
         rc = ac_pipeline_audit(p, k, &s->audit[k]);
@@ -233,6 +250,21 @@ int ac_signals_credits(const ac_signals *s, double *phi, double *se,
         memcpy(phi, s->credit, n_agents * sizeof *phi);
     if (se != NULL)
         memcpy(se, s->se, n_agents * sizeof *se);
+    return AC_OK;
+}
+
+int ac_signals_interactions(const ac_signals *s, double *index, double *se,
+                            size_t len)
+{
+    if (s == NULL || (index == NULL && len > 0) ||
+        len != ac__pair_count(s->n_agents))
+        return AC_E_INVALID_ARG;
+    if (s->inter == NULL)
+        return AC_E_STATE;
+    if (len > 0)
+        memcpy(index, s->inter, len * sizeof *index);
+    if (se != NULL && len > 0)
+        memcpy(se, s->inter_se, len * sizeof *se);
     return AC_OK;
 }
 

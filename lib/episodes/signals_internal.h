@@ -42,6 +42,10 @@ struct ac_signals {
     double outcome, threshold, total, reference;
     double *credit, *se;      /* per agent                             */
     double *reward, *label;   /* per message                           */
+    /* The agent pairs' interactions and their standard errors, condensed
+     * order (credit/interactions.h), in a block of their own: NULL when
+     * the signals have none. */
+    double *inter, *inter_se;
     uint32_t *agent_flags, *msg_flags, *step_flags;
     int64_t step;             /* the first error: -1 none              */
     uint32_t agent;           /* its agent, UINT32_MAX: none           */
@@ -62,6 +66,9 @@ ac_signals *ac__signals_new(const ac__mem *mem, uint32_t n_agents,
  * AC_E_NO_MEMORY. */
 int ac__signals_snapshot(const ac_pipeline *p, const ac_episode *ep,
                          const ac__mem *mem, ac_signals **out);
+/* Room for the interactions of s's agents (inter, inter_se): AC_OK or
+ * AC_E_NO_MEMORY. */
+int ac__signals_alloc_interactions(ac_signals *s);
 /* Copies s into the pool at *at (advanced past its NUL): the copy. */
 const char *ac__signals_keep(ac_signals *sig, size_t *at, const char *s);
 

@@ -12,6 +12,7 @@
 
 #include "common/json_scan.h"
 #include "common/ksum.h"
+#include "credit/interactions.h"
 #include "episodes/episode_internal.h"
 #include "episodes/json_io.h"
 #include "episodes/pipeline_internal.h"
@@ -68,6 +69,25 @@ static json_t *agents_json(const ac_signals *s, int *ok)
                                    AC__N_AGENT_FLAGS, ok), ok);
         push(list, j, ok);
     }
+    return list;
+}
+
+/* The pairs in the condensed order, each {"agents": [a, b], "index",
+ * "se"}. */
+static json_t *interactions_json(const ac_signals *s, int *ok)
+{
+    json_t *list = json_array();
+    size_t p = 0;
+    for (uint32_t a = 0; list != NULL && a < s->n_agents; a++)
+        for (uint32_t b = a + 1; b < s->n_agents; b++, p++) {
+            json_t *j = json_object(), *names = json_array();
+            push(names, agent_name_json(s, a), ok);
+            push(names, agent_name_json(s, b), ok);
+            put(j, "agents", names, ok);
+            put(j, "index", number(s->inter[p]), ok);
+            put(j, "se", number(s->inter_se[p]), ok);
+            push(list, j, ok);
+        }
     return list;
 }
 
@@ -184,6 +204,8 @@ int ac_signals_write_json(const ac_signals *s, char *buf, size_t cap,
     put(root, "reference", number(s->reference), &ok);
     put(root, "total", number(s->total), &ok);
     put(root, "agents", agents_json(s, &ok), &ok);
+    if (s->inter != NULL)
+        put(root, "interactions", interactions_json(s, &ok), &ok);
     put(root, "messages", messages_json(s, &ok), &ok);
     put(root, "first_error", first_error_json(s, &ok), &ok);
     put(root, "pair", pair_json(s, &ok), &ok);
@@ -454,6 +476,66 @@ static int read_agent(reader *r, json_t *j, uint32_t a)
     return rc;
 }
 
+/* Pair p of the condensed order: its two agents' names, in that order
+ * (the writer's), its index and its standard error. */
+static int read_pair_interaction(reader *r, json_t *j, uint32_t a,
+                                 uint32_t b, size_t p)
+{
+    static const char *const KEYS[] = {"agents", "index", "se", NULL};
+    ac_signals *s = r->s;
+    char path[64], field[96];
+    snprintf(path, sizeof path, "interactions[%zu]", p);
+    int rc = need_object(r, j, path, KEYS);
+    if (rc != AC_OK)
+        return rc;
+    json_t *names = member(j, path, "agents", field, sizeof field);
+    const char *want[2] = {s->names[s->agent_name[a]],
+                           s->names[s->agent_name[b]]};
+    if (!json_is_array(names) || json_array_size(names) != 2)
+        return fail_at(r, field, "the names of two agents are needed");
+    for (size_t k = 0; k < 2; k++) {
+        json_t *name = json_array_get(names, k);
+        if (!json_is_string(name) ||
+            strcmp(json_string_value(name), want[k]) != 0)
+            return fail_at(r, field, "the pairs are in the order of the "
+                           "agents: [\"%s\", \"%s\"] here", want[0],
+                           want[1]);
+    }
+    rc = get_number(r, j, path, "index", -HUGE_VAL, HUGE_VAL, 0, 0.0,
+                    &s->inter[p]);
+    if (rc == AC_OK)
+        rc = get_number(r, j, path, "se", 0.0, HUGE_VAL, 1, INFINITY,
+                        &s->inter_se[p]);
+    return rc;
+}
+
+/* The optional interactions: every pair of agents once, in the condensed
+ * order (0,1), (0,2), ..., (1,2), ...; a table of at most
+ * AC_EXACT_MAX_PLAYERS agents has them. */
+static int read_interactions(reader *r, json_t *root)
+{
+    ac_signals *s = r->s;
+    json_t *list = json_object_get(root, "interactions");
+    if (list == NULL)
+        return AC_OK;
+    uint64_t pairs = ac__pair_count(s->n_agents);
+    if (s->n_agents > AC_EXACT_MAX_PLAYERS)
+        return fail_at(r, "interactions", "%u agents: interactions need the "
+                       "whole table, at most %u agents", s->n_agents,
+                       AC_EXACT_MAX_PLAYERS);
+    if (!json_is_array(list) || json_array_size(list) != pairs)
+        return fail_at(r, "interactions", "an array of the %llu pairs of "
+                       "agents is needed", (unsigned long long)pairs);
+    if (ac__signals_alloc_interactions(s) != AC_OK)
+        return ac__fail(r->err, AC_E_NO_MEMORY, "out of memory");
+    size_t p = 0;
+    int rc = AC_OK;
+    for (uint32_t a = 0; a < s->n_agents; a++)
+        for (uint32_t b = a + 1; rc == AC_OK && b < s->n_agents; b++, p++)
+            rc = read_pair_interaction(r, json_array_get(list, p), a, b, p);
+    return rc;
+}
+
 /* A non-player's message is flagged so, gets no reward, no label and no
  * step flag; a player's has a label. */
 static int check_sender(reader *r, uint32_t t, const char *path)
@@ -677,6 +759,7 @@ static int read_figures(reader *r, json_t *root)
                         at[k]);
     for (uint32_t a = 0; rc == AC_OK && a < s->n_agents; a++)
         rc = read_agent(r, json_array_get(agents, a), a);
+    if (rc == AC_OK) rc = read_interactions(r, root);
     for (uint32_t t = 0; rc == AC_OK && t < s->n_msg; t++)
         rc = read_message(r, json_array_get(msgs, t), t);
     if (rc == AC_OK) rc = read_first_error(r, root);
@@ -692,7 +775,8 @@ static int read_signals(reader *r, json_t *root, const ac__mem *mem)
 {
     static const char *const KEYS[] = {
         "format", "id", "outcome", "threshold", "reference", "total",
-        "agents", "messages", "first_error", "pair", "audit", NULL};
+        "agents", "interactions", "messages", "first_error", "pair", "audit",
+        NULL};
     if (!json_is_object(root))
         return ac__fail(r->err, AC_E_PARSE, "signals must be a JSON "
                         "object");

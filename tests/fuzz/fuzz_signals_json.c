@@ -45,6 +45,19 @@ static void check_getters(const ac_signals *s)
     FZ_CHECK(ac_signals_rewards(s, d, T + 1) == AC_E_INVALID_ARG &&
                  ac_signals_agent_flags(s, u, n + 1) == AC_E_INVALID_ARG,
              "a getter takes a wrong count");
+    /* interactions: there or not, for the pairs only */
+    size_t pairs = (size_t)n * (n > 0 ? n - 1 : 0) / 2;
+    double *x = n <= AC_EXACT_MAX_PLAYERS
+                    ? malloc(2 * (pairs + 1) * sizeof *x) : NULL;
+    int rc = x != NULL ? ac_signals_interactions(s, x, x + pairs + 1, pairs)
+                       : ac_signals_interactions(s, NULL, NULL, 0);
+    FZ_CHECK(x != NULL ? rc == AC_OK || rc == AC_E_STATE
+                       : rc == AC_E_INVALID_ARG || rc == AC_E_STATE,
+             "interactions: %d", rc);
+    if (x != NULL)
+        FZ_CHECK(ac_signals_interactions(s, x, NULL, pairs + 1) ==
+                     AC_E_INVALID_ARG, "interactions of a wrong count");
+    free(x);
     for (uint32_t a = 0; a < n; a++)
         FZ_CHECK(ac_signals_agent_name(s, a) != NULL, "agent %u's name", a);
     for (uint32_t t = 0; t < T; t++) {

@@ -20,11 +20,12 @@ static const struct {
     {AC_ESTIMATOR_PARAM_REPEATS, "REPEATS", 1, 1, 65536},
     {AC_ESTIMATOR_PARAM_MAX_RETRIES, "MAX_RETRIES", 2, 0, 1000},
     {AC_ESTIMATOR_PARAM_NOISY, "NOISY", 0, 0, 1},
+    {AC_ESTIMATOR_PARAM_INTERACTIONS, "INTERACTIONS", 0, 0, 1},
 };
 #define N_INT (sizeof int_params / sizeof int_params[0])
 
 /* Values that are no parameter at all. */
-static const int unknown_params[] = {0, 1, 99, 107, 108, 109, 111, 200, -1,
+static const int unknown_params[] = {0, 1, 99, 107, 108, 109, 112, 200, -1,
                                      1000000};
 #define N_UNKNOWN (sizeof unknown_params / sizeof unknown_params[0])
 
@@ -67,6 +68,7 @@ static int64_t non_default(size_t i)
     case AC_ESTIMATOR_PARAM_MAX_RETRIES:
         return 7;
     case AC_ESTIMATOR_PARAM_NOISY:
+    case AC_ESTIMATOR_PARAM_INTERACTIONS:
         return 1;
     default:
         ck_abort_msg("no such parameter");

@@ -897,6 +897,141 @@ START_TEST(allocation_failure)
 }
 END_TEST
 
+/* ---- interactions (AC_ESTIMATOR_PARAM_INTERACTIONS) ---- */
+
+/* The additive oracle above plus 0.2 when planner and coder are both in:
+ * I(planner, coder) = 0.2, the other pairs 0, for the oracle's v(all). */
+static int pair_oracle(void *user, const uint64_t *coalitions,
+                       uint32_t words, uint32_t count, double *values,
+                       int32_t *status)
+{
+    int rc = oracle(user, coalitions, words, count, values, status);
+    for (uint32_t k = 0; k < count; k++)
+        values[k] += (coalitions[(size_t)k * words] & 3u) == 3u ? 0.2 : 0.0;
+    return rc;
+}
+
+static ac_pipeline *pair_pipeline(int interactions)
+{
+    ac_pipeline *p = pipeline(NULL, NULL);
+    ck_assert_int_eq(ac_pipeline_set_oracle(p, pair_oracle, NULL), AC_OK);
+    ck_assert_int_eq(ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_INTERACTIONS,
+                                         interactions), AC_OK);
+    return p;
+}
+
+static char *interactions_text(void)
+{
+    ac_episode *ep = team(0.0, "ep-1");
+    ac_pipeline *p = pair_pipeline(1);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    char *text = pipeline_text(p, ep);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+    return text;
+}
+
+/* The pipeline's interactions, in its text and read back from it; none
+ * (no key, AC_E_STATE) when not asked for. */
+START_TEST(interactions_round_trip)
+{
+    ac_episode *ep = team(0.0, "ep-1");
+    ac_pipeline *p = pair_pipeline(1);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    double index[3], se[3], back[3], back_se[3];
+    ck_assert_int_eq(ac_pipeline_interactions(p, index, se, 3), AC_OK);
+    ck_assert_int_eq(ac_pipeline_interactions(p, index, se, 2),
+                     AC_E_INVALID_ARG);
+    /* the game's v(all) is R = 0, not the oracle's 0.65: every pair moves
+     * by (0 - 0.65) / (n - 1) */
+    const double want[3] = {0.2 - 0.325, -0.325, -0.325};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_double_eq_tol(index[k], want[k], 1e-15);
+        ck_assert(se[k] == 0.0);
+    }
+    char *text = pipeline_text(p, ep);
+    ck_assert_msg(strstr(text, "\"interactions\":[{\"agents\":[\"planner\","
+                               "\"coder\"],\"index\":") != NULL, "%s", text);
+    ac_signals *s = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ck_assert_int_eq(ac_signals_interactions(s, back, back_se, 3), AC_OK);
+    ck_assert_int_eq(ac_signals_interactions(s, back, NULL, 4),
+                     AC_E_INVALID_ARG);
+    ck_assert_mem_eq(back, index, sizeof index);
+    ck_assert_mem_eq(back_se, se, sizeof se);
+    char *again = signals_text(s);
+    ck_assert_str_eq(again, text);
+    free(again);
+    free(text);
+    ac_signals_free(s);
+    ac_pipeline_free(p);
+    p = pair_pipeline(0);
+    ck_assert_int_eq(ac_pipeline_run(p, ep), AC_OK);
+    ck_assert_int_eq(ac_pipeline_interactions(p, index, se, 3), AC_E_STATE);
+    text = pipeline_text(p, ep);
+    ck_assert_ptr_null(strstr(text, "interactions"));
+    s = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    ck_assert_int_eq(ac_signals_interactions(s, back, NULL, 3), AC_E_STATE);
+    free(text);
+    ac_signals_free(s);
+    ac_pipeline_free(p);
+    ac_episode_free(ep);
+}
+END_TEST
+
+static const struct {
+    const char *path, *value;
+    uint32_t flags;
+    const char *says;
+} INTER_EDITS[] = {
+    {"interactions", "{}", 0,
+     "interactions: an array of the 3 pairs of agents is needed"},
+    {"interactions", "[]", 0, "an array of the 3 pairs"},
+    {"interactions/0", "7", 0, "interactions[0]: an object is needed"},
+    {"interactions/0/agents", "[\"coder\",\"planner\"]", 0,
+     "interactions[0].agents: the pairs are in the order of the agents: "
+     "[\"planner\", \"coder\"] here"},
+    {"interactions/2/agents", "[\"coder\"]", 0,
+     "interactions[2].agents: the names of two agents are needed"},
+    {"interactions/1/index", "\"x\"", 0,
+     "interactions[1].index: a number is needed"},
+    {"interactions/1/index", "null", 0,
+     "interactions[1].index: a number is needed"},
+    {"interactions/1/se", "-0.5", 0,
+     "interactions[1].se: -0.5 is out of range"},
+    {"interactions/1/weight", "1", AC_JSON_STRICT,
+     "interactions[1]: unknown key \"weight\""},
+};
+
+START_TEST(interactions_refused)
+{
+    char *base = interactions_text();
+    char *text = edited(base, INTER_EDITS[_i].path, INTER_EDITS[_i].value);
+    load(text, INTER_EDITS[_i].flags, AC_E_PARSE, INTER_EDITS[_i].says, NULL,
+         0);
+    free(text);
+    free(base);
+}
+END_TEST
+
+/* An infinite standard error is null, and reads back so. */
+START_TEST(interactions_null_se)
+{
+    char *base = interactions_text();
+    char *text = edited(base, "interactions/2/se", "null");
+    ac_signals *s = load(text, AC_JSON_STRICT, AC_OK, NULL, NULL, 0);
+    double se[3];
+    ck_assert_int_eq(ac_signals_interactions(s, se, se, 3),
+                     AC_OK);
+    ck_assert(isinf(se[2]));
+    char *out = signals_text(s);
+    ck_assert_str_eq(out, text);
+    free(out);
+    free(text);
+    free(base);
+    ac_signals_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("signals");
@@ -913,5 +1048,9 @@ int main(void)
     tcase_add_test(tc, limits);
     tcase_add_test(tc, matches_says_what_differs);
     tcase_add_test(tc, allocation_failure);
+    tcase_add_test(tc, interactions_round_trip);
+    tcase_add_loop_test(tc, interactions_refused, 0,
+                        (int)(sizeof INTER_EDITS / sizeof INTER_EDITS[0]));
+    tcase_add_test(tc, interactions_null_se);
     return th_run_suite(s);
 }

@@ -42,8 +42,9 @@ from ._errors import (AgentCreditError, BudgetError, Busy, CallbackError,
                       error_class, status_name, strerror)
 from ._lib import AbiMismatchError, LibraryNotFoundError
 from .allocator import Allocator
-from .estimator import (Estimator, Plan, Progress, ShapleyResult,
-                        coalition_words, plan, shapley_exact)
+from .estimator import (Estimator, InteractionResult, Plan, Progress,
+                        ShapleyResult, coalition_words, plan, shapley_exact,
+                        shapley_interactions)
 from .episode import (Episode, Message, MessageTools, Participant, Pipeline,
                       Signals)
 from .exports import ExportResult, Exporter, Skip, export
@@ -81,12 +82,14 @@ __all__ = sorted(_constants.__all__ + [
     "AbiMismatchError", "AgentCreditError", "Allocator", "BudgetError",
     "Busy", "CallbackError", "Cancelled", "Episode", "Estimator",
     "ExportResult", "Exporter", "FirstError", "Game", "IOFailure",
-    "Infeasible", "InvalidArgument", "LibraryNotFoundError", "Localizer",
+    "Infeasible", "InteractionResult", "InvalidArgument",
+    "LibraryNotFoundError", "Localizer",
     "Message", "MessageTools", "NoMemory", "OracleError", "ParamOutOfBound",
     "ParamUnsupported", "ParseError", "Participant", "Pipeline", "Plan",
     "PreferencePair", "Progress", "Refiner", "ShapleyResult", "Signals",
     "Skip", "StateError", "TooLarge", "abi_version", "areal",
     "coalition_words", "error_class", "export", "formats", "library",
     "library_version", "library_version_number", "openrlhf", "plan",
-    "shapley_exact", "status_name", "strerror", "verl",
+    "shapley_exact", "shapley_interactions", "status_name", "strerror",
+    "verl",
 ])

@@ -489,7 +489,12 @@ def param_property(name: str, doc: str) -> property:
 
 
 def install_params(cls: _T) -> _T:
-    """Adds a property per parameter (``est.budget = 500``)."""
+    """Adds a property per parameter (``est.budget = 500``), but where the
+    class has a method of that name (``Estimator.interactions()`` reads
+    what the ``interactions`` parameter asks for): that parameter is set
+    and read by keyword, ``set_param`` and ``get_param``."""
     for name, spec in cls._PARAMS.items():  # type: ignore[attr-defined]
+        if name in vars(cls):
+            continue
         setattr(cls, name, param_property(name, _property_doc(cls, spec)))
     return cls

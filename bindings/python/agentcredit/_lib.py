@@ -203,6 +203,8 @@ _FUNCTIONS = [
     # coalitions, exact Shapley values
     ("ac_coalition_words", _u32, [_u32]),
     ("ac_shapley_exact", _i, [_u32, _f64p, _u64, _f64p]),
+    ("ac_shapley_interactions_exact", _i,
+     [_u32, _f64p, _u64, _f64p, c_size_t]),
     # estimator
     ("ac_estimator_create", _i, [_hp, _u32, _alloc]),
     ("ac_estimator_free", None, [_h]),
@@ -220,6 +222,7 @@ _FUNCTIONS = [
     ("ac_estimator_tell", _i, [_h, _u32, _u64p, _f64p, _i32p]),
     ("ac_estimator_progress", _i, [_h, _i32p, _u64p]),
     ("ac_estimator_result", _i, [_h, _f64p, _f64p, _u32]),
+    ("ac_estimator_interactions", _i, [_h, _f64p, _f64p, c_size_t]),
     ("ac_estimator_audit", _i, [_h, _i, _i64p]),
     ("ac_estimator_cancel", None, [_h]),
     ("ac_estimator_last_error", _str, [_h]),
@@ -353,6 +356,7 @@ _FUNCTIONS = [
     ("ac_pipeline_tell_repair", _i, [_h, _u64, _u64p, _u32]),
     ("ac_pipeline_progress", _i, [_h, _i32p, _u64p]),
     ("ac_pipeline_credits", _i, [_h, _f64p, _f64p, _u32]),
+    ("ac_pipeline_interactions", _i, [_h, _f64p, _f64p, c_size_t]),
     ("ac_pipeline_total", _i, [_h, _f64p, _f64p]),
     ("ac_pipeline_rewards", _i, [_h, _f64p, _u32]),
     ("ac_pipeline_labels", _i, [_h, _f64p, _u32]),
@@ -385,6 +389,7 @@ _FUNCTIONS = [
     ("ac_signals_message_from", _i, [_h, _u32, POINTER(c_char_p), _u32p]),
     ("ac_signals_outcome", _i, [_h, _f64p, _f64p]),
     ("ac_signals_credits", _i, [_h, _f64p, _f64p, _u32]),
+    ("ac_signals_interactions", _i, [_h, _f64p, _f64p, c_size_t]),
     ("ac_signals_total", _i, [_h, _f64p, _f64p]),
     ("ac_signals_rewards", _i, [_h, _f64p, _u32]),
     ("ac_signals_labels", _i, [_h, _f64p, _u32]),

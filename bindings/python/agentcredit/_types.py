@@ -14,6 +14,8 @@ Numbers = Iterable[float]
 #: Numbers out: a list, or a numpy array with ``as_numpy=True``.
 FloatVector = Union[List[float], "numpy.ndarray"]
 IntVector = Union[List[int], "numpy.ndarray"]
+#: A square matrix out: a list of rows, or a 2-D numpy array.
+FloatMatrix = Union[List[List[float]], "numpy.ndarray"]
 #: A parameter: its name, its member of the parameter enum, or its C id.
 ParamName = Union[str, int]
 #: A parameter's value: a number, a bool, or the name of an enum value.
@@ -26,5 +28,5 @@ Record = Dict[str, Any]
 
 __all__ = ["Any", "Callable", "Dict", "Iterable", "List", "Optional",
            "Sequence", "Tuple", "Union", "Coalition", "Numbers",
-           "FloatVector", "IntVector", "ParamName", "ParamValue", "Callback",
+           "FloatVector", "FloatMatrix", "IntVector", "ParamName", "ParamValue", "Callback",
            "Record"]

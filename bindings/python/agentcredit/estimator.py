@@ -19,10 +19,15 @@ from ._errors import make_error
 from ._handle import (Audited, audit_table, install_params, param_table,
                       reset_flags, trampoline)
 from ._lib import ORACLE_FN, lib
-from ._types import Callback, Coalition, FloatVector, Numbers, ParamValue
+from ._types import (Callback, Coalition, FloatMatrix, FloatVector, Numbers,
+                     ParamValue)
 
 #: The estimator's result: ``phi[i]`` and its standard error ``se[i]``.
 ShapleyResult = collections.namedtuple("ShapleyResult", "phi se")
+#: The pairs' interactions as n x n symmetric matrices: ``index[i][j]``
+#: and its standard error ``se[i][j]``; the diagonal is NaN (a player has no
+#: interaction with itself).
+InteractionResult = collections.namedtuple("InteractionResult", "index se")
 #: Where an ask/tell run stands.
 Progress = collections.namedtuple("Progress", "done outstanding")
 #: A planned budget and the standard error the planner's model gives at it.
@@ -34,6 +39,22 @@ def coalition_words(n_players: int) -> int:
     return lib.ac_coalition_words(B.u32(n_players, "n_players"))
 
 
+def _value_table(values: Numbers, fname: str) -> Tuple[ctypes.Array, int,
+                                                        int]:
+    """A full value table as a C array, its length and its n players
+    (``fname`` names the C function in the errors)."""
+    table = B.to_array(values, c_double, "values")
+    length = len(table)
+    n = max(length.bit_length() - 1, 0)
+    if length != 1 << n or n == 0:
+        raise make_error(Status.E_INVALID_ARG, "values: the table has %d "
+                         "entries, not 2**n for some n >= 1" % length, fname)
+    if n > EXACT_MAX_PLAYERS:
+        raise make_error(Status.E_TOO_LARGE, "values: %d players, beyond %d"
+                         % (n, EXACT_MAX_PLAYERS), fname)
+    return table, length, n
+
+
 def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
     """Exact Shapley values of the game whose value table is ``values``:
     ``values[S] = v(S)`` for every bitmask S of n players (bit i: player i),
@@ -41,16 +62,7 @@ def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
     ``phi`` (a list, or a numpy array with ``as_numpy=True``);
     ``sum(phi) == v(all) - v(empty)`` to a relative 1e-12.
     ``ac_shapley_exact``; thread-safe."""
-    table = B.to_array(values, c_double, "values")
-    length = len(table)
-    n = max(length.bit_length() - 1, 0)
-    if length != 1 << n or n == 0:
-        raise make_error(Status.E_INVALID_ARG, "values: the table has %d "
-                         "entries, not 2**n for some n >= 1" % length,
-                         "ac_shapley_exact")
-    if n > EXACT_MAX_PLAYERS:
-        raise make_error(Status.E_TOO_LARGE, "values: %d players, beyond %d"
-                         % (n, EXACT_MAX_PLAYERS), "ac_shapley_exact")
+    table, length, n = _value_table(values, "ac_shapley_exact")
     phi = (c_double * n)()
     # Nothing can cancel it: Ctrl-C raises at once, and the computation
     # (seconds for n in the high twenties) finishes alone on its worker.
@@ -91,6 +103,46 @@ def plan(n_players: int, target_se: float, *, success_rate: float = 0.5,
         raise make_error(rc, err.value.decode("utf-8", "replace"),
                          "ac_estimator_plan")
     return Plan(evaluations.value, se.value)
+
+
+def pair_matrix(condensed: Numbers, n: int,
+                as_numpy: bool = False) -> FloatMatrix:
+    """The condensed pairs (0,1), (0,2), ..., (1,2), ... (scipy's pdist
+    order) as an n x n symmetric matrix with a NaN diagonal: a list of
+    lists, or a numpy array with ``as_numpy=True``."""
+    rows = [[float("nan")] * n for _ in range(n)]
+    p = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            rows[i][j] = rows[j][i] = condensed[p]
+            p += 1
+    if as_numpy:
+        return B.numpy().array(rows, dtype=float).reshape(n, n)
+    return rows
+
+
+def shapley_interactions(values: Numbers,
+                         as_numpy: bool = False) -> FloatMatrix:
+    """The Shapley interaction index of every pair of players of the value
+    table ``values`` (as :func:`shapley_exact`), as an n x n symmetric
+    matrix with a NaN diagonal (a list of lists, or a numpy array with
+    ``as_numpy=True``). Negative: the two are redundant; positive:
+    complementary. ``ac_shapley_interactions_exact``; thread-safe."""
+    table, length, n = _value_table(values, "ac_shapley_interactions_exact")
+    pairs = n * (n - 1) // 2
+    index = (c_double * max(pairs, 1))()
+    rc, interrupt = _interrupt.call(lib.ac_shapley_interactions_exact,
+                                    (n, table, length, index, pairs))
+    if interrupt is not None:
+        raise interrupt
+    if rc:
+        raise make_error(rc, "ac_shapley_interactions_exact(n=%d): %s"
+                         % (n, "the values must be finite"
+                            if rc == Status.E_INVALID_ARG
+                            else "an index beyond a double, or n too large"
+                            if rc == Status.E_TOO_LARGE else "failed"),
+                         "ac_shapley_interactions_exact")
+    return pair_matrix(index, n, as_numpy)
 
 
 _AUDIT_KEYS = audit_table(
@@ -145,8 +197,8 @@ class Estimator(Audited):
     """A Shapley estimator for a game of ``n_players`` (``ac_estimator``).
 
     ``Estimator(n, method='auto', budget=2048, seed=0, batch=64, repeats=1,
-    max_retries=2, noisy=0, target_se=0.0, oracle=None, known=None,
-    allocator=None)``
+    max_retries=2, noisy=0, target_se=0.0, interactions=0, oracle=None,
+    known=None, allocator=None)``
 
     Parameters are keyword arguments and properties (``est.budget = 500``);
     ``method`` takes ``'auto'``, ``'exact'``, ``'permutation'``,
@@ -182,6 +234,9 @@ class Estimator(Audited):
                                "may then repeat evaluations), default 0"),
         EstimatorParam.TARGET_SE: ("f64", "stop once every standard error "
                                    "is at most this; 0 (default) off"),
+        EstimatorParam.INTERACTIONS: ("int", "1 also computes every pair's "
+                                      "interaction (interactions()), "
+                                      "default 0"),
     })
     _AUDIT = _AUDIT_KEYS
 
@@ -363,6 +418,24 @@ class Estimator(Audited):
             self._check(lib.ac_estimator_result(ptr, phi, se, self._n), ptr,
                         "ac_estimator_result")
         return ShapleyResult(B.output(phi, as_numpy), B.output(se, as_numpy))
+
+    def interactions(self, as_numpy: bool = False) -> InteractionResult:
+        """``InteractionResult(index, se)``: the Shapley interaction index
+        of every pair of players and its standard error, each an n x n
+        symmetric matrix (lists of lists, or numpy arrays with
+        ``as_numpy=True``) whose diagonal is NaN. Negative: the pair is
+        redundant; positive: complementary. Needs ``interactions=1`` for
+        the run (and a method that reached every coalition: 'exact',
+        'adaptive', or a sampled one whose cache ended complete);
+        StateError otherwise, and before the run is done."""
+        pairs = self._n * (self._n - 1) // 2
+        index = (c_double * max(pairs, 1))()
+        se = (c_double * max(pairs, 1))()
+        with self._use("ac_estimator_interactions") as ptr:
+            self._check(lib.ac_estimator_interactions(ptr, index, se, pairs),
+                        ptr, "ac_estimator_interactions")
+        return InteractionResult(pair_matrix(index, self._n, as_numpy),
+                                 pair_matrix(se, self._n, as_numpy))
 
     def reset(self, *what: Union[str, int]) -> None:
         """Resets ``'session'`` (the default: forget the run, i.e. the

@@ -117,7 +117,8 @@ class Parameters(unittest.TestCase):
                         batch=64, max_retries=2, target_se=0.01)
         self.assertEqual(est.params(), {
             "method": "kernelshap", "budget": 500, "seed": 1, "batch": 64,
-            "repeats": 8, "max_retries": 2, "noisy": 0, "target_se": 0.01})
+            "repeats": 8, "max_retries": 2, "noisy": 0, "target_se": 0.01,
+            "interactions": 0})
         est.method = 2
         self.assertEqual(est.method, "permutation")
         est.reset("params")

@@ -234,6 +234,78 @@ def cli_json(path, *args):
     return json.loads(out.stdout)
 
 
+class Interactions(unittest.TestCase):
+    """Estimator.interactions() and shapley_interactions(): the n x n
+    symmetric matrix with a NaN diagonal, on a unanimity game (1/(|T|-1)
+    inside T, 0 elsewhere), with standard errors under noise, and the
+    refusals."""
+
+    T = 0b01101  # players 0, 2, 3
+
+    def v(self, s):
+        return 1.0 if s & self.T == self.T else 0.0
+
+    def check_unanimity(self, m, n=5):
+        for i in range(n):
+            self.assertTrue(math.isnan(m[i][i]))
+            for j in range(n):
+                if i == j:
+                    continue
+                inside = self.T >> i & 1 and self.T >> j & 1
+                self.assertAlmostEqual(m[i][j], 0.5 if inside else 0.0,
+                                       places=14)
+                self.assertEqual(m[i][j], m[j][i])
+
+    def test_table_function(self):
+        table = [self.v(s) for s in range(32)]
+        self.check_unanimity(agentcredit.shapley_interactions(table))
+        m = agentcredit.shapley_interactions(table, as_numpy=True)
+        self.assertEqual(m.shape, (5, 5))
+        self.check_unanimity(m.tolist())
+        with self.assertRaises(agentcredit.InvalidArgument):
+            agentcredit.shapley_interactions([0.0, 1.0, 2.0])
+
+    def test_exact_estimator(self):
+        with Estimator(5, method="exact", budget=100,
+                       interactions=1) as est:
+            self.assertEqual(est.get_param("interactions"), 1)
+            est.run(lambda cs: [self.v(c) for c in cs])
+            index, se = est.interactions()
+            self.check_unanimity(index)
+            self.assertTrue(all(se[i][j] == 0.0 for i in range(5)
+                                for j in range(5) if i != j))
+            index, se = est.interactions(as_numpy=True)
+            self.assertEqual(se.shape, (5, 5))
+
+    def test_noisy_adaptive_has_standard_errors(self):
+        rng = random.Random(4)
+        with Estimator(5, method="adaptive", budget=400, noisy=1,
+                       interactions=1, seed=1) as est:
+            est.run(lambda cs: [self.v(c) + rng.gauss(0.0, 0.2)
+                                for c in cs])
+            index, se = est.interactions()
+            for i in range(5):
+                for j in range(i + 1, 5):
+                    self.assertGreater(se[i][j], 0.0)
+                    self.assertEqual(se[i][j], se[j][i])
+                    inside = self.T >> i & 1 and self.T >> j & 1
+                    self.assertLess(abs(index[i][j] - (0.5 if inside
+                                                       else 0.0)),
+                                    6 * se[i][j])
+
+    def test_refusals(self):
+        with Estimator(5, method="exact", budget=100) as est:
+            with self.assertRaises(agentcredit.StateError):
+                est.interactions()  # not run
+            est.run(lambda cs: [self.v(c) for c in cs])
+            with self.assertRaises(agentcredit.StateError):
+                est.interactions()  # not asked for
+        with Estimator(5, method="kernelshap", budget=20,
+                       interactions=1) as est:
+            with self.assertRaises(agentcredit.BudgetError):
+                est.run(lambda cs: [self.v(c) for c in cs])
+
+
 class BitIdenticalWithC(unittest.TestCase):
     CASES = [
         (TESTDATA / "team6.json", {}),
