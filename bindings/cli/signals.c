@@ -32,7 +32,8 @@
 typedef struct options {
     int64_t verifier, seed, budget, jobs;
     double bound;
-    int strict, quiet, has_seed, has_budget, has_bound, has_verifier;
+    int strict, quiet, interactions, has_seed, has_budget, has_bound,
+        has_verifier;
     uint64_t max_bytes;
     const char *output;
     ext_config ext; /* the external programs, if any */
@@ -80,6 +81,9 @@ void cli_signals_help(FILE *f, const char *lead)
             "        --strict        unknown keys are errors, not warnings\n"
             "        --seed N        seed of the estimator\n"
             "        --budget N      hard cap on oracle evaluations\n"
+            "        --interactions  the interaction index of every pair of\n"
+            "                        agents in each line (\"interactions\"):\n"
+            "                        the budget must pay for every coalition\n"
             "        --bound B       the bound on |reward| (default 1)\n"
             "        --max-bytes N   longest episode line, in bytes\n"
             "                        (default 64M)\n"
@@ -177,6 +181,8 @@ static int parse_options(int argc, char **argv, options *o, int *first)
             o->strict = 1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
+        } else if (strcmp(a, "--interactions") == 0) {
+            o->interactions = 1;
         } else if (strcmp(a, "--verifier") == 0) {
             if ((v = option_value(argc, argv, &i)) == NULL ||
                 parse_verifier(v, &o->verifier) != 0)
@@ -243,6 +249,8 @@ static int make_pipeline(const options *o, ac_pipeline **out)
         rc = ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_BUDGET, o->budget);
     if (rc == AC_OK && o->has_bound)
         rc = ac_pipeline_set_f64(p, AC_REFINER_PARAM_BOUND, o->bound);
+    if (rc == AC_OK && o->interactions)
+        rc = ac_pipeline_set_int(p, AC_ESTIMATOR_PARAM_INTERACTIONS, 1);
     if (rc != AC_OK) {
         cli_error("signals: %s: %s", ac_strerror(rc),
                   p ? ac_pipeline_last_error(p) : "");

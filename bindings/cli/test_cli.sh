@@ -530,6 +530,16 @@ bad_command)
     run 2 --frobnicate
     stderr_has "unknown option '--frobnicate'"
     ;;
+signals_interactions)
+    # the ok-success episode of episodes.jsonl: v(planner) 0.2, v(coder)
+    # 0.5, v(both) 1, v(none) 0: I = 1 - 0.2 - 0.5 + 0 = 0.3, named by agent
+    head -n 1 "$data/episodes.jsonl" >"$tmp/one.jsonl"
+    run 0 signals --interactions "$tmp/one.jsonl"
+    stdout_has '"interactions":\[{"agents":\["planner","coder"\],"index":0.2999999999999999[0-9]*,"se":0.0}\]'
+    run 0 signals "$tmp/one.jsonl"
+    grep -q interactions "$out" && fail "interactions written without --interactions"
+    run 2 signals --interactions=1 "$tmp/one.jsonl"
+    ;;
 signals)
     # episodes.jsonl: two episodes whose values are all known (a success;
     # a failure with a human first-error label), a blank line, a broken
