@@ -31,7 +31,8 @@ from ._handle import (Audited, Handle, Param, _check_enum, audit_table,
                       value_names)
 from ._lib import ac_json_limits, ac_preference_pair, decode, lib
 from ._types import Callback, Coalition, ParamName, ParamValue
-from .estimator import ORACLE_KEYS, Estimator, oracle_callback
+from .estimator import (ORACLE_KEYS, Estimator, InteractionResult,
+                        oracle_callback, pair_matrix)
 from .localizer import (REPAIR_KEYS, UNKNOWN_AGENT, VERIFIER_KEYS, FirstError,
                         Localizer, PreferencePair, repair_callbacks,
                         verifier_callback)
@@ -633,11 +634,26 @@ def _chosen_json(chosen):
     return str(chosen) if chosen > _INT64_MAX else chosen
 
 
-def _read_signals(get, na, nm, audit, names, as_numpy):
+def _read_interactions(inter, na, as_numpy):
+    """The pairs' interactions through ``inter(index, se, len)`` (the
+    status of ``ac_pipeline_interactions`` or ``ac_signals_interactions``),
+    or None when the result has none (AC_E_STATE)."""
+    pairs = na * (na - 1) // 2
+    index, se = (c_double * max(pairs, 1))(), (c_double * max(pairs, 1))()
+    rc = inter(index, se, pairs)
+    if rc == Status.E_STATE:
+        return None
+    if rc:
+        raise make_error(rc, "", "interactions")
+    return InteractionResult(pair_matrix(index, na, as_numpy),
+                             pair_matrix(se, na, as_numpy))
+
+
+def _read_signals(get, inter, na, nm, audit, names, as_numpy):
     """Signals through the getters of a pipeline's result or of an
     ``ac_signals`` (the same shapes): ``get(name, *args)`` calls
     ``ac_pipeline_<name>`` or ``ac_signals_<name>`` and raises when it
-    fails."""
+    fails; ``inter`` as :func:`_read_interactions` takes it."""
     phi, se = (c_double * na)(), (c_double * na)()
     get("credits", phi, se, na)
     total, reference = c_double(), c_double()
@@ -667,7 +683,8 @@ def _read_signals(get, na, nm, audit, names, as_numpy):
         labels=B.output(labels, as_numpy),
         message_flags=list(mflags), step_flags=list(sflags),
         agent_flags=list(aflags), first_error=first,
-        pair=PreferencePair._from_c(pair), audit=audit, _names=names)
+        pair=PreferencePair._from_c(pair), audit=audit,
+        interactions=_read_interactions(inter, na, as_numpy), _names=names)
 
 
 #: What a trainer export and :meth:`Signals.from_json` take as signals: a
@@ -733,7 +750,9 @@ def _loaded_signals(ptr, as_numpy):
         authors)
     audit = read_audit(_AUDIT_KEYS,
                        lambda key, out: get("audit", key, out))
-    return _read_signals(get, na, nm, audit, names, as_numpy)
+    return _read_signals(
+        get, lambda *a: lib.ac_signals_interactions(ptr, *a), na, nm, audit,
+        names, as_numpy)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -754,6 +773,9 @@ class Signals:
       probability) when a failure was localized to a message, else None;
     * ``pair``: the repair-aware :class:`PreferencePair` (falsy, reason
       ``'not_localized'``, when no localization ran);
+    * ``interactions``: an :class:`InteractionResult` (index, se: n x n
+      matrices, NaN diagonal) when the run asked for them
+      (``estimator_interactions=1``), else None;
     * ``audit``: the pipeline's audit, ``AC_PIPELINE_AUDIT_*`` in lower
       case (``labels`` names where the labels came from: ``'neutral'``,
       ``'given'``, ``'scorer'``, ``'blame'``; ``method`` the estimator's).
@@ -776,6 +798,10 @@ class Signals:
     first_error: Optional[FirstError]
     pair: PreferencePair
     audit: Dict[str, Any]
+    #: the interaction index of every agent pair and its standard error
+    #: (n x n, NaN diagonal), when the run had the estimator's
+    #: ``interactions`` parameter; else None
+    interactions: Optional[InteractionResult] = None
     #: the names the JSON form takes from the episode of the run
     _names: Optional[_EpisodeNames] = dataclasses.field(
         default=None, repr=False, compare=False)
@@ -853,7 +879,16 @@ class Signals:
                      "se": _json_number(e), "flags": f}
                     for name, c, e, f in zip(names.agents, self.credits,
                                              self.se,
-                                             self.agent_flag_names())],
+                                             self.agent_flag_names())])
+        if self.interactions is not None:
+            index, se = self.interactions
+            n = len(names.agents)
+            out["interactions"] = [
+                {"agents": [names.agents[i], names.agents[j]],
+                 "index": _json_number(index[i][j]),
+                 "se": _json_number(se[i][j])}
+                for i in range(n) for j in range(i + 1, n)]
+        out.update(
             messages=[{"from": who, "reward": _json_number(r),
                        "label": _json_number(lab), "flags": f,
                        "step_flags": sf}
@@ -1226,7 +1261,8 @@ class Pipeline(Audited):
             def get(name, *args):
                 fname = "ac_pipeline_" + name
                 self._check(getattr(lib, fname)(ptr, *args), ptr, fname)
-            return _read_signals(get, na, nm, self.audit(), self._names,
+            return _read_signals(get, lambda *a: lib.ac_pipeline_interactions(
+                ptr, *a), na, nm, self.audit(), self._names,
                                  as_numpy)
 
     def to_json(self, episode: Episode) -> str:

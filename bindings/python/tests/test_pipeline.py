@@ -419,6 +419,41 @@ class Run(unittest.TestCase):
         self.assertEqual(want["id"], "ep-1")
         self.assertEqual(want["pair"]["kind"], "repair")
 
+    def test_interactions_reach_the_signals(self):
+        """With estimator_interactions=1 the Signals carry the interaction
+        of every agent pair (n x n, NaN diagonal) as the estimator gives
+        them, in to_dict()/to_json() exactly as the C writer puts them, and
+        read back by Signals.from_json; without it, None and no key."""
+        ep = team_episode(1.0)
+        plain = Pipeline(oracle=team_oracle).run(ep)
+        self.assertIsNone(plain.interactions)
+        self.assertNotIn("interactions", plain.to_dict())
+        pipe = Pipeline(oracle=team_oracle, estimator_interactions=1)
+        s = pipe.run(ep)
+        index, se = s.interactions
+        n = len(s.credits)
+        self.assertEqual(len(index), n)
+        for i in range(n):
+            self.assertTrue(math.isnan(index[i][i]))
+            for j in range(n):
+                if i != j:
+                    self.assertEqual(index[i][j], index[j][i])
+                    self.assertEqual(se[i][j], 0.0)
+        want = json.loads(pipe.to_json(ep))
+        self.assertEqual(s.to_dict(), want)
+        self.assertEqual(list(s.to_dict()), list(want))
+        self.assertEqual(len(want["interactions"]), n * (n - 1) // 2)
+        self.assertEqual(want["interactions"][0]["index"], index[0][1])
+        back = agentcredit.Signals.from_json(pipe.to_json(ep))
+        self.assertEqual(back.to_dict(), want)
+        # pair (0, 1) by hand: the oracle's game with v(all) the outcome,
+        # weights |S|! (n - |S| - 2)! / (n - 1)! = 1/2 for S = {} and {2}
+        self.assertEqual(n, 3)
+        v = [team_value(c) for c in range(7)] + [ep.outcome]
+        by_hand = 0.5 * (v[3] - v[1] - v[2] + v[0]) + \
+            0.5 * (v[7] - v[5] - v[6] + v[4])
+        self.assertAlmostEqual(index[0][1], by_hand, places=14)
+
     def test_to_dict_needs_a_run(self):
         s = Pipeline(oracle=team_oracle).run(team_episode(1.0))
         bare = dataclasses.replace(s, _names=None)
