@@ -409,7 +409,7 @@ static int read_message_links(reader *r, json_t *m, uint32_t t,
     json_t *parent = json_object_get(m, "parent");
     int rc = AC_OK;
     if (parent != NULL && !json_is_null(parent)) {
-        uint64_t v;
+        uint64_t v = 0;
         snprintf(field, sizeof field, "%s.parent", path);
         if ((rc = get_index(r, parent, field, t, &v)) != AC_OK)
             return rc;
@@ -418,7 +418,7 @@ static int read_message_links(reader *r, json_t *m, uint32_t t,
     }
     json_t *tokens = json_object_get(m, "tokens");
     if (tokens != NULL && !json_is_null(tokens)) {
-        uint64_t b, e;
+        uint64_t b = 0, e = 0;
         snprintf(field, sizeof field, "%s.tokens", path);
         if (!json_is_array(tokens) || json_array_size(tokens) != 2)
             return fail_at(r, field, "[begin, end] is needed");
@@ -430,7 +430,7 @@ static int read_message_links(reader *r, json_t *m, uint32_t t,
         if ((rc = ac_episode_set_token_span(r->ep, t, b, e)) != AC_OK)
             return setter_failed(r, rc, field);
     }
-    double label;
+    double label = 0.0;
     int present;
     snprintf(field, sizeof field, "%s.label", path);
     if ((rc = get_number(r, json_object_get(m, "label"), field, &label,
@@ -484,7 +484,7 @@ static int read_outcome(reader *r, json_t *root)
     static const char *const FIELDS[] = {"outcome", "threshold", "reference",
                                          "baseline"};
     for (int k = 0; k < 4; k++) {
-        double v;
+        double v = 0.0;
         int present, rc;
         rc = get_number(r, json_object_get(root, FIELDS[k]), FIELDS[k], &v,
                         &present);
@@ -528,7 +528,7 @@ static int read_value(reader *r, json_t *item, const char *path,
                            json_string_value(json_array_get(agents, k)));
         key[a / 64] |= (uint64_t)1 << (a % 64);
     }
-    double v;
+    double v = 0.0;
     int present;
     snprintf(field, sizeof field, "%s.value", path);
     if ((rc = get_number(r, json_object_get(item, "value"), field, &v,
@@ -578,7 +578,7 @@ static int read_annotations(reader *r, json_t *root)
     json_t *first = json_object_get(a, "first_error");
     if (rc != AC_OK || first == NULL || json_is_null(first))
         return rc;
-    uint64_t t;
+    uint64_t t = 0;
     if ((rc = get_index(r, first, "annotations.first_error", r->ep->n_msg,
                         &t)) != AC_OK)
         return rc;
