@@ -477,8 +477,9 @@ static int64_t phase_share(ac_estimator *e, adaptive_state *s)
 {
     int64_t rest = ac__est_remaining(e), width = e->p.batch;
     int64_t share = rest, cap = phase_cap(s) / width * width;
-    if (e->p.target_se > 0.0 && e->committed / 4 < rest)
-        share = e->committed / 4 / width * width;
+    if (e->p.target_se > 0.0) /* the rest once it is within a quarter */
+        share = e->committed / 4 < rest ? e->committed / 4 / width * width
+                                        : rest;
     else if (s->phases_left > 1)
         share = rest / s->phases_left / width * width;
     if (share < width)

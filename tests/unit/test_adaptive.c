@@ -531,6 +531,43 @@ START_TEST(error_target_stop_ignores_the_batch)
 }
 END_TEST
 
+/* A target the budget cannot meet: the phases grow by a quarter of what
+ * was spent, and the last takes the rest, so the host waits a few dozen
+ * times, not once a batch over the budget's last fifth (1250 rounds). */
+START_TEST(error_target_out_of_reach_keeps_rounds_few)
+{
+    enum { CAP = 65536 };
+    uint64_t *tickets = malloc(CAP * sizeof *tickets);
+    uint64_t *coal = malloc(CAP * sizeof *coal);
+    double *values = malloc(CAP * sizeof *values);
+    int32_t *status = calloc(CAP, sizeof *status); /* team_fn: no failures */
+    ck_assert(tickets && coal && values && status);
+    team_oracle o;
+    ac_estimator *e = team_run(3, AC_METHOD_ADAPTIVE, 50000, 1, 4, &o);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_BATCH, 8), e);
+    th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 1e-9), e);
+    for (;;) {
+        uint32_t count = 0;
+        th_ok(ac_estimator_ask(e, CAP, tickets, coal, &count), e);
+        if (count == 0)
+            break;
+        team_fn(&o, coal, 1, count, values, status);
+        th_ok(ac_estimator_tell(e, count, tickets, values, status), e);
+    }
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME),
+                     AC_ESTIMATOR_OUTCOME_BUDGET);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 50000);
+    int64_t rounds = th_audit(e, AC_ESTIMATOR_AUDIT_ROUNDS);
+    ck_assert_msg(rounds < 60, "%lld rounds", (long long)rounds);
+    ac_estimator_free(e);
+    team_done(&o);
+    free(tickets);
+    free(coal);
+    free(values);
+    free(status);
+}
+END_TEST
+
 static Suite *adaptive_suite(void)
 {
     Suite *s = suite_create("adaptive");
@@ -548,6 +585,7 @@ static Suite *adaptive_suite(void)
     tcase_add_loop_test(tc, budget_edges_and_pilot_failures, 0, 2);
     tcase_add_test(tc, error_target_stops_the_run);
     tcase_add_test(tc, error_target_stop_ignores_the_batch);
+    tcase_add_test(tc, error_target_out_of_reach_keeps_rounds_few);
     return s;
 }
 
