@@ -568,6 +568,37 @@ START_TEST(error_target_out_of_reach_keeps_rounds_few)
 }
 END_TEST
 
+/* An oracle declared noisy whose values are not 0/1, at a budget of the
+ * table: every coalition once, no repeat to show the noise. The errors
+ * are unknown (infinite, as the exact method's), never 0; the
+ * interactions' too. */
+START_TEST(unseen_noise_gives_infinite_errors)
+{
+    const uint32_t n = 4;
+    th_game *g = th_game_soum(n, 5, 3, 21);
+    ac_estimator *e = th_est(n, AC_METHOD_ADAPTIVE, 14, 0);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_INTERACTIONS, 1), e);
+    th_est_ends(e, g);
+    th_oracle o;
+    th_oracle_init(&o, g, 0);
+    o.noise_sd = 0.3;
+    double phi[4], se[4], index[6], ise[6];
+    th_ok(th_run(e, &o, phi, se), e);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS), 14);
+    for (uint32_t i = 0; i < n; i++)
+        ck_assert_msg(isfinite(phi[i]) && se[i] == INFINITY,
+                      "phi[%u] %g se %g", i, phi[i], se[i]);
+    th_ok(ac_estimator_interactions(e, index, ise, 6), e);
+    for (size_t p = 0; p < 6; p++)
+        ck_assert_msg(isfinite(index[p]) && ise[p] == INFINITY,
+                      "pair %zu: se %g", p, ise[p]);
+    ac_estimator_free(e);
+    th_oracle_fini(&o);
+    th_game_free(g);
+}
+END_TEST
+
 static Suite *adaptive_suite(void)
 {
     Suite *s = suite_create("adaptive");
@@ -586,6 +617,7 @@ static Suite *adaptive_suite(void)
     tcase_add_test(tc, error_target_stops_the_run);
     tcase_add_test(tc, error_target_stop_ignores_the_batch);
     tcase_add_test(tc, error_target_out_of_reach_keeps_rounds_few);
+    tcase_add_test(tc, unseen_noise_gives_infinite_errors);
     return s;
 }
 
