@@ -508,7 +508,9 @@ START_TEST(error_target_stops_the_run)
 END_TEST
 
 /* Checkpoints sit on a grid of committed evaluations and wait for every
- * value: rounds of 8 or of 64 stop at the same point with the same bits. */
+ * value: rounds of 8 or of 64 both stop on the target, at nearly the same
+ * point (not the same one: the phases are whole rounds, so the plans
+ * differ; 1152 and 1208 evaluations here). */
 START_TEST(error_target_stop_ignores_the_batch)
 {
     double phi[2][3];
@@ -520,12 +522,16 @@ START_TEST(error_target_stop_ignores_the_batch)
         th_ok(ac_estimator_set_f64(e, AC_ESTIMATOR_PARAM_TARGET_SE, 0.02), e);
         th_ok(ac_estimator_run(e), e);
         spent[w] = th_audit(e, AC_ESTIMATOR_AUDIT_EVALUATIONS);
+        ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_OUTCOME),
+                         AC_ESTIMATOR_OUTCOME_TARGET);
         th_ok(ac_estimator_result(e, phi[w], NULL, 3), e);
         ac_estimator_free(e);
         team_done(&o);
     }
-    ck_assert_int_lt(spent[0], 20000);
-    ck_assert_int_lt(spent[1], 20000);
+    ck_assert_msg(2 * spent[0] < 3 * spent[1] && 2 * spent[1] < 3 * spent[0] &&
+                      spent[0] < 2000,
+                  "spent %lld at batch 64, %lld at 8", (long long)spent[0],
+                  (long long)spent[1]);
     for (uint32_t i = 0; i < 3; i++)
         ck_assert(isfinite(phi[0][i]) && isfinite(phi[1][i]));
 }
