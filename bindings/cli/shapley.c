@@ -293,7 +293,7 @@ static int not_finite(const char *what, double x)
  * would be read as a number by the next program in the pipe. */
 static int check_finite(const struct shapley_result *r)
 {
-    char what[64];
+    char what[96];
     for (uint32_t i = 0; i < r->n; i++) {
         snprintf(what, sizeof what, "the credit of player %" PRIu32, i);
         if (!isfinite(r->phi[i]))
@@ -318,11 +318,18 @@ static int check_finite(const struct shapley_result *r)
         if (!isfinite(r->difference))
             return not_finite("the conservation difference", r->difference);
     }
-    for (size_t p = 0; r->inter != NULL && p < pair_count(r->n); p++) {
-        snprintf(what, sizeof what, "interaction %zu", p);
-        if (!isfinite(r->inter[p]) || !isfinite(r->inter_se[p]))
-            return not_finite(what, r->inter[p]);
-    }
+    size_t p = 0;
+    for (uint32_t i = 0; r->inter != NULL && i < r->n; i++)
+        for (uint32_t j = i + 1; j < r->n; j++, p++) {
+            snprintf(what, sizeof what, "the interaction of players %" PRIu32
+                     " and %" PRIu32, i, j);
+            if (!isfinite(r->inter[p]))
+                return not_finite(what, r->inter[p]);
+            snprintf(what, sizeof what, "the standard error of the "
+                     "interaction of players %" PRIu32 " and %" PRIu32, i, j);
+            if (!isfinite(r->inter_se[p]) && r->inter_se[p] != INFINITY)
+                return not_finite(what, r->inter_se[p]);
+        }
     if (r->exact != NULL && !isfinite(r->max_abs))
         return not_finite("the largest error against the exact values",
                           r->max_abs);

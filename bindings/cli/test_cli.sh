@@ -299,6 +299,12 @@ shapley_interactions)
     run 0 shapley "$data/team6_noisy.json" --method adaptive --budget 1000 --interactions --json
     [ "$(grep -o '"players":' "$out" | wc -l)" -eq 15 ] || fail "not the 15 pairs of 6 players"
     grep -q '"se":0.0}' "$out" && fail "a noisy game's interaction has a standard error of 0"
+    # declared noisy, evaluated once, values not 0/1: the noise cannot be
+    # seen, so every standard error is infinite (null), as the credits' are
+    run 0 shapley "$data/team6.json" --method exact --noisy 1 --interactions --json
+    stdout_has '"players":\[0,1\],"index":[^,]*,"se":null}'
+    run 0 shapley "$data/team6.json" --method exact --noisy 1 --interactions
+    stdout_has '^0-1  *[-+][0-9.]*  *inf$'
     # a budget that cannot pay for the table is refused before any evaluation
     run 1 shapley "$data/team6.json" --method kernelshap --budget 20 --interactions
     stderr_has 'AC_E_BUDGET'

@@ -68,7 +68,8 @@ int ac__est_interactions_from_cache(ac_estimator *e, double *index,
 
 /* The figures in the host's units (times 2^vshift), each checked: an
  * index or a standard error beyond a double is AC_E_TOO_LARGE naming the
- * pair, as a credit is. */
+ * pair, as a credit is; a standard error of +inf is the noise that could
+ * not be seen (ac__est_interactions_from_cache), as a credit's. */
 static int to_host(ac_estimator *e, double *index, double *se)
 {
     uint64_t p = 0;
@@ -76,7 +77,7 @@ static int to_host(ac_estimator *e, double *index, double *se)
         for (uint32_t j = i + 1; j < e->n; j++, p++) {
             index[p] = ldexp(index[p], e->vshift);
             se[p] = ldexp(se[p], e->vshift);
-            if (isfinite(index[p]) && isfinite(se[p]))
+            if (isfinite(index[p]) && (isfinite(se[p]) || se[p] == INFINITY))
                 continue;
             return ac__fail(e->err, AC_E_TOO_LARGE,
                             "the interaction of players %u and %u (or its "

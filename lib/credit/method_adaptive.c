@@ -234,9 +234,10 @@ static int all_binary(const ac_estimator *e, const adaptive_state *s)
 }
 
 /* The variance of one evaluation of each coalition, shrunk towards its
- * layer by `prior` evaluations' worth (credit/noise_model.h). */
-static void model_variances(const ac_estimator *e, adaptive_state *s,
-                            double prior)
+ * layer by `prior` evaluations' worth (credit/noise_model.h); whether any
+ * variance was seen (without it every variance reads 0). */
+static int model_variances(const ac_estimator *e, adaptive_state *s,
+                           double prior)
 {
     ac__layer_noise L;
     ac__noise_init(&L, s->n, all_binary(e, s));
@@ -244,11 +245,12 @@ static void model_variances(const ac_estimator *e, adaptive_state *s,
         if (isfinite(s->count[m]))
             ac__noise_add(&L, ac__popcount64(m), s->count[m], s->mean[m],
                           s->var[m]);
-    ac__noise_pool(&L);
+    int seen = ac__noise_pool(&L);
     for (uint64_t m = 0; m < s->total; m++)
         if (isfinite(s->count[m]))
             s->var[m] = ac__noise_var(&L, ac__popcount64(m), s->count[m],
                                       s->mean[m], s->var[m], prior);
+    return seen;
 }
 
 typedef struct frac_item {
@@ -477,8 +479,9 @@ static int64_t phase_share(ac_estimator *e, adaptive_state *s)
 {
     int64_t rest = ac__est_remaining(e), width = e->p.batch;
     int64_t share = rest, cap = phase_cap(s) / width * width;
-    if (e->p.target_se > 0.0 && e->committed / 4 < rest)
-        share = e->committed / 4 / width * width;
+    if (e->p.target_se > 0.0) /* the rest once it is within a quarter */
+        share = e->committed / 4 < rest ? e->committed / 4 / width * width
+                                        : rest;
     else if (s->phases_left > 1)
         share = rest / s->phases_left / width * width;
     if (share < width)
@@ -521,27 +524,39 @@ static int adaptive_extend(ac_estimator *e, int *grew)
 
 /* Every coalition's mean (s->mean) and the variance of that mean
  * (s->var) as the standard errors read them: the noise model shrunk
- * lightly towards the layer, over the evaluations. */
-static void mean_variances(ac_estimator *e, adaptive_state *s)
+ * lightly towards the layer, over the evaluations. 1 when the oracle was
+ * declared noisy but no coalition evaluated twice showed its noise (values
+ * other than 0/1, a budget of the table): the errors are unknown, infinite
+ * as the exact method's (ac__est_cache_noise), not 0. */
+static int mean_variances(ac_estimator *e, adaptive_state *s)
 {
     tally(e, s);
-    model_variances(e, s, AC__NOISE_SE_PRIOR);
+    int seen = model_variances(e, s, AC__NOISE_SE_PRIOR);
     for (uint64_t m = 0; m < s->total; m++)
         s->var[m] = isfinite(s->count[m]) ? s->var[m] / s->count[m] : 0.0;
+    return !seen && e->p.noisy;
+}
+
+static void set_unknown(double *se, uint64_t len)
+{
+    for (uint64_t k = 0; k < len; k++)
+        se[k] = INFINITY;
 }
 
 static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
 {
     adaptive_state *s = e->mstate;
-    mean_variances(e, s);
+    int unseen = mean_variances(e, s);
     /* v(all) - v(empty) over every evaluation of the two, repeats included:
      * the total the credits conserve. */
     s->delta = s->mean[s->total - 1] - s->mean[0];
     int rc = ac__shapley_table_stop(&e->mem, s->n, s->mean, &e->cancelled,
                                     phi);
-    if (rc != AC_OK)
-        return rc;
-    return ac__shapley_table_se(&e->mem, s->n, s->var, &e->cancelled, se);
+    if (rc == AC_OK)
+        rc = ac__shapley_table_se(&e->mem, s->n, s->var, &e->cancelled, se);
+    if (rc == AC_OK && unseen)
+        set_unknown(se, s->n);
+    return rc;
 }
 
 /* The pairs' interactions from the same means and variances as the
@@ -549,9 +564,12 @@ static int adaptive_estimate(ac_estimator *e, double *phi, double *se)
 static int adaptive_interactions(ac_estimator *e, double *index, double *se)
 {
     adaptive_state *s = e->mstate;
-    mean_variances(e, s);
-    return ac__pair_interactions(&e->mem, s->n, s->mean, s->var,
-                                 &e->cancelled, index, se);
+    int unseen = mean_variances(e, s);
+    int rc = ac__pair_interactions(&e->mem, s->n, s->mean, s->var,
+                                   &e->cancelled, index, se);
+    if (rc == AC_OK && unseen)
+        set_unknown(se, ac__pair_count(s->n));
+    return rc;
 }
 
 static void adaptive_take_extra(ac_estimator *e, uint32_t serial, double value)

@@ -372,6 +372,35 @@ START_TEST(noise_se)
 }
 END_TEST
 
+/* An oracle declared noisy, evaluated once a coalition, values not 0/1:
+ * its noise cannot be seen, so the credits' standard errors are infinite
+ * and so are the interactions' (the documented "cannot estimate it"), not
+ * a failed run. */
+START_TEST(unseen_noise_se_is_infinite)
+{
+    const uint32_t n = 5;
+    th_game *g = th_game_random_table(n, 3);
+    double *want = table_index(n, g->table);
+    ac_estimator *e = inter_est(n, AC_METHOD_EXACT, 1000, 0);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
+    th_oracle o;
+    th_oracle_init(&o, g, 0);
+    double phi[5], se_phi[5], index[10], se[10];
+    th_ok(th_run(e, &o, phi, se_phi), e);
+    for (uint32_t i = 0; i < n; i++)
+        ck_assert(se_phi[i] == INFINITY);
+    read_inter(e, n, index, se);
+    for (size_t p = 0; p < pairs_of(n); p++) {
+        ck_assert_double_eq_tol(index[p], want[p], 1e-14);
+        ck_assert(se[p] == INFINITY);
+    }
+    th_oracle_fini(&o);
+    ac_estimator_free(e);
+    free(want);
+    th_game_free(g);
+}
+END_TEST
+
 /* A sampled method whose cache ends complete reports the exact indices. */
 START_TEST(sampled_complete)
 {
@@ -606,6 +635,7 @@ static Suite *interactions_suite(void)
     tcase_add_test(tc, estimator_exact);
     tcase_add_test(tc, exact_repeats_se);
     tcase_add_test(tc, noise_se);
+    tcase_add_test(tc, unseen_noise_se_is_infinite);
     tcase_add_test(tc, sampled_complete);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, sampled_incomplete);
