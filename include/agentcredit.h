@@ -376,7 +376,9 @@ typedef enum ac_estimator_param {
      * AC_METHOD_ADAPTIVE give it; a sampled method when the budget pays
      * for the table (AC_E_BUDGET at the start otherwise) and its cache
      * ends up complete. AUTO chooses as without it (exact or adaptive
-     * whenever the budget pays for the table). n beyond
+     * whenever the budget pays for the table; with an error target it
+     * passes over exact, and a sampled method that stops on the target
+     * before the table is complete leaves no interactions). n beyond
      * AC_EXACT_MAX_PLAYERS: AC_E_TOO_LARGE at the start. [0, 1], default
      * 0. */
     AC_ESTIMATOR_PARAM_INTERACTIONS = 111

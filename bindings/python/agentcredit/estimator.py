@@ -78,8 +78,9 @@ def shapley_exact(values: Numbers, as_numpy: bool = False) -> FloatVector:
     return B.output(phi, as_numpy)
 
 
-def plan(n_players: int, target_se: float, *, success_rate: float = 0.5,
-         sd: Optional[float] = None, ends_known: bool = False) -> Plan:
+def plan(n_players: int, target_se: float, *,
+         success_rate: Optional[float] = None, sd: Optional[float] = None,
+         ends_known: bool = False) -> Plan:
     """The budget ``Method.ADAPTIVE`` needs for a standard error of
     ``target_se`` on every agent's credit, before any rollout
     (``ac_estimator_plan``). The noise: 0/1 rollouts whose success rate is
@@ -91,8 +92,13 @@ def plan(n_players: int, target_se: float, *, success_rate: float = 0.5,
     InvalidArgument for a bad input, TooLarge beyond
     ``ADAPTIVE_MAX_PLAYERS`` players or beyond the budget's bound.
     Thread-safe (docs/estimators.md, "Planning a budget")."""
-    noise, param = ((PlanNoise.ROLLOUTS, success_rate) if sd is None
-                    else (PlanNoise.SD, sd))
+    if sd is not None and success_rate is not None:
+        raise make_error(Status.E_INVALID_ARG, "plan: success_rate (0/1 "
+                         "rollouts) and sd (a known noise) are two noise "
+                         "models: give one", "ac_estimator_plan")
+    noise, param = ((PlanNoise.ROLLOUTS,
+                     0.5 if success_rate is None else success_rate)
+                    if sd is None else (PlanNoise.SD, sd))
     flags = PlanFlag.ENDS_KNOWN if ends_known else 0
     evaluations, se = c_int64(), c_double()
     err = create_string_buffer(512)

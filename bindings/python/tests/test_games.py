@@ -427,6 +427,10 @@ class Planning(unittest.TestCase):
         self.assertIn("n_players", str(cm.exception))
         with self.assertRaises(agentcredit.TooLarge):
             agentcredit.plan(20, 1e-9)
+        # two noise models at once: refused, not one silently dropped
+        with self.assertRaises(agentcredit.InvalidArgument) as cm:
+            agentcredit.plan(4, 0.1, success_rate=0.3, sd=0.25)
+        self.assertIn("give one", str(cm.exception))
 
     def test_equals_the_cli(self):
         cli = support.cli_path()
