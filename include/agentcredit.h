@@ -306,7 +306,12 @@ typedef enum ac_method {
     AC_METHOD_ODDSHAP = 5      /* KernelSHAP's coalitions, then a Gaussian-
                                   process fit of the game's odd part (low
                                   orders first); n <= AC_KERNEL_MAX_PLAYERS,
-                                  budget <= 2 x AC_ODDSHAP_MAX_ROWS */
+                                  budget <= 2 x AC_ODDSHAP_MAX_ROWS */,
+    AC_METHOD_SURROGATE = 6    /* KernelSHAP's coalitions, surrogates
+                                  (OddSHAP's fit, a regression tree) chosen
+                                  by their cross-validated residuals, plus
+                                  a stratified Monte-Carlo estimate of what
+                                  the surrogate misses; OddSHAP's limits */
 } ac_method;
 #define AC_KERNEL_MAX_PLAYERS 512u
 #define AC_ADAPTIVE_MAX_PLAYERS 20u
