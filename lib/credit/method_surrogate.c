@@ -22,6 +22,11 @@
  *
  * The surrogates:
  *  - none (g = 0): the correction alone, a stratified sampler;
+ *  - where the values take two levels (a vote), a threshold of an additive
+ *    score, lo + (hi - lo) 1[sum_{i in S} W_i >= quota], integer weights
+ *    from a logistic regression and the quota with the fewest training
+ *    coalitions on the wrong side; its Shapley values by the voting
+ *    programme over (size, weight) counts;
  *  - OddSHAP's Gaussian-process fit of the odd part (its own credits);
  *  - a regression tree on the 0/1 membership vector (represents a maximum
  *    game exactly): a leaf of value c reached with the players P in and Q
@@ -29,24 +34,31 @@
  *    c (|P|-1)! |Q|! / (|P|+|Q|)! for each member of P and
  *    -c |P|! (|Q|-1)! / (|P|+|Q|)! for each member of Q.
  * The residuals of a sampled coalition are taken from a fit that did not
- * see it (OddSHAP's leave-one-out residuals; the tree's from FOLDS-fold
- * cross-fitting), so that the correction is not fooled by a surrogate that
+ * see it (OddSHAP's leave-one-out residuals; the trees' and the
+ * threshold's from FOLDS-fold cross-fitting), so that the correction is not fooled by a surrogate that
  * interpolates its data; an enumerated layer uses the final fit's own
  * residuals, which make its part of the correction exact. The surrogate
  * kept is the one whose corrected estimate has the least estimated
  * variance. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/bits.h"
 #include "common/coalition.h"
 #include "credit/kernel_design.h"
+#include "credit/linalg.h"
 #include "credit/methods.h"
 #include "credit/oddshap_fit.h"
 
 #define FOLDS 5u
 #define MAX_DEPTH 64u
-#define N_SURROGATES 3
+#define N_SURROGATES 4 /* none, OddSHAP's, the trees, the threshold */
+/* The threshold: its players, its integer weights' total, the fit. */
+#define THRESH_MAX_PLAYERS 64u
+#define THRESH_W 4096
+#define LOGIT_STEPS 8
+#define LOGIT_RIDGE 1e-2
 
 /* ---- the regression tree ---------------------------------------------- */
 
@@ -394,53 +406,346 @@ static void train_free(ac_estimator *e, train *tr)
     ac__mem_free(mm, tr->c_in);
 }
 
-/* The odd residual u(S) - (t(S) - t(N \ S)) / 2 of tree t at entry j. */
-static double tree_residual(ac_estimator *e, const surrogate_work *w,
-                            const tree *t, uint32_t j)
+/* ---- the threshold of an additive score ------------------------------ */
+
+/* A game of two values (a vote: 0/1) fitted as lo + (hi - lo) 1[sum_{i in
+ * S} W_i >= quota], integer weights W from a logistic regression on the
+ * membership vector; its Shapley values by the voting programme over
+ * (size, weight) counts, with one player removed at a time. */
+typedef struct threshold {
+    uint32_t n;
+    double lo, hi;
+    double *beta, *hess, *grad; /* n + 1 (intercept last), its square */
+    double *p;                  /* rows: fitted probabilities */
+    int64_t *wt, quota, total;
+    double *count, *without;    /* (n + 1) x (THRESH_W + 1) */
+    double *score;              /* rows x 2: score, label (sorting) */
+} threshold;
+
+/* Whether the training values take exactly two levels, into lo and hi. */
+static int two_levels(const train *tr, double *lo, double *hi)
 {
-    const uint64_t *key = ac__cache_key(&e->cache, j);
-    return w->u[j] - (tree_value(t, key, 0) - tree_value(t, key, 1)) / 2.0;
+    if (tr->count == 0)
+        return 0;
+    *lo = *hi = tr->y[0];
+    for (uint32_t r = 1; r < tr->count; r++) {
+        double y = tr->y[r];
+        if (y == *lo || y == *hi)
+            continue;
+        if (*lo != *hi)
+            return 0;
+        if (y < *lo)
+            *lo = y;
+        else
+            *hi = y;
+    }
+    return *lo != *hi;
 }
 
-/* The trees, cross-fitted: tree f is grown without the sampled pairs of
+/* Adds weight c at every (a, b) of the row's players and the intercept
+ * (index n) into the lower half of m. */
+static void add_outer(double *m, uint32_t n, const uint64_t *key,
+                      uint32_t words, double c)
+{
+    uint32_t d = n + 1, idx[AC_KERNEL_MAX_PLAYERS + 1], k = 0;
+    for (uint32_t w = 0; w < words; w++)
+        for (uint64_t x = key[w]; x; x &= x - 1)
+            idx[k++] = 64 * w + ac__ctz64(x);
+    idx[k++] = n;
+    for (uint32_t a = 0; a < k; a++)
+        for (uint32_t b = 0; b <= a; b++)
+            m[(size_t)idx[a] * d + idx[b]] += c;
+}
+
+static double row_score(const double *beta, uint32_t n, const uint64_t *key,
+                        uint32_t words)
+{
+    double z = beta[n];
+    for (uint32_t w = 0; w < words; w++)
+        for (uint64_t x = key[w]; x; x &= x - 1)
+            z += beta[64 * w + ac__ctz64(x)];
+    return z;
+}
+
+/* Newton steps of a ridge-penalised logistic regression of the level on
+ * membership, over the rows outside fold skip. */
+static int logistic_fit(train *tr, threshold *th, uint32_t skip)
+{
+    uint32_t n = th->n, d = n + 1;
+    memset(th->beta, 0, d * sizeof *th->beta);
+    for (int it = 0; it < LOGIT_STEPS; it++) {
+        memset(th->hess, 0, (size_t)d * d * sizeof *th->hess);
+        memset(th->grad, 0, d * sizeof *th->grad);
+        for (uint32_t a = 0; a < d; a++)
+            th->hess[(size_t)a * d + a] = LOGIT_RIDGE;
+        for (uint32_t a = 0; a < n; a++)
+            th->grad[a] = -LOGIT_RIDGE * th->beta[a];
+        for (uint32_t r = 0; r < tr->count; r++) {
+            if (tr->fold[r] == skip)
+                continue;
+            double z = row_score(th->beta, n, tr->key[r], tr->words);
+            double p = 1.0 / (1.0 + exp(-z));
+            double y = tr->y[r] == th->hi ? 1.0 : 0.0;
+            add_outer(th->hess, n, tr->key[r], tr->words, p * (1.0 - p));
+            const uint64_t *key = tr->key[r];
+            for (uint32_t w = 0; w < tr->words; w++)
+                for (uint64_t x = key[w]; x; x &= x - 1)
+                    th->grad[64 * w + ac__ctz64(x)] += y - p;
+            th->grad[n] += y - p;
+        }
+        int rc = ac__cholesky(th->hess, d, tr->stop);
+        if (rc == AC__LINALG_STOPPED)
+            return AC_E_CANCELLED;
+        if (rc != 0)
+            return AC__FALL_BACK; /* cannot happen with the ridge */
+        ac__cholesky_solve(th->hess, d, th->grad);
+        for (uint32_t a = 0; a < d; a++)
+            th->beta[a] += th->grad[a];
+    }
+    return AC_OK;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const double *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Integer weights from the fit (negative ones to 0: a vote is monotone),
+ * and the quota with the fewest training rows on the wrong side. */
+static void set_quota(train *tr, threshold *th, uint32_t skip)
+{
+    uint32_t n = th->n, rows = 0;
+    double sum = 0.0;
+    for (uint32_t i = 0; i < n; i++)
+        sum += th->beta[i] > 0.0 ? th->beta[i] : 0.0;
+    double scale = sum > 0.0 ? THRESH_W / sum : 0.0;
+    th->total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        th->wt[i] = th->beta[i] > 0.0 ? llround(th->beta[i] * scale) : 0;
+        th->total += th->wt[i];
+    }
+    for (uint32_t r = 0; r < tr->count; r++) {
+        if (tr->fold[r] == skip)
+            continue;
+        int64_t sc = 0;
+        const uint64_t *key = tr->key[r];
+        for (uint32_t w = 0; w < tr->words; w++)
+            for (uint64_t x = key[w]; x; x &= x - 1)
+                sc += th->wt[64 * w + ac__ctz64(x)];
+        th->score[2 * rows] = (double)sc;
+        th->score[2 * rows++ + 1] = tr->y[r] == th->hi;
+    }
+    qsort(th->score, rows, 2 * sizeof *th->score, by_score);
+    /* quota above the k lowest scores: wrong = highs below + lows above */
+    double lows = 0.0, wrong, best;
+    for (uint32_t k = 0; k < rows; k++)
+        lows += th->score[2 * k + 1] == 0.0;
+    wrong = best = lows;
+    th->quota = 0;
+    for (uint32_t k = 0; k < rows; k++) {
+        wrong += th->score[2 * k + 1] != 0.0 ? 1.0 : -1.0;
+        int boundary = k + 1 == rows ||
+                       th->score[2 * k + 2] != th->score[2 * k];
+        if (boundary && wrong < best) {
+            best = wrong;
+            th->quota = (int64_t)th->score[2 * k] + 1;
+        }
+    }
+}
+
+static int threshold_fit(train *tr, threshold *th, uint32_t skip)
+{
+    int rc = logistic_fit(tr, th, skip);
+    if (rc == AC_OK)
+        set_quota(tr, th, skip);
+    return rc;
+}
+
+static double threshold_value(const threshold *th, const uint64_t *key,
+                              int flip)
+{
+    int64_t sc = 0;
+    for (uint32_t i = 0; i < th->n; i++)
+        if (ac__bit_test(key, i) ^ flip)
+            sc += th->wt[i];
+    return sc >= th->quota ? th->hi : th->lo;
+}
+
+/* Adds weight times the game's Shapley values into phi: for player i,
+ * sum_k 1 / (n C(n-1, k)) times the coalitions of k others whose weight
+ * falls in [quota - W_i, quota), counted by the (size, weight) programme
+ * with i removed. */
+static int threshold_shapley(const threshold *th, double weight, double *phi,
+                             const atomic_int *stop)
+{
+    uint32_t n = th->n;
+    size_t cols = (size_t)th->total + 1;
+    double *cnt = th->count, *wo = th->without;
+    memset(cnt, 0, (n + 1) * cols * sizeof *cnt);
+    cnt[0] = 1.0;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t wi = th->wt[i];
+        for (uint32_t k = i + 1; k > 0; k--)
+            for (int64_t s = th->total - wi; s >= 0; s--)
+                cnt[k * cols + (size_t)(s + wi)] += cnt[(k - 1) * cols + (size_t)s];
+    }
+    double scale = weight * (th->hi - th->lo);
+    for (uint32_t i = 0; i < n; i++) {
+        if (atomic_load_explicit(stop, memory_order_relaxed))
+            return AC_E_CANCELLED;
+        int64_t wi = th->wt[i], lo = th->quota - wi > 0 ? th->quota - wi : 0;
+        if (wi == 0 || th->quota <= 0 || lo > th->total)
+            continue;
+        double acc = 0.0;
+        for (uint32_t k = 0; k < n; k++) {
+            double swings = 0.0;
+            for (int64_t s = 0; s < (int64_t)cols; s++) {
+                double c = cnt[k * cols + (size_t)s];
+                if (k > 0 && s >= wi)
+                    c -= wo[(k - 1) * cols + (size_t)(s - wi)];
+                wo[k * cols + (size_t)s] = c;
+                if (s >= lo && s < th->quota)
+                    swings += c;
+            }
+            acc += swings / ((double)n * ac__binomial(n - 1, k));
+        }
+        phi[i] += scale * acc;
+    }
+    return AC_OK;
+}
+
+static void threshold_free(const ac__mem *mm, threshold *th)
+{
+    ac__mem_free(mm, th->beta);
+    ac__mem_free(mm, th->hess);
+    ac__mem_free(mm, th->grad);
+    ac__mem_free(mm, th->wt);
+    ac__mem_free(mm, th->count);
+    ac__mem_free(mm, th->without);
+    ac__mem_free(mm, th->score);
+}
+
+static int threshold_alloc(const ac__mem *mm, const train *tr,
+                           threshold *th)
+{
+    uint32_t n = tr->n, d = n + 1;
+    th->n = n;
+    th->beta = ac__mem_alloc(mm, d, sizeof *th->beta);
+    th->hess = ac__mem_alloc(mm, (size_t)d * d, sizeof *th->hess);
+    th->grad = ac__mem_alloc(mm, d, sizeof *th->grad);
+    th->wt = ac__mem_alloc(mm, n, sizeof *th->wt);
+    size_t cells = (size_t)d * (THRESH_W + n + 1);
+    th->count = ac__mem_alloc(mm, cells, sizeof *th->count);
+    th->without = ac__mem_alloc(mm, cells, sizeof *th->without);
+    th->score = ac__mem_alloc(mm, 2 * (size_t)tr->count, sizeof *th->score);
+    return th->beta && th->hess && th->grad && th->wt && th->count &&
+                   th->without && th->score
+               ? AC_OK
+               : AC_E_NO_MEMORY;
+}
+
+/* ---- cross-fitting ---------------------------------------------------- */
+
+enum { MODEL_TREE, MODEL_THRESHOLD };
+
+/* A surrogate of one kind, refitted per fold. */
+typedef struct model {
+    int kind;
+    tree t;
+    uint32_t *path;   /* MAX_DEPTH + 1: the splits above a node */
+    uint8_t *in_path;
+    threshold th;
+} model;
+
+static int model_fit(const ac__mem *mm, train *tr, uint32_t skip, model *m)
+{
+    return m->kind == MODEL_TREE ? tree_fit(mm, tr, skip, &m->t)
+                                 : threshold_fit(tr, &m->th, skip);
+}
+
+static double model_value(const model *m, const uint64_t *key, int flip)
+{
+    return m->kind == MODEL_TREE ? tree_value(&m->t, key, flip)
+                                 : threshold_value(&m->th, key, flip);
+}
+
+static int model_shapley(model *m, double weight, double *phi,
+                         const atomic_int *stop)
+{
+    if (m->kind == MODEL_THRESHOLD)
+        return threshold_shapley(&m->th, weight, phi, stop);
+    tree_shapley(&m->t, 0, m->path, m->in_path, 0, weight, phi);
+    return AC_OK;
+}
+
+/* The odd residual u(S) - (g(S) - g(N \ S)) / 2 of model g at entry j. */
+static double model_residual(ac_estimator *e, const surrogate_work *w,
+                             const model *m, uint32_t j)
+{
+    const uint64_t *key = ac__cache_key(&e->cache, j);
+    return w->u[j] - (model_value(m, key, 0) - model_value(m, key, 1)) / 2.0;
+}
+
+/* The models, cross-fitted: model f is fitted without the sampled pairs of
  * fold f, whose residuals it gives. The surrogate is their average: its
  * credits, its residuals at the enumerated coalitions and at N, so that
- * every part of the correction corrects the trees it was computed with. */
-static int candidate_tree(ac_estimator *e, surrogate_work *w)
+ * every part of the correction corrects the models it was computed with. */
+static int crossfit(ac_estimator *e, surrogate_work *w, train *tr,
+                    model *m, candidate *cd)
 {
-    candidate *cd = &w->cand[2];
     const ac__mem *mm = &e->mem;
-    train tr;
-    tree t = {NULL, 0, 0};
-    uint32_t *path = ac__mem_alloc(mm, MAX_DEPTH + 1, sizeof *path);
-    uint8_t *in_path = ac__mem_alloc(mm, MAX_DEPTH + 1, sizeof *in_path);
-    int rc = train_make(e, w, &tr);
-    if (rc == AC_OK && (path == NULL || in_path == NULL))
-        rc = AC_E_NO_MEMORY;
     const uint64_t *full = ac__cache_key(&e->cache, e->grand_entry);
     for (uint32_t j = 0; j < w->count; j++)
         cd->res_fit[j] = 0.0;
     cd->o_full = w->delta / 2.0;
+    int rc = AC_OK;
     for (uint32_t f = 0; rc == AC_OK && f < FOLDS; f++) {
-        rc = tree_fit(mm, &tr, f, &t);
+        rc = model_fit(mm, tr, f, m);
         if (rc != AC_OK)
             break;
-        for (uint32_t r = 0; r < tr.count; r++) {
-            uint32_t j = tr.entry[r];
-            double res = tree_residual(e, w, &t, j);
+        for (uint32_t r = 0; r < tr->count; r++) {
+            uint32_t j = tr->entry[r];
+            double res = model_residual(e, w, m, j);
             cd->res_fit[j] += res / FOLDS;
-            if (tr.fold[r] == f)
+            if (tr->fold[r] == f)
                 cd->res_cv[j] = res;
         }
-        tree_shapley(&t, 0, path, in_path, 0, 1.0 / FOLDS, cd->phi);
-        cd->o_full -= (tree_value(&t, full, 0) - tree_value(&t, full, 1)) /
+        rc = model_shapley(m, 1.0 / FOLDS, cd->phi, &e->cancelled);
+        cd->o_full -= (model_value(m, full, 0) - model_value(m, full, 1)) /
                       (2.0 * FOLDS);
     }
     cd->ok = rc == AC_OK;
+    return rc == AC__FALL_BACK ? AC_OK : rc;
+}
+
+/* The trees, and the threshold where the values take two levels. */
+static int candidate_models(ac_estimator *e, surrogate_work *w)
+{
+    const ac__mem *mm = &e->mem;
+    train tr;
+    model m;
+    memset(&m, 0, sizeof m);
+    m.kind = MODEL_TREE;
+    m.path = ac__mem_alloc(mm, MAX_DEPTH + 1, sizeof *m.path);
+    m.in_path = ac__mem_alloc(mm, MAX_DEPTH + 1, sizeof *m.in_path);
+    int rc = train_make(e, w, &tr);
+    if (rc == AC_OK && (m.path == NULL || m.in_path == NULL))
+        rc = AC_E_NO_MEMORY;
+    if (rc == AC_OK)
+        rc = crossfit(e, w, &tr, &m, &w->cand[2]);
+    if (rc == AC_OK && e->n <= THRESH_MAX_PLAYERS &&
+        two_levels(&tr, &m.th.lo, &m.th.hi)) {
+        m.kind = MODEL_THRESHOLD;
+        rc = threshold_alloc(mm, &tr, &m.th);
+        if (rc == AC_OK)
+            rc = crossfit(e, w, &tr, &m, &w->cand[3]);
+    }
     train_free(e, &tr);
-    ac__mem_free(mm, t.node);
-    ac__mem_free(mm, path);
-    ac__mem_free(mm, in_path);
+    threshold_free(mm, &m.th);
+    ac__mem_free(mm, m.t.node);
+    ac__mem_free(mm, m.path);
+    ac__mem_free(mm, m.in_path);
     return rc;
 }
 
@@ -598,7 +903,7 @@ static int surrogate_estimate(ac_estimator *e, double *phi, double *se)
         rc = candidate_odd(e, &w);
     }
     if (rc == AC_OK)
-        rc = candidate_tree(e, &w);
+        rc = candidate_models(e, &w);
     double *p = ac__mem_alloc(&e->mem, e->n, sizeof *p);
     double *s = ac__mem_alloc(&e->mem, e->n, sizeof *s);
     if (rc == AC_OK && (p == NULL || s == NULL))
