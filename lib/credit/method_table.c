@@ -7,9 +7,9 @@
 const ac__method *const ac__methods[] = {
     &ac__method_adaptive,    /* the table pays, the oracle is noisy     */
     &ac__method_exact,       /* the table pays                          */
+    &ac__method_surrogate,   /* OddSHAP's limits, a deterministic oracle */
     &ac__method_oddshap,     /* its fit holds a pair for every 2 evals  */
     &ac__method_kernelshap,  /* n <= AC_KERNEL_MAX_PLAYERS              */
-    &ac__method_surrogate,   /* not yet AUTO's: chosen by name          */
     &ac__method_permutation, /* anything                                */
 };
 

@@ -270,7 +270,7 @@ START_TEST(additive_game_at_1e154_with_defaults)
         th_ok(ac_estimator_set_oracle(e, additive_fn, &c), e);
         th_ok(ac_estimator_run(e), e);
         ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD),
-                         AC_METHOD_ODDSHAP);
+                         AC_METHOD_SURROGATE);
         double phi[NS], se[NS];
         th_ok(ac_estimator_result(e, phi, se, NS), e);
         for (uint32_t i = 0; i < NS; i++) {
