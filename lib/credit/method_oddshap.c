@@ -64,6 +64,7 @@ typedef struct hyper {
 typedef struct odd_fit {
     uint32_t n, words, m;   /* rows: the pairs, then N last */
     const atomic_int *stop; /* the run's cancel flag           */
+    int noisy;              /* the oracle is declared noisy     */
     double prior;           /* prior variance of each phi_i (last fit) */
     double scale;           /* the targets were divided by it */
     const uint64_t **key;   /* m: each row's coalition        */
@@ -133,6 +134,16 @@ static uint32_t hamming(const uint64_t *a, const uint64_t *b, uint32_t words)
     return h;
 }
 
+/* The weight that divides row j's noise term: its KernelSHAP weight for a
+ * deterministic oracle (the nugget then says how closely to follow the
+ * row), 1 for a noisy one, whose noise is the same on every pair however
+ * heavy: following a heavy coalition's noise closely is what kept the
+ * error from falling with the budget. */
+static double nugget_weight(const odd_fit *f, uint32_t j)
+{
+    return f->noisy ? 1.0 : f->w[j];
+}
+
 /* G = K + diag(noise / w) over the rows (N: a jitter only), lower half.
  * A cancel leaves it half built: the factorisation, next, sees the cancel
  * before it reads G. */
@@ -145,7 +156,7 @@ static void build_gram(odd_fit *f, double noise)
         double *row = f->g + (size_t)j * m;
         for (uint32_t k = 0; k < j; k++)
             row[k] = f->ktab[hamming(f->key[j], f->key[k], f->words)];
-        row[j] = f->ktab[0] + (j + 1 < m ? noise / f->w[j]
+        row[j] = f->ktab[0] + (j + 1 < m ? noise / nugget_weight(f, j)
                                          : JITTER * f->ktab[0]);
     }
 }
@@ -295,6 +306,7 @@ static int fit_alloc(ac_estimator *e, odd_fit *f, uint32_t rows)
     f->n = n;
     f->words = e->words;
     f->stop = &e->cancelled;
+    f->noisy = e->p.noisy || e->p.repeats > 1;
     f->key = ac__mem_alloc(mm, rows, sizeof *f->key);
     f->ent = ac__mem_alloc(mm, 2 * (size_t)rows, sizeof *f->ent);
     f->absent = ac__mem_alloc(mm, rows, sizeof *f->absent);
@@ -394,7 +406,7 @@ static int row_residuals(odd_fit *f, double noise, double *res_fit,
     if (ac__cholesky_inverse_diag(f->g, f->m, f->diag, f->scratch, f->stop))
         return AC_E_CANCELLED;
     for (uint32_t j = 0; j + 1 < f->m; j++) {
-        double r = noise / f->w[j] * f->alpha[j] * f->scale;
+        double r = noise / nugget_weight(f, j) * f->alpha[j] * f->scale;
         double l = f->alpha[j] / f->diag[j] * f->scale;
         res_fit[f->ent[2 * j]] = r;
         res_fit[f->ent[2 * j + 1]] = -r;

@@ -802,21 +802,30 @@ static double layer_variance(const surrogate_work *w, uint32_t s,
     return (ss + 2.0 * pooled) / (c > 1.0 ? c - 1.0 + 2.0 : 2.0);
 }
 
-/* The pooled variance over the sampled layers; NaN when none has two
- * coalitions. */
+/* The variance a sampled layer's spread is pooled with: the sampled
+ * layers' spread within each layer, pooled with their spread about the
+ * common mean by two degrees of freedom (a few coalitions of a layer may
+ * agree by chance: a vote's smallest sizes all lose); NaN when fewer than
+ * two coalitions were sampled. */
 static double pooled_variance(const surrogate_work *w,
                               const ac__kernel_plan *plan)
 {
-    double ss = 0.0, df = 0.0;
+    double ss = 0.0, df = 0.0, sum = 0.0, sq = 0.0, count = 0.0;
     for (uint32_t s = 1; s < w->n; s++) {
         double c = w->lcnt[s];
-        if (plan->enumerated[s] || c < 2.0)
+        if (plan->enumerated[s] || c == 0.0)
             continue;
+        sum += w->lsum[s];
+        sq += w->lsq[s];
+        count += c;
         double x = w->lsq[s] - w->lsum[s] * w->lsum[s] / c;
         ss += x > 0.0 ? x : 0.0;
         df += c - 1.0;
     }
-    return df > 0.0 ? ss / df : NAN;
+    if (count < 2.0)
+        return NAN;
+    double spread = (sq - sum * sum / count) / (count - 1.0);
+    return (ss + 2.0 * (spread > 0.0 ? spread : 0.0)) / (df + 2.0);
 }
 
 /* phi = phi(g) + the correction, with its standard errors; returns the
@@ -854,7 +863,8 @@ static double corrected(const ac_estimator *e, const surrogate_work *w,
  * stands instead when the correction cannot tell it wrong: the variance is
  * unknown (no sampled layer with two coalitions), or the correction's move
  * away from the fit's credits is within its own noise (sum of squares at
- * most the sum of the variances). p and s are scratch. */
+ * most the sum of the variances); and for a noisy oracle. p and s are
+ * scratch. */
 static void choose(ac_estimator *e, surrogate_work *w,
                    const ac__kernel_design *d, double *p, double *s,
                    double *phi, double *se)
@@ -877,10 +887,13 @@ static void choose(ac_estimator *e, surrogate_work *w,
     const candidate *odd = &w->cand[1];
     if (!odd->ok)
         return;
+    /* A noisy oracle's enumerated coalitions carry noise the correction
+     * counts as exact, and the trees fit it: OddSHAP's estimate. */
+    int noisy = e->p.noisy || e->p.repeats > 1;
     double moved = 0.0;
     for (uint32_t i = 0; i < n; i++)
         moved += (phi[i] - odd->phi[i]) * (phi[i] - odd->phi[i]);
-    if (!(least < INFINITY) || moved <= least) {
+    if (!(least < INFINITY) || moved <= least || noisy) {
         memcpy(phi, odd->phi, n * sizeof *phi);
         memcpy(se, odd->se, n * sizeof *se);
     }
