@@ -192,8 +192,10 @@ static int flaky_fn(void *user, const uint64_t *c, uint32_t words,
 
 START_TEST(failed_evaluations_drop_their_pairs)
 {
+    /* _i = 1: the surrogate method, on the same plan. */
     th_game *g = th_game_soum(10, 20, 3, 9);
-    ac_estimator *e = th_est(10, AC_METHOD_ODDSHAP, 400, 2);
+    ac_estimator *e =
+        th_est(10, _i ? AC_METHOD_SURROGATE : AC_METHOD_ODDSHAP, 400, 2);
     th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_MAX_RETRIES, 0), e);
     th_est_ends(e, g);
     flaky f = {{0}, 0};
@@ -319,7 +321,7 @@ static Suite *oddshap_suite(void)
     tcase_add_test(tc, more_accurate_than_kernelshap);
     tcase_add_test(tc, same_seed_same_bits);
     tcase_add_test(tc, budget_beyond_the_fit_is_refused);
-    tcase_add_test(tc, failed_evaluations_drop_their_pairs);
+    tcase_add_loop_test(tc, failed_evaluations_drop_their_pairs, 0, 2);
     tcase_add_test(tc, no_pair_left_is_an_error);
     tcase_add_test(tc, known_layers_beyond_the_fit_fall_back);
     tcase_add_test(tc, known_layers_within_the_fit_stay_oddshap);
