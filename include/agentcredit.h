@@ -310,8 +310,10 @@ typedef enum ac_method {
                                   adaptive for a noisy oracle
                                   (AC_ESTIMATOR_PARAM_NOISY) whose whole
                                   table it pays, exact when it pays the
-                                  table (not with an error target),
-                                  OddSHAP while its fit fits,
+                                  table (not with an error target), the
+                                  surrogate method (for an oracle not
+                                  declared noisy) or OddSHAP while the
+                                  fit fits,
                                   KernelSHAP up to AC_KERNEL_MAX_PLAYERS,
                                   permutation sampling (docs/estimators.md
                                   gives the margins) */
@@ -323,10 +325,16 @@ typedef enum ac_method {
                                   credits' variance most (learnt Neyman
                                   allocation); n <= AC_ADAPTIVE_MAX_PLAYERS;
                                   memory O(2^n), not the budget */
-    AC_METHOD_ODDSHAP = 5      /* KernelSHAP's coalitions, then a Gaussian-
+    AC_METHOD_ODDSHAP = 5,     /* KernelSHAP's coalitions, then a Gaussian-
                                   process fit of the game's odd part (low
                                   orders first); n <= AC_KERNEL_MAX_PLAYERS,
                                   budget <= 2 x AC_ODDSHAP_MAX_ROWS */
+    AC_METHOD_SURROGATE = 6    /* KernelSHAP's coalitions, surrogate games
+                                  (OddSHAP's fit, regression trees, a
+                                  threshold of an additive score) plus a
+                                  stratified Monte-Carlo estimate of what
+                                  the one of least variance misses;
+                                  OddSHAP's limits */
 } ac_method;
 #define AC_KERNEL_MAX_PLAYERS 512u
 #define AC_ADAPTIVE_MAX_PLAYERS 20u

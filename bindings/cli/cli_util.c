@@ -63,6 +63,7 @@ const struct cli_name cli_methods[] = {
     {AC_METHOD_KERNELSHAP, "kernelshap"},
     {AC_METHOD_ADAPTIVE, "adaptive"},
     {AC_METHOD_ODDSHAP, "oddshap"},
+    {AC_METHOD_SURROGATE, "surrogate"},
 };
 const size_t cli_method_count = sizeof cli_methods / sizeof cli_methods[0];
 

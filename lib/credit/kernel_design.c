@@ -12,7 +12,7 @@
 
 #define ENUM_BLOCK 1024u
 
-static double binomial(uint32_t n, uint32_t k)
+double ac__binomial(uint32_t n, uint32_t k)
 {
     if (k > n)
         return 0.0;
@@ -27,7 +27,7 @@ static double binomial(uint32_t n, uint32_t k)
 /* Kernel weight of one coalition of size s (0 < s < n). */
 static double kernel_weight(uint32_t n, uint32_t s)
 {
-    return (double)(n - 1) / (binomial(n, s) * s * (double)(n - s));
+    return (double)(n - 1) / (ac__binomial(n, s) * s * (double)(n - s));
 }
 
 /* Known values of a layer cost nothing: count them. */
@@ -70,10 +70,10 @@ static void choose_layers(ac_estimator *e, ac__kernel_plan *s)
     for (uint32_t k = 1; k < n; k++)
         weight_left += (double)(n - 1) / (k * (double)(n - k));
     for (uint32_t k = 1; k <= n / 2; k++) {
-        double cost = binomial(n, k) - known_in_layer(e, k);
+        double cost = ac__binomial(n, k) - known_in_layer(e, k);
         double w = (double)(n - 1) / (k * (double)(n - k));
         if (n - k != k) {
-            cost += binomial(n, n - k) - known_in_layer(e, n - k);
+            cost += ac__binomial(n, n - k) - known_in_layer(e, n - k);
             w *= 2.0;
         }
         /* Sizes 1 and n-1 go in whenever affordable: they alone make the
@@ -101,7 +101,7 @@ static void promote_layer(ac_estimator *e, ac__kernel_plan *s)
         k++;
     if (k > n / 2)
         return;
-    double size = binomial(n, k) + (n - k != k ? binomial(n, n - k) : 0.0);
+    double size = ac__binomial(n, k) + (n - k != k ? ac__binomial(n, n - k) : 0.0);
     double drawn = s->layer_samples[k] + (n - k != k ? s->layer_samples[n - k] : 0.0);
     if (drawn < size || size * e->p.repeats > (double)ac__est_remaining(e))
         return;
@@ -328,7 +328,7 @@ static void scale_layers(const ac_estimator *e, const ac__kernel_plan *s,
             layer_scale[ac__coalition_size(
                 ac__cache_key(&e->cache, s->enum_entries[j]), e->words)] += 1;
     for (uint32_t k = 0; k <= s->n; k++) {
-        double all = binomial(s->n, k);
+        double all = ac__binomial(s->n, k);
         layer_scale[k] = layer_scale[k] < all ? all / (all - layer_scale[k])
                                               : 0.0;
     }

@@ -9,6 +9,9 @@
 
 #include "credit/estimator_internal.h"
 
+/* C(n, k) as a double, rounded to an integer (0 when k > n). */
+double ac__binomial(uint32_t n, uint32_t k);
+
 /* The plan, e->mstate of both methods. */
 typedef struct ac__kernel_plan {
     uint32_t n;

@@ -41,6 +41,7 @@
 #include "credit/kernel_design.h"
 #include "credit/methods.h"
 #include "credit/linalg.h"
+#include "credit/oddshap_fit.h"
 
 #define JITTER 1e-10   /* relative, on the exact row of N */
 /* The grid, for targets scaled to a root mean square of 1: the prior
@@ -63,9 +64,12 @@ typedef struct hyper {
 typedef struct odd_fit {
     uint32_t n, words, m;   /* rows: the pairs, then N last */
     const atomic_int *stop; /* the run's cancel flag           */
+    int noisy;              /* the oracle is declared noisy     */
     double prior;           /* prior variance of each phi_i (last fit) */
     double scale;           /* the targets were divided by it */
     const uint64_t **key;   /* m: each row's coalition        */
+    uint32_t *ent;          /* 2m: each row's cache entries, S then
+                               its complement (the full fit's only) */
     uint32_t *absent;       /* m: players outside the row's S  */
     double *u, *w;          /* m: targets; weights (mean 1)    */
     double *g;              /* m x m: G, then its factor L     */
@@ -130,6 +134,16 @@ static uint32_t hamming(const uint64_t *a, const uint64_t *b, uint32_t words)
     return h;
 }
 
+/* The weight that divides row j's noise term: its KernelSHAP weight for a
+ * deterministic oracle (the nugget then says how closely to follow the
+ * row), 1 for a noisy one, whose noise is the same on every pair however
+ * heavy: following a heavy coalition's noise closely is what kept the
+ * error from falling with the budget. */
+static double nugget_weight(const odd_fit *f, uint32_t j)
+{
+    return f->noisy ? 1.0 : f->w[j];
+}
+
 /* G = K + diag(noise / w) over the rows (N: a jitter only), lower half.
  * A cancel leaves it half built: the factorisation, next, sees the cancel
  * before it reads G. */
@@ -142,7 +156,7 @@ static void build_gram(odd_fit *f, double noise)
         double *row = f->g + (size_t)j * m;
         for (uint32_t k = 0; k < j; k++)
             row[k] = f->ktab[hamming(f->key[j], f->key[k], f->words)];
-        row[j] = f->ktab[0] + (j + 1 < m ? noise / f->w[j]
+        row[j] = f->ktab[0] + (j + 1 < m ? noise / nugget_weight(f, j)
                                          : JITTER * f->ktab[0]);
     }
 }
@@ -235,6 +249,8 @@ static int collect_rows(ac_estimator *e, odd_fit *f, double *w_of,
         if (c == AC__NO_ENTRY || c < j || !(w_of[c] > 0.0))
             continue;
         f->key[f->m] = key;
+        f->ent[2 * f->m] = j;
+        f->ent[2 * f->m + 1] = c;
         f->absent[f->m] = f->n - ac__coalition_size(key, f->words);
         f->u[f->m] = ((ac__est_value(e, j) - v0) -
                       (ac__est_value(e, c) - v0)) / 2.0;
@@ -278,6 +294,7 @@ static void fit_free(ac_estimator *e, odd_fit *f)
     ac__mem_free(&e->mem, f->ktab);
     ac__mem_free(&e->mem, f->etab);
     ac__mem_free(&e->mem, f->full);
+    ac__mem_free(&e->mem, f->ent);
 }
 
 /* Everything but the m x m system, whose size the rows decide. */
@@ -289,7 +306,9 @@ static int fit_alloc(ac_estimator *e, odd_fit *f, uint32_t rows)
     f->n = n;
     f->words = e->words;
     f->stop = &e->cancelled;
+    f->noisy = e->p.noisy || e->p.repeats > 1;
     f->key = ac__mem_alloc(mm, rows, sizeof *f->key);
+    f->ent = ac__mem_alloc(mm, 2 * (size_t)rows, sizeof *f->ent);
     f->absent = ac__mem_alloc(mm, rows, sizeof *f->absent);
     f->u = ac__mem_alloc(mm, rows, sizeof *f->u);
     f->w = ac__mem_alloc(mm, rows, sizeof *f->w);
@@ -299,7 +318,7 @@ static int fit_alloc(ac_estimator *e, odd_fit *f, uint32_t rows)
     f->etab = ac__mem_alloc(mm, n, sizeof *f->etab);
     f->full = ac__mem_alloc(mm, e->words, sizeof *f->full);
     double *poly = ac__mem_alloc(mm, n + 1, sizeof *poly);
-    int ok = f->key && f->absent && f->u && f->w && f->nk && f->nkm &&
+    int ok = f->key && f->ent && f->absent && f->u && f->w && f->nk && f->nkm &&
              f->ktab && f->etab && f->full && poly;
     if (ok) {
         ac__coalition_fill(f->full, e->words, n);
@@ -361,6 +380,7 @@ static int subsample(ac_estimator *e, const odd_fit *f, odd_fit *sub)
     sub->u = ac__mem_alloc(&e->mem, sub->m, sizeof *sub->u);
     sub->w = ac__mem_alloc(&e->mem, sub->m, sizeof *sub->w);
     sub->g = sub->alpha = sub->diag = sub->scratch = NULL;
+    sub->ent = NULL;
     if (!sub->key || !sub->absent || !sub->u || !sub->w)
         return AC_E_NO_MEMORY;
     uint32_t k = 0;
@@ -376,7 +396,28 @@ static int subsample(ac_estimator *e, const odd_fit *f, odd_fit *sub)
     return system_alloc(e, sub);
 }
 
-static int oddshap_estimate(ac_estimator *e, double *phi, double *se)
+/* The final fit's residuals of u at its pair rows, into res_fit (of the
+ * fit itself, u - K alpha = noise / w alpha) and res_loo (left out, alpha /
+ * G^-1_jj), per cache entry: S's, and its complement's with the opposite
+ * sign (u is odd). AC_OK or AC_E_CANCELLED. */
+static int row_residuals(odd_fit *f, double noise, double *res_fit,
+                         double *res_loo)
+{
+    if (ac__cholesky_inverse_diag(f->g, f->m, f->diag, f->scratch, f->stop))
+        return AC_E_CANCELLED;
+    for (uint32_t j = 0; j + 1 < f->m; j++) {
+        double r = noise / nugget_weight(f, j) * f->alpha[j] * f->scale;
+        double l = f->alpha[j] / f->diag[j] * f->scale;
+        res_fit[f->ent[2 * j]] = r;
+        res_fit[f->ent[2 * j + 1]] = -r;
+        res_loo[f->ent[2 * j]] = l;
+        res_loo[f->ent[2 * j + 1]] = -l;
+    }
+    return AC_OK;
+}
+
+int ac__oddshap_fit(ac_estimator *e, double *phi, double *se,
+                    double *res_fit, double *res_loo)
 {
     odd_fit f;
     /* Rows: at most one per distinct evaluated coalition, plus N. */
@@ -424,6 +465,8 @@ static int oddshap_estimate(ac_estimator *e, double *phi, double *se)
                       "the OddSHAP system is not positive definite");
     if (rc == AC_OK)
         rc = shapley_of_fit(&f, phi, se);
+    if (rc == AC_OK && res_fit != NULL)
+        rc = row_residuals(&f, h.noise, res_fit, res_loo);
     else if (rc == AC_E_NO_MEMORY)
         ac__fail(e->err, rc, "no memory for the OddSHAP fit of %u rows", f.m);
     /* No more pairs than players: the fit rests on its prior, and the
@@ -438,19 +481,24 @@ static int oddshap_estimate(ac_estimator *e, double *phi, double *se)
 
 /* The pairs a budget can buy, one row each, plus the row of N, fit
  * AC_ODDSHAP_MAX_ROWS: the fit's cost is cubic in its rows. */
+static int oddshap_estimate(ac_estimator *e, double *phi, double *se)
+{
+    return ac__oddshap_fit(e, phi, se, NULL, NULL);
+}
+
 static int rows_fit(const ac_estimator *e)
 {
     return e->p.budget / (2 * e->p.repeats) + 1 <= AC_ODDSHAP_MAX_ROWS;
 }
 
-static int oddshap_affordable(const ac_estimator *e)
+int ac__oddshap_affordable(const ac_estimator *e)
 {
     return e->n <= AC_KERNEL_MAX_PLAYERS && rows_fit(e);
 }
 
 /* OddSHAP spends the budget as KernelSHAP does and fits another model on
  * the same coalitions. */
-static int oddshap_begin(ac_estimator *e)
+int ac__oddshap_begin(ac_estimator *e)
 {
     if (!rows_fit(e))
         return ac__fail(e->err, AC_E_TOO_LARGE,
@@ -463,7 +511,7 @@ static int oddshap_begin(ac_estimator *e)
 }
 
 static const ac__method_ops OPS = {
-    .begin = oddshap_begin,
+    .begin = ac__oddshap_begin,
     .extend = ac__kernel_plan_extend,
     .estimate = oddshap_estimate,
     .end = ac__kernel_plan_end,
@@ -475,7 +523,7 @@ static const ac__method_ops OPS = {
 const ac__method ac__method_oddshap = {
     .name = "oddshap",
     .id = AC_METHOD_ODDSHAP,
-    .affordable = oddshap_affordable,
+    .affordable = ac__oddshap_affordable,
     .ops = &OPS,
     .exact_when_complete = 1,
     .checkpoints = 1,

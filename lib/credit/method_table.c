@@ -7,6 +7,7 @@
 const ac__method *const ac__methods[] = {
     &ac__method_adaptive,    /* the table pays, the oracle is noisy     */
     &ac__method_exact,       /* the table pays                          */
+    &ac__method_surrogate,   /* OddSHAP's limits, a deterministic oracle */
     &ac__method_oddshap,     /* its fit holds a pair for every 2 evals  */
     &ac__method_kernelshap,  /* n <= AC_KERNEL_MAX_PLAYERS              */
     &ac__method_permutation, /* anything                                */

@@ -11,5 +11,6 @@ extern const ac__method ac__method_permutation;
 extern const ac__method ac__method_kernelshap;
 extern const ac__method ac__method_adaptive;
 extern const ac__method ac__method_oddshap;
+extern const ac__method ac__method_surrogate;
 
 #endif

@@ -146,6 +146,7 @@ static const char *method_name(int64_t m)
     case AC_METHOD_KERNELSHAP: return "kernelshap";
     case AC_METHOD_ADAPTIVE: return "adaptive";
     case AC_METHOD_ODDSHAP: return "oddshap";
+    case AC_METHOD_SURROGATE: return "surrogate";
     default: return "?";
     }
 }
@@ -790,7 +791,8 @@ enum { SEC_MSE = 1, SEC_TEAM = 2, SEC_CPU = 4, SEC_EXACT = 8, SEC_PLAN = 16,
 #define SEC_GAMES (SEC_MSE | SEC_TEAM | SEC_PLAN) /* the sections of games */
 
 static const int MSE_METHODS[] = {AC_METHOD_PERMUTATION, AC_METHOD_KERNELSHAP,
-                                  AC_METHOD_ODDSHAP, AC_METHOD_AUTO};
+                                  AC_METHOD_ODDSHAP, AC_METHOD_SURROGATE,
+                                  AC_METHOD_AUTO};
 #define N_MSE_METHODS ((int)(sizeof MSE_METHODS / sizeof MSE_METHODS[0]))
 
 static void print_rule(int width)

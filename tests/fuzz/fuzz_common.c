@@ -334,7 +334,7 @@ void fz_cap_estimator(ac_estimator *e, uint32_t n)
      * the library asks, which only makes the cap apply more often). */
     int64_t table = n <= 20 ? ((int64_t)1 << n) * repeats : INT64_MAX / 2;
     table += table / 32 + 2;
-    if (method == AC_METHOD_ODDSHAP ||
+    if (method == AC_METHOD_ODDSHAP || method == AC_METHOD_SURROGATE ||
         (method == AC_METHOD_AUTO && budget < table))
         fz_cap_int(api, e, AC_ESTIMATOR_PARAM_BUDGET, FZ_ODDSHAP_BUDGET);
 }
@@ -453,7 +453,7 @@ void fz_check_estimator_done(const ac_estimator *e, uint32_t n, double v_all,
     FZ_CHECK(evals >= 0 && evals <= budget,
              "%lld evaluations against a budget of %lld", (long long)evals,
              (long long)budget);
-    FZ_CHECK(method >= AC_METHOD_EXACT && method <= AC_METHOD_ODDSHAP,
+    FZ_CHECK(method >= AC_METHOD_EXACT && method <= AC_METHOD_SURROGATE,
              "method used %lld", (long long)method);
     int32_t done = -1;
     uint64_t out = UINT64_MAX;

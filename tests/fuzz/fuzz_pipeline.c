@@ -425,9 +425,9 @@ static void choose_params(world *w)
                                         : AC_VERIFIER_SOURCE_CALLBACK;
     param_int(w, AC_PIPELINE_PARAM_VERIFIER, w->verifier_source);
     param_int(w, AC_PIPELINE_PARAM_EPISODE_ID, fz_u8(f));
-    int64_t method = fz_below(f, 6);
+    int64_t method = fz_below(f, 7);
     int64_t budget = fz_rare(f, 40) ? fz_below(f, 8) : 16 + fz_below(f, 240);
-    if (method == AC_METHOD_ODDSHAP ||
+    if (method == AC_METHOD_ODDSHAP || method == AC_METHOD_SURROGATE ||
         (method == AC_METHOD_AUTO && budget < (1 << w->n)))
         budget = budget < FZ_ODDSHAP_BUDGET ? budget : FZ_ODDSHAP_BUDGET;
     param_int(w, AC_ESTIMATOR_PARAM_METHOD, method);

@@ -13,7 +13,7 @@ static const struct {
     int64_t def, lo, hi;
 } int_params[] = {
     {AC_ESTIMATOR_PARAM_METHOD, "METHOD", AC_METHOD_AUTO, AC_METHOD_AUTO,
-     AC_METHOD_ODDSHAP},
+     AC_METHOD_SURROGATE},
     {AC_ESTIMATOR_PARAM_BUDGET, "BUDGET", 2048, 0, (int64_t)1 << 40},
     {AC_ESTIMATOR_PARAM_SEED, "SEED", 0, 0, INT64_MAX},
     {AC_ESTIMATOR_PARAM_BATCH, "BATCH", 64, 1, (int64_t)1 << 20},

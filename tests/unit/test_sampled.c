@@ -414,16 +414,28 @@ START_TEST(auto_choice)
     /* exact when the budget pays for every unknown coalition plus a retry
      * margin of 2 + cost / 32 (62 unknown: 65; 64 unknown: 68) */
     ck_assert_int_eq(auto_method(6, 65, 1), AC_METHOD_EXACT);
-    ck_assert_int_eq(auto_method(6, 64, 1), AC_METHOD_ODDSHAP);
+    ck_assert_int_eq(auto_method(6, 64, 1), AC_METHOD_SURROGATE);
     ck_assert_int_eq(auto_method(6, 68, 0), AC_METHOD_EXACT);
-    ck_assert_int_eq(auto_method(6, 67, 0), AC_METHOD_ODDSHAP);
-    ck_assert_int_eq(auto_method(12, 2048, 1), AC_METHOD_ODDSHAP);
+    ck_assert_int_eq(auto_method(6, 67, 0), AC_METHOD_SURROGATE);
+    ck_assert_int_eq(auto_method(12, 2048, 1), AC_METHOD_SURROGATE);
     /* OddSHAP's fit takes at most 4096 rows, one per pair: 8191
      * evaluations (test_oddshap checks that edge); beyond, KernelSHAP */
     ck_assert_int_eq(auto_method(14, 8192, 1), AC_METHOD_KERNELSHAP);
+    /* a declared noisy oracle: OddSHAP (the surrogates would fit noise) */
+    ac_estimator *e = th_est(12, AC_METHOD_AUTO, 2048, 0);
+    th_ok(ac_estimator_set_int(e, AC_ESTIMATOR_PARAM_NOISY, 1), e);
+    th_game *g = th_game_additive(12, 3);
+    th_oracle o;
+    th_oracle_init(&o, g, 0);
+    double phi[12], se[12];
+    th_ok(th_run(e, &o, phi, se), e);
+    ck_assert_int_eq(th_audit(e, AC_ESTIMATOR_AUDIT_METHOD), AC_METHOD_ODDSHAP);
+    th_oracle_fini(&o);
+    ac_estimator_free(e);
+    th_game_free(g);
     /* beyond AC_KERNEL_MAX_PLAYERS: permutation sampling */
     ck_assert_int_eq(auto_method(AC_KERNEL_MAX_PLAYERS, 2048, 1),
-                     AC_METHOD_ODDSHAP);
+                     AC_METHOD_SURROGATE);
     ck_assert_int_eq(auto_method(AC_KERNEL_MAX_PLAYERS + 1, 2048, 1),
                      AC_METHOD_PERMUTATION);
 }

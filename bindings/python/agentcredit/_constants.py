@@ -82,6 +82,7 @@ class Method(enum.IntEnum):
     KERNELSHAP = 3  # AC_METHOD_KERNELSHAP
     ADAPTIVE = 4  # AC_METHOD_ADAPTIVE
     ODDSHAP = 5  # AC_METHOD_ODDSHAP
+    SURROGATE = 6  # AC_METHOD_SURROGATE
 
 
 class EstimatorParam(enum.IntEnum):

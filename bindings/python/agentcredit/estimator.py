@@ -208,8 +208,8 @@ class Estimator(Audited):
 
     Parameters are keyword arguments and properties (``est.budget = 500``);
     ``method`` takes ``'auto'``, ``'exact'``, ``'permutation'``,
-    ``'kernelshap'``, ``'adaptive'``, ``'oddshap'`` (or a :class:`Method`
-    member). ``known`` maps coalitions to values the host already has
+    ``'kernelshap'``, ``'adaptive'``, ``'oddshap'``, ``'surrogate'``
+    (or a :class:`Method` member). ``known`` maps coalitions to values the host already has
     (typically v(all) and v(empty)); ``oracle``
     is a Python callable or a :class:`agentcredit.Game` (see
     :meth:`set_oracle`).

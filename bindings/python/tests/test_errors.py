@@ -110,7 +110,7 @@ class Parameters(unittest.TestCase):
     def test_bounds_and_values(self):
         self.assertEqual(Estimator.param_bounds("budget"), (0, 2 ** 40))
         self.assertEqual(Estimator.param_bounds("target_se"), (0.0, 1e300))
-        self.assertEqual(Estimator.param_bounds("method"), (0, 5))
+        self.assertEqual(Estimator.param_bounds("method"), (0, 6))
         self.assertEqual(Localizer.param_bounds("accuracy"), (0.5, 0.999999999))
         self.assertEqual(Refiner.param_bounds("max_retries"), (0, 1000))
         est = Estimator(3, method="kernelshap", budget=500, seed=1, repeats=8,
