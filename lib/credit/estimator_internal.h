@@ -249,6 +249,9 @@ int ac__est_exact_from_cache(ac_estimator *e, double *phi, double *se);
  * or UNSEEN when the oracle was declared noisy but one evaluation of values
  * that are not 0/1 shows no noise (errors unknown: infinite). */
 int ac__est_cache_means(ac_estimator *e, double *mean);
+/* Whether every value the cache holds from the oracle (the host's units,
+ * not scaled; known values aside) is 0 or 1: a rollout's success. */
+int ac__est_cache_binary(const ac_estimator *e);
 enum { AC__NOISE_NONE = 0, AC__NOISE_SEEN = 1, AC__NOISE_UNSEEN = 2 };
 int ac__est_cache_noise(const ac_estimator *e, double *var);
 /* The outcome of a sampled plan: COMPLETE when the cache reached every

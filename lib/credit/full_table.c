@@ -33,8 +33,7 @@ int ac__est_cache_complete(const ac_estimator *e)
            e->cache.count == ((uint64_t)1 << e->n) && e->dropped == 0;
 }
 
-/* Whether every evaluated value (the host's, not scaled) is 0 or 1. */
-static int cache_binary(const ac_estimator *e)
+int ac__est_cache_binary(const ac_estimator *e)
 {
     const ac__cache *c = &e->cache;
     for (uint32_t i = 0; i < c->count; i++) {
@@ -56,7 +55,7 @@ static int cache_model(const ac_estimator *e, double *var)
     const ac__cache *c = &e->cache;
     double r = c->repeats;
     ac__layer_noise L;
-    ac__noise_init(&L, e->n, cache_binary(e));
+    ac__noise_init(&L, e->n, ac__est_cache_binary(e));
     for (uint32_t i = 0; i < c->count; i++)
         if (c->entries[i].state != AC__ENTRY_KNOWN)
             ac__noise_add(&L, ac__popcount64(ac__cache_key(c, i)[0]), r,

@@ -221,16 +221,7 @@ static void tally(const ac_estimator *e, adaptive_state *s)
  * host's values, not the scaled ones: a scaled 1 is no rollout). */
 static int all_binary(const ac_estimator *e, const adaptive_state *s)
 {
-    const ac__cache *c = &e->cache;
-    for (uint64_t m = 0; m < s->total; m++) {
-        if (!isfinite(s->count[m]))
-            continue;
-        const double *slot = c->slots + (uint64_t)s->entry[m] * c->repeats;
-        for (uint32_t r = 0; r < c->repeats; r++)
-            if (slot[r] != 0.0 && slot[r] != 1.0)
-                return 0;
-    }
-    return s->f_binary; /* the extras, folded by tally */
+    return ac__est_cache_binary(e) && s->f_binary; /* the folded extras */
 }
 
 /* The variance of one evaluation of each coalition, shrunk towards its
